@@ -1,0 +1,638 @@
+"""Orchestration of the pipeline: locate -> parse -> graph -> resolve -> hash -> combine.
+
+Each public function here only wires the steps together; the work lives in the step modules.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from . import _combine, _graph, _hashing, _runtime, _store, _summary, _targets
+from ._model import (
+    Dependency,
+    DependencyGraph,
+    Explanation,
+    ModuleSource,
+    ModuleSummary,
+    Node,
+    NodeKind,
+    Options,
+    RuntimeInfo,
+    Snapshot,
+    SnapshotDiff,
+    SnapshotEntry,
+    Unresolved,
+)
+from ._scope import Scope, iter_package_modules, locate_module
+from .errors import (
+    AstokenError,
+    StrictModeError,
+    TargetTypeError,
+    UnhashableValueError,
+    UnresolvedReferenceWarning,
+)
+
+__all__ = [
+    "behavior_token",
+    "cache_token",
+    "data_token",
+    "dependencies",
+    "dependency_graph",
+    "depends_on",
+    "diff",
+    "explain",
+    "register_encoder",
+    "snapshot",
+]
+
+_T = TypeVar("_T")
+
+register_encoder = _hashing.register_encoder
+
+
+# ---------------------------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------------------------
+
+
+def _options(
+    *,
+    strict: bool = False,
+    static: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    external_versions: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+) -> Options:
+    for name, patterns in (("include", include), ("exclude", exclude)):
+        if isinstance(patterns, str):
+            raise TypeError(f"{name} must be a sequence of module patterns, not a str")
+    return Options(
+        strict=strict,
+        static=static,
+        include=tuple(include),
+        exclude=tuple(exclude),
+        external_versions=external_versions,
+        cache_dir=os.fspath(cache_dir) if cache_dir is not None else None,
+        use_cache=use_cache,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Module summaries: disk store + in-process memo
+# ---------------------------------------------------------------------------------------------
+
+_EMPTY_SUMMARY = ModuleSummary(definitions=(), imports=())
+# (file, mtime_ns, size) -> summary. Process-level memo of an immutable result keyed by what
+# would change it; not configuration.
+_SUMMARIES: dict[tuple[str, int, int], ModuleSummary] = {}
+
+
+def _store_for(options: Options) -> _store.SummaryStore:
+    if not options.use_cache:
+        return _store.SummaryStore(None)
+    return _store.SummaryStore(options.cache_dir or _store.default_cache_dir())
+
+
+def _file_signature(file: str) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None
+    return (file, st.st_mtime_ns, st.st_size)
+
+
+def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
+    signature = _file_signature(file)
+    if signature is not None and signature in _SUMMARIES:
+        return _SUMMARIES[signature]
+    with open(file, "rb") as handle:
+        data = handle.read()
+    key = _store.summary_key(data)
+    summary: ModuleSummary | None = None
+    text = store.get(key)
+    if text is not None:
+        try:
+            summary = _summary.summary_from_json(text)
+        except ValueError:
+            summary = None  # a corrupt entry is a miss
+    if summary is None:
+        summary = _summary.summarize_source(data, filename=file)
+        store.put(key, _summary.summary_to_json(summary))
+    if signature is not None:
+        _SUMMARIES[signature] = summary
+    return summary
+
+
+class _ModuleLoader:
+    """Module name -> ModuleSource for the graph step; records the files it read."""
+
+    def __init__(self, store: _store.SummaryStore) -> None:
+        self.store = store
+        self.files: dict[str, tuple[str, int, int] | None] = {}
+
+    def __call__(self, name: str) -> ModuleSource | None:
+        location = locate_module(name)
+        if location is None:
+            return None
+        if location.file is None:
+            if location.is_package:  # a namespace package: nothing defined, submodules only
+                return ModuleSource(name, None, True, _EMPTY_SUMMARY)
+            return None
+        summary = _summarize_file(location.file, self.store)
+        self.files[location.file] = _file_signature(location.file)
+        return ModuleSource(name, location.file, location.is_package, summary)
+
+
+def _warm_summaries(modules: Sequence[str], options: Options, jobs: int) -> None:
+    """Summarise modules in parallel processes so the sequential graph pass hits the cache."""
+    files = []
+    for name in modules:
+        location = locate_module(name)
+        if location is not None and location.file is not None:
+            files.append(location.file)
+    if jobs <= 1 or len(files) < 2 or not options.use_cache:
+        return
+    cache_dir = options.cache_dir or _store.default_cache_dir()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for file, error in zip(
+            files, pool.map(_summarize_in_worker, files, [cache_dir] * len(files))
+        ):
+            if error is not None:
+                raise AstokenError(f"{file}: {error}")
+
+
+def _summarize_in_worker(file: str, cache_dir: str) -> str | None:
+    try:
+        _summarize_file(file, _store.SummaryStore(cache_dir))
+    except AstokenError as exc:
+        return str(exc)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis of one or many roots
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Session:
+    """State of one analysis: live objects found so far and notes about blind spots."""
+
+    options: Options
+    scope: Scope
+    objects: dict[str, object]
+    notes: dict[tuple[str, str], Unresolved]
+
+    def runtime(self, name: str) -> RuntimeInfo | None:
+        if self.options.static:
+            return None
+        obj = self.lookup(name)
+        if obj is None:
+            return None
+        info, found = _runtime.runtime_info(name, obj)
+        for key, value in found.items():
+            self.objects.setdefault(key, value)
+        return info
+
+    def lookup(self, name: str) -> object | None:
+        if name in self.objects:
+            return self.objects[name]
+        try:
+            obj = _runtime.resolve_node(name)
+        except LookupError:
+            return None
+        self.objects[name] = obj
+        return obj
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    target: _targets.Target
+    graph: DependencyGraph
+    own_tokens: dict[str, str | None]
+    target_token: str | None
+    token: str | None
+    unresolved: tuple[Unresolved, ...]
+
+
+def _scope_for(module: str, options: Options) -> Scope:
+    return Scope((), options.include, options.exclude).with_root(module)
+
+
+def _build(
+    roots: tuple[str, ...], session: _Session, loader: _ModuleLoader
+) -> tuple[Any, tuple[Unresolved, ...], dict[str, Node]]:
+    request = _graph.GraphRequest(
+        roots=roots,
+        scope=session.scope,
+        modules=loader,
+        runtime=session.runtime,
+        list_package=iter_package_modules,
+        external_versions=session.options.external_versions,
+    )
+    return _graph.build_graph(request)
+
+
+def _own_token(node: Node, session: _Session) -> str | None:
+    """A node's own token: its code or value only (its dependencies are separate nodes)."""
+    if node.kind is NodeKind.EXTERNAL:
+        return f"external:{node.name}=={node.version}" if node.version else f"external:{node.name}"
+    if node.kind is NodeKind.STDLIB:
+        return f"stdlib:{node.name}"
+    if node.kind is NodeKind.MODULE:
+        return None
+    obj = session.lookup(node.name)
+    if obj is None:
+        if node.file is not None:
+            session.notes.setdefault(
+                (node.name, "import"),
+                Unresolved(
+                    node.name,
+                    node.name,
+                    "found in source but not at runtime",
+                    node.file,
+                    node.line or 0,
+                ),
+            )
+        return None
+    if node.kind is NodeKind.CONSTANT and not isinstance(obj, type) and not callable(obj):
+        try:
+            return _hashing.value_token(obj, owner=node.name)
+        except UnhashableValueError as exc:
+            # A module/class-level object with no deterministic encoding (a logger, a lock, a
+            # client): its type is hashed and the blind spot reported.
+            session.notes.setdefault(
+                (node.name, "opaque"),
+                Unresolved(
+                    node.name,
+                    node.name,
+                    f"value of type {exc.value_type} has no deterministic encoding; "
+                    "its type and the source of its assignment are hashed",
+                    node.file,
+                    node.line or 0,
+                ),
+            )
+            digest = _runtime.assignment_digest(node.file, node.line)
+            return f"opaque:{exc.value_type}:{digest or ''}"
+    return _hashing.object_token(obj, scope=session.scope, owner=node.name)
+
+
+def _analyze(obj: object, options: Options) -> _Analysis:
+    return _analyze_with_files(obj, options)[0]
+
+
+def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) -> _Analysis:
+    own: dict[str, str | None] = {}
+    if session.options.static:
+        target_token = None
+        token = None
+    else:
+        for node in graph.nodes:
+            if node.name != graph.root:
+                own[node.name] = _own_token(node, session)
+        target_token = _hashing.object_token(target.obj, scope=session.scope, owner=target.spec)
+        own[graph.root] = target_token
+        pairs = [("<target>", target_token)] + [
+            (name, tok) for name, tok in own.items() if name != graph.root
+        ]
+        token = _combine.combine(pairs)
+    unresolved = tuple(
+        sorted(
+            {*graph.unresolved, *session.notes.values()},
+            key=lambda u: (u.owner, u.line, u.expression, u.reason),
+        )
+    )
+    if unresolved:
+        if session.options.strict:
+            raise StrictModeError(target.spec, tuple(u.describe() for u in unresolved))
+        _warn_once(target.spec, unresolved)
+    return _Analysis(target, graph, own, target_token, token, unresolved)
+
+
+_WARNED: set[tuple[str, tuple[Unresolved, ...]]] = set()
+
+
+def _warn_once(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
+    key = (spec, unresolved)
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    first = unresolved[0].describe()
+    more = f" (and {len(unresolved) - 1} more; see astoken.explain)" if len(unresolved) > 1 else ""
+    warnings.warn(
+        f"{spec}: unresolved reference {first}{more}",
+        UnresolvedReferenceWarning,
+        stacklevel=4,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# In-process memo for behavior_token: (target identity, options) -> token, valid while every
+# file the graph read is unchanged on disk.
+# ---------------------------------------------------------------------------------------------
+
+_MEMO: dict[
+    tuple[object, Options], tuple[object, tuple[tuple[str, int, int] | None, ...], str | None]
+] = {}
+
+
+def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
+    return (obj if isinstance(obj, str) else id(obj), options)
+
+
+def _memo_valid(files: tuple[tuple[str, int, int] | None, ...]) -> bool:
+    return all(sig is not None and _file_signature(sig[0]) == sig for sig in files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+def behavior_token(
+    obj: object,
+    *,
+    strict: bool = False,
+    static: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    external_versions: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+) -> str | None:
+    """The 64-hex SHA-256 behavior token of ``obj`` and everything it reaches.
+
+    ``obj`` is a function, bound or unbound method, staticmethod/classmethod/property, class,
+    ``functools.partial``, or a ``"pkg.module:Qual.name"`` / ``"path/file.py:name"`` string.
+    The token covers the target's own code and every first-party helper found by the source
+    graph (and, where there is no source, by reading code objects), each hashed by its bytecode,
+    defaults, closures and constant values, combined in sorted order.
+
+    Returns None only when there is nothing to hash: a class with only data attributes and no
+    dependencies. ``strict=True`` raises :class:`~astoken.errors.StrictModeError` when some
+    reference could not be resolved (otherwise an
+    :class:`~astoken.errors.UnresolvedReferenceWarning` is issued once). ``static=True`` is not
+    accepted here: a token needs the live code; use :func:`dependency_graph` or
+    :func:`dependencies` for static analysis.
+    """
+    options = _options(
+        strict=strict,
+        static=static,
+        include=include,
+        exclude=exclude,
+        external_versions=external_versions,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+    )
+    if options.static:
+        raise ValueError(
+            "behavior_token needs the live code: static=True is for graphs and dependencies"
+        )
+    key = _memo_key(obj, options)
+    cached = _MEMO.get(key)
+    if cached is not None and (cached[0] is obj or isinstance(obj, str)) and _memo_valid(cached[1]):
+        return cached[2]
+    analysis, files = _analyze_with_files(obj, options)
+    _MEMO[key] = (obj, files, analysis.token)
+    return analysis.token
+
+
+def _analyze_with_files(
+    obj: object, options: Options
+) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
+    target = _targets.load_target(obj, static=options.static)
+    if target.is_module:
+        raise TargetTypeError(target.spec, "is a module; give a function or class (module:name)")
+    session = _Session(options, _scope_for(target.module, options), {}, {})
+    if target.obj is not None:
+        session.objects[target.node] = target.obj
+    loader = _ModuleLoader(_store_for(options))
+    nxgraph, unresolved, nodes = _build((target.node,), session, loader)
+    graph = _graph.to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+    analysis = _finish(target, graph, session)
+    return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
+
+
+def explain(obj: object, **options: Any) -> Explanation:
+    """The token of ``obj``, each dependency with its own token and how it was reached, and the
+    references static analysis could not resolve."""
+    opts = _options(**options)
+    analysis = _analyze(obj, opts)
+    paths = _graph.paths_from_root(analysis.graph)
+    deps = []
+    for node in analysis.graph.nodes:
+        if node.name == analysis.graph.root:
+            continue
+        token = analysis.own_tokens.get(node.name)
+        deps.append(
+            Dependency(
+                name=node.name,
+                kind=node.kind,
+                token=token or "",
+                path=paths.get(node.name, ()),
+                file=node.file,
+                line=node.line,
+            )
+        )
+    return Explanation(
+        target=analysis.target.node,
+        token=analysis.token,
+        dependencies=tuple(deps),
+        unresolved=analysis.unresolved,
+    )
+
+
+def dependencies(obj: object, **options: Any) -> tuple[str, ...]:
+    """Sorted qualified names of everything ``obj``'s token covers (the target excluded)."""
+    graph = dependency_graph(obj, **options)
+    return tuple(n.name for n in graph.nodes if n.name != graph.root)
+
+
+def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
+    """The dependency graph of a target, or of every definition in a package/module name
+    (``"pkg"``, ``"pkg.module"``, a directory or a ``.py`` path)."""
+    opts = _options(**options)
+    target = _targets.load_target(obj, static=opts.static)
+    session = _Session(opts, _scope_for(target.module, opts), {}, {})
+    if target.obj is not None:
+        session.objects[target.node] = target.obj
+    loader = _ModuleLoader(_store_for(opts))
+    if target.is_module:
+        modules = iter_package_modules(target.module)
+        if not modules:
+            raise _targets_not_found(target.spec, target.module)
+        roots = tuple(modules)
+        nxgraph, unresolved, nodes = _build(roots, session, loader)
+        for module in roots:
+            nxgraph.add_edge(target.module, module, kinds={}) if module != target.module else None
+        graph = _graph.to_dependency_graph(target.module, nxgraph, nodes, unresolved)
+    else:
+        nxgraph, unresolved, nodes = _build((target.node,), session, loader)
+        graph = _graph.to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+    if opts.strict and graph.unresolved:
+        raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
+    return graph
+
+
+def _targets_not_found(spec: str, module: str) -> AstokenError:
+    from .errors import TargetNotFoundError
+
+    return TargetNotFoundError(spec, f"no source files found for module {module!r}")
+
+
+def data_token(value: object) -> str:
+    """The deterministic token of a plain value (see docs/reference/token-format.md).
+
+    Raises :class:`~astoken.errors.UnhashableValueError` for a value with no deterministic
+    encoding.
+    """
+    return _hashing.value_token(value, owner="data_token()")
+
+
+def cache_token(*, data: Iterable[object] = (), behavior: Iterable[object] = ()) -> str:
+    """Combine data values and behavior objects, in order, into one token.
+
+    Behavior objects whose token is None (nothing to hash) are skipped, like ccflow's
+    ``compute_cache_token``.
+    """
+    tokens = [data_token(value) for value in data]
+    for obj in behavior:
+        token = behavior_token(obj)
+        if token is not None:
+            tokens.append(token)
+    return _combine.combine_ordered(tokens)
+
+
+def depends_on(*objs: object) -> Callable[[_T], _T]:
+    """Decorator declaring extra dependencies of a function or class.
+
+    The objects (functions, classes, or ``"module:name"`` strings) are stored in
+    ``__astoken_deps__`` and become graph edges of kind ``declared``. Use it where static
+    analysis cannot see a call (``getattr(obj, name)()``, plugins, ``eval``).
+    """
+
+    def decorate(target: _T) -> _T:
+        existing = tuple(getattr(target, "__dict__", {}).get("__astoken_deps__", ()))
+        try:
+            target.__astoken_deps__ = existing + objs  # type: ignore[attr-defined]
+        except (AttributeError, TypeError) as exc:
+            raise TargetTypeError(
+                _targets.repr_target(target), "does not accept attributes; cannot declare deps"
+            ) from exc
+        return target
+
+    return decorate
+
+
+def _discovered_dependency_tokens(cls: type) -> tuple[tuple[str, str], ...]:
+    """(name, own token) of everything ``cls`` reaches outside its own members, sorted.
+
+    Used by :mod:`astoken.ccflow` to add discovered helpers to the declared ones.
+    """
+    analysis = _analyze(cls, _options())
+    prefix = analysis.graph.root + "."
+    return tuple(
+        sorted(
+            (name, tok)
+            for name, tok in analysis.own_tokens.items()
+            if tok is not None and name != analysis.graph.root and not name.startswith(prefix)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots
+# ---------------------------------------------------------------------------------------------
+
+
+def snapshot(
+    packages: Sequence[str],
+    *,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> Snapshot:
+    """Tokens of every function, class and method in the given packages/modules/paths."""
+    opts = _options(**options)
+    if isinstance(packages, str):
+        raise TypeError("packages must be a sequence of package names, not a str")
+    entries: list[SnapshotEntry] = []
+    own_all: dict[str, str] = {}
+    names: list[str] = []
+    for spec in packages:
+        target = _targets.load_target(spec, static=True)
+        if not target.is_module:
+            raise TargetTypeError(spec, "snapshot takes packages or modules, not module:name")
+        modules = iter_package_modules(target.module)
+        if not modules:
+            raise _targets_not_found(spec, target.module)
+        names.append(target.module)
+        _warm_summaries(modules, opts, jobs)
+        for module in modules:
+            _targets.import_module(spec, module)
+        scope = Scope((), opts.include, opts.exclude).with_root(target.module)
+        session = _Session(opts, scope, {}, {})
+        loader = _ModuleLoader(_store_for(opts))
+        defs: list[str] = []
+        for module in modules:
+            source = loader(module)
+            if source is None:
+                continue
+            for definition in source.summary.definitions:
+                if definition.kind.value in ("function", "class", "method"):
+                    defs.append(f"{module}:{definition.qualname}")
+        nxgraph, unresolved, nodes = _build(tuple(defs), session, loader)
+        own: dict[str, str | None] = {}
+        for name, node in nodes.items():
+            own[name] = _own_token(node, session)
+        total = len(defs)
+        for index, root in enumerate(sorted(defs)):
+            graph = _graph.to_dependency_graph(root, nxgraph, nodes, ())
+            closure = [n.name for n in graph.nodes if n.name != root]
+            obj = session.lookup(root)
+            if obj is None:
+                continue
+            target_token = own.get(root)
+            token = _combine.combine(
+                [("<target>", target_token)] + [(n, own.get(n)) for n in closure]
+            )
+            entries.append(
+                SnapshotEntry(
+                    target=root,
+                    kind=nodes[root].kind,
+                    token=token,
+                    own_token=target_token,
+                    dependencies=tuple(closure),
+                )
+            )
+            if progress is not None:
+                progress(index + 1, total)
+        for name, tok in own.items():
+            if tok is not None:
+                own_all[name] = tok
+    entries.sort(key=lambda e: e.target)
+    return Snapshot(
+        packages=tuple(names),
+        entries=tuple(entries),
+        own_tokens=tuple(sorted(own_all.items())),
+        python=_combine.interpreter_tag(),
+    )
+
+
+def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+    """Targets whose behavior changed between two snapshots, with the definitions that caused it."""
+    from . import _lockfile
+
+    return _lockfile.diff_snapshots(old, new)
+
+
+def _python_version() -> str:
+    return ".".join(map(str, sys.version_info[:2]))

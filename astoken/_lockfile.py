@@ -1,0 +1,276 @@
+"""Snapshot files (``astoken snapshot -o astoken.lock.json``): read, write and diff.
+
+The file is UTF-8 JSON, written with sorted keys, two-space indentation and a final newline,
+so two equal snapshots are byte-identical files and a VCS diff of two snapshots is readable::
+
+    {
+      "astoken_snapshot": 1,                 # layout version of this file
+      "entries": {                           # one per function, class and method, by name
+        "app.train:fit": {
+          "dependencies": ["app.features:scale", "numpy"],   # sorted closure, target excluded
+          "kind": "function",                # a NodeKind value
+          "own_token": "<64 hex>",           # the definition's own code only (or null)
+          "token": "<64 hex>"                # its behavior token (or null: nothing to hash)
+        }
+      },
+      "format_version": 1,                   # token format (astoken._model.FORMAT_VERSION)
+      "own_tokens": {"app.features:scale": "<64 hex>", ...},  # every name in any closure
+      "packages": ["app"],                   # what was snapshotted, as given
+      "python": "cpython-311"                # interpreter tag (tokens depend on bytecode)
+    }
+
+Guarantees (cited by tests/test_lockfile.py):
+
+1. ``read_snapshot(write_snapshot(s))`` equals ``s`` (entries and own tokens sorted by name).
+2. Equal snapshots serialise to identical bytes; writes are atomic (temp file + ``os.replace``),
+   so a reader never sees a half-written file and a failed write leaves the old file alone.
+3. A file that is unreadable, not JSON, not a snapshot, of another layout or token-format
+   version, or malformed raises :class:`~astoken.errors.SnapshotFormatError` naming the file
+   and what is wrong.
+4. :func:`diff_snapshots` is pure and its result is sorted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+from ._model import (
+    FORMAT_VERSION,
+    ChangedTarget,
+    NodeKind,
+    Snapshot,
+    SnapshotDiff,
+    SnapshotEntry,
+)
+from .errors import SnapshotFormatError
+
+__all__ = [
+    "SNAPSHOT_LAYOUT",
+    "diff_snapshots",
+    "dumps_snapshot",
+    "loads_snapshot",
+    "read_snapshot",
+    "write_atomic",
+    "write_snapshot",
+]
+
+#: Version of the JSON layout of a snapshot file (bump when keys change meaning).
+SNAPSHOT_LAYOUT = 1
+
+
+def _sorted_snapshot(snapshot: Snapshot) -> Snapshot:
+    entries = tuple(sorted(snapshot.entries, key=lambda e: e.target))
+    own = tuple(sorted(dict(snapshot.own_tokens).items()))
+    return Snapshot(
+        packages=snapshot.packages,
+        entries=entries,
+        own_tokens=own,
+        format_version=snapshot.format_version,
+        python=snapshot.python,
+    )
+
+
+def dumps_snapshot(snapshot: Snapshot) -> str:
+    """The snapshot as the JSON text described in the module docstring."""
+    document: dict[str, Any] = {
+        "astoken_snapshot": SNAPSHOT_LAYOUT,
+        "entries": {
+            entry.target: {
+                "dependencies": sorted(entry.dependencies),
+                "kind": entry.kind.value,
+                "own_token": entry.own_token,
+                "token": entry.token,
+            }
+            for entry in snapshot.entries
+        },
+        "format_version": snapshot.format_version,
+        "own_tokens": dict(snapshot.own_tokens),
+        "packages": list(snapshot.packages),
+        "python": snapshot.python,
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    ``os.replace`` is atomic on POSIX and Windows, so readers see the old or the new file, never
+    a partial one, and an error leaves ``path`` untouched. Raises ``OSError`` on failure.
+    """
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".astoken-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        # Name the file the user asked for, not the temporary one.
+        raise OSError(exc.errno, exc.strerror, target) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        # mkstemp creates the file private (0600); give it the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        # The temporary file must not outlive a failed write (disk full, interrupted...).
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    # The only portable way to read the umask is to set it and put it back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
+    """Write ``snapshot`` to ``path`` atomically (raises ``OSError`` if it cannot)."""
+    write_atomic(path, dumps_snapshot(_sorted_snapshot(snapshot)).encode("utf-8"))
+
+
+def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+    """Read a snapshot file; :class:`SnapshotFormatError` if it is unreadable or malformed."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise SnapshotFormatError(name, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SnapshotFormatError(name, f"not UTF-8 text (byte {exc.start})") from exc
+    return loads_snapshot(text, source=name)
+
+
+def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
+    """Parse snapshot JSON text; ``source`` names it in :class:`SnapshotFormatError` messages."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotFormatError(
+            source, f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    if not isinstance(document, dict) or "astoken_snapshot" not in document:
+        raise SnapshotFormatError(source, "not an astoken snapshot (no 'astoken_snapshot' key)")
+    layout = document["astoken_snapshot"]
+    if layout != SNAPSHOT_LAYOUT:
+        raise SnapshotFormatError(
+            source,
+            f"snapshot layout version {layout!r} is not supported "
+            f"(this astoken reads version {SNAPSHOT_LAYOUT}); regenerate it with astoken snapshot",
+        )
+    fmt = document.get("format_version")
+    if fmt != FORMAT_VERSION:
+        raise SnapshotFormatError(
+            source,
+            f"token format version {fmt!r} differs from this astoken's {FORMAT_VERSION}; "
+            "tokens are not comparable, regenerate the snapshot",
+        )
+    packages = _string_list(source, document.get("packages"), "packages")
+    python = document.get("python", "")
+    if not isinstance(python, str):
+        raise SnapshotFormatError(source, "python must be a string")
+    own_tokens = _string_map(source, document.get("own_tokens"), "own_tokens")
+    raw_entries = document.get("entries")
+    if not isinstance(raw_entries, dict):
+        raise SnapshotFormatError(source, "entries must be an object")
+    entries = tuple(_entry(source, target, raw_entries[target]) for target in sorted(raw_entries))
+    return Snapshot(
+        packages=tuple(packages),
+        entries=entries,
+        own_tokens=tuple(sorted(own_tokens.items())),
+        format_version=FORMAT_VERSION,
+        python=python,
+    )
+
+
+def _string_list(source: str, value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SnapshotFormatError(source, f"{where} must be a list of strings")
+    return list(value)
+
+
+def _string_map(source: str, value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise SnapshotFormatError(source, f"{where} must be an object of strings")
+    return dict(value)
+
+
+def _optional_token(source: str, value: object, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise SnapshotFormatError(source, f"{where} must be a string or null")
+    return value
+
+
+def _entry(source: str, target: str, value: object) -> SnapshotEntry:
+    where = f"entries[{target!r}]"
+    if not isinstance(value, dict):
+        raise SnapshotFormatError(source, f"{where} must be an object")
+    kind_value = value.get("kind")
+    try:
+        kind = NodeKind(kind_value)
+    except ValueError:
+        raise SnapshotFormatError(
+            source, f"{where}.kind {kind_value!r} is not a node kind"
+        ) from None
+    return SnapshotEntry(
+        target=target,
+        kind=kind,
+        token=_optional_token(source, value.get("token"), f"{where}.token"),
+        own_token=_optional_token(source, value.get("own_token"), f"{where}.own_token"),
+        dependencies=tuple(
+            sorted(_string_list(source, value.get("dependencies"), f"{where}.dependencies"))
+        ),
+    )
+
+
+def _own_token_lookup(snapshot: Snapshot) -> dict[str, str | None]:
+    lookup: dict[str, str | None] = dict(snapshot.own_tokens)
+    for entry in snapshot.entries:
+        # An entry's own token is authoritative for its own name.
+        lookup[entry.target] = entry.own_token
+    return lookup
+
+
+def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+    """Targets whose behavior token changed, with causes; plus added and removed targets.
+
+    The causes of a changed target are the names in its closure (itself and its dependencies)
+    whose own token differs between the snapshots, or that joined or left the closure. A
+    target can change with no cause when only the interpreter or token format differs.
+    """
+    old_entries: Mapping[str, SnapshotEntry] = {e.target: e for e in old.entries}
+    new_entries: Mapping[str, SnapshotEntry] = {e.target: e for e in new.entries}
+    old_own = _own_token_lookup(old)
+    new_own = _own_token_lookup(new)
+    changed: list[ChangedTarget] = []
+    for target in sorted(old_entries.keys() & new_entries.keys()):
+        before, after = old_entries[target], new_entries[target]
+        if before.token == after.token:
+            continue
+        old_closure = {target, *before.dependencies}
+        new_closure = {target, *after.dependencies}
+        causes = {
+            name for name in new_closure & old_closure if old_own.get(name) != new_own.get(name)
+        }
+        causes |= old_closure ^ new_closure
+        changed.append(
+            ChangedTarget(
+                target=target,
+                old_token=before.token,
+                new_token=after.token,
+                causes=tuple(sorted(causes)),
+            )
+        )
+    return SnapshotDiff(
+        changed=tuple(changed),
+        added=tuple(sorted(new_entries.keys() - old_entries.keys())),
+        removed=tuple(sorted(old_entries.keys() - new_entries.keys())),
+    )

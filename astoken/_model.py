@@ -1,0 +1,367 @@
+"""The frozen values passed between the pipeline steps (see docs/explanation/architecture.md).
+
+Nothing here imports a pipeline step, libcst or (except lazily in
+:meth:`DependencyGraph.to_networkx`) networkx. Line numbers and file paths are diagnostics only:
+they live on fields that never reach the hasher.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import networkx
+
+#: Version of the token format. Bump it whenever the bytes fed to SHA-256 change meaning.
+FORMAT_VERSION = 1
+
+#: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
+SUMMARY_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------------
+# Summary pass (libcst) output: one ModuleSummary per source file. Keyed by content only: the
+# summary does not know the module's name, so relative imports stay relative here.
+# --------------------------------------------------------------------------------------------
+
+
+class RefKind(enum.Enum):
+    """How one definition refers to something else (an edge label in the graph)."""
+
+    CALL = "call"  #: ``f(...)``, ``m.f(...)``; becomes INSTANTIATION when the callee is a class
+    INSTANTIATION = "instantiation"  #: graph only: a call whose callee resolved to a class
+    ATTRIBUTE = "attribute"  #: a dotted read that is not called: ``m.CONST``, ``obj.prop``
+    VALUE = "value"  #: a bare name used as a value: ``sorted(key=f)``, ``{"a": f}``, ``return C``
+    DECORATOR = "decorator"  #: ``@deco`` / ``@deco(...)`` on a function or class
+    BASE_CLASS = "base_class"  #: ``class C(Base)``
+    METACLASS = "metaclass"  #: ``class C(metaclass=Meta)``
+    DEFAULT = "default"  #: a name used in a parameter default expression
+    ANNOTATION = "annotation"  #: a name used in an annotation (type of a receiver; not hashed)
+    SELF_ATTR = "self_attr"  #: ``self.name`` inside a method (name = attribute)
+    CLS_ATTR = "cls_attr"  #: ``cls.name`` inside a classmethod / ``__new__`` / metaclass
+    SUPER_ATTR = "super_attr"  #: ``super().name`` (name = attribute)
+    METHOD = "method"  #: ``x.name(...)`` on a receiver of unknown/inferred type (see receiver)
+    PROTOCOL = "protocol"  #: an operator/protocol on a receiver: ``len(x)`` -> ``__len__``
+    IMPORT = "import"  #: ``importlib.import_module("literal")`` and function-level imports
+    DECLARED = "declared"  #: ``__astoken_deps__`` / ``@depends_on`` / ``__ccflow_tokenizer_deps__``
+    DYNAMIC = "dynamic"  #: ``getattr(x, name)``, ``eval``, ``exec``, ``import_module(var)``
+    MEMBER = "member"  #: graph only: a class to one of its members (method, constant, nested)
+    OVERRIDE = "override"  #: graph only: ``self.m`` resolved to a subclass's override of ``m``
+    RUNTIME = "runtime"  #: graph only: found from a code object's names (no source available)
+    EXTERNAL = "external"  #: graph only: a reference into the standard library or third party
+
+
+class DefKind(enum.Enum):
+    """What a definition in a module is."""
+
+    FUNCTION = "function"  #: module-level ``def`` / ``async def`` (or a lambda bound to a name)
+    CLASS = "class"
+    METHOD = "method"  #: a ``def`` directly in a class body (any decorator)
+    CONSTANT = "constant"  #: a module- or class-level name bound by assignment
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One reference made by a definition, as written in the source.
+
+    ``name`` is the dotted expression as written (``"helper"``, ``"m.f"``, ``"pkg.sub.f"``)
+    for CALL/ATTRIBUTE/VALUE/DECORATOR/BASE_CLASS/METACLASS/DEFAULT/ANNOTATION/DECLARED/IMPORT;
+    the attribute name for SELF_ATTR/CLS_ATTR/SUPER_ATTR; the method name for METHOD/PROTOCOL
+    (``"__len__"``, ``"__getitem__"``); a short description for DYNAMIC (``"getattr"``).
+    ``receiver`` is set for METHOD/PROTOCOL when the receiver's type is known from an
+    annotation or a constructor assignment: the dotted type expression as written (``"Foo"``,
+    ``"mod.Foo"``); empty when the type is unknown.
+    """
+
+    kind: RefKind
+    name: str
+    line: int
+    receiver: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportBinding:
+    """A name bound by an import statement.
+
+    ``import a.b.c`` binds ``"a"`` (module ``a.b.c`` is still imported: ``module="a.b.c"``,
+    ``attr=None``, ``name="a"``); ``import a.b as c`` binds ``"c"`` to module ``a.b``;
+    ``from ..x import y as z`` binds ``"z"`` with ``level=2, module="x", attr="y"``;
+    ``from . import y`` has ``module=""``.
+    """
+
+    name: str
+    module: str
+    level: int
+    attr: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A function, class, method or constant defined in a module.
+
+    ``qualname`` is the dotted path inside the module (``"f"``, ``"C"``, ``"C.m"``,
+    ``"C.Inner.m"``, ``"C.LIMIT"``). Nested functions and lambdas inside a function are not
+    separate definitions: their references belong to the enclosing definition (their code is
+    part of its code object). ``imports`` are imports made inside the definition's body.
+    ``bases`` are the dotted base-class expressions of a class, in order.
+    """
+
+    qualname: str
+    kind: DefKind
+    line: int
+    references: tuple[Reference, ...] = ()
+    imports: tuple[ImportBinding, ...] = ()
+    bases: tuple[str, ...] = ()
+    decorators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSummary:
+    """Everything the graph needs from one source file, produced by one libcst pass.
+
+    ``star_imports`` are ``(level, module)`` pairs; ``all_names`` is ``__all__`` when it is a
+    literal list/tuple of strings, else None. ``module_references`` are references made by
+    module-level code outside any definition (e.g. ``register(f)`` at top level).
+    """
+
+    definitions: tuple[Definition, ...]
+    imports: tuple[ImportBinding, ...]
+    star_imports: tuple[tuple[int, str], ...] = ()
+    all_names: tuple[str, ...] | None = None
+    module_references: tuple[Reference, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Graph and results.
+# --------------------------------------------------------------------------------------------
+
+
+class NodeKind(enum.Enum):
+    """What a node of the dependency graph stands for."""
+
+    FUNCTION = "function"
+    METHOD = "method"
+    CLASS = "class"
+    CONSTANT = "constant"
+    MODULE = "module"
+    EXTERNAL = "external"  #: a third-party distribution (leaf)
+    STDLIB = "stdlib"  #: a standard-library module (leaf)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A node of the dependency graph.
+
+    ``name`` is ``"pkg.module:Qual.name"`` for first-party code, ``"pkg.module"`` for a module,
+    and the top-level import name for an external or standard-library leaf (``"numpy"``,
+    ``"json"``). ``version`` is the distribution version of an external leaf ("" if unknown or
+    ignored). ``file``/``line`` are diagnostics only.
+    """
+
+    name: str
+    kind: NodeKind
+    file: str | None = None
+    line: int | None = None
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A directed edge ``source -> target`` with the kind of reference that made it."""
+
+    source: str
+    target: str
+    kind: RefKind
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A reference static analysis could not resolve (reported; an error with ``strict``)."""
+
+    owner: str
+    expression: str
+    reason: str
+    file: str | None = None
+    line: int = 0
+
+    def describe(self) -> str:
+        """One line: ``file:line: owner: expression (reason)``."""
+        where = f"{self.file}:{self.line}: " if self.file else ""
+        return f"{where}{self.owner}: {self.expression} ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyGraph:
+    """The dependency graph of one target: sorted nodes and edges, plus unresolved references.
+
+    ``root`` is the target's node name. Use :meth:`to_networkx` for graph algorithms.
+    """
+
+    root: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    unresolved: tuple[Unresolved, ...] = ()
+
+    def node(self, name: str) -> Node:
+        """The node called ``name`` (KeyError if absent)."""
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+    def successors(self, name: str) -> tuple[str, ...]:
+        """Sorted names of the nodes ``name`` has an edge to."""
+        return tuple(sorted({e.target for e in self.edges if e.source == name}))
+
+    def to_networkx(self) -> networkx.DiGraph:
+        """A ``networkx.DiGraph`` with node attributes ``kind``/``file``/``line``/``version``
+        and edge attribute ``kinds`` (sorted reference kinds)."""
+        import networkx as nx  # lazily: networkx is only needed by users who ask for it
+
+        graph = nx.DiGraph(root=self.root)
+        for node in self.nodes:
+            graph.add_node(
+                node.name,
+                kind=node.kind.value,
+                file=node.file,
+                line=node.line,
+                version=node.version,
+            )
+        for edge in self.edges:
+            if graph.has_edge(edge.source, edge.target):
+                kinds = set(graph.edges[edge.source, edge.target]["kinds"]) | {edge.kind.value}
+                graph.edges[edge.source, edge.target]["kinds"] = tuple(sorted(kinds))
+            else:
+                graph.add_edge(edge.source, edge.target, kinds=(edge.kind.value,))
+        return graph
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One entry of an :class:`Explanation`: a node in the target's closure with its own token.
+
+    ``path`` is the chain of edges from the target to this node (shortest, ties broken by
+    name); ``token`` is the node's own token (its code/value only, not its dependencies).
+    """
+
+    name: str
+    kind: NodeKind
+    token: str
+    path: tuple[Edge, ...]
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a target has the token it has: every dependency, how it was reached, and blind spots."""
+
+    target: str
+    token: str | None
+    dependencies: tuple[Dependency, ...]
+    unresolved: tuple[Unresolved, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Options shared by every API call (each public function takes them as keywords).
+
+    ``include``/``exclude`` are module-name glob patterns (``"mypkg.*"``) that widen or narrow
+    the first-party scope; ``external_versions`` makes third-party leaves contribute their
+    distribution version; ``static`` builds the graph from source without importing user code;
+    ``cache_dir`` is the summary cache location (``None``: platform default or
+    ``$ASTOKEN_CACHE_DIR``); ``use_cache=False`` disables the on-disk cache.
+    """
+
+    strict: bool = False
+    static: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    external_versions: bool = True
+    cache_dir: str | None = None
+    use_cache: bool = True
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshots (lock files) and their diff.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotEntry:
+    """One target of a snapshot: its behavior token, its own token and its dependency names."""
+
+    target: str
+    kind: NodeKind
+    token: str | None
+    own_token: str | None
+    dependencies: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Tokens of every function, class and method in some packages (``astoken snapshot``).
+
+    ``own_tokens`` maps every node name seen in any entry's closure to its own token, so that a
+    diff can say which changed definition caused a target to change.
+    """
+
+    packages: tuple[str, ...]
+    entries: tuple[SnapshotEntry, ...]
+    own_tokens: tuple[tuple[str, str], ...]
+    format_version: int = FORMAT_VERSION
+    python: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedTarget:
+    """A target whose behavior token differs between two snapshots, and the definitions why."""
+
+    target: str
+    old_token: str | None
+    new_token: str | None
+    causes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotDiff:
+    """The difference between two snapshots; ``changed`` is empty when behavior is identical."""
+
+    changed: tuple[ChangedTarget, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no target changed, appeared or disappeared."""
+        return not (self.changed or self.added or self.removed)
+
+
+# --------------------------------------------------------------------------------------------
+# What the orchestrator hands the graph step about one module, and what the runtime step
+# tells the graph about an object that has no source.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSource:
+    """A first-party module as the graph sees it: its name, file and summary."""
+
+    name: str
+    file: str | None
+    is_package: bool
+    summary: ModuleSummary
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeInfo:
+    """Dependencies of a node found from its live object (no source): ``(node name, kind)``."""
+
+    kind: NodeKind
+    references: tuple[tuple[str, RefKind], ...]
+    file: str | None = None
+    line: int | None = None

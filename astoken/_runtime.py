@@ -1,0 +1,239 @@
+"""Runtime: graph nodes -> live objects, and dependency discovery from code objects.
+
+Source is the primary way astoken finds dependencies. Where there is none (code built with
+``exec``, the REPL, ``__main__`` without a file, generated methods such as a dataclass's
+``__init__``), :func:`runtime_info` reads the names a code object loads (``LOAD_GLOBAL``,
+``LOAD_NAME``, ``LOAD_DEREF`` of closure cells, ``LOAD_ATTR`` after a module global) and looks
+them up in the function's globals, closure and defaults.
+"""
+
+from __future__ import annotations
+
+import dis
+import functools
+import importlib
+import inspect
+import sys
+import types
+from collections.abc import Iterator
+
+from ._model import NodeKind, RefKind, RuntimeInfo
+
+__all__ = ["resolve_node", "runtime_info"]
+
+_MISSING = object()
+_LOAD_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+_ATTR_OPS = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
+
+
+def resolve_node(name: str) -> object:
+    """The live object for ``"module:Qual.name"`` (raw class members, so descriptors stay
+    descriptors); ``_MISSING`` sentinel is never returned: raises LookupError when absent."""
+    module_name, _, qualname = name.partition(":")
+    module = sys.modules.get(module_name)
+    if module is None:
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:  # a helper module failing to import is reported by the caller
+            raise LookupError(f"{module_name}: import failed: {type(exc).__name__}: {exc}") from exc
+    obj: object = module
+    for part in qualname.split(".") if qualname else ():
+        value = _MISSING
+        if isinstance(obj, type):
+            for klass in obj.__mro__:
+                if part in klass.__dict__:
+                    value = klass.__dict__[part]
+                    break
+        if value is _MISSING:
+            value = getattr(obj, part, _MISSING)
+        if value is _MISSING:
+            raise LookupError(f"{name}: no attribute {part!r}")
+        obj = value
+    return obj
+
+
+def _functions_of(obj: object) -> Iterator[types.FunctionType]:
+    """Every plain function making up ``obj`` (descriptor parts, partials, wrapper chains)."""
+    seen: set[int] = set()
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (staticmethod, classmethod)):
+            stack.append(item.__func__)
+        elif isinstance(item, property):
+            stack.extend(f for f in (item.fget, item.fset, item.fdel) if f is not None)
+        elif isinstance(item, functools.cached_property):
+            stack.append(item.func)
+        elif isinstance(item, functools.partial):
+            stack.append(item.func)
+        elif isinstance(item, types.MethodType):
+            stack.append(item.__func__)
+        elif isinstance(item, types.FunctionType):
+            yield item
+            wrapped = item.__dict__.get("__wrapped__")
+            if wrapped is not None:
+                stack.append(wrapped)
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _name_of(value: object) -> str | None:
+    if isinstance(value, types.ModuleType):
+        return None
+    base = value
+    if isinstance(base, (staticmethod, classmethod)):
+        base = base.__func__
+    if not (inspect.isfunction(base) or inspect.isclass(base)):
+        return None
+    module = getattr(base, "__module__", None)
+    qualname = getattr(base, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<locals>" in qualname:
+        return None
+    return f"{module}:{qualname}"
+
+
+def _value_reference(
+    value: object, global_name: str, module: str | None
+) -> tuple[str, RefKind] | None:
+    """The node a global's value stands for: a named function/class, or a module constant."""
+    named = _name_of(value)
+    if named is not None:
+        return named, RefKind.RUNTIME
+    if isinstance(value, types.ModuleType):
+        return None
+    if module is not None and not callable(value):
+        return f"{module}:{global_name}", RefKind.RUNTIME
+    return None
+
+
+def runtime_info(name: str, obj: object) -> tuple[RuntimeInfo, dict[str, object]]:
+    """Dependencies of a live object that has no source, read from its code objects, and the
+    live objects found for them (keyed by node name)."""
+    refs: set[tuple[str, RefKind]] = set()
+    found: dict[str, object] = {}
+    if isinstance(obj, type):
+        for attr, member in sorted(vars(obj).items()):
+            if attr.startswith("__") and attr.endswith("__") and not callable(member):
+                continue
+            if inspect.isfunction(member) or isinstance(
+                member, (staticmethod, classmethod, property)
+            ):
+                refs.add((f"{name}.{attr}", RefKind.MEMBER))
+                found[f"{name}.{attr}"] = member
+        info = RuntimeInfo(NodeKind.CLASS, tuple(sorted(refs, key=_ref_key)), _file(obj), None)
+        return info, found
+    functions = list(_functions_of(obj))
+    if not functions:
+        return RuntimeInfo(NodeKind.CONSTANT, (), None, None), found
+    for func in functions:
+        refs.update(_function_references(func, found))
+    refs.discard((name, RefKind.RUNTIME))
+    found.pop(name, None)
+    kind = NodeKind.METHOD if "." in name.partition(":")[2] else NodeKind.FUNCTION
+    first = functions[0]
+    info = RuntimeInfo(
+        kind, tuple(sorted(refs, key=_ref_key)), _file(first), first.__code__.co_firstlineno
+    )
+    return info, found
+
+
+def _ref_key(ref: tuple[str, RefKind]) -> tuple[str, str]:
+    return ref[0], ref[1].value
+
+
+def _file(obj: object) -> str | None:
+    try:
+        return inspect.getsourcefile(obj)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def _function_references(
+    func: types.FunctionType, found: dict[str, object]
+) -> set[tuple[str, RefKind]]:
+    refs: set[tuple[str, RefKind]] = set()
+    module = func.__module__ if isinstance(func.__module__, str) else None
+    globals_ = func.__globals__
+    for code in _code_objects(func.__code__):
+        pending_module: types.ModuleType | None = None
+        for ins in dis.get_instructions(code):
+            if ins.opname in _LOAD_GLOBAL_OPS and isinstance(ins.argval, str):
+                value = globals_.get(ins.argval, _MISSING)
+                pending_module = value if isinstance(value, types.ModuleType) else None
+                if value is _MISSING:
+                    continue
+                ref = _value_reference(value, ins.argval, module)
+                if ref is not None:
+                    refs.add(ref)
+                    found[ref[0]] = value
+                continue
+            if ins.opname in _ATTR_OPS and pending_module is not None:
+                value = getattr(pending_module, str(ins.argval), _MISSING)
+                if value is not _MISSING:
+                    named = _name_of(value)
+                    if named is None and not isinstance(value, types.ModuleType | type(len)):
+                        named = f"{pending_module.__name__}:{ins.argval}"
+                    if named is not None:
+                        refs.add((named, RefKind.RUNTIME))
+                        found[named] = value
+            pending_module = None
+    cells = func.__closure__ or ()
+    for cell in cells:
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        named = _name_of(value)
+        if named is not None:
+            refs.add((named, RefKind.RUNTIME))
+            found[named] = value
+    for default in (func.__defaults__ or ()) + tuple((func.__kwdefaults__ or {}).values()):
+        named = _name_of(default)
+        if named is not None:
+            refs.add((named, RefKind.DEFAULT))
+            found[named] = default
+    return refs
+
+
+@functools.lru_cache(maxsize=256)
+def _module_assignments(file: str, signature: tuple[int, int]) -> dict[int, str]:
+    """line -> canonical dump of the value assigned by the statement starting on that line."""
+    import ast  # only needed for the rare opaque constant
+
+    try:
+        with open(file, "rb") as handle:
+            tree = ast.parse(handle.read(), filename=file)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    found: dict[int, str] = {}
+    for node in ast.walk(tree):
+        value = None
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            value = node.value
+        if value is not None:
+            # ast.dump without attributes carries no line numbers or formatting.
+            found[node.lineno] = ast.dump(value, annotate_fields=False)
+    return found
+
+
+def assignment_digest(file: str | None, line: int | None) -> str | None:
+    """A canonical form of the expression assigned on ``file:line`` (formatting, comments and
+    position do not matter), or None when it cannot be read. Used for module-level objects that
+    have no deterministic value encoding, so that editing how they are built still counts."""
+    if not file or not line:
+        return None
+    import os
+
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None
+    return _module_assignments(file, (st.st_mtime_ns, st.st_size)).get(line)

@@ -1,0 +1,142 @@
+"""Every error and warning astoken raises.
+
+User errors (bad target, bad value, bad file) derive from :class:`AstokenError`; each class's
+docstring says when it is raised. Internal bugs are never translated into these: they surface
+as ordinary Python exceptions so they are not mistaken for a problem with the user's code.
+Cache failures are never errors at all (a corrupt or missing entry is a miss).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AstokenError",
+    "AstokenWarning",
+    "DependencyCycleError",
+    "GraphvizNotFoundError",
+    "SnapshotFormatError",
+    "SourceSyntaxError",
+    "StrictModeError",
+    "TargetError",
+    "TargetNotFoundError",
+    "TargetTypeError",
+    "UnhashableValueError",
+    "UnresolvedReferenceWarning",
+]
+
+
+class AstokenError(Exception):
+    """Base class of every error caused by the user's input (never by an astoken bug)."""
+
+
+class AstokenWarning(UserWarning):
+    """Base class of astoken's warnings."""
+
+
+class UnresolvedReferenceWarning(AstokenWarning):
+    """Raised as a warning when static analysis cannot resolve a reference (see ``strict``)."""
+
+
+class TargetError(AstokenError):
+    """Raised when a target specification cannot be turned into a function or class."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(f"{target}: {reason}")
+
+    def __reduce__(self) -> tuple[type[TargetError], tuple[str, str]]:
+        return (type(self), (self.target, self.reason))
+
+
+class TargetNotFoundError(TargetError):
+    """Raised when a target's module, file or attribute does not exist."""
+
+
+class TargetTypeError(TargetError):
+    """Raised when a target exists but is not a function, method, class or partial."""
+
+
+class SourceSyntaxError(AstokenError):
+    """Raised when a first-party source file the graph must read does not parse."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.message = message
+        super().__init__(f"{file}:{line}: syntax error: {message}")
+
+    def __reduce__(self) -> tuple[type[SourceSyntaxError], tuple[str, int, str]]:
+        return (type(self), (self.file, self.line, self.message))
+
+
+class UnhashableValueError(AstokenError, TypeError):
+    """Raised when a value has no deterministic encoding (an ``object()``, an open file...)."""
+
+    def __init__(self, owner: str, value_type: str, path: str = "") -> None:
+        self.owner = owner
+        self.value_type = value_type
+        self.path = path
+        where = f" at {path}" if path else ""
+        super().__init__(
+            f"{owner}: value of type {value_type}{where} has no deterministic encoding; "
+            "give the type an __astoken__() method or register an encoder with "
+            "astoken.register_encoder()"
+        )
+
+    def __reduce__(self) -> tuple[type[UnhashableValueError], tuple[str, str, str]]:
+        return (type(self), (self.owner, self.value_type, self.path))
+
+
+class DependencyCycleError(AstokenError, TypeError):
+    """Raised when declared class dependencies form a cycle (ccflow's recursive-deps rule)."""
+
+    def __init__(self, cls_name: str) -> None:
+        self.cls_name = cls_name
+        super().__init__(
+            f"Recursive __ccflow_tokenizer_deps__ class dependency detected for {cls_name}"
+        )
+
+    def __reduce__(self) -> tuple[type[DependencyCycleError], tuple[str]]:
+        return (type(self), (self.cls_name,))
+
+
+class StrictModeError(AstokenError):
+    """Raised with ``strict=True`` when the graph has references it cannot resolve."""
+
+    def __init__(self, target: str, unresolved: tuple[str, ...]) -> None:
+        self.target = target
+        self.unresolved = unresolved
+        listing = "; ".join(unresolved[:5]) + (" ..." if len(unresolved) > 5 else "")
+        super().__init__(
+            f"{target}: {len(unresolved)} unresolved reference(s) in strict mode: {listing}"
+        )
+
+    def __reduce__(self) -> tuple[type[StrictModeError], tuple[str, tuple[str, ...]]]:
+        return (type(self), (self.target, self.unresolved))
+
+
+class SnapshotFormatError(AstokenError):
+    """Raised when a snapshot file is unreadable, not JSON, or not an astoken snapshot."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        self.file = file
+        self.reason = reason
+        super().__init__(f"{file}: {reason}")
+
+    def __reduce__(self) -> tuple[type[SnapshotFormatError], tuple[str, str]]:
+        return (type(self), (self.file, self.reason))
+
+
+class GraphvizNotFoundError(AstokenError):
+    """Raised when an svg/png graph is asked for and Graphviz's ``dot`` is not on PATH."""
+
+    def __init__(self, output_format: str) -> None:
+        self.output_format = output_format
+        super().__init__(
+            f"--format {output_format} needs Graphviz's 'dot' program on PATH; install "
+            "Graphviz (apt-get install graphviz, brew install graphviz, conda install "
+            "graphviz) or use --format dot, which works without it"
+        )
+
+    def __reduce__(self) -> tuple[type[GraphvizNotFoundError], tuple[str]]:
+        return (type(self), (self.output_format,))

@@ -1,0 +1,3 @@
+class Model:
+    def score(self, x):
+        return x + 0.75

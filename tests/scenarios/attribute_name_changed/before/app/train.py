@@ -1,0 +1,2 @@
+def fit(obj):
+    return obj.alpha

@@ -1,0 +1,6 @@
+from .base import Base
+
+
+class Child(Base):
+    def step(self, x):
+        return x * 10

@@ -1,0 +1,7 @@
+import functools
+
+
+class Model:
+    @functools.cached_property
+    def table(self):
+        return [1]

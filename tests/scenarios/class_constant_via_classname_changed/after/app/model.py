@@ -1,0 +1,2 @@
+class Model:
+    FEE = 0.05

@@ -1,0 +1,5 @@
+from .model import Model
+
+
+def fit(x):
+    return x * Model.FEE

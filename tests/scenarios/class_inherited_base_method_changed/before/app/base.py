@@ -1,0 +1,3 @@
+class Base:
+    def helper(self):
+        return "base"

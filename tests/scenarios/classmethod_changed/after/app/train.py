@@ -1,0 +1,4 @@
+class Model:
+    @classmethod
+    def build(cls, x):
+        return cls, x - 1

@@ -1,0 +1,7 @@
+class Model:
+    def fit(self, x):
+        return Model.norm(x)
+
+    @staticmethod
+    def norm(x):
+        return abs(x) * 1

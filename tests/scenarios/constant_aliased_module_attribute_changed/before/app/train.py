@@ -1,0 +1,5 @@
+import app.settings as s
+
+
+def fit():
+    return s.LIMIT

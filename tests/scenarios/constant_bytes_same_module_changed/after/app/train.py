@@ -1,0 +1,5 @@
+LIMIT = b"ac"
+
+
+def fit():
+    return len(LIMIT)

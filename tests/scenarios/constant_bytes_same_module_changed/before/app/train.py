@@ -1,0 +1,5 @@
+LIMIT = b"ab"
+
+
+def fit():
+    return len(LIMIT)

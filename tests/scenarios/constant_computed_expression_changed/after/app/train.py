@@ -1,0 +1,6 @@
+BASE = 5
+LIMIT = BASE * 2
+
+
+def fit():
+    return LIMIT

@@ -1,0 +1,6 @@
+BASE = 4
+LIMIT = BASE * 2
+
+
+def fit():
+    return LIMIT

@@ -1,0 +1,5 @@
+LIMIT = {"a": 1, "b": 2}
+
+
+def fit():
+    return LIMIT["a"]

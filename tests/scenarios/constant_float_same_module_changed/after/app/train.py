@@ -1,0 +1,5 @@
+LIMIT = 0.25
+
+
+def fit():
+    return LIMIT * 2

@@ -1,0 +1,5 @@
+LIMIT = 0.5
+
+
+def fit():
+    return LIMIT * 2

@@ -1,0 +1,5 @@
+from .settings import LIMIT
+
+
+def fit(x):
+    return min(x, LIMIT)

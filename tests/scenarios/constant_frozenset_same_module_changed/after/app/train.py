@@ -1,0 +1,5 @@
+LIMIT = frozenset({"x", "z"})
+
+
+def fit():
+    return "x" in LIMIT

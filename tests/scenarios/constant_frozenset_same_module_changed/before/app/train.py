@@ -1,0 +1,5 @@
+LIMIT = frozenset({"x", "y"})
+
+
+def fit():
+    return "x" in LIMIT

@@ -1,0 +1,5 @@
+LIMIT = 11
+
+
+def fit():
+    return LIMIT + 1

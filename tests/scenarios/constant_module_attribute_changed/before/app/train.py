@@ -1,0 +1,5 @@
+from . import settings
+
+
+def fit():
+    return settings.LIMIT

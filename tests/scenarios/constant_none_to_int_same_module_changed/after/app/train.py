@@ -1,0 +1,5 @@
+LIMIT = 0
+
+
+def fit():
+    return LIMIT is None

@@ -1,0 +1,5 @@
+LIMIT = None
+
+
+def fit():
+    return LIMIT is None

@@ -1,0 +1,5 @@
+from app import LIMIT
+
+
+def fit():
+    return LIMIT

@@ -1,0 +1,5 @@
+LIMIT = "sgd"
+
+
+def fit():
+    return LIMIT.upper()

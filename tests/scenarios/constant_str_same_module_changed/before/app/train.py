@@ -1,0 +1,5 @@
+LIMIT = "adam"
+
+
+def fit():
+    return LIMIT.upper()

@@ -1,0 +1,5 @@
+LIMIT = (1, 2, 4)
+
+
+def fit():
+    return sum(LIMIT)

@@ -1,0 +1,5 @@
+THRESHOLD = 0.6
+
+
+def passes(x):
+    return x > THRESHOLD

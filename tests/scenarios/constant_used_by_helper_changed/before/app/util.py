@@ -1,0 +1,5 @@
+THRESHOLD = 0.5
+
+
+def passes(x):
+    return x > THRESHOLD

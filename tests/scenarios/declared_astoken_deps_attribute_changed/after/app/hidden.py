@@ -1,0 +1,2 @@
+def secret(x):
+    return x + 2

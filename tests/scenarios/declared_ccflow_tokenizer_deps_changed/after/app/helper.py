@@ -1,0 +1,3 @@
+class Helper:
+    def transform(self, x):
+        return x - 2

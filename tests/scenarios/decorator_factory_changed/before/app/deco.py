@@ -1,0 +1,14 @@
+import functools
+
+
+def retry(times):
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args):
+            for _ in range(times):
+                result = fn(*args)
+            return result
+
+        return wrapper
+
+    return decorate

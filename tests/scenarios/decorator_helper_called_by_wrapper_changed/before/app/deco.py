@@ -1,0 +1,13 @@
+import functools
+
+
+def _post(value):
+    return value
+
+
+def cleaned(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return _post(fn(*args))
+
+    return wrapper

@@ -1,0 +1,6 @@
+from .deco import cleaned
+
+
+@cleaned
+def fit(x):
+    return x

@@ -1,0 +1,3 @@
+def register(fn):
+    fn.priority = 2
+    return fn

@@ -1,0 +1,3 @@
+def register(fn):
+    fn.priority = 1
+    return fn

@@ -1,0 +1,6 @@
+from .deco import logged
+
+
+@logged
+def fit(x):
+    return x + 1

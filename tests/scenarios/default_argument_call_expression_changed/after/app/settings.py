@@ -1,0 +1,2 @@
+def default_rate():
+    return 0.25

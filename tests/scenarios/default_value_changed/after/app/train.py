@@ -1,0 +1,2 @@
+def fit(x, lr=0.2):
+    return x * lr

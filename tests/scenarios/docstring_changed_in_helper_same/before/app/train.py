@@ -1,0 +1,10 @@
+from .features import build
+
+
+def _scale(x):
+    return x * 2
+
+
+def fit(x):
+    y = _scale(x)
+    return build(y)

@@ -1,0 +1,6 @@
+import enum
+
+
+class Mode(enum.Enum):
+    FAST = 5
+    SLOW = 2

@@ -1,0 +1,5 @@
+from .modes import Mode
+
+
+def fit(x, mode=Mode.FAST):
+    return x * mode.value

@@ -1,0 +1,5 @@
+from app import features
+
+
+def fit(x):
+    return features.build(x)

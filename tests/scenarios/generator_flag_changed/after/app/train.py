@@ -1,0 +1,2 @@
+def fit(xs):
+    yield from (x for x in xs)

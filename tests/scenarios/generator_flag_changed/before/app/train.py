@@ -1,0 +1,2 @@
+def fit(xs):
+    return [x for x in xs]

@@ -1,0 +1,4 @@
+def fit(x):
+    from .features import build
+
+    return build(x)

@@ -1,0 +1,5 @@
+import app.features as feats
+
+
+def fit(x):
+    return feats.build(x)

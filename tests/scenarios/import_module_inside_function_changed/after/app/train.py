@@ -1,0 +1,4 @@
+def fit(x):
+    import app.features
+
+    return app.features.build(x)

@@ -1,0 +1,2 @@
+def fa(x):
+    return x + 1

@@ -1,0 +1,6 @@
+from .b import fb
+from .a import fa
+
+
+def fit(x):
+    return fa(fb(x))

@@ -1,0 +1,2 @@
+def fb(x):
+    return x + 2

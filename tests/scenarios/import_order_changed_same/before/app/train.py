@@ -1,0 +1,6 @@
+from .a import fa
+from .b import fb
+
+
+def fit(x):
+    return fa(fb(x))

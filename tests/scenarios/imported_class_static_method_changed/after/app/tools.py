@@ -1,0 +1,4 @@
+class Tools:
+    @staticmethod
+    def clean(x):
+        return x.lstrip()

@@ -1,0 +1,5 @@
+from .tools import Tools
+
+
+def fit(x):
+    return Tools.clean(x)

@@ -1,0 +1,5 @@
+from .ops import clip
+
+
+def fit(x):
+    return clip(x)

@@ -1,0 +1,3 @@
+class Base:
+    def __init__(self, n):
+        self.n = n + 1

@@ -1,0 +1,3 @@
+class Model:
+    def __init__(self, size):
+        self.size = size * 2

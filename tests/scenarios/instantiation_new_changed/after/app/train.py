@@ -1,0 +1,5 @@
+from .model import Tag
+
+
+def fit(s):
+    return Tag(s)

@@ -1,0 +1,5 @@
+from .model import Config
+
+
+def fit(lr):
+    return Config(lr)

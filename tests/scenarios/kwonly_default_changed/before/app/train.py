@@ -1,0 +1,2 @@
+def fit(x, *, mode="fast"):
+    return (x, mode)

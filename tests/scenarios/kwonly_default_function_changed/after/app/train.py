@@ -1,0 +1,5 @@
+from .ops import identity
+
+
+def fit(x, *, post=identity):
+    return post(x)

@@ -1,0 +1,6 @@
+from .model import Model
+
+
+def fit(x):
+    m = Model()
+    return m.predict(x)

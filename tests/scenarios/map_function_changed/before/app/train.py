@@ -1,0 +1,5 @@
+from .ops import double
+
+
+def fit(xs):
+    return list(map(double, xs))

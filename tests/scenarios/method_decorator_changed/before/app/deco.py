@@ -1,0 +1,3 @@
+def tagged(fn):
+    fn.tag = "v1"
+    return fn

@@ -1,0 +1,5 @@
+square = lambda x: x * x * x  # noqa: E731
+
+
+def fit(x):
+    return square(x)

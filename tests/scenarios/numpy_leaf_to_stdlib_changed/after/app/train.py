@@ -1,0 +1,5 @@
+import math as np
+
+
+def fit(xs):
+    return np.fsum(xs)

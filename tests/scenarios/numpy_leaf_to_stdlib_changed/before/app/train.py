@@ -1,0 +1,5 @@
+import numpy as np
+
+
+def fit(xs):
+    return np.sum(xs)

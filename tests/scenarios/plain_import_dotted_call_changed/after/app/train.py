@@ -1,0 +1,5 @@
+import app.features
+
+
+def fit(x):
+    return app.features.build(x)

@@ -1,0 +1,2 @@
+def fit(a, b):
+    return a + b

@@ -1,0 +1,6 @@
+from .model import Box
+
+
+def fit():
+    box = Box()
+    return box.size

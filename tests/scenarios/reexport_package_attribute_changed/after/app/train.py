@@ -1,0 +1,5 @@
+import app.core
+
+
+def fit(x):
+    return app.core.compute(x)

@@ -1,0 +1,5 @@
+from app import compute
+
+
+def fit(x):
+    return compute(x)

@@ -1,0 +1,2 @@
+def build(x):
+    return {"x": x, "y": x}

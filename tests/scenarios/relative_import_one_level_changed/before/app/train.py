@@ -1,0 +1,5 @@
+from .features import build
+
+
+def fit(x):
+    return build(x)

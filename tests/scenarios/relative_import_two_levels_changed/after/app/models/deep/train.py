@@ -1,0 +1,5 @@
+from ..util import helper
+
+
+def fit(x):
+    return helper(x)

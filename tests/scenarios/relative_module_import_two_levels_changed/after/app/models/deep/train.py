@@ -1,0 +1,5 @@
+from .. import util
+
+
+def fit(x):
+    return util.helper(x)

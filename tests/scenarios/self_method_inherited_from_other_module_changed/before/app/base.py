@@ -1,0 +1,3 @@
+class Base:
+    def helper(self, x):
+        return x * 3

@@ -1,0 +1,6 @@
+def _key(item):
+    return item[1]
+
+
+def fit(items):
+    return sorted(items, key=_key)

@@ -1,0 +1,2 @@
+def shared(x):
+    return x + 100

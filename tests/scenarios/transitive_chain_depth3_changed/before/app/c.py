@@ -1,0 +1,2 @@
+def step_c(x):
+    return x * 2

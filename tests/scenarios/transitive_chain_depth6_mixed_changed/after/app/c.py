@@ -1,0 +1,4 @@
+def three(x):
+    from .d import four
+
+    return four(x)

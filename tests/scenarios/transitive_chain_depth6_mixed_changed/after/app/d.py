@@ -1,0 +1,5 @@
+from app.e import *
+
+
+def four(x):
+    return five(x)

@@ -1,0 +1,5 @@
+from . import b
+
+
+def one(x):
+    return b.two(x)

@@ -1,0 +1,5 @@
+import app.c as c
+
+
+def two(x):
+    return c.three(x)

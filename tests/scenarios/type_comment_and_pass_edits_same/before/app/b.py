@@ -1,0 +1,2 @@
+def deep(x):
+    return x + 1

@@ -1,0 +1,5 @@
+from .a import mid
+
+
+def fit(x):
+    return mid(x)

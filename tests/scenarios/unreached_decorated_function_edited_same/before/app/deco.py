@@ -1,0 +1,6 @@
+def register(fn):
+    return fn
+
+
+def other_decorator(fn):
+    return fn

@@ -1,0 +1,5 @@
+from .settings import LIMIT
+
+
+def fit(x):
+    return x + LIMIT

@@ -1,0 +1,2 @@
+def fit(a, *args, **kwargs):
+    return a

@@ -1,0 +1,2 @@
+def fit(a):
+    return a

@@ -1,0 +1,226 @@
+"""The public API end to end on small packages written to tmp_path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import astoken
+from astoken import NodeKind, RefKind
+from astoken.errors import (
+    SourceSyntaxError,
+    StrictModeError,
+    TargetNotFoundError,
+    TargetTypeError,
+    UnhashableValueError,
+    UnresolvedReferenceWarning,
+)
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+@pytest.fixture
+def pkg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A scratch directory on sys.path whose top-level package names are unique per test."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("ASTOKEN_CACHE_DIR", str(tmp_path / ".cache"))
+    before = set(sys.modules)
+    yield tmp_path
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def _fresh_token(root: Path, target: str, seed: int, code: str = "") -> str:
+    script = code or f"import astoken; print(astoken.behavior_token({target!r}))"
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": str(seed)}
+    env["ASTOKEN_CACHE_DIR"] = str(root / ".cache")
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_token_is_64_hex_and_repeatable(pkg: Path):
+    _write(pkg, {"apia/__init__.py": "", "apia/m.py": "def f(x):\n    return x + 1\n"})
+    token = astoken.behavior_token("apia.m:f")
+    assert token is not None
+    assert len(token) == 64
+    assert int(token, 16) >= 0
+    assert astoken.behavior_token("apia.m:f") == token
+
+    import apia.m
+
+    assert astoken.behavior_token(apia.m.f) == token
+
+
+def test_explain_lists_dependencies_with_paths_and_own_tokens(pkg: Path):
+    _write(
+        pkg,
+        {
+            "apib/__init__.py": "",
+            "apib/settings.py": "LIMIT = 3\n",
+            "apib/m.py": """
+                from .settings import LIMIT
+                def helper(x):
+                    return min(x, LIMIT)
+                def f(x):
+                    return helper(x)
+            """,
+        },
+    )
+    explanation = astoken.explain("apib.m:f")
+    assert explanation.token == astoken.behavior_token("apib.m:f")
+    by_name = {d.name: d for d in explanation.dependencies}
+    assert set(by_name) == {"apib.m:helper", "apib.settings:LIMIT"}
+    assert by_name["apib.settings:LIMIT"].kind is NodeKind.CONSTANT
+    assert [e.kind for e in by_name["apib.settings:LIMIT"].path] == [RefKind.CALL, RefKind.VALUE]
+    assert by_name["apib.settings:LIMIT"].token == astoken.data_token(3)
+    assert astoken.dependencies("apib.m:f") == ("apib.m:helper", "apib.settings:LIMIT")
+
+
+def test_dependency_graph_to_networkx(pkg: Path):
+    _write(pkg, {"apic/__init__.py": "", "apic/m.py": "def g(): pass\ndef f():\n    g()\n"})
+    graph = astoken.dependency_graph("apic.m:f").to_networkx()
+    assert set(graph.nodes) == {"apic.m:f", "apic.m:g"}
+    assert graph.edges["apic.m:f", "apic.m:g"]["kinds"] == ("call",)
+
+
+def test_static_mode_does_not_import(pkg: Path):
+    _write(
+        pkg,
+        {
+            "apid/__init__.py": "",
+            "apid/m.py": "raise RuntimeError('must not be imported')\ndef g(): pass\ndef f():\n    g()\n",
+        },
+    )
+    assert astoken.dependencies("apid.m:f", static=True) == ("apid.m:g",)
+    assert "apid.m" not in sys.modules
+    with pytest.raises(ValueError, match="live code"):
+        astoken.behavior_token("apid.m:f", static=True)
+
+
+def test_unresolved_reference_warns_and_strict_raises(pkg: Path):
+    _write(
+        pkg,
+        {"apie/__init__.py": "", "apie/m.py": "def f(obj, name):\n    return getattr(obj, name)()\n"},
+    )
+    with pytest.warns(UnresolvedReferenceWarning, match=r"m\.py:2"):
+        assert astoken.behavior_token("apie.m:f") is not None
+    with pytest.raises(StrictModeError, match="getattr"):
+        astoken.behavior_token("apie.m:f", strict=True)
+
+
+def test_depends_on_declares_a_dependency(pkg: Path):
+    _write(
+        pkg,
+        {
+            "apif/__init__.py": "",
+            "apif/plugins.py": "def plugin():\n    return 1\n",
+            "apif/m.py": """
+                import astoken
+                from .plugins import plugin
+                @astoken.depends_on(plugin)
+                def f(registry, name):
+                    return registry[name]()
+            """,
+        },
+    )
+    assert "apif.plugins:plugin" in astoken.dependencies("apif.m:f")
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "match"),
+    [
+        pytest.param("nosuchpkg_xyz.m:f", TargetNotFoundError, "nosuchpkg_xyz", id="missing-module"),
+        pytest.param("apig.m:nope", TargetNotFoundError, "nope", id="missing-attribute"),
+        pytest.param("apig.m:VALUE", TargetTypeError, "builtins.int", id="not-a-function"),
+        pytest.param("apig.bad:f", SourceSyntaxError, r"bad\.py:2", id="syntax-error"),
+        pytest.param("apig/none.py:f", TargetNotFoundError, "no such file", id="missing-path"),
+    ],
+)
+def test_bad_targets_name_what_is_wrong(pkg: Path, target: str, error: type, match: str):
+    _write(
+        pkg,
+        {
+            "apig/__init__.py": "",
+            "apig/m.py": "VALUE = 1\ndef f(): pass\n",
+            "apig/bad.py": "def f():\n    return (\n",
+        },
+    )
+    os.chdir(pkg)
+    with pytest.raises(error, match=match):
+        astoken.behavior_token(target)
+
+
+def test_unhashable_default_is_an_error_naming_function_and_type(pkg: Path):
+    _write(pkg, {"apih/__init__.py": "", "apih/m.py": "def f(x=object()):\n    return x\n"})
+    with pytest.raises(UnhashableValueError, match=r"apih\.m:f.*builtins\.object"):
+        astoken.behavior_token("apih.m:f")
+
+
+def test_path_target_for_code_that_is_not_installed(tmp_path: Path):
+    _write(tmp_path, {"scripts/tool.py": "def helper(): return 1\ndef main():\n    return helper()\n"})
+    token = _fresh_token(
+        tmp_path,
+        "",
+        1,
+        code="import astoken; print(astoken.behavior_token('scripts/tool.py:main'))",
+    )
+    assert len(token) == 64
+
+
+def test_runtime_fallback_for_code_without_source(pkg: Path):
+    # exec-built code has no file: helpers are discovered from its code object and globals.
+    def build(helper_body: str) -> str | None:
+        namespace: dict[str, object] = {"__name__": "apij_generated"}
+        exec(
+            textwrap.dedent(
+                f"""
+                def helper():
+                    return {helper_body}
+                def f():
+                    return helper()
+                """
+            ),
+            namespace,
+        )
+        return astoken.behavior_token(namespace["f"])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnresolvedReferenceWarning)
+        assert build("1") == build("1")
+        assert build("1") != build("2")
+
+
+def test_cache_corruption_changes_no_token(pkg: Path):
+    _write(pkg, {"apik/__init__.py": "", "apik/m.py": "def g(): return 1\ndef f():\n    return g()\n"})
+    first = _fresh_token(pkg, "apik.m:f", 1)
+    for path in (pkg / ".cache").rglob("*"):
+        if path.is_file():
+            path.write_text("{not json")
+    assert _fresh_token(pkg, "apik.m:f", 2) == first
+    assert _fresh_token(pkg, "apik.m:f", 3) == first
+
+
+def test_cache_token_combines_in_order(pkg: Path):
+    _write(pkg, {"apil/__init__.py": "", "apil/m.py": "class C:\n    def f(self):\n        return 1\n"})
+    import apil.m
+
+    one = astoken.cache_token(data=[1, 2], behavior=[apil.m.C])
+    assert one == astoken.cache_token(data=[1, 2], behavior=[apil.m.C])
+    assert one != astoken.cache_token(data=[2, 1], behavior=[apil.m.C])
+    assert one != astoken.cache_token(data=[1, 2])

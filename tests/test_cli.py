@@ -1,0 +1,724 @@
+"""The command line (astoken.cli).
+
+Two layers: ``cli.main([...])`` in-process with the API functions replaced by fakes (so each
+command path, exit code and output stream is checked exactly), then the real pipeline on small
+packages written to tmp_path, in-process and through the console script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from astoken import _api, cli
+from astoken._lockfile import write_snapshot
+from astoken._model import (
+    Dependency,
+    DependencyGraph,
+    Edge,
+    Explanation,
+    Node,
+    NodeKind,
+    RefKind,
+    Snapshot,
+    SnapshotEntry,
+    Unresolved,
+)
+from astoken.errors import (
+    DependencyCycleError,
+    SourceSyntaxError,
+    StrictModeError,
+    TargetNotFoundError,
+    TargetTypeError,
+    UnhashableValueError,
+    UnresolvedReferenceWarning,
+)
+
+FIT, SCALE, LIMIT = "app.train:fit", "app.features:scale", "app.features:LIMIT"
+TOKEN = "0123456789abcdef" * 4
+OTHER = "fedcba9876543210" * 4
+
+
+def graph() -> DependencyGraph:
+    return DependencyGraph(
+        root=FIT,
+        nodes=(
+            Node(FIT, NodeKind.FUNCTION, "app/train.py", 3),
+            Node(SCALE, NodeKind.FUNCTION, "app/features.py", 4),
+            Node(LIMIT, NodeKind.CONSTANT, "app/features.py", 1),
+            Node("numpy", NodeKind.EXTERNAL, version="1.0"),
+        ),
+        edges=(
+            Edge(FIT, SCALE, RefKind.CALL, 4),
+            Edge(SCALE, LIMIT, RefKind.ATTRIBUTE, 5),
+            Edge(SCALE, "numpy", RefKind.EXTERNAL, 6),
+        ),
+    )
+
+
+def snapshot_value(fit_token: str, limit_own: str) -> Snapshot:
+    return Snapshot(
+        packages=("app",),
+        entries=(
+            SnapshotEntry(FIT, NodeKind.FUNCTION, fit_token, "a" * 64, (LIMIT, SCALE)),
+            SnapshotEntry(SCALE, NodeKind.FUNCTION, "b" * 64, "b" * 64, (LIMIT,)),
+        ),
+        own_tokens=((FIT, "a" * 64), (LIMIT, limit_own), (SCALE, "b" * 64)),
+        python="cpython-311",
+    )
+
+
+class FakeApi:
+    """Stands in for astoken's API: records calls, returns fixed values or raises ``error``."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object, dict[str, Any]]] = []
+        self.error: BaseException | None = None
+        self.tokens: dict[str, str | None] = {FIT: TOKEN, SCALE: OTHER}
+        self.snapshot_result = snapshot_value(TOKEN, "c" * 64)
+
+    def _record(self, name: str, target: object, options: dict[str, Any]) -> None:
+        self.calls.append((name, target, options))
+        if self.error is not None:
+            raise self.error
+
+    def behavior_token(self, obj: object, **options: Any) -> str | None:
+        self._record("behavior_token", obj, options)
+        return self.tokens[str(obj)]
+
+    def explain(self, obj: object, **options: Any) -> Explanation:
+        self._record("explain", obj, options)
+        warnings.warn("app/train.py:9: getattr(x, n) unresolved", UnresolvedReferenceWarning, 2)
+        return Explanation(
+            target=FIT,
+            token=TOKEN,
+            dependencies=(
+                Dependency(SCALE, NodeKind.FUNCTION, OTHER, (Edge(FIT, SCALE, RefKind.CALL, 4),)),
+            ),
+            unresolved=(Unresolved(FIT, "getattr(x, n)", "dynamic", "app/train.py", 9),),
+        )
+
+    def dependencies(self, obj: object, **options: Any) -> tuple[str, ...]:
+        self._record("dependencies", obj, options)
+        return (SCALE, LIMIT)
+
+    def dependency_graph(self, obj: object, **options: Any) -> DependencyGraph:
+        self._record("dependency_graph", obj, options)
+        return graph()
+
+    def snapshot(self, packages: Sequence[str], *, jobs: int = 1, **options: Any) -> Snapshot:
+        self._record("snapshot", tuple(packages), {"jobs": jobs, **options})
+        return self.snapshot_result
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    fake = FakeApi()
+    for name in ("behavior_token", "explain", "dependencies", "dependency_graph", "snapshot"):
+        monkeypatch.setattr(_api, name, getattr(fake, name))
+    return fake
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------------------------
+# Command paths with a fake API.
+# --------------------------------------------------------------------------------------------
+
+
+def test_token_prints_exactly_the_token(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "token", FIT) == (0, TOKEN + "\n", "")
+
+
+def test_token_many_targets_one_per_line_and_json(
+    api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "token", FIT, SCALE) == (0, f"{TOKEN}\n{OTHER}\n", "")
+    code, out, _ = run(capsys, "token", FIT, SCALE, "--format", "json")
+    assert code == 0
+    assert json.loads(out) == {FIT: TOKEN, SCALE: OTHER}
+
+
+def test_token_with_nothing_to_hash_is_an_error(
+    api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.tokens["app.data:Record"] = None
+    code, out, err = run(capsys, "token", "app.data:Record")
+    assert code == cli.ExitCode.NOT_A_TARGET
+    assert out == ""
+    assert err == (
+        "astoken: error: app.data:Record: has nothing to hash (a class with only data "
+        "attributes has no behavior token)\n"
+    )
+    code, out, _ = run(capsys, "token", "app.data:Record", "--format", "json")
+    assert (code, json.loads(out)) == (0, {"app.data:Record": None})
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(
+            ["--strict", "--include", "lib.*", "token", FIT, "--exclude", "app.tests*"],
+            {"strict": True, "include": ("lib.*",), "exclude": ("app.tests*",)},
+            id="before-and-after-command",
+        ),
+        pytest.param(
+            ["token", FIT, "--static", "--no-cache", "--cache-dir", "/c", "--no-external-versions"],
+            {"static": True, "use_cache": False, "cache_dir": "/c", "external_versions": False},
+            id="after-command",
+        ),
+        pytest.param(
+            ["token", FIT],
+            {
+                "strict": False,
+                "static": False,
+                "include": (),
+                "exclude": (),
+                "external_versions": True,
+                "cache_dir": None,
+                "use_cache": True,
+            },
+            id="defaults",
+        ),
+    ],
+)
+def test_global_options_reach_the_api(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], argv: list[str], expected: dict[str, Any]
+) -> None:
+    assert run(capsys, *argv)[0] == 0
+    options = api.calls[0][2]
+    assert {key: options[key] for key in expected} == expected
+
+
+def test_explain_text_and_json(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", FIT)
+    assert code == 0
+    assert out.startswith(f"{FIT}  {TOKEN}\n")
+    assert re.search(rf"{re.escape(SCALE)}\s+function\s+{OTHER[:12]}\s+call {SCALE}", out)
+    assert "app/train.py:9: app.train:fit: getattr(x, n) (dynamic)" in out
+    # The unresolved-reference warning goes to stderr once, as one line.
+    assert err == "astoken: warning: app/train.py:9: getattr(x, n) unresolved\n"
+    code, out, _ = run(capsys, "explain", FIT, "--format", "json")
+    assert json.loads(out)["dependencies"][0]["token"] == OTHER
+
+
+def test_quiet_hides_warnings(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "-q", "explain", FIT)
+    assert (code, err) == (0, "")
+
+
+def test_deps(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "deps", FIT) == (0, f"{LIMIT}\n{SCALE}\n", "")
+    code, out, _ = run(capsys, "deps", FIT, "--format", "json")
+    assert (code, json.loads(out)) == (0, [LIMIT, SCALE])
+
+
+@pytest.mark.parametrize(
+    ("extra", "present", "absent"),
+    [
+        pytest.param([], [FIT, SCALE, LIMIT], ["numpy"], id="externals-hidden-by-default"),
+        pytest.param(["--externals"], ["numpy [external 1.0]"], [], id="externals-shown"),
+        pytest.param(["--depth", "1"], [FIT, SCALE], [LIMIT], id="depth"),
+        pytest.param(
+            ["--modules"], ["app.train [module]", "app.features [module]"], [FIT], id="modules"
+        ),
+    ],
+)
+def test_graph_text_options(
+    api: FakeApi,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    present: list[str],
+    absent: list[str],
+) -> None:
+    code, out, _ = run(capsys, "graph", FIT, *extra)
+    assert code == 0
+    for text in present:
+        assert text in out
+    for text in absent:
+        assert text not in out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"),
+    [
+        pytest.param("json", '"root": "app.train:fit"', id="json"),
+        pytest.param("dot", "digraph astoken {", id="dot"),
+        pytest.param("mermaid", "flowchart LR", id="mermaid"),
+        pytest.param("html", "<!DOCTYPE html>", id="html"),
+        pytest.param("svg", "<svg", id="svg"),
+    ],
+)
+def test_graph_formats_to_file(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str, marker: str
+) -> None:
+    if fmt == "svg" and shutil.which("dot") is None:
+        pytest.fail("Graphviz 'dot' is not installed (apt-get install graphviz)")
+    out_file = tmp_path / f"graph.{fmt}"
+    code, out, _ = run(capsys, "graph", FIT, "--format", fmt, "-o", str(out_file))
+    assert (code, out) == (0, "")
+    assert marker in out_file.read_text("utf-8")
+    assert list(tmp_path.iterdir()) == [out_file]  # no temporary files left behind
+
+
+def test_graph_html_shows_tokens_from_explain(
+    api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "-q", "graph", FIT, "--format", "html")
+    assert code == 0
+    assert OTHER in out  # scale's own token, from explain
+    assert [call[0] for call in api.calls] == ["dependency_graph", "explain"]
+
+
+def test_graph_png_to_stdout_is_binary(
+    api: FakeApi, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    if shutil.which("dot") is None:
+        pytest.fail("Graphviz 'dot' is not installed (apt-get install graphviz)")
+    assert cli.main(["graph", FIT, "--format", "png"]) == 0
+    assert capfdbinary.readouterr().out.startswith(b"\x89PNG")
+
+
+def test_graph_svg_without_graphviz(
+    api: FakeApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out_file = tmp_path / "g.svg"
+    code, out, err = run(capsys, "graph", FIT, "--format", "svg", "-o", str(out_file))
+    assert code == cli.ExitCode.GRAPHVIZ_MISSING
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert "install Graphviz" in err
+    assert "--format dot" in err
+    assert not out_file.exists()
+
+
+def test_snapshot_and_diff(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lock = tmp_path / "astoken.lock.json"
+    assert run(capsys, "snapshot", "app", "-o", str(lock), "--jobs", "2") == (0, "", "")
+    assert api.calls[-1][0:2] == ("snapshot", ("app",))
+    assert api.calls[-1][2]["jobs"] == 2
+    assert "progress" not in api.calls[-1][2]  # stderr is not a terminal here
+
+    # diff against a fresh snapshot of the packages recorded in the file: unchanged.
+    assert run(capsys, "diff", str(lock)) == (0, "", "")
+    assert api.calls[-1][1] == ("app",)
+
+    # A changed constant: exit 1 and the cause is named.
+    api.snapshot_result = snapshot_value(OTHER, "d" * 64)
+    code, out, _ = run(capsys, "diff", str(lock))
+    assert code == cli.ExitCode.CHANGED
+    assert out == f"{FIT} changed because {LIMIT} changed\n"
+    code, out, _ = run(capsys, "diff", str(lock), "--format", "json")
+    assert code == cli.ExitCode.CHANGED
+    assert json.loads(out)["changed"][0]["causes"] == [LIMIT]
+
+
+def test_diff_of_two_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    write_snapshot(snapshot_value(TOKEN, "c" * 64), old)
+    write_snapshot(snapshot_value(TOKEN, "c" * 64), new)
+    assert run(capsys, "diff", str(old), str(new)) == (0, "", "")
+    write_snapshot(snapshot_value(OTHER, "d" * 64), new)
+    assert run(capsys, "diff", str(old), str(new))[0] == cli.ExitCode.CHANGED
+
+
+def test_snapshot_to_stdout(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "snapshot", "app")
+    assert code == 0
+    assert json.loads(out)["entries"][FIT]["token"] == TOKEN
+
+
+def test_stamp_writes_only_when_token_changes(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    stamp = tmp_path / "fit.stamp"
+    assert run(capsys, "stamp", FIT, "-o", str(stamp)) == (0, "", "")
+    assert stamp.read_text() == TOKEN + "\n"
+    os.utime(stamp, ns=(1_000_000_000, 1_000_000_000))
+    assert run(capsys, "-v", "stamp", FIT, "-o", str(stamp)) == (
+        0,
+        "",
+        f"astoken: {stamp} is up to date\n",
+    )
+    assert stamp.stat().st_mtime_ns == 1_000_000_000  # untouched
+    api.tokens[FIT] = OTHER
+    assert run(capsys, "stamp", FIT, "-o", str(stamp))[0] == 0
+    assert stamp.read_text() == OTHER + "\n"
+    assert stamp.stat().st_mtime_ns != 1_000_000_000
+
+
+# --------------------------------------------------------------------------------------------
+# Errors: one stderr line, a distinct exit code, nothing written.
+# --------------------------------------------------------------------------------------------
+
+ERRORS = [
+    pytest.param(
+        TargetNotFoundError("app.nope:f", "no module named 'app.nope'"),
+        cli.ExitCode.TARGET_NOT_FOUND,
+        "app.nope:f: no module named 'app.nope'",
+        id="missing-module",
+    ),
+    pytest.param(
+        TargetTypeError("app.train:N", "is an int, not a function, method or class"),
+        cli.ExitCode.NOT_A_TARGET,
+        "app.train:N: is an int",
+        id="not-a-function",
+    ),
+    pytest.param(
+        SourceSyntaxError("app/train.py", 7, "invalid syntax"),
+        cli.ExitCode.SOURCE_SYNTAX,
+        "app/train.py:7: syntax error: invalid syntax",
+        id="syntax-error",
+    ),
+    pytest.param(
+        UnhashableValueError("app.train:fit", "object", "defaults[0]"),
+        cli.ExitCode.UNHASHABLE_VALUE,
+        "app.train:fit: value of type object at defaults[0]",
+        id="unhashable",
+    ),
+    pytest.param(
+        StrictModeError("app.train:fit", ("app/train.py:9: getattr(x, n)",)),
+        cli.ExitCode.STRICT_UNRESOLVED,
+        "app.train:fit: 1 unresolved reference(s) in strict mode: app/train.py:9",
+        id="strict",
+    ),
+    pytest.param(
+        DependencyCycleError("app.model:Model"),
+        cli.ExitCode.ERROR,
+        "Recursive __ccflow_tokenizer_deps__ class dependency detected for app.model:Model",
+        id="other-astoken-error",
+    ),
+    pytest.param(
+        PermissionError(13, "Permission denied", "/ro/cache"),
+        cli.ExitCode.IO_ERROR,
+        "/ro/cache: Permission denied",
+        id="io-error",
+    ),
+    pytest.param(
+        ZeroDivisionError("division by zero"),
+        cli.ExitCode.INTERNAL,
+        "internal error: ZeroDivisionError: division by zero (rerun with --debug",
+        id="internal-bug",
+    ),
+]
+
+
+@pytest.mark.parametrize(("error", "code", "message"), ERRORS)
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["token", FIT], id="token"),
+        pytest.param(["explain", FIT], id="explain"),
+        pytest.param(["graph", FIT, "--format", "dot", "-o", "OUT"], id="graph"),
+        pytest.param(["snapshot", "app", "-o", "OUT"], id="snapshot"),
+        pytest.param(["stamp", FIT, "-o", "OUT"], id="stamp"),
+    ],
+)
+def test_errors_have_one_line_and_a_distinct_code(  # noqa: PLR0917 - fixtures + parameters
+    api: FakeApi,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    argv: list[str],
+    error: BaseException,
+    code: cli.ExitCode,
+    message: str,
+) -> None:
+    api.error = error
+    out_file = tmp_path / "out.txt"
+    out_file.write_text("previous\n")
+    argv = [str(out_file) if arg == "OUT" else arg for arg in argv]
+    result, out, err = run(capsys, *argv)
+    assert result == code
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert err.startswith("astoken: error: ")
+    assert message in err
+    assert out_file.read_text() == "previous\n"  # nothing written to -o on error
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_exit_codes_are_distinct_and_documented() -> None:
+    values = [int(code) for code in cli.ExitCode]
+    assert len(values) == len(set(values))
+    help_text = cli.build_parser().format_help()
+    for code in cli.ExitCode:
+        assert re.search(rf"^\s+{int(code)}\s+{code.name}\s", help_text, re.M), code.name
+        assert f"{int(code)}  " in (cli.__doc__ or "")
+        assert code.name in (cli.__doc__ or "")
+
+
+def test_debug_prints_traceback(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.error = TargetNotFoundError(FIT, "no attribute 'fit'")
+    code, _, err = run(capsys, "--debug", "token", FIT)
+    assert code == cli.ExitCode.TARGET_NOT_FOUND
+    assert "Traceback (most recent call last)" in err
+    assert err.splitlines()[-1] == f"astoken: error: {FIT}: no attribute 'fit'"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(None, "cannot read", id="missing"),
+        pytest.param("{not json", "not JSON (line 1, column 2", id="not-json"),
+        pytest.param('{"astoken_snapshot": 7}', "snapshot layout version 7", id="wrong-version"),
+    ],
+)
+def test_bad_snapshot_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, reason: str
+) -> None:
+    path = tmp_path / "old.json"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = run(capsys, "diff", str(path), str(path))
+    assert (code, out) == (cli.ExitCode.BAD_SNAPSHOT, "")
+    assert err.startswith(f"astoken: error: {path}: {reason}")
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param([], id="no-command"),
+        pytest.param(["frobnicate"], id="unknown-command"),
+        pytest.param(["token"], id="missing-target"),
+        pytest.param(["graph", FIT, "--format", "gif"], id="bad-format"),
+        pytest.param(["graph", FIT, "--depth", "-1"], id="negative-depth"),
+        pytest.param(["stamp", FIT], id="stamp-needs-output"),
+    ],
+)
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == cli.ExitCode.USAGE
+    assert "usage: astoken" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import astoken
+
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"astoken {astoken.__version__}\n"
+
+
+# --------------------------------------------------------------------------------------------
+# The real pipeline on a small package written to tmp_path.
+# --------------------------------------------------------------------------------------------
+
+FEATURES = """\
+LIMIT = 10
+
+
+def scale(x):
+    return min(x, LIMIT) * 2
+"""
+
+TRAIN = """\
+from app.features import scale
+
+
+def fit(x):
+    # fit the model
+    return scale(x) + 1
+
+
+def unrelated():
+    return 0
+
+
+NUMBER = 3
+"""
+
+BROKEN = "def broken(:\n    pass\n"
+
+
+def write_package(root: Path, features: str = FEATURES) -> Path:
+    pkg = root / "app"
+    pkg.mkdir(parents=True, exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "features.py").write_text(features)
+    (pkg / "train.py").write_text(TRAIN)
+    (pkg / "broken.py").write_text(BROKEN)
+    return pkg
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A package ``app`` importable in-process (fresh: earlier tests' modules are dropped)."""
+    root = tmp_path / "project"
+    write_package(root)
+    monkeypatch.syspath_prepend(str(root))
+    for name in list(sys.modules):
+        if name == "app" or name.startswith("app."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setenv("ASTOKEN_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+def test_real_token_deps_explain(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "token", FIT)
+    assert code == 0
+    assert re.fullmatch(r"[0-9a-f]{64}\n", out)
+    code, deps, _ = run(capsys, "deps", FIT)
+    assert code == 0
+    assert LIMIT in deps.splitlines()
+    assert SCALE in deps.splitlines()
+    assert "app.train:unrelated" not in deps
+    code, text, _ = run(capsys, "explain", FIT)
+    assert code == 0
+    assert text.startswith(f"{FIT}  {out.strip()}\n")
+
+
+def test_real_graph_formats(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("text", "dot", "mermaid", "json"):
+        first = run(capsys, "graph", FIT, "--format", fmt)
+        second = run(capsys, "graph", FIT, "--format", fmt)
+        assert first[0] == 0
+        assert first == second  # byte-identical runs
+        assert SCALE in first[1]
+
+
+@pytest.mark.parametrize(
+    ("target", "code", "names"),
+    [
+        pytest.param(
+            "app.nope:f", cli.ExitCode.TARGET_NOT_FOUND, ["app.nope"], id="missing-module"
+        ),
+        pytest.param("app.train:nope", cli.ExitCode.TARGET_NOT_FOUND, ["nope"], id="missing-attr"),
+        pytest.param(
+            "app.train:NUMBER", cli.ExitCode.NOT_A_TARGET, ["NUMBER"], id="not-a-function"
+        ),
+        pytest.param(
+            "app.broken:broken", cli.ExitCode.SOURCE_SYNTAX, ["broken.py", ":1"], id="syntax"
+        ),
+        pytest.param(
+            "no/such/file.py:f", cli.ExitCode.TARGET_NOT_FOUND, ["no/such/file.py"], id="path"
+        ),
+    ],
+)
+def test_real_bad_targets(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    code: cli.ExitCode,
+    names: list[str],
+) -> None:
+    result, out, err = run(capsys, "token", target)
+    assert (result, out) == (code, "")
+    assert len(err.splitlines()) == 1, err
+    for name in names:
+        assert name in err
+
+
+def console_script() -> list[str]:
+    found = shutil.which("astoken")
+    return [found] if found else [sys.executable, "-m", "astoken"]
+
+
+def run_process(
+    argv: list[str], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_console_script_main_paths(tmp_path: Path) -> None:
+    """The installed command and ``python -m astoken`` in fresh processes."""
+    root = tmp_path / "project"
+    write_package(root)
+    env = {**os.environ, "PYTHONPATH": str(root), "ASTOKEN_CACHE_DIR": str(tmp_path / "cache")}
+    token = run_process([*console_script(), "token", FIT], root, env)
+    assert token.returncode == 0, token.stderr
+    assert re.fullmatch(r"[0-9a-f]{64}\n", token.stdout)
+    same = run_process([sys.executable, "-m", "astoken", "token", FIT], root, env)
+    assert same.stdout == token.stdout
+
+    missing = run_process([*console_script(), "token", "app.train:nope"], root, env)
+    assert missing.returncode == cli.ExitCode.TARGET_NOT_FOUND
+    assert missing.stderr.startswith("astoken: error: ")
+
+    lock = tmp_path / "astoken.lock.json"
+    snap = run_process([*console_script(), "snapshot", "app", "-o", str(lock)], root, env)
+    assert snap.returncode == 0, snap.stderr
+    unchanged = run_process([*console_script(), "diff", str(lock)], root, env)
+    assert (unchanged.returncode, unchanged.stdout) == (0, ""), unchanged.stderr
+
+    (root / "app" / "features.py").write_text(FEATURES.replace("LIMIT = 10", "LIMIT = 11"))
+    changed = run_process([*console_script(), "diff", str(lock)], root, env)
+    assert changed.returncode == cli.ExitCode.CHANGED, changed.stderr
+    assert f"{FIT} changed because {LIMIT} changed" in changed.stdout.splitlines()
+
+
+class TerminalStderr(io.StringIO):
+    """A stderr that says it is a terminal, so the progress bar is drawn into it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_snapshot_progress_bar_on_a_terminal(
+    api: FakeApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[object] = []
+
+    def snapshot(packages: Sequence[str], *, jobs: int = 1, **options: Any) -> Snapshot:
+        progress = options.pop("progress")
+        seen.append(progress)
+        for done in range(1, 4):
+            progress(done, 3)
+        return api.snapshot_result
+
+    monkeypatch.setattr(_api, "snapshot", snapshot)
+    stderr = TerminalStderr()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert cli.main(["snapshot", "app", "-o", str(tmp_path / "lock.json")]) == 0
+    assert len(seen) == 1
+    assert "3/3" in stderr.getvalue()
+
+    # -q: no bar even on a terminal.
+    seen.clear()
+    monkeypatch.setattr(_api, "snapshot", api.snapshot)
+    stderr.truncate(0)
+    assert cli.main(["-q", "snapshot", "app", "-o", str(tmp_path / "lock.json")]) == 0
+    assert "progress" not in api.calls[-1][2]
+    assert stderr.getvalue() == ""
+
+
+def test_diff_warns_when_interpreters_differ(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    write_snapshot(snapshot_value(TOKEN, "c" * 64), old)
+    other = snapshot_value(TOKEN, "c" * 64)
+    write_snapshot(
+        Snapshot(other.packages, other.entries, other.own_tokens, python="cpython-313"), new
+    )
+    code, out, err = run(capsys, "diff", str(old), str(new))
+    assert (code, out) == (0, "")
+    assert err == (
+        "astoken: warning: the snapshots come from different interpreters "
+        "(cpython-311 and cpython-313): tokens may all differ\n"
+    )

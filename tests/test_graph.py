@@ -1,0 +1,229 @@
+"""The graph step on in-memory modules (no import, no disk): guarantees of astoken._graph."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from astoken._graph import GraphRequest, absolute_module, build_graph, paths_from_root
+from astoken._graph import to_dependency_graph
+from astoken._model import ModuleSource, NodeKind, RefKind
+from astoken._scope import Scope
+from astoken._summary import summarize_source
+
+
+def _graph(modules: dict[str, str], root: str, *, packages: tuple[str, ...] = ("app",)):
+    sources: dict[str, ModuleSource] = {}
+    for name, text in modules.items():
+        is_package = name in packages
+        summary = summarize_source(textwrap.dedent(text), filename=f"{name}.py")
+        sources[name] = ModuleSource(name, f"/virtual/{name}.py", is_package, summary)
+
+    def provider(name: str) -> ModuleSource | None:
+        return sources.get(name)
+
+    def lister(root_name: str) -> tuple[str, ...]:
+        return tuple(sorted(n for n in sources if n == root_name or n.startswith(root_name + ".")))
+
+    request = GraphRequest(
+        roots=(root,),
+        scope=Scope(roots=("app",)),
+        modules=provider,
+        list_package=lister,
+        external_versions=False,
+    )
+    nxgraph, unresolved, nodes = build_graph(request)
+    return to_dependency_graph(root, nxgraph, nodes, unresolved)
+
+
+def _deps(modules: dict[str, str], root: str) -> set[str]:
+    graph = _graph(modules, root)
+    return {n.name for n in graph.nodes} - {root}
+
+
+@pytest.mark.parametrize(
+    ("current", "is_package", "level", "module", "expected"),
+    [
+        pytest.param("app.a", False, 1, "b", "app.b", id="sibling"),
+        pytest.param("app", True, 1, "b", "app.b", id="from-package-init"),
+        pytest.param("app.x.y", False, 2, "z", "app.z", id="two-levels"),
+        pytest.param("app.x.y", False, 1, "", "app.x", id="from-dot-import"),
+        pytest.param("app.x", False, 0, "os.path", "os.path", id="absolute"),
+    ],
+)
+def test_absolute_module(current: str, is_package: bool, level: int, module: str, expected: str):
+    # Guarantee 2: relative imports of any depth.
+    assert absolute_module(current, is_package, level, module) == expected
+
+
+CASES = [
+    pytest.param(
+        {"app": "", "app.m": "def helper(): pass\ndef f():\n    return helper()\n"},
+        "app.m:f",
+        {"app.m:helper"},
+        id="same-module-call",
+    ),
+    pytest.param(
+        {
+            "app": "from .impl import helper\n",
+            "app.impl": "def helper(): pass\n",
+            "app.m": "from app import helper\ndef f():\n    return helper()\n",
+        },
+        "app.m:f",
+        {"app.impl:helper"},
+        id="re-export-through-init",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.impl": "__all__ = ['helper']\ndef helper(): pass\ndef other(): pass\n",
+            "app.m": "from .impl import *\ndef f():\n    return helper()\n",
+        },
+        "app.m:f",
+        {"app.impl:helper"},
+        id="star-import-with-all",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.impl": "def helper(): pass\n",
+            "app.m": "import app.impl as impl\ndef f():\n    return impl.helper()\n",
+        },
+        "app.m:f",
+        {"app.impl:helper"},
+        id="import-as-module-alias",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.impl": "def helper(): pass\n",
+            "app.m": "def f():\n    from .impl import helper\n    return helper()\n",
+        },
+        "app.m:f",
+        {"app.impl:helper"},
+        id="import-inside-function",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Base:\n"
+                "    def run(self):\n        return self.step()\n"
+                "    def step(self):\n        return 1\n"
+                "class Sub(Base):\n"
+                "    def step(self):\n        return 2\n"
+            ),
+        },
+        "app.m:Base.run",
+        {"app.m:Base.step", "app.m:Sub.step"},
+        id="self-call-includes-subclass-override",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Base:\n    def step(self):\n        return 1\n"
+                "class Sub(Base):\n    def step(self):\n        return super().step() + 1\n"
+            ),
+        },
+        "app.m:Sub.step",
+        {"app.m:Base.step"},
+        id="super-call",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class C:\n    def __init__(self):\n        self.x = 1\n"
+                "    def unused(self):\n        pass\n"
+                "def f():\n    return C()\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:C.__init__"},
+        id="instantiation-reaches-init-not-other-methods",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Model:\n    def __call__(self, x):\n        return x\n"
+                "model = Model()\n"
+                "def f(x):\n    return model(x)\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:model", "app.m:Model.__call__"},
+        id="module-level-instance-called",
+    ),
+    pytest.param(
+        {"app": "", "app.m": "import json\ndef f(x):\n    return json.dumps(x)\n"},
+        "app.m:f",
+        {"json"},
+        id="stdlib-leaf",
+    ),
+]
+
+
+@pytest.mark.parametrize(("modules", "root", "expected"), CASES)
+def test_resolution(modules: dict[str, str], root: str, expected: set[str]):
+    assert _deps(modules, root) == expected
+
+
+def test_unknown_receiver_uses_method_index():
+    # Guarantee 1: a call on a parameter of unknown type reaches every first-party method of
+    # that name, found by indexing the package.
+    modules = {
+        "app": "",
+        "app.shapes": "class Square:\n    def area(self):\n        return 4\n",
+        "app.m": "def total(shape):\n    return shape.area()\n",
+    }
+    assert "app.shapes:Square.area" in _deps(modules, "app.m:total")
+
+
+def test_dynamic_reference_is_reported():
+    # Guarantee 7: a blind spot is recorded with its line.
+    modules = {"app": "", "app.m": "def f(obj, name):\n    return getattr(obj, name)()\n"}
+    graph = _graph(modules, "app.m:f")
+    assert [(u.owner, u.line) for u in graph.unresolved] == [("app.m:f", 2)]
+
+
+def test_class_reaches_members_over_mro_with_override():
+    # Guarantee 5.
+    modules = {
+        "app": "",
+        "app.m": (
+            "class Base:\n    def a(self): pass\n    def b(self): pass\n"
+            "class Sub(Base):\n    def b(self): pass\n"
+        ),
+    }
+    deps = _deps(modules, "app.m:Sub")
+    assert {"app.m:Base.a", "app.m:Sub.b"} <= deps
+    assert "app.m:Base.b" not in deps
+
+
+def test_paths_name_how_a_node_was_reached():
+    modules = {
+        "app": "",
+        "app.m": "LIMIT = 3\ndef g():\n    return LIMIT\ndef f():\n    return g()\n",
+    }
+    graph = _graph(modules, "app.m:f")
+    path = paths_from_root(graph)["app.m:LIMIT"]
+    assert [(e.target, e.kind) for e in path] == [
+        ("app.m:g", RefKind.CALL),
+        ("app.m:LIMIT", RefKind.VALUE),
+    ]
+    assert graph.node("app.m:LIMIT").kind is NodeKind.CONSTANT
+
+
+def test_graph_is_sorted_and_repeatable():
+    # Guarantee 8.
+    modules = {
+        "app": "",
+        "app.m": "def c(): pass\ndef b(): c()\ndef a(): b(); c()\n",
+    }
+    first = _graph(modules, "app.m:a")
+    second = _graph(modules, "app.m:a")
+    assert first == second
+    assert [n.name for n in first.nodes] == sorted(n.name for n in first.nodes)

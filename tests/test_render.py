@@ -1,0 +1,332 @@
+"""Renderers (astoken.render): whole-output golden files, determinism, tree marks, transforms.
+
+Golden files live in tests/golden/. Regenerate them after a deliberate change with
+``ASTOKEN_UPDATE_GOLDEN=1 python -m pytest tests/test_render.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from astoken import render
+from astoken._model import (
+    ChangedTarget,
+    Dependency,
+    DependencyGraph,
+    Edge,
+    Explanation,
+    Node,
+    NodeKind,
+    RefKind,
+    SnapshotDiff,
+    Unresolved,
+)
+from astoken.errors import GraphvizNotFoundError
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("ASTOKEN_UPDATE_GOLDEN") == "1"
+
+FIT = "app.train:fit"
+SCALE = "app.features:scale"
+LIMIT = "app.features:LIMIT"
+MODEL = "app.model:Model"
+INIT = "app.model:Model.__init__"
+NORM = "app.model:Model.norm"
+
+
+def sample_graph() -> DependencyGraph:
+    """A small fixed graph with a repeated subtree (scale), a cycle (Model.norm -> Model),
+    merged edge kinds (norm -> LIMIT), an external and a stdlib leaf, and a blind spot."""
+    nodes = (
+        Node(FIT, NodeKind.FUNCTION, "app/train.py", 10),
+        Node(SCALE, NodeKind.FUNCTION, "app/features.py", 4),
+        Node(LIMIT, NodeKind.CONSTANT, "app/features.py", 1),
+        Node(MODEL, NodeKind.CLASS, "app/model.py", 3),
+        Node(INIT, NodeKind.METHOD, "app/model.py", 4),
+        Node(NORM, NodeKind.METHOD, "app/model.py", 8),
+        Node("numpy", NodeKind.EXTERNAL, version="1.26.4"),
+        Node("json", NodeKind.STDLIB),
+    )
+    edges = (
+        Edge(FIT, SCALE, RefKind.CALL, 11),
+        Edge(FIT, MODEL, RefKind.INSTANTIATION, 12),
+        Edge(FIT, "json", RefKind.EXTERNAL, 13),
+        Edge(SCALE, LIMIT, RefKind.ATTRIBUTE, 5),
+        Edge(SCALE, "numpy", RefKind.EXTERNAL, 6),
+        Edge(MODEL, INIT, RefKind.MEMBER),
+        Edge(MODEL, NORM, RefKind.MEMBER),
+        Edge(INIT, NORM, RefKind.SELF_ATTR, 5),
+        Edge(NORM, SCALE, RefKind.CALL, 9),
+        Edge(NORM, MODEL, RefKind.VALUE, 9),
+        Edge(NORM, LIMIT, RefKind.ATTRIBUTE, 10),
+        Edge(NORM, LIMIT, RefKind.VALUE, 10),
+    )
+    unresolved = (Unresolved(FIT, "getattr(model, name)", "dynamic attribute", "app/train.py", 14),)
+    return DependencyGraph(root=FIT, nodes=nodes, edges=edges, unresolved=unresolved)
+
+
+def shuffled(graph: DependencyGraph, seed: int) -> DependencyGraph:
+    rng = random.Random(seed)
+    nodes, edges = list(graph.nodes), list(graph.edges)
+    rng.shuffle(nodes)
+    rng.shuffle(edges)
+    return DependencyGraph(graph.root, tuple(nodes), tuple(edges), graph.unresolved)
+
+
+def token(char: str) -> str:
+    return char * 64
+
+
+def sample_explanation() -> Explanation:
+    return Explanation(
+        target=FIT,
+        token=token("f"),
+        dependencies=(
+            Dependency(
+                NORM,
+                NodeKind.METHOD,
+                token("3"),
+                (Edge(FIT, MODEL, RefKind.INSTANTIATION, 12), Edge(MODEL, NORM, RefKind.MEMBER)),
+                "app/model.py",
+                8,
+            ),
+            Dependency(SCALE, NodeKind.FUNCTION, token("1"), (Edge(FIT, SCALE, RefKind.CALL, 11),)),
+            Dependency(
+                LIMIT,
+                NodeKind.CONSTANT,
+                token("2"),
+                (Edge(FIT, SCALE, RefKind.CALL, 11), Edge(SCALE, LIMIT, RefKind.ATTRIBUTE, 5)),
+                "app/features.py",
+                1,
+            ),
+        ),
+        unresolved=sample_graph().unresolved,
+    )
+
+
+def sample_diff() -> SnapshotDiff:
+    return SnapshotDiff(
+        changed=(
+            ChangedTarget(FIT, token("a"), token("b"), (SCALE,)),
+            ChangedTarget(SCALE, token("c"), token("d"), (LIMIT, SCALE)),
+            ChangedTarget(MODEL, token("e"), token("0"), ()),
+            ChangedTarget(NORM, token("e"), token("0"), (LIMIT, NORM, SCALE)),
+        ),
+        added=("app.new:g", "app.new:f"),
+        removed=("app.old:h",),
+    )
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="")
+    assert path.exists(), f"missing golden file {path}; run with ASTOKEN_UPDATE_GOLDEN=1"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+GOLDEN_CASES = [
+    pytest.param("graph.txt", lambda: render.render_graph(sample_graph(), "text"), id="graph-text"),
+    pytest.param(
+        "graph.json", lambda: render.render_graph(sample_graph(), "json"), id="graph-json"
+    ),
+    pytest.param("graph.dot", lambda: render.render_graph(sample_graph(), "dot"), id="graph-dot"),
+    pytest.param(
+        "graph.mmd", lambda: render.render_graph(sample_graph(), "mermaid"), id="graph-mermaid"
+    ),
+    pytest.param(
+        "graph-modules.txt",
+        lambda: render.render_graph(render.collapse_modules(sample_graph()), "text"),
+        id="modules-text",
+    ),
+    pytest.param(
+        "graph-modules.dot",
+        lambda: render.render_graph(
+            render.hide_externals(render.collapse_modules(sample_graph())), "dot"
+        ),
+        id="modules-dot",
+    ),
+    pytest.param(
+        "explain.txt",
+        lambda: render.render_explanation(sample_explanation(), "text"),
+        id="explain-text",
+    ),
+    pytest.param(
+        "explain.json",
+        lambda: render.render_explanation(sample_explanation(), "json"),
+        id="explain-json",
+    ),
+    pytest.param("diff.txt", lambda: render.render_diff(sample_diff(), "text"), id="diff-text"),
+    pytest.param("diff.json", lambda: render.render_diff(sample_diff(), "json"), id="diff-json"),
+]
+
+
+@pytest.mark.parametrize(("name", "produce"), GOLDEN_CASES)
+def test_output_matches_golden_file_whole(name: str, produce: object) -> None:
+    """Guarantee 1 and the documented layouts: the complete output is as reviewed."""
+    assert callable(produce)
+    check_golden(name, produce())
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "dot", "mermaid", "html"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_output_does_not_depend_on_input_order(fmt: str, seed: int) -> None:
+    """Guarantee 2: shuffled nodes and edges render byte-identically."""
+    expected = render.render_graph(sample_graph(), fmt)
+    assert render.render_graph(shuffled(sample_graph(), seed), fmt) == expected
+
+
+def test_text_tree_marks_cycles_and_repeated_subtrees_once() -> None:
+    """Guarantee 4: each node is expanded once."""
+    text = render.render_graph(render.hide_externals(sample_graph()), "text")
+    lines = text.splitlines()
+    assert lines[0] == f"{FIT} [function]"
+    expanded = [line for line in lines if line.rstrip().endswith(")") and SCALE in line]
+    # scale is reached from fit and from Model.norm: expanded under the first, marked after.
+    assert sum(f"{SCALE} [function] (call)" in line for line in lines) == 2
+    assert any(line.endswith("(see above)") and SCALE in line for line in expanded)
+    assert any(line.endswith("(cycle)") and MODEL in line for line in lines)
+    assert sum(LIMIT in line for line in lines) == 2  # leaves repeat without expansion
+
+
+def test_tree_of_package_graph_starts_at_nodes_nothing_points_to() -> None:
+    graph = DependencyGraph(
+        root="app",
+        nodes=(Node("app.a:f", NodeKind.FUNCTION), Node("app.b:g", NodeKind.FUNCTION)),
+        edges=(Edge("app.a:f", "app.b:g", RefKind.CALL),),
+    )
+    assert (
+        render.render_graph(graph, "text") == "app.a:f [function]\n└── app.b:g [function] (call)\n"
+    )
+
+
+def test_empty_graph_says_so() -> None:
+    graph = DependencyGraph(root="app.a:f", nodes=(), edges=())
+    assert render.render_graph(graph, "text") == "app.a:f (empty graph)\n"
+
+
+def test_dot_and_mermaid_contain_every_node_and_merged_edge_once() -> None:
+    """Guarantee 3."""
+    graph = sample_graph()
+    dot = render.render_graph(graph, "dot")
+    mermaid = render.render_graph(graph, "mermaid")
+    pairs = {(e.source, e.target) for e in graph.edges}
+    assert dot.count(" -> ") == len(pairs)
+    assert mermaid.count(" -->|") == len(pairs)
+    assert f'"{NORM}" -> "{LIMIT}" [label="attribute, value"' in dot
+    for node in graph.nodes:
+        assert dot.count(f'  "{node.name}" [label=') == 1
+
+
+@pytest.mark.parametrize(
+    ("transform", "expected_nodes", "expected_edges"),
+    [
+        pytest.param(
+            render.hide_externals,
+            {FIT, SCALE, LIMIT, MODEL, INIT, NORM},
+            10,
+            id="hide-externals",
+        ),
+        pytest.param(lambda g: render.limit_depth(g, 0), {FIT}, 0, id="depth-0-root-only"),
+        pytest.param(
+            lambda g: render.limit_depth(g, 1), {FIT, SCALE, MODEL, "json"}, 3, id="depth-1"
+        ),
+        pytest.param(
+            render.collapse_modules,
+            {"app.train", "app.features", "app.model", "numpy", "json"},
+            7,  # one edge per (source module, target module, kind)
+            id="collapse-modules",
+        ),
+    ],
+)
+def test_graph_transformations(
+    transform: object, expected_nodes: set[str], expected_edges: int
+) -> None:
+    assert callable(transform)
+    result = transform(sample_graph())
+    assert isinstance(result, DependencyGraph)
+    assert {n.name for n in result.nodes} == expected_nodes
+    assert len(result.edges) == expected_edges
+    names = {n.name for n in result.nodes}
+    assert all(e.source in names and e.target in names for e in result.edges)
+
+
+def test_collapse_modules_maps_root_and_keeps_leaves() -> None:
+    collapsed = render.collapse_modules(sample_graph())
+    assert collapsed.root == "app.train"
+    assert collapsed.node("numpy").kind is NodeKind.EXTERNAL
+    assert collapsed.node("app.model").kind is NodeKind.MODULE
+    assert all(e.source != e.target for e in collapsed.edges)
+
+
+def test_tokens_and_dependencies_renderers() -> None:
+    assert render.render_tokens([(FIT, token("a"))], "text") == token("a") + "\n"
+    assert json.loads(render.render_tokens([(FIT, token("a")), (SCALE, None)], "json")) == {
+        FIT: token("a"),
+        SCALE: None,
+    }
+    assert render.render_dependencies([SCALE, LIMIT, SCALE], "text") == f"{LIMIT}\n{SCALE}\n"
+    assert json.loads(render.render_dependencies([SCALE, LIMIT], "json")) == [LIMIT, SCALE]
+
+
+def test_diff_text_is_empty_when_nothing_changed() -> None:
+    assert render.render_diff(SnapshotDiff((), (), ()), "text") == ""
+
+
+def test_html_is_one_self_contained_file() -> None:
+    graph = DependencyGraph(
+        root=FIT,
+        nodes=sample_graph().nodes,
+        edges=sample_graph().edges,
+        unresolved=(Unresolved(FIT, "eval('</script><b>x</b>')", "eval", "app/train.py", 3),),
+    )
+    page = render.render_graph(graph, "html", tokens={FIT: token("7")})
+    assert page.startswith("<!DOCTYPE html>")
+    # No network: no external scripts, stylesheets or CDN references.
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
+    assert "https://" not in page
+    # The payload cannot close its <script> element early.
+    assert page.count("</script>") == page.count("<script")
+    data = re.search(r'id="astoken-data">(.*?)</script>', page, re.S)
+    assert data is not None
+    payload = json.loads(data.group(1))
+    assert {n["name"] for n in payload["nodes"]} == {n.name for n in graph.nodes}
+    assert next(n for n in payload["nodes"] if n["name"] == FIT)["token"] == token("7")
+    assert "/*ASTOKEN_JS*/" not in page
+    assert "ASTOKEN_DATA" not in page
+
+
+def require_dot() -> str:
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.fail("Graphviz 'dot' is not installed (apt-get install graphviz); CI installs it")
+    return dot
+
+
+def test_svg_rendered_with_graphviz() -> None:
+    require_dot()
+    svg = render.render_graph_image(sample_graph(), "svg")
+    text = svg.decode("utf-8")
+    assert "<svg" in text
+    assert SCALE in text
+    assert "attribute, value" in text
+
+
+def test_png_rendered_with_graphviz() -> None:
+    require_dot()
+    png = render.render_graph_image(sample_graph(), render.GraphFormat.PNG)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_missing_graphviz_is_a_specific_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(GraphvizNotFoundError, match="--format dot"):
+        render.render_graph_image(sample_graph(), "svg")

@@ -1,0 +1,120 @@
+"""The public before/after scenario suite (issues 2 and 3).
+
+Each folder under ``tests/scenarios/`` is a small package before and after one edit, with the
+target and whether its behavior token must change (a reached helper, default, constant... was
+edited) or stay the same (a cosmetic edit, or an edit to code the target does not reach).
+
+Each side is fingerprinted in a fresh interpreter, in a different directory (``one/`` and
+``some/deeper/two/``), with a different ``PYTHONHASHSEED`` and its own summary cache:
+
+- ``same``: before (seed 1) == after (seed 2). Equality across directories and seeds is itself the
+  determinism check.
+- ``changed``: before (seed 1) != after (seed 2), *and* before is recomputed in a third directory
+  with seed 3 (reusing the first run's now warm summary cache) and must equal the first run --
+  otherwise a token that varied with the directory, the seed or the cache would make every
+  "changed" scenario pass for the wrong reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from _scenario_harness import (
+    SCENARIO_DIR,
+    Scenario,
+    TokenJob,
+    TokenRun,
+    copy_tree,
+    load_scenarios,
+    token_in_fresh_interpreter,
+)
+
+SCENARIOS = load_scenarios()
+_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_suite_is_large_enough_and_balanced() -> None:
+    expects = [s.expect for s in SCENARIOS]
+    assert len(SCENARIOS) >= 60
+    assert expects.count("same") >= 15
+    assert expects.count("changed") >= 40
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario_folder_is_well_formed(scenario: Scenario) -> None:
+    meta = json.loads((scenario.path / "scenario.json").read_text(encoding="utf-8"))
+    assert set(meta) <= {"target", "expect", "covers", "options"}
+    assert scenario.expect in {"changed", "same"}
+    assert scenario.name.endswith("_" + scenario.expect), "name must end with its expectation"
+    assert scenario.covers.strip()
+    assert _TARGET.match(scenario.target), scenario.target
+    before, after = _tree(scenario.before), _tree(scenario.after)
+    assert before, "empty before/ tree"
+    assert before != after, "before/ and after/ are identical: the scenario tests nothing"
+    module = scenario.target.partition(":")[0]
+    module_file = Path(*module.split("."))
+    assert any(
+        Path(name) in {module_file.with_suffix(".py"), module_file / "__init__.py"}
+        for name in before
+    ), f"target module {module} missing from before/"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
+    one = copy_tree(scenario.before, tmp_path / "one")
+    two = copy_tree(scenario.after, tmp_path / "some" / "deeper" / "two")
+    options = scenario.options
+    first = TokenRun(TokenJob(one, scenario.target, seed=1, options=options))
+    second = TokenRun(TokenJob(two, scenario.target, seed=2, options=options))
+    third: TokenRun | None = None
+    try:
+        tokens = [first.result()]
+        if scenario.expect == "changed":
+            # Third run: other directory, other seed, and the *warm* summary cache of the first
+            # run (the cache is content-keyed, so sharing it is legitimate and must not matter).
+            three = copy_tree(scenario.before, tmp_path / "third" / "three")
+            cache = first.job.effective_cache_dir
+            third = TokenRun(
+                TokenJob(three, scenario.target, seed=3, options=options, cache_dir=cache)
+            )
+            tokens += [second.result(), third.result()]
+        else:
+            tokens.append(second.result())
+    finally:
+        for run in (first, second, third):
+            if run is not None:
+                run.kill()
+
+    before, after = tokens[0], tokens[1]
+    assert before != "None", f"{scenario.target} has no token: the scenario tests nothing"
+    if scenario.expect == "same":
+        assert before == after, f"token changed, but only this changed: {scenario.covers}"
+    else:
+        assert tokens[2] == before, (
+            "before/ tokenized twice (other directory, other hash seed, warm cache) gave "
+            "different tokens"
+        )
+        assert before != after, f"token unchanged (stale cache!) after: {scenario.covers}"
+
+
+def test_scenario_dir_is_the_one_in_the_repository() -> None:
+    assert SCENARIO_DIR.is_dir()
+    assert {s.path.parent for s in SCENARIOS} == {SCENARIO_DIR}
+
+
+def test_harness_failure_message_carries_the_child_stderr(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="boom-from-the-child"):
+        token_in_fresh_interpreter(
+            tmp_path, "app:f", seed=1, extra_code="raise SystemExit('boom-from-the-child')"
+        )
