@@ -5,6 +5,7 @@ Each public function here only wires the steps together; the work lives in the s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import warnings
@@ -268,20 +269,11 @@ def _own_token(node: Node, session: _Session) -> str | None:
             return _hashing.value_token(obj, owner=node.name)
         except UnhashableValueError as exc:
             # A module/class-level object with no deterministic encoding (a logger, a lock, a
-            # client): its type is hashed and the blind spot reported.
-            session.notes.setdefault(
-                (node.name, "opaque"),
-                Unresolved(
-                    node.name,
-                    node.name,
-                    f"value of type {exc.value_type} has no deterministic encoding; "
-                    "its type and the source of its assignment are hashed",
-                    node.file,
-                    node.line or 0,
-                ),
-            )
-            digest = _runtime.assignment_digest(node.file, node.line)
-            return f"opaque:{exc.value_type}:{digest or ''}"
+            # client instance): its type and the canonical source of the assignment that built
+            # it are hashed, so editing how it is constructed still changes the token.
+            digest = _runtime.assignment_digest(node.file, node.line) or ""
+            source = hashlib.sha256(digest.encode()).hexdigest() if digest else "no-source"
+            return f"opaque:{exc.value_type}:{source}"
     return _hashing.object_token(obj, scope=session.scope, owner=node.name)
 
 

@@ -151,6 +151,7 @@ class _Builder:
         self.method_index: dict[str, list[str]] | None = None
         self.property_index: dict[str, list[str]] | None = None
         self.mro_cache: dict[str, tuple[str, ...]] = {}
+        self.constant_classes: dict[str, str | None] = {}
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -291,18 +292,26 @@ class _Builder:
 
     def constant_class(self, node: str) -> str | None:
         """The first-party class a module/class-level constant was built by (``x = C(...)``)."""
+        if node in self.constant_classes:
+            return self.constant_classes[node]
+        self.constant_classes[node] = None  # guards ``x = x.copy()`` style self-reference
         definition = self.definition(node)
         if getattr(definition, "kind", None) is not DefKind.CONSTANT:
             return None
         module = node.partition(":")[0]
+        found = None
         for ref in getattr(definition, "references", ()):
             if ref.kind is RefKind.CALL:
                 res = self.resolve_dotted(module, (), ref.name)
-                if res.what == _NODE and not res.partial:
-                    if self.node_kind(res.name) is NodeKind.CLASS:
-                        return res.name
-                return None
-        return None
+                if (
+                    res.what == _NODE
+                    and not res.partial
+                    and self.node_kind(res.name) is NodeKind.CLASS
+                ):
+                    found = res.name
+                break
+        self.constant_classes[node] = found
+        return found
 
     def bases(self, class_node: str) -> tuple[list[str], list[str]]:
         """(first-party base class nodes, external top-level names) of a class."""
@@ -629,7 +638,10 @@ class _Builder:
             first = ref.name.split(".")[0]
             if first in {b.name for b in local_imports}:
                 return
-            self.note_unresolved(node, ref.name, "name not found", ref.line)
+            if self.node_kind(node) in (NodeKind.FUNCTION, NodeKind.METHOD):
+                # Module- and class-level code binds names in loops and ``with`` blocks that
+                # are not definitions; only a function's missing global is a real blind spot.
+                self.note_unresolved(node, ref.name, "name not found", ref.line)
 
     def expand_receiver_reference(
         self,

@@ -116,7 +116,10 @@ def test_static_mode_does_not_import(pkg: Path):
 def test_unresolved_reference_warns_and_strict_raises(pkg: Path):
     _write(
         pkg,
-        {"apie/__init__.py": "", "apie/m.py": "def f(obj, name):\n    return getattr(obj, name)()\n"},
+        {
+            "apie/__init__.py": "",
+            "apie/m.py": "def f(obj, name):\n    return getattr(obj, name)()\n",
+        },
     )
     with pytest.warns(UnresolvedReferenceWarning, match=r"m\.py:2"):
         assert astoken.behavior_token("apie.m:f") is not None
@@ -145,7 +148,9 @@ def test_depends_on_declares_a_dependency(pkg: Path):
 @pytest.mark.parametrize(
     ("target", "error", "match"),
     [
-        pytest.param("nosuchpkg_xyz.m:f", TargetNotFoundError, "nosuchpkg_xyz", id="missing-module"),
+        pytest.param(
+            "nosuchpkg_xyz.m:f", TargetNotFoundError, "nosuchpkg_xyz", id="missing-module"
+        ),
         pytest.param("apig.m:nope", TargetNotFoundError, "nope", id="missing-attribute"),
         pytest.param("apig.m:VALUE", TargetTypeError, "builtins.int", id="not-a-function"),
         pytest.param("apig.bad:f", SourceSyntaxError, r"bad\.py:2", id="syntax-error"),
@@ -173,7 +178,9 @@ def test_unhashable_default_is_an_error_naming_function_and_type(pkg: Path):
 
 
 def test_path_target_for_code_that_is_not_installed(tmp_path: Path):
-    _write(tmp_path, {"scripts/tool.py": "def helper(): return 1\ndef main():\n    return helper()\n"})
+    _write(
+        tmp_path, {"scripts/tool.py": "def helper(): return 1\ndef main():\n    return helper()\n"}
+    )
     token = _fresh_token(
         tmp_path,
         "",
@@ -207,7 +214,9 @@ def test_runtime_fallback_for_code_without_source(pkg: Path):
 
 
 def test_cache_corruption_changes_no_token(pkg: Path):
-    _write(pkg, {"apik/__init__.py": "", "apik/m.py": "def g(): return 1\ndef f():\n    return g()\n"})
+    _write(
+        pkg, {"apik/__init__.py": "", "apik/m.py": "def g(): return 1\ndef f():\n    return g()\n"}
+    )
     first = _fresh_token(pkg, "apik.m:f", 1)
     for path in (pkg / ".cache").rglob("*"):
         if path.is_file():
@@ -217,7 +226,9 @@ def test_cache_corruption_changes_no_token(pkg: Path):
 
 
 def test_cache_token_combines_in_order(pkg: Path):
-    _write(pkg, {"apil/__init__.py": "", "apil/m.py": "class C:\n    def f(self):\n        return 1\n"})
+    _write(
+        pkg, {"apil/__init__.py": "", "apil/m.py": "class C:\n    def f(self):\n        return 1\n"}
+    )
     import apil.m
 
     one = astoken.cache_token(data=[1, 2], behavior=[apil.m.C])

@@ -560,7 +560,11 @@ def write_package(root: Path, features: str = FEATURES) -> Path:
     (pkg / "__init__.py").write_text("")
     (pkg / "features.py").write_text(features)
     (pkg / "train.py").write_text(TRAIN)
-    (pkg / "broken.py").write_text(BROKEN)
+    # A syntax error lives in its own package: the method-name index reads every module of
+    # the target's package, so it would break every target in ``app``.
+    (root / "bad").mkdir(exist_ok=True)
+    (root / "bad" / "__init__.py").write_text("")
+    (root / "bad" / "broken.py").write_text(BROKEN)
     return pkg
 
 
@@ -571,7 +575,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write_package(root)
     monkeypatch.syspath_prepend(str(root))
     for name in list(sys.modules):
-        if name == "app" or name.startswith("app."):
+        if name.partition(".")[0] in ("app", "bad"):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setenv("ASTOKEN_CACHE_DIR", str(tmp_path / "cache"))
     return root
@@ -611,7 +615,7 @@ def test_real_graph_formats(project: Path, capsys: pytest.CaptureFixture[str]) -
             "app.train:NUMBER", cli.ExitCode.NOT_A_TARGET, ["NUMBER"], id="not-a-function"
         ),
         pytest.param(
-            "app.broken:broken", cli.ExitCode.SOURCE_SYNTAX, ["broken.py", ":1"], id="syntax"
+            "bad.broken:broken", cli.ExitCode.SOURCE_SYNTAX, ["broken.py", ":1"], id="syntax"
         ),
         pytest.param(
             "no/such/file.py:f", cli.ExitCode.TARGET_NOT_FOUND, ["no/such/file.py"], id="path"

@@ -1,0 +1,76 @@
+"""Combine per-object tokens into one behavior token (the last step of the pipeline).
+
+Guarantees (cited by ``tests/test_combine.py``):
+
+1. :func:`combine` is independent of the order of its input pairs: they are sorted by name.
+2. A name and its token are length-prefixed, so no two different pair lists share their bytes.
+3. The token covers :data:`~astoken._model.FORMAT_VERSION` and the interpreter's cache tag
+   (bytecode differs between Python minors, so a token is only comparable on one of them).
+4. Pairs whose token is None (nothing to hash) are dropped; if nothing is left the result is
+   None. The same name given twice with different tokens is a caller bug: ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable
+
+from ._model import FORMAT_VERSION
+
+__all__ = ["combine", "combine_ordered", "interpreter_tag"]
+
+
+def interpreter_tag() -> str:
+    """The interpreter's bytecode cache tag, e.g. ``"cpython-311"``."""
+    tag: str | None = sys.implementation.cache_tag
+    # cache_tag is None only when the interpreter cannot cache bytecode; fall back to a name
+    # that still separates implementations and minors.
+    if tag is None:  # pragma: no cover - no such interpreter in CI
+        major, minor = sys.version_info[:2]
+        return f"{sys.implementation.name}-{major}{minor}"
+    return tag
+
+
+def _field(text: str) -> bytes:
+    raw = text.encode("utf-8", "surrogatepass")
+    return b"%d:" % len(raw) + raw
+
+
+def combine(pairs: Iterable[tuple[str, str | None]]) -> str | None:
+    """The behavior token of ``(name, own token)`` pairs; see the module guarantees 1-4.
+
+    The caller passes the target's own entry under the name ``"<target>"`` so that the
+    target's qualified name is not part of its token.
+    """
+    chosen: dict[str, str | None] = {}
+    for name, token in pairs:
+        if name in chosen and chosen[name] != token:
+            raise ValueError(f"combine(): {name!r} given twice with different tokens")
+        chosen[name] = token
+    kept = sorted((name, token) for name, token in chosen.items() if token is not None)
+    if not kept:
+        return None
+    digest = hashlib.sha256()
+    digest.update(b"astoken-behavior\x00%d\x00" % FORMAT_VERSION)
+    digest.update(_field(interpreter_tag()))
+    digest.update(b"%d\x00" % len(kept))
+    for name, token in kept:
+        digest.update(_field(name))
+        digest.update(_field(token))
+    return digest.hexdigest()
+
+
+def combine_ordered(tokens: Iterable[str]) -> str:
+    """A cache token over ``tokens`` in the order given (order matters, duplicates count).
+
+    The interpreter tag is not added here: data tokens are portable between interpreters and
+    behavior tokens already carry it.
+    """
+    items = list(tokens)
+    digest = hashlib.sha256()
+    digest.update(b"astoken-cache\x00%d\x00" % FORMAT_VERSION)
+    digest.update(b"%d\x00" % len(items))
+    for token in items:
+        digest.update(_field(token))
+    return digest.hexdigest()

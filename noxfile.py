@@ -1,0 +1,122 @@
+"""Developer and CI sessions for astoken.
+
+``nox`` alone runs the default sessions (tests, lint, typecheck, arch, docs) on the interpreter
+nox itself runs on. ``nox -s tests-3.10 tests-3.13`` runs the suite on one pinned interpreter
+each (python3.10 ... python3.13 must be on PATH); ``nox -s bench`` prints the benchmark table.
+Arguments after ``--`` go to pytest: ``nox -s tests -- -k scenario -x``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.4.15"
+# uv builds venvs and installs in a fraction of pip's time; plain venv keeps working without it.
+nox.options.default_venv_backend = "uv|venv"
+# Every session installs the project again on each run, so a reused venv never tests stale code;
+# reuse only saves re-downloading and re-building the dependencies.
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["tests", "lint", "typecheck", "arch", "docs"]
+
+ROOT = Path(__file__).parent
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+LINT_PATHS = ("astoken", "tests", "noxfile.py", "benchmarks", "examples")
+# Two workers measured faster than one on the 2-core CI machine: most of the suite's time is spent
+# in fresh child interpreters that fingerprint the scenario packages, one at a time per worker.
+PYTEST_WORKERS = "2"
+
+
+def _install_project(session: nox.Session, extras: str = "") -> None:
+    """Install astoken (editable, so tracebacks point into the checkout) with ``extras``."""
+    session.install("-e", f".[{extras}]" if extras else ".")
+
+
+def _isolated_cache(session: nox.Session) -> None:
+    """Point astoken's summary cache into the session's tmp dir: never the user's cache."""
+    session.env["ASTOKEN_CACHE_DIR"] = os.path.join(session.create_tmp(), "astoken-cache")
+
+
+def _run_tests(session: nox.Session) -> None:
+    _install_project(session, "test")
+    _isolated_cache(session)
+    args = session.posargs or ()
+    # xdist only when the caller did not ask for a specific worker count or a debugger.
+    if not any(arg.startswith(("-n", "--numprocesses", "--pdb")) for arg in args):
+        args = ("-n", PYTEST_WORKERS, *args)
+    session.run("pytest", *args)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite on the interpreter nox runs on."""
+    _run_tests(session)
+
+
+def _register_versioned_tests(version: str) -> None:
+    # Named sessions (not ``python=PYTHONS`` on ``tests``) so that ``nox -s tests`` stays a
+    # single run on the current interpreter and each version is selected explicitly.
+    def versioned(session: nox.Session) -> None:
+        _run_tests(session)
+
+    versioned.__doc__ = f"Run the test suite on Python {version}."
+    nox.session(name=f"tests-{version}", python=version)(versioned)
+
+
+for _version in PYTHONS:
+    _register_versioned_tests(_version)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check over the package, tests, examples and benchmarks."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the astoken package (configuration in pyproject.toml)."""
+    # The test extra brings numpy and pydantic, whose types the optional encoders use.
+    _install_project(session, "test")
+    session.install("mypy>=1.10")
+    session.run("mypy", "astoken", *session.posargs)
+
+
+@nox.session
+def arch(session: nox.Session) -> None:
+    """Check the layering contracts in pyproject.toml with import-linter."""
+    _install_project(session)
+    session.install("import-linter>=2.0")
+    # --no-cache: the analysis takes a second; no .import_linter_cache dir in the checkout.
+    session.run("lint-imports", "--no-cache", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Run the ``>>>`` examples in README.md and docs/**/*.md as doctests."""
+    _install_project(session)
+    session.install("pytest>=8")
+    _isolated_cache(session)
+    # The README's examples use the shipped example package ``pricing`` from examples/.
+    session.env["PYTHONPATH"] = str(ROOT / "examples")
+    session.run(
+        "pytest",
+        "--doctest-glob=*.md",
+        "-p",
+        "no:cacheprovider",
+        "README.md",
+        "docs",
+        *session.posargs,
+    )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print cold/warm/memoised token costs and parse times on networkx (no assertions)."""
+    _install_project(session)
+    session.run("python", "benchmarks/bench_tokens.py", *session.posargs)

@@ -1,0 +1,116 @@
+"""Fixtures shared by the whole suite.
+
+- every test gets its own ``ASTOKEN_CACHE_DIR`` (autouse), so no test reads or writes the user's
+  cache and no test sees summaries cached by another;
+- ``make_package`` writes a ``{relative path: source}`` table to disk (sources are dedented);
+- ``import_from`` imports modules from such a tree in-process and, at teardown, forgets every
+  module it brought in and the ``sys.path`` entry, so the next test can reuse package names.
+
+Fixtures named ``scenario*`` belong to the before/after scenario harness and are not defined here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+#: Signature of the ``make_package`` fixture: files, then an optional root (default: a fresh dir).
+MakePackage = Callable[..., Path]
+#: Signature of the ``import_from`` fixture: (root, dotted module name) -> the imported module.
+ImportFrom = Callable[[Path, str], ModuleType]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_astoken_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point ``ASTOKEN_CACHE_DIR`` at a directory of this test's own.
+
+    Made with ``tmp_path_factory`` rather than inside ``tmp_path`` so that tests which list or
+    copy their ``tmp_path`` never find cache files there.
+    """
+    cache_dir = tmp_path_factory.mktemp("astoken-cache")
+    monkeypatch.setenv("ASTOKEN_CACHE_DIR", str(cache_dir))
+    return cache_dir
+
+
+@pytest.fixture
+def astoken_cache_dir(_isolated_astoken_cache: Path) -> Path:
+    """The per-test cache directory that ``ASTOKEN_CACHE_DIR`` points at."""
+    return _isolated_astoken_cache
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``{relative path: source}`` under ``root`` (sources dedented) and return ``root``.
+
+    Parent directories are created; a missing ``__init__.py`` is *not* added, so namespace
+    packages can be tested too.
+    """
+    for relative, source in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_package(tmp_path: Path) -> MakePackage:
+    """Return ``make(files, root=None) -> Path`` writing a source tree (default root: tmp dir).
+
+    Each call without ``root`` writes into a new numbered directory under ``tmp_path``, so one
+    test can lay out the same package twice (e.g. before/after an edit, in two directories).
+    """
+    counter = iter(range(1_000_000))
+
+    def make(files: Mapping[str, str], root: Path | None = None) -> Path:
+        target = root if root is not None else tmp_path / f"tree{next(counter)}"
+        target.mkdir(parents=True, exist_ok=True)
+        return write_tree(target, files)
+
+    return make
+
+
+def _modules_under(root: Path) -> list[str]:
+    """Names of the imported modules whose file lies under ``root``."""
+    found: list[str] = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        paths = list(getattr(module, "__path__", None) or ())
+        locations = [Path(file)] if file else [Path(p) for p in paths]
+        if any(location.is_relative_to(root) for location in locations):
+            found.append(name)
+    return found
+
+
+@pytest.fixture
+def import_from() -> Iterator[ImportFrom]:
+    """Return ``load(root, module) -> module`` importing from a tree in-process.
+
+    ``root`` is put first on ``sys.path``; at teardown the entry is removed and every module
+    loaded from any such root is dropped from ``sys.modules``.
+    """
+    roots: list[Path] = []
+
+    def load(root: Path, module: str) -> ModuleType:
+        resolved = root.resolve()
+        if resolved not in roots:
+            roots.append(resolved)
+            sys.path.insert(0, str(resolved))
+        # New files written during the test must be visible to the path finders.
+        importlib.invalidate_caches()
+        return importlib.import_module(module)
+
+    yield load
+
+    for root in roots:
+        while str(root) in sys.path:
+            sys.path.remove(str(root))
+        for name in _modules_under(root):
+            del sys.modules[name]
+    importlib.invalidate_caches()
