@@ -43,6 +43,7 @@ from ._model import (
     Unresolved,
 )
 from ._scope import Origin, Scope, distribution_version
+from .errors import SourceSyntaxError
 
 __all__ = ["GraphRequest", "build_graph", "paths_from_root", "to_dependency_graph"]
 
@@ -400,7 +401,17 @@ class _Builder:
             for root in sorted({*self.scope.roots, *self.scope.include}):
                 names.update(lister(root))
         for name in sorted(names):
-            self.module(name)
+            try:
+                self.module(name)
+            except SourceSyntaxError as exc:
+                # A broken module nobody imports must not stop every target of the package;
+                # its methods cannot run, but say that the index is incomplete.
+                self.modules[name] = None
+                for root in self.request.roots:
+                    self.unresolved.setdefault(
+                        (root, name, exc.line),
+                        Unresolved(root, name, f"not indexed: {exc}", exc.file, exc.line),
+                    )
         methods: dict[str, list[str]] = {}
         properties: dict[str, list[str]] = {}
         for name, mod in sorted(self.modules.items()):

@@ -23,7 +23,9 @@ Guarantees (cited by ``tests/test_hashing.py`` and ``tests/test_encoder.py``):
 5. A class token covers the members of the class and of its first-party bases with override
    semantics (the first definition of a name in the MRO wins), sorted by name, and stops at
    the first base outside the first-party scope. It is cached in the class's *own*
-   ``__dict__`` (never inherited), keyed by format version and scope.
+   ``__dict__`` as ``__astoken_cache__`` (never inherited), keyed by format version and
+   scope; a class on a reference cycle is not cached, so that its token does not depend on
+   which class of the cycle was hashed first.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ._model import FORMAT_VERSION
-from ._scope import Scope
+from ._scope import Origin, Scope
 from .errors import UnhashableValueError
 
 __all__ = [
@@ -602,10 +604,21 @@ def _enc_fallback(v: object, w: _Walk) -> bytes:
     typing_bytes = _typing_construct(v, w)
     if typing_bytes is not None:
         return typing_bytes
-    name = _stdlib_global(v)
+    name = _library_global(v)
     if name is not None:
         return _text(b"g", name)
+    if callable(v) and _wrapped_of(v) is not None:
+        # A wrapper object around a function (functools.lru_cache...): a function-like value.
+        return _enc_function_like(v, w)
     raise _Fail(_type_name(type(v)))
+
+
+def _wrapped_of(obj: object) -> object | None:
+    """``obj.__wrapped__`` when really set on it (not conjured up by a ``__getattr__``)."""
+    own = getattr(obj, "__dict__", None)
+    if isinstance(own, dict):
+        return own.get("__wrapped__")
+    return None
 
 
 # ---- optional libraries: registered only once someone else has imported them --------------
@@ -640,7 +653,7 @@ def _register_numpy(np: Any) -> None:
                 b"Am"
                 + ndarray(np.asarray(v.data), w)
                 + ndarray(np.asarray(mask), w)
-                + _enc(v.fill_value, w)
+                + _enc(_fill_value(v), w)
             )
         if v.dtype.hasobject:
             # Object arrays hold pointers: encode the elements, never the buffer.
@@ -662,6 +675,13 @@ def _register_numpy(np: Any) -> None:
     _LIBRARY[np.generic] = scalar
     _LIBRARY[np.dtype] = dtype
     _RESOLVED.clear()
+
+
+def _fill_value(masked: Any) -> object:
+    try:
+        return masked.fill_value
+    except AttributeError:  # numpy.ma.masked refuses to compute its default fill value
+        return None
 
 
 def _plain_descr(descr: Any) -> object:
@@ -722,11 +742,35 @@ def _typing_construct(v: object, w: _Walk) -> bytes | None:
 _GLOBALS_CACHE: dict[str, tuple[int, dict[int, tuple[object, str]]]] = {}
 
 
-def _stdlib_global(v: object) -> str | None:
-    """``module.name`` of a module-level standard-library object (``dataclasses.MISSING``)."""
-    module_name = getattr(type(v), "__module__", None)
-    if not isinstance(module_name, str) or not _is_stdlib(module_name):
-        return None
+def _library_global(v: object) -> str | None:
+    """``module.name`` of a module-level object of the standard library or a third-party
+    package, found by identity (``dataclasses.MISSING``, ``numpy._NoValue``, ``numpy.sum``).
+
+    First-party modules are never searched: their module-level objects are graph nodes whose
+    *content* must be hashed, not their name.
+    """
+    candidates = [getattr(type(v), "__module__", None)]
+    own_module = getattr(v, "__module__", None)
+    if own_module != candidates[0]:
+        candidates.append(own_module)
+    for module_name in candidates:
+        if isinstance(module_name, str) and module_name and not _is_first_party(module_name):
+            name = _global_name(v, module_name)
+            if name is not None:
+                return name
+    return None
+
+
+def _is_first_party(module: str, scope: Scope | None = None) -> bool:
+    # A class or function without a module name is code nobody else owns: follow it.
+    if not module:
+        return True
+    if scope is None:
+        return not _is_stdlib(module) and Scope().classify(module) is Origin.FIRST_PARTY
+    return scope.is_first_party(module)
+
+
+def _global_name(v: object, module_name: str) -> str | None:
     module = sys.modules.get(module_name)
     if module is None:
         return None
@@ -768,7 +812,7 @@ def _annotation(a: object, w: _Walk) -> bytes:
         bound = getattr(a, "__bound__", None)
         constraints = getattr(a, "__constraints__", ())
         return _text(b"Tv", a.__name__) + _annotation(bound, w) + _annotation_seq(constraints, w)
-    name = _stdlib_global(a)
+    name = _library_global(a)
     if name is not None:
         return _text(b"g", name)
     try:
@@ -792,6 +836,7 @@ _PY311 = sys.version_info >= (3, 11)
 _PY312 = sys.version_info >= (3, 12)
 _CACHE_OP = dis.opmap["CACHE"] if _PY311 else -1
 _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
+_NOP = dis.opmap["NOP"]
 _HASARG = frozenset(getattr(dis, "hasarg", range(dis.HAVE_ARGUMENT, 256)))
 _HASCONST = frozenset(dis.hasconst)
 _HASNAME = frozenset(dis.hasname)
@@ -899,12 +944,23 @@ def code_token(code: types.CodeType) -> str:
 
 
 def _canonical_code(code: types.CodeType) -> bytes:
-    instructions = _decode(code.co_code)
+    # NOPs only keep line events (3.11+ emits one for ``pass`` or a bare constant statement):
+    # dropped, and whatever pointed at one points at the next real instruction instead.
+    instructions = []
     index: dict[int, int] = {}
-    for position, (start, offset, _op, _arg, _nxt) in enumerate(instructions):
-        index[start] = position
-        index[offset] = position
-    index.setdefault(len(code.co_code), len(instructions))
+    pending: list[int] = []
+    for start, offset, op, arg, nxt in _decode(code.co_code):
+        pending.append(start)
+        pending.append(offset)
+        if op == _NOP:
+            continue
+        for pos in pending:
+            index[pos] = len(instructions)
+        pending.clear()
+        instructions.append((start, offset, op, arg, nxt))
+    pending.append(len(code.co_code))
+    for pos in pending:
+        index.setdefault(pos, len(instructions))
 
     consts = code.co_consts
     names = code.co_names
@@ -1106,7 +1162,7 @@ def _function_unguarded(obj: object, w: _Walk) -> str | None:
         except _Fail as exc:
             exc.segments.append(".__self__")
             raise
-    if isinstance(obj, types.FunctionType) or getattr(obj, "__wrapped__", None) is not None:
+    if isinstance(obj, types.FunctionType) or _wrapped_of(obj) is not None:
         return _wrapped_chain(obj, w)
     if callable(obj):
         # A callable instance behaves like its class; a named C-level callable (a ufunc...)
@@ -1134,7 +1190,7 @@ def _wrapped_chain(obj: object, w: _Walk) -> str | None:
         else:
             layers.append(b"I" + _opt(_function(current, w)))
             break
-        nxt = getattr(current, "__wrapped__", None)
+        nxt = _wrapped_of(current)
         if nxt is None or id(nxt) in seen:
             break
         seen.add(id(nxt))
@@ -1212,11 +1268,6 @@ def _default_scope(cls: type) -> Scope:
     return Scope(roots=(top,)) if top else Scope()
 
 
-def _is_first_party(module: str, scope: Scope) -> bool:
-    # A class or function without a module name is code nobody else owns: follow it.
-    return not module or scope.is_first_party(module)
-
-
 def _skip_member(klass: type, name: str, value: object) -> bool:
     if name in _BOOKKEEPING or name.startswith("__pydantic_"):
         return True
@@ -1263,15 +1314,23 @@ def _member(value: object, w: _Walk, scope: Scope) -> tuple[bytes, bool]:
             data = b"-"
         token = _function(value, w)
         return b"I" + data + _opt(token), token is not None
-    if hasattr(type(value), "__get__"):
-        # A custom descriptor: its value if it has one, else the behaviour of its class.
+    if any(hasattr(type(value), hook) for hook in ("__get__", "__set__", "__delete__")):
+        # A custom descriptor: its value if it has one, else the behaviour of its class and
+        # its own state when that is encodable.
         try:
             return _enc(value, w), False
         except _Fail:
             tp = type(value)
-            if _is_first_party(getattr(tp, "__module__", "") or "", scope):
-                return _text(b"D", _type_name(tp)) + _opt(_class(tp, w, scope)), True
-            return _text(b"D", _type_name(tp)), False
+            head = _text(b"D", _type_name(tp))
+            if not _is_first_party(getattr(tp, "__module__", "") or "", scope):
+                return head, False
+            state = getattr(value, "__dict__", None)
+            try:
+                data = _mapping(b"", state.items(), w) if isinstance(state, dict) else b"-"
+            except _Fail:
+                data = b"?"
+            token = _class(tp, w, scope)
+            return head + _opt(token) + data, token is not None
     return _enc(value, w), False
 
 

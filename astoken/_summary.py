@@ -29,7 +29,9 @@ much as the parse). Line numbers come from one line-counting code generation pas
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
 import json
 import re
 import sys
@@ -301,7 +303,10 @@ def _literal_type(node: cst.CSTNode) -> str | None:
 
 def _string_value(node: cst.CSTNode) -> str | None:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
+        try:
+            value = node.evaluated_value
+        except (SyntaxError, ValueError, TypeError):  # e.g. an unknown \N{...} escape
+            return None
         return value if isinstance(value, str) else None
     return None
 
@@ -413,19 +418,16 @@ _SKIP_FIELDS = frozenset(
         "keyword",
     }
 )
-_GENERIC_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
 
+@functools.cache
 def _generic_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    found = _GENERIC_FIELDS.get(kind)
-    if found is None:
-        found = tuple(
-            f.name
-            for f in dataclasses.fields(kind)
-            if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace")
-        )
-        _GENERIC_FIELDS[kind] = found
-    return found
+    """The fields of a node type that can hold code (memoised per type)."""
+    return tuple(
+        f.name
+        for f in dataclasses.fields(kind)
+        if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace")
+    )
 
 
 class _Walker:
@@ -899,6 +901,12 @@ class _Walker:
                 if name == scope.self_name:
                     scope.self_name = None
                     scope.self_kind = None
+            # ``*args``/``**kw`` are a tuple and a dict whatever their annotation says (it
+            # describes the elements).
+            if isinstance(params.star_arg, cst.Param):
+                scope.types[params.star_arg.name.value] = "tuple"
+            if params.star_kwarg is not None:
+                scope.types[params.star_kwarg.name.value] = "dict"
         return scope
 
     def parameters(self, params: cst.Parameters) -> None:
@@ -1595,8 +1603,18 @@ def _parse(source: str | bytes, filename: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
-        raise SourceSyntaxError(file=filename, line=exc.raw_line, message=message) from exc
+        line, message = exc.raw_line, (str(exc.message).strip() or "invalid syntax")
+        # libcst's native parser often reports the token after the error; Python's own
+        # parser (cheap, and only run on failure) knows the line a user would look at.
+        try:
+            compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SyntaxError as py_exc:
+            line = py_exc.lineno or line
+            message = py_exc.msg or message
+        except (ValueError, RecursionError, MemoryError):
+            pass
+        message = message.splitlines()[0]
+        raise SourceSyntaxError(file=filename, line=line, message=message) from exc
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:  # bad encoding or cookie
         raise SourceSyntaxError(file=filename, line=1, message=str(exc)) from exc
 
@@ -1659,7 +1677,8 @@ def summary_to_json(summary: ModuleSummary) -> str:
         "all_names": None if summary.all_names is None else list(summary.all_names),
         "module_references": [_ref_json(r) for r in summary.module_references],
     }
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # ASCII: a string literal may hold a lone surrogate, which no file encoding accepts.
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _expect(condition: bool, what: str) -> None:
@@ -1733,9 +1752,15 @@ def _definition_from(value: object) -> Definition:
 def summary_from_json(text: str) -> ModuleSummary:
     """Rebuild a summary from :func:`summary_to_json` text; ValueError if malformed."""
     try:
-        data = json.loads(text)
-    except (TypeError, RecursionError) as exc:
+        return _summary_from_json(text)
+    except (ValueError, TypeError, RecursionError) as exc:
+        if str(exc).startswith("malformed summary"):
+            raise
         raise ValueError(f"malformed summary: {exc}") from exc
+
+
+def _summary_from_json(text: str) -> ModuleSummary:
+    data = json.loads(text)
     _expect(isinstance(data, dict), "top level")
     assert isinstance(data, dict)
     _expect(

@@ -139,17 +139,43 @@ def hide_externals(graph: DependencyGraph) -> DependencyGraph:
 
 
 def _start_nodes(root: str, names: Iterable[str], pairs: Iterable[tuple[str, str]]) -> list[str]:
-    """The root if it is a node, else the nodes nothing points to (a package graph)."""
-    names = sorted(names)
-    if root in set(names):
-        return [root]
-    pointed_to = {target for source, target in pairs if source != target}
-    starts = [name for name in names if name not in pointed_to]
-    return starts or names
+    """Where a walk over the whole graph starts: the root (when it is a node), then, for what
+    the root does not reach (a package graph), the nodes nothing points to, then one node of
+    each remaining cycle. Every node is reachable from the result; the order is by name."""
+    ordered = sorted(set(names))
+    successors: dict[str, set[str]] = {}
+    pointed_to: set[str] = set()
+    for source, target in pairs:
+        successors.setdefault(source, set()).add(target)
+        if source != target:
+            pointed_to.add(target)
+    starts: list[str] = []
+    reached: set[str] = set()
+
+    def visit(start: str) -> None:
+        starts.append(start)
+        stack = [start]
+        reached.add(start)
+        while stack:
+            for nxt in successors.get(stack.pop(), ()):
+                if nxt not in reached:
+                    reached.add(nxt)
+                    stack.append(nxt)
+
+    if root in ordered:
+        visit(root)
+    for name in ordered:
+        if name not in reached and name not in pointed_to:
+            visit(name)
+    for name in ordered:
+        if name not in reached:
+            visit(name)
+    return starts
 
 
 def limit_depth(graph: DependencyGraph, depth: int) -> DependencyGraph:
-    """Only the nodes at most ``depth`` edges from the root (or from the graph's sources)."""
+    """Only the nodes at most ``depth`` edges from the root (and, in a package graph, from the
+    nodes nothing points to)."""
     successors: dict[str, set[str]] = {}
     for edge in graph.edges:
         successors.setdefault(edge.source, set()).add(edge.target)

@@ -23,7 +23,7 @@ import zoneinfo
 from typing import Any, NamedTuple
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from astoken import _hashing
@@ -419,11 +419,13 @@ values = st.recursive(
 )
 
 
+@settings(max_examples=60, deadline=None)
 @given(values)
 def test_encoding_is_deterministic(value: object) -> None:
     assert encode_value(value) == encode_value(value)
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(hashables, values, max_size=6), st.randoms())
 def test_dict_encoding_ignores_insertion_order(mapping: dict[Any, Any], rnd: Any) -> None:
     items = list(mapping.items())
@@ -431,6 +433,7 @@ def test_dict_encoding_ignores_insertion_order(mapping: dict[Any, Any], rnd: Any
     assert encode_value(dict(items)) == encode_value(mapping)
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.sets(hashables, max_size=8), st.randoms())
 def test_set_encoding_ignores_iteration_order(items: set[Any], rnd: Any) -> None:
     ordered = list(items)
@@ -455,11 +458,13 @@ def _rebuild(value: object) -> object:
     return value
 
 
+@settings(max_examples=60, deadline=None)
 @given(values)
 def test_equal_nested_structures_encode_equal(value: object) -> None:
     assert encode_value(_rebuild(value)) == encode_value(value)
 
 
+@settings(max_examples=60, deadline=None)
 @given(values, values)
 def test_different_structures_encode_differently(a: object, b: object) -> None:
     """Injectivity on plain data: equal encodings only for structurally identical values."""

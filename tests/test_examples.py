@@ -172,15 +172,18 @@ def test_example_token_same_for_object_and_string(example_run: Callable[..., obj
     assert astoken.dependencies(example_run) == tuple(sorted(astoken.dependencies(TARGET)))
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """``astoken ARGS`` run from examples/ as the README says.
+INVOCATIONS = ("console_script", "python_m")
 
-    The console script of the interpreter running the tests when it is installed there (as in
-    the nox sessions), else ``python -m astoken`` with this checkout on PYTHONPATH.
+
+def _cli(invocation: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``astoken ARGS`` (or ``python -m astoken ARGS``) run from examples/ as the README says.
+
+    The console script is the one installed next to the interpreter running the tests (as in
+    the nox sessions); without it, ``python -m astoken`` with this checkout on PYTHONPATH.
     """
     script = Path(sys.executable).parent / "astoken"
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    if script.is_file():
+    if invocation == "console_script" and script.is_file():
         command = [str(script)]
     else:
         command = [sys.executable, "-m", "astoken"]
@@ -196,17 +199,19 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_readme_quick_start_explain_names_cross_module_helpers() -> None:
+@pytest.mark.parametrize("invocation", INVOCATIONS)
+def test_readme_quick_start_explain_names_cross_module_helpers(invocation: str) -> None:
     """E1: ``cd examples && astoken explain pricing.pipeline:run``."""
-    result = _cli("explain", TARGET)
+    result = _cli(invocation, "explain", TARGET)
     assert result.returncode == 0, result.stderr
     for name in ("pricing.features:clean_costs", "pricing.model:BaseModel.adjust"):
         assert name in result.stdout
     assert "pricing.features:legacy_scale" not in result.stdout
 
 
-def test_cli_token_matches_fresh_interpreter_token(baseline: str) -> None:
+@pytest.mark.parametrize("invocation", INVOCATIONS)
+def test_cli_token_matches_fresh_interpreter_token(invocation: str, baseline: str) -> None:
     """E4: the CLI (examples/ as cwd) and a fresh interpreter on a copy agree."""
-    result = _cli("token", TARGET)
+    result = _cli(invocation, "token", TARGET)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == baseline

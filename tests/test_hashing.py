@@ -124,6 +124,12 @@ FUNCTION_SAME = [
         "C.m",
     ),
     (
+        "pass_statement_added",
+        "def f(a):\n    if a:\n        a = 1\n    return a\n",
+        "def f(a):\n    pass\n    if a:\n        pass\n        a = 1\n    ...\n    return a\n",
+        "f",
+    ),
+    (
         "unrelated_function_changed",
         "def f(a):\n    return a\ndef other():\n    return 1\n",
         "def f(a):\n    return a\ndef other():\n    return 2\n",
@@ -828,7 +834,10 @@ def test_class_cache_is_own_and_not_inherited(tmp_path: Path) -> None:
 
 
 def test_third_party_and_stdlib_bases_are_not_walked(tmp_path: Path) -> None:
-    source = "import collections\nclass C(collections.OrderedDict):\n    def m(self):\n        return 1\n"
+    source = (
+        "import collections\n"
+        "class C(collections.OrderedDict):\n    def m(self):\n        return 1\n"
+    )
     plain = "class C:\n    def m(self):\n        return 1\n"
     assert _hashing.class_token(load(tmp_path, source).C) == _hashing.class_token(
         load(tmp_path, plain).C
@@ -924,7 +933,7 @@ def test_tokens_equal_across_hash_seeds(tmp_path: Path) -> None:
     (tmp_path / "seeded_module.py").write_text(SEED_MODULE, encoding="utf-8")
     root = str(Path(__file__).resolve().parent.parent)
     results = []
-    for seed in ("1", "2", "12345"):
+    for seed in ("1", "12345"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
         proc = subprocess.run(
@@ -937,4 +946,4 @@ def test_tokens_equal_across_hash_seeds(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         results.append(json.loads(proc.stdout))
     assert None not in results[0]
-    assert results[0] == results[1] == results[2]
+    assert results[0] == results[1]

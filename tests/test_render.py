@@ -330,3 +330,34 @@ def test_missing_graphviz_is_a_specific_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PATH", "")
     with pytest.raises(GraphvizNotFoundError, match="--format dot"):
         render.render_graph_image(sample_graph(), "svg")
+
+
+def test_package_graph_tree_shows_what_the_root_does_not_reach() -> None:
+    """A package graph whose root module has no edges still shows every definition once."""
+    graph = DependencyGraph(
+        root="app",
+        nodes=(
+            Node("app", NodeKind.MODULE),
+            Node("app.a", NodeKind.MODULE),
+            Node("app.a:f", NodeKind.FUNCTION),
+            Node("app.a:g", NodeKind.FUNCTION),
+            Node("app.b:h", NodeKind.FUNCTION),
+            Node("app.b:k", NodeKind.FUNCTION),
+        ),
+        edges=(
+            Edge("app.a", "app.a:f", RefKind.MEMBER),
+            Edge("app.a:f", "app.a:g", RefKind.CALL),
+            Edge("app.b:h", "app.b:k", RefKind.CALL),
+            Edge("app.b:k", "app.b:h", RefKind.CALL),  # a cycle nothing else points into
+        ),
+    )
+    assert render.render_graph(graph, "text") == (
+        "app [module]\n"
+        "app.a [module]\n"
+        "└── app.a:f [function] (member)\n"
+        "    └── app.a:g [function] (call)\n"
+        "app.b:h [function]\n"
+        "└── app.b:k [function] (call)\n"
+        "    └── app.b:h [function] (call) (cycle)\n"
+    )
+    assert {n.name for n in render.limit_depth(graph, 0).nodes} == {"app", "app.a", "app.b:h"}

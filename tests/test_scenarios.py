@@ -9,10 +9,11 @@ Each side is fingerprinted in a fresh interpreter, in a different directory (``o
 
 - ``same``: before (seed 1) == after (seed 2). Equality across directories and seeds is itself the
   determinism check.
-- ``changed``: before (seed 1) != after (seed 2), *and* before is recomputed in a third directory
-  with seed 3 (reusing the first run's now warm summary cache) and must equal the first run --
-  otherwise a token that varied with the directory, the seed or the cache would make every
-  "changed" scenario pass for the wrong reason.
+- ``changed``: before (seed 1) != after (seed 2). For every third of them (by name) before is
+  also recomputed in a third directory with seed 3, reusing the first run's now warm summary
+  cache, and must equal the first run -- a token that varied with the directory, the seed or the
+  cache would otherwise make "changed" scenarios pass for the wrong reason. (Doing it for all of
+  them would cost a third more interpreters; the "same" scenarios check the same property.)
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from _scenario_harness import (
 )
 
 SCENARIOS = load_scenarios()
+#: "changed" scenarios whose before/ side is tokenized a second time (every third one, by name):
+#: a third interpreter per scenario for all of them would blow the suite's time budget, and a
+#: directory- or seed-dependent token would show up in any of them.
+_RERUN = frozenset([s.name for s in SCENARIOS if s.expect == "changed"][::3])
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
@@ -80,7 +85,7 @@ def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
     third: TokenRun | None = None
     try:
         tokens = [first.result()]
-        if scenario.expect == "changed":
+        if scenario.name in _RERUN:
             # Third run: other directory, other seed, and the *warm* summary cache of the first
             # run (the cache is content-keyed, so sharing it is legitimate and must not matter).
             three = copy_tree(scenario.before, tmp_path / "third" / "three")
@@ -101,10 +106,11 @@ def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
     if scenario.expect == "same":
         assert before == after, f"token changed, but only this changed: {scenario.covers}"
     else:
-        assert tokens[2] == before, (
-            "before/ tokenized twice (other directory, other hash seed, warm cache) gave "
-            "different tokens"
-        )
+        if scenario.name in _RERUN:
+            assert tokens[2] == before, (
+                "before/ tokenized twice (other directory, other hash seed, warm cache) gave "
+                "different tokens"
+            )
         assert before != after, f"token unchanged (stale cache!) after: {scenario.covers}"
 
 

@@ -138,7 +138,10 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     ),
     (
         "nested-function-and-lambda-references-belong-to-enclosing",
-        "def f():\n    def inner(q):\n        return h1(q)\n    g = lambda t: h2(t)\n    return inner, g\n",
+        (
+            "def f():\n    def inner(q):\n        return h1(q)\n"
+            "    g = lambda t: h2(t)\n    return inner, g\n"
+        ),
         "f",
         {(C, "h1", ""), (C, "h2", "")},
         {(V, "q", ""), (V, "t", ""), (V, "inner", "")},
@@ -224,8 +227,10 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     ),
     (
         "self-closure",
-        "class C:\n    def m(self):\n        def g():\n            return self.x\n"
-        "        return [self.y for _ in ()], (lambda: self.z)\n",
+        (
+            "class C:\n    def m(self):\n        def g():\n            return self.x\n"
+            "        return [self.y for _ in ()], (lambda: self.z)\n"
+        ),
         "C.m",
         {(S, "x", ""), (S, "y", ""), (S, "z", "")},
         set(),
@@ -311,8 +316,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
             a.m5()
         """,
         "f",
-        {(M, "m1", "Foo"), (M, "m2", "mod.Foo"), (M, "m3", "Foo"), (M, "m4", "")}
-        | {(M, "m5", "")},
+        {(M, "m1", "Foo"), (M, "m2", "mod.Foo"), (M, "m3", "Foo"), (M, "m4", "")} | {(M, "m5", "")},
         set(),
     ),
     (
@@ -320,6 +324,13 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
         "def f(xs):\n    out = []\n    out.append(xs)\n    return ', '.join(xs)\n",
         "f",
         {(M, "append", "list"), (M, "join", "str")},
+        set(),
+    ),
+    (
+        "receiver-of-star-parameters",
+        "def f(*args: Foo, **kw: Foo):\n    kw.pop('a')\n    args.index(1)\n",
+        "f",
+        {(M, "pop", "dict"), (M, "index", "tuple")},
         set(),
     ),
     (
@@ -353,8 +364,10 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     # -- protocols ----------------------------------------------------------------------------
     (
         "protocol-builtins",
-        "def f(x: Foo):\n    len(x); iter(x); next(x); abs(x); hash(x); str(x); repr(x)\n"
-        "    format(x, ''); bool(x)\n",
+        (
+            "def f(x: Foo):\n    len(x); iter(x); next(x); abs(x); hash(x); str(x); repr(x)\n"
+            "    format(x, ''); bool(x)\n"
+        ),
         "f",
         {
             (P, n, "Foo")
@@ -413,8 +426,10 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     ),
     (
         "protocol-binary-ops",
-        "def f(a: Foo, b):\n    a + b; a - b; a * b; a / b; a // b; a % b; a ** b\n"
-        "    a @ b; a << b; a >> b; a & b; a | b; a ^ b\n",
+        (
+            "def f(a: Foo, b):\n    a + b; a - b; a * b; a / b; a // b; a % b; a ** b\n"
+            "    a @ b; a << b; a >> b; a & b; a | b; a ^ b\n"
+        ),
         "f",
         {
             (P, f"__{n}__", "Foo")
@@ -481,8 +496,10 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     ),
     (
         "protocol-skipped-for-literals",
-        "def f():\n    len('abc'); 1 + 2; [1] * 3; 'a' in 'abc'\n    for _ in (1, 2):\n"
-        "        pass\n",
+        (
+            "def f():\n    len('abc'); 1 + 2; [1] * 3; 'a' in 'abc'\n    for _ in (1, 2):\n"
+            "        pass\n"
+        ),
         "f",
         {(C, "len", "")},
         {(P, n, "") for n in ("__len__", "__add__", "__mul__", "__contains__", "__iter__")},
@@ -490,8 +507,10 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     # -- dynamic -----------------------------------------------------------------------------
     (
         "getattr-literal-is-attribute",
-        "def f(x: Foo):\n    getattr(x, 'name'); hasattr(x, 'h'); setattr(x, 's', 1)\n"
-        "    getattr(mod, 'CONST')\n",
+        (
+            "def f(x: Foo):\n    getattr(x, 'name'); hasattr(x, 'h'); setattr(x, 's', 1)\n"
+            "    getattr(mod, 'CONST')\n"
+        ),
         "f",
         {(A, ".name", "Foo"), (A, ".h", "Foo"), (A, ".s", "Foo"), (A, "mod.CONST", "")},
         {(RefKind.DYNAMIC, "getattr", "")},
@@ -512,8 +531,10 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     ),
     (
         "dynamic-imports",
-        "import importlib\ndef f(n):\n    importlib.import_module('a.b')\n"
-        "    __import__('c')\n    importlib.import_module(n)\n",
+        (
+            "import importlib\ndef f(n):\n    importlib.import_module('a.b')\n"
+            "    __import__('c')\n    importlib.import_module(n)\n"
+        ),
         "f",
         {
             (RefKind.IMPORT, "a.b", ""),
@@ -835,7 +856,8 @@ def test_json_round_trip_with_every_kind() -> None:
         RefKind.EXTERNAL,
     }
     assert any(r.receiver for d in summary.definitions for r in d.references)
-    assert summary.module_references and summary.all_names == ("C",)
+    assert summary.module_references
+    assert summary.all_names == ("C",)
     text = summary_to_json(summary)
     assert summary_from_json(text) == summary
     assert summary_to_json(summary_from_json(text)) == text
@@ -902,7 +924,7 @@ def _corrupt(mutate: str) -> str:
     ],
 )
 def test_malformed_json_is_a_value_error(text: str) -> None:
-    with pytest.raises(ValueError, match="summary|Expecting|JSON"):
+    with pytest.raises(ValueError, match=r"^malformed summary"):
         summary_from_json(text)
 
 
@@ -994,9 +1016,19 @@ def test_output_depends_only_on_the_text() -> None:
     assert summary_to_json(summarize_source(text)) == summary_to_json(first)
 
 
+def test_strings_python_would_reject_do_not_crash_the_pass() -> None:
+    summary = summarize_source(
+        "class C:\n    __astoken_deps__ = ['\\N{NO SUCH NAME}', '\\ud800']\n"
+    )
+    declared = [r.name for r in definition(summary, "C").references]
+    assert declared == ["\ud800"]  # the undecodable escape names nothing
+    assert summary_from_json(summary_to_json(summary)) == summary
+
+
 def test_deeply_nested_expressions() -> None:
-    source = "X = " + " + ".join(f"v{i}" for i in range(3000)) + "\n"
+    source = "X = " + " + ".join(f"v{i}" for i in range(600)) + "\n"
     source += "Y = " + "(" * 150 + "z" + ")" * 150 + "\n"
     summary = summarize_source(source)
-    assert len(definition(summary, "X").references) == 3000
+    values = [r for r in definition(summary, "X").references if r.kind is RefKind.VALUE]
+    assert len(values) == 600
     assert {r.name for r in definition(summary, "Y").references} == {"z"}

@@ -33,9 +33,7 @@
 
   /* Layers: breadth-first distance from the root (or from nodes nothing points to). */
   function assignLayers() {
-    var starts = byName[data.root] ? [data.root] : data.nodes.filter(function (n) {
-      return n.inc.every(function (e) { return e.source === n.name; });
-    }).map(function (n) { return n.name; });
+    var starts = byName[data.root] ? [data.root] : [];
     var pending = data.nodes.map(function (n) { return n.name; });
     var layer = {};
     while (true) {
@@ -49,7 +47,12 @@
       }
       var rest = pending.filter(function (n) { return !(n in layer); });
       if (!rest.length) { break; }
-      starts = [rest[0]];  /* a cycle nothing outside points into */
+      /* What the root does not reach (a package graph): start from the nodes nothing points
+         to, or else from one node of a cycle nothing outside points into. */
+      starts = rest.filter(function (n) {
+        return byName[n].inc.every(function (e) { return e.source === n; });
+      });
+      if (!starts.length) { starts = [rest[0]]; }
     }
     return layer;
   }
