@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _combine, _hashing, _runtime, _store, _targets
+from . import _combine, _hashing, _lockfile, _runtime, _store, _targets
 from ._model import (
     Dependency,
     DependencyGraph,
@@ -36,6 +36,7 @@ from ._scope import Scope, iter_package_modules, locate_module
 from .errors import (
     AstokenError,
     StrictModeError,
+    TargetNotFoundError,
     TargetTypeError,
     UnhashableValueError,
     UnresolvedReferenceWarning,
@@ -64,6 +65,7 @@ def _lazy(name: str) -> ModuleType:
     """Import a heavy step on first use: libcst (~0.35 s) and networkx (~0.3 s) are not needed
     by ``import astoken``, ``astoken --version`` or a summary-cache hit."""
     return importlib.import_module(f"astoken.{name}")
+
 
 register_encoder = _hashing.register_encoder
 
@@ -132,12 +134,12 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
     text = store.get(key)
     if text is not None:
         try:
-            summary = _lazy('_summary').summary_from_json(text)
+            summary = _lazy("_summary").summary_from_json(text)
         except ValueError:
             summary = None  # a corrupt entry is a miss
     if summary is None:
-        summary = _lazy('_summary').summarize_source(data, filename=file)
-        store.put(key, _lazy('_summary').summary_to_json(summary))
+        summary = _lazy("_summary").summarize_source(data, filename=file)
+        store.put(key, _lazy("_summary").summary_to_json(summary))
     if signature is not None:
         _SUMMARIES[signature] = summary
     return summary
@@ -175,7 +177,7 @@ def _warm_summaries(modules: Sequence[str], options: Options, jobs: int) -> None
     cache_dir = options.cache_dir or _store.default_cache_dir()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for file, error in zip(
-            files, pool.map(_summarize_in_worker, files, [cache_dir] * len(files))
+            files, pool.map(_summarize_in_worker, files, [cache_dir] * len(files)), strict=True
         ):
             if error is not None:
                 raise AstokenError(f"{file}: {error}")
@@ -242,7 +244,7 @@ def _scope_for(module: str, options: Options) -> Scope:
 def _build(
     roots: tuple[str, ...], session: _Session, loader: _ModuleLoader
 ) -> tuple[Any, tuple[Unresolved, ...], dict[str, Node]]:
-    request = _lazy('_graph').GraphRequest(
+    request = _lazy("_graph").GraphRequest(
         roots=roots,
         scope=session.scope,
         modules=loader,
@@ -250,7 +252,10 @@ def _build(
         list_package=iter_package_modules,
         external_versions=session.options.external_versions,
     )
-    return _lazy('_graph').build_graph(request)
+    built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(
+        request
+    )
+    return built
 
 
 def _own_token(node: Node, session: _Session) -> str | None:
@@ -419,7 +424,7 @@ def _analyze_with_files(
         session.objects[target.node] = target.obj
     loader = _ModuleLoader(_store_for(options))
     nxgraph, unresolved, nodes = _build((target.node,), session, loader)
-    graph = _lazy('_graph').to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+    graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
     analysis = _finish(target, graph, session)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
 
@@ -429,7 +434,7 @@ def explain(obj: object, **options: Any) -> Explanation:
     references static analysis could not resolve."""
     opts = _options(**options)
     analysis = _analyze(obj, opts)
-    paths = _lazy('_graph').paths_from_root(analysis.graph)
+    paths = _lazy("_graph").paths_from_root(analysis.graph)
     deps = []
     for node in analysis.graph.nodes:
         if node.name == analysis.graph.root:
@@ -476,18 +481,17 @@ def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
         nxgraph, unresolved, nodes = _build(roots, session, loader)
         for module in roots:
             nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0})
-        graph = _lazy('_graph').to_dependency_graph(target.module, nxgraph, nodes, unresolved)
+        graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
         nxgraph, unresolved, nodes = _build((target.node,), session, loader)
-        graph = _lazy('_graph').to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+        graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+    assert isinstance(graph, DependencyGraph)
     if opts.strict and graph.unresolved:
         raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
     return graph
 
 
 def _targets_not_found(spec: str, module: str) -> AstokenError:
-    from .errors import TargetNotFoundError
-
     return TargetNotFoundError(spec, f"no source files found for module {module!r}")
 
 
@@ -592,13 +596,13 @@ def snapshot(
             for definition in source.summary.definitions:
                 if definition.kind.value in ("function", "class", "method"):
                     defs.append(f"{module}:{definition.qualname}")
-        nxgraph, unresolved, nodes = _build(tuple(defs), session, loader)
+        nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
         own: dict[str, str | None] = {}
         for name, node in nodes.items():
             own[name] = _own_token(node, session)
         total = len(defs)
         for index, root in enumerate(sorted(defs)):
-            graph = _lazy('_graph').to_dependency_graph(root, nxgraph, nodes, ())
+            graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
             closure = [n.name for n in graph.nodes if n.name != root]
             obj = session.lookup(root)
             if obj is None:
@@ -632,8 +636,6 @@ def snapshot(
 
 def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
     """Targets whose behavior changed between two snapshots, with the definitions that caused it."""
-    from . import _lockfile
-
     return _lockfile.diff_snapshots(old, new)
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ._model import (
+    Definition,
     DefKind,
     DependencyGraph,
     Edge,
@@ -84,8 +85,7 @@ class _Module:
     name: str
     file: str | None
     is_package: bool
-    defs: dict[str, list[object]] = field(default_factory=dict)
-    definitions: dict[str, object] = field(default_factory=dict)
+    definitions: dict[str, Definition] = field(default_factory=dict)
     imports: dict[str, ImportBinding] = field(default_factory=dict)
     stars: tuple[tuple[int, str], ...] = ()
     all_names: tuple[str, ...] | None = None
@@ -277,7 +277,7 @@ class _Builder:
 
     # -- definitions and classes -----------------------------------------------------------
 
-    def definition(self, node: str) -> object | None:
+    def definition(self, node: str) -> Definition | None:
         module, _, qualname = node.partition(":")
         mod = self.module(module)
         if mod is None or not qualname:
@@ -472,7 +472,7 @@ class _Builder:
         """Re-resolve ``self.x`` overrides and unknown receivers against everything now known;
         True when that added edges (the fixpoint of guarantee 8)."""
         before = self.graph.number_of_edges()
-        for node, class_node, attr, kind, line in self.self_refs:
+        for node, class_node, attr, _kind, line in self.self_refs:
             for override in self.overrides(class_node, attr):
                 self.add_edge(node, override, RefKind.OVERRIDE, line)
         if self.index_refs:
@@ -483,7 +483,8 @@ class _Builder:
         return self.graph.number_of_edges() != before or bool(self.queue)
 
     def index_targets(self, ref: Reference) -> list[str]:
-        assert self.method_index is not None and self.property_index is not None
+        assert self.method_index is not None
+        assert self.property_index is not None
         if ref.kind is RefKind.ATTRIBUTE:
             return list(self.property_index.get(ref.name.lstrip("."), ()))
         return list(self.method_index.get(ref.name, ()))
@@ -559,9 +560,8 @@ class _Builder:
             if member is not None:
                 targets.append(member)
         definition = self.definition(class_node)
-        if "__init__" not in {t.rpartition(".")[2] for t in targets} and getattr(
-            definition, "decorators", ()
-        ):
+        decorated = definition is not None and bool(definition.decorators)
+        if "__init__" not in {t.rpartition(".")[2] for t in targets} and decorated:
             # A class decorator (dataclass, attrs...) may generate __init__: the runtime step
             # hashes the generated code.
             targets.append(f"{class_node}.__init__")

@@ -946,7 +946,7 @@ def code_token(code: types.CodeType) -> str:
 def _canonical_code(code: types.CodeType) -> bytes:
     # NOPs only keep line events (3.11+ emits one for ``pass`` or a bare constant statement):
     # dropped, and whatever pointed at one points at the next real instruction instead.
-    instructions = []
+    instructions: list[tuple[int, int, int, int, int]] = []
     index: dict[int, int] = {}
     pending: list[int] = []
     for start, offset, op, arg, nxt in _decode(code.co_code):
@@ -1173,7 +1173,7 @@ def _function_unguarded(obj: object, w: _Walk) -> str | None:
         if tok is None:
             # A class outside the scope (a ufunc, operator.itemgetter): known by type and name.
             return _digest(b"instance", _text(b"t", _type_name(type(obj))), extra)
-        return _digest(b"instance", _opt(tok), extra)
+        return tok if not extra else _digest(b"instance", _opt(tok), extra)
     return None
 
 

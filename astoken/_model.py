@@ -220,7 +220,7 @@ class DependencyGraph:
     def to_networkx(self) -> networkx.DiGraph:
         """A ``networkx.DiGraph`` with node attributes ``kind``/``file``/``line``/``version``
         and edge attribute ``kinds`` (sorted reference kinds)."""
-        import networkx as nx  # lazily: networkx is only needed by users who ask for it
+        import networkx as nx  # noqa: PLC0415 - lazily: only users who ask for it pay the import
 
         graph = nx.DiGraph(root=self.root)
         for node in self.nodes:

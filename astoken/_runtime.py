@@ -9,10 +9,12 @@ them up in the function's globals, closure and defaults.
 
 from __future__ import annotations
 
+import ast
 import dis
 import functools
 import importlib
 import inspect
+import os
 import sys
 import types
 from collections.abc import Iterator
@@ -65,9 +67,7 @@ def _functions_of(obj: object) -> Iterator[types.FunctionType]:
             stack.append(item.__func__)
         elif isinstance(item, property):
             stack.extend(f for f in (item.fget, item.fset, item.fdel) if f is not None)
-        elif isinstance(item, functools.cached_property):
-            stack.append(item.func)
-        elif isinstance(item, functools.partial):
+        elif isinstance(item, (functools.cached_property, functools.partial)):
             stack.append(item.func)
         elif isinstance(item, types.MethodType):
             stack.append(item.__func__)
@@ -206,8 +206,6 @@ def _function_references(
 @functools.lru_cache(maxsize=256)
 def _module_assignments(file: str, signature: tuple[int, int]) -> dict[int, str]:
     """line -> canonical dump of the value assigned by the statement starting on that line."""
-    import ast  # only needed for the rare opaque constant
-
     try:
         with open(file, "rb") as handle:
             tree = ast.parse(handle.read(), filename=file)
@@ -218,7 +216,7 @@ def _module_assignments(file: str, signature: tuple[int, int]) -> dict[int, str]
         value = None
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             value = node.value
-        if value is not None:
+        if value is not None and isinstance(node, ast.stmt):
             # ast.dump without attributes carries no line numbers or formatting.
             found[node.lineno] = ast.dump(value, annotate_fields=False)
     return found
@@ -230,8 +228,6 @@ def assignment_digest(file: str | None, line: int | None) -> str | None:
     have no deterministic value encoding, so that editing how they are built still counts."""
     if not file or not line:
         return None
-    import os
-
     try:
         st = os.stat(file)
     except OSError:

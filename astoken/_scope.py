@@ -23,6 +23,7 @@ import functools
 import importlib.machinery
 import importlib.metadata
 import os
+import site
 import sys
 import sysconfig
 from dataclasses import dataclass
@@ -51,8 +52,6 @@ def _site_dirs() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     dirs = {paths.get("purelib", ""), paths.get("platlib", "")}
     try:
-        import site
-
         dirs.update(site.getsitepackages())
         dirs.add(site.getusersitepackages())
     except (AttributeError, ImportError):  # pragma: no cover - some embedded interpreters

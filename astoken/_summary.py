@@ -22,9 +22,10 @@ Guarantees (tests cite them by number):
    :func:`summary_from_json` raises ValueError on anything malformed.
 
 Performance: the tree is walked once by a hand-written dispatcher that only descends into the
-fields that can hold code (libcst's own visitor rebuilds every node it leaves, which costs as
-much as the parse). Line numbers come from one line-counting code generation pass instead of
-``PositionProvider``, which measured about twice the parse time on networkx's source.
+fields that can hold code (libcst's own visitor rebuilds every node it leaves, which costs most
+of a parse). Line numbers come from one line-counting code generation pass instead of
+``PositionProvider``. Measured on networkx's 580 files, relative to ``parse_module``: the walk
+0.1x, the line counting 0.25x, ``PositionProvider`` (even with ``unsafe_skip_copy``) 1.1-1.9x.
 """
 
 from __future__ import annotations

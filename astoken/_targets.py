@@ -173,7 +173,7 @@ _FUNCTION_LIKE = (
 
 
 def _check_kind(spec: str, obj: object) -> None:
-    if isinstance(obj, type) or isinstance(obj, _FUNCTION_LIKE) or inspect.isroutine(obj):
+    if isinstance(obj, (type, *_FUNCTION_LIKE)) or inspect.isroutine(obj):
         return
     raise TargetTypeError(
         spec,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import os
 import sys
 import traceback
 import warnings
@@ -500,6 +501,14 @@ def _report_warnings(
             err.write(f"astoken: warning: {text}\n")
 
 
+def _put_cwd_on_path() -> None:
+    """Make ``astoken token pkg.mod:f`` find ``pkg`` in the current directory, as
+    ``python -m`` does (a console script's ``sys.path`` starts at its own directory)."""
+    cwd = os.getcwd()
+    if "" not in sys.path and cwd not in sys.path:
+        sys.path.insert(0, cwd)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``astoken`` command line with ``argv`` (default ``sys.argv[1:]``).
 
@@ -508,6 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    _put_cwd_on_path()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -6,8 +6,13 @@ import textwrap
 
 import pytest
 
-from astoken._graph import GraphRequest, absolute_module, build_graph, paths_from_root
-from astoken._graph import to_dependency_graph
+from astoken._graph import (
+    GraphRequest,
+    absolute_module,
+    build_graph,
+    paths_from_root,
+    to_dependency_graph,
+)
 from astoken._model import ModuleSource, NodeKind, RefKind
 from astoken._scope import Scope
 from astoken._summary import summarize_source

@@ -523,7 +523,7 @@ def test_callable_instance_uses_its_class() -> None:
         def __call__(self, x: int) -> int:
             return x - 1
 
-    assert _hashing.function_token(Adder()) == _hashing.function_token(Adder())
+    assert _hashing.function_token(Adder()) == _hashing.class_token(Adder)
     assert _hashing.function_token(Adder()) != _hashing.function_token(Subtracter())
 
 

@@ -68,17 +68,6 @@ CASES = [
     Case(
         "networkx",
         _DIJKSTRA,
-        "reached-helper-constant-changed",
-        Edit(
-            _WEIGHTED,
-            "        return lambda u, v, d: min(attr.get(weight, 1) for attr in d.values())\n",
-            "        return lambda u, v, d: min(attr.get(weight, 2) for attr in d.values())\n",
-        ),
-        "changed",
-    ),
-    Case(
-        "networkx",
-        _DIJKSTRA,
         "unreached-function-edited",
         Edit(
             _WEIGHTED,

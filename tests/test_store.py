@@ -60,6 +60,7 @@ def test_overwrite_keeps_the_last_text(tmp_path: Path) -> None:
     ],
 )
 def test_corrupt_entry_is_a_miss(tmp_path: Path, content: bytes) -> None:
+    """Guarantee 3."""
     path = _entry_path(tmp_path, KEY)
     path.parent.mkdir(parents=True)
     path.write_bytes(content.replace(b'"K"', json.dumps(KEY).encode()))
@@ -67,6 +68,7 @@ def test_corrupt_entry_is_a_miss(tmp_path: Path, content: bytes) -> None:
 
 
 def test_entry_under_another_key_is_a_miss(tmp_path: Path) -> None:
+    """Guarantee 3: the stored key must match the file's name."""
     other = summary_key(b"other source")
     store = SummaryStore(tmp_path)
     store.put(other, "text of other")
@@ -101,6 +103,7 @@ def test_disabled_store(tmp_path: Path) -> None:
 
 
 def test_unwritable_directory_is_swallowed(tmp_path: Path) -> None:
+    """Guarantee 4."""
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     store = SummaryStore(blocker / "cache")  # makedirs fails with an OSError even as root
@@ -121,6 +124,7 @@ for _ in range(int(sys.argv[3])):
 
 
 def test_concurrent_writers_leave_a_readable_entry(tmp_path: Path) -> None:
+    """Guarantee 2: readers never see a torn entry; no temp file is left."""
     args = [sys.executable, "-c", _WRITER, str(tmp_path), KEY, "30"]
     procs = [
         subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)
@@ -146,6 +150,7 @@ def test_default_cache_dir_honours_the_environment(
 
 
 def test_key_depends_only_on_content_and_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guarantee 1."""
     source = b"x = 1\n"
     assert summary_key(source) == summary_key(bytes(source))
     assert summary_key(source) != summary_key(b"x = 2\n")

@@ -625,6 +625,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
     [pytest.param(src, q, p, a, id=i) for i, src, q, p, a in REFERENCE_CASES],
 )
 def test_references(source: str, qualname: str, present: set[Triple], absent: set[Triple]) -> None:
+    """Guarantees 3 and 4: what each construct records, and what locals do not."""
     found = refs_of(source, qualname)
     assert present <= found, sorted(present - found, key=str)
     assert not (absent & found), sorted(absent & found, key=str)
@@ -678,6 +679,7 @@ with context():
 
 
 def test_definitions_in_source_order() -> None:
+    """Guarantee 1: definitions in source order, repeated names merged."""
     summary = summarize(DEFINITIONS_SOURCE)
     assert [(d.qualname, d.kind) for d in summary.definitions] == [
         ("LIMIT", DefKind.CONSTANT),
@@ -787,6 +789,7 @@ def test_all_names(source: str, expected: tuple[str, ...] | None) -> None:
 
 
 def test_references_are_deduplicated_keeping_the_first_line() -> None:
+    """Guarantee 1."""
     summary = summarize("def f():\n    helper()\n    helper()\n    other()\n")
     refs = definition(summary, "f").references
     assert [(r.kind, r.name, r.line) for r in refs] == [(C, "helper", 2), (C, "other", 4)]
@@ -846,6 +849,7 @@ register(C)
 
 
 def test_json_round_trip_with_every_kind() -> None:
+    """Guarantee 5, on a summary holding every reference kind the pass emits."""
     summary = summarize(EVERY_KIND_SOURCE)
     emitted = {r.kind for d in summary.definitions for r in d.references}
     assert emitted == set(RefKind) - {
@@ -924,6 +928,7 @@ def _corrupt(mutate: str) -> str:
     ],
 )
 def test_malformed_json_is_a_value_error(text: str) -> None:
+    """Guarantee 5: the caller treats ValueError as a cache miss."""
     with pytest.raises(ValueError, match=r"^malformed summary"):
         summary_from_json(text)
 
@@ -1003,6 +1008,7 @@ def f(a, b=DEFAULT):
 
 
 def test_cosmetic_changes_change_only_line_numbers() -> None:
+    """Guarantee 2."""
     before = summarize_source(ORIGINAL)
     after = summarize_source(COSMETIC)
     assert before != after  # the lines moved
@@ -1010,6 +1016,7 @@ def test_cosmetic_changes_change_only_line_numbers() -> None:
 
 
 def test_output_depends_only_on_the_text() -> None:
+    """Guarantee 1: not on the file name, nor on str versus bytes input."""
     text = textwrap.dedent(EVERY_KIND_SOURCE)
     first = summarize_source(text, filename="a.py")
     assert summarize_source(text.encode(), filename="elsewhere/b.py") == first
