@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _combine, _hashing, _lockfile, _runtime, _store, _targets
+from . import _combine, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
 from ._model import (
     Dependency,
     DependencyGraph,
@@ -134,12 +134,12 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
     text = store.get(key)
     if text is not None:
         try:
-            summary = _lazy("_summary").summary_from_json(text)
+            summary = _summary_codec.summary_from_json(text)
         except ValueError:
             summary = None  # a corrupt entry is a miss
     if summary is None:
         summary = _lazy("_summary").summarize_source(data, filename=file)
-        store.put(key, _lazy("_summary").summary_to_json(summary))
+        store.put(key, _summary_codec.summary_to_json(summary))
     if signature is not None:
         _SUMMARIES[signature] = summary
     return summary

@@ -398,7 +398,11 @@ def _enc_class(v: type, w: _Walk) -> bytes:
 
 
 def _enc_enum(v: enum.Enum, w: _Walk) -> bytes:
-    return _text(b"E", _type_name(type(v))) + _text(b"", v.name)
+    # The value counts too: ``FAST = "fast"`` -> ``"quick"`` changes what code reading
+    # ``Mode.FAST.value`` does.
+    return _guarded(
+        v, w, lambda: _text(b"E", _type_name(type(v))) + _text(b"", v.name) + _enc(v.value, w)
+    )
 
 
 def _enc_dataclass(v: object, w: _Walk) -> bytes:
@@ -610,7 +614,63 @@ def _enc_fallback(v: object, w: _Walk) -> bytes:
     if callable(v) and _wrapped_of(v) is not None:
         # A wrapper object around a function (functools.lru_cache...): a function-like value.
         return _enc_function_like(v, w)
+    state = _plain_instance_state(v)
+    if state is not None:
+        return _guarded(
+            v, w, lambda: _enc_class(type(v), w) + _mapping(b"O", iter(state), w)
+        )
     raise _Fail(_type_name(type(v)))
+
+
+# A class statement makes a heap type that is mutable; C types (static ones, and the heap types
+# the standard library builds from specs: locks, io objects, sockets...) are immutable.
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+_IMMUTABLETYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+)
+
+
+def _plain_instance_state(v: object) -> list[tuple[object, object]] | None:
+    """The complete state of an instance of a pure-Python class, or None.
+
+    Only when every class of the MRO except ``object`` is a Python-level class is all of the
+    instance's state in its ``__dict__`` and ``__slots__``; a C base (a lock, a socket, an io
+    object, ``object()`` itself) may hide state, so those stay unencodable.
+    """
+    mro = type(v).__mro__
+    if mro[-1] is not object or len(mro) < 2:
+        return None
+    if not all(
+        klass.__flags__ & _HEAPTYPE and not klass.__flags__ & _IMMUTABLETYPE for klass in mro[:-1]
+    ):
+        return None
+    state: list[tuple[object, object]] = []
+    try:
+        own = object.__getattribute__(v, "__dict__")
+    except AttributeError:
+        own = None
+    if isinstance(own, dict):
+        state.extend(own.items())
+    for klass in mro[:-1]:
+        slots = klass.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            descriptor = klass.__dict__.get(slot)
+            try:
+                value = descriptor.__get__(v, klass) if descriptor is not None else None
+            except AttributeError:
+                state.append((slot, _UNSET_SLOT))
+                continue
+            state.append((slot, value))
+    return state
+
+
+class _UnsetSlot(enum.Enum):
+    """Marks a ``__slots__`` attribute that was never assigned."""
+
+    UNSET = "unset"
+
+
+_UNSET_SLOT = _UnsetSlot.UNSET
 
 
 def _wrapped_of(obj: object) -> object | None:

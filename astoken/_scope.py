@@ -158,6 +158,10 @@ def _classify(
     module: str, roots: tuple[str, ...], include: tuple[str, ...], exclude: tuple[str, ...]
 ) -> Origin:
     top = module.partition(".")[0]
+    if top == "astoken" and top not in roots:
+        # astoken itself (``@astoken.depends_on``) is a library to the code it analyses, even
+        # when it runs from a checkout; following it would hash its own caches.
+        return Origin.THIRD_PARTY
     if exclude and _matches(module, exclude):
         return Origin.STDLIB if _is_stdlib(top) else Origin.THIRD_PARTY
     if top in roots or (include and _matches(module, include)):

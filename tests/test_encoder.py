@@ -75,6 +75,19 @@ class Twin:
         return self.payload
 
 
+class _Holder:
+    """A plain Python instance: encoded by its class and attributes."""
+
+    def __init__(self, held: object) -> None:
+        self.held = held
+
+
+def test_plain_instances_encode_by_class_and_state() -> None:
+    assert value_token(_Holder(1)) == value_token(_Holder(1))
+    assert value_token(_Holder(1)) != value_token(_Holder(2))
+    assert value_token(_Holder(1)) != value_token(_Opaque())
+
+
 class _Opaque:
     """A generic instance: no encoder, no ``__astoken__``."""
 
@@ -243,7 +256,7 @@ UNHASHABLE: list[tuple[str, Any, str, str]] = [
     ("a lock inside a list", [1, 2, threading.Lock()], "_thread.lock", "[2]"),
     ("object in dict value", {"k": [object()]}, "builtins.object", "['k'][0]"),
     ("an open file", io.StringIO(), "_io.StringIO", ""),
-    ("plain instance", _Opaque(), f"{__name__}._Opaque", ""),
+    ("plain instance holding a lock", _Holder(threading.Lock()), "_thread.lock", "['held']"),
     ("dataclass field", Point(object(), 1), "builtins.object", ".x"),
     ("tuple inside set", {(1, object())}, "builtins.object", "{<element>}[1]"),
 ]
@@ -325,9 +338,9 @@ def test_register_encoder_mro_dispatch() -> None:
     class Dollar(Money):
         pass
 
-    with pytest.raises(UnhashableValueError):
-        encode_value(Money(1))
+    structural = encode_value(Money(1))  # a plain instance: class and attributes
     register_encoder(Money, lambda m: m.cents)
+    assert encode_value(Money(1)) != structural  # the registered encoder wins
     assert encode_value(Euro(5)) == encode_value(Euro(5))
     assert encode_value(Euro(5)) != encode_value(Euro(6))
     assert encode_value(Euro(5)) != encode_value(Dollar(5))

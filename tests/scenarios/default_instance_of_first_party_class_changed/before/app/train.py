@@ -1,0 +1,8 @@
+class Interval:
+    def __init__(self, low=None, high=None):
+        self.low = low
+        self.high = high
+
+
+def fit(x, iv=Interval()):
+    return (x, iv.low, iv.high)
