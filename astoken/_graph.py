@@ -153,6 +153,9 @@ class _Builder:
         self.property_index: dict[str, list[str]] | None = None
         self.mro_cache: dict[str, tuple[str, ...]] = {}
         self.constant_classes: dict[str, str | None] = {}
+        self.classes: list[str] = []
+        self.classes_epoch = -1
+        self.subclasses: dict[str, list[str]] | None = None
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -372,22 +375,36 @@ class _Builder:
         return None
 
     def known_classes(self) -> list[str]:
-        out = []
-        for name, mod in sorted(self.modules.items()):
-            if mod is None:
-                continue
-            for qualname, definition in mod.definitions.items():
-                if getattr(definition, "kind", None) is DefKind.CLASS:
-                    out.append(f"{name}:{qualname}")
-        return out
+        if self.classes_epoch != len(self.modules):
+            out = []
+            for name, mod in sorted(self.modules.items()):
+                if mod is None:
+                    continue
+                for qualname, definition in mod.definitions.items():
+                    if definition.kind is DefKind.CLASS:
+                        out.append(f"{name}:{qualname}")
+            self.classes = out
+            self.subclasses = None
+            self.classes_epoch = len(self.modules)
+        return self.classes
+
+    def subclass_map(self) -> dict[str, list[str]]:
+        """class node -> the known first-party classes that have it in their MRO."""
+        classes = self.known_classes()
+        if self.subclasses is None:
+            mapping: dict[str, list[str]] = {}
+            for klass in classes:
+                for base in self.mro(klass)[1:]:
+                    mapping.setdefault(base, []).append(klass)
+            self.subclasses = mapping
+        return self.subclasses
 
     def overrides(self, class_node: str, attr: str) -> list[str]:
         found = []
-        for klass in self.known_classes():
-            if klass != class_node and class_node in self.mro(klass):
-                member = self.members(klass).get(attr)
-                if member is not None:
-                    found.append(f"{klass.partition(':')[0]}:{member}")
+        for klass in self.subclass_map().get(class_node, ()):
+            member = self.members(klass).get(attr)
+            if member is not None:
+                found.append(f"{klass.partition(':')[0]}:{member}")
         return found
 
     # -- method-name index (guarantee 1) ---------------------------------------------------

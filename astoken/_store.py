@@ -19,6 +19,7 @@ is a miss too).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -47,7 +48,9 @@ def default_cache_dir() -> str:
     return platformdirs.user_cache_dir("astoken")
 
 
+@functools.lru_cache(maxsize=1)
 def _libcst_version() -> str:
+    # Reading package metadata costs ~3 ms; it cannot change while the process runs.
     try:
         return importlib.metadata.version("libcst")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - libcst is required
