@@ -25,9 +25,6 @@ nox.options.sessions = ["tests", "lint", "typecheck", "arch", "docs"]
 ROOT = Path(__file__).parent
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 LINT_PATHS = ("astoken", "tests", "noxfile.py", "benchmarks", "examples")
-# Two workers measured faster than one on the 2-core CI machine: most of the suite's time is spent
-# in fresh child interpreters that fingerprint the scenario packages, one at a time per worker.
-PYTEST_WORKERS = "2"
 
 
 def _install_project(session: nox.Session, extras: str = "") -> None:
@@ -43,11 +40,10 @@ def _isolated_cache(session: nox.Session) -> None:
 def _run_tests(session: nox.Session) -> None:
     _install_project(session, "test")
     _isolated_cache(session)
-    args = session.posargs or ()
-    # xdist only when the caller did not ask for a specific worker count or a debugger.
-    if not any(arg.startswith(("-n", "--numprocesses", "--pdb")) for arg in args):
-        args = ("-n", PYTEST_WORKERS, *args)
-    session.run("pytest", *args)
+    # No xdist by default: on the 2-core machine `-n 2` measured slower than one process (the
+    # scenario tests already fingerprint before/after in two child interpreters at once, and
+    # many other tests run the CLI in a subprocess). `nox -s tests -- -n 2` still works.
+    session.run("pytest", *session.posargs)
 
 
 @nox.session

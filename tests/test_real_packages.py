@@ -2,7 +2,9 @@
 
 For each target the helpers named below were checked by reading the source *and* by profiling a
 real call (``sys.setprofile``): the "reached" helper runs when the target runs, the "unreached"
-function does not. The installed package is copied into ``tmp_path`` and put first on
+function does not, and it is also outside astoken's deliberately over-approximated closure
+(a method called on a receiver of unknown type reaches every first-party method of that name,
+so on networkx a sibling such as ``johnson`` *is* in ``dijkstra_path``'s closure). The installed package is copied into ``tmp_path`` and put first on
 ``PYTHONPATH`` so that the copy shadows it (each child asserts that it imported the copy).
 
 All runs of one package share one summary cache directory: the cache is keyed by file content,
@@ -71,8 +73,8 @@ CASES = [
         "unreached-function-edited",
         Edit(
             _WEIGHTED,
-            'def johnson(G, weight="weight"):\n',
-            'def johnson(G, weight="weight2"):\n',
+            'def dijkstra_path_length(G, source, target, weight="weight"):\n',
+            'def dijkstra_path_length(G, source, target, weight="weight2"):\n',
         ),
         "same",
     ),
@@ -88,7 +90,7 @@ CASES = [
         ),
         "same",
     ),
-    # connected_components -> _plain_bfs; is_connected is a sibling nobody here calls.
+    # connected_components -> _plain_bfs; number_connected_components calls it, not the reverse.
     Case(
         "networkx",
         _COMPONENTS,
@@ -104,7 +106,11 @@ CASES = [
         "networkx",
         _COMPONENTS,
         "unreached-function-edited",
-        Edit(_CONNECTED, "def is_connected(G):\n", "def is_connected(G, _unused=0):\n"),
+        Edit(
+            _CONNECTED,
+            "def number_connected_components(G):\n",
+            "def number_connected_components(G, _unused=0):\n",
+        ),
         "same",
     ),
     # get_absolute_module_for_import_or_raise -> get_absolute_module_for_import
