@@ -616,9 +616,7 @@ def _enc_fallback(v: object, w: _Walk) -> bytes:
         return _enc_function_like(v, w)
     state = _plain_instance_state(v)
     if state is not None:
-        return _guarded(
-            v, w, lambda: _enc_class(type(v), w) + _mapping(b"O", iter(state), w)
-        )
+        return _guarded(v, w, lambda: _enc_class(type(v), w) + _mapping(b"O", iter(state), w))
     raise _Fail(_type_name(type(v)))
 
 
@@ -1391,7 +1389,12 @@ def _member(value: object, w: _Walk, scope: Scope) -> tuple[bytes, bool]:
                 data = b"?"
             token = _class(tp, w, scope)
             return head + _opt(token) + data, token is not None
-    return _enc(value, w), False
+    try:
+        return _enc(value, w), False
+    except _Fail:
+        # A class-level object with no value encoding (a lock, a client): its type here; the
+        # graph hashes it as a constant node, with the source of the assignment that built it.
+        return _text(b"U", _type_name(type(value))), False
 
 
 def _class_members(cls: type, w: _Walk, scope: Scope) -> tuple[list[bytes], bool]:

@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -271,15 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
-    import libcst
-    import networkx
-
     import astoken
 
     targets = tuple(args.target or (TARGETS[:1] if args.quick else TARGETS))
     print(
-        f"astoken {astoken.__version__}, networkx {networkx.__version__}, "
-        f"libcst {libcst.__version__ if hasattr(libcst, '__version__') else '?'}, "
+        f"astoken {astoken.__version__}, networkx {version('networkx')}, "
+        f"libcst {version('libcst')}, "
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; include={INCLUDE}"
     )
     print()

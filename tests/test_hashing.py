@@ -872,12 +872,17 @@ def test_class_constant_referring_to_its_class(tmp_path: Path) -> None:
     assert first_c != first_d
 
 
-def test_unhashable_class_constant_names_member(tmp_path: Path) -> None:
-    module = load(tmp_path, "class C:\n    LOCK = object()\n    def m(self):\n        return 1\n")
-    with pytest.raises(UnhashableValueError) as info:
-        _hashing.class_token(module.C)
-    assert info.value.path == ".LOCK"
-    assert info.value.owner.endswith(":C")
+def test_opaque_class_constant_is_hashed_by_type(tmp_path: Path) -> None:
+    # A class-level object with no encoding is hashed by its type (the graph hashes the
+    # assignment's source as a constant node); swapping the type still changes the token.
+    lock = load(tmp_path, "class C:\n    LOCK = object()\n    def m(self):\n        return 1\n")
+    other = load(
+        tmp_path,
+        "import threading\nclass C:\n    LOCK = threading.Lock()\n"
+        "    def m(self):\n        return 1\n",
+    )
+    assert _hashing.class_token(lock.C) is not None
+    assert _hashing.class_token(lock.C) != _hashing.class_token(other.C)
 
 
 def test_object_token_dispatch(tmp_path: Path) -> None:
