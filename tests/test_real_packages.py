@@ -4,8 +4,9 @@ For each target the helpers named below were checked by reading the source *and*
 real call (``sys.setprofile``): the "reached" helper runs when the target runs, the "unreached"
 function does not, and it is also outside astoken's deliberately over-approximated closure (a
 method called on a receiver of unknown type reaches every first-party method of that name, so
-on networkx a sibling such as ``johnson`` *is* in ``dijkstra_path``'s closure). The installed package is copied into ``tmp_path`` and put first on
-``PYTHONPATH`` so that the copy shadows it (each child asserts that it imported the copy).
+on networkx a sibling such as ``johnson`` *is* in ``dijkstra_path``'s closure). The installed
+package is copied into ``tmp_path`` and put first on ``PYTHONPATH`` so that the copy shadows it
+(each child asserts that it imported the copy).
 
 All runs of one package share one summary cache directory: the cache is keyed by file content,
 so an edited file is a miss and every untouched file a hit -- exactly what the cache promises.
