@@ -50,6 +50,10 @@ class Case:
 _WEIGHTED = "algorithms/shortest_paths/weighted.py"
 _DIJKSTRA = "networkx.algorithms.shortest_paths.weighted:dijkstra_path"
 _CONNECTED = "algorithms/components/connected.py"
+# An undecorated private helper nothing on these paths calls. (Every ``@nx._dispatchable``
+# function is in the module-level registry ``networkx.utils.backends._registered_algorithms``,
+# which the dispatcher reads, so editing any of them changes every dispatched target's token.)
+_BICONNECTED = "algorithms/components/biconnected.py"
 _COMPONENTS = "networkx.algorithms.components.connected:connected_components"
 _LIBCST_MODULE = "helpers/module.py"
 _LIBCST_EXPR = "helpers/expression.py"
@@ -73,9 +77,9 @@ CASES = [
         _DIJKSTRA,
         "unreached-function-edited",
         Edit(
-            _WEIGHTED,
-            'def dijkstra_path_length(G, source, target, weight="weight"):\n',
-            'def dijkstra_path_length(G, source, target, weight="weight2"):\n',
+            _BICONNECTED,
+            "def _biconnected_dfs(G, components=True):\n",
+            "def _biconnected_dfs(G, components=False):\n",
         ),
         "same",
     ),
@@ -91,7 +95,7 @@ CASES = [
         ),
         "same",
     ),
-    # connected_components -> _plain_bfs; number_connected_components calls it, not the reverse.
+    # connected_components -> _plain_bfs.
     Case(
         "networkx",
         _COMPONENTS,
@@ -108,9 +112,9 @@ CASES = [
         _COMPONENTS,
         "unreached-function-edited",
         Edit(
-            _CONNECTED,
-            "def number_connected_components(G):\n",
-            "def number_connected_components(G, _unused=0):\n",
+            _BICONNECTED,
+            "def _biconnected_dfs(G, components=True):\n",
+            "def _biconnected_dfs(G, components=False):\n",
         ),
         "same",
     ),
