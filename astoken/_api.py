@@ -35,6 +35,7 @@ from ._model import (
 from ._scope import Scope, iter_package_modules, locate_module
 from .errors import (
     AstokenError,
+    OptionError,
     StrictModeError,
     TargetNotFoundError,
     TargetTypeError,
@@ -401,7 +402,7 @@ def behavior_token(
         use_cache=use_cache,
     )
     if options.static:
-        raise ValueError(
+        raise OptionError(
             "behavior_token needs the live code: static=True is for graphs and dependencies"
         )
     key = _memo_key(obj, options)
@@ -583,6 +584,8 @@ def snapshot(
             raise _targets_not_found(spec, target.module)
         names.append(target.module)
         _warm_summaries(modules, opts, jobs)
+        # ``__main__`` modules are programs: importing one runs it.
+        modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
         for module in modules:
             _targets.import_module(spec, module)
         scope = Scope((), opts.include, opts.exclude).with_root(target.module)

@@ -13,6 +13,7 @@ __all__ = [
     "AstokenWarning",
     "DependencyCycleError",
     "GraphvizNotFoundError",
+    "OptionError",
     "SnapshotFormatError",
     "SourceSyntaxError",
     "StrictModeError",
@@ -140,3 +141,7 @@ class GraphvizNotFoundError(AstokenError):
 
     def __reduce__(self) -> tuple[type[GraphvizNotFoundError], tuple[str]]:
         return (type(self), (self.output_format,))
+
+
+class OptionError(AstokenError, ValueError):
+    """Raised when options contradict the request (e.g. a token asked for in static mode)."""
