@@ -217,6 +217,18 @@ class _Session:
             self.objects.setdefault(key, value)
         return info
 
+    def declared(self, name: str) -> tuple[str, ...]:
+        """Dependencies declared on the live object (``__astoken_deps__``, and for classes
+        ``__ccflow_tokenizer_deps__`` over the MRO), as node names."""
+        if self.options.static:
+            return ()
+        if ":" not in name:
+            return ()
+        obj = self.lookup(name)
+        if obj is None:
+            return ()
+        return _runtime.declared_dependencies(obj)
+
     def lookup(self, name: str) -> object | None:
         if name in self.objects:
             return self.objects[name]
@@ -250,6 +262,7 @@ def _build(
         scope=session.scope,
         modules=loader,
         runtime=session.runtime,
+        declared=session.declared,
         list_package=iter_package_modules,
         external_versions=session.options.external_versions,
     )

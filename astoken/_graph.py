@@ -71,6 +71,7 @@ class GraphRequest:
     scope: Scope
     modules: ModuleProvider
     runtime: RuntimeProvider | None = None
+    declared: Callable[[str], tuple[str, ...]] | None = None
     list_package: PackageLister | None = None
     external_versions: bool = True
 
@@ -525,7 +526,12 @@ class _Builder:
         owner_class = None
         if kind is DefKind.METHOD:
             owner_class = f"{module}:{qualname.rpartition('.')[0]}"
-        declared = any(ref.kind is RefKind.DECLARED for ref in refs)
+        runtime_declared = self.request.declared(node) if self.request.declared else ()
+        for name in runtime_declared:
+            # Declared on the live object (``depends_on`` with computed objects): by node name.
+            res = self.resolve_declared(module, name)
+            self.add_resolved(node, res, Reference(RefKind.DECLARED, name, 0), local_imports)
+        declared = bool(runtime_declared) or any(ref.kind is RefKind.DECLARED for ref in refs)
         for ref in refs:
             if declared and ref.kind is RefKind.DYNAMIC:
                 # The author declared what the dynamic call reaches (``@depends_on``): the

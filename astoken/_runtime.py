@@ -233,3 +233,28 @@ def assignment_digest(file: str | None, line: int | None) -> str | None:
     except OSError:
         return None
     return _module_assignments(file, (st.st_mtime_ns, st.st_size)).get(line)
+
+
+def declared_dependencies(obj: object) -> tuple[str, ...]:
+    """Node names of what ``obj`` declares it depends on: ``__astoken_deps__`` (set by
+    ``astoken.depends_on``) and, for classes, ``__ccflow_tokenizer_deps__`` over the MRO.
+    Entries are objects (named by module and qualified name) or ``"module:name"`` strings."""
+    entries: list[object] = []
+    holders = list(obj.__mro__) if isinstance(obj, type) else [obj]
+    for holder in holders:
+        own = getattr(holder, "__dict__", None)
+        if not isinstance(own, dict) and not isinstance(own, types.MappingProxyType):
+            continue
+        for attr in ("__astoken_deps__", "__ccflow_tokenizer_deps__"):
+            value = own.get(attr)
+            if isinstance(value, (list, tuple, set, frozenset)):
+                entries.extend(value)
+    names = set()
+    for entry in entries:
+        if isinstance(entry, str):
+            names.add(entry)
+            continue
+        named = _name_of(entry)
+        if named is not None:
+            names.add(named)
+    return tuple(sorted(names))

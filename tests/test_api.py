@@ -242,3 +242,44 @@ def test_cache_token_combines_in_order(pkg: Path):
     assert one == astoken.cache_token(data=[1, 2], behavior=[apil.m.C])
     assert one != astoken.cache_token(data=[2, 1], behavior=[apil.m.C])
     assert one != astoken.cache_token(data=[1, 2])
+
+
+def test_dependencies_declared_at_runtime_are_followed(pkg: Path):
+    # depends_on applied to objects the source cannot name statically (computed at import).
+    _write(
+        pkg,
+        {
+            "apim/__init__.py": "",
+            "apim/plugins.py": "def plug():\n    return 1\n",
+            "apim/m.py": """
+                import importlib
+                import astoken
+                PLUGINS = [getattr(importlib.import_module("apim.plugins"), "plug")]
+                def f(name):
+                    return name
+                astoken.depends_on(*PLUGINS)(f)
+            """,
+        },
+    )
+    assert "apim.plugins:plug" in astoken.dependencies("apim.m:f")
+
+
+def test_declared_string_targets_resolve_and_cover_dynamic_calls(pkg: Path):
+    _write(
+        pkg,
+        {
+            "apin/__init__.py": "",
+            "apin/plugins.py": (
+                "def plug():\n    return 1\nclass P:\n    def run(self):\n        return 2\n"
+            ),
+            "apin/m.py": """
+                import astoken
+                @astoken.depends_on("apin.plugins:plug", "apin.plugins.P.run")
+                def f(obj, name):
+                    return getattr(obj, name)()
+            """,
+        },
+    )
+    deps = astoken.dependencies("apin.m:f")
+    assert {"apin.plugins:plug", "apin.plugins:P.run"} <= set(deps)
+    assert astoken.behavior_token("apin.m:f", strict=True) is not None  # no unresolved left
