@@ -54,6 +54,7 @@ PackageLister = Callable[[str], "tuple[str, ...]"]
 
 _BUILTINS = frozenset(dir(builtins))
 _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
+_DECORATOR_CLASS_HOOKS = ("__call__", "__get__", "__set_name__")
 _PROPERTY_DECORATORS = ("property", "cached_property", "functools.cached_property")
 _DEF_NODE_KIND = {
     DefKind.FUNCTION: NodeKind.FUNCTION,
@@ -688,6 +689,17 @@ class _Builder:
                 for target in self.constructor_targets(res.name):
                     self.add_edge(node, target, RefKind.INSTANTIATION, ref.line)
                 return
+            if is_class and ref.kind is RefKind.DECORATOR and not res.partial:
+                # ``@SomeClass`` builds an instance around the function, and calling the
+                # function calls the instance (``__call__``, or ``__get__`` first for a method).
+                targets = self.constructor_targets(res.name)
+                for hook in _DECORATOR_CLASS_HOOKS:
+                    member = self.lookup_member(res.name, hook)
+                    if member is not None:
+                        targets.append(member)
+                for target in targets:
+                    self.add_edge(node, target, RefKind.DECORATOR, ref.line)
+                return
             if is_class and ref.kind is RefKind.BASE_CLASS:
                 return  # members are reached through the MRO (guarantee 5)
             self.add_edge(node, res.name, ref.kind, ref.line)
@@ -712,6 +724,11 @@ class _Builder:
         ref: Reference,
     ) -> None:
         attr = ref.name.lstrip(".")
+        if ref.kind is RefKind.PROTOCOL and attr == "__call__" and not ref.receiver:
+            # Calling a parameter or a computed value: what is called is a function (or a
+            # callable object) chosen by whoever passed it, and that caller's own graph names
+            # it. Indexing every first-party ``__call__`` here would pull in unrelated classes.
+            return
         if ref.receiver:
             res = self.resolve_dotted(module, local_imports, ref.receiver)
             if res.what == _NODE and self.node_kind(res.name) is NodeKind.CLASS:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 3
 
 
 # --------------------------------------------------------------------------------------------

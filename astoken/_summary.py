@@ -103,6 +103,7 @@ _BUILTIN_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "reversed": ("__reversed__", "__len__", "__getitem__"),
 }
 _ATTR_BUILTINS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
+_TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 
 _BINARY_OPS: dict[type[cst.CSTNode], tuple[str, str]] = {
     cst.Add: ("__add__", "__radd__"),
@@ -374,9 +375,20 @@ def _constructor_type(node: cst.CSTNode | None) -> str:
     if not isinstance(node, cst.Call):
         return ""
     parts = _dotted(node.func)
+    if parts is not None and len(parts) == 1 and parts[0] in _BUILTIN_CONSTRUCTORS:
+        # ``seen = set()``: a builtin container (unless the module shadows the name, which the
+        # graph sees when it resolves the receiver).
+        return _BUILTIN_CONSTRUCTORS[parts[0]]
     if parts is None or not parts[-1][:1].isupper():
         return ""
     return ".".join(parts)
+
+
+# Builtins that always return a new object of one builtin type.
+_BUILTIN_CONSTRUCTORS = {
+    name: name
+    for name in ("set", "frozenset", "dict", "list", "tuple", "str", "bytes", "bytearray")
+} | {"sorted": "list"}
 
 
 def _value_type(node: cst.CSTNode) -> str:
@@ -733,7 +745,19 @@ class _Walker:
             self.expr(func)
             if not isinstance(func, cst.Lambda):
                 self.protocol(func, ("__call__",), line)
-        for arg in node.args:
+        type_check = (
+            parts is not None
+            and len(parts) == 1
+            and parts[0] in _TYPE_CHECKS
+            and not (self.scope is not None and self.scope.is_local(parts[0]))
+        )
+        for index, arg in enumerate(node.args):
+            if type_check and index == 1 and not arg.keyword and not arg.star:
+                # ``isinstance(x, C)`` runs none of C's code (only its metaclass's
+                # ``__instancecheck__``): C is named like an annotation, not used as a value.
+                with self.using(mode=RefKind.ANNOTATION):
+                    self.expr(arg.value)
+                continue
             self.expr(arg.value)
             if arg.star == "*":
                 self.protocol(arg.value, ("__iter__", "__next__"), line)

@@ -163,6 +163,46 @@ CASES = [
         id="module-level-instance-called",
     ),
     pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Node:\n    def visit(self):\n        return 1\n"
+                "def f(x):\n    return isinstance(x, Node)\n"
+            ),
+        },
+        "app.m:f",
+        set(),
+        id="isinstance-runs-no-code-of-the-class",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Deco:\n    def __init__(self, fn):\n        self.fn = fn\n"
+                "    def __call__(self, *a):\n        return self.fn(*a)\n"
+                "    def unrelated(self):\n        return 2\n"
+                "@Deco\ndef f(x):\n    return x\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:Deco.__init__", "app.m:Deco.__call__"},
+        id="class-decorator-reaches-init-and-call-only",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Tool:\n    def __call__(self):\n        return 1\n"
+                "    def update(self, x):\n        return x\n"
+                "def apply(callback, xs):\n    seen = set()\n    seen.update(xs)\n"
+                "    return callback()\n"
+            ),
+        },
+        "app.m:apply",
+        set(),
+        id="called-parameter-and-builtin-receiver-not-indexed",
+    ),
+    pytest.param(
         {"app": "", "app.m": "import json\ndef f(x):\n    return json.dumps(x)\n"},
         "app.m:f",
         {"json"},

@@ -1039,3 +1039,23 @@ def test_deeply_nested_expressions() -> None:
     values = [r for r in definition(summary, "X").references if r.kind is RefKind.VALUE]
     assert len(values) == 600
     assert {r.name for r in definition(summary, "Y").references} == {"z"}
+
+
+def test_type_checks_and_builtin_constructors_name_types_not_values() -> None:
+    source = (
+        "import m\n"
+        "def f(x):\n"
+        "    seen = set()\n"
+        "    seen.update(x)\n"
+        "    return isinstance(x, (m.A, B)) and issubclass(type(x), C)\n"
+    )
+    refs = {
+        (r.kind, r.name, r.receiver) for r in summarize_source(source).definitions[0].references
+    }
+    assert {
+        (RefKind.ANNOTATION, "m.A", ""),
+        (RefKind.ANNOTATION, "B", ""),
+        (RefKind.ANNOTATION, "C", ""),
+        (RefKind.METHOD, "update", "set"),
+    } <= refs
+    assert not {name for kind, name, _ in refs if kind is RefKind.VALUE} & {"B", "C"}
