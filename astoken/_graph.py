@@ -583,6 +583,8 @@ class _Builder:
         self.graph.nodes[node]["runtime"] = info
         for target, kind in info.references:
             target_module = target.partition(":")[0]
+            if target_module == "builtins":
+                continue  # like a builtin name in source: part of the interpreter tag
             if self.is_first_party(target_module):
                 self.add_edge(node, target, kind, 0)
             else:
