@@ -326,6 +326,10 @@ def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) 
             (name, tok) for name, tok in own.items() if name != graph.root
         ]
         token = _combine.combine(pairs)
+        if target_token is None and _only_own_data(graph):
+            # A class with only data attributes has no behavior of its own (ccflow's rule);
+            # the code that reads its constants depends on them through its own graph.
+            token = None
     unresolved = tuple(
         sorted(
             {*graph.unresolved, *session.notes.values()},
@@ -337,6 +341,15 @@ def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) 
             raise StrictModeError(target.spec, tuple(u.describe() for u in unresolved))
         _warn_once(target.spec, unresolved)
     return _Analysis(target, graph, own, target_token, token, unresolved)
+
+
+def _only_own_data(graph: DependencyGraph) -> bool:
+    """True when every dependency is a constant member of the root (a data-only class)."""
+    prefix = graph.root + "."
+    return all(
+        node.name == graph.root or (node.kind is NodeKind.CONSTANT and node.name.startswith(prefix))
+        for node in graph.nodes
+    )
 
 
 _WARNED: set[tuple[str, tuple[Unresolved, ...]]] = set()

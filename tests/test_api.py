@@ -283,3 +283,20 @@ def test_declared_string_targets_resolve_and_cover_dynamic_calls(pkg: Path):
     deps = astoken.dependencies("apin.m:f")
     assert {"apin.plugins:plug", "apin.plugins:P.run"} <= set(deps)
     assert astoken.behavior_token("apin.m:f", strict=True) is not None  # no unresolved left
+
+
+def test_data_only_class_has_no_token_but_its_readers_do(pkg: Path):
+    _write(
+        pkg,
+        {
+            "apio/__init__.py": "",
+            "apio/m.py": """
+                class Config:
+                    RATE = 2
+                def scaled(x):
+                    return x * Config.RATE
+            """,
+        },
+    )
+    assert astoken.behavior_token("apio.m:Config") is None
+    assert "apio.m:Config.RATE" in astoken.dependencies("apio.m:scaled")
