@@ -44,16 +44,6 @@ TARGETS = (
     "networkx.algorithms.components.connected:connected_components",
 )
 INCLUDE = ("networkx",)
-#: Values in networkx that astoken's encoder does not know, each with the encoder a networkx user
-#: registers today (``astoken.register_encoder``): a plain class used as a parameter default,
-#: and the stateless descriptor instances ``Graph``/``DiGraph`` keep as class attributes.
-STATE_ENCODED = (("networkx.algorithms.planarity", "Interval"),)
-TYPE_ENCODED = (
-    ("networkx.classes.graph", "_CachedPropertyResetterAdj"),
-    ("networkx.classes.graph", "_CachedPropertyResetterNode"),
-    ("networkx.classes.digraph", "_CachedPropertyResetterAdjAndSucc"),
-    ("networkx.classes.digraph", "_CachedPropertyResetterPred"),
-)
 #: Upper bounds for the in-process repeat loop: whichever is reached first ends it.
 MEMO_CALLS = 2_000
 MEMO_SECONDS = 2.0
@@ -70,30 +60,6 @@ def _maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
-def _state(value: object) -> list[tuple[str, object]]:
-    return sorted(vars(value).items())
-
-
-def _type_name(value: object) -> str:
-    return f"{type(value).__module__}.{type(value).__qualname__}"
-
-
-def _register_encoders() -> list[str]:
-    """Register the encoders in STATE_ENCODED/TYPE_ENCODED; the names actually registered."""
-    import importlib
-
-    import astoken
-
-    registered: list[str] = []
-    for table, encoder in ((STATE_ENCODED, _state), (TYPE_ENCODED, _type_name)):
-        for module, name in table:
-            tp = getattr(importlib.import_module(module), name, None)
-            if isinstance(tp, type):  # absent from other networkx versions: nothing to teach
-                astoken.register_encoder(tp, encoder)
-                registered.append(f"{module}.{name}")
-    return registered
-
-
 def _child_token(target: str, cache_dir: str, memo: bool) -> dict[str, object]:
     started = time.perf_counter()
     import warnings
@@ -103,7 +69,6 @@ def _child_token(target: str, cache_dir: str, memo: bool) -> dict[str, object]:
     import astoken
     from astoken.errors import AstokenError
 
-    _register_encoders()
     # Unresolved references are reported by explain; here they would only clutter stderr.
     warnings.simplefilter("ignore", astoken.errors.UnresolvedReferenceWarning)
     imported = time.perf_counter()
@@ -318,9 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "`import astoken, networkx` excluded);\nwall time of the fresh processes, cold/warm: "
             + ", ".join(f"{f.cold_wall_s:.2f}/{f.warm_wall_s:.2f} s" for f in figures)
             + ".\n+MiB: peak RSS added by the cold call over the imports. "
-            "same: cold and warm tokens equal.\nEncoders registered first: "
-            + ", ".join(name for _, name in (*STATE_ENCODED, *TYPE_ENCODED))
-            + "."
+            "same: cold and warm tokens equal."
         )
     for target, outcome in results.items():
         if isinstance(outcome, str):
