@@ -391,7 +391,8 @@ def _render_dot(view: _GraphView) -> str:
         shape, fill, border, _, _ = _NODE_STYLE[node.kind]
         label = node.name if not node.version else f"{node.name}\n{node.version}"
         extra = ", penwidth=2.5" if node.name == view.root else ""
-        tooltip = f"{node.kind.value}" + (f" {node.file}:{node.line}" if node.file else "")
+        where = f"{node.file}:{node.line}" if node.line is not None else f"{node.file}"
+        tooltip = f"{node.kind.value}" + (f" {where}" if node.file else "")
         lines.append(
             f"  {_dot_quote(node.name)} [label={_dot_quote(label)}, shape={shape}, "
             f'fillcolor="{fill}", color="{border}", tooltip={_dot_quote(tooltip)}{extra}];'
