@@ -578,7 +578,13 @@ def render_explanation(explanation: Explanation, fmt: OutputFormat | str) -> str
                 "unresolved": [_unresolved_json(u) for u in unresolved],
             }
         )
-    lines = [f"{explanation.target}  {explanation.token or 'none (nothing to hash)'}", ""]
+    if explanation.token is not None:
+        shown = explanation.token
+    elif explanation.dependencies and not any(d.token for d in explanation.dependencies):
+        shown = "not computed (static analysis: nothing was imported)"
+    else:
+        shown = "none (nothing to hash)"
+    lines = [f"{explanation.target}  {shown}", ""]
     if dependencies:
         rows = [("NAME", "KIND", "TOKEN", "REACHED VIA")]
         rows.extend(
