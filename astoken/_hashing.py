@@ -1001,6 +1001,18 @@ def code_token(code: types.CodeType) -> str:
     return token
 
 
+# Fused instruction -> the two plain ones it stands for (present only where dis knows them).
+_SUPERINSTRUCTIONS: dict[int, tuple[int, int]] = {
+    dis.opmap[fused]: (dis.opmap[first], dis.opmap[second])
+    for fused, first, second in (
+        ("LOAD_FAST_LOAD_FAST", "LOAD_FAST", "LOAD_FAST"),
+        ("STORE_FAST_LOAD_FAST", "STORE_FAST", "LOAD_FAST"),
+        ("STORE_FAST_STORE_FAST", "STORE_FAST", "STORE_FAST"),
+    )
+    if fused in dis.opmap
+}
+
+
 def _canonical_code(code: types.CodeType) -> bytes:
     # NOPs only keep line events (3.11+ emits one for ``pass`` or a bare constant statement):
     # dropped, and whatever pointed at one points at the next real instruction instead.
@@ -1015,6 +1027,13 @@ def _canonical_code(code: types.CodeType) -> bytes:
         for pos in pending:
             index[pos] = len(instructions)
         pending.clear()
+        pair = _SUPERINSTRUCTIONS.get(op)
+        if pair is not None:
+            # 3.13 fuses two local loads/stores into one instruction only when both sit on the
+            # same source line: split them so a line break changes nothing.
+            instructions.append((start, offset, pair[0], arg >> 4, nxt))
+            instructions.append((start, offset, pair[1], arg & 15, nxt))
+            continue
         instructions.append((start, offset, op, arg, nxt))
     pending.append(len(code.co_code))
     for pos in pending:

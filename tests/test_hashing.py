@@ -952,3 +952,18 @@ def test_tokens_equal_across_hash_seeds(tmp_path: Path) -> None:
         results.append(json.loads(proc.stdout))
     assert None not in results[0]
     assert results[0] == results[1]
+
+
+def test_line_breaks_inside_a_statement_keep_the_token(tmp_path: Path) -> None:
+    # 3.13 fuses two local loads/stores into one instruction only when they share a line.
+    one_line = load(
+        tmp_path,
+        "def f(a, b, c):\n    x, y = b, a\n    return {'a': a, 'b': b, 'c': c, 'x': x, 'y': y}\n",
+    )
+    reflowed = load(
+        tmp_path,
+        "def f(\n    a,\n    b,\n    c,\n):\n    x, y = (\n        b,\n        a,\n    )\n"
+        "    return {\n        'a': a,\n        'b': b,\n        'c': c,\n        'x': x,\n"
+        "        'y': y,\n    }\n",
+    )
+    assert _hashing.function_token(one_line.f) == _hashing.function_token(reflowed.f)
