@@ -637,7 +637,10 @@ def test_real_bad_targets(
 
 
 def console_script() -> list[str]:
-    found = shutil.which("astoken")
+    """The ``astoken`` script installed with the interpreter running the tests (one found
+    elsewhere on PATH may belong to another Python, whose bytecode tag differs)."""
+    scripts = Path(sys.executable).parent
+    found = shutil.which("astoken", path=str(scripts))
     return [found] if found else [sys.executable, "-m", "astoken"]
 
 
