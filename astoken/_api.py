@@ -229,6 +229,13 @@ class _Session:
             return ()
         return _runtime.declared_dependencies(obj)
 
+    def registered(self, name: str) -> tuple[str, ...]:
+        """What a node's live object dispatches to (``singledispatch`` implementations)."""
+        if self.options.static or ":" not in name:
+            return ()
+        obj = self.lookup(name)
+        return _runtime.registered_implementations(obj) if obj is not None else ()
+
     def lookup(self, name: str) -> object | None:
         if name in self.objects:
             return self.objects[name]
@@ -263,7 +270,7 @@ def _build(
         modules=loader,
         runtime=session.runtime,
         declared=session.declared,
-        list_package=iter_package_modules,
+        registered=session.registered,
         external_versions=session.options.external_versions,
     )
     built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(
@@ -278,8 +285,8 @@ def _own_token(node: Node, session: _Session) -> str | None:
         return f"external:{node.name}=={node.version}" if node.version else f"external:{node.name}"
     if node.kind is NodeKind.STDLIB:
         return f"stdlib:{node.name}"
-    if node.kind is NodeKind.MODULE:
-        return None
+    if node.kind in (NodeKind.MODULE, NodeKind.NESTED):
+        return None  # a nested function is hashed as part of the code it is nested in
     obj = session.lookup(node.name)
     if obj is None:
         if node.file is not None:
@@ -507,7 +514,7 @@ def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
         roots = tuple(modules)
         nxgraph, unresolved, nodes = _build(roots, session, loader)
         for module in roots:
-            nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0})
+            nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0}, conds={None})
         graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
         nxgraph, unresolved, nodes = _build((target.node,), session, loader)
@@ -525,10 +532,29 @@ def _targets_not_found(spec: str, module: str) -> AstokenError:
 def data_token(value: object) -> str:
     """The deterministic token of a plain value (see docs/reference/token-format.md).
 
+    An instance of a first-party class (and such a class given as a value) also carries its
+    class's behavior token: an object's methods run on the code its caller's cache key is
+    computed for, so editing them must change the key (parameters are the caller's).
+
     Raises :class:`~astoken.errors.UnhashableValueError` for a value with no deterministic
     encoding.
     """
-    return _hashing.value_token(value, owner="data_token()")
+    return _hashing.value_token(value, owner="data_token()", behavior=_class_behavior)
+
+
+def _class_behavior(cls: type) -> str | None:
+    """The behavior token of a class whose instance is data (the hook of :func:`data_token`)."""
+    if cls in _CLASS_BEHAVIOR_ACTIVE:
+        return None  # a class whose behavior reaches an instance of itself: counted once
+    _CLASS_BEHAVIOR_ACTIVE.add(cls)
+    try:
+        return behavior_token(cls)
+    finally:
+        _CLASS_BEHAVIOR_ACTIVE.discard(cls)
+
+
+# Classes whose behavior token is being computed for a data token (re-entrancy guard).
+_CLASS_BEHAVIOR_ACTIVE: set[type] = set()
 
 
 def cache_token(*, data: Iterable[object] = (), behavior: Iterable[object] = ()) -> str:

@@ -65,6 +65,8 @@ __all__ = [
 ]
 
 Handler = Callable[[Any, "_Walk"], bytes]
+#: Gives the behavior token of a first-party class whose instance is encoded as data.
+BehaviorHook = Callable[[type], "str | None"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,13 +95,14 @@ class _Walk:
     itself depends on where the walk started and must not be cached.
     """
 
-    __slots__ = ("active", "keep", "low", "scope")
+    __slots__ = ("active", "behavior", "keep", "low", "scope")
 
-    def __init__(self, scope: Scope | None) -> None:
+    def __init__(self, scope: Scope | None, behavior: BehaviorHook | None = None) -> None:
         self.active: dict[int, int] = {}
         self.keep: list[object] = []
         self.low = sys.maxsize
         self.scope = scope
+        self.behavior = behavior
 
     def enter(self, obj: object) -> bytes | None:
         """Mark ``obj`` active; returns a back-reference marker if it already is."""
@@ -121,16 +124,17 @@ _LOCAL = threading.local()
 class _WalkScope:
     """Reuse the walk of the enclosing call (so cycles through public entry points are seen)."""
 
-    __slots__ = ("created", "scope", "walk")
+    __slots__ = ("behavior", "created", "scope", "walk")
 
-    def __init__(self, scope: Scope | None = None) -> None:
+    def __init__(self, scope: Scope | None = None, behavior: BehaviorHook | None = None) -> None:
         self.scope = scope
+        self.behavior = behavior
 
     def __enter__(self) -> _Walk:
         current: _Walk | None = getattr(_LOCAL, "walk", None)
         self.created = current is None
         if current is None:
-            current = _Walk(self.scope)
+            current = _Walk(self.scope, self.behavior)
             _LOCAL.walk = current
         self.walk = current
         return current
@@ -387,13 +391,31 @@ def _enc_function_like(v: object, w: _Walk) -> bytes:
     return b"f" if token is None else _text(b"G", token)
 
 
+def _behavior_of(cls: type, w: _Walk) -> bytes:
+    """With a behavior hook (``data_token``): the behavior token of a first-party class whose
+    instance is data, so a cache key covers what the instance's methods do (rule 3)."""
+    hook = w.behavior
+    module = getattr(cls, "__module__", None) or ""
+    if hook is None or not module or module == "builtins":
+        return b""
+    if not (w.scope or Scope()).is_first_party(module):
+        return b""
+    saved = getattr(_LOCAL, "walk", None)
+    _LOCAL.walk = None  # the class's own token is computed by a walk of its own
+    try:
+        token = hook(cls)
+    finally:
+        _LOCAL.walk = saved
+    return _text(b"B", token or "")
+
+
 def _enc_class(v: type, w: _Walk) -> bytes:
     head = _text(b"C", _type_name(v))
     scope = w.scope or Scope()
     module = getattr(v, "__module__", None) or ""
     if module and module != "builtins" and scope.is_first_party(module):
         token = _class(v, w, scope)
-        return head + (b"N" if token is None else _text(b"", token))
+        return head + (b"N" if token is None else _text(b"", token)) + _behavior_of(v, w)
     return head
 
 
@@ -401,13 +423,20 @@ def _enc_enum(v: enum.Enum, w: _Walk) -> bytes:
     # The value counts too: ``FAST = "fast"`` -> ``"quick"`` changes what code reading
     # ``Mode.FAST.value`` does.
     return _guarded(
-        v, w, lambda: _text(b"E", _type_name(type(v))) + _text(b"", v.name) + _enc(v.value, w)
+        v,
+        w,
+        lambda: (
+            _text(b"E", _type_name(type(v)))
+            + _text(b"", v.name)
+            + _enc(v.value, w)
+            + _behavior_of(type(v), w)
+        ),
     )
 
 
 def _enc_dataclass(v: object, w: _Walk) -> bytes:
     def build() -> bytes:
-        parts = [_text(b"Q", _type_name(type(v)))]
+        parts = [_text(b"Q", _type_name(type(v))), _behavior_of(type(v), w)]
         for field in dataclasses.fields(v):  # type: ignore[arg-type]
             try:
                 parts.append(_text(b"", field.name) + _enc(getattr(v, field.name), w))
@@ -423,7 +452,7 @@ def _enc_dataclass(v: object, w: _Walk) -> bytes:
 
 def _enc_namedtuple(v: tuple[object, ...], w: _Walk) -> bytes:
     fields: tuple[str, ...] = type(v)._fields  # type: ignore[attr-defined]
-    parts = [_text(b"U", _type_name(type(v))), b"%d:" % len(fields)]
+    parts = [_text(b"U", _type_name(type(v))), _behavior_of(type(v), w), b"%d:" % len(fields)]
     for name, item in zip(fields, v, strict=True):
         try:
             parts.append(_text(b"", name) + _enc(item, w))
@@ -761,7 +790,7 @@ def _register_pydantic() -> None:
     def model(v: Any, w: _Walk) -> bytes:
         def build() -> bytes:
             cls = type(v)
-            parts = [_text(b"m", _type_name(cls))]
+            parts = [_text(b"m", _type_name(cls)), _behavior_of(cls, w)]
             for name, info in cls.model_fields.items():
                 if info.exclude:
                     continue
@@ -1239,6 +1268,10 @@ def _function_unguarded(obj: object, w: _Walk) -> str | None:
         except _Fail as exc:
             exc.segments.append(".__self__")
             raise
+    if isinstance(obj, functools.singledispatchmethod):
+        return _function(obj.dispatcher, w)
+    if _is_singledispatch(obj):
+        return _singledispatch(obj, w)
     if isinstance(obj, types.FunctionType) or _wrapped_of(obj) is not None:
         return _wrapped_chain(obj, w)
     if callable(obj):
@@ -1252,6 +1285,38 @@ def _function_unguarded(obj: object, w: _Walk) -> str | None:
             return _digest(b"instance", _text(b"t", _type_name(type(obj))), extra)
         return tok if not extra else _digest(b"instance", _opt(tok), extra)
     return None
+
+
+def _is_singledispatch(obj: object) -> bool:
+    """A ``functools.singledispatch`` function (its wrapper holds the registry)."""
+    own = getattr(obj, "__dict__", None)
+    return (
+        isinstance(obj, types.FunctionType)
+        and isinstance(own, dict)
+        and isinstance(own.get("registry"), types.MappingProxyType)
+        and callable(own.get("dispatch"))
+        and "__wrapped__" in own
+    )
+
+
+def _singledispatch(obj: object, w: _Walk) -> str | None:
+    """The default implementation and every registered one, by the type it is registered
+    for; not the wrapper's dispatch cache (weak references, filled by calls)."""
+    own = obj.__dict__
+    parts = [_opt(_function(own["__wrapped__"], w))]
+    registry = own["registry"]
+    entries = sorted(
+        (
+            (_type_name(tp) if isinstance(tp, type) else repr(tp), impl)
+            for tp, impl in registry.items()
+        ),
+        key=lambda item: item[0],
+    )
+    parts.append(b"%d:" % len(entries))
+    for name, impl in entries:
+        parts.append(_text(b"", name))
+        parts.append(b"=" if impl is own["__wrapped__"] else _opt(_function(impl, w)))
+    return _digest(b"singledispatch", *parts)
 
 
 def _wrapped_chain(obj: object, w: _Walk) -> str | None:
@@ -1586,18 +1651,19 @@ def class_token(cls: type, *, scope: Scope | None = None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def encode_value(value: object, *, owner: str = "") -> bytes:
-    """The canonical bytes of a value (see guarantees 2-4 of this module)."""
-    with _WalkScope() as w:
+def encode_value(value: object, *, owner: str = "", behavior: BehaviorHook | None = None) -> bytes:
+    """The canonical bytes of a value (see guarantees 2-4 of this module). With ``behavior``,
+    instances of first-party classes also carry their class's behavior token."""
+    with _WalkScope(behavior=behavior) as w:
         try:
             return _enc(value, w)
         except _Fail as exc:
             raise _unhashable(exc, owner or "value") from None
 
 
-def value_token(value: object, *, owner: str = "") -> str:
+def value_token(value: object, *, owner: str = "", behavior: BehaviorHook | None = None) -> str:
     """SHA-256 of :func:`encode_value` (with the format version)."""
-    return _digest(b"value", encode_value(value, owner=owner))
+    return _digest(b"value", encode_value(value, owner=owner, behavior=behavior))
 
 
 _DESCRIPTOR_TYPES = (

@@ -18,7 +18,48 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
+
+
+# --------------------------------------------------------------------------------------------
+# Origins: where a value comes from, written by the summary pass and evaluated by the graph.
+#
+# An origin is a base, then operations separated by "|":
+#   ""            unknown (a third-party return value, ``getattr``...): the graph falls back to
+#                 the method-name index over the classes the closure instantiates
+#   "?"           the caller's object: a parameter, or anything derived from one (no fan-out)
+#   "S" / "K"     ``self`` (an instance of the method's class) / ``cls`` (the class itself)
+#   "T:dotted"    an instance of a declared type (annotation, ``except E as e``)
+#   "B:name"      an instance of a builtin type (a literal, ``set()``)
+#   "V:dotted"    the value of a module-level name or dotted path, as written
+#   "N:qualname"  a nested function of this module (``f.<locals>.g``)
+# Operations: ".attr" (attribute), "()" (call result), "[]" (item), "*" (iteration element).
+# Example: ``nx.Graph().edges(data=True)`` -> "V:nx.Graph|()|.edges|()".
+# --------------------------------------------------------------------------------------------
+
+ORIGIN_UNKNOWN = ""
+ORIGIN_ARGUMENT = "?"
+ORIGIN_SELF = "S"
+ORIGIN_CLS = "K"
+#: At most this many operations are kept; a longer chain is unknown.
+ORIGIN_MAX_OPS = 6
+
+
+def split_origin(origin: str) -> tuple[str, tuple[str, ...]]:
+    """``"V:f|()|.x"`` -> ``("V:f", ("()", ".x"))``."""
+    base, *ops = origin.split("|")
+    return base, tuple(ops)
+
+
+def join_origin(base: str, ops: tuple[str, ...]) -> str:
+    """The inverse of :func:`split_origin`, collapsing what no operation can refine: anything
+    derived from the caller's object stays the caller's, anything derived from an unknown value
+    stays unknown, and an element or result of a builtin value is unknown."""
+    if base in (ORIGIN_UNKNOWN, ORIGIN_ARGUMENT) or not ops:
+        return base
+    if base.startswith("B:") or len(ops) > ORIGIN_MAX_OPS:
+        return ORIGIN_UNKNOWN
+    return "|".join((base, *ops))
 
 
 # --------------------------------------------------------------------------------------------
@@ -48,6 +89,8 @@ class RefKind(enum.Enum):
     DECLARED = "declared"  #: ``__astoken_deps__`` / ``@depends_on`` / ``__ccflow_tokenizer_deps__``
     DYNAMIC = "dynamic"  #: ``getattr(x, name)``, ``eval``, ``exec``, ``import_module(var)``
     MEMBER = "member"  #: graph only: a class to one of its members (method, constant, nested)
+    NESTED = "nested"  #: a function to a function or lambda defined in its body
+    STATE = "state"  #: graph only: ``self.x`` read -> the methods of the class that assign it
     OVERRIDE = "override"  #: graph only: ``self.m`` resolved to a subclass's override of ``m``
     RUNTIME = "runtime"  #: graph only: found from a code object's names (no source available)
     EXTERNAL = "external"  #: graph only: a reference into the standard library or third party
@@ -60,6 +103,7 @@ class DefKind(enum.Enum):
     CLASS = "class"
     METHOD = "method"  #: a ``def`` directly in a class body (any decorator)
     CONSTANT = "constant"  #: a module- or class-level name bound by assignment
+    NESTED = "nested"  #: a function or lambda defined inside a function (``f.<locals>.g``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +114,10 @@ class Reference:
     for CALL/ATTRIBUTE/VALUE/DECORATOR/BASE_CLASS/METACLASS/DEFAULT/ANNOTATION/DECLARED/IMPORT;
     the attribute name for SELF_ATTR/CLS_ATTR/SUPER_ATTR; the method name for METHOD/PROTOCOL
     (``"__len__"``, ``"__getitem__"``); a short description for DYNAMIC (``"getattr"``).
-    ``receiver`` is set for METHOD/PROTOCOL when the receiver's type is known from an
-    annotation or a constructor assignment: the dotted type expression as written (``"Foo"``,
-    ``"mod.Foo"``); empty when the type is unknown.
+    ``receiver`` is the origin of the object a METHOD/PROTOCOL/``.attr`` ATTRIBUTE reference
+    acts on (see "Origins" above: ``"T:Foo"``, ``"V:make|()"``, ``"S"``, ``"?"``); the empty
+    origin means unknown. Decorators written as calls (``@factory(...)``) add a PROTOCOL
+    ``__call__`` whose receiver is the factory's result.
     """
 
     kind: RefKind
@@ -103,10 +148,16 @@ class Definition:
     """A function, class, method or constant defined in a module.
 
     ``qualname`` is the dotted path inside the module (``"f"``, ``"C"``, ``"C.m"``,
-    ``"C.Inner.m"``, ``"C.LIMIT"``). Nested functions and lambdas inside a function are not
-    separate definitions: their references belong to the enclosing definition (their code is
-    part of its code object). ``imports`` are imports made inside the definition's body.
+    ``"C.Inner.m"``, ``"C.LIMIT"``). Functions and lambdas nested in a function are definitions
+    of kind NESTED named as Python names them (``"f.<locals>.g"``, ``"f.<locals>.<lambda>"``,
+    a second lambda ``"f.<locals>.<lambda>#2"``): their code is part of the enclosing code
+    object, so tokens fold them into it, but the graph shows their references where they are
+    made; the enclosing definition has a NESTED reference to each. ``imports`` are imports
+    made inside the definition's body.
     ``bases`` are the dotted base-class expressions of a class, in order.
+    ``returns`` are the origins of what a function returns (a constant: of its value).
+    ``assigns`` are ``(attribute, origin)`` pairs for ``self.attr = value`` / ``cls.attr =
+    value`` in a method (the state its class's other methods read).
     """
 
     qualname: str
@@ -116,6 +167,8 @@ class Definition:
     imports: tuple[ImportBinding, ...] = ()
     bases: tuple[str, ...] = ()
     decorators: tuple[str, ...] = ()
+    returns: tuple[str, ...] = ()
+    assigns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +199,7 @@ class NodeKind(enum.Enum):
     METHOD = "method"
     CLASS = "class"
     CONSTANT = "constant"
+    NESTED = "nested"  #: a function or lambda inside a function (hashed as part of it)
     MODULE = "module"
     EXTERNAL = "external"  #: a third-party distribution (leaf)
     STDLIB = "stdlib"  #: a standard-library module (leaf)

@@ -235,6 +235,23 @@ def assignment_digest(file: str | None, line: int | None) -> str | None:
     return _module_assignments(file, (st.st_mtime_ns, st.st_size)).get(line)
 
 
+def registered_implementations(obj: object) -> tuple[str, ...]:
+    """Node names of the implementations registered with a ``functools.singledispatch``
+    function (or ``singledispatchmethod``), which calling it may run."""
+    if isinstance(obj, functools.singledispatchmethod):
+        obj = obj.dispatcher
+    own = getattr(obj, "__dict__", None)
+    registry = own.get("registry") if isinstance(own, dict) else None
+    if not isinstance(registry, types.MappingProxyType):
+        return ()
+    names = set()
+    for impl in registry.values():
+        named = _name_of(impl)
+        if named is not None:
+            names.add(named)
+    return tuple(sorted(names))
+
+
 def declared_dependencies(obj: object) -> tuple[str, ...]:
     """Node names of what ``obj`` declares it depends on: ``__astoken_deps__`` (set by
     ``astoken.depends_on``) and, for classes, ``__ccflow_tokenizer_deps__`` over the MRO.

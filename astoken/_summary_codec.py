@@ -44,6 +44,8 @@ def summary_to_json(summary: ModuleSummary) -> str:
                 "imports": [_import_json(b) for b in d.imports],
                 "bases": list(d.bases),
                 "decorators": list(d.decorators),
+                "returns": list(d.returns),
+                "assigns": [[attr, origin] for attr, origin in d.assigns],
             }
             for d in summary.definitions
         ],
@@ -110,9 +112,25 @@ def _definition_from(value: object) -> Definition:
     _expect(isinstance(value, dict), "definition")
     assert isinstance(value, dict)
     _expect(
-        set(value) == {"qualname", "kind", "line", "references", "imports", "bases", "decorators"},
+        set(value)
+        == {
+            "qualname",
+            "kind",
+            "line",
+            "references",
+            "imports",
+            "bases",
+            "decorators",
+            "returns",
+            "assigns",
+        },
         "definition fields",
     )
+    assigns = []
+    for pair in _list(value["assigns"], "assigns"):
+        item = _list(pair, "assign")
+        _expect(len(item) == 2, "assign arity")
+        assigns.append((_str(item[0], "assigned attribute"), _str(item[1], "assigned origin")))
     return Definition(
         qualname=_str(value["qualname"], "qualname"),
         kind=DefKind(_str(value["kind"], "definition kind")),
@@ -121,6 +139,8 @@ def _definition_from(value: object) -> Definition:
         imports=tuple(_import_from(b) for b in _list(value["imports"], "imports")),
         bases=tuple(_str(b, "base") for b in _list(value["bases"], "bases")),
         decorators=tuple(_str(d, "decorator") for d in _list(value["decorators"], "decorators")),
+        returns=tuple(_str(r, "return origin") for r in _list(value["returns"], "returns")),
+        assigns=tuple(assigns),
     )
 
 

@@ -8,11 +8,11 @@ import pytest
 
 from astoken._graph import (
     GraphRequest,
-    absolute_module,
     build_graph,
     paths_from_root,
     to_dependency_graph,
 )
+from astoken._graph._program import absolute_module
 from astoken._model import ModuleSource, NodeKind, RefKind
 from astoken._scope import Scope
 from astoken._summary import summarize_source
@@ -28,14 +28,10 @@ def _graph(modules: dict[str, str], root: str, *, packages: tuple[str, ...] = ("
     def provider(name: str) -> ModuleSource | None:
         return sources.get(name)
 
-    def lister(root_name: str) -> tuple[str, ...]:
-        return tuple(sorted(n for n in sources if n == root_name or n.startswith(root_name + ".")))
-
     request = GraphRequest(
         roots=(root,),
         scope=Scope(roots=("app",)),
         modules=provider,
-        list_package=lister,
         external_versions=False,
     )
     nxgraph, unresolved, nodes = build_graph(request)
@@ -121,8 +117,41 @@ CASES = [
             ),
         },
         "app.m:Base.run",
-        {"app.m:Base.step", "app.m:Sub.step"},
-        id="self-call-includes-subclass-override",
+        {"app.m:Base.step"},
+        id="self-call-ignores-override-in-a-subclass-nobody-instantiates",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Base:\n"
+                "    def run(self):\n        return self.step()\n"
+                "    def step(self):\n        return 1\n"
+                "class Sub(Base):\n"
+                "    def step(self):\n        return 2\n"
+                "class Other(Base):\n"
+                "    def step(self):\n        return 3\n"
+                "def main():\n    return Sub().run()\n"
+            ),
+        },
+        "app.m:main",
+        {"app.m:Sub", "app.m:Base.run", "app.m:Base.step", "app.m:Sub.step"},
+        id="self-call-reaches-override-of-the-instantiated-subclass",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Base:\n"
+                "    def run(self):\n        return self.step()\n"
+                "    def step(self):\n        return 1\n"
+                "class Sub(Base):\n"
+                "    def step(self):\n        return 2\n"
+            ),
+        },
+        "app.m:Sub.run",
+        {"app.m:Base.run", "app.m:Base.step", "app.m:Sub.step"},
+        id="method-named-through-a-subclass-sees-its-overrides",
     ),
     pytest.param(
         {
@@ -146,8 +175,8 @@ CASES = [
             ),
         },
         "app.m:f",
-        {"app.m:C.__init__"},
-        id="instantiation-reaches-init-not-other-methods",
+        {"app.m:C", "app.m:C.__init__", "app.m:C.unused"},
+        id="instantiation-reaches-the-whole-class",
     ),
     pytest.param(
         {
@@ -159,7 +188,7 @@ CASES = [
             ),
         },
         "app.m:f",
-        {"app.m:model", "app.m:Model.__call__"},
+        {"app.m:model", "app.m:Model", "app.m:Model.__call__"},
         id="module-level-instance-called",
     ),
     pytest.param(
@@ -185,8 +214,8 @@ CASES = [
             ),
         },
         "app.m:f",
-        {"app.m:Deco.__init__", "app.m:Deco.__call__"},
-        id="class-decorator-reaches-init-and-call-only",
+        {"app.m:Deco", "app.m:Deco.__init__", "app.m:Deco.__call__", "app.m:Deco.unrelated"},
+        id="class-decorator-instantiates-the-class",
     ),
     pytest.param(
         {
@@ -216,15 +245,33 @@ def test_resolution(modules: dict[str, str], root: str, expected: set[str]):
     assert _deps(modules, root) == expected
 
 
-def test_unknown_receiver_uses_method_index():
-    # Guarantee 1: a call on a parameter of unknown type reaches every first-party method of
-    # that name, found by indexing the package.
+def test_parameter_receiver_is_the_callers():
+    # Guarantee 5: a method on a parameter adds no edge (the caller's closure has the class).
     modules = {
         "app": "",
         "app.shapes": "class Square:\n    def area(self):\n        return 4\n",
         "app.m": "def total(shape):\n    return shape.area()\n",
     }
-    assert "app.shapes:Square.area" in _deps(modules, "app.m:total")
+    assert _deps(modules, "app.m:total") == set()
+
+
+def test_unknown_receiver_reaches_only_instantiated_classes():
+    # Guarantee 5: an unknown receiver (a third-party call's result) reaches the members of
+    # that name of the classes the closure instantiates, and only those.
+    modules = {
+        "app": "",
+        "app.shapes": (
+            "class Square:\n    def area(self):\n        return 4\n"
+            "class Circle:\n    def area(self):\n        return 3\n"
+        ),
+        "app.m": (
+            "import copy\nfrom .shapes import Square\n"
+            "def total():\n    shape = copy.copy(Square())\n    return shape.area()\n"
+        ),
+    }
+    deps = _deps(modules, "app.m:total")
+    assert "app.shapes:Square.area" in deps
+    assert "app.shapes:Circle.area" not in deps
 
 
 def test_dynamic_reference_is_reported():

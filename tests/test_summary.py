@@ -30,13 +30,20 @@ def definition(summary: ModuleSummary, qualname: str) -> Definition:
 
 
 def refs_of(source: str, qualname: str) -> set[Triple]:
+    """References of a definition and of the functions nested in it (guarantee 7: those are
+    definitions of their own, reached from the enclosing one)."""
     summary = summarize(source)
-    refs = (
-        summary.module_references
-        if qualname == "<module>"
-        else definition(summary, qualname).references
-    )
-    return {(r.kind, r.name, r.receiver) for r in refs}
+    if qualname == "<module>":
+        refs = summary.module_references
+    else:
+        definition(summary, qualname)
+        refs = tuple(
+            r
+            for d in summary.definitions
+            if d.qualname == qualname or d.qualname.startswith(qualname + ".<locals>.")
+            for r in d.references
+        )
+    return {(r.kind, r.name, r.receiver) for r in refs if r.kind is not RefKind.NESTED}
 
 
 # (id, source, definition, references that must be there, references that must not)
@@ -133,7 +140,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
         "enclosing-function-locals",
         "def f(a):\n    def g():\n        return a.x + helper()\n    return g\n",
         "f",
-        {(A, ".x", ""), (C, "helper", "")},
+        {(A, ".x", "?"), (C, "helper", "")},
         {(A, "a.x", "")},
     ),
     (
@@ -222,7 +229,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
         "self-attr-then-method",
         "class C:\n    def m(self):\n        self.a.b()\n",
         "C.m",
-        {(S, "a", ""), (M, "b", "")},
+        {(S, "a", ""), (M, "b", "S|.a")},
         set(),
     ),
     (
@@ -274,7 +281,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
         "staticmethod-has-no-self",
         "class C:\n    @staticmethod\n    def st(self):\n        return self.go()\n",
         "C.st",
-        {(M, "go", "")},
+        {(M, "go", "?")},
         {(S, "go", "")},
     ),
     (
@@ -299,8 +306,8 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
             a.m1(); b.m2(); c.m3(); d.m4(); e.m5(); g.m6(); h.m7()
         """,
         "f",
-        {(M, "m1", "Foo"), (M, "m2", "mod.Foo"), (M, "m3", "Foo"), (M, "m4", "Foo")}
-        | {(M, "m5", "Foo"), (M, "m6", ""), (M, "m7", "")},
+        {(M, "m1", "T:Foo"), (M, "m2", "T:mod.Foo"), (M, "m3", "T:Foo"), (M, "m4", "T:Foo")}
+        | {(M, "m5", "T:Foo"), (M, "m6", "?"), (M, "m7", "?")},
         set(),
     ),
     (
@@ -316,49 +323,50 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
             a.m5()
         """,
         "f",
-        {(M, "m1", "Foo"), (M, "m2", "mod.Foo"), (M, "m3", "Foo"), (M, "m4", "")} | {(M, "m5", "")},
+        {(M, "m1", "V:Foo|()"), (M, "m2", "V:mod|.Foo|()"), (M, "m3", "T:Foo")}
+        | {(M, "m4", "V:make|()"), (M, "m5", "V:other|()"), (M, "m1", "V:other|()")},
         set(),
     ),
     (
         "receiver-of-literal-is-its-builtin-type",
         "def f(xs):\n    out = []\n    out.append(xs)\n    return ', '.join(xs)\n",
         "f",
-        {(M, "append", "list"), (M, "join", "str")},
+        {(M, "append", "B:list"), (M, "join", "B:str")},
         set(),
     ),
     (
         "receiver-of-star-parameters",
         "def f(*args: Foo, **kw: Foo):\n    kw.pop('a')\n    args.index(1)\n",
         "f",
-        {(M, "pop", "dict"), (M, "index", "tuple")},
+        {(M, "pop", "?"), (M, "index", "?")},
         set(),
     ),
     (
         "call-result-receiver",
         "def f():\n    return make().run()\n",
         "f",
-        {(C, "make", ""), (M, "run", "")},
+        {(C, "make", ""), (M, "run", "V:make|()")},
         set(),
     ),
     (
         "attribute-read-and-store-on-local",
         "def f(obj: Foo):\n    obj.x = obj.total\n    del obj.y\n",
         "f",
-        {(A, ".x", "Foo"), (A, ".total", "Foo"), (A, ".y", "Foo")},
+        {(A, ".x", "T:Foo"), (A, ".total", "T:Foo"), (A, ".y", "T:Foo")},
         set(),
     ),
     (
         "local-chain",
         "def f(obj: Foo):\n    return obj.a.b()\n",
         "f",
-        {(A, ".a", "Foo"), (M, "b", "")},
+        {(A, ".a", "T:Foo"), (M, "b", "T:Foo|.a")},
         set(),
     ),
     (
         "calling-a-local-is-call-protocol",
         "def f(cb: Handler, other):\n    cb(1)\n    other()\n",
         "f",
-        {(P, "__call__", "Handler"), (P, "__call__", "")},
+        {(P, "__call__", "T:Handler"), (P, "__call__", "?")},
         {(C, "cb", "")},
     ),
     # -- protocols ----------------------------------------------------------------------------
@@ -370,7 +378,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
         ),
         "f",
         {
-            (P, n, "Foo")
+            (P, n, "T:Foo")
             for n in (
                 "__len__",
                 "__iter__",
@@ -397,15 +405,15 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
                 pass
         """,
         "f",
-        {(P, "__iter__", "Foo"), (P, "__next__", "Foo"), (P, "__iter__", "")}
-        | {(P, "__aiter__", "Foo"), (P, "__anext__", "Foo")},
+        {(P, "__iter__", "T:Foo"), (P, "__next__", "T:Foo"), (P, "__iter__", "?")}
+        | {(P, "__aiter__", "T:Foo"), (P, "__anext__", "T:Foo")},
         set(),
     ),
     (
         "protocol-subscript",
         "def f(x: Foo, k):\n    x[k]\n    x[k] = 1\n    del x[k]\n",
         "f",
-        {(P, "__getitem__", "Foo"), (P, "__setitem__", "Foo"), (P, "__delitem__", "Foo")},
+        {(P, "__getitem__", "T:Foo"), (P, "__setitem__", "T:Foo"), (P, "__delitem__", "T:Foo")},
         set(),
     ),
     (
@@ -420,8 +428,8 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
             await x
         """,
         "f",
-        {(P, "__contains__", "Foo"), (P, "__enter__", "Foo"), (P, "__exit__", "Foo")}
-        | {(P, "__aenter__", "Foo"), (P, "__aexit__", "Foo"), (P, "__await__", "Foo")},
+        {(P, "__contains__", "T:Foo"), (P, "__enter__", "T:Foo"), (P, "__exit__", "T:Foo")}
+        | {(P, "__aenter__", "T:Foo"), (P, "__aexit__", "T:Foo"), (P, "__await__", "T:Foo")},
         set(),
     ),
     (
@@ -432,7 +440,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
         ),
         "f",
         {
-            (P, f"__{n}__", "Foo")
+            (P, f"__{n}__", "T:Foo")
             for n in (
                 "add",
                 "sub",
@@ -449,49 +457,49 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
                 "xor",
             )
         }
-        | {(P, "__radd__", ""), (P, "__rxor__", "")},
+        | {(P, "__radd__", "?"), (P, "__rxor__", "?")},
         set(),
     ),
     (
         "protocol-augmented",
         "def f(a: Foo, b):\n    a += b\n",
         "f",
-        {(P, "__iadd__", "Foo"), (P, "__add__", "Foo")},
+        {(P, "__iadd__", "T:Foo"), (P, "__add__", "T:Foo")},
         set(),
     ),
     (
         "protocol-comparisons",
         "def f(a: Foo, b):\n    a == b; a != b; a < b; a <= b; a > b; a >= b\n",
         "f",
-        {(P, f"__{n}__", "Foo") for n in ("eq", "ne", "lt", "le", "gt", "ge")},
+        {(P, f"__{n}__", "T:Foo") for n in ("eq", "ne", "lt", "le", "gt", "ge")},
         set(),
     ),
     (
         "protocol-unary-and-truth",
         "def f(a: Foo):\n    -a; +a; ~a\n    if a:\n        pass\n",
         "f",
-        {(P, n, "Foo") for n in ("__neg__", "__pos__", "__invert__", "__bool__", "__len__")},
+        {(P, n, "T:Foo") for n in ("__neg__", "__pos__", "__invert__", "__bool__", "__len__")},
         set(),
     ),
     (
         "protocol-not",
         "def f(a: Foo):\n    return not a\n",
         "f",
-        {(P, "__bool__", "Foo"), (P, "__len__", "Foo")},
+        {(P, "__bool__", "T:Foo"), (P, "__len__", "T:Foo")},
         set(),
     ),
     (
         "protocol-fstring-format",
         "def f(a: Foo):\n    return f'{a}'\n",
         "f",
-        {(P, "__format__", "Foo")},
+        {(P, "__format__", "T:Foo")},
         set(),
     ),
     (
         "protocol-self-receiver-is-the-class",
         "class C:\n    def m(self):\n        return len(self)\n",
         "C.m",
-        {(P, "__len__", "C")},
+        {(P, "__len__", "S")},
         set(),
     ),
     (
@@ -512,7 +520,7 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
             "    getattr(mod, 'CONST')\n"
         ),
         "f",
-        {(A, ".name", "Foo"), (A, ".h", "Foo"), (A, ".s", "Foo"), (A, "mod.CONST", "")},
+        {(A, ".name", "T:Foo"), (A, ".h", "T:Foo"), (A, ".s", "T:Foo"), (A, "mod.CONST", "")},
         {(RefKind.DYNAMIC, "getattr", "")},
     ),
     (
@@ -688,6 +696,8 @@ def test_definitions_in_source_order() -> None:
         ("B", DefKind.CONSTANT),
         ("handler", DefKind.FUNCTION),
         ("f", DefKind.FUNCTION),
+        ("f.<locals>.nested", DefKind.NESTED),
+        ("f.<locals>.Local.m", DefKind.NESTED),
         ("g", DefKind.FUNCTION),
         ("C", DefKind.CLASS),
         ("C.FEE", DefKind.CONSTANT),
@@ -837,7 +847,9 @@ class C(Base, metaclass=Meta):
         self.a = x.run()
         getattr(x, name)
         importlib.import_module("pkg.mod")
-        return len(x), helper, mod.CONST, call()
+        def inner():
+            return x
+        return len(x), helper, mod.CONST, call(), inner
 
     @classmethod
     def k(cls):
@@ -858,8 +870,11 @@ def test_json_round_trip_with_every_kind() -> None:
         RefKind.OVERRIDE,
         RefKind.RUNTIME,
         RefKind.EXTERNAL,
+        RefKind.STATE,
     }
     assert any(r.receiver for d in summary.definitions for r in d.references)
+    assert any(d.returns for d in summary.definitions)
+    assert any(d.assigns for d in summary.definitions)
     assert summary.module_references
     assert summary.all_names == ("C",)
     text = summary_to_json(summary)
@@ -1056,6 +1071,6 @@ def test_type_checks_and_builtin_constructors_name_types_not_values() -> None:
         (RefKind.ANNOTATION, "m.A", ""),
         (RefKind.ANNOTATION, "B", ""),
         (RefKind.ANNOTATION, "C", ""),
-        (RefKind.METHOD, "update", "set"),
+        (RefKind.METHOD, "update", "B:set"),
     } <= refs
     assert not {name for kind, name, _ in refs if kind is RefKind.VALUE} & {"B", "C"}

@@ -1,0 +1,98 @@
+"""Graph: module summaries -> a networkx dependency graph over qualified names.
+
+Node names are ``"pkg.module:Qual.name"`` for first-party definitions, ``"pkg.module"`` for
+modules, and the top-level import name for standard-library and third-party leaves. One concern
+per module: ``_request`` (what is asked), ``_program`` (modules, definitions, name resolution),
+``_classes`` (MRO, members, state), ``_flow`` (what a receiver can be), ``_builder`` (edges and
+Rapid Type Analysis), ``_closure`` (per-root reachability).
+
+Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token covers"):
+
+1. Only modules the closure reaches are summarised: nothing is indexed package-wide, so a module
+   the static closure does not contain is never read (nor imported by the runtime step).
+2. Resolution follows imports, ``import a.b as m``, ``from pkg import m``, relative imports of
+   any depth, re-exports through ``__init__``, star imports (honouring ``__all__``), and imports
+   inside function bodies, to the module that *defines* a name.
+3. ``self.x``/``cls.x`` resolve over the static MRO of the method's class; ``super().x`` over
+   the MRO after the class. An override in a subclass counts only where that subclass is
+   instantiated (or the root is a method named through it). Reading ``self.x`` that is not a
+   member reaches the methods of the class that assign ``self.x`` (state).
+4. Instantiating a class (calling it, decorating with it, passing it as a value, ``raise C``)
+   reaches the class node, which reaches every member over its first-party MRO (first
+   definition wins), its metaclass's ``__call__`` and a generated ``__init__``.
+5. Receivers get types from flow (constructors, ``cls(...)``, return values, annotations,
+   attributes assigned in methods, properties, decorator factories, literals). A receiver that
+   is the caller's object (a parameter) adds no edge; one of unknown origin reaches the member
+   of that name of every class the closure instantiates, never in a test module unless the
+   code making the call is test code.
+6. Standard-library and third-party names become leaf nodes; nothing inside them is followed.
+7. What cannot be resolved statically is recorded as :class:`Unresolved`, never dropped silently.
+8. The result depends only on the code: nodes and edges are a fixpoint, emitted sorted.
+9. Functions nested in a function are nodes of their own (kind NESTED); reaching one reaches
+   the definition it is nested in.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
+from astoken._scope import Origin, distribution_version
+
+from ._builder import Builder
+from ._closure import closure, paths_from_root, to_dependency_graph
+from ._program import DEF_NODE_KIND
+from ._request import GraphRequest
+
+__all__ = ["GraphRequest", "build_graph", "closure", "paths_from_root", "to_dependency_graph"]
+
+
+def build_graph(
+    request: GraphRequest,
+) -> tuple[nx.DiGraph, tuple[Unresolved, ...], dict[str, Node]]:
+    """Build the dependency graph of ``request.roots``.
+
+    Returns the networkx graph (edge attributes ``kinds``: {RefKind: first line} and
+    ``conds``: the classes the edge is conditional on, None for unconditional), the sorted
+    unresolved references of nodes reachable from a root, and a Node for every graph node.
+    """
+    builder = Builder(request)
+    builder.run()
+    graph = builder.graph
+    reachable: set[str] = set()
+    for root in request.roots:
+        reachable |= closure(graph, root)[0]
+    nodes: dict[str, Node] = {}
+    for name in sorted(graph.nodes):
+        nodes[name] = _make_node(builder, name, request)
+    unresolved = tuple(
+        sorted(
+            (u for u in builder.unresolved.values() if u.owner in reachable),
+            key=lambda u: (u.owner, u.line, u.expression),
+        )
+    )
+    return graph, unresolved, nodes
+
+
+def _make_node(builder: Builder, name: str, request: GraphRequest) -> Node:
+    module, sep, qualname = name.partition(":")
+    program = builder.program
+    if not sep:
+        origin = program.scope.classify(name)
+        if origin is Origin.STDLIB:
+            return Node(name, NodeKind.STDLIB)
+        if origin is Origin.THIRD_PARTY:
+            version = distribution_version(name)[1] if request.external_versions else ""
+            return Node(name, NodeKind.EXTERNAL, version=version)
+        mod = program.modules.get(name)
+        return Node(name, NodeKind.MODULE, file=mod.file if mod else None, line=None)
+    mod = program.modules.get(module)
+    definition = mod.definitions.get(qualname) if mod is not None else None
+    if definition is not None:
+        kind = DEF_NODE_KIND[definition.kind]
+        return Node(name, kind, file=mod.file if mod else None, line=definition.line)
+    info = builder.graph.nodes[name].get("runtime")
+    if isinstance(info, RuntimeInfo):
+        return Node(name, info.kind, file=info.file, line=info.line)
+    kind = NodeKind.METHOD if "." in qualname else NodeKind.FUNCTION
+    return Node(name, kind, file=mod.file if mod else None)

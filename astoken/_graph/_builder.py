@@ -1,0 +1,461 @@
+"""The graph builder: expands nodes from the roots, resolving each reference to edges.
+
+Edges may be *conditional* on a class being instantiated (Rapid Type Analysis): a method
+reached through the method-name index, or an override in a subclass, only counts for a root
+whose closure creates an instance of that class. An edge carries the set of classes it is
+conditional on (``None`` in the set: unconditional); :mod:`._closure` follows an edge when one
+of its conditions holds. The builder only adds a conditional edge once its class is
+instantiated somewhere in the graph, so a single-root graph holds nothing that root cannot
+reach.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import networkx as nx
+
+from astoken._model import (
+    DefKind,
+    NodeKind,
+    Reference,
+    RefKind,
+    Unresolved,
+)
+from astoken.errors import SourceSyntaxError
+
+from ._classes import (
+    all_member_names,
+    assigned_attributes,
+    bases,
+    is_classlike_decorated,
+    is_property,
+    lookup_member,
+    members,
+    metaclass_calls,
+    mro,
+)
+from ._flow import Context, Flow, Value
+from ._program import EXTERNAL, MODULE, NODE, UNKNOWN, Program, Res, is_test_module
+from ._request import GraphRequest
+
+_RECEIVER_KINDS = (RefKind.METHOD, RefKind.PROTOCOL)
+_SELF_KINDS = (RefKind.SELF_ATTR, RefKind.CLS_ATTR, RefKind.SUPER_ATTR)
+
+# (source, target, kind, line) of an edge waiting for its condition class.
+_Pending = tuple[str, str, RefKind, int]
+
+
+class Builder:
+    """Builds the dependency graph of ``request.roots`` (see the package guarantees)."""
+
+    def __init__(self, request: GraphRequest) -> None:
+        self.request = request
+        self.program = Program(request)
+        self.flow = Flow(self.program)
+        self.graph: nx.DiGraph = nx.DiGraph(self_classes={})
+        self.queue: deque[str] = deque()
+        self.expanded: set[str] = set()
+        self.unresolved: dict[tuple[str, str, int], Unresolved] = {}
+        # Rapid Type Analysis state: classes created (class node expanded), and those plus the
+        # classes method roots are named through.
+        self.created: set[str] = set()
+        self.instantiated: set[str] = set()
+        self.waiting: dict[str, list[_Pending]] = {}
+        self.subclasses: dict[str, list[str]] = {}  # base -> instantiated proper subclasses
+        self.by_member: dict[str, list[str]] = {}  # attribute -> instantiated classes having it
+        self.overridable: dict[str, list[tuple[str, str, RefKind, int]]] = {}
+        self.overridable_seen: set[tuple[str, str, str, RefKind]] = set()
+        self.index_refs: dict[str, list[tuple[str, RefKind, int]]] = {}
+        self.index_seen: set[tuple[str, str, RefKind]] = set()
+        #: node -> [(expression, line)]: operations on the caller's objects (no edges).
+        self.arguments: dict[str, list[tuple[str, int]]] = {}
+
+    # -- graph primitives -------------------------------------------------------------------
+
+    def add_node(self, name: str) -> None:
+        if name not in self.graph:
+            self.graph.add_node(name)
+            self.queue.append(name)
+
+    def add_edge(
+        self, source: str, target: str, kind: RefKind, line: int, cond: str | None = None
+    ) -> None:
+        """An edge, unconditional or conditional on class ``cond`` being instantiated."""
+        if source == target:
+            return
+        if cond is not None and not self.cond_met(cond):
+            self.waiting.setdefault(cond, []).append((source, target, kind, line))
+            return
+        self.add_node(target)
+        data = self.graph.get_edge_data(source, target)
+        if data is None:
+            self.graph.add_edge(source, target, kinds={kind: line}, conds={cond})
+        else:
+            data["kinds"].setdefault(kind, line)
+            data["conds"].add(cond)
+
+    def cond_met(self, cond: str) -> bool:
+        """``"C"``: class C is instantiated or is the class a method root is named through;
+        ``"~C"``: C itself is instantiated (its class node is in the graph)."""
+        if cond.startswith("~"):
+            return cond[1:] in self.created
+        return cond in self.instantiated
+
+    def note_unresolved(self, owner: str, expression: str, reason: str, line: int) -> None:
+        module = owner.partition(":")[0]
+        mod = self.program.modules.get(module)
+        file = mod.file if mod is not None else None
+        key = (owner, expression, line)
+        self.unresolved.setdefault(key, Unresolved(owner, expression, reason, file, line))
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for root in self.request.roots:
+            self.add_node(root)
+        for root in self.request.roots:
+            klass = self.root_class(root)
+            if klass:
+                # A method named through a class (``Sub.run``): ``self`` is an instance of it.
+                self.graph.graph["self_classes"][root] = klass
+                self.instantiate(klass)
+        while self.queue:
+            node = self.queue.popleft()
+            if node not in self.expanded:
+                self.expanded.add(node)
+                try:
+                    self.expand(node)
+                except SourceSyntaxError as exc:
+                    if node in self.request.roots:
+                        raise
+                    self.note_unresolved(node, node, f"not analysed: {exc}", exc.line)
+
+    def root_class(self, root: str) -> str:
+        module, sep, qualname = root.partition(":")
+        owner = qualname.rpartition(".")[0]
+        if not sep or not owner or ".<locals>" in qualname:
+            return ""
+        klass = f"{module}:{owner}"
+        return klass if self.program.node_kind(klass) is NodeKind.CLASS else ""
+
+    def expand(self, node: str) -> None:
+        module, sep, qualname = node.partition(":")
+        if not sep:
+            self.expand_module_node(node)
+            return
+        if not self.program.is_first_party(module):
+            return
+        definition = self.program.definition(node)
+        if definition is None:
+            self.expand_without_source(node, module, qualname)
+            return
+        if definition.kind is DefKind.CLASS:
+            self.expand_class(node)
+        elif definition.kind is DefKind.NESTED:
+            # A nested function's code is part of the function it is nested in.
+            self.add_node(self.program.enclosing(node))
+        ctx = self.flow.context(node)
+        runtime_declared = self.request.declared(node) if self.request.declared else ()
+        for name in runtime_declared:
+            # Declared on the live object (``depends_on`` with computed objects): by node name.
+            res = self.program.resolve_declared(module, name)
+            self.add_resolved(node, res, Reference(RefKind.DECLARED, name, 0))
+        for name in self.request.registered(node) if self.request.registered else ():
+            # Registries are data (rule 6): what a singledispatch function dispatches to.
+            res = self.program.resolve_declared(module, name)
+            self.add_resolved(node, res, Reference(RefKind.RUNTIME, name, 0))
+        declared = bool(runtime_declared) or any(
+            ref.kind is RefKind.DECLARED for ref in definition.references
+        )
+        for ref in definition.references:
+            if declared and ref.kind is RefKind.DYNAMIC:
+                # The author declared what the dynamic call reaches (``@depends_on``): the
+                # blind spot is covered by hand, so it is not reported.
+                continue
+            self.expand_reference(node, ctx, ref)
+
+    def expand_module_node(self, node: str) -> None:
+        """A module: its top-level definitions, and what its top-level code uses."""
+        mod = self.program.module(node)
+        if mod is None:
+            return
+        for qualname, definition in mod.definitions.items():
+            if "." not in qualname and definition.kind is not DefKind.NESTED:
+                self.add_edge(node, f"{node}:{qualname}", RefKind.MEMBER, 0)
+        ctx = Context(node, (), "")
+        for ref in mod.references:
+            self.expand_reference(node, ctx, ref)
+
+    def expand_without_source(self, node: str, module: str, qualname: str) -> None:
+        # An inherited member named through a subclass ("mod:Sub.run" with run in Base).
+        owner, _, attr = qualname.rpartition(".")
+        if owner and self.program.node_kind(f"{module}:{owner}") is NodeKind.CLASS:
+            member = lookup_member(self.program, f"{module}:{owner}", attr)
+            if member is not None:
+                self.add_edge(node, member, RefKind.MEMBER, 0)
+                return
+        runtime = self.request.runtime
+        info = runtime(node) if runtime is not None else None
+        if info is None:
+            return
+        self.graph.nodes[node]["runtime"] = info
+        for target, kind in info.references:
+            target_module = target.partition(":")[0]
+            if target_module == "builtins":
+                continue  # like a builtin name in source: part of the interpreter tag
+            if self.program.is_first_party(target_module):
+                self.add_edge(node, target, kind, 0)
+            else:
+                self.add_edge(node, target_module.partition(".")[0], RefKind.EXTERNAL, 0)
+
+    def expand_class(self, node: str) -> None:
+        """Instantiating a class reaches every member over its first-party MRO (rule 1)."""
+        program = self.program
+        self.graph.nodes[node]["instantiates"] = True
+        seen: set[str] = set()
+        for klass in mro(program, node):
+            for attr in members(program, klass):
+                if attr not in seen:
+                    seen.add(attr)
+                    member = lookup_member(program, node, attr)
+                    if member is not None:
+                        self.add_edge(node, member, RefKind.MEMBER, 0)
+            _, external = bases(program, klass)
+            for top in external:
+                self.add_edge(node, top, RefKind.EXTERNAL, 0)
+        if "__init__" not in seen and is_classlike_decorated(program, node):
+            # A class decorator (dataclass, attrs...) may generate __init__: the runtime step
+            # hashes the generated code.
+            self.add_edge(node, f"{node}.__init__", RefKind.MEMBER, 0)
+        for call in metaclass_calls(program, node):
+            self.add_edge(node, call, RefKind.METACLASS, 0)
+        self.created.add(node)
+        for source, target, kind, line in self.waiting.pop(f"~{node}", ()):
+            self.add_edge(source, target, kind, line, f"~{node}")
+        self.instantiate(node)
+
+    # -- Rapid Type Analysis ----------------------------------------------------------------
+
+    def instantiate(self, klass: str) -> None:
+        """``klass`` is created somewhere: release what waited for it."""
+        if klass in self.instantiated:
+            return
+        self.instantiated.add(klass)
+        for source, target, kind, line in self.waiting.pop(klass, ()):
+            self.add_edge(source, target, kind, line, klass)
+        names = all_member_names(self.program, klass)
+        for attr in names:
+            self.by_member.setdefault(attr, []).append(klass)
+        for base in mro(self.program, klass)[1:]:
+            self.subclasses.setdefault(base, []).append(klass)
+            for node, attr, kind, line in list(self.overridable.get(base, ())):
+                self.override(node, base, klass, attr, kind=kind, line=line)
+        for attr in sorted(names):
+            for node, kind, line in list(self.index_refs.get(attr, ())):
+                self.index_edge(node, klass, attr, kind, line)
+
+    def overridable_use(self, node: str, owner: str, attr: str, kind: RefKind, line: int) -> None:
+        """``attr`` used on an instance of ``owner`` or of a subclass: overrides in subclasses
+        count once the subclass is instantiated."""
+        key = (node, owner, attr, kind)
+        if key in self.overridable_seen:
+            return
+        self.overridable_seen.add(key)
+        self.overridable.setdefault(owner, []).append((node, attr, kind, line))
+        for klass in list(self.subclasses.get(owner, ())):
+            self.override(node, owner, klass, attr, kind=kind, line=line)
+
+    def override(
+        self, node: str, owner: str, klass: str, attr: str, *, kind: RefKind, line: int
+    ) -> None:
+        member = lookup_member(self.program, klass, attr)
+        if member is None or member == lookup_member(self.program, owner, attr):
+            return
+        if kind in _SELF_KINDS:
+            self.add_edge(node, member, RefKind.OVERRIDE, line, klass)
+        else:
+            self.member_use(node, klass, attr, kind, line, cond=klass)
+
+    def index_use(self, node: str, attr: str, kind: RefKind, line: int) -> None:
+        """A method/attribute/protocol on a receiver of unknown origin: the member of that name
+        of every class the closure instantiates (rule 4)."""
+        key = (node, attr, kind)
+        if key in self.index_seen:
+            return
+        self.index_seen.add(key)
+        self.index_refs.setdefault(attr, []).append((node, kind, line))
+        for klass in list(self.by_member.get(attr, ())):
+            self.index_edge(node, klass, attr, kind, line)
+
+    def index_edge(self, node: str, klass: str, attr: str, kind: RefKind, line: int) -> None:
+        source_module = node.partition(":")[0]
+        if is_test_module(klass.partition(":")[0]) and not is_test_module(source_module):
+            return  # library code never reaches test code through a guess
+        # Conditional on the class really being created in the closure: the class a method
+        # root is named through is the caller's object, not something the closure made.
+        self.member_use(node, klass, attr, kind, line, cond=f"~{klass}", index=True)
+
+    # -- references -------------------------------------------------------------------------
+
+    def expand_reference(self, node: str, ctx: Context, ref: Reference) -> None:
+        kind = ref.kind
+        if kind is RefKind.ANNOTATION:
+            return
+        if kind is RefKind.DYNAMIC:
+            self.note_unresolved(node, ref.name, "dynamic; declare it with depends_on", ref.line)
+            return
+        if kind is RefKind.NESTED:
+            self.add_edge(node, f"{ctx.module}:{ref.name}", RefKind.NESTED, ref.line)
+            return
+        if kind in _SELF_KINDS:
+            self.self_reference(node, ctx, ref)
+            return
+        if kind in _RECEIVER_KINDS or (kind is RefKind.ATTRIBUTE and ref.name.startswith(".")):
+            self.expand_receiver(node, ctx, ref)
+            return
+        if kind is RefKind.IMPORT:
+            res = self.program.module_res(ref.name)
+            if res.what == EXTERNAL:
+                self.add_edge(node, res.name, RefKind.EXTERNAL, ref.line)
+            elif self.program.module(ref.name) is not None:
+                self.add_edge(node, ref.name, RefKind.IMPORT, ref.line)
+            return
+        if kind is RefKind.DECLARED:
+            res = self.program.resolve_declared(ctx.module, ref.name)
+        else:
+            res = self.program.resolve_dotted(ctx.module, ctx.imports, ref.name)
+        self.add_resolved(node, res, ref, ctx)
+
+    def self_reference(self, node: str, ctx: Context, ref: Reference) -> None:
+        """``self.x`` / ``cls.x`` / ``super().x`` in a method (or a function nested in one)."""
+        owner = ctx.self_class
+        if not owner:
+            return
+        program = self.program
+        skip = ref.kind is RefKind.SUPER_ATTR
+        member = lookup_member(program, owner, ref.name, skip_self=skip)
+        if member is not None:
+            self.add_edge(node, member, ref.kind, ref.line)
+        elif not skip:
+            # State (rule 5): reading ``self.x`` reaches the methods that assign it.
+            for method, _origin in assigned_attributes(program, owner).get(ref.name, ()):
+                self.add_edge(node, program.enclosing(method), RefKind.STATE, ref.line)
+        if not skip:
+            self.overridable_use(node, owner, ref.name, ref.kind, ref.line)
+
+    def expand_receiver(self, node: str, ctx: Context, ref: Reference) -> None:
+        attr = ref.name.lstrip(".")
+        for value in sorted(self.flow.evaluate(ref.receiver, ctx), key=_value_key):
+            self.value_use(node, value, attr, ref.kind, line=ref.line, ctx=ctx)
+
+    def value_use(
+        self, node: str, value: Value, attr: str, kind: RefKind, *, line: int, ctx: Context
+    ) -> None:
+        """``attr`` (a method call, attribute read or protocol) used on ``value``."""
+        calling = kind is RefKind.PROTOCOL and attr == "__call__"
+        if value.kind == "inst":
+            self.member_use(node, value.name, attr, kind, line)
+            self.overridable_use(node, value.name, attr, kind, line)
+        elif value.kind == "class":
+            if calling:
+                self.add_edge(node, value.name, RefKind.INSTANTIATION, line)
+                return
+            member = lookup_member(self.program, value.name, attr)
+            if member is not None:
+                self.add_edge(node, member, kind, line)
+        elif value.kind == "func":
+            if calling:
+                self.add_edge(node, value.name, RefKind.CALL, line)
+        elif value.kind == "module":
+            res = self.program.resolve_in_module(value.name, attr)
+            as_kind = RefKind.CALL if kind is RefKind.METHOD else RefKind.ATTRIBUTE
+            self.add_resolved(node, res, Reference(as_kind, attr, line), ctx)
+        elif value.kind == "argument":
+            self.arguments.setdefault(node, []).append((attr, line))
+        elif value.kind == "unknown":
+            self.index_use(node, attr, kind, line)
+
+    def member_use(
+        self,
+        node: str,
+        klass: str,
+        attr: str,
+        kind: RefKind,
+        line: int,
+        *,
+        cond: str | None = None,
+        index: bool = False,
+    ) -> None:
+        """``attr`` used on an instance of ``klass``: the member's edge, and for a called
+        property or class attribute, the ``__call__`` of what it holds."""
+        program = self.program
+        member = lookup_member(program, klass, attr)
+        if member is None:
+            if not attr.startswith("__"):
+                fallback = lookup_member(program, klass, "__getattr__")
+                if fallback is not None:
+                    self.add_edge(node, fallback, kind, line, cond)
+            return
+        member_kind = program.node_kind(member)
+        holds_value = member_kind is NodeKind.CONSTANT or is_property(program, member)
+        if index and kind is RefKind.ATTRIBUTE and not holds_value:
+            return  # a guessed plain read of a method name: nothing runs
+        self.add_edge(node, member, kind, line, cond)
+        if kind is RefKind.METHOD and holds_value:
+            values = self.flow.member_value(member, klass, on_instance=True)
+            for value in sorted(values, key=_value_key):
+                self.call_value(node, value, line, cond)
+
+    def call_value(self, node: str, value: Value, line: int, cond: str | None) -> None:
+        """``value`` is called."""
+        if value.kind == "inst":
+            call = lookup_member(self.program, value.name, "__call__")
+            if call is not None:
+                self.add_edge(node, call, RefKind.CALL, line, cond)
+        elif value.kind == "class":
+            self.add_edge(node, value.name, RefKind.INSTANTIATION, line, cond)
+        elif value.kind == "func":
+            self.add_edge(node, value.name, RefKind.CALL, line, cond)
+
+    def add_resolved(self, node: str, res: Res, ref: Reference, ctx: Context | None = None) -> None:
+        for instance in res.via:
+            self.add_edge(node, instance, RefKind.ATTRIBUTE, ref.line)
+        if res.what == NODE:
+            kind = self.program.node_kind(res.name)
+            if kind is NodeKind.CLASS and not res.partial:
+                if ref.kind is RefKind.BASE_CLASS:
+                    return  # members are reached through the MRO of the subclass
+                edge = RefKind.INSTANTIATION if ref.kind is RefKind.CALL else ref.kind
+                self.add_edge(node, res.name, edge, ref.line)
+                return
+            self.add_edge(node, res.name, ref.kind, ref.line)
+            if (
+                kind is NodeKind.CONSTANT
+                and ref.kind in (RefKind.CALL, RefKind.DECORATOR)
+                and not res.partial
+            ):
+                # Calling a module-level object: its class's ``__call__`` (or the function or
+                # class it holds).
+                for value in sorted(self.flow.constant(res.name), key=_value_key):
+                    self.call_value(node, value, ref.line, None)
+        elif res.what == EXTERNAL:
+            self.add_edge(node, res.name, RefKind.EXTERNAL, ref.line)
+        elif res.what == MODULE:
+            return
+        elif res.what == UNKNOWN:
+            first = ref.name.split(".")[0]
+            if ctx is not None and first in {b.name for b in ctx.imports}:
+                return
+            if self.program.node_kind(node) in (
+                NodeKind.FUNCTION,
+                NodeKind.METHOD,
+                NodeKind.NESTED,
+            ):
+                # Module- and class-level code binds names in loops and ``with`` blocks that
+                # are not definitions; only a function's missing global is a real blind spot.
+                self.note_unresolved(node, ref.name, "name not found", ref.line)
+
+
+def _value_key(value: Value) -> tuple[str, str, str]:
+    return (value.kind, value.name, value.bound)

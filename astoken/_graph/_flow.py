@@ -1,0 +1,302 @@
+"""Type flow: what a receiver can be, from the origins the summary pass wrote.
+
+An origin (grammar in ``astoken._model``, "Origins") is evaluated to a set of abstract
+values: an instance of a first-party class, a class object, a function (bound to a class or
+not), a module, a builtin value, an external value, the caller's object, or unknown.
+Evaluation follows constructor calls, ``cls(...)``, return values of first-party functions and
+methods (a memoised fixpoint over ``Definition.returns``), property getters, attributes that
+methods assign to ``self``, class and module constants, descriptors' ``__get__`` and the
+``__call__`` of callable instances. Nothing here adds edges; the builder does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from astoken._model import (
+    ORIGIN_ARGUMENT,
+    ORIGIN_CLS,
+    ORIGIN_SELF,
+    ORIGIN_UNKNOWN,
+    DefKind,
+    ImportBinding,
+    NodeKind,
+    RefKind,
+    split_origin,
+)
+
+from ._classes import assigned_attributes, is_property, lookup_member
+from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res
+
+#: Deeper evaluations give up (unknown) rather than recurse without bound.
+_MAX_DEPTH = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One abstract value. ``kind`` is one of: ``inst`` (instance of class ``name``), ``class``
+    (class object ``name``), ``func`` (function/method node ``name``, bound to class ``bound``),
+    ``module``, ``const`` (marks that a value came from constant ``name``: its elements are the
+    names its definition lists), ``builtin``, ``external``, ``argument`` (the caller's object),
+    ``unknown``."""
+
+    kind: str
+    name: str = ""
+    bound: str = ""
+
+
+UNKNOWN = Value("unknown")
+ARGUMENT = Value("argument")
+BUILTIN_VALUE = Value("builtin")
+#: A builtin function or type (``dict``, ``len``): calling it gives a builtin value.
+BUILTIN_CALLABLE = Value("builtin_callable")
+EXTERNAL_VALUE = Value("external")
+
+Values = frozenset[Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where an origin is evaluated: the module, imports in scope, and ``self``'s class."""
+
+    module: str
+    imports: tuple[ImportBinding, ...]
+    self_class: str
+
+
+class Flow:
+    """Evaluates origins over a :class:`~astoken._graph._program.Program` (memoised)."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.memo: dict[tuple[str, str, str], Values] = {}
+        self.active: set[tuple[str, str, str]] = set()
+        self.incomplete = False
+        self.depth = 0
+
+    def context(self, node: str, self_class: str | None = None) -> Context:
+        program = self.program
+        owner = program.owner_class(node) if self_class is None else self_class
+        return Context(node.partition(":")[0], program.local_imports(node), owner)
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def evaluate(self, origin: str, ctx: Context) -> Values:
+        base, ops = split_origin(origin)
+        values = self.base(base, ctx)
+        for op in ops:
+            if not values:
+                break
+            values = self.apply(values, op)
+        return values
+
+    def base(self, base: str, ctx: Context) -> Values:
+        if base == ORIGIN_UNKNOWN:
+            return frozenset((UNKNOWN,))
+        if base == ORIGIN_ARGUMENT:
+            return frozenset((ARGUMENT,))
+        if base in (ORIGIN_SELF, ORIGIN_CLS):
+            if not ctx.self_class:
+                return frozenset((UNKNOWN,))
+            kind = "inst" if base == ORIGIN_SELF else "class"
+            return frozenset((Value(kind, ctx.self_class),))
+        prefix, _, text = base.partition(":")
+        if prefix == "B":
+            return frozenset((BUILTIN_VALUE,))
+        if prefix == "N":
+            return frozenset((Value("func", f"{ctx.module}:{text}"),))
+        res = self.program.resolve_dotted(ctx.module, ctx.imports, text)
+        if prefix == "T":
+            if res.what == NODE and self.program.node_kind(res.name) is NodeKind.CLASS:
+                return frozenset((Value("inst", res.name),))
+            if res.what in (EXTERNAL, BUILTIN):
+                return frozenset((BUILTIN_VALUE,))
+            return frozenset((ARGUMENT,))  # a declared type we cannot see: the caller's
+        return self.resolved(res)
+
+    def resolved(self, res: Res) -> Values:
+        """The values a resolved name holds."""
+        if res.what == BUILTIN:
+            return frozenset((BUILTIN_CALLABLE,))
+        if res.what == MODULE:
+            return frozenset((Value("module", res.name),))
+        if res.what == EXTERNAL:
+            return frozenset((EXTERNAL_VALUE,))
+        if res.what != NODE or res.partial:
+            return frozenset((UNKNOWN,))
+        kind = self.program.node_kind(res.name)
+        if kind is NodeKind.CLASS:
+            return frozenset((Value("class", res.name),))
+        if kind is NodeKind.CONSTANT:
+            return self.constant(res.name)
+        if kind in (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.NESTED):
+            return frozenset((Value("func", res.name),))
+        return frozenset((UNKNOWN,))
+
+    def constant(self, node: str) -> Values:
+        """A constant's value(s), marked with the constant itself."""
+        definition = self.program.definition(node)
+        mark = Value("const", node)
+        if definition is None:
+            return frozenset((mark, UNKNOWN))
+        ctx = self.context(node)
+        found = self.memoised(
+            ("const", node, ""),
+            lambda: self.union(definition.returns, ctx) if definition.returns else (UNKNOWN,),
+        )
+        return found | {mark}
+
+    def union(self, origins: tuple[str, ...], ctx: Context) -> Values:
+        out: set[Value] = set()
+        for origin in origins:
+            out |= self.evaluate(origin, ctx)
+        return frozenset(out)
+
+    def memoised(self, key: tuple[str, str, str], compute: Callable[[], Iterable[Value]]) -> Values:
+        cached = self.memo.get(key)
+        if cached is not None:
+            return cached
+        if key in self.active or self.depth > _MAX_DEPTH:
+            self.incomplete = True
+            return frozenset() if key in self.active else frozenset((UNKNOWN,))
+        saved = self.incomplete
+        self.incomplete = False
+        self.active.add(key)
+        self.depth += 1
+        try:
+            result = frozenset(compute())
+        finally:
+            self.active.discard(key)
+            self.depth -= 1
+        if not self.incomplete:
+            self.memo[key] = result
+        self.incomplete = saved or self.incomplete
+        return result
+
+    def returns(self, func: str, bound: str) -> Values:
+        """What calling function/method ``func`` (on an instance of ``bound``) returns."""
+        definition = self.program.definition(func)
+        if definition is None:
+            return frozenset((UNKNOWN,))
+        if definition.kind is DefKind.CLASS:
+            return frozenset((Value("inst", func),))
+        if not definition.returns:
+            return frozenset((BUILTIN_VALUE,))  # falls off the end: None
+        ctx = self.context(func, bound or None)
+        return self.memoised(("returns", func, bound), lambda: self.union(definition.returns, ctx))
+
+    # -- operations ------------------------------------------------------------------------
+
+    def apply(self, values: Values, op: str) -> Values:
+        out: set[Value] = set()
+        for value in values:
+            if value.kind in ("argument", "unknown"):
+                out.add(value)
+            elif value.kind == "const":
+                if op in ("[]", "*"):
+                    out |= self.elements(value.name)
+            elif op.startswith("."):
+                out |= self.attribute(value, op[1:])
+            elif op == "()":
+                out |= self.call(value)
+            elif op == "[]" and value.kind == "inst":
+                getitem = lookup_member(self.program, value.name, "__getitem__")
+                out |= self.returns(getitem, value.name) if getitem else {UNKNOWN}
+            elif op == "[]" and value.kind == "class":
+                out.add(value)  # ``C[int]``: a generic alias of the class
+            else:
+                out.add(UNKNOWN)
+        return frozenset(out)
+
+    def elements(self, constant: str) -> Values:
+        """Elements of a constant container: the functions and classes its definition names
+        (a registry ``{"a": f, "b": g}``)."""
+        definition = self.program.definition(constant)
+        if definition is None:
+            return frozenset((UNKNOWN,))
+        module = constant.partition(":")[0]
+        out: set[Value] = set()
+        for ref in definition.references:
+            if ref.kind is RefKind.VALUE:
+                res = self.program.resolve_dotted(module, (), ref.name)
+                out |= self.resolved(res) - {UNKNOWN}
+        return frozenset(out) | {UNKNOWN}
+
+    def attribute(self, value: Value, attr: str) -> Values:
+        program = self.program
+        if value.kind == "module":
+            return self.resolved(program.resolve_in_module(value.name, attr))
+        if value.kind == "inst":
+            if attr == "__class__":
+                return frozenset((Value("class", value.name),))
+            member = lookup_member(program, value.name, attr)
+            if member is None:
+                return self.instance_state(value.name, attr)
+            return self.member_value(member, value.name, on_instance=True)
+        if value.kind == "class":
+            member = lookup_member(program, value.name, attr)
+            if member is None:
+                return frozenset((UNKNOWN,))
+            return self.member_value(member, value.name, on_instance=False)
+        return frozenset((UNKNOWN,))
+
+    def member_value(self, member: str, klass: str, *, on_instance: bool) -> Values:
+        """The value of ``klass.member`` read on an instance or on the class."""
+        kind = self.program.node_kind(member)
+        if kind is NodeKind.METHOD:
+            if on_instance and is_property(self.program, member):
+                return self.returns(member, klass)
+            return frozenset((Value("func", member, klass),))
+        if kind is NodeKind.CONSTANT:
+            found = self.constant(member)
+            if on_instance:
+                # A descriptor gives its ``__get__``; otherwise an instance attribute of the
+                # same name (assigned by a method, or by a data descriptor's ``__set__``)
+                # shadows the class attribute.
+                attr = member.rpartition(".")[2]
+                shadowed = assigned_attributes(self.program, klass).get(attr)
+                state = self.instance_state(klass, attr) if shadowed else frozenset()
+                return self.descriptor_get(found) | state
+            return found
+        if kind is NodeKind.CLASS:
+            return frozenset((Value("class", member),))
+        return frozenset((UNKNOWN,))
+
+    def descriptor_get(self, values: Values) -> Values:
+        """Class attributes read through an instance: a descriptor gives its ``__get__``."""
+        out: set[Value] = set()
+        for value in values:
+            if value.kind == "inst":
+                get = lookup_member(self.program, value.name, "__get__")
+                if get is not None:
+                    out |= self.returns(get, value.name)
+                    continue
+            out.add(value)
+        return frozenset(out)
+
+    def instance_state(self, klass: str, attr: str) -> Values:
+        """``obj.attr`` not defined in the class: what the class's methods assign to it."""
+        assigned = assigned_attributes(self.program, klass).get(attr)
+        if not assigned:
+            return frozenset((UNKNOWN,))
+
+        def compute() -> Values:
+            out: set[Value] = set()
+            for method, origin in assigned:
+                out |= self.evaluate(origin, self.context(method, klass))
+            return frozenset(out)
+
+        return self.memoised(("state", klass, attr), compute)
+
+    def call(self, value: Value) -> Values:
+        if value.kind == "builtin_callable":
+            return frozenset((BUILTIN_VALUE,))
+        if value.kind == "class":
+            return frozenset((Value("inst", value.name),))
+        if value.kind == "func":
+            return self.returns(value.name, value.bound)
+        if value.kind == "inst":
+            call = lookup_member(self.program, value.name, "__call__")
+            return self.returns(call, value.name) if call else frozenset((UNKNOWN,))
+        return frozenset((UNKNOWN,))

@@ -1,0 +1,320 @@
+"""The program as the graph sees it: first-party modules (summarised on demand), their
+definitions, and name resolution through imports, re-exports and star imports."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from astoken._model import (
+    Definition,
+    DefKind,
+    ImportBinding,
+    ModuleSource,
+    NodeKind,
+    Reference,
+)
+from astoken._scope import Origin, Scope
+
+from ._request import GraphRequest
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+DEF_NODE_KIND = {
+    DefKind.FUNCTION: NodeKind.FUNCTION,
+    DefKind.CLASS: NodeKind.CLASS,
+    DefKind.METHOD: NodeKind.METHOD,
+    DefKind.CONSTANT: NodeKind.CONSTANT,
+    DefKind.NESTED: NodeKind.NESTED,
+}
+_TEST_PARTS = frozenset({"tests", "test", "testing", "conftest"})
+
+
+def is_test_module(module: str) -> bool:
+    """True for test code: a ``tests``/``test`` package, ``test_*``/``*_test`` modules and
+    ``conftest``."""
+    return any(
+        part in _TEST_PARTS or part.startswith("test_") or part.endswith("_test")
+        for part in module.split(".")
+    )
+
+
+@dataclass(slots=True)
+class ModuleInfo:
+    """One first-party module, indexed for lookups."""
+
+    name: str
+    file: str | None
+    is_package: bool
+    definitions: dict[str, Definition] = field(default_factory=dict)
+    imports: dict[str, ImportBinding] = field(default_factory=dict)
+    stars: tuple[tuple[int, str], ...] = ()
+    all_names: tuple[str, ...] | None = None
+    # class qualname -> {attribute: member qualname} (direct members only)
+    members: dict[str, dict[str, str]] = field(default_factory=dict)
+    # enclosing qualname -> qualnames of definitions nested in it (methods of local classes too)
+    nested: dict[str, list[str]] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()
+
+
+def _index_module(source: ModuleSource) -> ModuleInfo:
+    mod = ModuleInfo(source.name, source.file, source.is_package)
+    summary = source.summary
+    for definition in summary.definitions:
+        qualname = definition.qualname
+        mod.definitions[qualname] = definition
+        if definition.kind is DefKind.NESTED:
+            owner = qualname.rpartition(".<locals>.")[0]
+            mod.nested.setdefault(owner, []).append(qualname)
+            continue
+        owner, _, attr = qualname.rpartition(".")
+        if owner:
+            mod.members.setdefault(owner, {})[attr] = qualname
+    for binding in summary.imports:
+        mod.imports[binding.name] = binding
+    mod.stars = summary.star_imports
+    mod.all_names = summary.all_names
+    mod.references = summary.module_references
+    return mod
+
+
+def absolute_module(current: str, is_package: bool, level: int, module: str) -> str:
+    """The absolute name of ``from <level dots><module> import ...`` inside ``current``."""
+    if level == 0:
+        return module
+    base = current if is_package else current.rpartition(".")[0]
+    for _ in range(level - 1):
+        base = base.rpartition(".")[0]
+    if module:
+        return f"{base}.{module}" if base else module
+    return base
+
+
+# What a name resolves to.
+NODE, MODULE, EXTERNAL, BUILTIN, UNKNOWN = "node", "module", "external", "builtin", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Res:
+    """A resolved name: a graph node, a module, an external package, a builtin, or unknown."""
+
+    what: str
+    name: str = ""
+    partial: bool = False  # a dotted path stopped early at this node
+    via: tuple[str, ...] = ()  # module-level instances passed through (``model.predict``)
+
+
+UNKNOWN_RES = Res(UNKNOWN)
+BUILTIN_RES = Res(BUILTIN)
+
+
+class Program:
+    """First-party modules, loaded lazily through the request's module provider."""
+
+    def __init__(self, request: GraphRequest) -> None:
+        self.request = request
+        self.scope: Scope = request.scope
+        self.modules: dict[str, ModuleInfo | None] = {}
+        # Caches of the class facts in ``_classes`` (pure functions of the loaded modules).
+        self.mro_cache: dict[str, tuple[str, ...]] = {}
+        self.constant_classes: dict[str, str | None] = {}
+        self.assigns_cache: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+    # -- modules ---------------------------------------------------------------------------
+
+    def module(self, name: str) -> ModuleInfo | None:
+        if name in self.modules:
+            return self.modules[name]
+        info: ModuleInfo | None = None
+        if self.scope.classify(name) is Origin.FIRST_PARTY:
+            source = self.request.modules(name)
+            if source is not None:
+                info = _index_module(source)
+        self.modules[name] = info
+        return info
+
+    def is_first_party(self, module: str) -> bool:
+        return self.scope.classify(module) is Origin.FIRST_PARTY
+
+    @staticmethod
+    def external(module: str) -> Res:
+        return Res(EXTERNAL, module.partition(".")[0])
+
+    def module_res(self, name: str) -> Res:
+        if not name:
+            return UNKNOWN_RES
+        if not self.is_first_party(name):
+            return self.external(name)
+        return Res(MODULE, name)
+
+    # -- definitions -----------------------------------------------------------------------
+
+    def definition(self, node: str) -> Definition | None:
+        module, _, qualname = node.partition(":")
+        mod = self.module(module) if qualname else None
+        if mod is None:
+            return None
+        return mod.definitions.get(qualname)
+
+    def node_kind(self, node: str) -> NodeKind | None:
+        definition = self.definition(node)
+        return DEF_NODE_KIND.get(definition.kind) if definition is not None else None
+
+    def enclosing(self, node: str) -> str:
+        """The top-level definition a nested one lives in (``m:C.f.<locals>.g`` -> ``m:C.f``)."""
+        return node.partition(".<locals>.")[0]
+
+    def owner_class(self, node: str) -> str:
+        """The class whose ``self`` a definition's code sees ("" for none)."""
+        top = self.enclosing(node)
+        module, _, qualname = top.partition(":")
+        definition = self.definition(top)
+        if definition is None:
+            return ""
+        if definition.kind in (DefKind.METHOD, DefKind.CONSTANT) and "." in qualname:
+            return f"{module}:{qualname.rpartition('.')[0]}"
+        if definition.kind is DefKind.CLASS:
+            return top
+        return ""
+
+    def local_imports(self, node: str) -> tuple[ImportBinding, ...]:
+        """Imports made inside a definition and the definitions it is nested in."""
+        found: list[ImportBinding] = []
+        current = node
+        while True:
+            definition = self.definition(current)
+            if definition is not None:
+                found.extend(definition.imports)
+            if ".<locals>." not in current:
+                return tuple(found)
+            current = current.rpartition(".<locals>.")[0]
+
+    def nested_of(self, node: str) -> list[str]:
+        module, _, qualname = node.partition(":")
+        mod = self.module(module)
+        if mod is None:
+            return []
+        return [f"{module}:{q}" for q in mod.nested.get(qualname, ())]
+
+    # -- name resolution -------------------------------------------------------------------
+
+    def resolve_binding(self, mod: ModuleInfo, binding: ImportBinding, depth: int = 0) -> Res:
+        target = absolute_module(mod.name, mod.is_package, binding.level, binding.module)
+        if binding.attr is None:
+            if binding.level == 0 and target.startswith(binding.name + "."):
+                target = binding.name
+            return self.module_res(target)
+        if not target:
+            return UNKNOWN_RES
+        if not self.is_first_party(target):
+            return self.external(target)
+        res = self.resolve_in_module(target, binding.attr, depth + 1)
+        if res.what == UNKNOWN:
+            sub = f"{target}.{binding.attr}"
+            if self.module(sub) is not None:
+                return Res(MODULE, sub)
+        return res
+
+    def resolve_in_module(self, module: str, name: str, depth: int = 0) -> Res:
+        if depth > 50:  # a re-export loop: Python itself would fail to import it
+            return UNKNOWN_RES
+        if not self.is_first_party(module):
+            return self.external(module)
+        mod = self.module(module)
+        if mod is None:
+            return UNKNOWN_RES
+        if name in mod.definitions:
+            return Res(NODE, f"{module}:{name}")
+        binding = mod.imports.get(name)
+        if binding is not None:
+            return self.resolve_binding(mod, binding, depth + 1)
+        for level, star in mod.stars:
+            star_module = absolute_module(module, mod.is_package, level, star)
+            if not self.is_first_party(star_module):
+                continue
+            star_mod = self.module(star_module)
+            if star_mod is None:
+                continue
+            exported = (
+                name in star_mod.all_names
+                if star_mod.all_names is not None
+                else not name.startswith("_")
+            )
+            if exported:
+                res = self.resolve_in_module(star_module, name, depth + 1)
+                if res.what != UNKNOWN:
+                    return res
+        for level, star in mod.stars:
+            star_module = absolute_module(module, mod.is_package, level, star)
+            if not self.is_first_party(star_module):
+                # A name from a third-party star import: attribute it to that package.
+                return self.external(star_module)
+        if mod.is_package and self.module(f"{module}.{name}") is not None:
+            return Res(MODULE, f"{module}.{name}")
+        if name in BUILTIN_NAMES:
+            return BUILTIN_RES
+        return UNKNOWN_RES
+
+    def resolve_dotted(
+        self, module: str, local_imports: Iterable[ImportBinding], dotted: str
+    ) -> Res:
+        """Resolve a dotted expression as written in ``module`` (inside a definition with
+        ``local_imports``): through modules, then class members and module-level instances."""
+        parts = dotted.split(".")
+        mod = self.module(module)
+        res = UNKNOWN_RES
+        local = {b.name: b for b in local_imports}
+        if parts[0] in local and mod is not None:
+            res = self.resolve_binding(mod, local[parts[0]])
+        elif mod is not None:
+            res = self.resolve_in_module(module, parts[0])
+        for part in parts[1:]:
+            if res.what == MODULE:
+                nxt = self.resolve_in_module(res.name, part)
+                if nxt.what == UNKNOWN:
+                    return res if self.module(res.name) is not None else UNKNOWN_RES
+                res = nxt
+            elif res.what == NODE:
+                res = self.member_of(res, part)
+                if res.partial:
+                    return res
+            else:
+                return res
+        return res
+
+    def member_of(self, res: Res, part: str) -> Res:
+        """``X.part`` for a resolved node X: a class member, or a member of the class that
+        built a module-level instance."""
+        from ._classes import constant_class, lookup_member  # noqa: PLC0415 - mutual helpers
+
+        kind = self.node_kind(res.name)
+        via = res.via
+        klass = res.name if kind is NodeKind.CLASS else None
+        if kind is NodeKind.CONSTANT and not res.via:
+            klass = constant_class(self, res.name)
+            via = (res.name,)
+        if klass is None:
+            return Res(NODE, res.name, partial=True, via=res.via)
+        member = lookup_member(self, klass, part)
+        if member is None:
+            return Res(NODE, res.name, partial=True, via=res.via)
+        return Res(NODE, member, via=via)
+
+    def resolve_declared(self, module: str, name: str) -> Res:
+        """A declared dependency: a name in the module, ``"pkg.mod:Qual.name"`` or an absolute
+        dotted path ``"pkg.mod.Qual.name"``."""
+        if ":" in name:
+            target_module, _, qualname = name.partition(":")
+            res = self.module_res(target_module)
+            if res.what != MODULE or not qualname:
+                return res
+            return self.resolve_dotted(target_module, (), qualname)
+        res = self.resolve_dotted(module, (), name)
+        if res.what != UNKNOWN:
+            return res
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:cut])
+            if self.is_first_party(prefix) and self.module(prefix) is not None:
+                return self.resolve_dotted(prefix, (), ".".join(parts[cut:]))
+        return res

@@ -1,0 +1,29 @@
+"""What the graph step is asked to build, and the callbacks that feed it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from astoken._model import ModuleSource, RuntimeInfo
+from astoken._scope import Scope
+
+ModuleProvider = Callable[[str], "ModuleSource | None"]
+RuntimeProvider = Callable[[str], "RuntimeInfo | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphRequest:
+    """What to build: roots, scope, and the callbacks that supply modules and runtime facts.
+
+    ``declared`` gives the dependencies declared on a node's live object (by node name);
+    ``registered`` what its live object dispatches to (``singledispatch`` implementations).
+    """
+
+    roots: tuple[str, ...]
+    scope: Scope
+    modules: ModuleProvider
+    runtime: RuntimeProvider | None = None
+    declared: Callable[[str], tuple[str, ...]] | None = None
+    registered: Callable[[str], tuple[str, ...]] | None = None
+    external_versions: bool = True

@@ -1,0 +1,6 @@
+from .model import Model
+
+
+def run(x):
+    model = Model.default()
+    return model.predict(x)

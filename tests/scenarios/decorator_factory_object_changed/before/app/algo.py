@@ -1,0 +1,6 @@
+from .checks import check
+
+
+@check("graph")
+def run(x):
+    return x + 1

@@ -1,0 +1,8 @@
+class Square:
+    def area(self):
+        return 4
+
+
+class Circle:
+    def area(self):
+        return 3

@@ -1,0 +1,2 @@
+def build(n):
+    return list(range(1, n + 1))

@@ -1,0 +1,11 @@
+from functools import singledispatch
+
+
+@singledispatch
+def show(value):
+    return str(value)
+
+
+@show.register
+def _(value: int):
+    return f"int {value}"
