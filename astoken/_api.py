@@ -489,6 +489,7 @@ def explain(obj: object, **options: Any) -> Explanation:
         token=analysis.token,
         dependencies=tuple(deps),
         unresolved=analysis.unresolved,
+        arguments=analysis.graph.arguments,
     )
 
 
@@ -514,7 +515,8 @@ def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
         roots = tuple(modules)
         nxgraph, unresolved, nodes = _build(roots, session, loader)
         for module in roots:
-            nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0}, conds={None})
+            if module != target.module:
+                nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0}, conds={None})
         graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
         nxgraph, unresolved, nodes = _build((target.node,), session, loader)

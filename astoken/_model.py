@@ -249,6 +249,24 @@ class Unresolved:
 
 
 @dataclass(frozen=True, slots=True)
+class ArgumentUse:
+    """Members a definition uses on its arguments (the caller's objects): ``explain`` lists
+    them "via argument". They add no edge: the caller created the object (its own closure
+    covers the class) or holds it in a cache key (``data_token`` of an instance covers the
+    behavior of its class)."""
+
+    owner: str
+    members: tuple[str, ...]
+    file: str | None = None
+    line: int = 0
+
+    def describe(self) -> str:
+        """One line: ``file:line: owner: .a .b .__iter__``."""
+        where = f"{self.file}:{self.line}: " if self.file else ""
+        return f"{where}{self.owner}: {' '.join(self.members)}"
+
+
+@dataclass(frozen=True, slots=True)
 class DependencyGraph:
     """The dependency graph of one target: sorted nodes and edges, plus unresolved references.
 
@@ -259,6 +277,7 @@ class DependencyGraph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     unresolved: tuple[Unresolved, ...] = ()
+    arguments: tuple[ArgumentUse, ...] = ()
 
     def node(self, name: str) -> Node:
         """The node called ``name`` (KeyError if absent)."""
@@ -318,6 +337,7 @@ class Explanation:
     token: str | None
     dependencies: tuple[Dependency, ...]
     unresolved: tuple[Unresolved, ...] = ()
+    arguments: tuple[ArgumentUse, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -356,6 +356,7 @@ def _render_graph_json(graph: DependencyGraph) -> str:
 _NODE_STYLE: Mapping[NodeKind, tuple[str, str, str, str, str]] = {
     NodeKind.FUNCTION: ("box", "#dbeafe", "#2563eb", '("', '")'),
     NodeKind.METHOD: ("box", "#e0e7ff", "#4f46e5", '("', '")'),
+    NodeKind.NESTED: ("box", "#f0f9ff", "#7dd3fc", '("', '")'),
     NodeKind.CLASS: ("component", "#dcfce7", "#16a34a", '[["', '"]]'),
     NodeKind.CONSTANT: ("note", "#fef9c3", "#ca8a04", '[/"', '"/]'),
     NodeKind.MODULE: ("folder", "#f3e8ff", "#9333ea", '{{"', '"}}'),
@@ -553,7 +554,8 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def render_explanation(explanation: Explanation, fmt: OutputFormat | str) -> str:
-    """``astoken explain``: the token, a table of dependencies, then unresolved references."""
+    """``astoken explain``: the token, a table of dependencies, unresolved references, then
+    what the target's code does to its arguments (covered by the caller)."""
     fmt = OutputFormat(fmt)
     dependencies = sorted(explanation.dependencies, key=lambda d: d.name)
     unresolved = _GraphView.of(
@@ -576,6 +578,10 @@ def render_explanation(explanation: Explanation, fmt: OutputFormat | str) -> str
                 "target": explanation.target,
                 "token": explanation.token,
                 "unresolved": [_unresolved_json(u) for u in unresolved],
+                "via_argument": [
+                    {"file": a.file, "line": a.line, "members": list(a.members), "owner": a.owner}
+                    for a in explanation.arguments
+                ],
             }
         )
     if explanation.token is not None:
@@ -601,6 +607,11 @@ def render_explanation(explanation: Explanation, fmt: OutputFormat | str) -> str
         lines.extend(f"  {u.describe()}" for u in unresolved)
     else:
         lines.append("unresolved references: none")
+    if explanation.arguments:
+        # Operations on the caller's objects: covered by the caller's closure or cache key.
+        lines.append("")
+        lines.append(f"via argument, covered by the caller ({len(explanation.arguments)}):")
+        lines.extend(f"  {a.describe()}" for a in explanation.arguments)
     return "\n".join(lines) + "\n"
 
 

@@ -319,3 +319,121 @@ def test_graph_is_sorted_and_repeatable():
     second = _graph(modules, "app.m:a")
     assert first == second
     assert [n.name for n in first.nodes] == sorted(n.name for n in first.nodes)
+
+
+FLOW_CASES = [
+    pytest.param(
+        {
+            "app": "",
+            "app.model": "class Model:\n    def predict(self):\n        return 1\n",
+            "app.build": "from .model import Model\ndef make():\n    return Model()\n",
+            "app.m": "from .build import make\ndef f():\n    return make().predict()\n",
+        },
+        "app.m:f",
+        {"app.build:make", "app.model:Model.predict"},
+        set(),
+        id="return-value-types-the-receiver",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class View:\n    def __call__(self, data=False):\n        return data\n"
+                "class G:\n    @property\n    def edges(self):\n        return View()\n"
+                "def f(g: G):\n    return g.edges(data=True)\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:G.edges", "app.m:View.__call__"},
+        set(),
+        id="called-property-value",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class T:\n"
+                "    def setup_method(self):\n        self.items = build()\n"
+                "    def test_a(self):\n        return self.items\n"
+                "    def helper(self):\n        return 0\n"
+                "def build():\n    return [1]\n"
+            ),
+        },
+        "app.m:T.test_a",
+        {"app.m:T.setup_method", "app.m:build"},
+        {"app.m:T.helper"},
+        id="state-reaches-the-assigning-method",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Checker:\n    def __call__(self, func):\n        return func\n"
+                "def check(kind):\n    return Checker()\n"
+                "@check('x')\ndef f():\n    return 1\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:check", "app.m:Checker", "app.m:Checker.__call__"},
+        set(),
+        id="decorator-factory-result-is-called",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class G:\n"
+                "    def add(self, u):\n        d = self.data.get(u)\n        d.update(u)\n"
+                "    def update(self, other):\n        return self.add(other)\n"
+            ),
+        },
+        "app.m:G.add",
+        set(),
+        {"app.m:G.update"},
+        id="unknown-receiver-never-guesses-the-roots-own-class",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "def f(xs):\n    def key(x):\n        return helper(x)\n"
+                "    return sorted(xs, key=key)\n"
+                "def helper(x):\n    return x\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:f.<locals>.key", "app.m:helper"},
+        set(),
+        id="nested-function-is-a-node",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.tests": "",
+            "app.tests.test_m": "class Fake:\n    def run(self):\n        return 1\n"
+            "def test_x():\n    return Fake()\n",
+            "app.m": "import copy\ndef f():\n    return copy.copy(1).run()\n",
+        },
+        "app.m:f",
+        set(),
+        {"app.tests.test_m:Fake.run"},
+        id="library-code-never-reaches-test-code",
+    ),
+]
+
+
+@pytest.mark.parametrize(("modules", "root", "present", "absent"), FLOW_CASES)
+def test_flow(modules: dict[str, str], root: str, present: set[str], absent: set[str]) -> None:
+    # Guarantees 3, 4, 5 and 9: receivers typed by flow; state; RTA; nested nodes.
+    deps = _deps(modules, root)
+    assert present <= deps, sorted(present - deps)
+    assert not (absent & deps), sorted(absent & deps)
+
+
+def test_operations_on_arguments_are_listed_not_followed() -> None:
+    # Guarantee 5: the caller's objects add no edge, and the graph says what was used on them.
+    modules = {"app": "", "app.m": "def f(g):\n    g.add(1)\n    return len(g)\n"}
+    graph = _graph(modules, "app.m:f")
+    assert {n.name for n in graph.nodes} == {"app.m:f"}
+    (use,) = graph.arguments
+    assert (use.owner, use.members, use.line) == ("app.m:f", (".add()", "__len__"), 2)

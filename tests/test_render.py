@@ -17,6 +17,7 @@ import pytest
 
 from astoken import render
 from astoken._model import (
+    ArgumentUse,
     ChangedTarget,
     Dependency,
     DependencyGraph,
@@ -108,6 +109,7 @@ def sample_explanation() -> Explanation:
             ),
         ),
         unresolved=sample_graph().unresolved,
+        arguments=(ArgumentUse(FIT, (".predict()", "__iter__"), "app/train.py", 9),),
     )
 
 
@@ -361,3 +363,13 @@ def test_package_graph_tree_shows_what_the_root_does_not_reach() -> None:
         "    └── app.b:h [function] (call) (cycle)\n"
     )
     assert {n.name for n in render.limit_depth(graph, 0).nodes} == {"app", "app.a", "app.b:h"}
+
+
+def test_every_node_kind_has_a_style() -> None:
+    # A new node kind must be drawable in every format (DOT/Mermaid here, the HTML page's script).
+    from astoken import render
+
+    assert set(render._NODE_STYLE) == set(NodeKind)
+    script = (Path(render.__file__).parent / "_assets" / "graph.js").read_text(encoding="utf-8")
+    for kind in NodeKind:
+        assert f'"{kind.value}": [' in script, kind

@@ -112,8 +112,8 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
             return a, b, args, c, kw, e, g, h, i
         """,
         "f",
-        {(V, "E", "")},
-        {(V, n, "") for n in ("a", "b", "args", "c", "kw", "d", "e", "g", "h", "i")},
+        {(RefKind.ANNOTATION, "E", "")},
+        {(V, n, "") for n in ("a", "b", "args", "c", "kw", "d", "e", "g", "h", "i", "E")},
     ),
     (
         "local-assigned-after-use-is-still-local",
@@ -1074,3 +1074,156 @@ def test_type_checks_and_builtin_constructors_name_types_not_values() -> None:
         (RefKind.METHOD, "update", "B:set"),
     } <= refs
     assert not {name for kind, name, _ in refs if kind is RefKind.VALUE} & {"B", "C"}
+
+
+# -- origins (guarantees 6 and 7) -------------------------------------------------------------
+
+
+def _definition_of(source: str, qualname: str) -> Definition:
+    return definition(summarize(source), qualname)
+
+
+ORIGIN_CASES = [
+    pytest.param("def f():\n    return Model()\n", "f", ("V:Model|()",), id="constructor-call"),
+    pytest.param("def f(x):\n    return x.parent\n", "f", ("?",), id="derived-from-a-parameter"),
+    pytest.param(
+        "def f(g=Graph):\n    return g()\n",
+        "f",
+        ("?", "V:Graph|()"),
+        id="parameter-default-is-a-possible-value",
+    ),
+    pytest.param("def f(m: Model):\n    return m\n", "f", ("T:Model",), id="annotated-parameter"),
+    pytest.param(
+        "def f():\n    x = make()\n    x = other()\n    return x\n",
+        "f",
+        ("V:make|()", "V:other|()"),
+        id="every-assignment-of-a-local",
+    ),
+    pytest.param(
+        "def f(G):\n    return min(G), sorted(G)\n", "f", ("B:tuple",), id="tuple-literal"
+    ),
+    pytest.param("def f(G):\n    return min(G)\n", "f", ("?",), id="element-of-an-argument"),
+    pytest.param("def f():\n    return set()\n", "f", ("B:set",), id="builtin-constructor"),
+    pytest.param(
+        "set = make\ndef f():\n    return set()\n",
+        "f",
+        ("V:set|()",),
+        id="shadowed-builtin-is-a-module-name",
+    ),
+    pytest.param(
+        "def f():\n    yield Model()\n", "f", ("B:generator",), id="generator-returns-a-generator"
+    ),
+    pytest.param(
+        "class C:\n    @classmethod\n    def make(cls):\n        return cls(1)\n",
+        "C.make",
+        ("K|()",),
+        id="cls-call",
+    ),
+    pytest.param(
+        "class C:\n    def copy(self):\n        return self.__class__()\n",
+        "C.copy",
+        ("S|.__class__|()",),
+        id="self-chain",
+    ),
+    pytest.param(
+        "def f():\n    with open_thing() as t:\n        return t\n",
+        "f",
+        ("V:open_thing|()|.__enter__|()",),
+        id="with-as-is-enter-result",
+    ),
+    pytest.param(
+        "def f():\n    try:\n        pass\n"
+        "    except (KeyError, mod.Err) as e:\n        return e\n",
+        "f",
+        ("T:KeyError", "T:mod.Err"),
+        id="except-as-is-an-instance",
+    ),
+    pytest.param("LIMIT = Limits(3)\n", "LIMIT", ("V:Limits|()",), id="constant-value"),
+    pytest.param(
+        "class C:\n    D = dict\n    E = D\n",
+        "C.E",
+        ("V:C.D",),
+        id="class-constant-earlier-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "qualname", "expected"), ORIGIN_CASES)
+def test_return_origins(source: str, qualname: str, expected: tuple[str, ...]) -> None:
+    """Guarantee 6: what a function returns (a constant: holds), as origin expressions."""
+    assert _definition_of(source, qualname).returns == expected
+
+
+def test_method_assignments_to_self_are_state() -> None:
+    """Guarantee 6: ``self.x = value`` in methods and functions nested in them."""
+    source = """
+        class C:
+            def __init__(self, data: Data):
+                self.data = data
+                self.view = View(self)
+                self.count: int = 0
+            def reset(self):
+                def inner():
+                    self.view = None
+                inner()
+                self.count += 1
+    """
+    summary = summarize(source)
+    assert definition(summary, "C.__init__").assigns == (
+        ("data", "T:Data"),
+        ("view", "V:View|()"),
+        ("count", "T:int"),
+    )
+    assert definition(summary, "C.reset.<locals>.inner").assigns == (("view", "B:NoneType"),)
+    assert definition(summary, "C.reset").assigns == (("count", "S|.count"),)
+
+
+def test_nested_definitions_are_their_own() -> None:
+    """Guarantee 7: nested functions and lambdas are NESTED definitions; the enclosing one keeps
+    decorators and defaults and holds a NESTED reference to each."""
+    source = """
+        def outer(x):
+            @deco
+            def inner(y=DEFAULT):
+                return helper(y)
+            first = lambda a: one(a)
+            second = lambda b: two(b)
+            return inner, first, second
+    """
+    summary = summarize(source)
+    names = [d.qualname for d in summary.definitions]
+    assert names == [
+        "outer",
+        "outer.<locals>.inner",
+        "outer.<locals>.<lambda>",
+        "outer.<locals>.<lambda>#2",
+    ]
+    outer = {(r.kind, r.name) for r in definition(summary, "outer").references}
+    assert {
+        (RefKind.DECORATOR, "deco"),
+        (RefKind.DEFAULT, "DEFAULT"),
+        (RefKind.NESTED, "outer.<locals>.inner"),
+        (RefKind.NESTED, "outer.<locals>.<lambda>"),
+        (RefKind.NESTED, "outer.<locals>.<lambda>#2"),
+    } <= outer
+    assert (RefKind.CALL, "helper") not in outer
+    inner = definition(summary, "outer.<locals>.inner")
+    assert inner.kind is DefKind.NESTED
+    assert {(r.kind, r.name) for r in inner.references} == {(RefKind.CALL, "helper")}
+    assert definition(summary, "outer").returns == ("B:tuple",)
+
+
+def test_calling_a_decorator_factory_calls_its_result() -> None:
+    """A ``@factory(...)`` decorator: the factory's result is called with the function."""
+    refs = refs_of("@check('graph')\ndef run(x):\n    return x\n", "run")
+    assert (RefKind.DECORATOR, "check", "") in refs
+    assert (P, "__call__", "V:check|()") in refs
+
+
+def test_origins_are_bounded() -> None:
+    """Guarantee 6: more distinct origins than the bound fold into unknown."""
+    assignments = "".join(f"    x = make{i}()\n" for i in range(12))
+    source = f"def f():\n{assignments}    return x\n"
+    returns = _definition_of(source, "f").returns
+    assert len(returns) == 9
+    assert returns[-1] == ""

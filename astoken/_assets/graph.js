@@ -5,6 +5,7 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var STYLE = {
     "function": ["#dbeafe", "#2563eb"], "method": ["#e0e7ff", "#4f46e5"],
+    "nested": ["#f0f9ff", "#7dd3fc"],
     "class": ["#dcfce7", "#16a34a"], "constant": ["#fef9c3", "#ca8a04"],
     "module": ["#f3e8ff", "#9333ea"], "external": ["#fee2e2", "#dc2626"],
     "stdlib": ["#f3f4f6", "#6b7280"]

@@ -68,8 +68,9 @@ class Builder:
         self.overridable_seen: set[tuple[str, str, str, RefKind]] = set()
         self.index_refs: dict[str, list[tuple[str, RefKind, int]]] = {}
         self.index_seen: set[tuple[str, str, RefKind]] = set()
-        #: node -> [(expression, line)]: operations on the caller's objects (no edges).
-        self.arguments: dict[str, list[tuple[str, int]]] = {}
+        #: node -> {member as written: first line}: operations on the caller's objects.
+        self.arguments: dict[str, dict[str, int]] = {}
+        self.graph.graph["arguments"] = self.arguments
 
     # -- graph primitives -------------------------------------------------------------------
 
@@ -372,7 +373,10 @@ class Builder:
             as_kind = RefKind.CALL if kind is RefKind.METHOD else RefKind.ATTRIBUTE
             self.add_resolved(node, res, Reference(as_kind, attr, line), ctx)
         elif value.kind == "argument":
-            self.arguments.setdefault(node, []).append((attr, line))
+            written = f".{attr}()" if kind is RefKind.METHOD else attr
+            if kind is RefKind.ATTRIBUTE:
+                written = f".{attr}"
+            self.arguments.setdefault(node, {}).setdefault(written, line)
         elif value.kind == "unknown":
             self.index_use(node, attr, kind, line)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from astoken._model import DependencyGraph, Edge, Node, Unresolved
+from astoken._model import ArgumentUse, DependencyGraph, Edge, Node, Unresolved
 
 
 def closure(graph: nx.DiGraph, root: str) -> tuple[set[str], set[str]]:
@@ -80,11 +80,22 @@ def to_dependency_graph(
         for kind, line in data["kinds"].items():
             edges.append(Edge(source, target, kind, line))
     edges.sort(key=lambda e: (e.source, e.target, e.kind.value))
+    uses: dict[str, dict[str, int]] = graph.graph.get("arguments", {})
+    arguments = tuple(
+        ArgumentUse(
+            owner,
+            tuple(sorted(uses[owner])),
+            nodes[owner].file if owner in nodes else None,
+            min(uses[owner].values()),
+        )
+        for owner in sorted(keep & uses.keys())
+    )
     return DependencyGraph(
         root=root,
         nodes=tuple(nodes[n] for n in sorted(keep) if n in nodes),
         edges=tuple(edges),
         unresolved=unresolved,
+        arguments=arguments,
     )
 
 

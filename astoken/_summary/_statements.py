@@ -169,7 +169,9 @@ class Walker(ExpressionWalker):
     def stmt_try(self, node: cst.Try | cst.TryStar) -> None:
         self.stmt(node.body)
         for handler in node.handlers:
-            self.expr(handler.type)
+            # ``except C`` only compares types: no code of C runs (like ``isinstance``).
+            with self.using(mode=RefKind.ANNOTATION):
+                self.expr(handler.type)
             if handler.name is not None:
                 self.target(handler.name.name, _exception_origins(handler.type))
             saved = self.in_handler
