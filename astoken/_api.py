@@ -236,6 +236,13 @@ class _Session:
         obj = self.lookup(name)
         return _runtime.registered_implementations(obj) if obj is not None else ()
 
+    def elements(self, name: str) -> tuple[str, ...]:
+        """The named functions and classes a constant's live container holds (a registry)."""
+        if self.options.static or ":" not in name:
+            return ()
+        obj = self.lookup(name)
+        return _runtime.container_elements(obj) if obj is not None else ()
+
     def lookup(self, name: str) -> object | None:
         if name in self.objects:
             return self.objects[name]
@@ -271,6 +278,7 @@ def _build(
         runtime=session.runtime,
         declared=session.declared,
         registered=session.registered,
+        elements=session.elements,
         external_versions=session.options.external_versions,
     )
     built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(
@@ -303,7 +311,7 @@ def _own_token(node: Node, session: _Session) -> str | None:
         return None
     if node.kind is NodeKind.CONSTANT and not isinstance(obj, type) and not callable(obj):
         try:
-            return _hashing.value_token(obj, owner=node.name)
+            return _hashing.value_token(obj, owner=node.name, by_reference=True)
         except UnhashableValueError as exc:
             # A module/class-level object with no deterministic encoding (a logger, a lock, a
             # client instance): its type and the canonical source of the assignment that built

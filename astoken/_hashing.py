@@ -95,14 +95,21 @@ class _Walk:
     itself depends on where the walk started and must not be cached.
     """
 
-    __slots__ = ("active", "behavior", "keep", "low", "scope")
+    __slots__ = ("active", "behavior", "by_reference", "keep", "low", "scope")
 
-    def __init__(self, scope: Scope | None, behavior: BehaviorHook | None = None) -> None:
+    def __init__(
+        self,
+        scope: Scope | None,
+        behavior: BehaviorHook | None = None,
+        *,
+        by_reference: bool = False,
+    ) -> None:
         self.active: dict[int, int] = {}
         self.keep: list[object] = []
         self.low = sys.maxsize
         self.scope = scope
         self.behavior = behavior
+        self.by_reference = by_reference
 
     def enter(self, obj: object) -> bytes | None:
         """Mark ``obj`` active; returns a back-reference marker if it already is."""
@@ -124,17 +131,24 @@ _LOCAL = threading.local()
 class _WalkScope:
     """Reuse the walk of the enclosing call (so cycles through public entry points are seen)."""
 
-    __slots__ = ("behavior", "created", "scope", "walk")
+    __slots__ = ("behavior", "by_reference", "created", "scope", "walk")
 
-    def __init__(self, scope: Scope | None = None, behavior: BehaviorHook | None = None) -> None:
+    def __init__(
+        self,
+        scope: Scope | None = None,
+        behavior: BehaviorHook | None = None,
+        *,
+        by_reference: bool = False,
+    ) -> None:
         self.scope = scope
         self.behavior = behavior
+        self.by_reference = by_reference
 
     def __enter__(self) -> _Walk:
         current: _Walk | None = getattr(_LOCAL, "walk", None)
         self.created = current is None
         if current is None:
-            current = _Walk(self.scope, self.behavior)
+            current = _Walk(self.scope, self.behavior, by_reference=self.by_reference)
             _LOCAL.walk = current
         self.walk = current
         return current
@@ -386,7 +400,31 @@ def _enc_code(v: types.CodeType, w: _Walk) -> bytes:
     return _text(b"K", code_token(v))
 
 
+def _reference(v: object, w: _Walk) -> bytes | None:
+    """In a graph constant's value, a first-party function or class found again under its own
+    qualified name is encoded by that name: the graph covers its code as a node of its own (a
+    registry's entries when the registry is called through), so an edit to one registered
+    function does not change every token that reads the registry."""
+    if not w.by_reference:
+        return None
+    module = getattr(v, "__module__", None)
+    qualname = getattr(v, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    if not _is_first_party(module, w.scope):
+        return None
+    found: object = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None) if found is not None else None
+    if found is not v:
+        return None
+    return _text(b"R", f"{module}:{qualname}")
+
+
 def _enc_function_like(v: object, w: _Walk) -> bytes:
+    reference = _reference(v, w)
+    if reference is not None:
+        return reference
     token = _function(v, w)
     return b"f" if token is None else _text(b"G", token)
 
@@ -410,6 +448,9 @@ def _behavior_of(cls: type, w: _Walk) -> bytes:
 
 
 def _enc_class(v: type, w: _Walk) -> bytes:
+    reference = _reference(v, w)
+    if reference is not None:
+        return reference
     head = _text(b"C", _type_name(v))
     scope = w.scope or Scope()
     module = getattr(v, "__module__", None) or ""
@@ -1651,19 +1692,36 @@ def class_token(cls: type, *, scope: Scope | None = None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def encode_value(value: object, *, owner: str = "", behavior: BehaviorHook | None = None) -> bytes:
+def encode_value(
+    value: object,
+    *,
+    owner: str = "",
+    behavior: BehaviorHook | None = None,
+    by_reference: bool = False,
+) -> bytes:
     """The canonical bytes of a value (see guarantees 2-4 of this module). With ``behavior``,
-    instances of first-party classes also carry their class's behavior token."""
-    with _WalkScope(behavior=behavior) as w:
+    instances of first-party classes also carry their class's behavior token; with
+    ``by_reference``, see :func:`value_token`."""
+    with _WalkScope(behavior=behavior, by_reference=by_reference) as w:
         try:
             return _enc(value, w)
         except _Fail as exc:
             raise _unhashable(exc, owner or "value") from None
 
 
-def value_token(value: object, *, owner: str = "", behavior: BehaviorHook | None = None) -> str:
-    """SHA-256 of :func:`encode_value` (with the format version)."""
-    return _digest(b"value", encode_value(value, owner=owner, behavior=behavior))
+def value_token(
+    value: object,
+    *,
+    owner: str = "",
+    behavior: BehaviorHook | None = None,
+    by_reference: bool = False,
+) -> str:
+    """SHA-256 of :func:`encode_value` (with the format version). With ``by_reference`` (a
+    graph constant's own token), first-party functions and classes inside the value that can be
+    found again by their qualified name are encoded by that name."""
+    return _digest(
+        b"value", encode_value(value, owner=owner, behavior=behavior, by_reference=by_reference)
+    )
 
 
 _DESCRIPTOR_TYPES = (

@@ -235,6 +235,23 @@ def assignment_digest(file: str | None, line: int | None) -> str | None:
     return _module_assignments(file, (st.st_mtime_ns, st.st_size)).get(line)
 
 
+def container_elements(obj: object) -> tuple[str, ...]:
+    """Node names of the named functions and classes a container holds (a registry filled at
+    import: dict values, list/tuple/set items), sorted."""
+    if isinstance(obj, (dict, types.MappingProxyType)):
+        items: list[object] = list(obj.values())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = list(obj)
+    else:
+        return ()
+    names = set()
+    for item in items:
+        named = _name_of(item)
+        if named is not None:
+            names.add(named)
+    return tuple(sorted(names))
+
+
 def registered_implementations(obj: object) -> tuple[str, ...]:
     """Node names of the implementations registered with a ``functools.singledispatch``
     function (or ``singledispatchmethod``), which calling it may run."""

@@ -300,3 +300,65 @@ def test_data_only_class_has_no_token_but_its_readers_do(pkg: Path):
     )
     assert astoken.behavior_token("apio.m:Config") is None
     assert "apio.m:Config.RATE" in astoken.dependencies("apio.m:scaled")
+
+
+def test_modules_outside_the_closure_are_never_read_or_imported(pkg: Path):
+    # Issue 7: the method-name guess used to index (and import) the whole package, so a script
+    # that exits at import and merely defines a method of the same name ended the program.
+    _write(
+        pkg,
+        {
+            "nix/__init__.py": "",
+            "nix/core.py": """
+                import copy
+
+                def f(x):
+                    return copy.copy(x).run()
+            """,
+            "nix/script.py": """
+                import sys
+
+                class Job:
+                    def run(self):
+                        return 1
+
+                sys.exit(0)
+            """,
+            "nix/broken.py": "def run(:\n",
+        },
+    )
+    from nix import core
+
+    assert astoken.behavior_token(core.f) is not None
+    assert astoken.dependencies(core.f) == ("copy",)
+    assert "nix.script" not in sys.modules
+
+
+def test_data_token_of_an_instance_covers_its_class(pkg: Path):
+    # Rule 3: a parameter's methods are the caller's, so a cache key over an instance must
+    # change when the instance's class (or a helper its methods call) changes.
+    _write(
+        pkg,
+        {
+            "inst/__init__.py": "",
+            "inst/util.py": "def scale(x):\n    return x * 2\n",
+            "inst/model.py": """
+                from .util import scale
+
+                class Model:
+                    def __init__(self, k):
+                        self.k = k
+
+                    def predict(self, x):
+                        return scale(x) + self.k
+            """,
+        },
+    )
+    code = "import astoken\nfrom inst.model import Model\nprint(astoken.data_token(Model(1)))\n"
+    before = _fresh_token(pkg, "", 1, code)
+    util = pkg / "inst" / "util.py"
+    util.write_text(util.read_text().replace("x * 2", "x * 3"))
+    after = _fresh_token(pkg, "", 2, code)
+    assert before != after
+    util.write_text(util.read_text().replace("x * 3", "x * 3  # a comment"))
+    assert _fresh_token(pkg, "", 3, code) == after

@@ -2,11 +2,12 @@
 
 For each target the helpers named below were checked by reading the source *and* by profiling a
 real call (``sys.setprofile``): the "reached" helper runs when the target runs, the "unreached"
-function does not, and it is also outside astoken's deliberately over-approximated closure (a
-method called on a receiver of unknown type reaches every first-party method of that name, so
-on networkx a sibling such as ``johnson`` *is* in ``dijkstra_path``'s closure). The installed
-package is copied into ``tmp_path`` and put first on ``PYTHONPATH`` so that the copy shadows it
-(each child asserts that it imported the copy).
+function does not, and it is also outside astoken's closure. Three of the "same" cases are the
+precision of issue 7: another ``@nx._dispatchable`` algorithm (every one sits in the registry
+``_registered_algorithms`` that the dispatcher reads as data), a method of ``Graph`` (the graph
+is the caller's object, a parameter), and networkx's own test modules. The installed package is
+copied into ``tmp_path`` and put first on ``PYTHONPATH`` so that the copy shadows it (each child
+asserts that it imported the copy).
 
 All runs of one package share one summary cache directory: the cache is keyed by file content,
 so an edited file is a miss and every untouched file a hit -- exactly what the cache promises.
@@ -50,10 +51,10 @@ class Case:
 _WEIGHTED = "algorithms/shortest_paths/weighted.py"
 _DIJKSTRA = "networkx.algorithms.shortest_paths.weighted:dijkstra_path"
 _CONNECTED = "algorithms/components/connected.py"
-# An undecorated private helper nothing on these paths calls. (Every ``@nx._dispatchable``
-# function is in the module-level registry ``networkx.utils.backends._registered_algorithms``,
-# which the dispatcher reads, so editing any of them changes every dispatched target's token.)
+# An undecorated private helper nothing on these paths calls.
 _BICONNECTED = "algorithms/components/biconnected.py"
+_ASTAR = "algorithms/shortest_paths/astar.py"
+_GRAPH = "classes/graph.py"
 _COMPONENTS = "networkx.algorithms.components.connected:connected_components"
 _LIBCST_MODULE = "helpers/module.py"
 _LIBCST_EXPR = "helpers/expression.py"
@@ -106,6 +107,24 @@ CASES = [
             '    """A fast BFS node generator"""\n    _marker = 1\n',
         ),
         "changed",
+    ),
+    Case(
+        "networkx",
+        _COMPONENTS,
+        "other-dispatched-algorithm-edited",
+        Edit(_ASTAR, "    if heuristic is None:\n", "    if heuristic is None:\n        _m = 1\n"),
+        "same",
+    ),
+    Case(
+        "networkx",
+        _COMPONENTS,
+        "method-of-the-callers-graph-edited",
+        Edit(
+            _GRAPH,
+            "        return iter(self._node)\n",
+            "        return iter(list(self._node))\n",
+        ),
+        "same",
     ),
     Case(
         "networkx",

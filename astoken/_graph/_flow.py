@@ -210,8 +210,9 @@ class Flow:
         return frozenset(out)
 
     def elements(self, constant: str) -> Values:
-        """Elements of a constant container: the functions and classes its definition names
-        (a registry ``{"a": f, "b": g}``)."""
+        """Elements of a constant container (a registry): the functions and classes its
+        definition names (``{"a": f, "b": g}``) and, from the live value, those registered
+        into it at import (``REGISTRY[name] = func`` in a decorator)."""
         definition = self.program.definition(constant)
         if definition is None:
             return frozenset((UNKNOWN,))
@@ -221,6 +222,9 @@ class Flow:
             if ref.kind is RefKind.VALUE:
                 res = self.program.resolve_dotted(module, (), ref.name)
                 out |= self.resolved(res) - {UNKNOWN}
+        live = self.program.request.elements
+        for name in live(constant) if live is not None else ():
+            out |= self.resolved(self.program.resolve_declared(module, name)) - {UNKNOWN}
         return frozenset(out) | {UNKNOWN}
 
     def attribute(self, value: Value, attr: str) -> Values:

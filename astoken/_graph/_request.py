@@ -17,7 +17,8 @@ class GraphRequest:
     """What to build: roots, scope, and the callbacks that supply modules and runtime facts.
 
     ``declared`` gives the dependencies declared on a node's live object (by node name);
-    ``registered`` what its live object dispatches to (``singledispatch`` implementations).
+    ``registered`` what its live object dispatches to (``singledispatch`` implementations);
+    ``elements`` the named functions and classes a constant's live container holds.
     """
 
     roots: tuple[str, ...]
@@ -26,4 +27,5 @@ class GraphRequest:
     runtime: RuntimeProvider | None = None
     declared: Callable[[str], tuple[str, ...]] | None = None
     registered: Callable[[str], tuple[str, ...]] | None = None
+    elements: Callable[[str], tuple[str, ...]] | None = None
     external_versions: bool = True
