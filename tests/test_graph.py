@@ -422,6 +422,40 @@ FLOW_CASES = [
 ]
 
 
+FLOW_CASES.append(
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Oops(Exception):\n    def __str__(self):\n        return fmt()\n"
+                "def fmt():\n    return 'x'\n"
+                "def f():\n    raise Oops\n"
+                "def g():\n    try:\n        f()\n    except Oops:\n        pass\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:Oops", "app.m:Oops.__str__", "app.m:fmt"},
+        set(),
+        id="raise-constructs",
+    )
+)
+FLOW_CASES.append(
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class Oops(Exception):\n    def __str__(self):\n        return 'x'\n"
+                "def g():\n    try:\n        return 1\n    except Oops:\n        return 2\n"
+            ),
+        },
+        "app.m:g",
+        set(),
+        {"app.m:Oops", "app.m:Oops.__str__"},
+        id="except-only-compares-types",
+    )
+)
+
+
 @pytest.mark.parametrize(("modules", "root", "present", "absent"), FLOW_CASES)
 def test_flow(modules: dict[str, str], root: str, present: set[str], absent: set[str]) -> None:
     # Guarantees 3, 4, 5 and 9: receivers typed by flow; state; RTA; nested nodes.
