@@ -554,9 +554,20 @@ def _cmd_audit(args: argparse.Namespace) -> ExitCode:
         report_path = os.path.join(tmp, "report.json")
         sys.stdout.flush()
         sys.stderr.flush()
+        try:
+            # pytest's output streams straight to our stderr when it is a real file...
+            target: int = sys.stderr.fileno()
+        except (AttributeError, OSError, ValueError):
+            target = subprocess.PIPE  # ...and is copied over when it is not (captured)
         result = subprocess.run(
-            _pytest_command(args, report_path), stdout=sys.stderr, env=env, check=False
+            _pytest_command(args, report_path),
+            stdout=target,
+            env=env,
+            check=False,
+            text=True,
         )
+        if result.stdout:
+            sys.stderr.write(result.stdout)
         code = result.returncode
         if code in _PYTEST_FAILURES or not os.path.exists(report_path):
             reason = _PYTEST_FAILURES.get(code, "pytest wrote no audit report")

@@ -134,7 +134,8 @@ class _Qualnames(ast.NodeVisitor):
     def _comprehension(self, node: ast.expr, name: str) -> None:
         generators: list[ast.comprehension] = getattr(node, "generators")  # noqa: B009
         self.visit(generators[0].iter)
-        with self._scope(self._add(node.lineno, name), function=True):
+        # A comprehension's children are named "<listcomp>.x", without "<locals>".
+        with self._scope(self._add(node.lineno, name), function=False):
             for index, generator in enumerate(generators):
                 self.visit(generator.target)
                 if index:
