@@ -715,6 +715,9 @@ def _missed_lines(missed: MissedFunction) -> list[str]:
 
 
 def _test_lines(test: AuditedTest) -> list[str]:
+    if test.error:
+        # Its closure is incomplete: figures and misses would mislead.
+        return [f"  {test.test}  error: {test.error}"]
     recall, ratio = _fraction(test.recall, 3), _fraction(test.ratio, 1)
     lines = [
         (
@@ -722,8 +725,6 @@ def _test_lines(test: AuditedTest) -> list[str]:
             f"closure {test.closure}  ratio {ratio}"
         )
     ]
-    if test.error:
-        lines.append(f"    error: {test.error}")
     for miss in test.misses:
         lines.append(f"    missed {miss.function}  {_where(miss.file, miss.line)}")
         for caller in miss.callers:
