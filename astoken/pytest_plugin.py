@@ -27,6 +27,7 @@ import inspect
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -117,27 +118,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(AuditPlugin(settings), "astoken-audit")
 
 
+@dataclass(frozen=True, slots=True)
 class AuditSettings:
     """What ``--astoken-audit-*`` asked for."""
 
-    def __init__(
-        self,
-        *,
-        json_path: str | None = None,
-        top: int = 10,
-        summary: bool = True,
-        include: tuple[str, ...] = (),
-        exclude: tuple[str, ...] = (),
-        static: bool = False,
-        use_cache: bool = True,
-    ) -> None:
-        self.json_path = json_path
-        self.top = top
-        self.summary = summary
-        self.include = include
-        self.exclude = exclude
-        self.static = static
-        self.use_cache = use_cache
+    json_path: str | None = None
+    top: int = 10
+    summary: bool = True
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    static: bool = False
+    use_cache: bool = True
 
     def api_options(self) -> dict[str, Any]:
         """The options of astoken's API that shape a closure."""
@@ -256,6 +247,7 @@ class AuditPlugin:
                 python=_python_tag(),
             )
         else:
+            self._announce(config)
             self.report = self._own_report()
         if self.settings.json_path:
             from . import render  # noqa: PLC0415 - enabled audits only
@@ -263,6 +255,13 @@ class AuditPlugin:
 
             text = render.render_audit(self.report, "json")
             write_atomic(self.settings.json_path, text.encode("utf-8"))
+
+    def _announce(self, config: pytest.Config) -> None:
+        """Say why the session does not end yet: closures of a large suite take a while."""
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        roots = {root.target for r in self.recordings if not r.skipped for root in r.roots}
+        if reporter is not None and roots and config.get_verbosity() >= 0:
+            reporter.write_line(f"astoken audit: computing the closures of {len(roots)} roots")
 
     def _own_report(self) -> AuditReport:
         report = self._audit.audit(self.recordings, self._closures, python=_python_tag())
