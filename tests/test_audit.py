@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 from conftest import ImportFrom, MakePackage, write_tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from astoken import _audit, cli
 from astoken._audit import Caller, RanFunction, Recording, Root
@@ -396,6 +398,50 @@ def test_summary_is_pooled_and_order_independent() -> None:
     assert s.median_ratio == (1.0 + 5.0) / 2
     empty = _audit.summarize([], skipped=1)
     assert (empty.summary.pooled_recall, empty.summary.median_ratio) == (None, None)
+
+
+NAMES = [f"m:f{i}" for i in range(6)]
+
+
+@st.composite
+def recordings(draw: st.DrawFn) -> list[Recording]:
+    found = []
+    for index in range(draw(st.integers(1, 4))):
+        ran_names = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=6))
+        functions = tuple(
+            ran(name, *draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=3)))
+            for name in sorted(ran_names)
+        )
+        roots = draw(st.lists(st.sampled_from(NAMES), unique=True, min_size=1, max_size=2))
+        root_values = tuple(Root(r, r) for r in sorted(roots))
+        found.append(Recording(f"t{index}", root_values, functions))
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    recorded=recordings(),
+    closure_sets=st.dictionaries(
+        st.sampled_from(NAMES), st.frozensets(st.sampled_from(NAMES)), min_size=len(NAMES)
+    ),
+    data=st.data(),
+)
+def test_figures_are_consistent_and_order_independent(
+    recorded: list[Recording], closure_sets: dict[str, frozenset[str]], data: st.DataObject
+) -> None:
+    """Guarantees 2, 3 and 5 as properties: ran and outside split what was recorded, covered
+    and missed split what ran, recall is a fraction, and the order of tests does not matter."""
+    closures, _ = fake_closures(closure_sets)
+    report = _audit.audit(recorded, closures)
+    for recording, test in zip(sorted(recorded, key=lambda r: r.test), report.tests, strict=True):
+        assert test.ran + test.outside == len(recording.functions)
+        assert test.covered + len(test.misses) == test.ran
+        assert test.recall is None or 0.0 <= test.recall <= 1.0
+        closure = set().union(*(closure_sets[r.target] for r in recording.roots))
+        assert all(m.function not in closure for m in test.misses)
+        assert all(c.in_closure == (c.function in closure) for m in test.misses for c in m.callers)
+    shuffled = data.draw(st.permutations(recorded))
+    assert _audit.audit(shuffled, closures) == report
 
 
 def test_json_codec_round_trip() -> None:
