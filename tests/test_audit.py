@@ -608,6 +608,41 @@ def test_declaring_the_dependency_covers_it(tmp_path: Path) -> None:
     assert data["summary"]["pooled_recall"] == 1.0
 
 
+def test_the_analysis_ignores_the_suites_warning_filters(tmp_path: Path) -> None:
+    """A module only the closure step imports may warn; the suite's ``error`` filter, still
+    active when the session ends, must not make that import fail (the analysis would then
+    lose the module's live objects)."""
+    run = textwrap.dedent(SHOP["shop/run.py"])
+    run = run.replace(
+        "class Runner:\n    def run(self, name, x):\n",
+        "class Runner:\n    def legacy(self):\n        from shop import legacy\n\n"
+        "        return legacy.old()\n\n    def run(self, name, x):\n"
+        '        if name == "old":\n            return self.legacy()\n',
+    )
+    files = {
+        **SHOP,
+        "pytest.ini": "[pytest]\nfilterwarnings = error\n",
+        "shop/run.py": run,
+        "shop/legacy.py": """\
+            import warnings
+
+            warnings.warn("shop.legacy is deprecated", DeprecationWarning, stacklevel=1)
+
+
+            def old():
+                return 1
+            """,
+        "tests/conftest.py": textwrap.dedent(SHOP["tests/conftest.py"])
+        + "\n\ndef pytest_unconfigure(config):\n"
+        + "    import sys\n\n    print('LEGACY', 'shop.legacy' in sys.modules)\n",
+    }
+    project = write_tree(tmp_path / "strict", files)
+    result, data = run_pytest(project, "-s", "-k", "test_dynamic and not fixture")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "LEGACY True" in result.stdout
+    assert figures(by_test(data)["test_dynamic"]) == (3, 2, ["shop.ops:double"])
+
+
 SETUPS = {
     "pytest.ini": "[pytest]\n",
     "lib/__init__.py": "",
