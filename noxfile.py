@@ -2,7 +2,8 @@
 
 ``nox`` alone runs the default sessions (tests, lint, typecheck, arch, docs) on the interpreter
 nox itself runs on. ``nox -s tests-3.10 tests-3.13`` runs the suite on one pinned interpreter
-each (python3.10 ... python3.13 must be on PATH); ``nox -s bench`` prints the benchmark table.
+each (python3.10 ... python3.13 must be on PATH); ``nox -s bench`` prints the benchmark table
+of token costs, ``nox -s bench_discovery`` the one of discovery on real test suites.
 Arguments after ``--`` go to pytest: ``nox -s tests -- -k scenario -x``.
 """
 
@@ -116,3 +117,13 @@ def bench(session: nox.Session) -> None:
     """Print cold/warm/memoised token costs and parse times on networkx (no assertions)."""
     _install_project(session)
     session.run("python", "benchmarks/bench_tokens.py", *session.posargs)
+
+
+@nox.session
+def bench_discovery(session: nox.Session) -> None:
+    """Print recall and closure/ran of discovery on networkx's and toolz's own test suites
+    (``astoken audit``, no assertions); arguments go to the script (``-- --quick``)."""
+    _install_project(session, "test")
+    # The audited suites ship inside these distributions; networkx is a dependency already.
+    session.install("toolz")
+    session.run("python", "benchmarks/bench_discovery.py", *session.posargs)

@@ -535,6 +535,39 @@ def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
     return graph
 
 
+def _closures(targets: Sequence[object], **options: Any) -> dict[str, frozenset[str]]:
+    """Target node name -> the FUNCTION/METHOD nodes of its closure (itself included).
+
+    Each closure is what :func:`dependencies` gives for that target alone, but the graph is
+    built once for all targets that share a first-party scope (usually one build in all), not
+    once per target. For tools that measure discovery (``astoken audit``); errors are those of
+    :func:`behavior_token` (a module target is a :class:`TargetTypeError`).
+    """
+    opts = _options(**options)
+    groups: dict[Scope, dict[str, _targets.Target]] = {}
+    for obj in targets:
+        target = _targets.load_target(obj, static=opts.static)
+        if target.is_module:
+            raise TargetTypeError(target.spec, "is a module; give a function or class")
+        groups.setdefault(_scope_for(target.module, opts), {}).setdefault(target.node, target)
+    executable = (NodeKind.FUNCTION, NodeKind.METHOD)
+    closures: dict[str, frozenset[str]] = {}
+    for scope, group in groups.items():
+        session = _Session(opts, scope, {}, {})
+        for target in group.values():
+            if target.obj is not None:
+                session.objects[target.node] = target.obj
+        roots = tuple(sorted(group))
+        nxgraph, _unresolved, nodes = _build(roots, session, _ModuleLoader(_store_for(opts)))
+        graph_step = _lazy("_graph")
+        for root in roots:
+            reached, _conditions = graph_step.closure(nxgraph, root)
+            closures[root] = frozenset(
+                name for name in reached if name in nodes and nodes[name].kind in executable
+            )
+    return closures
+
+
 def _targets_not_found(spec: str, module: str) -> AstokenError:
     return TargetNotFoundError(spec, f"no source files found for module {module!r}")
 

@@ -439,3 +439,127 @@ class RuntimeInfo:
     references: tuple[tuple[str, RefKind], ...]
     file: str | None = None
     line: int | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Audit (``astoken audit`` / ``pytest --astoken-audit``): what ran during tests against what
+# the tests' closures cover. Names are graph node names; files and lines are diagnostics.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCaller:
+    """A first-party function that called a missed function, and the line of the call.
+
+    Calls made through library code (``sorted(key=f)``, a generated wrapper) name the nearest
+    first-party function on the call stack. ``in_closure`` says whether that caller is in the
+    test's closure: where it is, the call itself is what discovery did not see.
+    """
+
+    function: str
+    file: str | None
+    line: int
+    in_closure: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuditMiss:
+    """A first-party function that ran during a test but is not in the test's closure.
+
+    ``fix_on`` are the callers in the closure, sorted: declaring the function on one of them
+    (``@astoken.depends_on("<function>")``) puts it in the closure. It is empty when every
+    caller is itself missed; fixing those callers is then the fix.
+    """
+
+    function: str
+    file: str | None
+    line: int | None
+    callers: tuple[AuditCaller, ...]
+
+    @property
+    def fix_on(self) -> tuple[str, ...]:
+        """Callers in the closure (sorted), where ``depends_on`` would cover this function."""
+        return tuple(sorted({c.function for c in self.callers if c.in_closure}))
+
+    @property
+    def decorator(self) -> str:
+        """The decorator that declares this function as a dependency."""
+        return f'@astoken.depends_on("{self.function}")'
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedTest:
+    """Figures of one test: first-party functions that ran during its setup and call, against
+    the union of the closures of its roots (test function, fixtures, xunit setup).
+
+    ``ran`` counts functions called, directly or through library code, from a root;
+    ``outside`` counts first-party functions that ran in the same time but not from a root
+    (pytest hooks in a conftest, finalizers of other tests). ``generated`` counts first-party
+    code with no source file (``exec``, dataclass ``__init__``): neither ran nor missed.
+    ``error`` is set when the closure could not be computed (``closure`` is then 0).
+    """
+
+    test: str
+    roots: tuple[str, ...]
+    ran: int
+    covered: int
+    closure: int
+    misses: tuple[AuditMiss, ...]
+    generated: int = 0
+    outside: int = 0
+    error: str = ""
+
+    @property
+    def recall(self) -> float | None:
+        """covered / ran; None when no first-party function ran."""
+        return self.covered / self.ran if self.ran else None
+
+    @property
+    def ratio(self) -> float | None:
+        """closure size / ran; None when no first-party function ran."""
+        return self.closure / self.ran if self.ran else None
+
+
+@dataclass(frozen=True, slots=True)
+class MissedFunction:
+    """A function missed by at least one test, over the whole run."""
+
+    function: str
+    file: str | None
+    line: int | None
+    tests: int  #: in how many tests it was missed
+    fix_on: tuple[str, ...]  #: every in-closure caller seen in any test, sorted
+    through: tuple[str, ...]  #: callers that were themselves missed, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSummary:
+    """The figures over all audited tests (see :class:`AuditedTest`).
+
+    ``pooled_recall`` is sum(covered) / sum(ran); ``mean_recall`` the mean of the per-test
+    recalls; ``median_ratio`` the median of closure/ran over tests where something ran.
+    """
+
+    tests: int
+    ran: int
+    covered: int
+    missed: int
+    missed_functions: int
+    pooled_recall: float | None
+    mean_recall: float | None
+    median_ratio: float | None
+    generated: int
+    outside: int
+    errors: int
+    skipped: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The result of an audit: a summary, the missed functions by how many tests missed them,
+    and every test's figures (sorted by test id)."""
+
+    summary: AuditSummary
+    missed: tuple[MissedFunction, ...]
+    tests: tuple[AuditedTest, ...]
+    python: str = ""

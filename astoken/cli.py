@@ -1,7 +1,7 @@
 """The ``astoken`` command line: parse, call one API function, render, return an exit code.
 
-Commands: ``token``, ``explain``, ``deps``, ``graph``, ``snapshot``, ``diff``, ``stamp``
-(``astoken COMMAND --help`` for each). Results go to stdout (or to ``-o FILE``, written
+Commands: ``token``, ``explain``, ``deps``, ``graph``, ``snapshot``, ``diff``, ``stamp``,
+``audit`` (``astoken COMMAND --help`` for each). Results go to stdout (or to ``-o FILE``, written
 atomically and only after success); diagnostics go to stderr as one line
 ``astoken: error: <message>``; ``--debug`` adds the traceback.
 
@@ -23,6 +23,7 @@ code  name                meaning
 9     GRAPHVIZ_MISSING    ``--format svg|png`` without Graphviz's ``dot`` on PATH
 10    IO_ERROR            an output file or directory cannot be written or read
 11    ERROR               any other astoken error (e.g. a cycle of declared dependencies)
+12    RECALL_BELOW        ``audit --fail-under``: the pooled recall is below the threshold
 70    INTERNAL            a bug in astoken: please report it with the ``--debug`` output
 130   INTERRUPTED         interrupted (Ctrl-C)
 ====  ==================  ============================================================
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import json
 import os
 import sys
 import traceback
@@ -74,6 +76,7 @@ class ExitCode(enum.IntEnum):
     GRAPHVIZ_MISSING = 9
     IO_ERROR = 10
     ERROR = 11
+    RECALL_BELOW = 12
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -91,6 +94,7 @@ _EXIT_HELP: dict[ExitCode, str] = {
     ExitCode.GRAPHVIZ_MISSING: "--format svg/png but Graphviz 'dot' is not on PATH",
     ExitCode.IO_ERROR: "a file cannot be read or written",
     ExitCode.ERROR: "any other astoken error",
+    ExitCode.RECALL_BELOW: "audit --fail-under: pooled recall below the threshold",
     ExitCode.INTERNAL: "internal error (a bug: report it with --debug output)",
     ExitCode.INTERRUPTED: "interrupted",
 }
@@ -295,6 +299,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("stamp", "write a target's token to FILE only when it changed (for make)")
     sub.add_argument("target", metavar="TARGET")
     sub.add_argument("-o", "--output", metavar="FILE", required=True)
+
+    sub = command(
+        "audit",
+        "run pytest and report first-party functions that ran outside each test's closure",
+    )
+    sub.usage = "astoken audit [OPTIONS] [--] [PYTEST_ARG ...]"
+    text_or_json(sub)
+    sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    sub.add_argument(
+        "--fail-under",
+        type=_recall,
+        metavar="RECALL",
+        help="exit 12 when the pooled recall is below RECALL (0 to 1)",
+    )
+    sub.add_argument(
+        "--top", type=_non_negative, metavar="N", help="text: list only the N most missed"
+    )
+    sub.add_argument(
+        "pytest_args",
+        nargs=argparse.REMAINDER,
+        metavar="PYTEST_ARG",
+        help="arguments for pytest (after '--' when the first one starts with '-')",
+    )
     return parser
 
 
@@ -302,6 +329,13 @@ def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _recall(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
 
 
@@ -469,6 +503,90 @@ def _cmd_stamp(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+#: pytest's exit codes (pytest.ExitCode) that mean no report can be trusted, and what to say.
+_PYTEST_FAILURES = {
+    2: "pytest was interrupted (collection errors or Ctrl-C)",
+    3: "pytest had an internal error",
+    4: "pytest was given a bad command line",
+    5: "pytest collected no tests",
+}
+
+
+def _pytest_command(args: argparse.Namespace, report_path: str) -> list[str]:
+    """The pytest run of ``astoken audit``: the plugin by module name (it is also the entry
+    point's name, so an installed entry point is not registered twice), the closure options
+    as plugin options, and the user's arguments last."""
+    command = [sys.executable, "-m", "pytest", "-p", "astoken.pytest_plugin"]
+    command += ["--astoken-audit-json", report_path, "--astoken-audit-no-summary"]
+    command += [f"--astoken-audit-include={glob}" for glob in args.include]
+    command += [f"--astoken-audit-exclude={glob}" for glob in args.exclude]
+    if args.static:
+        command.append("--astoken-audit-static")
+    if not args.use_cache:
+        command.append("--astoken-audit-no-cache")
+    pytest_args = list(args.pytest_args)
+    if pytest_args[:1] == ["--"]:
+        pytest_args = pytest_args[1:]
+    return command + pytest_args
+
+
+def _cmd_audit(args: argparse.Namespace) -> ExitCode:
+    """Run pytest with the audit plugin in a child interpreter, then render its report.
+
+    A child rather than ``pytest.main()`` in this process: the audited run must be the run
+    ``python -m pytest`` would do (its own ``sys.path``, imports, warning filters and
+    interpreter state, none of which this process has touched), and a test that crashes or
+    calls ``os._exit`` cannot take the report down with it. It costs one interpreter start.
+    pytest's own output goes to stderr, so stdout carries only the report.
+    """
+    import importlib.util  # noqa: PLC0415 - audit only
+    import subprocess  # noqa: PLC0415 - audit only
+    import tempfile  # noqa: PLC0415 - audit only
+
+    from ._audit_codec import report_from_dict  # noqa: PLC0415 - audit only
+
+    if importlib.util.find_spec("pytest") is None:
+        raise AstokenError(f"audit runs pytest, which is not installed for {sys.executable}")
+    env = dict(os.environ)
+    if args.cache_dir:
+        env["ASTOKEN_CACHE_DIR"] = os.fspath(args.cache_dir)
+    with tempfile.TemporaryDirectory(prefix="astoken-audit-") as tmp:
+        report_path = os.path.join(tmp, "report.json")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            # pytest's output streams straight to our stderr when it is a real file...
+            target: int = sys.stderr.fileno()
+        except (AttributeError, OSError, ValueError):
+            target = subprocess.PIPE  # ...and is copied over when it is not (captured)
+        result = subprocess.run(
+            _pytest_command(args, report_path),
+            stdout=target,
+            env=env,
+            check=False,
+            text=True,
+        )
+        if result.stdout:
+            sys.stderr.write(result.stdout)
+        code = result.returncode
+        if code in _PYTEST_FAILURES or not os.path.exists(report_path):
+            reason = _PYTEST_FAILURES.get(code, "pytest wrote no audit report")
+            raise AstokenError(f"{reason} (pytest exit code {code})")
+        with open(report_path, encoding="utf-8") as handle:
+            report = report_from_dict(json.load(handle))
+    if code != 0 and args.verbosity >= 0:
+        print(
+            f"astoken: warning: some tests failed (pytest exit code {code}); "
+            "the figures cover what ran",
+            file=sys.stderr,
+        )
+    _emit(args, render.render_audit(report, args.format, top=args.top))
+    recall = report.summary.pooled_recall
+    if args.fail_under is not None and recall is not None and recall < args.fail_under:
+        return ExitCode.RECALL_BELOW
+    return ExitCode.OK
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
     "token": _cmd_token,
     "explain": _cmd_explain,
@@ -477,6 +595,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
     "snapshot": _cmd_snapshot,
     "diff": _cmd_diff,
     "stamp": _cmd_stamp,
+    "audit": _cmd_audit,
 }
 
 

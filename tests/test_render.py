@@ -16,8 +16,13 @@ from pathlib import Path
 import pytest
 
 from astoken import render
+from astoken._audit import summarize
 from astoken._model import (
     ArgumentUse,
+    AuditCaller,
+    AuditedTest,
+    AuditMiss,
+    AuditReport,
     ChangedTarget,
     Dependency,
     DependencyGraph,
@@ -126,6 +131,46 @@ def sample_diff() -> SnapshotDiff:
     )
 
 
+def sample_audit() -> AuditReport:
+    """Three audited tests: one with a miss reached through another miss, one clean, one whose
+    closure failed; the same function missed twice; a test where nothing first-party ran."""
+    dynamic = AuditMiss(
+        "app.ops:double", "app/ops.py", 1, (AuditCaller(NORM, "app/model.py", 9, True),)
+    )
+    deeper = AuditMiss(
+        "app.ops:_twice",
+        "app/ops.py",
+        5,
+        (AuditCaller("app.ops:double", "app/ops.py", 2, False),),
+    )
+    tests = [
+        AuditedTest(
+            "tests/test_b.py::test_norm", (FIT, NORM), 5, 3, 12, (deeper, dynamic), generated=1
+        ),
+        AuditedTest(
+            "tests/test_a.py::TestModel::test_fit[1]",
+            ("tests.test_a:TestModel.test_fit", "tests.conftest:model"),
+            4,
+            3,
+            6,
+            (dynamic,),
+            outside=2,
+        ),
+        AuditedTest("tests/test_a.py::test_clean", ("tests.test_a:test_clean",), 2, 2, 2, ()),
+        AuditedTest("tests/test_c.py::test_nothing", ("tests.test_c:test_nothing",), 0, 0, 1, ()),
+        AuditedTest(
+            "tests/test_c.py::test_broken",
+            ("tests.test_c:test_broken",),
+            1,
+            0,
+            0,
+            (),
+            error="closure of tests.test_c:test_broken unavailable: no attribute",
+        ),
+    ]
+    return summarize(tests, skipped=2, python="cpython-311")
+
+
 def check_golden(name: str, actual: str) -> None:
     path = GOLDEN / name
     if UPDATE:
@@ -168,6 +213,15 @@ GOLDEN_CASES = [
     ),
     pytest.param("diff.txt", lambda: render.render_diff(sample_diff(), "text"), id="diff-text"),
     pytest.param("diff.json", lambda: render.render_diff(sample_diff(), "json"), id="diff-json"),
+    pytest.param("audit.txt", lambda: render.render_audit(sample_audit(), "text"), id="audit-text"),
+    pytest.param(
+        "audit.json", lambda: render.render_audit(sample_audit(), "json"), id="audit-json"
+    ),
+    pytest.param(
+        "audit-summary.txt",
+        lambda: render.render_audit(sample_audit(), "text", top=1, details=False),
+        id="audit-terminal-summary",
+    ),
 ]
 
 
@@ -373,3 +427,24 @@ def test_every_node_kind_has_a_style() -> None:
     script = (Path(render.__file__).parent / "_assets" / "graph.js").read_text(encoding="utf-8")
     for kind in NodeKind:
         assert f'"{kind.value}": [' in script, kind
+
+
+def test_audit_text_lists_every_missed_function_unless_top_is_given() -> None:
+    report = sample_audit()
+    assert render.render_audit(report, "text", top=0, details=False) == "".join(
+        f"{line}\n" for line in render.render_audit(report, "text").splitlines()[:4]
+    )
+    empty = summarize([], skipped=3)
+    assert (
+        render.render_audit(empty, "text") == "astoken audit: no test was audited (3 not audited)\n"
+    )
+
+
+def test_audit_fix_lines_name_a_few_callers_then_count_the_rest() -> None:
+    callers = tuple(AuditCaller(f"app.m:f{i}", "app/m.py", i, True) for i in range(5))
+    miss = AuditMiss("app.ops:double", "app/ops.py", 1, callers)
+    report = summarize([AuditedTest("t::x", ("t:x",), 2, 1, 3, (miss,))])
+    text = render.render_audit(report, "text", details=False)
+    assert text.splitlines()[-1] == (
+        '    add @astoken.depends_on("app.ops:double") to app.m:f0, app.m:f1, app.m:f2 and 2 more'
+    )
