@@ -279,6 +279,7 @@ def _build(
         declared=session.declared,
         registered=session.registered,
         elements=session.elements,
+        locate=None if session.options.static else _runtime.locate_name,
         external_versions=session.options.external_versions,
     )
     built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(

@@ -235,6 +235,30 @@ def assignment_digest(file: str | None, line: int | None) -> str | None:
     return _module_assignments(file, (st.st_mtime_ns, st.st_size)).get(line)
 
 
+def locate_name(module: str, name: str) -> str | None:
+    """Where a module-level name of an already imported module comes from, read from the live
+    module without importing anything or running a module ``__getattr__``: ``""`` when the
+    module has no such name, ``"module:pkg.mod"`` for a module, ``"node:pkg.mod:Qual.name"``
+    for a function or class defined elsewhere, None when the value cannot say."""
+    live = sys.modules.get(module)
+    namespace = getattr(live, "__dict__", None) if live is not None else None
+    if not isinstance(namespace, dict):
+        return None
+    if name not in namespace:
+        return ""
+    value = namespace[name]
+    if isinstance(value, types.ModuleType):
+        return f"module:{value.__name__}"
+    named = _name_of(value)
+    if named is None:
+        return None
+    defining, _, qualname = named.partition(":")
+    found: object = sys.modules.get(defining)
+    for part in qualname.split("."):
+        found = getattr(found, part, None) if found is not None else None
+    return f"node:{named}" if found is value else None
+
+
 def container_elements(obj: object) -> tuple[str, ...]:
     """Node names of the named functions and classes a container holds (a registry filled at
     import: dict values, list/tuple/set items), sorted."""

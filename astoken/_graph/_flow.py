@@ -224,7 +224,10 @@ class Flow:
                 out |= self.resolved(res) - {UNKNOWN}
         live = self.program.request.elements
         for name in live(constant) if live is not None else ():
-            out |= self.resolved(self.program.resolve_declared(module, name)) - {UNKNOWN}
+            # By name, without reading the module: a registry of every algorithm of a package
+            # must not load the package; only the entries that end up called are expanded.
+            if self.program.is_first_party(name.partition(":")[0]):
+                out.add(Value("func", name))
         return frozenset(out) | {UNKNOWN}
 
     def attribute(self, value: Value, attr: str) -> Values:

@@ -228,6 +228,10 @@ class Program:
         binding = mod.imports.get(name)
         if binding is not None:
             return self.resolve_binding(mod, binding, depth + 1)
+        if mod.stars and self.request.locate is not None:
+            located = self.located(module, name)
+            if located is not None:
+                return located
         for level, star in mod.stars:
             star_module = absolute_module(module, mod.is_package, level, star)
             if not self.is_first_party(star_module):
@@ -254,6 +258,28 @@ class Program:
         if name in BUILTIN_NAMES:
             return BUILTIN_RES
         return UNKNOWN_RES
+
+    def located(self, module: str, name: str) -> Res | None:
+        """A name of a module with star imports, answered by the live module (None: scan)."""
+        assert self.request.locate is not None
+        hint = self.request.locate(module, name)
+        if hint is None:
+            return None
+        kind, _, where = hint.partition(":")
+        if kind == "module":
+            return self.module_res(where)
+        if kind == "node":
+            target_module = where.partition(":")[0]
+            if not self.is_first_party(target_module):
+                return self.external(target_module)
+            if self.definition(where) is not None:
+                return Res(NODE, where)
+            return None
+        # Not in the live module: no star import provides it (a submodule or a builtin may).
+        mod = self.module(module)
+        if mod is not None and mod.is_package and self.module(f"{module}.{name}") is not None:
+            return Res(MODULE, f"{module}.{name}")
+        return BUILTIN_RES if name in BUILTIN_NAMES else UNKNOWN_RES
 
     def resolve_dotted(
         self, module: str, local_imports: Iterable[ImportBinding], dotted: str

@@ -18,7 +18,10 @@ class GraphRequest:
 
     ``declared`` gives the dependencies declared on a node's live object (by node name);
     ``registered`` what its live object dispatches to (``singledispatch`` implementations);
-    ``elements`` the named functions and classes a constant's live container holds.
+    ``elements`` the named functions and classes a constant's live container holds;
+    ``locate`` where a module-level name comes from in the live module (see
+    ``astoken._runtime.locate_name``), so resolving a name through star imports need not read
+    every star-imported module.
     """
 
     roots: tuple[str, ...]
@@ -28,4 +31,5 @@ class GraphRequest:
     declared: Callable[[str], tuple[str, ...]] | None = None
     registered: Callable[[str], tuple[str, ...]] | None = None
     elements: Callable[[str], tuple[str, ...]] | None = None
+    locate: Callable[[str, str], str | None] | None = None
     external_versions: bool = True
