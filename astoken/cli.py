@@ -12,17 +12,26 @@ code  name                meaning
 ====  ==================  ============================================================
 0     OK                  success; ``diff``: no target changed, appeared or disappeared
 1     CHANGED             ``diff`` only: some target changed, was added or was removed
-2     USAGE               bad command line (unknown option, missing argument)
+2     USAGE               bad command line (unknown option, missing argument, an option
+                          the command cannot honour such as ``--static`` on ``token``)
 3     TARGET_NOT_FOUND    module, file, path or attribute of a target does not exist
 4     NOT_A_TARGET        target is not a function, method or class, or has nothing to
                           hash (a class with only data attributes)
 5     SOURCE_SYNTAX       a first-party source file does not parse
-6     UNHASHABLE_VALUE    a value reached by the target has no deterministic encoding
+6     UNHASHABLE_VALUE    a value reached by the target has no deterministic encoding, or
+                          is nested too deeply to encode
 7     STRICT_UNRESOLVED   ``--strict`` and some references could not be resolved
 8     BAD_SNAPSHOT        a snapshot file is unreadable, malformed or of another version
 9     GRAPHVIZ_MISSING    ``--format svg|png`` without Graphviz's ``dot`` on PATH
-10    IO_ERROR            an output file or directory cannot be written or read
+10    IO_ERROR            an output file or directory cannot be written or read (also a
+                          closed standard output)
 11    ERROR               any other astoken error (e.g. a cycle of declared dependencies)
+12    IMPORT_FAILED       importing a module of the target raised (any exception,
+                          including ``sys.exit()`` and ``pytest.importorskip``)
+13    STALE_CODE          a module runs code that is not its source file (a stale
+                          ``__pycache__`` entry, or a file edited after it was imported)
+14    PARTIAL             ``snapshot``/``diff``: some modules could not be imported and
+                          were left out (listed on stderr); the result is incomplete
 70    INTERNAL            a bug in astoken: please report it with the ``--debug`` output
 130   INTERRUPTED         interrupted (Ctrl-C)
 ====  ==================  ============================================================
@@ -47,13 +56,16 @@ from .errors import (
     AstokenError,
     AstokenWarning,
     GraphvizNotFoundError,
+    ImportFailedError,
     SnapshotFormatError,
     SourceSyntaxError,
+    StaleCodeError,
     StrictModeError,
     TargetError,
     TargetNotFoundError,
     TargetTypeError,
     UnhashableValueError,
+    ValueTooDeepError,
 )
 
 __all__ = ["ExitCode", "build_parser", "main"]
@@ -74,6 +86,9 @@ class ExitCode(enum.IntEnum):
     GRAPHVIZ_MISSING = 9
     IO_ERROR = 10
     ERROR = 11
+    IMPORT_FAILED = 12
+    STALE_CODE = 13
+    PARTIAL = 14
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -81,22 +96,28 @@ class ExitCode(enum.IntEnum):
 _EXIT_HELP: dict[ExitCode, str] = {
     ExitCode.OK: "success; diff: nothing changed",
     ExitCode.CHANGED: "diff: some target changed, was added or removed",
-    ExitCode.USAGE: "bad command line",
+    ExitCode.USAGE: "bad command line (or an option the command cannot honour)",
     ExitCode.TARGET_NOT_FOUND: "target's module, file or attribute does not exist",
     ExitCode.NOT_A_TARGET: "target is not a function/method/class, or has nothing to hash",
     ExitCode.SOURCE_SYNTAX: "a first-party source file does not parse",
-    ExitCode.UNHASHABLE_VALUE: "a value has no deterministic encoding",
+    ExitCode.UNHASHABLE_VALUE: "a value has no deterministic encoding (or is too deep)",
     ExitCode.STRICT_UNRESOLVED: "--strict and some references are unresolved",
     ExitCode.BAD_SNAPSHOT: "snapshot file unreadable, malformed or of another version",
     ExitCode.GRAPHVIZ_MISSING: "--format svg/png but Graphviz 'dot' is not on PATH",
-    ExitCode.IO_ERROR: "a file cannot be read or written",
+    ExitCode.IO_ERROR: "a file (or stdout) cannot be read or written",
     ExitCode.ERROR: "any other astoken error",
+    ExitCode.IMPORT_FAILED: "importing a module raised (also sys.exit, pytest.skip)",
+    ExitCode.STALE_CODE: "running code is not its source file (stale __pycache__?)",
+    ExitCode.PARTIAL: "snapshot/diff: some modules could not be imported (left out)",
     ExitCode.INTERNAL: "internal error (a bug: report it with --debug output)",
     ExitCode.INTERRUPTED: "interrupted",
 }
 
 #: The most specific class first: the first match decides the exit code.
 _ERROR_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
+    (ImportFailedError, ExitCode.IMPORT_FAILED),
+    (StaleCodeError, ExitCode.STALE_CODE),
+    (ValueTooDeepError, ExitCode.UNHASHABLE_VALUE),
     (TargetNotFoundError, ExitCode.TARGET_NOT_FOUND),
     (TargetTypeError, ExitCode.NOT_A_TARGET),
     (TargetError, ExitCode.TARGET_NOT_FOUND),
