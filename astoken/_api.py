@@ -192,6 +192,15 @@ def _summarize_in_worker(file: str, cache_dir: str) -> str | None:
     return None
 
 
+def _check_running_code(names: Iterable[str]) -> None:
+    """StaleCodeError when a loaded module among ``names`` (node names or module names) does
+    not run the code of its source file: its objects are about to be hashed."""
+    for module_name in sorted({name.partition(":")[0] for name in names}):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            _runtime.check_source(module)
+
+
 # ---------------------------------------------------------------------------------------------
 # Analysis of one or many roots
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +326,7 @@ def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) 
         target_token = None
         token = None
     else:
+        _check_running_code([target.module, *(node.name for node in graph.nodes)])
         for node in graph.nodes:
             if node.name != graph.root:
                 own[node.name] = _own_token(node, session)
