@@ -192,6 +192,13 @@ def _summarize_in_worker(file: str, cache_dir: str) -> str | None:
     return None
 
 
+def _prepare_steps() -> None:
+    """Import the heavy steps (and what they import) before a path target's module name is
+    rebound (see ``_targets.target_environment``): their imports must see the real modules."""
+    _lazy("_graph")
+    _lazy("_summary")
+
+
 def _check_running_code(names: Iterable[str]) -> None:
     """StaleCodeError when a loaded module among ``names`` (node names or module names) does
     not run the code of its source file: its objects are about to be hashed."""
@@ -390,7 +397,8 @@ _MEMO: dict[
 
 
 def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
-    return (obj if isinstance(obj, str) else id(obj), options)
+    # A path spec is keyed by the file it names, not by the text (relative to the cwd).
+    return (_targets.canonical_spec(obj) if isinstance(obj, str) else id(obj), options)
 
 
 def _memo_valid(files: tuple[tuple[str, int, int] | None, ...]) -> bool:
@@ -453,6 +461,13 @@ def behavior_token(
 def _analyze_with_files(
     obj: object, options: Options
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
+    with _targets.target_environment(obj, prepare=_prepare_steps):
+        return _analyze_loaded(obj, options)
+
+
+def _analyze_loaded(
+    obj: object, options: Options
+) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
         raise TargetTypeError(target.spec, "is a module; give a function or class (module:name)")
@@ -505,6 +520,11 @@ def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
     """The dependency graph of a target, or of every definition in a package/module name
     (``"pkg"``, ``"pkg.module"``, a directory or a ``.py`` path)."""
     opts = _options(**options)
+    with _targets.target_environment(obj, prepare=_prepare_steps):
+        return _dependency_graph_loaded(obj, opts)
+
+
+def _dependency_graph_loaded(obj: object, opts: Options) -> DependencyGraph:
     target = _targets.load_target(obj, static=opts.static)
     session = _Session(opts, _scope_for(target.module, opts), {}, {})
     if target.obj is not None:
@@ -612,58 +632,59 @@ def snapshot(
     own_all: dict[str, str] = {}
     names: list[str] = []
     for spec in packages:
-        target = _targets.load_target(spec, static=True)
-        if not target.is_module:
-            raise TargetTypeError(spec, "snapshot takes packages or modules, not module:name")
-        modules = iter_package_modules(target.module)
-        if not modules:
-            raise _targets_not_found(spec, target.module)
-        names.append(target.module)
-        _warm_summaries(modules, opts, jobs)
-        # ``__main__`` modules are programs: importing one runs it.
-        modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
-        for module in modules:
-            _targets.import_module(spec, module)
-        scope = Scope((), opts.include, opts.exclude).with_root(target.module)
-        session = _Session(opts, scope, {}, {})
-        loader = _ModuleLoader(_store_for(opts))
-        defs: list[str] = []
-        for module in modules:
-            source = loader(module)
-            if source is None:
-                continue
-            for definition in source.summary.definitions:
-                if definition.kind.value in ("function", "class", "method"):
-                    defs.append(f"{module}:{definition.qualname}")
-        nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
-        own: dict[str, str | None] = {}
-        for name, node in nodes.items():
-            own[name] = _own_token(node, session)
-        total = len(defs)
-        for index, root in enumerate(sorted(defs)):
-            graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
-            closure = [n.name for n in graph.nodes if n.name != root]
-            obj = session.lookup(root)
-            if obj is None:
-                continue
-            target_token = own.get(root)
-            token = _combine.combine(
-                [("<target>", target_token)] + [(n, own.get(n)) for n in closure]
-            )
-            entries.append(
-                SnapshotEntry(
-                    target=root,
-                    kind=nodes[root].kind,
-                    token=token,
-                    own_token=target_token,
-                    dependencies=tuple(closure),
+        with _targets.target_environment(spec, prepare=_prepare_steps):
+            target = _targets.load_target(spec, static=True)
+            if not target.is_module:
+                raise TargetTypeError(spec, "snapshot takes packages or modules, not module:name")
+            modules = iter_package_modules(target.module)
+            if not modules:
+                raise _targets_not_found(spec, target.module)
+            names.append(target.module)
+            _warm_summaries(modules, opts, jobs)
+            # ``__main__`` modules are programs: importing one runs it.
+            modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
+            for module in modules:
+                _targets.import_module(spec, module)
+            scope = Scope((), opts.include, opts.exclude).with_root(target.module)
+            session = _Session(opts, scope, {}, {})
+            loader = _ModuleLoader(_store_for(opts))
+            defs: list[str] = []
+            for module in modules:
+                source = loader(module)
+                if source is None:
+                    continue
+                for definition in source.summary.definitions:
+                    if definition.kind.value in ("function", "class", "method"):
+                        defs.append(f"{module}:{definition.qualname}")
+            nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
+            own: dict[str, str | None] = {}
+            for name, node in nodes.items():
+                own[name] = _own_token(node, session)
+            total = len(defs)
+            for index, root in enumerate(sorted(defs)):
+                graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
+                closure = [n.name for n in graph.nodes if n.name != root]
+                obj = session.lookup(root)
+                if obj is None:
+                    continue
+                target_token = own.get(root)
+                token = _combine.combine(
+                    [("<target>", target_token)] + [(n, own.get(n)) for n in closure]
                 )
-            )
-            if progress is not None:
-                progress(index + 1, total)
-        for name, tok in own.items():
-            if tok is not None:
-                own_all[name] = tok
+                entries.append(
+                    SnapshotEntry(
+                        target=root,
+                        kind=nodes[root].kind,
+                        token=token,
+                        own_token=target_token,
+                        dependencies=tuple(closure),
+                    )
+                )
+                if progress is not None:
+                    progress(index + 1, total)
+            for name, tok in own.items():
+                if tok is not None:
+                    own_all[name] = tok
     entries.sort(key=lambda e: e.target)
     return Snapshot(
         packages=tuple(names),

@@ -57,7 +57,9 @@ def resolve_node(name: str) -> object:
     if module is None:
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:  # a helper module failing to import is reported by the caller
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit, pytest's Skipped...: reported by the caller
             raise LookupError(f"{module_name}: import failed: {type(exc).__name__}: {exc}") from exc
     obj: object = module
     for part in qualname.split(".") if qualname else ():
