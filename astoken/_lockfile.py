@@ -24,9 +24,9 @@ Guarantees (cited by tests/test_lockfile.py):
 1. ``read_snapshot(write_snapshot(s))`` equals ``s`` (entries and own tokens sorted by name).
 2. Equal snapshots serialise to identical bytes; writes are atomic (temp file + ``os.replace``),
    so a reader never sees a half-written file and a failed write leaves the old file alone.
-3. A file that is unreadable, not JSON, not a snapshot, of another layout or token-format
-   version, or malformed raises :class:`~astoken.errors.SnapshotFormatError` naming the file
-   and what is wrong.
+3. A file that is unreadable, not JSON, nested too deeply, not a snapshot, of another layout
+   or token-format version, or malformed raises :class:`~astoken.errors.SnapshotFormatError`
+   naming the file and what is wrong.
 4. :func:`diff_snapshots` is pure and its result is sorted.
 """
 
@@ -157,6 +157,8 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
         raise SnapshotFormatError(
             source, f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except RecursionError as exc:
+        raise SnapshotFormatError(source, "JSON nested too deeply to be a snapshot") from exc
     if not isinstance(document, dict) or "astoken_snapshot" not in document:
         raise SnapshotFormatError(source, "not an astoken snapshot (no 'astoken_snapshot' key)")
     layout = document["astoken_snapshot"]
