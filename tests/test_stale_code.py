@@ -98,6 +98,15 @@ def test_stale_pyc_is_an_error_naming_file_and_fix(
     assert fixed.stdout != first.stdout
 
 
+def test_stale_pyc_fails_the_snapshot_too(make_package: MakePackage, tmp_path: Path) -> None:
+    root = make_package(BEFORE)
+    env = _env(root, tmp_path / "cache")
+    assert _cli(root, env, "snapshot", "shop").returncode == 0
+    _edit_keeping_size_and_mtime(root / "shop" / "prices.py", "RATE = 1", "RATE = 7")
+    result = _cli(root, env, "snapshot", "shop")
+    assert (result.returncode, result.stdout) == (ExitCode.STALE_CODE, "")
+
+
 def test_fresh_and_touched_files_are_not_stale(make_package: MakePackage, tmp_path: Path) -> None:
     """No false alarm: a pyc of the same content, or a source only touched, is fine."""
     root = make_package(BEFORE)
