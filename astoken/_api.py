@@ -221,6 +221,11 @@ def _prepare_steps() -> None:
     _lazy("_summary")
 
 
+def _first_party(nodes: Iterable[Node]) -> list[str]:
+    """Names of the nodes whose code is hashed (leaves are hashed by name and version)."""
+    return [n.name for n in nodes if n.kind not in (NodeKind.EXTERNAL, NodeKind.STDLIB)]
+
+
 def _check_running_code(names: Iterable[str]) -> None:
     """StaleCodeError when a loaded module among ``names`` (node names or module names) does
     not run the code of its source file: its objects are about to be hashed."""
@@ -355,7 +360,7 @@ def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) 
         target_token = None
         token = None
     else:
-        _check_running_code([target.module, *(node.name for node in graph.nodes)])
+        _check_running_code([target.module, *_first_party(graph.nodes)])
         for node in graph.nodes:
             if node.name != graph.root:
                 own[node.name] = _own_token(node, session)
@@ -739,7 +744,7 @@ def _snapshot_package(
             if definition.kind.value in ("function", "class", "method"):
                 defs.append(f"{module}:{definition.qualname}")
     nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
-    _check_running_code(nodes)
+    _check_running_code(_first_party(nodes.values()))
     own: dict[str, str | None] = {}
     for name, node in nodes.items():
         own[name] = _own_token(node, session)

@@ -86,6 +86,54 @@ def test_eight_threads_on_deeply_nested_sources() -> None:
     assert result.stdout == f"ok {sys.getrecursionlimit()}\n"
 
 
+_API_THREADS = """
+import sys, threading
+import astoken
+
+def refuse(limit):
+    raise AssertionError("the recursion limit was changed")
+
+sys.setrecursionlimit = refuse
+targets = sys.argv[1:]
+alone = [astoken.behavior_token(t, use_cache=False) for t in targets]
+results = {}
+def work(i):
+    results[i] = astoken.behavior_token(targets[i], use_cache=False)
+threads = [threading.Thread(target=work, args=(i,)) for i in range(len(targets))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert [results[i] for i in range(len(targets))] == alone, "threads disagree"
+print("ok", len(set(alone)))
+"""
+
+
+def test_eight_threads_through_the_api(tmp_path: Path) -> None:
+    """The public API from 8 threads at once, each on a package with a deeply nested module
+    (summarised in a child process) and a path target: the same tokens as one by one."""
+    targets = []
+    for i in range(8):
+        package = tmp_path / f"deep{i}"
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        helpers = "".join(f"def h{j}():\n    return {i * 1000 + j}\n\n\n" for j in range(700))
+        (package / "mod.py").write_text(helpers + _elif_chain(700))
+        targets.append(f"deep{i}.mod:pick" if i % 2 else f"{package}/mod.py:pick")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    result = subprocess.run(
+        [sys.executable, "-c", _API_THREADS, *targets],
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
+        env={**env, "ASTOKEN_CACHE_DIR": str(tmp_path / "cache")},
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "ok 8\n"
+
+
 def test_deep_source_summary_matches_its_shallow_parts() -> None:
     """The walk of a deep module (done in a child process) is the same walk."""
     summary = summarize_source(_elif_chain(700))

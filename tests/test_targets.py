@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -151,3 +152,14 @@ def test_spec_paths_are_not_left_on_sys_path(make_package: MakePackage) -> None:
     assert str(root / "lib") not in sys.path
     assert os.fspath(root / "lib") not in sys.path
     sys.modules.pop("tool", None)
+
+
+def test_a_path_that_is_not_python_is_named_and_leaves_no_trace(tmp_path: Path) -> None:
+    """Issue 8, item 16: ``/etc/passwd:x`` is not a module named 'pas', and sys.path is kept."""
+    passwd = tmp_path / "etc" / "passwd"
+    passwd.parent.mkdir()
+    passwd.write_text("root:x:0:0:root:/root:/bin/sh\n")
+    before = list(sys.path)
+    with pytest.raises(TargetNotFoundError, match=r"passwd is not a \.py file"):
+        astoken.behavior_token(f"{passwd}:x")
+    assert sys.path == before
