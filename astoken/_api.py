@@ -35,7 +35,9 @@ from ._model import (
 from ._scope import Scope, iter_package_modules, locate_module
 from .errors import (
     AstokenError,
+    ImportFailedError,
     OptionError,
+    SourceSyntaxError,
     StrictModeError,
     TargetNotFoundError,
     TargetTypeError,
@@ -89,6 +91,8 @@ def _options(
     for name, patterns in (("include", include), ("exclude", exclude)):
         if isinstance(patterns, str):
             raise TypeError(f"{name} must be a sequence of module patterns, not a str")
+    if cache_dir is not None and not os.fspath(cache_dir):
+        raise OptionError("cache_dir is empty: give a directory, or None for the default")
     return Options(
         strict=strict,
         static=static,
@@ -147,13 +151,17 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
 
 
 class _ModuleLoader:
-    """Module name -> ModuleSource for the graph step; records the files it read."""
+    """Module name -> ModuleSource for the graph step; records the files it read. Modules in
+    ``skip`` (left out of a snapshot) are treated as not found."""
 
-    def __init__(self, store: _store.SummaryStore) -> None:
+    def __init__(self, store: _store.SummaryStore, skip: frozenset[str] = frozenset()) -> None:
         self.store = store
+        self.skip = skip
         self.files: dict[str, tuple[str, int, int] | None] = {}
 
     def __call__(self, name: str) -> ModuleSource | None:
+        if name in self.skip:
+            return None
         location = locate_module(name)
         if location is None:
             return None
@@ -166,30 +174,65 @@ class _ModuleLoader:
         return ModuleSource(name, location.file, location.is_package, summary)
 
 
-def _warm_summaries(modules: Sequence[str], options: Options, jobs: int) -> None:
-    """Summarise modules in parallel processes so the sequential graph pass hits the cache."""
-    files = []
+def _summarize_modules(
+    modules: Sequence[str], options: Options, jobs: int
+) -> dict[str, AstokenError]:
+    """Summarise every module (in ``jobs`` processes when the disk cache can carry the results
+    back); the modules whose source cannot be summarised, with the error. The outcome does not
+    depend on ``jobs``: workers only warm the cache, then every module is read here in order."""
+    files = {}
     for name in modules:
         location = locate_module(name)
         if location is not None and location.file is not None:
-            files.append(location.file)
-    if jobs <= 1 or len(files) < 2 or not options.use_cache:
-        return
-    cache_dir = options.cache_dir or _store.default_cache_dir()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for file, error in zip(
-            files, pool.map(_summarize_in_worker, files, [cache_dir] * len(files)), strict=True
-        ):
-            if error is not None:
-                raise AstokenError(f"{file}: {error}")
+            files[name] = location.file
+    problems: dict[str, AstokenError] = {}
+    if jobs > 1 and len(files) > 1 and options.use_cache:
+        cache_dir = options.cache_dir or _store.default_cache_dir()
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            names = list(files)
+            results = pool.map(
+                _summarize_in_worker, [files[n] for n in names], [cache_dir] * len(names)
+            )
+            for name, error in zip(names, results, strict=True):
+                if error is not None:
+                    problems[name] = error
+    store = _store_for(options)
+    for name, file in files.items():
+        if name not in problems:
+            try:
+                _summarize_file(file, store)
+            except AstokenError as exc:
+                problems[name] = exc
+    return problems
 
 
-def _summarize_in_worker(file: str, cache_dir: str) -> str | None:
+def _summarize_in_worker(file: str, cache_dir: str) -> AstokenError | None:
     try:
         _summarize_file(file, _store.SummaryStore(cache_dir))
     except AstokenError as exc:
-        return str(exc)
+        return exc  # astoken's errors pickle with their attributes: re-raised as they were
     return None
+
+
+def _prepare_steps() -> None:
+    """Import the heavy steps (and what they import) before a path target's module name is
+    rebound (see ``_targets.target_environment``): their imports must see the real modules."""
+    _lazy("_graph")
+    _lazy("_summary")
+
+
+def _first_party(nodes: Iterable[Node]) -> list[str]:
+    """Names of the nodes whose code is hashed (leaves are hashed by name and version)."""
+    return [n.name for n in nodes if n.kind not in (NodeKind.EXTERNAL, NodeKind.STDLIB)]
+
+
+def _check_running_code(names: Iterable[str]) -> None:
+    """StaleCodeError when a loaded module among ``names`` (node names or module names) does
+    not run the code of its source file: its objects are about to be hashed."""
+    for module_name in sorted({name.partition(":")[0] for name in names}):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            _runtime.check_source(module)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,6 +376,7 @@ def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) 
         target_token = None
         token = None
     else:
+        _check_running_code([target.module, *_first_party(graph.nodes)])
         for node in graph.nodes:
             if node.name != graph.root:
                 own[node.name] = _own_token(node, session)
@@ -396,7 +440,8 @@ _MEMO: dict[
 
 
 def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
-    return (obj if isinstance(obj, str) else id(obj), options)
+    # A path spec is keyed by the file it names, not by the text (relative to the cwd).
+    return (_targets.canonical_spec(obj) if isinstance(obj, str) else id(obj), options)
 
 
 def _memo_valid(files: tuple[tuple[str, int, int] | None, ...]) -> bool:
@@ -459,6 +504,13 @@ def behavior_token(
 def _analyze_with_files(
     obj: object, options: Options
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
+    with _targets.target_environment(obj, prepare=_prepare_steps):
+        return _analyze_loaded(obj, options)
+
+
+def _analyze_loaded(
+    obj: object, options: Options
+) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
         raise TargetTypeError(target.spec, "is a module; give a function or class (module:name)")
@@ -512,6 +564,11 @@ def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
     """The dependency graph of a target, or of every definition in a package/module name
     (``"pkg"``, ``"pkg.module"``, a directory or a ``.py`` path)."""
     opts = _options(**options)
+    with _targets.target_environment(obj, prepare=_prepare_steps):
+        return _dependency_graph_loaded(obj, opts)
+
+
+def _dependency_graph_loaded(obj: object, opts: Options) -> DependencyGraph:
     target = _targets.load_target(obj, static=opts.static)
     session = _Session(opts, _scope_for(target.module, opts), {}, {})
     if target.obj is not None:
@@ -662,75 +719,138 @@ def snapshot(
     *,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    include_tests: bool = False,
     **options: Any,
 ) -> Snapshot:
-    """Tokens of every function, class and method in the given packages/modules/paths."""
+    """Tokens of every function, class and method in the given packages/modules/paths.
+
+    Test modules (``test_*``, ``*_test``, ``tests``/``test`` packages, ``conftest``) are left
+    out unless ``include_tests`` is true or the package given is itself test code. A module
+    that cannot be summarised or imported (a syntax error, a missing optional dependency,
+    ``pytest.importorskip``, ``sys.exit()``...) is left out and listed in ``Snapshot.failed``
+    with the reason; the snapshot is then partial (``Snapshot.is_partial``). The result does
+    not depend on ``jobs``.
+    """
     opts = _options(**options)
     if isinstance(packages, str):
         raise TypeError("packages must be a sequence of package names, not a str")
+    if opts.static:
+        raise OptionError(
+            "snapshot records tokens, which need the live code: static=True is "
+            "for graphs and dependencies"
+        )
     entries: list[SnapshotEntry] = []
     own_all: dict[str, str] = {}
     names: list[str] = []
+    failed: dict[str, str] = {}
     for spec in packages:
-        target = _targets.load_target(spec, static=True)
-        if not target.is_module:
-            raise TargetTypeError(spec, "snapshot takes packages or modules, not module:name")
-        modules = iter_package_modules(target.module)
-        if not modules:
-            raise _targets_not_found(spec, target.module)
-        names.append(target.module)
-        _warm_summaries(modules, opts, jobs)
-        # ``__main__`` modules are programs: importing one runs it.
-        modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
-        for module in modules:
-            _targets.import_module(spec, module)
-        scope = Scope((), opts.include, opts.exclude).with_root(target.module)
-        session = _Session(opts, scope, {}, {})
-        loader = _ModuleLoader(_store_for(opts))
-        defs: list[str] = []
-        for module in modules:
-            source = loader(module)
-            if source is None:
-                continue
-            for definition in source.summary.definitions:
-                if definition.kind.value in ("function", "class", "method"):
-                    defs.append(f"{module}:{definition.qualname}")
-        nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
-        own: dict[str, str | None] = {}
-        for name, node in nodes.items():
-            own[name] = _own_token(node, session)
-        total = len(defs)
-        for index, root in enumerate(sorted(defs)):
-            graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
-            closure = [n.name for n in graph.nodes if n.name != root]
-            obj = session.lookup(root)
-            if obj is None:
-                continue
-            target_token = own.get(root)
-            token = _combine.combine(
-                [("<target>", target_token)] + [(n, own.get(n)) for n in closure]
+        with _targets.target_environment(spec, prepare=_prepare_steps):
+            name, spec_entries, own, problems = _snapshot_package(
+                spec, opts, jobs, progress, include_tests
             )
-            entries.append(
-                SnapshotEntry(
-                    target=root,
-                    kind=nodes[root].kind,
-                    token=token,
-                    own_token=target_token,
-                    dependencies=tuple(closure),
-                )
-            )
-            if progress is not None:
-                progress(index + 1, total)
-        for name, tok in own.items():
+        names.append(name)
+        entries.extend(spec_entries)
+        for node, tok in own.items():
             if tok is not None:
-                own_all[name] = tok
+                own_all[node] = tok
+        failed.update(problems)
     entries.sort(key=lambda e: e.target)
     return Snapshot(
         packages=tuple(names),
         entries=tuple(entries),
         own_tokens=tuple(sorted(own_all.items())),
         python=_combine.interpreter_tag(),
+        failed=tuple(sorted(failed.items())),
     )
+
+
+_TEST_PARTS = frozenset({"test", "tests", "conftest"})
+
+
+def _is_test_module(name: str) -> bool:
+    return any(
+        part in _TEST_PARTS or part.startswith("test_") or part.endswith("_test")
+        for part in name.split(".")
+    )
+
+
+def _snapshot_package(
+    spec: str,
+    opts: Options,
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+    include_tests: bool,
+) -> tuple[str, list[SnapshotEntry], dict[str, str | None], dict[str, str]]:
+    """One package of a snapshot: its name, entries, own tokens and the modules left out."""
+    target = _targets.load_target(spec, static=True)
+    if not target.is_module:
+        raise TargetTypeError(spec, "snapshot takes packages or modules, not module:name")
+    modules = iter_package_modules(target.module)
+    if not modules:
+        raise _targets_not_found(spec, target.module)
+    # ``__main__`` modules are programs: importing one runs it.
+    modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
+    if not include_tests and not _is_test_module(target.module):
+        modules = tuple(m for m in modules if not _is_test_module(m))
+    problems: dict[str, AstokenError] = _summarize_modules(modules, opts, jobs)
+    for module in modules:
+        if module in problems:
+            continue
+        try:
+            _targets.import_module(spec, module)
+        except (ImportFailedError, SourceSyntaxError, TargetNotFoundError) as exc:
+            problems[module] = exc
+    imported = tuple(m for m in modules if m not in problems)
+    _check_running_code(imported)
+    scope = Scope((), opts.include, opts.exclude).with_root(target.module)
+    session = _Session(opts, scope, {}, {})
+    loader = _ModuleLoader(_store_for(opts), skip=frozenset(problems))
+    defs: list[str] = []
+    for module in imported:
+        source = loader(module)
+        if source is None:
+            continue
+        for definition in source.summary.definitions:
+            if definition.kind.value in ("function", "class", "method"):
+                defs.append(f"{module}:{definition.qualname}")
+    nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
+    _check_running_code(_first_party(nodes.values()))
+    own: dict[str, str | None] = {}
+    for name, node in nodes.items():
+        own[name] = _own_token(node, session)
+    entries: list[SnapshotEntry] = []
+    total = len(defs)
+    for index, root in enumerate(sorted(defs)):
+        graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
+        closure = [n.name for n in graph.nodes if n.name != root]
+        obj = session.lookup(root)
+        if obj is None:
+            continue
+        target_token = own.get(root)
+        token = _combine.combine([("<target>", target_token)] + [(n, own.get(n)) for n in closure])
+        entries.append(
+            SnapshotEntry(
+                target=root,
+                kind=nodes[root].kind,
+                token=token,
+                own_token=target_token,
+                dependencies=tuple(closure),
+            )
+        )
+        if progress is not None:
+            progress(index + 1, total)
+    reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
+    return target.module, entries, own, reasons
+
+
+def _failure_reason(exc: AstokenError) -> str:
+    """Why a module was left out of a snapshot, without the file's absolute path (the reason
+    is stored in lock files, which are compared across machines)."""
+    if isinstance(exc, SourceSyntaxError):
+        return f"syntax error at line {exc.line}: {exc.message}"
+    if isinstance(exc, ImportFailedError):
+        return f"import failed: {exc.error_type}: {exc.detail}" if exc.detail else exc.error_type
+    return " ".join(str(exc).split())
 
 
 def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:

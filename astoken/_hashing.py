@@ -16,7 +16,9 @@ Guarantees (cited by ``tests/test_hashing.py`` and ``tests/test_encoder.py``):
 3. The value encoding is type-tagged and length-prefixed, so ``1``, ``True``, ``1.0``,
    ``"1"`` and ``b"1"`` (and ``(1,)`` and ``[1]``) all differ. A value with no deterministic
    encoding raises :class:`~astoken.errors.UnhashableValueError` naming the owner, the type
-   and where inside the value it sits.
+   and where inside the value it sits; one nested deeper than the stack allows (a few hundred
+   levels) raises :class:`~astoken.errors.ValueTooDeepError`. Containers are copied before
+   they are walked, so one that the walk itself changes (a cache) cannot break it.
 4. Cycles (a list containing itself, a recursive inner function closing over itself, a class
    constant referring back to its class) encode a back-reference marker that counts how far up
    the walk the repeated object sits, so the result does not depend on addresses.
@@ -52,7 +54,7 @@ from typing import Any
 
 from ._model import FORMAT_VERSION
 from ._scope import Origin, Scope
-from .errors import UnhashableValueError
+from .errors import UnhashableValueError, ValueTooDeepError
 
 __all__ = [
     "class_token",
@@ -176,6 +178,12 @@ def _unhashable(exc: _Fail, owner: str) -> UnhashableValueError:
     return UnhashableValueError(owner=owner, value_type=exc.value_type, path=exc.path())
 
 
+def _too_deep(owner: str, value: object) -> ValueTooDeepError:
+    # Caught where the walk started, with the stack unwound: a clear error, never a
+    # RecursionError from somewhere inside the walk.
+    return ValueTooDeepError(owner=owner, value_type=_type_name(type(value)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Primitive encodings
 # ---------------------------------------------------------------------------------------------
@@ -259,8 +267,12 @@ def _guarded(v: object, w: _Walk, build: Callable[[], bytes]) -> bytes:
         w.leave(v)
 
 
+# Containers are copied before they are walked: encoding an element can run code (a class token,
+# a code token filling a cache) that changes the very container being encoded.
+
+
 def _enc_list(v: list[object], w: _Walk) -> bytes:
-    return _guarded(v, w, lambda: _seq(b"[", v, w))
+    return _guarded(v, w, lambda: _seq(b"[", tuple(v), w))
 
 
 def _pairs(items: typing.Iterable[tuple[object, object]], w: _Walk) -> list[bytes]:
@@ -292,21 +304,21 @@ def _ordered(tag: bytes, items: typing.Iterable[tuple[object, object]], w: _Walk
 
 
 def _enc_dict(v: dict[object, object], w: _Walk) -> bytes:
-    return _guarded(v, w, lambda: _mapping(b"{", v.items(), w))
+    return _guarded(v, w, lambda: _mapping(b"{", list(v.items()), w))
 
 
 def _enc_ordereddict(v: OrderedDict[object, object], w: _Walk) -> bytes:
-    return _guarded(v, w, lambda: _ordered(b"O", v.items(), w))
+    return _guarded(v, w, lambda: _ordered(b"O", list(v.items()), w))
 
 
 def _enc_mappingproxy(v: types.MappingProxyType[object, object], w: _Walk) -> bytes:
     # A proxy keeps its mapping's order (it may wrap an OrderedDict); tagged apart from dict.
-    return _guarded(v, w, lambda: _ordered(b"P", v.items(), w))
+    return _guarded(v, w, lambda: _ordered(b"P", list(v.items()), w))
 
 
 def _set_items(tag: bytes, v: typing.AbstractSet[object], w: _Walk) -> bytes:
     parts = []
-    for item in v:
+    for item in list(v):
         try:
             parts.append(_enc(item, w))
         except _Fail as exc:
@@ -504,11 +516,13 @@ def _enc_namedtuple(v: tuple[object, ...], w: _Walk) -> bytes:
 
 
 def _enc_defaultdict(v: defaultdict[object, object], w: _Walk) -> bytes:
-    return _guarded(v, w, lambda: b"V" + _enc(v.default_factory, w) + _mapping(b"", v.items(), w))
+    return _guarded(
+        v, w, lambda: b"V" + _enc(v.default_factory, w) + _mapping(b"", list(v.items()), w)
+    )
 
 
 def _enc_deque(v: deque[object], w: _Walk) -> bytes:
-    return _guarded(v, w, lambda: b"W" + _enc(v.maxlen, w) + _seq(b"", v, w))
+    return _guarded(v, w, lambda: b"W" + _enc(v.maxlen, w) + _seq(b"", tuple(v), w))
 
 
 # Exact-type dispatch first: the common types never reach an isinstance chain.
@@ -666,7 +680,7 @@ def _subclass_handler(base: Handler) -> Handler:
     def handle(v: object, w: _Walk) -> bytes:
         def build() -> bytes:
             state = getattr(v, "__dict__", None)
-            extra = _mapping(b"", state.items(), w) if state else b""
+            extra = _mapping(b"", list(state.items()), w) if state else b""
             return _text(b"S", _type_name(type(v))) + base(v, w) + extra
 
         return _guarded(v, w, build)
@@ -841,7 +855,7 @@ def _register_pydantic() -> None:
                     exc.segments.append(f".{name}")
                     raise
             extra = getattr(v, "__pydantic_extra__", None) or {}
-            parts.append(_mapping(b"", extra.items(), w))
+            parts.append(_mapping(b"", list(extra.items()), w))
             return b"".join(parts)
 
         return _guarded(v, w, build)
@@ -902,7 +916,7 @@ def _global_name(v: object, module_name: str) -> str | None:
     module = sys.modules.get(module_name)
     if module is None:
         return None
-    namespace = vars(module)
+    namespace = dict(vars(module))  # a copy: another thread may be importing into it
     cached = _GLOBALS_CACHE.get(module_name)
     if cached is None or cached[0] != len(namespace):
         # Keep the objects alive next to their ids, so an id cannot be reused while cached.
@@ -1395,6 +1409,8 @@ def function_token(obj: object, *, owner: str = "", scope: Scope | None = None) 
             return _function(obj, w)
         except _Fail as exc:
             raise _unhashable(exc, owner or _obj_name(obj)) from None
+        except RecursionError:
+            raise _too_deep(owner or _obj_name(obj), obj) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1509,7 +1525,7 @@ def _member(value: object, w: _Walk, scope: Scope) -> tuple[bytes, bool]:
                 return head, False
             state = getattr(value, "__dict__", None)
             try:
-                data = _mapping(b"", state.items(), w) if isinstance(state, dict) else b"-"
+                data = _mapping(b"", list(state.items()), w) if isinstance(state, dict) else b"-"
             except _Fail:
                 data = b"?"
             token = _class(tp, w, scope)
@@ -1685,6 +1701,8 @@ def class_token(cls: type, *, scope: Scope | None = None) -> str | None:
             return _class(cls, w, effective)
         except _Fail as exc:
             raise _unhashable(exc, f"{cls.__module__}:{cls.__qualname__}") from None
+        except RecursionError:
+            raise _too_deep(f"{cls.__module__}:{cls.__qualname__}", cls) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1707,6 +1725,8 @@ def encode_value(
             return _enc(value, w)
         except _Fail as exc:
             raise _unhashable(exc, owner or "value") from None
+        except RecursionError:
+            raise _too_deep(owner or "value", value) from None
 
 
 def value_token(
@@ -1742,6 +1762,8 @@ def object_token(obj: object, *, scope: Scope | None = None, owner: str = "") ->
                 return _class(obj, w, effective)
             except _Fail as exc:
                 raise _unhashable(exc, owner or _obj_name(obj)) from None
+            except RecursionError:
+                raise _too_deep(owner or _obj_name(obj), obj) from None
     if isinstance(obj, types.ModuleType):
         return value_token(obj, owner=owner)
     if callable(obj) or isinstance(obj, _DESCRIPTOR_TYPES):

@@ -13,6 +13,7 @@ so two equal snapshots are byte-identical files and a VCS diff of two snapshots 
           "token": "<64 hex>"                # its behavior token (or null: nothing to hash)
         }
       },
+      "failed": {"app.slow": "importing app.slow failed: ..."},  # only in a partial snapshot
       "format_version": 1,                   # token format (astoken._model.FORMAT_VERSION)
       "own_tokens": {"app.features:scale": "<64 hex>", ...},  # every name in any closure
       "packages": ["app"],                   # what was snapshotted, as given
@@ -22,23 +23,25 @@ so two equal snapshots are byte-identical files and a VCS diff of two snapshots 
 Guarantees (cited by tests/test_lockfile.py):
 
 1. ``read_snapshot(write_snapshot(s))`` equals ``s`` (entries and own tokens sorted by name).
-2. Equal snapshots serialise to identical bytes; writes are atomic (temp file + ``os.replace``),
-   so a reader never sees a half-written file and a failed write leaves the old file alone.
-3. A file that is unreadable, not JSON, not a snapshot, of another layout or token-format
-   version, or malformed raises :class:`~astoken.errors.SnapshotFormatError` naming the file
-   and what is wrong.
-4. :func:`diff_snapshots` is pure and its result is sorted.
+2. Equal snapshots serialise to identical bytes; writes go through
+   :func:`astoken._files.write_atomic` (atomic, through links, errors naming the file), so a
+   reader never sees a half-written file and a failed write leaves the old file alone.
+3. A file that is unreadable, not a regular file, larger than :data:`MAX_SNAPSHOT_BYTES`, not
+   JSON, nested too deeply, not a snapshot, of another layout or token-format version, or
+   malformed raises :class:`~astoken.errors.SnapshotFormatError` naming the file and what is
+   wrong.
+4. :func:`diff_snapshots` is pure and its result is sorted. A target of a module that either
+   snapshot left out (``failed``) is neither added nor removed: nothing is known about it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
+from ._files import read_regular, write_atomic
 from ._model import (
     FORMAT_VERSION,
     ChangedTarget,
@@ -50,6 +53,7 @@ from ._model import (
 from .errors import SnapshotFormatError
 
 __all__ = [
+    "MAX_SNAPSHOT_BYTES",
     "SNAPSHOT_LAYOUT",
     "diff_snapshots",
     "dumps_snapshot",
@@ -62,6 +66,9 @@ __all__ = [
 #: Version of the JSON layout of a snapshot file (bump when keys change meaning).
 SNAPSHOT_LAYOUT = 1
 
+#: A snapshot file larger than this is refused rather than read (100k entries take ~50 MB).
+MAX_SNAPSHOT_BYTES = 1 << 30
+
 
 def _sorted_snapshot(snapshot: Snapshot) -> Snapshot:
     entries = tuple(sorted(snapshot.entries, key=lambda e: e.target))
@@ -72,6 +79,7 @@ def _sorted_snapshot(snapshot: Snapshot) -> Snapshot:
         own_tokens=own,
         format_version=snapshot.format_version,
         python=snapshot.python,
+        failed=tuple(sorted(snapshot.failed)),
     )
 
 
@@ -93,40 +101,10 @@ def dumps_snapshot(snapshot: Snapshot) -> str:
         "packages": list(snapshot.packages),
         "python": snapshot.python,
     }
+    if snapshot.failed:
+        # Only a partial snapshot has the key: a complete one is the same file as before.
+        document["failed"] = dict(snapshot.failed)
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory.
-
-    ``os.replace`` is atomic on POSIX and Windows, so readers see the old or the new file, never
-    a partial one, and an error leaves ``path`` untouched. Raises ``OSError`` on failure.
-    """
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".astoken-", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        # Name the file the user asked for, not the temporary one.
-        raise OSError(exc.errno, exc.strerror, target) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        # mkstemp creates the file private (0600); give it the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        # The temporary file must not outlive a failed write (disk full, interrupted...).
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    # The only portable way to read the umask is to set it and put it back.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def write_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
@@ -138,10 +116,13 @@ def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     """Read a snapshot file; :class:`SnapshotFormatError` if it is unreadable or malformed."""
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
-            raw = handle.read()
+        raw = read_regular(name, MAX_SNAPSHOT_BYTES)
     except OSError as exc:
         raise SnapshotFormatError(name, f"cannot read: {exc.strerror or exc}") from exc
+    if raw is None:
+        raise SnapshotFormatError(
+            name, f"not a regular file of at most {MAX_SNAPSHOT_BYTES} bytes; cannot read it"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -157,6 +138,8 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
         raise SnapshotFormatError(
             source, f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except RecursionError as exc:
+        raise SnapshotFormatError(source, "JSON nested too deeply to be a snapshot") from exc
     if not isinstance(document, dict) or "astoken_snapshot" not in document:
         raise SnapshotFormatError(source, "not an astoken snapshot (no 'astoken_snapshot' key)")
     layout = document["astoken_snapshot"]
@@ -178,6 +161,7 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
     if not isinstance(python, str):
         raise SnapshotFormatError(source, "python must be a string")
     own_tokens = _string_map(source, document.get("own_tokens"), "own_tokens")
+    failed = _string_map(source, document.get("failed", {}), "failed")
     raw_entries = document.get("entries")
     if not isinstance(raw_entries, dict):
         raise SnapshotFormatError(source, "entries must be an object")
@@ -188,6 +172,7 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
         own_tokens=tuple(sorted(own_tokens.items())),
         format_version=FORMAT_VERSION,
         python=python,
+        failed=tuple(sorted(failed.items())),
     )
 
 
@@ -269,8 +254,13 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
                 causes=tuple(sorted(causes)),
             )
         )
+    left_out = {module for module, _ in (*old.failed, *new.failed)}
+
+    def known(target: str) -> bool:
+        return target.partition(":")[0] not in left_out
+
     return SnapshotDiff(
         changed=tuple(changed),
-        added=tuple(sorted(new_entries.keys() - old_entries.keys())),
-        removed=tuple(sorted(old_entries.keys() - new_entries.keys())),
+        added=tuple(sorted(t for t in new_entries.keys() - old_entries.keys() if known(t))),
+        removed=tuple(sorted(t for t in old_entries.keys() - new_entries.keys() if known(t))),
     )

@@ -381,7 +381,9 @@ class Snapshot:
     """Tokens of every function, class and method in some packages (``astoken snapshot``).
 
     ``own_tokens`` maps every node name seen in any entry's closure to its own token, so that a
-    diff can say which changed definition caused a target to change.
+    diff can say which changed definition caused a target to change. ``failed`` lists the
+    modules left out because they could not be summarised or imported, as sorted
+    ``(module, reason)`` pairs: a snapshot with failures is partial.
     """
 
     packages: tuple[str, ...]
@@ -389,6 +391,12 @@ class Snapshot:
     own_tokens: tuple[tuple[str, str], ...]
     format_version: int = FORMAT_VERSION
     python: str = ""
+    failed: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_partial(self) -> bool:
+        """True when some modules of the packages were left out (see ``failed``)."""
+        return bool(self.failed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,23 +5,44 @@ Source is the primary way astoken finds dependencies. Where there is none (code 
 ``__init__``), :func:`runtime_info` reads the names a code object loads (``LOAD_GLOBAL``,
 ``LOAD_NAME``, ``LOAD_DEREF`` of closure cells, ``LOAD_ATTR`` after a module global) and looks
 them up in the function's globals, closure and defaults.
+
+Before a module's objects are hashed, :func:`check_source` makes sure the code the module runs
+is the code of its source file (guarantees cited by ``tests/test_stale_code.py``):
+
+1. A bytecode cache file that Python would load for the source as it is on disk now (a
+   timestamp pyc with the file's size and whole-second modification time, or an unchecked
+   hash-based pyc) but whose code differs from compiling that source is reported as stale, with
+   the cache file's name: CPython trusts such a file after a same-size edit within the same
+   second, or after a tool restored the modification time, and would run the old code.
+2. A function or method defined in the file whose code is not among the code objects of the
+   compiled source means the module was imported before the file last changed.
+3. The comparison runs once per (module object, source size/mtime/inode, pyc size/mtime/inode)
+   per process; only modules loaded by the standard source loader are checked (an import hook
+   that rewrites code, such as pytest's assertion rewriting, is not second-guessed).
 """
 
 from __future__ import annotations
 
+import _imp
 import ast
 import dis
 import functools
 import importlib
+import importlib.machinery
+import importlib.util
 import inspect
+import marshal
 import os
 import sys
+import threading
 import types
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from ._model import NodeKind, RefKind, RuntimeInfo
+from .errors import StaleCodeError
 
-__all__ = ["resolve_node", "runtime_info"]
+__all__ = ["check_source", "resolve_node", "runtime_info"]
 
 _MISSING = object()
 _LOAD_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
@@ -36,7 +57,9 @@ def resolve_node(name: str) -> object:
     if module is None:
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:  # a helper module failing to import is reported by the caller
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit, pytest's Skipped...: reported by the caller
             raise LookupError(f"{module_name}: import failed: {type(exc).__name__}: {exc}") from exc
     obj: object = module
     for part in qualname.split(".") if qualname else ():
@@ -316,3 +339,129 @@ def declared_dependencies(obj: object) -> tuple[str, ...]:
         if named is not None:
             names.add(named)
     return tuple(sorted(names))
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the running code the source on disk? (guarantees 1-3 in the module docstring)
+# ---------------------------------------------------------------------------------------------
+
+_Signature = tuple[int, int, int, int, int, int] | tuple[int, int, int]
+# module name -> (spec object, signature): modules verified in this process. Bounded: a
+# signature or spec that changed is simply verified again.
+_VERIFIED: OrderedDict[str, tuple[object, _Signature]] = OrderedDict()
+_VERIFIED_MAX = 8192
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _stat_signature(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def check_source(module: types.ModuleType) -> None:
+    """Raise :class:`~astoken.errors.StaleCodeError` when ``module`` does not run the code of
+    its source file (see the module docstring); do nothing for modules it cannot check."""
+    spec = getattr(module, "__spec__", None)
+    if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+        return
+    file = spec.origin
+    if not isinstance(file, str) or not spec.has_location:
+        return
+    source_sig = _stat_signature(file)
+    if source_sig is None:
+        return
+    pyc = spec.cached if isinstance(spec.cached, str) else None
+    pyc_sig = _stat_signature(pyc) if pyc else None
+    signature: _Signature = source_sig + pyc_sig if pyc_sig is not None else source_sig
+    name = module.__name__
+    with _VERIFIED_LOCK:
+        known = _VERIFIED.get(name)
+    if known is not None and known[0] is spec and known[1] == signature:
+        return
+    _verify(module, file, pyc)
+    with _VERIFIED_LOCK:
+        _VERIFIED[name] = (spec, signature)
+        _VERIFIED.move_to_end(name)
+        while len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+
+
+def _verify(module: types.ModuleType, file: str, pyc: str | None) -> None:
+    try:
+        with open(file, "rb") as handle:
+            source = handle.read()
+        st = os.stat(file)
+    except OSError:
+        return  # gone or unreadable: the graph step reports what it cannot read
+    try:
+        compiled = compile(source, file, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        compiled = None  # the file no longer compiles, yet the module runs: it changed since
+    trusted = _trusted_bytecode(pyc, source, st) if pyc else None
+    if trusted is not None and trusted != compiled:
+        raise StaleCodeError(module.__name__, file, pyc)
+    if compiled is None:
+        raise StaleCodeError(module.__name__, file, None)
+    codes: set[types.CodeType] = set()
+    _collect_codes(compiled, codes)
+    for func in _defined_functions(module, file):
+        if func.__code__ not in codes:
+            raise StaleCodeError(module.__name__, file, None)
+
+
+def _trusted_bytecode(pyc: str, source: bytes, st: os.stat_result) -> types.CodeType | None:
+    """The code in ``pyc`` when Python would load it for ``source`` as it is now, else None."""
+    try:
+        with open(pyc, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if len(data) < 16 or data[:4] != importlib.util.MAGIC_NUMBER:
+        return None
+    flags = int.from_bytes(data[4:8], "little")
+    if flags & 0b1:  # hash-based (PEP 552)
+        checked = bool(flags & 0b10)
+        mode = getattr(_imp, "check_hash_based_pycs", "default")
+        verified = mode == "always" or (mode == "default" and checked)
+        if verified and data[8:16] != importlib.util.source_hash(source):
+            return None  # Python would notice and recompile
+    else:
+        mtime = int.from_bytes(data[8:12], "little")
+        size = int.from_bytes(data[12:16], "little")
+        if mtime != (int(st.st_mtime) & 0xFFFFFFFF) or size != (st.st_size & 0xFFFFFFFF):
+            return None  # Python would notice and recompile
+    try:
+        code = marshal.loads(memoryview(data)[16:])
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _collect_codes(code: types.CodeType, into: set[types.CodeType]) -> None:
+    stack = [code]
+    while stack:
+        item = stack.pop()
+        into.add(item)
+        stack.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
+
+
+def _defined_functions(module: types.ModuleType, file: str) -> Iterator[types.FunctionType]:
+    """Functions reachable from the module's namespace (through its own classes) whose code
+    says it was compiled from ``file``."""
+    seen: set[int] = set()
+    stack: list[object] = list(dict(vars(module)).values())
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, type):
+            if getattr(value, "__module__", None) == module.__name__:
+                stack.extend(dict(vars(value)).values())
+            continue
+        for func in _functions_of(value):
+            if func.__code__.co_filename == file:
+                yield func

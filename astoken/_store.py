@@ -2,13 +2,20 @@
 
 Guarantees (tests cite them by number):
 
-1. The key depends only on the source bytes, :data:`SUMMARY_VERSION`, the installed libcst
-   version and the Python minor version (libcst's grammar choice can depend on it).
+1. The key depends only on the source bytes, the *summarizer fingerprint* (a SHA-256 of the
+   source of every module that produces a summary or its JSON form: the summary step, module
+   or package, ``_summary_codec`` and ``_model``; see :func:`summarizer_fingerprint`), the
+   installed libcst version and the Python minor version (libcst's grammar choice can depend
+   on it). So an entry written by another build of astoken is never read, even when nobody
+   remembered to bump a version number.
 2. Writes are atomic: an entry is written to a temporary file in its own shard directory and
    moved into place with :func:`os.replace`, so concurrent processes sharing one cache only
-   ever see a complete entry (last writer wins; both wrote the same text).
-3. A missing, unreadable, truncated or corrupt entry, or one whose stored key differs from the
-   key asked for, is a miss: :meth:`SummaryStore.get` returns None and never raises.
+   ever see a complete entry (last writer wins; both wrote the same text). A link planted in
+   the cache is replaced, never written through.
+3. A missing, unreadable, truncated, corrupt or too deeply nested entry, one that is not a
+   regular file (a FIFO, a device, a link to ``/dev/zero``) or is larger than
+   :data:`MAX_ENTRY_BYTES`, or one whose stored key differs from the key asked for, is a miss:
+   :meth:`SummaryStore.get` returns None, never raises and never blocks.
 4. Failing to write (read-only directory, disk full) is silent: the cache is an optimisation
    only and deleting or corrupting it changes no token.
 
@@ -18,26 +25,39 @@ is a miss too).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
+import secrets
 import sys
-import tempfile
 
 import platformdirs
 
-from ._model import SUMMARY_VERSION
+from ._files import read_regular, replace_atomic
 
-__all__ = ["SummaryStore", "default_cache_dir", "summary_key"]
+__all__ = [
+    "MAX_ENTRY_BYTES",
+    "SummaryStore",
+    "default_cache_dir",
+    "summarizer_fingerprint",
+    "summary_key",
+]
 
 #: Environment variable that moves the cache (checked by :func:`default_cache_dir`).
 CACHE_DIR_ENV = "ASTOKEN_CACHE_DIR"
 
 # Version of the entry envelope itself (not of the summary inside it).
 _ENVELOPE = "astoken-summary-1"
+
+#: An entry larger than this is a miss (the summary of a 50,000-line module is a few MB).
+MAX_ENTRY_BYTES = 64 << 20
+
+#: The modules whose code decides what a summary (or its JSON form) is. A name may be a module
+#: or a package (every ``.py`` file below it counts): the summary step may become a package.
+_SUMMARIZER_MODULES = ("astoken._summary", "astoken._summary_codec", "astoken._model")
 
 
 def default_cache_dir() -> str:
@@ -57,6 +77,46 @@ def _libcst_version() -> str:
         return "unknown"
 
 
+def _module_files(name: str) -> list[str]:
+    """The files of module or package ``name`` (found without importing it: importing the
+    summary step would import libcst, which a warm run never needs)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin or not spec.has_location:
+        raise LookupError(name)
+    if spec.submodule_search_locations is None:
+        return [spec.origin]
+    found: list[str] = []
+    for root in spec.submodule_search_locations:
+        for directory, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            found.extend(os.path.join(directory, f) for f in sorted(filenames) if f.endswith(".py"))
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def summarizer_fingerprint() -> str:
+    """SHA-256 of the code that produces summaries (guarantee 1); computed once per process.
+
+    Names inside the package and the bytes of each file are hashed, so a change to any of them
+    (even a comment) gives new keys. When a file cannot be read the fingerprint is unique to
+    this process: the cache then never serves an entry it cannot vouch for.
+    """
+    digest = hashlib.sha256(b"astoken-summarizer\0")
+    try:
+        for name in _SUMMARIZER_MODULES:
+            files = _module_files(name)
+            base = os.path.dirname(files[0]) if files else ""
+            digest.update(b"%d:%s\0" % (len(files), name.encode()))
+            for file in files:
+                with open(file, "rb") as handle:
+                    data = handle.read()
+                relative = os.path.relpath(file, base).replace(os.sep, "/").encode()
+                digest.update(b"%d:%s%d:" % (len(relative), relative, len(data)) + data)
+    except (OSError, LookupError, ImportError, ValueError):
+        return "unverifiable-" + secrets.token_hex(16)
+    return digest.hexdigest()
+
+
 def summary_key(source: bytes) -> str:
     """The cache key of a module's source bytes (guarantee 1): a 64-hex SHA-256."""
     digest = hashlib.sha256()
@@ -64,7 +124,7 @@ def summary_key(source: bytes) -> str:
     # A separator that cannot be confused with the end of the source: the suffix is hashed
     # into a second, fixed-layout block.
     meta = (
-        f"\0summary={SUMMARY_VERSION};libcst={_libcst_version()};"
+        f"\0summarizer={summarizer_fingerprint()};libcst={_libcst_version()};"
         f"python={sys.version_info[0]}.{sys.version_info[1]}"
     )
     digest.update(hashlib.sha256(meta.encode()).digest())
@@ -96,9 +156,11 @@ class SummaryStore:
         if path is None:
             return None
         try:
-            with open(path, encoding="utf-8") as handle:
-                envelope = json.load(handle)
-        except (OSError, ValueError):  # absent, unreadable, truncated, not UTF-8, not JSON
+            raw = read_regular(path, MAX_ENTRY_BYTES)
+            # Absent, unreadable, not a regular file, too large, not UTF-8, not JSON, or so
+            # deeply nested that the JSON parser gives up.
+            envelope = None if raw is None else json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
         if not isinstance(envelope, dict):
             return None
@@ -117,18 +179,8 @@ class SummaryStore:
         if path is None:
             return
         payload = json.dumps({"format": _ENVELOPE, "key": key, "summary": text})
-        shard = os.path.dirname(path)
-        tmp: str | None = None
         try:
-            os.makedirs(shard, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}-", suffix=".tmp", dir=shard)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.replace(tmp, path)
-            tmp = None
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            replace_atomic(path, payload.encode("utf-8"))
         except OSError:
             pass  # the cache is an optimisation only
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)

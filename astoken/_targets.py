@@ -7,24 +7,50 @@ Accepted forms:
 * ``"pkg.module:Qual.name"`` (imported unless ``static``), ``"pkg.module"`` (a module, for
   snapshots and graphs);
 * ``"path/to/file.py:func"`` or ``"path/to/file.py"`` for code that is not installed: the
-  file's package root (the first parent directory without ``__init__.py``) is put on
-  ``sys.path`` and the module name derived from the path.
+  module name is derived from the path and the file's package root (the first parent directory
+  without ``__init__.py``) is its import root.
+
+Guarantees (cited by ``tests/test_targets.py``):
+
+1. A path target is always that file: inside :func:`target_environment` its root is first on
+   ``sys.path`` and, when a module of the same top-level name is already loaded from somewhere
+   else (another checkout, a same-named script, a standard-library module), that module and its
+   submodules are set aside for the duration and put back afterwards. A name the interpreter
+   cannot give up (a built-in or frozen module) is refused with :class:`TargetNotFoundError`.
+2. :func:`target_environment` leaves ``sys.path`` as it found it, also when calls for path
+   targets run in several threads at once.
+3. :func:`import_module` turns *anything* user code raises while being imported (including
+   ``SystemExit`` and pytest's ``Skipped``, which are not ``Exception``) into an astoken error
+   naming the module; only ``KeyboardInterrupt`` passes through unchanged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
 import os
 import sys
+import threading
 import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ._scope import locate_module
-from .errors import SourceSyntaxError, TargetNotFoundError, TargetTypeError
+from .errors import ImportFailedError, SourceSyntaxError, TargetNotFoundError, TargetTypeError
 
-__all__ = ["Target", "load_target", "object_name", "parse_spec", "resolve_attribute_path"]
+__all__ = [
+    "Target",
+    "canonical_spec",
+    "import_module",
+    "load_target",
+    "object_name",
+    "parse_spec",
+    "resolve_attribute_path",
+    "target_environment",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +77,40 @@ class Target:
         return not self.qualname
 
 
-def parse_spec(spec: str) -> tuple[str, str]:
-    """Split ``spec`` into (module name, qualname); file paths become module names."""
+def _split(spec: str) -> tuple[str, str]:
+    """(location, qualname) of a spec; a Windows drive letter (``C:\\x.py``) is no separator."""
     text = spec.strip()
     if not text:
         raise TargetNotFoundError(spec, "empty target")
     location, sep, qualname = text.rpartition(":") if ":" in text else (text, "", "")
     if not sep:
         location, qualname = text, ""
-    # A Windows drive letter ("C:\\x.py") is not a separator.
     if sep and len(location) == 1 and location.isalpha() and qualname.startswith(("\\", "/")):
         location, qualname = text, ""
-    if location.endswith(".py") or os.sep in location or "/" in location:
-        module = _module_for_path(spec, location)
-    else:
-        module = location
+    return location, qualname
+
+
+def _is_path(location: str) -> bool:
+    return location.endswith(".py") or os.sep in location or "/" in location
+
+
+def canonical_spec(spec: str) -> str:
+    """``spec`` with a path made absolute (a relative path names another file once the working
+    directory changes); any other spec unchanged. For keying memos, not for messages."""
+    try:
+        location, qualname = _split(spec)
+    except TargetNotFoundError:
+        return spec
+    if not _is_path(location):
+        return spec
+    absolute = os.path.abspath(location)
+    return f"{absolute}:{qualname}" if qualname else absolute
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """Split ``spec`` into (module name, qualname); file paths become module names."""
+    location, qualname = _split(spec)
+    module = _path_root(spec, location)[1] if _is_path(location) else location
     if not module or not all(part.isidentifier() for part in module.split(".")):
         raise TargetNotFoundError(spec, f"{module!r} is not a module name or a .py file")
     if qualname and not all(part.isidentifier() for part in qualname.split(".")):
@@ -73,7 +118,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return module, qualname
 
 
-def _module_for_path(spec: str, location: str) -> str:
+def _path_root(spec: str, location: str) -> tuple[str, str, str]:
+    """(import root, module name, file) of a path target; nothing on disk or sys.path changes."""
     path = os.path.abspath(location)
     if os.path.isdir(path):
         init = os.path.join(path, "__init__.py")
@@ -82,15 +128,132 @@ def _module_for_path(spec: str, location: str) -> str:
         path = init
     if not os.path.isfile(path):
         raise TargetNotFoundError(spec, f"no such file: {location}")
+    if not path.endswith(".py"):
+        raise TargetNotFoundError(spec, f"{location} is not a .py file")
     directory, filename = os.path.split(path)
     parts = [] if filename == "__init__.py" else [filename[:-3]]
     while os.path.isfile(os.path.join(directory, "__init__.py")):
         directory, package = os.path.split(directory)
         parts.insert(0, package)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
+    return directory, ".".join(parts), path
+
+
+def _same_file(a: str | None, b: str) -> bool:
+    if not a:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _loaded_from(module: types.ModuleType, root: str) -> bool:
+    """True when ``module`` was loaded from below ``root``."""
+    locations = [getattr(module, "__file__", None)]
+    locations.extend(getattr(module, "__path__", None) or ())
+    real_root = os.path.realpath(root)
+    for location in locations:
+        if isinstance(location, str) and location:
+            real = os.path.realpath(location)
+            if os.path.commonpath([real, real_root]) == real_root:
+                return True
+    return False
+
+
+def _fixed_name(name: str) -> bool:
+    """A module the interpreter cannot give up: built in, frozen, or astoken itself."""
+    if name in sys.builtin_module_names or name == "astoken":
+        return True
+    module = sys.modules.get(name)
+    spec = getattr(module, "__spec__", None)
+    return getattr(spec, "origin", None) in ("frozen", "built-in")
+
+
+# Import roots put on sys.path for path targets, with how many calls use each: a root is taken
+# off when its last user is done, so concurrent calls never pull a root from under each other.
+_ROOTS_LOCK = threading.Lock()
+_ROOT_USERS: dict[str, int] = {}
+# Held while a module name is rebound to a path target's file (other such calls wait).
+_REBIND_LOCK = threading.RLock()
+
+
+def _acquire_root(root: str) -> bool:
+    with _ROOTS_LOCK:
+        if root in _ROOT_USERS:
+            _ROOT_USERS[root] += 1
+            return True
+        if root in sys.path:
+            return False  # the user's own entry: left alone
+        sys.path.insert(0, root)
+        _ROOT_USERS[root] = 1
+        return True
+
+
+def _release_root(root: str) -> None:
+    with _ROOTS_LOCK:
+        _ROOT_USERS[root] -= 1
+        if _ROOT_USERS[root] == 0:
+            del _ROOT_USERS[root]
+            if root in sys.path:
+                sys.path.remove(root)
+
+
+@contextmanager
+def target_environment(
+    target: object, *, prepare: Callable[[], object] | None = None
+) -> Iterator[None]:
+    """Make a path target's module name mean that file while the block runs (guarantees 1-2).
+
+    For any other target this does nothing. ``prepare`` runs before a module is set aside, so
+    that the caller can import what it needs while every name still means what it should.
+    Thread-safe: concurrent calls share a root's ``sys.path`` entry, and calls that must rebind
+    a module name run one at a time.
+    """
+    if not isinstance(target, str):
+        yield
+        return
+    location, _ = _split(target)
+    if not _is_path(location):
+        yield
+        return
+    root, module_name, file = _path_root(target, location)
+    top = module_name.partition(".")[0]
+    with contextlib.ExitStack() as stack:
+        current = sys.modules.get(top)
+        if current is not None and not _loaded_from(current, root):
+            if _fixed_name(top):
+                raise TargetNotFoundError(
+                    target,
+                    f"{file} cannot be imported as {module_name!r}: the interpreter's own "
+                    f"{top!r} module has that name; rename the file",
+                )
+            if prepare is not None:
+                prepare()
+            stack.enter_context(_REBIND_LOCK)
+            stack.enter_context(_rebound(top, root))
+        if _acquire_root(root):
+            stack.callback(_release_root, root)
         importlib.invalidate_caches()
-    return ".".join(parts)
+        yield
+
+
+@contextmanager
+def _rebound(top: str, root: str) -> Iterator[None]:
+    """Set ``top`` and its submodules aside unless they come from ``root``; put them back."""
+    set_aside: dict[str, types.ModuleType] = {}
+    for name in list(sys.modules):
+        if name == top or name.startswith(top + "."):
+            module = sys.modules[name]
+            if not _loaded_from(module, root):
+                set_aside[name] = sys.modules.pop(name)
+    try:
+        yield
+    finally:
+        for name in list(sys.modules):
+            if (name == top or name.startswith(top + ".")) and name not in set_aside:
+                del sys.modules[name]
+        sys.modules.update(set_aside)
+        importlib.invalidate_caches()
 
 
 def load_target(target: object, *, static: bool = False) -> Target:
@@ -102,14 +265,24 @@ def load_target(target: object, *, static: bool = False) -> Target:
 
 def _load_spec(spec: str, *, static: bool) -> Target:
     module_name, qualname = parse_spec(spec)
+    location_text, _ = _split(spec)
+    path_file = _path_root(spec, location_text)[2] if _is_path(location_text) else None
     location = locate_module(module_name)
     file = location.file if location is not None else None
+    if path_file is not None and not _same_file(file, path_file):
+        # Another module of that name shadows the file (use target_environment around this).
+        found = file or "no file"
+        raise TargetNotFoundError(spec, f"module {module_name!r} is {found}, not {path_file}")
     if static:
         if location is None:
             raise TargetNotFoundError(spec, f"no module named {module_name!r}")
         return Target(spec, module_name, qualname, None, file)
     module = import_module(spec, module_name)
     file = getattr(module, "__file__", None) or file
+    if path_file is not None and not _same_file(file, path_file):
+        raise TargetNotFoundError(
+            spec, f"importing {module_name!r} gave {file or 'a module without a file'}"
+        )
     if not qualname:
         return Target(spec, module_name, "", None, file)
     obj = resolve_attribute_path(spec, module, qualname)
@@ -121,18 +294,27 @@ def import_module(spec: str, module_name: str) -> types.ModuleType:
     """Import ``module_name`` for target ``spec``, translating failures into astoken errors."""
     try:
         return importlib.import_module(module_name)
+    except KeyboardInterrupt:
+        raise
     except SyntaxError as exc:
         raise SourceSyntaxError(exc.filename or module_name, exc.lineno or 0, exc.msg) from exc
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise TargetNotFoundError(spec, f"no module named {exc.name!r}") from exc
-        raise TargetNotFoundError(
-            spec, f"importing {module_name} failed: {type(exc).__name__}: {exc}"
-        ) from exc
-    except Exception as exc:
-        raise TargetNotFoundError(
-            spec, f"importing {module_name} failed: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise ImportFailedError(module_name, type(exc).__name__, str(exc)) from exc
+    except BaseException as exc:  # SystemExit, pytest's Skipped... raised at import
+        raise ImportFailedError(module_name, _exception_name(exc), _detail(exc)) from exc
+
+
+def _exception_name(exc: BaseException) -> str:
+    tp = type(exc)
+    return tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__qualname__}"
+
+
+def _detail(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"sys.exit({exc.code!r}) was called"
+    return " ".join(str(exc).split())
 
 
 def resolve_attribute_path(spec: str, root: object, qualname: str) -> object:

@@ -13,15 +13,19 @@ __all__ = [
     "AstokenWarning",
     "DependencyCycleError",
     "GraphvizNotFoundError",
+    "ImportFailedError",
     "OptionError",
     "SnapshotFormatError",
     "SourceSyntaxError",
+    "SourceTooDeepError",
+    "StaleCodeError",
     "StrictModeError",
     "TargetError",
     "TargetNotFoundError",
     "TargetTypeError",
     "UnhashableValueError",
     "UnresolvedReferenceWarning",
+    "ValueTooDeepError",
 ]
 
 
@@ -70,6 +74,58 @@ class SourceSyntaxError(AstokenError):
         return (type(self), (self.file, self.line, self.message))
 
 
+class SourceTooDeepError(AstokenError):
+    """Raised when a source file parses but is nested too deeply for the summary pass to walk."""
+
+    def __init__(self, file: str, detail: str) -> None:
+        self.file = file
+        self.detail = detail
+        super().__init__(f"{file}: nested too deeply for astoken's source pass ({detail})")
+
+    def __reduce__(self) -> tuple[type[SourceTooDeepError], tuple[str, str]]:
+        return (type(self), (self.file, self.detail))
+
+
+class ImportFailedError(AstokenError):
+    """Raised when importing a module raises, including ``SystemExit`` and ``pytest.skip``."""
+
+    def __init__(self, module: str, error_type: str, detail: str) -> None:
+        self.module = module
+        self.error_type = error_type
+        self.detail = detail
+        described = f"{error_type}: {detail}" if detail else error_type
+        super().__init__(f"importing {module} failed: {described}")
+
+    def __reduce__(self) -> tuple[type[ImportFailedError], tuple[str, str, str]]:
+        return (type(self), (self.module, self.error_type, self.detail))
+
+
+class StaleCodeError(AstokenError):
+    """Raised when the code a module runs does not match its source file on disk."""
+
+    def __init__(self, module: str, file: str, bytecode: str | None) -> None:
+        self.module = module
+        self.file = file
+        self.bytecode = bytecode
+        if bytecode is not None:
+            message = (
+                f"{file}: the bytecode cache {bytecode} that Python loads for {module} is not "
+                "this file compiled (CPython only compares the file's size and whole-second "
+                "modification time with it), so the running code is not the source on disk; "
+                f"delete {bytecode} and rerun (pycs compiled with --invalidation-mode "
+                "checked-hash cannot go stale this way)"
+            )
+        else:
+            message = (
+                f"{file}: module {module} was imported before this file last changed, so the "
+                "running code is not the source on disk; reload the module or restart the process"
+            )
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[StaleCodeError], tuple[str, str, str | None]]:
+        return (type(self), (self.module, self.file, self.bytecode))
+
+
 class UnhashableValueError(AstokenError, TypeError):
     """Raised when a value has no deterministic encoding (an ``object()``, an open file...)."""
 
@@ -86,6 +142,22 @@ class UnhashableValueError(AstokenError, TypeError):
 
     def __reduce__(self) -> tuple[type[UnhashableValueError], tuple[str, str, str]]:
         return (type(self), (self.owner, self.value_type, self.path))
+
+
+class ValueTooDeepError(AstokenError):
+    """Raised when a value is nested too deeply to encode within the interpreter's stack."""
+
+    def __init__(self, owner: str, value_type: str) -> None:
+        self.owner = owner
+        self.value_type = value_type
+        super().__init__(
+            f"{owner}: value of type {value_type} is nested too deeply to encode (the walk "
+            "exceeded the interpreter's recursion limit); flatten it or give its type an "
+            "__astoken__() method that returns a flatter value"
+        )
+
+    def __reduce__(self) -> tuple[type[ValueTooDeepError], tuple[str, str]]:
+        return (type(self), (self.owner, self.value_type))
 
 
 class DependencyCycleError(AstokenError, TypeError):

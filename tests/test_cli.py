@@ -12,8 +12,11 @@ import json
 import os
 import re
 import shutil
+import signal
+import stat
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +40,7 @@ from astoken._model import (
 )
 from astoken.errors import (
     DependencyCycleError,
+    OptionError,
     SourceSyntaxError,
     StrictModeError,
     TargetNotFoundError,
@@ -178,7 +182,7 @@ def test_token_with_nothing_to_hash_is_an_error(
             id="before-and-after-command",
         ),
         pytest.param(
-            ["token", FIT, "--static", "--no-cache", "--cache-dir", "/c", "--no-external-versions"],
+            ["deps", FIT, "--static", "--no-cache", "--cache-dir", "/c", "--no-external-versions"],
             {"static": True, "use_cache": False, "cache_dir": "/c", "external_versions": False},
             id="after-command",
         ),
@@ -729,3 +733,345 @@ def test_diff_warns_when_interpreters_differ(
         "astoken: warning: the snapshots come from different interpreters "
         "(cpython-311 and cpython-313): tokens may all differ\n"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Never a wrong token, never a traceback (issue 8): real packages, real processes where the
+# process is what fails.
+# --------------------------------------------------------------------------------------------
+
+#: Modules that misbehave while being imported, in a package of their own (``odd``).
+ODD = {
+    "exits0": "import sys\nsys.exit(0)\n\n\ndef f():\n    return 1\n",
+    "exits3": "raise SystemExit(3)\n\n\ndef f():\n    return 1\n",
+    "skips": (
+        "import pytest\npytest.importorskip('astoken_no_such_module')\n\n\ndef f():\n    return 1\n"
+    ),
+    "interrupts": "raise KeyboardInterrupt\n\n\ndef f():\n    return 1\n",
+    "noisy": "print('noise from an import')\n\n\ndef f():\n    return 1\n",
+    "boom": "raise RuntimeError('must not be imported')\n\n\ndef f():\n    return helper()\n\n\n"
+    "def helper():\n    return 2\n",
+}
+
+
+def write_odd(root: Path) -> Path:
+    package = root / "odd"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text("")
+    for name, source in ODD.items():
+        (package / f"{name}.py").write_text(source)
+    return package
+
+
+@pytest.fixture
+def process_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A project with ``app``, ``bad`` and ``odd`` and the environment to run astoken in it."""
+    root = tmp_path / "project"
+    write_package(root)
+    write_odd(root)
+    env = {**os.environ, "PYTHONPATH": str(root), "ASTOKEN_CACHE_DIR": str(tmp_path / "cache")}
+    return root, env
+
+
+@pytest.mark.parametrize(
+    ("module", "shown"),
+    [
+        pytest.param("exits0", "SystemExit: sys.exit(0)", id="sys-exit-0"),
+        pytest.param("exits3", "SystemExit: sys.exit(3)", id="system-exit-3"),
+        pytest.param("skips", "Skipped: could not import 'astoken_no_such_module'", id="skip"),
+        pytest.param("interrupts", "KeyboardInterrupt", id="keyboard-interrupt-raised"),
+    ],
+)
+def test_any_exception_at_import_is_an_import_failure(
+    process_env: tuple[Path, dict[str, str]], tmp_path: Path, module: str, shown: str
+) -> None:
+    """Issue 8, item 4: never exit 0 with nothing done, never 130 without a Ctrl-C."""
+    root, env = process_env
+    target = f"odd.{module}:f"
+    token = run_process([*console_script(), "token", target], root, env)
+    assert (token.returncode, token.stdout) == (cli.ExitCode.IMPORT_FAILED, "")
+    assert token.stderr.splitlines() == [token.stderr.strip()]
+    assert token.stderr.startswith(f"astoken: error: importing odd.{module} failed: ")
+    assert shown in token.stderr
+    stamp = tmp_path / "f.stamp"
+    result = run_process([*console_script(), "stamp", target, "-o", str(stamp)], root, env)
+    assert result.returncode == cli.ExitCode.IMPORT_FAILED
+    assert not stamp.exists()
+
+
+def test_a_module_exiting_at_import_makes_diff_partial_not_unchanged(
+    process_env: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Issue 8, items 4 and 13: the module is reported, the rest is compared."""
+    root, env = process_env
+    lock = tmp_path / "lock.json"
+    snap = run_process([*console_script(), "snapshot", "app", "-o", str(lock)], root, env)
+    assert snap.returncode == 0, snap.stderr
+    (root / "app" / "late.py").write_text(ODD["exits0"])
+    result = run_process([*console_script(), "diff", str(lock)], root, env)
+    assert (result.returncode, result.stdout) == (cli.ExitCode.PARTIAL, "")
+    assert "left out app.late: import failed: SystemExit: sys.exit(0) was called" in result.stderr
+
+
+def test_only_a_real_ctrl_c_is_130(process_env: tuple[Path, dict[str, str]]) -> None:
+    root, env = process_env
+    (root / "odd" / "slow.py").write_text(
+        "import pathlib, time\npathlib.Path('importing').touch()\ntime.sleep(60)\n\n\n"
+        "def f():\n    return 1\n"
+    )
+    process = subprocess.Popen(
+        [*console_script(), "token", "odd.slow:f"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            if (root / "importing").exists():
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert (process.returncode, out) == (cli.ExitCode.INTERRUPTED, "")
+    assert err == "astoken: interrupted\n"
+
+
+def test_import_time_output_goes_to_stderr(process_env: tuple[Path, dict[str, str]]) -> None:
+    """Issue 8, item 5: ``$(astoken token ...)`` holds exactly the token."""
+    root, env = process_env
+    result = run_process([*console_script(), "token", "odd.noisy:f"], root, env)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"[0-9a-f]{64}\n", result.stdout)
+    assert "noise from an import" in result.stderr
+
+
+def test_import_time_output_goes_to_stderr_in_process(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_odd(project)
+    code, out, err = run(capsys, "deps", "odd.noisy:f")
+    assert (code, out) == (0, "")  # f depends on nothing
+    assert "noise from an import" in err
+
+
+def test_closed_stdout_is_an_io_error(process_env: tuple[Path, dict[str, str]]) -> None:
+    """Issue 8, item 9: ``astoken token ... >&-``."""
+    root, env = process_env
+    result = subprocess.run(
+        [*console_script(), "token", FIT],
+        cwd=root,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=lambda: os.close(1),  # the child must start without a file descriptor 1
+    )
+    assert result.returncode == cli.ExitCode.IO_ERROR
+    assert result.stderr == "astoken: error: <stdout>: standard output is closed\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["token", FIT], id="token"),
+        pytest.param(["stamp", FIT, "-o", "OUT"], id="stamp"),
+        pytest.param(["snapshot", "app"], id="snapshot"),
+        pytest.param(["diff", "OLD"], id="diff-fresh"),
+    ],
+)
+def test_static_is_refused_by_commands_that_need_live_code(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """Issue 8, item 12: a usage error naming --static, never an import."""
+    argv = [str(tmp_path / "x") if arg in ("OUT", "OLD") else arg for arg in argv]
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--static", *argv])
+    assert caught.value.code == cli.ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"argument --static: {argv[0]} cannot honour it" in err
+    assert api.calls == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["deps", "odd.boom:f"], id="deps"),
+        pytest.param(["explain", "odd.boom:f"], id="explain"),
+        pytest.param(["graph", "odd.boom:f"], id="graph"),
+        pytest.param(["graph", "odd", "--format", "json"], id="graph-package"),
+    ],
+)
+def test_static_commands_never_import(
+    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Issue 8, item 12: the other commands honour --static (odd.boom raises at import)."""
+    write_odd(project)
+    code, out, err = run(capsys, "--static", *argv)
+    assert code == 0, err
+    assert "odd.boom:helper" in out or argv[0] == "graph"
+    assert "odd.boom" not in sys.modules
+
+
+def test_static_diff_of_two_files_never_imports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    old = tmp_path / "old.json"
+    write_snapshot(snapshot_value(TOKEN, "c" * 64), old)
+    assert run(capsys, "--static", "diff", str(old), str(old)) == (0, "", "")
+
+
+def test_snapshot_is_partial_and_goes_on(
+    project: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 8, item 13: failing modules are reported and left out; test modules are left out
+    unless --include-tests; the exit code says the snapshot is partial."""
+    (project / "app" / "needs_scipy.py").write_text(
+        "import astoken_no_such_scipy\n\n\ndef g():\n    return 1\n"
+    )
+    (project / "app" / "tests").mkdir()
+    (project / "app" / "tests" / "__init__.py").write_text("")
+    (project / "app" / "tests" / "test_train.py").write_text(ODD["skips"])
+    (project / "app" / "conftest.py").write_text("raise RuntimeError('conftest imported')\n")
+    lock = tmp_path / "lock.json"
+    code, out, err = run(capsys, "snapshot", "app", "-o", str(lock))
+    assert (code, out) == (cli.ExitCode.PARTIAL, "")
+    assert err == (
+        "astoken: warning: snapshot left out app.needs_scipy: import failed: "
+        "ModuleNotFoundError: No module named 'astoken_no_such_scipy'\n"
+    )
+    document = json.loads(lock.read_text())
+    assert FIT in document["entries"]
+    assert list(document["failed"]) == ["app.needs_scipy"]
+    assert not any("tests" in name or "conftest" in name for name in document["entries"])
+
+    code, _, err = run(capsys, "snapshot", "app", "--include-tests", "-o", str(lock))
+    assert code == cli.ExitCode.PARTIAL
+    assert sorted(json.loads(lock.read_text())["failed"]) == [
+        "app.conftest",
+        "app.needs_scipy",
+        "app.tests.test_train",
+    ]
+    assert "left out app.tests.test_train: import failed: Skipped:" in err
+
+
+def test_snapshot_api_reports_failures(project: Path) -> None:
+    import astoken
+
+    (project / "app" / "broken_import.py").write_text("import astoken_no_such_thing\n")
+    snap = astoken.snapshot(["app"])
+    assert snap.is_partial
+    assert [module for module, _ in snap.failed] == ["app.broken_import"]
+    assert FIT in {entry.target for entry in snap.entries}
+    with pytest.raises(OptionError):
+        astoken.snapshot(["app"], static=True)
+
+
+def test_snapshot_errors_do_not_depend_on_jobs(
+    process_env: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Issue 8, item 14: a syntax error gives the same code, message and file for any --jobs."""
+    root, env = process_env
+    (root / "app" / "broken.py").write_text(BROKEN)
+    results = []
+    for jobs in ("1", "2"):
+        lock = tmp_path / f"lock{jobs}.json"
+        result = run_process(
+            [*console_script(), "snapshot", "app", "--jobs", jobs, "-o", str(lock)], root, env
+        )
+        results.append((result.returncode, result.stdout, result.stderr, lock.read_bytes()))
+    assert results[0] == results[1]
+    code, _, err, _ = results[0]
+    assert code == cli.ExitCode.PARTIAL
+    assert (
+        err
+        == "astoken: warning: snapshot left out app.broken: syntax error at line 1: "
+        + (err.split("syntax error at line 1: ", 1)[1])
+    )
+    assert err.count("broken") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["stamp", FIT, "-o", ""], id="stamp-empty-output"),
+        pytest.param(["graph", FIT, "-o", ""], id="graph-empty-output"),
+        pytest.param(["--cache-dir", "", "token", FIT], id="empty-cache-dir"),
+    ],
+)
+def test_empty_paths_are_usage_errors(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Issue 8, item 15."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == cli.ExitCode.USAGE
+    assert "empty path" in capsys.readouterr().err
+    assert api.calls == []
+
+
+def test_empty_cache_dir_in_the_api_is_an_error() -> None:
+    import astoken
+
+    with pytest.raises(OptionError, match="cache_dir is empty"):
+        astoken.dependencies("app.train:fit", cache_dir="")
+
+
+def test_output_errors_name_the_output_not_a_temporary_file(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 8, item 15."""
+    directory = tmp_path / "a-directory"
+    directory.mkdir()
+    code, out, err = run(capsys, "graph", FIT, "-o", str(directory))
+    assert (code, out) == (cli.ExitCode.IO_ERROR, "")
+    assert err == f"astoken: error: {directory}: Is a directory\n"
+    assert ".astoken-" not in err
+
+
+def test_output_through_a_symlink(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 8, item 6: the link stays, its target gets the result (stamp and -o alike)."""
+    real = tmp_path / "real.stamp"
+    link = tmp_path / "fit.stamp"
+    link.symlink_to(real)
+    assert run(capsys, "stamp", FIT, "-o", str(link)) == (0, "", "")
+    assert link.is_symlink()
+    assert real.read_text() == TOKEN + "\n"
+    graph_link = tmp_path / "graph.dot"
+    graph_link.symlink_to(tmp_path / "graph-real.dot")
+    assert run(capsys, "graph", FIT, "--format", "dot", "-o", str(graph_link))[0] == 0
+    assert graph_link.is_symlink()
+    assert "digraph" in (tmp_path / "graph-real.dot").read_text()
+
+
+_STAMP_IN_A_BOX = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from astoken import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_stamp_into_a_full_device_is_an_error_not_a_hang(
+    process_env: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Issue 8, item 6: ``stamp -o /dev/full`` (a device with its numbers, made in tmp_path)."""
+    root, env = process_env
+    device = tmp_path / "full"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        device.open("rb").close()
+    except (OSError, AttributeError) as exc:
+        pytest.skip(f"cannot make a character device here: {exc}")
+    result = run_process(
+        [sys.executable, "-c", _STAMP_IN_A_BOX, "stamp", FIT, "-o", str(device)], root, env
+    )
+    assert result.returncode == cli.ExitCode.IO_ERROR
+    assert result.stderr == f"astoken: error: {device}: No space left on device\n"
+    assert stat.S_ISCHR(device.stat().st_mode)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +257,64 @@ def test_written_files_get_the_usual_mode_and_errors_name_the_target(tmp_path: P
     with pytest.raises(FileNotFoundError) as caught:
         write_atomic(missing, b"x")
     assert caught.value.filename == str(missing)
+
+
+def test_partial_snapshot_round_trip_and_complete_files_unchanged(tmp_path: Path) -> None:
+    """Guarantees 1-2: the modules left out are kept; a complete snapshot has no such key."""
+    partial = Snapshot(
+        packages=BASE.packages,
+        entries=BASE.entries,
+        own_tokens=BASE.own_tokens,
+        python=BASE.python,
+        failed=(("app.slow", "import failed: ModuleNotFoundError: No module named 'scipy'"),),
+    )
+    write_snapshot(partial, tmp_path / "partial.json")
+    assert read_snapshot(tmp_path / "partial.json") == partial
+    assert read_snapshot(tmp_path / "partial.json").is_partial
+    write_snapshot(BASE, tmp_path / "complete.json")
+    assert "failed" not in json.loads((tmp_path / "complete.json").read_text("utf-8"))
+    assert not read_snapshot(tmp_path / "complete.json").is_partial
+
+
+def test_targets_of_left_out_modules_are_neither_added_nor_removed() -> None:
+    """Guarantee 4: nothing is known about a module one side could not import."""
+    gone = snap([entry(FIT, "1", "a", SCALE, LIMIT)], {FIT: "a", SCALE: "b", LIMIT: "c"})
+    partial = Snapshot(
+        packages=gone.packages,
+        entries=gone.entries,
+        own_tokens=gone.own_tokens,
+        python=gone.python,
+        failed=(("app.features", "import failed: RuntimeError: boom"),),
+    )
+    assert diff_snapshots(BASE, partial).removed == ()
+    assert diff_snapshots(partial, BASE).added == ()
+    assert diff_snapshots(BASE, gone).removed == (SCALE,)
+
+
+_READ_IN_A_BOX = """
+import resource, sys
+# A regression (an endless read) must fail fast, not take the machine's memory.
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from astoken._lockfile import read_snapshot
+from astoken.errors import SnapshotFormatError
+try:
+    read_snapshot(sys.argv[1])
+except SnapshotFormatError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_lock_file_linked_to_dev_zero_is_refused(tmp_path: Path) -> None:
+    """Guarantee 3: read only regular files, bounded (never an endless read)."""
+    link = tmp_path / "lock.json"
+    link.symlink_to("/dev/zero")
+    result = subprocess.run(
+        [sys.executable, "-c", _READ_IN_A_BOX, str(link)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{link}: not a regular file")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -155,14 +158,203 @@ def test_key_depends_only_on_content_and_versions(monkeypatch: pytest.MonkeyPatc
     assert summary_key(source) == summary_key(bytes(source))
     assert summary_key(source) != summary_key(b"x = 2\n")
     assert len(summary_key(source)) == 64
-    monkeypatch.setattr(_store, "SUMMARY_VERSION", 10_000)
+    monkeypatch.setattr(_store, "summarizer_fingerprint", lambda: "another-build")
     assert summary_key(source) != KEY
-    bumped = summary_key(source)
+    other_build = summary_key(source)
     monkeypatch.undo()
-    assert summary_key(source) != bumped
+    assert summary_key(source) != other_build
 
 
 def test_key_changes_with_libcst_version(monkeypatch: pytest.MonkeyPatch) -> None:
     before = summary_key(b"x = 1\n")
     monkeypatch.setattr(_store, "_libcst_version", lambda: "0.0.0-test")
     assert summary_key(b"x = 1\n") != before
+
+
+# --------------------------------------------------------------------------------------------
+# Guarantee 1: entries of another build of astoken are never trusted.
+# --------------------------------------------------------------------------------------------
+
+
+def test_fingerprint_covers_the_summary_step_codec_and_model() -> None:
+    files = [Path(f) for name in _store._SUMMARIZER_MODULES for f in _store._module_files(name)]
+    names = {f.name for f in files}
+    assert {"_summary_codec.py", "_model.py"} <= names
+    assert any(f.name == "_summary.py" or f.parent.name == "_summary" for f in files)
+    assert _store.summarizer_fingerprint() == _store.summarizer_fingerprint()
+    assert len(_store.summarizer_fingerprint()) == 64
+
+
+def test_fingerprint_reads_every_module_of_a_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary step may be a module or a package: every .py file below a package counts."""
+    package = tmp_path / "fakesummary"
+    (package / "deep").mkdir(parents=True)
+    for relative in ("__init__.py", "walker.py", "deep/__init__.py", "deep/facts.py"):
+        (package / relative).write_text(f"# {relative}\n")
+    (tmp_path / "fakecodec.py").write_text("# codec\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(_store, "_SUMMARIZER_MODULES", ("fakesummary", "fakecodec"))
+    _store.summarizer_fingerprint.cache_clear()
+    try:
+        listed = sorted(Path(f).relative_to(tmp_path) for f in _store._module_files("fakesummary"))
+        assert [str(p).replace(os.sep, "/") for p in listed] == [
+            "fakesummary/__init__.py",
+            "fakesummary/deep/__init__.py",
+            "fakesummary/deep/facts.py",
+            "fakesummary/walker.py",
+        ]
+        before = _store.summarizer_fingerprint()
+        (package / "deep" / "facts.py").write_text("# facts, changed\n")
+        _store.summarizer_fingerprint.cache_clear()
+        assert _store.summarizer_fingerprint() != before
+    finally:
+        _store.summarizer_fingerprint.cache_clear()
+
+
+_PROJECT = {
+    "app/__init__.py": "",
+    "app/features.py": "LIMIT = 10\n\n\ndef scale(x):\n    return min(x, LIMIT) * 2\n",
+    "app/train.py": "from app.features import scale\n\n\ndef fit(x):\n    return scale(x) + 1\n",
+}
+
+# Appended to the summary step of the second build: its summarizer announces itself.
+_OTHER_SUMMARIZER = """
+
+def summarize_source(source, *, filename="<unknown>"):
+    raise RuntimeError("the summarizer of build B ran")
+"""
+
+_DEPS = "import astoken, sys; print(astoken.__file__); print(astoken.dependencies(sys.argv[1]))"
+
+
+def _build_of_astoken(destination: Path, extra: str = "") -> Path:
+    """A copy of this astoken under ``destination``; ``extra`` is appended to its summary step."""
+    source = Path(_store.__file__).parent
+    shutil.copytree(source, destination / "astoken", ignore=shutil.ignore_patterns("__pycache__"))
+    step = destination / "astoken" / "_summary"
+    entry = step / "__init__.py" if step.is_dir() else destination / "astoken" / "_summary.py"
+    with entry.open("a", encoding="utf-8") as handle:
+        handle.write(extra)
+    return destination
+
+
+def test_entries_of_another_build_are_not_read(tmp_path: Path) -> None:
+    """Guarantee 1, for real: two builds of astoken whose summary steps differ (same
+    SUMMARY_VERSION, same libcst, same Python) share one cache directory. The second must run
+    its own summarizer instead of reading the first one's entries."""
+    project = tmp_path / "project"
+    for relative, text in _PROJECT.items():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text(textwrap.dedent(text))
+    cache = tmp_path / "cache"
+    build_a = _build_of_astoken(tmp_path / "a")
+    build_b = _build_of_astoken(tmp_path / "b", _OTHER_SUMMARIZER)
+
+    def run(build: Path) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(build), str(project)]),
+            "ASTOKEN_CACHE_DIR": str(cache),
+        }
+        return subprocess.run(
+            [sys.executable, "-c", _DEPS, "app.train:fit"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    first = run(build_a)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0].startswith(str(build_a))
+    assert "app.features:scale" in first.stdout
+    entries = sorted(cache.rglob("*.json"))
+    assert entries
+
+    second = run(build_b)
+    assert "the summarizer of build B ran" in second.stderr
+    assert second.returncode != 0
+    # And build A still finds its own entries (nothing was overwritten).
+    again = run(build_a)
+    assert again.returncode == 0, again.stderr
+    assert sorted(cache.rglob("*.json")) == entries
+
+
+# --------------------------------------------------------------------------------------------
+# Guarantee 3: entries that are not regular files, or too deep, are misses that never block.
+# --------------------------------------------------------------------------------------------
+
+_GET_IN_A_BOX = """
+import resource, sys
+# A runaway read must fail fast, not take the machine's memory.
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from astoken._store import SummaryStore
+print(SummaryStore(sys.argv[1]).get(sys.argv[2]))
+"""
+
+
+def _get_in_a_subprocess(directory: Path, key: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _GET_IN_A_BOX, str(directory), key],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_entry_linked_to_dev_zero_is_a_miss(tmp_path: Path) -> None:
+    path = _entry_path(tmp_path, KEY)
+    path.parent.mkdir(parents=True)
+    path.symlink_to("/dev/zero")
+    result = _get_in_a_subprocess(tmp_path, KEY)
+    assert (result.returncode, result.stdout) == (0, "None\n"), result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_entry_that_is_a_fifo_is_a_miss_without_blocking(tmp_path: Path) -> None:
+    path = _entry_path(tmp_path, KEY)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    try:
+        result = _get_in_a_subprocess(tmp_path, KEY)
+    except subprocess.TimeoutExpired:  # pragma: no cover - the failure this test guards
+        pytest.fail("reading a FIFO cache entry blocked")
+    assert (result.returncode, result.stdout) == (0, "None\n"), result.stderr
+
+
+def test_oversized_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SummaryStore(tmp_path)
+    store.put(KEY, "x" * 100)
+    monkeypatch.setattr(_store, "MAX_ENTRY_BYTES", 50)
+    assert store.get(KEY) is None
+
+
+def test_deeply_nested_entry_is_a_miss(tmp_path: Path) -> None:
+    """An entry of deeply nested JSON (damage, or a hostile cache) is a miss, not a crash."""
+    path = _entry_path(tmp_path, KEY)
+    path.parent.mkdir(parents=True)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert SummaryStore(tmp_path).get(KEY) is None
+    inner = json.dumps({"format": "astoken-summary-1", "key": KEY, "summary": "x"})
+    path.write_text(inner[:-1] + ', "extra": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert SummaryStore(tmp_path).get(KEY) is None
+
+
+def test_a_link_planted_in_the_cache_is_replaced_not_written_through(tmp_path: Path) -> None:
+    """Guarantee 2: a write never follows a link in the cache to somewhere else."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    path = _entry_path(tmp_path / "cache", KEY)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(victim)
+    store = SummaryStore(tmp_path / "cache")
+    store.put(KEY, "summary")
+    assert victim.read_text() == "precious\n"
+    assert not path.is_symlink()
+    assert store.get(KEY) == "summary"

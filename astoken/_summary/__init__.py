@@ -43,15 +43,15 @@ of a parse). Line numbers come from one line-counting code generation pass inste
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import libcst as cst
 
 from astoken._model import ModuleSummary
 from astoken._summary_codec import summary_from_json, summary_to_json
-from astoken.errors import SourceSyntaxError
+from astoken.errors import SourceSyntaxError, SourceTooDeepError
 
 from ._lines import node_lines
 from ._statements import Walker
@@ -59,45 +59,136 @@ from ._statements import Walker
 __all__ = ["summarize_source", "summary_from_json", "summary_to_json"]
 
 
+# Python's parser refuses nesting this deep (brackets: 200; operators and blocks: a few
+# thousand); libcst's native parser, given the same source, can overflow its stack and take the
+# whole process down, so such a source never reaches it.
+_TOO_DEEP_MESSAGES = ("too many nested", "too complex", "too many levels", "too deeply nested")
+_MAX_BRACKET_DEPTH = 200
+_OPENERS = frozenset(b"([{")
+_CLOSERS = frozenset(b")]}")
+
+
+def _python_verdict(source: str | bytes, filename: str) -> tuple[SourceSyntaxError, bool] | None:
+    """Python's own parser on the source: None when it parses, else the error it gives (with
+    the line and message an import would show) and whether it is about nesting depth. About 8%
+    of a libcst parse."""
+    try:
+        compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        message = (exc.msg or "invalid syntax").splitlines()[0]
+        deep = any(marker in message for marker in _TOO_DEEP_MESSAGES)
+        return SourceSyntaxError(file=filename, line=exc.lineno or 1, message=message), deep
+    except (RecursionError, MemoryError):
+        error = SourceSyntaxError(file=filename, line=1, message="too deeply nested for Python")
+        return error, True
+    except ValueError as exc:  # null bytes; UnicodeDecodeError for a bad encoding
+        return SourceSyntaxError(file=filename, line=1, message=str(exc)), False
+    return None
+
+
+def _bracket_depth(source: str | bytes) -> int:
+    """An estimate of the deepest bracket nesting (brackets in strings and comments count)."""
+    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    depth = deepest = 0
+    for byte in data:
+        if byte in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in _CLOSERS:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def _parse(source: str | bytes, filename: str) -> cst.Module:
+    verdict = _python_verdict(source, filename)
+    if verdict is not None:
+        error, deep = verdict
+        # A source Python rejects for another reason may still be one libcst reads (a string
+        # escape Python refuses, say), unless it is deep enough to endanger libcst's parser.
+        if deep or _bracket_depth(source) > _MAX_BRACKET_DEPTH:
+            raise error
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        line, message = exc.raw_line, (str(exc.message).strip() or "invalid syntax")
-        # libcst's native parser often reports the token after the error; Python's own
-        # parser (cheap, and only run on failure) knows the line a user would look at.
-        try:
-            compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except SyntaxError as py_exc:
-            line = py_exc.lineno or line
-            message = py_exc.msg or message
-        except (ValueError, RecursionError, MemoryError):
-            pass
-        message = message.splitlines()[0]
-        raise SourceSyntaxError(file=filename, line=line, message=message) from exc
+        if verdict is not None:
+            raise verdict[0] from exc  # Python's line and message: what an import would show
+        # Python accepted it: a construct libcst does not know (yet).
+        message = (str(exc.message).strip() or "invalid syntax").splitlines()[0]
+        raise SourceSyntaxError(file=filename, line=exc.raw_line, message=message) from exc
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:  # bad encoding or cookie
+        if verdict is not None:
+            raise verdict[0] from exc
         raise SourceSyntaxError(file=filename, line=1, message=str(exc)) from exc
 
 
-@contextmanager
-def _deep_recursion(limit: int = 20_000) -> Iterator[None]:
-    """Deeply nested expressions recurse through libcst's code generation and the walk."""
-    saved = sys.getrecursionlimit()
-    if saved < limit:
-        sys.setrecursionlimit(limit)
+def _walk(source: str | bytes, filename: str) -> ModuleSummary:
+    module = _parse(source, filename)
+    lines = node_lines(module)
+    return Walker(lines).run(module)
+
+
+# The child that walks a module too deep for the caller's stack: a process of its own, so that
+# raising the recursion limit there changes nothing for the caller (or its other threads).
+_DEEP_CHILD = """
+import sys, threading
+sys.path.insert(0, sys.argv[1])
+from astoken import _summary, _summary_codec
+source = sys.stdin.buffer.read()
+out = {}
+def work():
     try:
-        yield
-    finally:
-        if saved < limit:
-            sys.setrecursionlimit(saved)
+        out["json"] = _summary_codec.summary_to_json(_summary._walk(source, sys.argv[2]))
+    except BaseException as exc:
+        out["error"] = type(exc).__name__ + ": " + str(exc)
+sys.setrecursionlimit(400_000)
+try:
+    threading.stack_size(1 << 30)
+except (ValueError, RuntimeError):
+    threading.stack_size(1 << 27)
+worker = threading.Thread(target=work)
+worker.start()
+worker.join()
+if "json" in out:
+    sys.stdout.write(out["json"])
+else:
+    sys.stderr.write(out.get("error", "no result"))
+    sys.exit(1)
+"""
+
+
+def _walk_in_child(source: str | bytes, filename: str) -> ModuleSummary:
+    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    # The directory holding the astoken package (this file is astoken/_summary/__init__.py).
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _DEEP_CHILD, package_parent, filename],
+            input=data,
+            capture_output=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise SourceTooDeepError(filename, f"cannot start {sys.executable}: {exc}") from exc
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SourceTooDeepError(filename, detail[-1] if detail else f"exit {done.returncode}")
+    try:
+        return summary_from_json(done.stdout.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SourceTooDeepError(filename, f"unreadable result: {exc}") from exc
 
 
 def summarize_source(source: str | bytes, *, filename: str = "<unknown>") -> ModuleSummary:
     """Summarise one module's source (see the package docstring for what is recorded).
 
-    Raises :class:`~astoken.errors.SourceSyntaxError` when the source does not parse.
+    Raises :class:`~astoken.errors.SourceSyntaxError` when the source does not parse (Python's
+    parser decides, then libcst's). Thread-safe, and no process-wide state is changed: a module
+    nested deeper than the calling thread's recursion limit allows (a few hundred ``elif``
+    branches or operands) is walked again in a child process with a large stack, giving the
+    same summary; :class:`~astoken.errors.SourceTooDeepError` if even that fails.
     """
-    module = _parse(source, filename)
-    with _deep_recursion():
-        lines = node_lines(module)
-        return Walker(lines).run(module)
+    try:
+        return _walk(source, filename)
+    except RecursionError:
+        pass  # the stack is unwound here: start the child with room to spare
+    return _walk_in_child(source, filename)

@@ -1,0 +1,165 @@
+"""Locating targets (guarantees in astoken/_targets.py's docstring)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import astoken
+from astoken.errors import ImportFailedError, TargetNotFoundError
+
+if TYPE_CHECKING:
+    from conftest import MakePackage
+
+UTIL_A = "def f():\n    return 'A'\n"
+UTIL_B = "def f():\n    return 'B'\n"
+SCRIPT = "def dumps(value):\n    return 'my own ' + repr(value)\n"
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers() -> object:
+    """Every test here must leave sys.path and the standard library's json as it found them."""
+    path = list(sys.path)
+    yield
+    assert sys.path == path
+    assert sys.modules["json"] is json
+    for name in ("util", "mine"):
+        sys.modules.pop(name, None)
+
+
+def test_same_module_name_in_two_directories(make_package: MakePackage) -> None:
+    """Guarantee 1: ``A/util.py:f`` then ``B/util.py:f`` are two files, two tokens."""
+    root = make_package({"A/util.py": UTIL_A, "B/util.py": UTIL_B, "C/util.py": UTIL_A})
+    first = astoken.behavior_token(f"{root}/A/util.py:f")
+    second = astoken.behavior_token(f"{root}/B/util.py:f")
+    assert first != second
+    assert astoken.behavior_token(f"{root}/A/util.py:f") == first
+    # Same code in a third directory: the same token (the directory is not part of it).
+    assert astoken.behavior_token(f"{root}/C/util.py:f") == first
+    assert astoken.dependencies(f"{root}/B/util.py:f") == ()
+
+
+def test_relative_path_targets_follow_the_working_directory(
+    make_package: MakePackage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_package({"A/util.py": UTIL_A, "B/util.py": UTIL_B})
+    monkeypatch.chdir(root / "A")
+    first = astoken.behavior_token("util.py:f")
+    monkeypatch.chdir(root / "B")
+    assert astoken.behavior_token("util.py:f") != first
+
+
+def test_script_named_like_a_standard_module(make_package: MakePackage) -> None:
+    """Guarantee 1: ``scripts/json.py:dumps`` is that file, not the standard library's json."""
+    root = make_package({"scripts/json.py": SCRIPT, "other/mine.py": SCRIPT})
+    token = astoken.behavior_token(f"{root}/scripts/json.py:dumps")
+    assert token == astoken.behavior_token(f"{root}/other/mine.py:dumps")
+    assert astoken.dependencies(f"{root}/scripts/json.py:dumps", static=True) == ()
+    assert json.dumps([1]) == "[1]"
+
+
+def test_a_name_the_interpreter_owns_is_refused(make_package: MakePackage) -> None:
+    root = make_package({"scripts/sys.py": SCRIPT})
+    with pytest.raises(TargetNotFoundError, match="interpreter's own 'sys' module"):
+        astoken.behavior_token(f"{root}/scripts/sys.py:dumps")
+
+
+def test_path_targets_in_threads(make_package: MakePackage) -> None:
+    """Guarantee 2 under threads: every call's root is on sys.path while it runs, and taken
+    off when the last one is done."""
+    files = {f"d{i}/pkg{i}/__init__.py": "" for i in range(8)}
+    files.update({f"d{i}/pkg{i}/mod.py": f"def f():\n    return {i}\n" for i in range(8)})
+    root = make_package(files)
+    specs = [f"{root}/d{i}/pkg{i}/mod.py:f" for i in range(8)]
+    expected = [astoken.explain(spec).token for spec in specs]
+    for i in range(8):
+        sys.modules.pop(f"pkg{i}.mod", None)
+        sys.modules.pop(f"pkg{i}", None)
+    results: dict[int, str | None] = {}
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            results[i] = astoken.explain(specs[i]).token
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert errors == []
+    assert [results[i] for i in range(8)] == expected
+    for i in range(8):
+        sys.modules.pop(f"pkg{i}.mod", None)
+        sys.modules.pop(f"pkg{i}", None)
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        pytest.param("import sys\nsys.exit(0)\n", "SystemExit", id="sys-exit"),
+        pytest.param("raise SystemExit('bye')\n", "SystemExit", id="system-exit-text"),
+        pytest.param(
+            "import pytest\npytest.importorskip('astoken_no_such_module')\n",
+            "Skipped",
+            id="pytest-skip",
+        ),
+        pytest.param("raise ValueError('bad config')\n", "ValueError: bad config", id="error"),
+        pytest.param(
+            "import astoken_no_such_dependency\n",
+            "ModuleNotFoundError: No module named 'astoken_no_such_dependency'",
+            id="missing-dependency",
+        ),
+    ],
+)
+def test_anything_raised_at_import_is_an_import_failure(
+    make_package: MakePackage, source: str, shown: str
+) -> None:
+    """Guarantee 3: an astoken error naming the module, never SystemExit escaping."""
+    root = make_package(
+        {"quits/__init__.py": "", "quits/mod.py": source + "\ndef f():\n    pass\n"}
+    )
+    with pytest.raises(ImportFailedError) as caught:
+        astoken.behavior_token(f"{root}/quits/mod.py:f")
+    assert caught.value.module == "quits.mod"
+    assert shown in str(caught.value)
+    assert "quits.mod" not in sys.modules
+    sys.modules.pop("quits", None)
+
+
+def test_keyboard_interrupt_passes_through_the_api(make_package: MakePackage) -> None:
+    """Guarantee 3: the API cannot tell a Ctrl-C from a raise, so it never swallows one."""
+    root = make_package({"stops/__init__.py": "", "stops/mod.py": "raise KeyboardInterrupt\n"})
+    with pytest.raises(KeyboardInterrupt):
+        astoken.behavior_token(f"{root}/stops/mod.py:f")
+    sys.modules.pop("stops", None)
+
+
+def test_spec_paths_are_not_left_on_sys_path(make_package: MakePackage) -> None:
+    root = make_package({"lib/tool.py": "def f():\n    return 1\n"})
+    before = list(sys.path)
+    astoken.behavior_token(f"{root}/lib/tool.py:f")
+    astoken.dependency_graph(f"{root}/lib/tool.py")
+    assert sys.path == before
+    assert str(root / "lib") not in sys.path
+    assert os.fspath(root / "lib") not in sys.path
+    sys.modules.pop("tool", None)
+
+
+def test_a_path_that_is_not_python_is_named_and_leaves_no_trace(tmp_path: Path) -> None:
+    """Issue 8, item 16: ``/etc/passwd:x`` is not a module named 'pas', and sys.path is kept."""
+    passwd = tmp_path / "etc" / "passwd"
+    passwd.parent.mkdir()
+    passwd.write_text("root:x:0:0:root:/root:/bin/sh\n")
+    before = list(sys.path)
+    with pytest.raises(TargetNotFoundError, match=r"passwd is not a \.py file"):
+        astoken.behavior_token(f"{passwd}:x")
+    assert sys.path == before
