@@ -9,9 +9,9 @@ import hashlib
 import importlib
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -188,6 +188,9 @@ def _summarize_modules(
     problems: dict[str, AstokenError] = {}
     if jobs > 1 and len(files) > 1 and options.use_cache:
         cache_dir = options.cache_dir or _store.default_cache_dir()
+        # Imported here: ``concurrent.futures.process`` costs ~14 ms, paid only with --jobs.
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             names = list(files)
             results = pool.map(
@@ -430,22 +433,60 @@ def _warn_once(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# In-process memo for behavior_token: (target identity, options) -> token, valid while every
-# file the graph read is unchanged on disk.
+# In-process memo for behavior_token: (target identity, options) -> token. A hit costs a dict
+# lookup; the files the graph read are looked at again at most once per MEMO_RECHECK_SECONDS.
 # ---------------------------------------------------------------------------------------------
 
-_MEMO: dict[
-    tuple[object, Options], tuple[object, tuple[tuple[str, int, int] | None, ...], str | None]
-] = {}
+#: A remembered token is served without looking at the source files again for this long.
+MEMO_RECHECK_SECONDS = 1.0
+#: At most this many targets are remembered (the oldest half is dropped beyond it).
+_MEMO_LIMIT = 4096
+_DEFAULT_OPTIONS = Options()
+_FileSignature = tuple[str, int, int] | None
+
+
+@dataclass(slots=True)
+class _MemoEntry:
+    target: object  # the object asked about (identity is checked for object targets)
+    files: tuple[_FileSignature, ...]
+    token: str | None
+    checked: float  # time.monotonic() when the files were last found unchanged
+
+
+_MEMO: dict[tuple[object, Options], _MemoEntry] = {}
 
 
 def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
-    # A path spec is keyed by the file it names, not by the text (relative to the cwd).
-    return (_targets.canonical_spec(obj) if isinstance(obj, str) else id(obj), options)
+    if not isinstance(obj, str):
+        return (id(obj), options)
+    if "/" in obj or os.sep in obj or ".py" in obj:
+        # A path spec is keyed by the file it names, not by the text (relative to the cwd).
+        return (_targets.canonical_spec(obj), options)
+    return (obj, options)
 
 
-def _memo_valid(files: tuple[tuple[str, int, int] | None, ...]) -> bool:
+def _memo_valid(files: tuple[_FileSignature, ...]) -> bool:
     return all(sig is not None and _file_signature(sig[0]) == sig for sig in files)
+
+
+def _memo_lookup(key: tuple[object, Options], obj: object) -> _MemoEntry | None:
+    entry = _MEMO.get(key)
+    if entry is None or not (entry.target is obj or isinstance(obj, str)):
+        return None
+    now = time.monotonic()
+    if now - entry.checked < MEMO_RECHECK_SECONDS:
+        return entry
+    if not _memo_valid(entry.files):
+        return None
+    entry.checked = now
+    return entry
+
+
+def _memo_store(key: tuple[object, Options], entry: _MemoEntry) -> None:
+    if len(_MEMO) >= _MEMO_LIMIT:
+        for old in list(_MEMO)[: _MEMO_LIMIT // 2]:
+            del _MEMO[old]
+    _MEMO[key] = entry
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,25 +520,36 @@ def behavior_token(
     accepted here: a token needs the live code; use :func:`dependency_graph` or
     :func:`dependencies` for static analysis.
     """
-    options = _options(
-        strict=strict,
-        static=static,
-        include=include,
-        exclude=exclude,
-        external_versions=external_versions,
-        cache_dir=cache_dir,
-        use_cache=use_cache,
-    )
-    if options.static:
-        raise OptionError(
-            "behavior_token needs the live code: static=True is for graphs and dependencies"
+    if (
+        strict
+        or static
+        or include
+        or exclude
+        or not external_versions
+        or cache_dir is not None
+        or not use_cache
+    ):
+        options = _options(
+            strict=strict,
+            static=static,
+            include=include,
+            exclude=exclude,
+            external_versions=external_versions,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
         )
+        if options.static:
+            raise OptionError(
+                "behavior_token needs the live code: static=True is for graphs and dependencies"
+            )
+    else:
+        options = _DEFAULT_OPTIONS  # the common call: no Options to build for a memo hit
     key = _memo_key(obj, options)
-    cached = _MEMO.get(key)
-    if cached is not None and (cached[0] is obj or isinstance(obj, str)) and _memo_valid(cached[1]):
-        return cached[2]
+    cached = _memo_lookup(key, obj)
+    if cached is not None:
+        return cached.token
     analysis, files = _analyze_with_files(obj, options)
-    _MEMO[key] = (obj, files, analysis.token)
+    _memo_store(key, _MemoEntry(obj, files, analysis.token, time.monotonic()))
     return analysis.token
 
 

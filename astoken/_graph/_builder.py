@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections import deque
 
-import networkx as nx
-
 from astoken._model import (
     DefKind,
     NodeKind,
@@ -35,6 +33,7 @@ from ._classes import (
     metaclass_calls,
     mro,
 )
+from ._digraph import Digraph
 from ._flow import Context, Flow, Value
 from ._program import EXTERNAL, MODULE, NODE, UNKNOWN, Program, Res, is_test_module
 from ._request import GraphRequest
@@ -53,7 +52,7 @@ class Builder:
         self.request = request
         self.program = Program(request)
         self.flow = Flow(self.program)
-        self.graph: nx.DiGraph = nx.DiGraph(self_classes={})
+        self.graph = Digraph(self_classes={})
         self.queue: deque[str] = deque()
         self.expanded: set[str] = set()
         self.unresolved: dict[tuple[str, str, int], Unresolved] = {}
@@ -75,7 +74,7 @@ class Builder:
     # -- graph primitives -------------------------------------------------------------------
 
     def add_node(self, name: str) -> None:
-        if name not in self.graph:
+        if name not in self.graph.nodes:
             self.graph.add_node(name)
             self.queue.append(name)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import networkx as nx
-
 from astoken._model import ArgumentUse, DependencyGraph, Edge, Node, Unresolved
 
+from ._digraph import Digraph
 
-def closure(graph: nx.DiGraph, root: str) -> tuple[set[str], set[str]]:
+
+def closure(graph: Digraph, root: str) -> tuple[set[str], set[str]]:
     """(nodes reachable from ``root``, conditions that hold in that closure).
 
     An edge conditional on ``"C"`` is followed once class C is instantiated in the closure (its
@@ -55,7 +55,7 @@ def closure(graph: nx.DiGraph, root: str) -> tuple[set[str], set[str]]:
 
 def to_dependency_graph(
     root: str,
-    graph: nx.DiGraph,
+    graph: Digraph,
     nodes: dict[str, Node],
     unresolved: tuple[Unresolved, ...],
     *,
@@ -66,8 +66,8 @@ def to_dependency_graph(
     if reachable_only and root in graph:
         keep, active = closure(graph, root)
     else:
-        keep = set(graph)
-        created = {n for n, data in graph.nodes(data=True) if data.get("instantiates")}
+        keep = set(graph.nodes)
+        created = {n for n, data in graph.nodes.items() if data.get("instantiates")}
         active = created | {f"~{n}" for n in created}
         active |= set(graph.graph.get("self_classes", {}).values())
     edges = []
