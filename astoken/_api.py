@@ -187,12 +187,16 @@ def _summarize_modules(
             files[name] = location.file
     problems: dict[str, AstokenError] = {}
     if jobs > 1 and len(files) > 1 and options.use_cache:
+        files_to_warm = _uncached(files, _store_for(options))
+    else:
+        files_to_warm = {}
+    if len(files_to_warm) > 1:
         cache_dir = options.cache_dir or _store.default_cache_dir()
         # Imported here: ``concurrent.futures.process`` costs ~14 ms, paid only with --jobs.
         from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            names = list(files)
+            names = list(files_to_warm)
             results = pool.map(
                 _summarize_in_worker, [files[n] for n in names], [cache_dir] * len(names)
             )
@@ -207,6 +211,21 @@ def _summarize_modules(
             except AstokenError as exc:
                 problems[name] = exc
     return problems
+
+
+def _uncached(files: dict[str, str], store: _store.SummaryStore) -> dict[str, str]:
+    """The modules whose summary is not in the disk cache yet (what workers are started for)."""
+    missing = {}
+    for name, file in files.items():
+        try:
+            with open(file, "rb") as handle:
+                key = _store.summary_key(handle.read())
+        except OSError:
+            missing[name] = file  # let the worker report it
+            continue
+        if not store.has(key):
+            missing[name] = file
+    return missing
 
 
 def _summarize_in_worker(file: str, cache_dir: str) -> AstokenError | None:
@@ -315,8 +334,14 @@ def _scope_for(module: str, options: Options) -> Scope:
 
 
 def _build(
-    roots: tuple[str, ...], session: _Session, loader: _ModuleLoader
+    roots: tuple[str, ...],
+    session: _Session,
+    loader: _ModuleLoader,
+    *,
+    provenance: bool = False,
 ) -> tuple[Any, tuple[Unresolved, ...], dict[str, Node]]:
+    """The graph of ``roots``; with ``provenance``, also the edges that only show a second way a
+    node is reached (for pictures and ``explain``; tokens and closures are the same without)."""
     request = _lazy("_graph").GraphRequest(
         roots=roots,
         scope=session.scope,
@@ -327,6 +352,7 @@ def _build(
         elements=session.elements,
         locate=None if session.options.static else _runtime.locate_name,
         external_versions=session.options.external_versions,
+        provenance=provenance,
     )
     built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(
         request
@@ -369,8 +395,8 @@ def _own_token(node: Node, session: _Session) -> str | None:
     return _hashing.object_token(obj, scope=session.scope, owner=node.name)
 
 
-def _analyze(obj: object, options: Options) -> _Analysis:
-    return _analyze_with_files(obj, options)[0]
+def _analyze(obj: object, options: Options, *, provenance: bool = False) -> _Analysis:
+    return _analyze_with_files(obj, options, provenance=provenance)[0]
 
 
 def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) -> _Analysis:
@@ -554,14 +580,14 @@ def behavior_token(
 
 
 def _analyze_with_files(
-    obj: object, options: Options
+    obj: object, options: Options, *, provenance: bool = False
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     with _targets.target_environment(obj, prepare=_prepare_steps):
-        return _analyze_loaded(obj, options)
+        return _analyze_loaded(obj, options, provenance=provenance)
 
 
 def _analyze_loaded(
-    obj: object, options: Options
+    obj: object, options: Options, *, provenance: bool = False
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
@@ -570,7 +596,7 @@ def _analyze_loaded(
     if target.obj is not None:
         session.objects[target.node] = target.obj
     loader = _ModuleLoader(_store_for(options))
-    nxgraph, unresolved, nodes = _build((target.node,), session, loader)
+    nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=provenance)
     graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
     analysis = _finish(target, graph, session)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
@@ -580,7 +606,7 @@ def explain(obj: object, **options: Any) -> Explanation:
     """The token of ``obj``, each dependency with its own token and how it was reached, and the
     references static analysis could not resolve."""
     opts = _options(**options)
-    analysis = _analyze(obj, opts)
+    analysis = _analyze(obj, opts, provenance=True)
     paths = _lazy("_graph").paths_from_root(analysis.graph)
     deps = []
     for node in analysis.graph.nodes:
@@ -631,13 +657,13 @@ def _dependency_graph_loaded(obj: object, opts: Options) -> DependencyGraph:
         if not modules:
             raise _targets_not_found(target.spec, target.module)
         roots = tuple(modules)
-        nxgraph, unresolved, nodes = _build(roots, session, loader)
+        nxgraph, unresolved, nodes = _build(roots, session, loader, provenance=True)
         for module in roots:
             if module != target.module:
                 nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0}, conds={None})
         graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
-        nxgraph, unresolved, nodes = _build((target.node,), session, loader)
+        nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=True)
         graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
     assert isinstance(graph, DependencyGraph)
     if opts.strict and graph.unresolved:
@@ -870,16 +896,25 @@ def _snapshot_package(
     own: dict[str, str | None] = {}
     for name, node in nodes.items():
         own[name] = _own_token(node, session)
+    # Each pair is encoded once, not once per closure it is in.
+    encoded = {
+        name: (name, _combine.encode_pair(name, tok))
+        for name, tok in own.items()
+        if tok is not None
+    }
     entries: list[SnapshotEntry] = []
     total = len(defs)
     for index, root in enumerate(sorted(defs)):
-        graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
-        closure = [n.name for n in graph.nodes if n.name != root]
+        reached, _conditions = _lazy("_graph").closure(nxgraph, root)
+        closure = sorted(n for n in reached if n != root and n in nodes)
         obj = session.lookup(root)
         if obj is None:
             continue
         target_token = own.get(root)
-        token = _combine.combine([("<target>", target_token)] + [(n, own.get(n)) for n in closure])
+        pairs = [encoded[n] for n in closure if n in encoded]
+        if target_token is not None:
+            pairs.append(("<target>", _combine.encode_pair("<target>", target_token)))
+        token = _combine.combine_encoded(pairs)
         entries.append(
             SnapshotEntry(
                 target=root,

@@ -39,7 +39,7 @@ from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
 from astoken._scope import Origin, distribution_version
 
 from ._builder import Builder
-from ._closure import closure, paths_from_root, to_dependency_graph
+from ._closure import closure, closure_of_all, paths_from_root, to_dependency_graph
 from ._digraph import Digraph
 from ._program import DEF_NODE_KIND
 from ._request import GraphRequest
@@ -66,9 +66,7 @@ def build_graph(
     builder = Builder(request)
     builder.run()
     graph = builder.graph
-    reachable: set[str] = set()
-    for root in request.roots:
-        reachable |= closure(graph, root)[0]
+    reachable = closure_of_all(graph, request.roots)
     nodes: dict[str, Node] = {}
     for name in sorted(graph.nodes):
         nodes[name] = _make_node(builder, name, request)

@@ -199,7 +199,7 @@ class Builder:
         info = runtime(node) if runtime is not None else None
         if info is None:
             return
-        self.graph.nodes[node]["runtime"] = info
+        self.graph.set_node_attribute(node, "runtime", info)
         for target, kind in info.references:
             target_module = target.partition(":")[0]
             if target_module == "builtins":
@@ -212,7 +212,7 @@ class Builder:
     def expand_class(self, node: str) -> None:
         """Instantiating a class reaches every member over its first-party MRO (rule 1)."""
         program = self.program
-        self.graph.nodes[node]["instantiates"] = True
+        self.graph.set_node_attribute(node, "instantiates", True)
         seen: set[str] = set()
         for klass in mro(program, node):
             for attr in members(program, klass):
@@ -280,6 +280,8 @@ class Builder:
     def index_use(self, node: str, attr: str, kind: RefKind, line: int) -> None:
         """A method/attribute/protocol on a receiver of unknown origin: the member of that name
         of every class the closure instantiates (rule 4)."""
+        if not self.request.provenance:
+            return  # every class the index could name reaches its own members (rule 1)
         key = (node, attr, kind)
         if key in self.index_seen:
             return

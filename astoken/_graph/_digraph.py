@@ -12,16 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+#: (unconditional targets per node, conditional (target, conditions) per node, the nodes whose
+#: attribute ``instantiates`` is set).
+Split = tuple[
+    dict[str, tuple[str, ...]],
+    dict[str, tuple[tuple[str, frozenset[str]], ...]],
+    frozenset[str],
+]
+
 
 class Digraph:
     """A directed graph over string node names with attribute dicts on graph, nodes, edges."""
 
-    __slots__ = ("graph", "nodes", "succ")
+    __slots__ = ("_split", "graph", "nodes", "succ")
 
     def __init__(self, **attrs: Any) -> None:
         self.graph: dict[str, Any] = dict(attrs)
         self.nodes: dict[str, dict[str, Any]] = {}
         self.succ: dict[str, dict[str, dict[str, Any]]] = {}
+        self._split: Split | None = None
 
     def __contains__(self, name: object) -> bool:
         return name in self.nodes
@@ -33,6 +42,12 @@ class Digraph:
         if name not in self.nodes:
             self.nodes[name] = {}
             self.succ[name] = {}
+            self._split = None
+
+    def set_node_attribute(self, name: str, key: str, value: Any) -> None:
+        self.add_node(name)
+        self.nodes[name][key] = value
+        self._split = None
 
     def add_edge(self, source: str, target: str, **attrs: Any) -> None:
         """Add ``source -> target`` (and both nodes), or update its attributes."""
@@ -43,6 +58,30 @@ class Digraph:
             self.succ[source][target] = dict(attrs)
         else:
             data.update(attrs)
+        self._split = None
+
+    def split(self) -> Split:
+        """Per node: the targets of its unconditional edges, and ``(target, conditions)`` of its
+        conditional ones (edge attribute ``conds``: a set where None means unconditional); and
+        the nodes marked ``instantiates``. Computed once per graph state (any change to the
+        graph drops it): closures walk this instead of the attribute dicts."""
+        if self._split is None:
+            free: dict[str, tuple[str, ...]] = {}
+            bound: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
+            for source, targets in self.succ.items():
+                plain = []
+                conditional = []
+                for target, attrs in targets.items():
+                    conds = attrs.get("conds", {None})
+                    if None in conds:
+                        plain.append(target)
+                    else:
+                        conditional.append((target, frozenset(conds)))
+                free[source] = tuple(plain)
+                bound[source] = tuple(conditional)
+            creators = frozenset(n for n, attrs in self.nodes.items() if attrs.get("instantiates"))
+            self._split = (free, bound, creators)
+        return self._split
 
     def get_edge_data(self, source: str, target: str) -> dict[str, Any] | None:
         return self.succ.get(source, {}).get(target)
