@@ -70,7 +70,10 @@ def resolve_node(name: str) -> object:
                     value = klass.__dict__[part]
                     break
         if value is _MISSING:
-            value = getattr(obj, part, _MISSING)
+            try:
+                value = getattr(obj, part, _MISSING)
+            except Exception as exc:  # a module or proxy whose __getattr__ raises anything
+                raise LookupError(f"{name}: {part!r}: {type(exc).__name__}: {exc}") from exc
         if value is _MISSING:
             raise LookupError(f"{name}: no attribute {part!r}")
         obj = value
@@ -109,15 +112,20 @@ def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
 
 
 def _name_of(value: object) -> str | None:
-    if isinstance(value, types.ModuleType):
+    """``"module:qualname"`` of a function or class found under its own name; None for
+    anything else (also for an object whose type checks raise)."""
+    try:
+        if isinstance(value, types.ModuleType):
+            return None
+        base = value
+        if isinstance(base, (staticmethod, classmethod)):
+            base = base.__func__
+        if not (inspect.isfunction(base) or inspect.isclass(base)):
+            return None
+        module = getattr(base, "__module__", None)
+        qualname = getattr(base, "__qualname__", None)
+    except Exception:
         return None
-    base = value
-    if isinstance(base, (staticmethod, classmethod)):
-        base = base.__func__
-    if not (inspect.isfunction(base) or inspect.isclass(base)):
-        return None
-    module = getattr(base, "__module__", None)
-    qualname = getattr(base, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str) or "<locals>" in qualname:
         return None
     return f"{module}:{qualname}"
@@ -264,7 +272,7 @@ def locate_name(module: str, name: str) -> str | None:
     module has no such name, ``"module:pkg.mod"`` for a module, ``"node:pkg.mod:Qual.name"``
     for a function or class defined elsewhere, None when the value cannot say."""
     live = sys.modules.get(module)
-    namespace = getattr(live, "__dict__", None) if live is not None else None
+    namespace = _own_namespace(live) if live is not None else None
     if not isinstance(namespace, dict):
         return None
     if name not in namespace:
@@ -299,12 +307,22 @@ def container_elements(obj: object) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def _own_namespace(obj: object) -> dict[str, object] | types.MappingProxyType[str, object] | None:
+    """``obj.__dict__`` read without running any ``__getattr__``/``__getattribute__`` of its
+    class (a mock or proxy may raise anything from those); None when it has none."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return None
+    return own if isinstance(own, (dict, types.MappingProxyType)) else None
+
+
 def registered_implementations(obj: object) -> tuple[str, ...]:
     """Node names of the implementations registered with a ``functools.singledispatch``
     function (or ``singledispatchmethod``), which calling it may run."""
     if isinstance(obj, functools.singledispatchmethod):
         obj = obj.dispatcher
-    own = getattr(obj, "__dict__", None)
+    own = _own_namespace(obj)
     registry = own.get("registry") if isinstance(own, dict) else None
     if not isinstance(registry, types.MappingProxyType):
         return ()
@@ -323,8 +341,8 @@ def declared_dependencies(obj: object) -> tuple[str, ...]:
     entries: list[object] = []
     holders = list(obj.__mro__) if isinstance(obj, type) else [obj]
     for holder in holders:
-        own = getattr(holder, "__dict__", None)
-        if not isinstance(own, dict) and not isinstance(own, types.MappingProxyType):
+        own = _own_namespace(holder)
+        if own is None:
             continue
         for attr in ("__astoken_deps__", "__ccflow_tokenizer_deps__"):
             value = own.get(attr)

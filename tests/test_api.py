@@ -410,3 +410,34 @@ def test_memo_looks_at_the_files_again_after_the_window(pkg: Path, monkeypatch: 
     clock.now += _api.MEMO_RECHECK_SECONDS
     with pytest.raises(StaleCodeError):
         astoken.behavior_token(m.f)
+
+
+def test_objects_that_raise_on_any_attribute_are_inspected_safely(pkg: Path):
+    # pydantic puts mocks on BaseModel that raise their own error from __getattr__; reading a
+    # live object must never let that escape (it used to crash behavior_token).
+    _write(
+        pkg,
+        {
+            "mocky/__init__.py": "",
+            "mocky/m.py": """
+                class Boom(Exception):
+                    pass
+
+                class Mock:
+                    __slots__ = ()  # no __dict__: reading one goes to __getattr__
+
+                    def __getattr__(self, name):
+                        raise Boom(name)
+
+                class Model:
+                    validator = Mock()
+
+                    def dump(self):
+                        return self.validator
+            """,
+        },
+    )
+    from mocky import m
+
+    assert astoken.behavior_token(m.Model.dump) is not None
+    assert "mocky.m:Model.validator" in astoken.dependencies(m.Model.dump)
