@@ -15,7 +15,10 @@ is the code of its source file (guarantees cited by ``tests/test_stale_code.py``
    the cache file's name: CPython trusts such a file after a same-size edit within the same
    second, or after a tool restored the modification time, and would run the old code.
 2. A function or method defined in the file whose code is not among the code objects of the
-   compiled source means the module was imported before the file last changed.
+   compiled source, although the source does define code of that (qualified) name, means the
+   module was imported before the file last changed. Wrappers (``functools.wraps``) are judged
+   by what they wrap, and code generated elsewhere that only borrows the file's name (a
+   library impersonating its callers for nicer tracebacks) is not the file's code.
 3. The comparison runs once per (module object, source size/mtime/inode, pyc size/mtime/inode)
    per process; only modules loaded by the standard source loader are checked (an import hook
    that rewrites code, such as pytest's assertion rewriting, is not second-guessed).
@@ -425,8 +428,13 @@ def _verify(module: types.ModuleType, file: str, pyc: str | None) -> None:
         raise StaleCodeError(module.__name__, file, None)
     codes: set[types.CodeType] = set()
     _collect_codes(compiled, codes)
+    defined_names = {_code_name(code) for code in codes}
     for func in _defined_functions(module, file):
-        if func.__code__ not in codes:
+        code = func.__code__
+        if code not in codes and _code_name(code) in defined_names:
+            # Code generated elsewhere that only borrows the file's name (hypothesis's
+            # impersonated strategies) is not the file's code: only a function the file does
+            # define, with other code, shows the module predates the file.
             raise StaleCodeError(module.__name__, file, None)
 
 
@@ -466,6 +474,12 @@ def _collect_codes(code: types.CodeType, into: set[types.CodeType]) -> None:
         stack.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
 
 
+def _code_name(code: types.CodeType) -> str:
+    """The qualified name a code object was compiled under (its plain name before 3.11)."""
+    name = getattr(code, "co_qualname", None)
+    return name if isinstance(name, str) else code.co_name
+
+
 def _defined_functions(module: types.ModuleType, file: str) -> Iterator[types.FunctionType]:
     """Functions reachable from the module's namespace (through its own classes) whose code
     says it was compiled from ``file``."""
@@ -481,5 +495,7 @@ def _defined_functions(module: types.ModuleType, file: str) -> Iterator[types.Fu
                 stack.extend(dict(vars(value)).values())
             continue
         for func in _functions_of(value):
-            if func.__code__.co_filename == file:
+            # A wrapper (``functools.wraps``) is checked through what it wraps, which
+            # _functions_of yields too; its own code is nested in its decorator's.
+            if func.__code__.co_filename == file and "__wrapped__" not in func.__dict__:
                 yield func
