@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _graphs import big_graph
 
 from astoken import render
 from astoken._audit import summarize
@@ -34,7 +35,8 @@ from astoken._model import (
     SnapshotDiff,
     Unresolved,
 )
-from astoken.errors import GraphvizNotFoundError
+from astoken.errors import GraphTooLargeError, GraphvizNotFoundError, TargetTypeError
+from astoken.render._view import distances
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("ASTOKEN_UPDATE_GOLDEN") == "1"
@@ -240,17 +242,40 @@ def test_output_does_not_depend_on_input_order(fmt: str, seed: int) -> None:
     assert render.render_graph(shuffled(sample_graph(), seed), fmt) == expected
 
 
-def test_text_tree_marks_cycles_and_repeated_subtrees_once() -> None:
-    """Guarantee 4: each node is expanded once."""
+def test_text_tree_expands_each_node_once_at_its_shortest_path() -> None:
+    """Guarantee 4: each node is expanded once, where the fewest edges reach it; its other
+    edges are named after its subtree (above, below, or back on its own path)."""
     text = render.render_graph(render.hide_externals(sample_graph()), "text")
     lines = text.splitlines()
     assert lines[0] == f"{FIT} [function]"
-    expanded = [line for line in lines if line.rstrip().endswith(")") and SCALE in line]
-    # scale is reached from fit and from Model.norm: expanded under the first, marked after.
-    assert sum(f"{SCALE} [function] (call)" in line for line in lines) == 2
-    assert any(line.endswith("(see above)") and SCALE in line for line in expanded)
-    assert any(line.endswith("(cycle)") and MODEL in line for line in lines)
-    assert sum(LIMIT in line for line in lines) == 2  # leaves repeat without expansion
+    # scale is reached from fit (1 edge) and from Model.norm (3 edges): expanded under fit.
+    assert lines[1] == f"├── {SCALE} [function] (call)"
+    assert sum(f"{SCALE} [function]" in line for line in lines) == 1
+    # Model.norm is one edge from Model through member and two through __init__.
+    assert f"    └── {NORM} [method] (member)" in lines
+    assert f"    │   └── shown below: {NORM} (self_attr)" in lines
+    assert f"        ├── shown above: {LIMIT} (attribute, value), {SCALE} (call)" in lines
+    assert f"        └── cycle to: {MODEL} (value)" in lines
+    assert "6 nodes, 9 edges, 3 modules" in lines
+
+
+def test_text_tree_of_a_large_graph() -> None:
+    """Guarantees 4 and 7 at the size of a real library: every node expanded exactly once, the
+    tree no deeper than the graph's shortest paths, every line within the width asked for."""
+    graph = big_graph()
+    lines = render.render_graph(graph, "text").splitlines()
+    expanded = [line for line in lines if re.search(r"\S+ \[(\w+)( [\d.]+)?\]", line)]
+    assert len(expanded) == len(graph.nodes)
+    wrapped = render.render_graph(graph, "text", width=100).splitlines()
+    assert max(len(line) for line in wrapped) <= 100
+    assert max(len(line) for line in lines) > 100
+    depth = max(distances(graph).values())
+    assert max(len(line) - len(line.lstrip("│├└─ ")) for line in expanded) <= 4 * depth
+    assert wrapped[-1] == "700 nodes (3 third-party or standard-library), 2993 edges, 31 modules"
+    # Unwrapped: a line per node, and at most three per node for its references to nodes
+    # expanded elsewhere (above, below, on its own path), not a line per edge.
+    assert len(lines) <= 4 * len(graph.nodes) + 2
+    assert len(lines) < len(graph.edges)
 
 
 def test_tree_of_package_graph_starts_at_nodes_nothing_points_to() -> None:
@@ -259,8 +284,8 @@ def test_tree_of_package_graph_starts_at_nodes_nothing_points_to() -> None:
         nodes=(Node("app.a:f", NodeKind.FUNCTION), Node("app.b:g", NodeKind.FUNCTION)),
         edges=(Edge("app.a:f", "app.b:g", RefKind.CALL),),
     )
-    assert (
-        render.render_graph(graph, "text") == "app.a:f [function]\n└── app.b:g [function] (call)\n"
+    assert render.render_graph(graph, "text") == (
+        "app.a:f [function]\n└── app.b:g [function] (call)\n\n2 nodes, 1 edge, 2 modules\n"
     )
 
 
@@ -279,7 +304,7 @@ def test_dot_and_mermaid_contain_every_node_and_merged_edge_once() -> None:
     assert mermaid.count(" -->|") == len(pairs)
     assert f'"{NORM}" -> "{LIMIT}" [label="attribute, value"' in dot
     for node in graph.nodes:
-        assert dot.count(f'  "{node.name}" [label=') == 1
+        assert len(re.findall(rf'^ +"{re.escape(node.name)}" \[label=', dot, re.M)) == 1
 
 
 @pytest.mark.parametrize(
@@ -414,17 +439,19 @@ def test_package_graph_tree_shows_what_the_root_does_not_reach() -> None:
         "    └── app.a:g [function] (call)\n"
         "app.b:h [function]\n"
         "└── app.b:k [function] (call)\n"
-        "    └── app.b:h [function] (call) (cycle)\n"
+        "    └── cycle to: app.b:h (call)\n"
+        "\n"
+        "6 nodes, 4 edges, 3 modules\n"
     )
     assert {n.name for n in render.limit_depth(graph, 0).nodes} == {"app", "app.a", "app.b:h"}
 
 
 def test_every_node_kind_has_a_style() -> None:
     # A new node kind must be drawable in every format (DOT/Mermaid here, the HTML page's script).
-    from astoken import render
+    from astoken.render import _dot
 
-    assert set(render._NODE_STYLE) == set(NodeKind)
-    script = (Path(render.__file__).parent / "_assets" / "graph.js").read_text(encoding="utf-8")
+    assert set(_dot.NODE_STYLE) == set(NodeKind)
+    script = (Path(_dot.__file__).parents[1] / "_assets" / "graph.js").read_text(encoding="utf-8")
     for kind in NodeKind:
         assert f'"{kind.value}": [' in script, kind
 
