@@ -623,10 +623,14 @@ def _progress_bar(args: argparse.Namespace, streams: _Streams) -> Iterator[_api.
             bar.set_description_str(stage, refresh=False)
             bar.unit = _PROGRESS_UNITS.get(stage, "step")
             bar.n = bar.last_print_n = 0
+            changed = True
+        else:
+            changed = False
         bar.total = total or None
         bar.update(done - bar.n)
-        if total and done >= total:
-            bar.refresh()  # the last step is drawn even inside tqdm's minimum interval
+        if changed or (total and done >= total):
+            # A new stage and the last step are drawn even inside tqdm's minimum interval.
+            bar.refresh()
 
     try:
         yield update

@@ -7,6 +7,7 @@ write its answers and events to descriptor 4, each a JSON text ended by a NUL by
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -49,7 +50,7 @@ class Chromium:
             os.dup2(commands_read, 3)
             os.dup2(answers_write, 4)
 
-        self.process = subprocess.Popen(  # noqa: PLW1509 - only dup2 runs before exec
+        self.process = subprocess.Popen(
             [
                 browser(),
                 "--headless",
@@ -68,7 +69,7 @@ class Chromium:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=descriptors,
+            preexec_fn=descriptors,  # noqa: PLW1509 - tests run no threads; dup2 only
             close_fds=False,
         )
         os.close(commands_read)
@@ -165,10 +166,8 @@ class Chromium:
         ]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TimeoutError, OSError):
             self.call("Browser.close", timeout=10)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

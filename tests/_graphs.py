@@ -66,5 +66,7 @@ def big_graph(size: int = 700, modules: int = 30, seed: int = 7) -> DependencyGr
     return DependencyGraph(
         root=ROOT,
         nodes=tuple(nodes),
-        edges=tuple(Edge(s, t, k, 1) for s, t, k in sorted(edges, key=lambda e: (e[0], e[1], e[2].value))),
+        edges=tuple(
+            Edge(s, t, k, 1) for s, t, k in sorted(edges, key=lambda e: (e[0], e[1], e[2].value))
+        ),
     )

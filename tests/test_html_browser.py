@@ -280,13 +280,14 @@ def test_filters_by_kind_depth_and_module(page: Chromium) -> None:
     assert sum(boxes) == after["shownNodes"]
 
     depth = distances(graph)
-    after = page.evaluate('window.astoken.filter({kinds: [], depth: 1})')
+    after = page.evaluate("window.astoken.filter({kinds: [], depth: 1})")
     assert after["shownNodes"] == sum(1 for d in depth.values() if d <= 1)
 
     module = sorted({cluster_of(n) for n in graph.nodes if depth[n.name] <= 1} - {"lib.app"})[0]
     after = page.evaluate(f"window.astoken.filter({{depth: 8, modules: [{module!r}]}})")
     assert after["hiddenModules"] == [module]
-    assert page.evaluate(f"document.querySelectorAll('.unit[data-module=\"{module}\"]').length") == 0
+    gone = f"document.querySelectorAll('.unit[data-module=\"{module}\"]').length"
+    assert page.evaluate(gone) == 0
     assert after["shownNodes"] == sum(1 for n in graph.nodes if cluster_of(n) != module)
 
 
@@ -307,11 +308,13 @@ def test_search_goes_to_the_match_and_the_panel_wraps(page: Chromium) -> None:
           const scale = document.getElementById("graph").getScreenCTM().a;
           const panel = document.getElementById("panel");
           return {{
-            inside: r.left >= c.left && r.right <= c.right && r.top >= c.top && r.bottom <= c.bottom,
+            inside: r.left >= c.left && r.right <= c.right &&
+              r.top >= c.top && r.bottom <= c.bottom,
             font: parseFloat(getComputedStyle(row.querySelector("text")).fontSize) * scale,
             overflow: panel.scrollWidth - panel.clientWidth,
             title: document.querySelector("#details h2").textContent,
-            steps: Array.from(document.querySelectorAll("#reached li")).map(li => li.firstChild.textContent),
+            steps: Array.from(document.querySelectorAll("#reached li"))
+              .map(li => li.firstChild.textContent),
           }};
         }})()"""
     )

@@ -126,7 +126,7 @@ def wrap(first: str, text: str, rest: str, width: int | None) -> list[str]:
     if width is None or len(first) + len(text) <= width:
         return [first + text]
     head = _chunks(text, max(width - len(first), MIN_COLUMN))[0]
-    lines = [first + head]
+    lines = [(first + head).rstrip()]
     tail = text[len(head) :].removeprefix(" ")
     if tail:
         size = max(width - len(rest), MIN_COLUMN)

@@ -144,7 +144,12 @@ def render_explanation(
         shown = "not computed (--static: nothing was imported)"
     else:
         shown = "none (nothing to hash)"
-    lines = [*wrap("", f"{explanation.target}  {shown}", "  ", width), ""]
+    head = f"{explanation.target}  {shown}"
+    if width is not None and len(head) > width and explanation.token is not None:
+        # A token is never broken: it is copied whole from a terminal.
+        lines = [*wrap("", explanation.target, "  ", width), f"  {shown}", ""]
+    else:
+        lines = [*wrap("", head, "  ", width), ""]
     if dependencies:
         lines.append(f"dependencies ({len(dependencies)}):")
         lines.extend(_dependency_rows(dependencies, width))
