@@ -326,13 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"text: {text} (default); json: {json}",
         )
 
-    def width(sub: argparse.ArgumentParser) -> None:
+    def width(sub: argparse.ArgumentParser, otherwise: str) -> None:
         sub.add_argument(
             "--width",
             type=_non_negative,
             metavar="COLUMNS",
-            help="wrap text to COLUMNS characters (default: the terminal's width when "
-            "writing to one, else no limit; 0: no limit)",
+            help=f"wrap text to COLUMNS characters (default: the terminal's width; {otherwise} "
+            "when writing to a file or pipe; 0: no limit)",
         )
 
     def output(sub: argparse.ArgumentParser) -> None:
@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the token, a table of dependencies, unresolved references",
         "the same as an object",
     )
-    width(sub)
+    width(sub, "no limit")
 
     sub = command("deps", "list the qualified names each target's token covers")
     targets(sub, "whose dependencies to list", many=True)
@@ -412,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--modules", action="store_true", help="collapse to a module-level graph")
     sub.add_argument("--externals", action="store_true", help="show third-party and stdlib leaves")
-    width(sub)
+    width(sub, f"{render.FILE_WIDTH}")
     sub.add_argument(
         "--dot-timeout",
         type=_positive_seconds,
@@ -597,10 +597,10 @@ def _info(args: argparse.Namespace, streams: _Streams, message: str) -> None:
 _PROGRESS_DELAY = 0.5
 #: What each stage of a long command counts.
 _PROGRESS_UNITS = {
-    "reading modules": "module",
-    "hashing": "definition",
-    "targets": "target",
-    "snapshot": "target",
+    "reading modules": " modules",
+    "hashing": " definitions",
+    "targets": " targets",
+    "snapshot": " targets",
 }
 
 
@@ -621,7 +621,7 @@ def _progress_bar(args: argparse.Namespace, streams: _Streams) -> Iterator[_api.
         if stage != stage_now[0]:
             stage_now[0] = stage
             bar.set_description_str(stage, refresh=False)
-            bar.unit = _PROGRESS_UNITS.get(stage, "step")
+            bar.unit = _PROGRESS_UNITS.get(stage, " steps")
             bar.n = bar.last_print_n = 0
             changed = True
         else:
@@ -638,13 +638,14 @@ def _progress_bar(args: argparse.Namespace, streams: _Streams) -> Iterator[_api.
         bar.close()
 
 
-def _width(args: argparse.Namespace, streams: _Streams) -> int | None:
-    """Columns to wrap text to: ``--width`` (0: none), else the terminal's when stdout is one."""
+def _width(args: argparse.Namespace, streams: _Streams, otherwise: int | None = None) -> int | None:
+    """Columns to wrap text to: ``--width`` (0: none), else the terminal's when the result goes
+    to one, else ``otherwise``."""
     if args.width is not None:
         return args.width or None
     out = streams.out
     if getattr(args, "output", None) or out is None or not out.isatty():
-        return None
+        return otherwise
     return shutil.get_terminal_size().columns
 
 
@@ -688,7 +689,7 @@ def _cmd_graph(args: argparse.Namespace, streams: _Streams) -> ExitCode:
         modules=args.modules,
         externals=args.externals,
         depth=args.depth,
-        width=_width(args, streams),
+        width=_width(args, streams, render.FILE_WIDTH),
         timeout=args.dot_timeout,
     )
     _emit(args, streams, picture)

@@ -50,11 +50,15 @@ from ._view import (
     select,
 )
 
+#: Columns ``astoken graph`` wraps its text tree to when it does not write to a terminal.
+FILE_WIDTH = 120
+
 __all__ = [
     "AUDIT_FIX_NAMES",
     "DOT_TIMEOUT",
     "DRAW_EDGES",
     "DRAW_NODES",
+    "FILE_WIDTH",
     "SHORT_TOKEN",
     "GraphFormat",
     "OutputFormat",
