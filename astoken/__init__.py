@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import errors
 from ._api import (
     behavior_token,
+    behavior_tokens,
     cache_token,
     data_token,
     dependencies,
@@ -53,6 +54,7 @@ __all__ = [
     "Unresolved",
     "__version__",
     "behavior_token",
+    "behavior_tokens",
     "cache_token",
     "data_token",
     "dependencies",

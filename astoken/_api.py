@@ -5,6 +5,7 @@ Each public function here only wires the steps together; the work lives in the s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import os
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _combine, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
+from . import _combine, _files, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
 from ._model import (
     Dependency,
     DependencyGraph,
@@ -46,7 +47,9 @@ from .errors import (
 )
 
 __all__ = [
+    "Progress",
     "behavior_token",
+    "behavior_tokens",
     "cache_token",
     "data_token",
     "dependencies",
@@ -150,13 +153,24 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
     return summary
 
 
+#: A progress callback of the long queries: ``(stage, done, total)``, total 0 while unknown.
+Progress = Callable[[str, int, int], None]
+
+
 class _ModuleLoader:
     """Module name -> ModuleSource for the graph step; records the files it read. Modules in
-    ``skip`` (left out of a snapshot) are treated as not found."""
+    ``skip`` (left out of a snapshot) are treated as not found. ``progress`` hears of each
+    module read (how many modules a closure reaches is known only at the end)."""
 
-    def __init__(self, store: _store.SummaryStore, skip: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        store: _store.SummaryStore,
+        skip: frozenset[str] = frozenset(),
+        progress: Progress | None = None,
+    ) -> None:
         self.store = store
         self.skip = skip
+        self.progress = progress
         self.files: dict[str, tuple[str, int, int] | None] = {}
 
     def __call__(self, name: str) -> ModuleSource | None:
@@ -171,6 +185,8 @@ class _ModuleLoader:
             return None
         summary = _summarize_file(location.file, self.store)
         self.files[location.file] = _file_signature(location.file)
+        if self.progress is not None:
+            self.progress("reading modules", len(self.files), 0)
         return ModuleSource(name, location.file, location.is_package, summary)
 
 
@@ -397,20 +413,33 @@ def _own_token(node: Node, session: _Session) -> str | None:
     return _hashing.object_token(obj, scope=session.scope, owner=node.name)
 
 
-def _analyze(obj: object, options: Options, *, provenance: bool = False) -> _Analysis:
-    return _analyze_with_files(obj, options, provenance=provenance)[0]
+def _analyze(
+    obj: object,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    provenance: bool = False,
+) -> _Analysis:
+    return _analyze_with_files(obj, options, progress, provenance=provenance)[0]
 
 
-def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) -> _Analysis:
+def _finish(
+    target: _targets.Target,
+    graph: DependencyGraph,
+    session: _Session,
+    progress: Progress | None = None,
+) -> _Analysis:
     own: dict[str, str | None] = {}
     if session.options.static:
         target_token = None
         token = None
     else:
         _check_running_code([target.module, *_first_party(graph.nodes)])
-        for node in graph.nodes:
+        for done, node in enumerate(graph.nodes, 1):
             if node.name != graph.root:
                 own[node.name] = _own_token(node, session)
+            if progress is not None:
+                progress("hashing", done, len(graph.nodes))
         target_token = _hashing.object_token(target.obj, scope=session.scope, owner=target.spec)
         own[graph.root] = target_token
         pairs = [("<target>", target_token)] + [
@@ -452,7 +481,9 @@ def _warn_once(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
         return
     _WARNED.add(key)
     first = unresolved[0].describe()
-    more = f" (and {len(unresolved) - 1} more; see astoken.explain)" if len(unresolved) > 1 else ""
+    more = ""
+    if len(unresolved) > 1:
+        more = f" (and {len(unresolved) - 1} more: astoken explain {spec} lists them)"
     warnings.warn(
         f"{spec}: unresolved reference {first}{more}",
         UnresolvedReferenceWarning,
@@ -582,14 +613,22 @@ def behavior_token(
 
 
 def _analyze_with_files(
-    obj: object, options: Options, *, provenance: bool = False
+    obj: object,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    provenance: bool = False,
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     with _targets.target_environment(obj, prepare=_prepare_steps):
-        return _analyze_loaded(obj, options, provenance=provenance)
+        return _analyze_loaded(obj, options, progress, provenance=provenance)
 
 
 def _analyze_loaded(
-    obj: object, options: Options, *, provenance: bool = False
+    obj: object,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    provenance: bool = False,
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
@@ -597,18 +636,22 @@ def _analyze_loaded(
     session = _Session(options, _scope_for(target.module, options), {}, {})
     if target.obj is not None:
         session.objects[target.node] = target.obj
-    loader = _ModuleLoader(_store_for(options))
+    loader = _ModuleLoader(_store_for(options), progress=progress)
     nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=provenance)
     graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
-    analysis = _finish(target, graph, session)
+    analysis = _finish(target, graph, session, progress)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
 
 
-def explain(obj: object, **options: Any) -> Explanation:
+def explain(obj: object, *, progress: Progress | None = None, **options: Any) -> Explanation:
     """The token of ``obj``, each dependency with its own token and how it was reached, and the
-    references static analysis could not resolve."""
+    references static analysis could not resolve.
+
+    ``progress`` (optional) is called as ``progress(stage, done, total)`` while the modules
+    are read (total 0: not known in advance) and the definitions hashed.
+    """
     opts = _options(**options)
-    analysis = _analyze(obj, opts, provenance=True)
+    analysis = _analyze(obj, opts, progress, provenance=True)
     paths = _lazy("_graph").paths_from_root(analysis.graph)
     deps = []
     for node in analysis.graph.nodes:
@@ -634,26 +677,33 @@ def explain(obj: object, **options: Any) -> Explanation:
     )
 
 
-def dependencies(obj: object, **options: Any) -> tuple[str, ...]:
+def dependencies(
+    obj: object, *, progress: Progress | None = None, **options: Any
+) -> tuple[str, ...]:
     """Sorted qualified names of everything ``obj``'s token covers (the target excluded)."""
-    graph = dependency_graph(obj, **options)
+    graph = dependency_graph(obj, progress=progress, **options)
     return tuple(n.name for n in graph.nodes if n.name != graph.root)
 
 
-def dependency_graph(obj: object, **options: Any) -> DependencyGraph:
+def dependency_graph(
+    obj: object, *, progress: Progress | None = None, **options: Any
+) -> DependencyGraph:
     """The dependency graph of a target, or of every definition in a package/module name
-    (``"pkg"``, ``"pkg.module"``, a directory or a ``.py`` path)."""
+    (``"pkg"``, ``"pkg.module"``, a directory or a ``.py`` path). ``progress`` as for
+    :func:`explain`."""
     opts = _options(**options)
     with _targets.target_environment(obj, prepare=_prepare_steps):
-        return _dependency_graph_loaded(obj, opts)
+        return _dependency_graph_loaded(obj, opts, progress)
 
 
-def _dependency_graph_loaded(obj: object, opts: Options) -> DependencyGraph:
+def _dependency_graph_loaded(
+    obj: object, opts: Options, progress: Progress | None = None
+) -> DependencyGraph:
     target = _targets.load_target(obj, static=opts.static)
     session = _Session(opts, _scope_for(target.module, opts), {}, {})
     if target.obj is not None:
         session.objects[target.node] = target.obj
-    loader = _ModuleLoader(_store_for(opts))
+    loader = _ModuleLoader(_store_for(opts), progress=progress)
     if target.is_module:
         modules = iter_package_modules(target.module)
         if not modules:
@@ -943,9 +993,258 @@ def _failure_reason(exc: AstokenError) -> str:
 
 
 def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
-    """Targets whose behavior changed between two snapshots, with the definitions that caused it."""
-    return _lockfile.diff_snapshots(old, new)
+    """Targets whose behavior changed between two snapshots, with the definitions that caused it.
+
+    The result also names both interpreters (``pythons``) and the modules either snapshot left
+    out (``left_out``, with ``"old"``/``"new"``).
+    """
+    return _compared(old, new, "new")
+
+
+def _compared(old: Snapshot, new: Snapshot, which_new: str) -> SnapshotDiff:
+    left_out = [("old", module, reason) for module, reason in old.failed]
+    left_out += [(which_new, module, reason) for module, reason in new.failed]
+    return dataclasses.replace(
+        _lockfile.diff_snapshots(old, new),
+        pythons=(old.python, new.python),
+        left_out=tuple(left_out),
+    )
 
 
 def _python_version() -> str:
     return ".".join(map(str, sys.version_info[:2]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Several targets in one analysis; the actions behind `astoken stamp` and `astoken diff`
+# ---------------------------------------------------------------------------------------------
+
+
+def _environment_key(obj: object) -> str:
+    """Targets with one key are analysed under one target environment. A file-path target
+    rebinds its module name to that file (see ``_targets.target_environment``), so each file
+    has its own key; every other target shares the key ``""``."""
+    if not isinstance(obj, str):
+        return ""
+    canonical = _targets.canonical_spec(obj)
+    if not os.path.isabs(canonical):
+        return ""
+    location, _, qualname = canonical.rpartition(":")
+    return location if qualname and os.path.isabs(location) else canonical
+
+
+def _for_each_target(
+    objs: Sequence[object],
+    opts: Options,
+    progress: Progress | None,
+    each: Callable[[_targets.Target, DependencyGraph, _Session, Progress | None], _T],
+    module: Callable[[object], _T] | None = None,
+) -> list[_T]:
+    """``each(target, graph, session, progress)`` for every target, in the order given, where
+    ``graph`` is the target's own dependency graph (what :func:`dependency_graph` gives) and
+    the graphs of all targets that share a first-party scope come from one build.
+
+    Each target gets a session of its own over the shared live objects, so what one target's
+    hashing notes about a blind spot is never reported for another. A module target gives
+    ``module(target)`` (on its own), or is refused (:class:`~astoken.errors.TargetTypeError`)
+    when ``module`` is None.
+    """
+    by_environment: dict[str, list[int]] = {}
+    for index, obj in enumerate(objs):
+        by_environment.setdefault(_environment_key(obj), []).append(index)
+    results: dict[int, _T] = {}
+    graph_step = _lazy("_graph")
+    for indexes in by_environment.values():
+        with _targets.target_environment(objs[indexes[0]], prepare=_prepare_steps):
+            groups: dict[Scope, list[tuple[int, _targets.Target]]] = {}
+            for index in indexes:
+                target = _targets.load_target(objs[index], static=opts.static)
+                if target.is_module and module is not None:
+                    results[index] = module(objs[index])
+                    continue
+                if target.is_module:
+                    raise TargetTypeError(
+                        target.spec, "is a module; give a function or class (module:name)"
+                    )
+                groups.setdefault(_scope_for(target.module, opts), []).append((index, target))
+            for scope, members in groups.items():
+                objects: dict[str, object] = {}
+                for _, target in members:
+                    if target.obj is not None:
+                        objects[target.node] = target.obj
+                shared = _Session(opts, scope, objects, {})
+                loader = _ModuleLoader(_store_for(opts), progress=progress)
+                roots = tuple(sorted({target.node for _, target in members}))
+                nxgraph, unresolved, nodes = _build(roots, shared, loader)
+                single = len(members) == 1
+                for done, (index, target) in enumerate(members, 1):
+                    reached = graph_step.closure(nxgraph, target.node)[0]
+                    own_unresolved = tuple(u for u in unresolved if u.owner in reached)
+                    graph = graph_step.to_dependency_graph(
+                        target.node, nxgraph, nodes, own_unresolved
+                    )
+                    session = _Session(opts, scope, objects, {})
+                    results[index] = each(target, graph, session, progress if single else None)
+                    if progress is not None and not single:
+                        progress("targets", done, len(members))
+    return [results[index] for index in range(len(objs))]
+
+
+def behavior_tokens(
+    targets: Sequence[object], *, progress: Progress | None = None, **options: Any
+) -> tuple[str | None, ...]:
+    """The behavior token of each target, in the order given: each is what
+    :func:`behavior_token` gives for that target alone, but the targets are analysed together
+    (one graph for all targets that share a first-party scope, each module read once), which
+    is several times faster than one call per target.
+
+    Options are those of :func:`behavior_token`; ``progress`` as for :func:`explain`.
+    """
+    if isinstance(targets, str):
+        raise TypeError("targets must be a sequence of targets, not a str")
+    opts = _options(**options)
+    if opts.static:
+        raise OptionError(
+            "behavior tokens need the live code: static=True is for graphs and dependencies"
+        )
+
+    def token(
+        target: _targets.Target,
+        graph: DependencyGraph,
+        session: _Session,
+        progress: Progress | None,
+    ) -> str | None:
+        return _finish(target, graph, session, progress).token
+
+    return tuple(_for_each_target(targets, opts, progress, token))
+
+
+def dependency_lists(
+    targets: Sequence[object], *, progress: Progress | None = None, **options: Any
+) -> tuple[tuple[str, ...], ...]:
+    """For each target, in the order given, what :func:`dependencies` gives for it alone,
+    from one analysis of all of them (as :func:`behavior_tokens`); a package or module target
+    is analysed on its own (every definition in it)."""
+    if isinstance(targets, str):
+        raise TypeError("targets must be a sequence of targets, not a str")
+    opts = _options(**options)
+
+    def names(
+        target: _targets.Target,
+        graph: DependencyGraph,
+        session: _Session,
+        progress: Progress | None,
+    ) -> tuple[str, ...]:
+        if opts.strict and graph.unresolved:
+            raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
+        return tuple(n.name for n in graph.nodes if n.name != graph.root)
+
+    def package(obj: object) -> tuple[str, ...]:
+        graph = _dependency_graph_loaded(obj, opts, progress)
+        return tuple(n.name for n in graph.nodes if n.name != graph.root)
+
+    return tuple(_for_each_target(targets, opts, progress, names, package))
+
+
+def graph_with_tokens(
+    obj: object, *, tokens: bool = True, progress: Progress | None = None, **options: Any
+) -> tuple[DependencyGraph, dict[str, str | None]]:
+    """The dependency graph of ``obj`` (as :func:`dependency_graph`) and, from the same
+    analysis, each node's own token with the target's behavior token under its own name (as
+    :func:`explain` computes them). No tokens (an empty mapping) when ``tokens`` is false, in
+    static mode, or for a package graph, which has no target to hash."""
+    opts = _options(**options)
+    with _targets.target_environment(obj, prepare=_prepare_steps):
+        target = _targets.load_target(obj, static=opts.static)
+        if not tokens or opts.static or target.is_module:
+            return _dependency_graph_loaded(obj, opts, progress), {}
+        analysis = _analyze_loaded(obj, opts, progress, provenance=True)[0]
+    own = dict(analysis.own_tokens)
+    own[analysis.graph.root] = analysis.token
+    return analysis.graph, own
+
+
+def stamp(
+    targets: Sequence[object],
+    outputs: Sequence[str | os.PathLike[str]],
+    *,
+    progress: Progress | None = None,
+    **options: Any,
+) -> tuple[bool, ...]:
+    """Write behavior tokens to stamp files, leaving a file alone when it already holds
+    exactly what would be written, so that its modification time moves only when behavior
+    changed (what make and Snakemake look at).
+
+    With one output, it receives every token, one line each in the order of ``targets`` (for
+    one target: the 64 hex digits and a newline); with as many outputs as targets, each gets
+    its target's token. Returns, for each output, whether it was written. A target with nothing
+    to hash is a :class:`~astoken.errors.TargetTypeError`; on any error nothing is written.
+    """
+    if isinstance(targets, str) or isinstance(outputs, str | os.PathLike):
+        raise TypeError("targets and outputs must be sequences, not a single str")
+    if len(outputs) not in (1, len(targets)) or not targets:
+        raise OptionError(
+            f"{len(targets)} target(s) and {len(outputs)} output file(s): give one output for "
+            "all targets or one output per target"
+        )
+    tokens = behavior_tokens(targets, progress=progress, **options)
+    lines: list[str] = []
+    for obj, token in zip(targets, tokens, strict=True):
+        if token is None:
+            spec = obj if isinstance(obj, str) else _targets.repr_target(obj)
+            raise TargetTypeError(
+                spec,
+                "has nothing to hash (a class with only data attributes has no behavior token)",
+            )
+        lines.append(f"{token}\n")
+    contents = ["".join(lines)] if len(outputs) == 1 else lines
+    return tuple(
+        _write_if_changed(output, content.encode("ascii"))
+        for output, content in zip(outputs, contents, strict=True)
+    )
+
+
+def _write_if_changed(path: str | os.PathLike[str], content: bytes) -> bool:
+    try:
+        # Only a regular file is compared (reading /dev/zero or a FIFO would never end); one
+        # longer than the content differs anyway.
+        current = _files.read_regular(path, len(content))
+    except FileNotFoundError:
+        current = None
+    if current == content:
+        return False
+    _files.write_atomic(path, content)
+    return True
+
+
+def diff_files(
+    old: str | os.PathLike[str],
+    new: str | os.PathLike[str] | None = None,
+    *,
+    jobs: int = 1,
+    include_tests: bool = False,
+    progress: Progress | None = None,
+    **options: Any,
+) -> SnapshotDiff:
+    """:func:`diff` of two snapshot files; without ``new``, of ``old`` and a fresh
+    :func:`snapshot` of the packages it lists (``jobs``, ``include_tests`` and the options are
+    that snapshot's, and ``left_out`` names its modules as ``"fresh"``).
+
+    Raises :class:`~astoken.errors.SnapshotFormatError` for a file that is not a snapshot.
+    """
+    before = _lockfile.read_snapshot(old)
+    if new is not None:
+        _options(**options)  # the same checks as everywhere; nothing here uses them
+        return _compared(before, _lockfile.read_snapshot(new), "new")
+    extra: dict[str, Any] = {}
+    if progress is not None:
+        report = progress
+
+        def counted(done: int, total: int) -> None:
+            report("snapshot", done, total)
+
+        extra["progress"] = counted
+    fresh = snapshot(
+        list(before.packages), jobs=jobs, include_tests=include_tests, **extra, **options
+    )
+    return _compared(before, fresh, "fresh")

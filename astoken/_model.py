@@ -416,11 +416,26 @@ class SnapshotDiff:
     changed: tuple[ChangedTarget, ...]
     added: tuple[str, ...]
     removed: tuple[str, ...]
+    #: The interpreter tags of the old and the new snapshot ("" when not known).
+    pythons: tuple[str, str] = ("", "")
+    #: Modules either snapshot left out: (``"old"``, ``"new"`` or ``"fresh"``, module, reason).
+    left_out: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """True when no target changed, appeared or disappeared."""
         return not (self.changed or self.added or self.removed)
+
+    @property
+    def is_partial(self) -> bool:
+        """True when a snapshot left modules out: their targets were not compared."""
+        return bool(self.left_out)
+
+    @property
+    def pythons_differ(self) -> bool:
+        """True when the snapshots come from different interpreters (every token differs)."""
+        old, new = self.pythons
+        return old != new
 
 
 # --------------------------------------------------------------------------------------------

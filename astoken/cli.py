@@ -48,6 +48,7 @@ import enum
 import errno
 import json
 import os
+import shutil
 import signal
 import sys
 import traceback
@@ -59,9 +60,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from . import __version__, _api, render
-from ._files import read_regular, write_atomic
-from ._lockfile import dumps_snapshot, read_snapshot, write_snapshot
-from ._model import Snapshot
+from ._files import write_atomic
+from ._lockfile import dumps_snapshot, write_snapshot
 from .errors import (
     AstokenError,
     AstokenWarning,
@@ -143,19 +143,7 @@ _ERROR_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
 )
 
 
-class _NothingToHash(AstokenError):
-    """A target whose token is None (nothing to hash) where a token must be printed."""
-
-    def __init__(self, target: str) -> None:
-        super().__init__(
-            f"{target}: has nothing to hash (a class with only data attributes has no "
-            "behavior token)"
-        )
-
-
 def _exit_code_for(exc: BaseException) -> ExitCode:
-    if isinstance(exc, _NothingToHash):
-        return ExitCode.NOT_A_TARGET
     if isinstance(exc, SystemExit):
         return ExitCode.ERROR
     for cls, code in _ERROR_CODES:
@@ -190,7 +178,7 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     def default(value: object) -> object:
         return value if top else argparse.SUPPRESS
 
-    group = parser.add_argument_group("global options")
+    group: Any = parser.add_argument_group("global options") if top else _Hidden(parser)
     group.add_argument(
         "--strict",
         action="store_true",
@@ -265,14 +253,36 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+class _Hidden:
+    """Adds arguments that a sub-command accepts but its ``--help`` does not list (the global
+    options, listed once by ``astoken --help``)."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.parser = parser
+
+    def add_argument(self, *names: str, **kwargs: Any) -> None:
+        kwargs["help"] = argparse.SUPPRESS
+        self.parser.add_argument(*names, **kwargs)
+
+
+_TARGETS_HELP = (
+    "targets: pkg.module:Qual.name (a function, method or class), path/to/file.py:name; "
+    "graph and snapshot also take a package or module (pkg.module) or a directory"
+)
+
+#: The last lines of every sub-command's --help: where the rest is.
+_SUBCOMMAND_EPILOG = (
+    "global options (--strict, --static, --include GLOB, --exclude GLOB, --cache-dir DIR,\n"
+    "--no-cache, --no-external-versions, --debug, -q, -v) go before or after the command;\n"
+    "exit codes: 0 success, 2 usage error, 3 and up other errors ('astoken --help' lists them)"
+)
+
+
 def _epilog() -> str:
     rows = "\n".join(
         f"  {int(code):>3}  {code.name:<18} {text}" for code, text in _EXIT_HELP.items()
     )
-    return (
-        "targets: pkg.module:Qual.name, pkg.module (graph, snapshot), path/to/file.py:func\n\n"
-        f"exit codes:\n{rows}"
-    )
+    return f"{_TARGETS_HELP}\n\nexit codes:\n{rows}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -288,15 +298,51 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, details: str = "") -> argparse.ArgumentParser:
         sub = commands.add_parser(
-            name, help=help_text, description=help_text, epilog=_epilog(), formatter_class=formatter
+            name,
+            help=help_text,
+            description=help_text + (f"\n\n{details}" if details else ""),
+            epilog=_SUBCOMMAND_EPILOG,
+            formatter_class=formatter,
         )
         _add_common(sub, top=False)
         return sub
 
-    def text_or_json(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--format", choices=[f.value for f in render.OutputFormat], default="text")
+    def targets(sub: argparse.ArgumentParser, what: str, *, many: bool) -> None:
+        sub.add_argument(
+            "targets" if many else "target",
+            nargs="+" if many else None,
+            metavar="TARGET",
+            help=f"{what}: pkg.module:Qual.name or path/to/file.py:name"
+            + ("; several are analysed together, one result each" if many else ""),
+        )
+
+    def text_or_json(sub: argparse.ArgumentParser, text: str, json: str) -> None:
+        sub.add_argument(
+            "--format",
+            choices=[f.value for f in render.OutputFormat],
+            default="text",
+            help=f"text: {text} (default); json: {json}",
+        )
+
+    def width(sub: argparse.ArgumentParser, otherwise: str) -> None:
+        sub.add_argument(
+            "--width",
+            type=_non_negative,
+            metavar="COLUMNS",
+            help=f"wrap text to COLUMNS characters (default: the terminal's width; {otherwise} "
+            "when writing to a file or pipe; 0: no limit)",
+        )
+
+    def output(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "-o",
+            "--output",
+            metavar="FILE",
+            type=_non_empty,
+            help="write to FILE (atomically, only on success) instead of stdout",
+        )
 
     def include_tests(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
@@ -305,58 +351,124 @@ def build_parser() -> argparse.ArgumentParser:
             help="also snapshot test modules (test_*.py, *_test.py, tests/, conftest.py)",
         )
 
-    sub = command("token", "print the behavior token of each target, one per line")
-    sub.add_argument("targets", nargs="+", metavar="TARGET")
-    text_or_json(sub)
+    def jobs(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--jobs",
+            "-j",
+            type=_positive,
+            default=1,
+            metavar="N",
+            help="parse in N processes (the result does not depend on N)",
+        )
+
+    sub = command(
+        "token",
+        "print the behavior token of each target, one per line",
+        "One target prints exactly 64 hex digits and a newline (safe in $(...)).",
+    )
+    targets(sub, "what to hash", many=True)
+    text_or_json(sub, "one token per line, in order", "{target: token}")
 
     sub = command("explain", "show a target's token, every dependency and how it was reached")
-    sub.add_argument("target", metavar="TARGET")
-    text_or_json(sub)
-
-    sub = command("deps", "list the qualified names a target's token covers")
-    sub.add_argument("target", metavar="TARGET")
-    text_or_json(sub)
-
-    sub = command("graph", "draw the dependency graph of a target or package")
-    sub.add_argument("target", metavar="TARGET|PACKAGE")
-    sub.add_argument("--format", choices=[f.value for f in render.GraphFormat], default="text")
-    sub.add_argument(
-        "-o", "--output", metavar="FILE", type=_non_empty, help="write to FILE instead of stdout"
+    targets(sub, "what to explain", many=False)
+    text_or_json(
+        sub,
+        "the token, a table of dependencies, unresolved references",
+        "the same as an object",
     )
-    sub.add_argument("--depth", type=_non_negative, metavar="N", help="only N edges deep")
+    width(sub, "no limit")
+
+    sub = command("deps", "list the qualified names each target's token covers")
+    targets(sub, "whose dependencies to list", many=True)
+    text_or_json(
+        sub,
+        "one name per line; several targets: 'TARGET: NAME NAME ...' per target",
+        "a list; several targets: {target: [names]}",
+    )
+
+    sub = command(
+        "graph",
+        "draw the dependency graph of a target or package",
+        "Large graphs: the html page starts with big modules collapsed; svg/png pictures are "
+        "drawn by module\nor refused with the --depth that fits; the text tree prints each "
+        "subtree once.",
+    )
+    sub.add_argument(
+        "target",
+        metavar="TARGET",
+        help="pkg.module:Qual.name, path/to/file.py:name, or a package, module or directory "
+        "(every definition in it)",
+    )
+    sub.add_argument(
+        "--format",
+        choices=[f.value for f in render.GraphFormat],
+        default="text",
+        help="text: a tree (default); json; dot (Graphviz source); mermaid; svg, png (drawn "
+        "by Graphviz's dot); html (one offline page: search, filters, collapsible modules)",
+    )
+    output(sub)
+    sub.add_argument(
+        "--depth", type=_non_negative, metavar="N", help="only N edges deep (cut nodes are marked)"
+    )
     sub.add_argument("--modules", action="store_true", help="collapse to a module-level graph")
     sub.add_argument("--externals", action="store_true", help="show third-party and stdlib leaves")
+    width(sub, f"{render.FILE_WIDTH}")
+    sub.add_argument(
+        "--dot-timeout",
+        type=_positive_seconds,
+        default=render.DOT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"svg/png: give up when dot takes longer (default {render.DOT_TIMEOUT:g})",
+    )
 
     sub = command("snapshot", "write the tokens of every function, class and method")
-    sub.add_argument("packages", nargs="+", metavar="PACKAGE_OR_PATH")
     sub.add_argument(
-        "-o", "--output", metavar="FILE", type=_non_empty, help="write to FILE instead of stdout"
+        "packages",
+        nargs="+",
+        metavar="PACKAGE_OR_PATH",
+        help="package or module names (pkg, pkg.module), directories or .py files",
     )
-    sub.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N", help="processes")
+    output(sub)
+    jobs(sub)
     include_tests(sub)
 
     sub = command("diff", "list targets whose behavior changed between two snapshots")
-    sub.add_argument("old", metavar="OLD.json")
+    sub.add_argument("old", metavar="OLD.json", help="a snapshot file (astoken snapshot -o)")
     sub.add_argument(
         "new", nargs="?", metavar="NEW.json", help="default: a fresh snapshot of OLD's packages"
     )
-    sub.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N", help="processes")
+    jobs(sub)
     include_tests(sub)
-    text_or_json(sub)
+    text_or_json(
+        sub,
+        "one line per changed, added or removed target",
+        "{changed, added, removed, left_out, python}",
+    )
 
-    sub = command("stamp", "write a target's token to FILE only when it changed (for make)")
-    sub.add_argument("target", metavar="TARGET")
-    sub.add_argument("-o", "--output", metavar="FILE", type=_non_empty, required=True)
+    sub = command(
+        "stamp",
+        "write targets' tokens to files only when they changed (for make)",
+        "One -o: the file holds every token, one per line in order. One -o per target: each\n"
+        "target's token goes to its own file (the first -o for the first target, and so on).",
+    )
+    targets(sub, "what to hash", many=True)
+    sub.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=_non_empty,
+        action="append",
+        required=True,
+        help="stamp file (repeat it: one per target)",
+    )
 
     sub = command(
         "audit",
         "run pytest and report first-party functions that ran outside each test's closure",
     )
     sub.usage = "astoken audit [OPTIONS] [--] [PYTEST_ARG ...]"
-    text_or_json(sub)
-    sub.add_argument(
-        "-o", "--output", metavar="FILE", type=_non_empty, help="write to FILE instead of stdout"
-    )
+    text_or_json(sub, "figures, missed functions and the fix for each", "the whole report")
+    output(sub)
     sub.add_argument(
         "--fail-under",
         type=_recall,
@@ -392,6 +504,13 @@ def _recall(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return value
 
 
@@ -474,70 +593,44 @@ def _info(args: argparse.Namespace, streams: _Streams, message: str) -> None:
         streams.diagnose(f"astoken: {message}")
 
 
-def _cmd_token(args: argparse.Namespace, streams: _Streams) -> ExitCode:
-    options = _options(args)
-    tokens = [(spec, _api.behavior_token(spec, **options)) for spec in args.targets]
-    if args.format == render.OutputFormat.TEXT.value:
-        for spec, token in tokens:
-            if token is None:
-                raise _NothingToHash(spec)
-    _emit(args, streams, render.render_tokens(tokens, args.format))
-    return ExitCode.OK
-
-
-def _cmd_explain(args: argparse.Namespace, streams: _Streams) -> ExitCode:
-    explanation = _api.explain(args.target, **_options(args))
-    _emit(args, streams, render.render_explanation(explanation, args.format))
-    return ExitCode.OK
-
-
-def _cmd_deps(args: argparse.Namespace, streams: _Streams) -> ExitCode:
-    names = _api.dependencies(args.target, **_options(args))
-    _emit(args, streams, render.render_dependencies(names, args.format))
-    return ExitCode.OK
-
-
-def _cmd_graph(args: argparse.Namespace, streams: _Streams) -> ExitCode:
-    fmt = render.GraphFormat(args.format)
-    options = _options(args)
-    graph = _api.dependency_graph(args.target, **options)
-    if args.modules:
-        graph = render.collapse_modules(graph)
-    if not args.externals:
-        graph = render.hide_externals(graph)
-    if args.depth is not None:
-        graph = render.limit_depth(graph, args.depth)
-    if fmt in (render.GraphFormat.SVG, render.GraphFormat.PNG):
-        _emit(args, streams, render.render_graph_image(graph, fmt))
-        return ExitCode.OK
-    tokens: dict[str, str | None] = {}
-    if fmt is render.GraphFormat.HTML and ":" in args.target and not (args.modules or args.static):
-        # The html side panel shows each node's own token; only explain computes those.
-        explanation = _api.explain(args.target, **options)
-        tokens = {d.name: d.token for d in explanation.dependencies}
-        tokens.setdefault(explanation.target, explanation.token)
-    _emit(args, streams, render.render_graph(graph, fmt, tokens=tokens))
-    return ExitCode.OK
+#: Seconds a command runs before its progress bar appears (a quick one shows none).
+_PROGRESS_DELAY = 0.5
+#: What each stage of a long command counts.
+_PROGRESS_UNITS = {
+    "reading modules": " modules",
+    "hashing": " definitions",
+    "targets": " targets",
+    "snapshot": " targets",
+}
 
 
 @contextmanager
-def _progress_bar(
-    args: argparse.Namespace, streams: _Streams, what: str
-) -> Iterator[Callable[[int, int], None] | None]:
-    """A tqdm bar on stderr when it is a terminal (and not -q); None otherwise."""
+def _progress_bar(args: argparse.Namespace, streams: _Streams) -> Iterator[_api.Progress | None]:
+    """A tqdm bar on stderr when it is a terminal (and not -q); None otherwise. One bar for the
+    whole command: each stage the API reports renames it and sets what it counts."""
     err = streams.err
     if args.verbosity < 0 or err is None or not err.isatty():
         yield None
         return
-    from tqdm import tqdm  # noqa: PLC0415 - only interactive snapshots pay for importing it
+    from tqdm import tqdm  # noqa: PLC0415 - only interactive commands pay for importing it
 
-    bar = tqdm(total=0, desc=what, unit="module", file=err, leave=False)
+    bar = tqdm(total=None, file=err, leave=False, delay=_PROGRESS_DELAY, dynamic_ncols=True)
+    stage_now = [""]
 
-    def update(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.n = done
-        bar.refresh()
+    def update(stage: str, done: int, total: int) -> None:
+        if stage != stage_now[0]:
+            stage_now[0] = stage
+            bar.set_description_str(stage, refresh=False)
+            bar.unit = _PROGRESS_UNITS.get(stage, " steps")
+            bar.n = bar.last_print_n = 0
+            changed = True
+        else:
+            changed = False
+        bar.total = total or None
+        bar.update(done - bar.n)
+        if changed or (total and done >= total):
+            # A new stage and the last step are drawn even inside tqdm's minimum interval.
+            bar.refresh()
 
     try:
         yield update
@@ -545,73 +638,120 @@ def _progress_bar(
         bar.close()
 
 
-def _take_snapshot(
-    args: argparse.Namespace, streams: _Streams, packages: Sequence[str]
-) -> Snapshot:
-    with _progress_bar(args, streams, "snapshot") as progress:
-        extra: dict[str, Any] = {} if progress is None else {"progress": progress}
-        if args.include_tests:
-            extra["include_tests"] = True
-        return _api.snapshot(list(packages), jobs=args.jobs, **extra, **_options(args))
+def _width(args: argparse.Namespace, streams: _Streams, otherwise: int | None = None) -> int | None:
+    """Columns to wrap text to: ``--width`` (0: none), else the terminal's when the result goes
+    to one, else ``otherwise``."""
+    if args.width is not None:
+        return args.width or None
+    out = streams.out
+    if getattr(args, "output", None) or out is None or not out.isatty():
+        return otherwise
+    return shutil.get_terminal_size().columns
 
 
-def _report_left_out(
-    args: argparse.Namespace, streams: _Streams, snap: Snapshot, which: str = ""
-) -> None:
-    if args.verbosity < 0:
-        return
-    for module, reason in snap.failed:
-        streams.diagnose(f"astoken: warning: {which}snapshot left out {module}: {reason}")
+def _cmd_token(args: argparse.Namespace, streams: _Streams) -> ExitCode:
+    with _progress_bar(args, streams) as progress:
+        tokens = _api.behavior_tokens(args.targets, progress=progress, **_options(args))
+    pairs = list(zip(args.targets, tokens, strict=True))
+    _emit(args, streams, render.render_tokens(pairs, args.format))
+    return ExitCode.OK
+
+
+def _cmd_explain(args: argparse.Namespace, streams: _Streams) -> ExitCode:
+    with _progress_bar(args, streams) as progress:
+        explanation = _api.explain(args.target, progress=progress, **_options(args))
+    text = render.render_explanation(explanation, args.format, width=_width(args, streams))
+    _emit(args, streams, text)
+    return ExitCode.OK
+
+
+def _cmd_deps(args: argparse.Namespace, streams: _Streams) -> ExitCode:
+    with _progress_bar(args, streams) as progress:
+        lists = _api.dependency_lists(args.targets, progress=progress, **_options(args))
+    pairs = list(zip(args.targets, lists, strict=True))
+    _emit(args, streams, render.render_dependency_lists(pairs, args.format))
+    return ExitCode.OK
+
+
+def _cmd_graph(args: argparse.Namespace, streams: _Streams) -> ExitCode:
+    fmt = render.GraphFormat(args.format)
+    with _progress_bar(args, streams) as progress:
+        graph, tokens = _api.graph_with_tokens(
+            args.target,
+            tokens=render.shows_tokens(fmt, modules=args.modules),
+            progress=progress,
+            **_options(args),
+        )
+    picture = render.draw_graph(
+        graph,
+        fmt,
+        tokens=tokens,
+        modules=args.modules,
+        externals=args.externals,
+        depth=args.depth,
+        width=_width(args, streams, render.FILE_WIDTH),
+        timeout=args.dot_timeout,
+    )
+    _emit(args, streams, picture)
+    return ExitCode.OK
+
+
+def _snapshot_progress(progress: _api.Progress | None) -> dict[str, Any]:
+    if progress is None:
+        return {}
+    report = progress
+
+    def counted(done: int, total: int) -> None:
+        report("snapshot", done, total)
+
+    return {"progress": counted}
 
 
 def _cmd_snapshot(args: argparse.Namespace, streams: _Streams) -> ExitCode:
-    snap = _take_snapshot(args, streams, args.packages)
+    extra: dict[str, Any] = {"include_tests": True} if args.include_tests else {}
+    with _progress_bar(args, streams) as progress:
+        snap = _api.snapshot(
+            list(args.packages),
+            jobs=args.jobs,
+            **_snapshot_progress(progress),
+            **extra,
+            **_options(args),
+        )
     if args.output:
         write_snapshot(snap, args.output)
         _info(args, streams, f"wrote {args.output} ({len(snap.entries)} targets)")
     else:
         _emit(args, streams, dumps_snapshot(snap))
-    _report_left_out(args, streams, snap)
+    if args.verbosity >= 0:
+        for module, reason in snap.failed:
+            streams.diagnose(f"astoken: warning: snapshot left out {module}: {reason}")
     return ExitCode.PARTIAL if snap.is_partial else ExitCode.OK
 
 
 def _cmd_diff(args: argparse.Namespace, streams: _Streams) -> ExitCode:
-    old = read_snapshot(args.old)
-    new = read_snapshot(args.new) if args.new else _take_snapshot(args, streams, old.packages)
-    if old.python != new.python and args.verbosity >= 0:
-        streams.diagnose(
-            f"astoken: warning: the snapshots come from different interpreters "
-            f"({old.python or '?'} and {new.python or '?'}): tokens may all differ"
+    with _progress_bar(args, streams) as progress:
+        result = _api.diff_files(
+            args.old,
+            args.new,
+            jobs=args.jobs,
+            include_tests=args.include_tests,
+            progress=progress,
+            **_options(args),
         )
-    result = _api.diff(old, new)
+    if args.verbosity >= 0:
+        for note in render.diff_notes(result):
+            streams.diagnose(f"astoken: warning: {note}")
     _emit(args, streams, render.render_diff(result, args.format))
-    _report_left_out(args, streams, old, "the old ")
-    _report_left_out(args, streams, new, "the new " if args.new else "the fresh ")
     if not result.is_empty:
         return ExitCode.CHANGED
-    return ExitCode.PARTIAL if old.is_partial or new.is_partial else ExitCode.OK
-
-
-# A token file is 65 bytes: anything much larger is not one of ours, and is simply rewritten.
-_STAMP_READ_LIMIT = 4096
+    return ExitCode.PARTIAL if result.is_partial else ExitCode.OK
 
 
 def _cmd_stamp(args: argparse.Namespace, streams: _Streams) -> ExitCode:
-    token = _api.behavior_token(args.target, **_options(args))
-    if token is None:
-        raise _NothingToHash(args.target)
-    content = f"{token}\n".encode("ascii")
-    try:
-        # Only a regular file is compared (reading /dev/zero or a FIFO would never end).
-        current = read_regular(args.output, _STAMP_READ_LIMIT)
-    except FileNotFoundError:
-        current = None
-    if current == content:
-        # Leaving the file (and its mtime) alone is the point: make sees nothing new.
-        _info(args, streams, f"{args.output} is up to date")
-        return ExitCode.OK
-    write_atomic(args.output, content)
-    _info(args, streams, f"updated {args.output}")
+    with _progress_bar(args, streams) as progress:
+        written = _api.stamp(args.targets, args.output, progress=progress, **_options(args))
+    for output, changed in zip(args.output, written, strict=True):
+        _info(args, streams, f"updated {output}" if changed else f"{output} is up to date")
     return ExitCode.OK
 
 
@@ -806,6 +946,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     reason = _NEEDS_LIVE_CODE.get(args.command)
     if args.static and reason and not (args.command == "diff" and args.new):
         parser.error(f"argument --static: {args.command} cannot honour it: {reason}")
+    if args.command == "stamp" and len(args.output) not in (1, len(args.targets)):
+        parser.error(
+            f"argument -o/--output: {len(args.targets)} targets and {len(args.output)} "
+            "outputs: give one -o for all targets, or one per target"
+        )
     streams = _Streams(out=sys.stdout, err=sys.stderr)
     with contextlib.ExitStack() as stack:
         stack.enter_context(_cwd_on_path())

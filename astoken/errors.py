@@ -217,3 +217,17 @@ class GraphvizNotFoundError(AstokenError):
 
 class OptionError(AstokenError, ValueError):
     """Raised when options contradict the request (e.g. a token asked for in static mode)."""
+
+
+class GraphTooLargeError(AstokenError):
+    """Raised when a graph is too large to draw as an image, or Graphviz's ``dot`` did not
+    finish drawing it within the time limit."""
+
+    def __init__(self, output_format: str, reason: str, advice: str) -> None:
+        self.output_format = output_format
+        self.reason = reason
+        self.advice = advice
+        super().__init__(f"cannot draw --format {output_format}: {reason}; {advice}")
+
+    def __reduce__(self) -> tuple[type[GraphTooLargeError], tuple[str, str, str]]:
+        return (type(self), (self.output_format, self.reason, self.advice))

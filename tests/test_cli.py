@@ -97,9 +97,9 @@ class FakeApi:
         if self.error is not None:
             raise self.error
 
-    def behavior_token(self, obj: object, **options: Any) -> str | None:
-        self._record("behavior_token", obj, options)
-        return self.tokens[str(obj)]
+    def behavior_tokens(self, targets: Sequence[object], **options: Any) -> tuple[str | None, ...]:
+        self._record("behavior_tokens", tuple(targets), options)
+        return tuple(self.tokens[str(obj)] for obj in targets)
 
     def explain(self, obj: object, **options: Any) -> Explanation:
         self._record("explain", obj, options)
@@ -113,13 +113,17 @@ class FakeApi:
             unresolved=(Unresolved(FIT, "getattr(x, n)", "dynamic", "app/train.py", 9),),
         )
 
-    def dependencies(self, obj: object, **options: Any) -> tuple[str, ...]:
-        self._record("dependencies", obj, options)
-        return (SCALE, LIMIT)
+    def dependency_lists(
+        self, targets: Sequence[object], **options: Any
+    ) -> tuple[tuple[str, ...], ...]:
+        self._record("dependency_lists", tuple(targets), options)
+        return tuple((SCALE, LIMIT) if str(obj) == FIT else (LIMIT,) for obj in targets)
 
-    def dependency_graph(self, obj: object, **options: Any) -> DependencyGraph:
-        self._record("dependency_graph", obj, options)
-        return graph()
+    def graph_with_tokens(
+        self, obj: object, *, tokens: bool = True, **options: Any
+    ) -> tuple[DependencyGraph, dict[str, str | None]]:
+        self._record("graph_with_tokens", obj, {"tokens": tokens, **options})
+        return graph(), ({FIT: TOKEN, SCALE: OTHER} if tokens else {})
 
     def snapshot(self, packages: Sequence[str], *, jobs: int = 1, **options: Any) -> Snapshot:
         self._record("snapshot", tuple(packages), {"jobs": jobs, **options})
@@ -129,7 +133,7 @@ class FakeApi:
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     fake = FakeApi()
-    for name in ("behavior_token", "explain", "dependencies", "dependency_graph", "snapshot"):
+    for name in ("behavior_tokens", "explain", "dependency_lists", "graph_with_tokens", "snapshot"):
         monkeypatch.setattr(_api, name, getattr(fake, name))
     return fake
 
@@ -232,6 +236,38 @@ def test_deps(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, json.loads(out)) == (0, [LIMIT, SCALE])
 
 
+def test_several_targets_are_one_analysis_with_one_line_each(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "deps", FIT, SCALE) == (
+        0,
+        f"{FIT}: {LIMIT} {SCALE}\n{SCALE}: {LIMIT}\n",
+        "",
+    )
+    _, out, _ = run(capsys, "deps", FIT, SCALE, "--format", "json")
+    assert json.loads(out) == {FIT: [LIMIT, SCALE], SCALE: [LIMIT]}
+    assert run(capsys, "token", FIT, SCALE)[1] == f"{TOKEN}\n{OTHER}\n"
+    # One stamp file for all: what `token` prints. One file each: each its own token.
+    both = tmp_path / "both.stamp"
+    assert run(capsys, "stamp", FIT, SCALE, "-o", str(both))[0] == 0
+    assert both.read_text() == f"{TOKEN}\n{OTHER}\n"
+    fit, scale = tmp_path / "fit.stamp", tmp_path / "scale.stamp"
+    assert run(capsys, "stamp", FIT, SCALE, "-o", str(fit), "-o", str(scale))[0] == 0
+    assert (fit.read_text(), scale.read_text()) == (f"{TOKEN}\n", f"{OTHER}\n")
+    # Each command asked the API once, for all of its targets.
+    assert [(name, targets) for name, targets, _ in api.calls] == [
+        ("dependency_lists", (FIT, SCALE)),
+        ("dependency_lists", (FIT, SCALE)),
+        ("behavior_tokens", (FIT, SCALE)),
+        ("behavior_tokens", (FIT, SCALE)),
+        ("behavior_tokens", (FIT, SCALE)),
+    ]
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["stamp", FIT, SCALE, "-o", str(fit), "-o", str(scale), "-o", str(both)])
+    assert caught.value.code == cli.ExitCode.USAGE
+    assert "give one -o for all targets, or one per target" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("extra", "present", "absent"),
     [
@@ -280,13 +316,17 @@ def test_graph_formats_to_file(
     assert list(tmp_path.iterdir()) == [out_file]  # no temporary files left behind
 
 
-def test_graph_html_shows_tokens_from_explain(
+def test_graph_html_shows_tokens_from_one_analysis(
     api: FakeApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(capsys, "-q", "graph", FIT, "--format", "html")
     assert code == 0
-    assert OTHER in out  # scale's own token, from explain
-    assert [call[0] for call in api.calls] == ["dependency_graph", "explain"]
+    assert OTHER in out  # scale's own token
+    assert [(call[0], call[2]["tokens"]) for call in api.calls] == [("graph_with_tokens", True)]
+    # Other formats (and a module-level html graph) show no tokens: none are computed.
+    run(capsys, "-q", "graph", FIT, "--format", "dot")
+    run(capsys, "-q", "graph", FIT, "--format", "html", "--modules")
+    assert [call[2]["tokens"] for call in api.calls[1:]] == [False, False]
 
 
 def test_graph_png_to_stdout_is_binary(
@@ -729,10 +769,19 @@ def test_diff_warns_when_interpreters_differ(
     )
     code, out, err = run(capsys, "diff", str(old), str(new))
     assert (code, out) == (0, "")
-    assert err == (
+    warning = (
         "astoken: warning: the snapshots come from different interpreters "
-        "(cpython-311 and cpython-313): tokens may all differ\n"
+        "(cpython-311 and cpython-313): every token may differ, so changed targets are listed "
+        "without causes\n"
     )
+    assert err == warning
+    # Said once, first; the changed targets follow without a cause each.
+    write_snapshot(
+        Snapshot(other.packages, other.entries[:1], other.own_tokens, python="cpython-313"), new
+    )
+    write_snapshot(snapshot_value(OTHER, "d" * 64), old)
+    code, out, err = run(capsys, "diff", str(old), str(new))
+    assert (code, out, err) == (cli.ExitCode.CHANGED, f"{FIT} changed\n{SCALE} removed\n", warning)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1075,3 +1124,133 @@ def test_stamp_into_a_full_device_is_an_error_not_a_hang(
     assert result.returncode == cli.ExitCode.IO_ERROR
     assert result.stderr == f"astoken: error: {device}: No space left on device\n"
     assert stat.S_ISCHR(device.stat().st_mode)
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 10: help, progress, several targets, pictures at scale.
+# --------------------------------------------------------------------------------------------
+
+SUBCOMMANDS = ("token", "explain", "deps", "graph", "snapshot", "diff", "stamp", "audit")
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_each_subcommand_help_shows_its_own_options_and_points_to_exit_codes(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main([command, "--help"])
+    assert caught.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: astoken {command}")
+    # The full exit-code table is only in `astoken --help`; here, one line points to it.
+    assert "RECALL_BELOW" not in text
+    assert "IMPORT_FAILED" not in text
+    assert sum("exit codes" in line for line in text.splitlines()) == 1
+    assert "'astoken --help' lists them" in text
+    # The global options are named once, not listed with their help.
+    assert "--cache-dir DIR" in text
+    assert "summary cache directory" not in text
+    # Every argument of the command itself has its help text.
+    positional = re.findall(r"^  ([A-Z][A-Za-z_.|]*)\s+(\S.*)$", text, re.M)
+    if command not in ("audit",):
+        assert positional, text
+    options = text.split("options:")[1].split("global options")[0]
+    for line in options.splitlines():
+        if line.startswith("  -") and "--help" not in line:
+            described = re.match(r"^  -[^ ]*( [A-Z_.]+)?(, -[^ ]*( [A-Z_.]+)?)?\s{2,}\S", line)
+            following = options.splitlines()[options.splitlines().index(line) + 1]
+            assert described or following.startswith(" " * 10), line
+
+
+def test_top_level_help_has_the_whole_exit_code_table(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    for code in cli.ExitCode:
+        assert re.search(rf"^\s+{int(code)}\s+{code.name}\s", text, re.M), code.name
+    assert "summary cache directory" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [
+        pytest.param("token", "behavior_tokens", id="token"),
+        pytest.param("explain", "explain", id="explain"),
+        pytest.param("deps", "dependency_lists", id="deps"),
+        pytest.param("graph", "graph_with_tokens", id="graph"),
+    ],
+)
+def test_long_commands_show_a_progress_bar_on_a_terminal(
+    api: FakeApi, monkeypatch: pytest.MonkeyPatch, command: str, what: str
+) -> None:
+    real = getattr(api, what)
+
+    def reporting(target: object, **options: Any) -> object:
+        progress = options.pop("progress")
+        assert progress is not None
+        for done in range(1, 4):
+            progress("reading modules", done, 0)
+        for done in range(1, 6):
+            progress("hashing", done, 5)
+        return real(target, **options)
+
+    monkeypatch.setattr(_api, what, reporting)
+    monkeypatch.setattr(cli, "_PROGRESS_DELAY", 0)
+    stderr = TerminalStderr()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert cli.main([command, FIT]) == 0
+    shown = stderr.getvalue()
+    assert "reading modules" in shown
+    assert "hashing" in shown
+    assert "5/5" in shown
+
+
+def test_graph_depth_and_width_reach_the_renderer(
+    api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "graph", FIT, "--depth", "1", "--width", "40")
+    assert code == 0
+    assert "(+1 cut by --depth)" in out
+    assert max(len(line) for line in out.splitlines()) <= 40
+
+
+def write_fake_dot(directory: Path, seconds: float) -> None:
+    directory.mkdir()
+    script = directory / "dot"
+    script.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import time; time.sleep({seconds})'\n")
+    script.chmod(0o755)
+
+
+def test_dot_runs_under_a_time_limit(
+    api: FakeApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    write_fake_dot(tmp_path / "bin", 30)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    started = time.monotonic()
+    code, out, err = run(capsys, "graph", FIT, "--format", "svg", "--dot-timeout", "0.5")
+    assert time.monotonic() - started < 20
+    assert (code, out) == (cli.ExitCode.ERROR, "")
+    assert err.startswith("astoken: error: cannot draw --format svg: Graphviz dot did not finish")
+    assert "0.5 s" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_graph_too_large_to_draw_is_refused_with_what_makes_it_fit(
+    api: FakeApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from _graphs import big_graph
+
+    monkeypatch.setattr(api, "graph_with_tokens", lambda obj, **options: (big_graph(), {}))
+    monkeypatch.setattr(_api, "graph_with_tokens", api.graph_with_tokens)
+    # Three modules and every edge between them: by module it is small, so it is drawn so;
+    # more than DRAW_NODES modules cannot be drawn even by module.
+    code, out, err = run(capsys, "graph", FIT, "--format", "svg", "--modules")
+    assert (code, out) == (cli.ExitCode.ERROR, "")
+    assert len(err.splitlines()) == 1
+    assert re.search(r"cannot draw --format svg: \d+ nodes and \d+ edges", err)
+    assert "--format html shows any size" in err

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _graphs import big_graph
 
 from astoken import render
 from astoken._audit import summarize
@@ -34,7 +35,8 @@ from astoken._model import (
     SnapshotDiff,
     Unresolved,
 )
-from astoken.errors import GraphvizNotFoundError
+from astoken.errors import GraphTooLargeError, GraphvizNotFoundError, TargetTypeError
+from astoken.render._view import distances
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("ASTOKEN_UPDATE_GOLDEN") == "1"
@@ -240,17 +242,40 @@ def test_output_does_not_depend_on_input_order(fmt: str, seed: int) -> None:
     assert render.render_graph(shuffled(sample_graph(), seed), fmt) == expected
 
 
-def test_text_tree_marks_cycles_and_repeated_subtrees_once() -> None:
-    """Guarantee 4: each node is expanded once."""
+def test_text_tree_expands_each_node_once_at_its_shortest_path() -> None:
+    """Guarantee 4: each node is expanded once, where the fewest edges reach it; its other
+    edges are named after its subtree (above, below, or back on its own path)."""
     text = render.render_graph(render.hide_externals(sample_graph()), "text")
     lines = text.splitlines()
     assert lines[0] == f"{FIT} [function]"
-    expanded = [line for line in lines if line.rstrip().endswith(")") and SCALE in line]
-    # scale is reached from fit and from Model.norm: expanded under the first, marked after.
-    assert sum(f"{SCALE} [function] (call)" in line for line in lines) == 2
-    assert any(line.endswith("(see above)") and SCALE in line for line in expanded)
-    assert any(line.endswith("(cycle)") and MODEL in line for line in lines)
-    assert sum(LIMIT in line for line in lines) == 2  # leaves repeat without expansion
+    # scale is reached from fit (1 edge) and from Model.norm (3 edges): expanded under fit.
+    assert lines[1] == f"├── {SCALE} [function] (call)"
+    assert sum(f"{SCALE} [function]" in line for line in lines) == 1
+    # Model.norm is one edge from Model through member and two through __init__.
+    assert f"    └── {NORM} [method] (member)" in lines
+    assert f"    │   └── shown below: {NORM} (self_attr)" in lines
+    assert f"        ├── shown above: {LIMIT} (attribute, value), {SCALE} (call)" in lines
+    assert f"        └── cycle to: {MODEL} (value)" in lines
+    assert "6 nodes, 9 edges, 3 modules" in lines
+
+
+def test_text_tree_of_a_large_graph() -> None:
+    """Guarantees 4 and 7 at the size of a real library: every node expanded exactly once, the
+    tree no deeper than the graph's shortest paths, every line within the width asked for."""
+    graph = big_graph()
+    lines = render.render_graph(graph, "text").splitlines()
+    expanded = [line for line in lines if re.search(r"\S+ \[(\w+)( [\d.]+)?\]", line)]
+    assert len(expanded) == len(graph.nodes)
+    wrapped = render.render_graph(graph, "text", width=100).splitlines()
+    assert max(len(line) for line in wrapped) <= 100
+    assert max(len(line) for line in lines) > 100
+    depth = max(distances(graph).values())
+    assert max(len(line) - len(line.lstrip("│├└─ ")) for line in expanded) <= 4 * depth
+    assert wrapped[-1] == "700 nodes (3 third-party or standard-library), 2993 edges, 31 modules"
+    # Unwrapped: a line per node, and at most three per node for its references to nodes
+    # expanded elsewhere (above, below, on its own path), not a line per edge.
+    assert len(lines) <= 4 * len(graph.nodes) + 2
+    assert len(lines) < len(graph.edges)
 
 
 def test_tree_of_package_graph_starts_at_nodes_nothing_points_to() -> None:
@@ -259,8 +284,8 @@ def test_tree_of_package_graph_starts_at_nodes_nothing_points_to() -> None:
         nodes=(Node("app.a:f", NodeKind.FUNCTION), Node("app.b:g", NodeKind.FUNCTION)),
         edges=(Edge("app.a:f", "app.b:g", RefKind.CALL),),
     )
-    assert (
-        render.render_graph(graph, "text") == "app.a:f [function]\n└── app.b:g [function] (call)\n"
+    assert render.render_graph(graph, "text") == (
+        "app.a:f [function]\n└── app.b:g [function] (call)\n\n2 nodes, 1 edge, 2 modules\n"
     )
 
 
@@ -279,7 +304,7 @@ def test_dot_and_mermaid_contain_every_node_and_merged_edge_once() -> None:
     assert mermaid.count(" -->|") == len(pairs)
     assert f'"{NORM}" -> "{LIMIT}" [label="attribute, value"' in dot
     for node in graph.nodes:
-        assert dot.count(f'  "{node.name}" [label=') == 1
+        assert len(re.findall(rf'^ +"{re.escape(node.name)}" \[label=', dot, re.M)) == 1
 
 
 @pytest.mark.parametrize(
@@ -414,17 +439,19 @@ def test_package_graph_tree_shows_what_the_root_does_not_reach() -> None:
         "    └── app.a:g [function] (call)\n"
         "app.b:h [function]\n"
         "└── app.b:k [function] (call)\n"
-        "    └── app.b:h [function] (call) (cycle)\n"
+        "    └── cycle to: app.b:h (call)\n"
+        "\n"
+        "6 nodes, 4 edges, 3 modules\n"
     )
     assert {n.name for n in render.limit_depth(graph, 0).nodes} == {"app", "app.a", "app.b:h"}
 
 
 def test_every_node_kind_has_a_style() -> None:
     # A new node kind must be drawable in every format (DOT/Mermaid here, the HTML page's script).
-    from astoken import render
+    from astoken.render import _dot
 
-    assert set(render._NODE_STYLE) == set(NodeKind)
-    script = (Path(render.__file__).parent / "_assets" / "graph.js").read_text(encoding="utf-8")
+    assert set(_dot.NODE_STYLE) == set(NodeKind)
+    script = (Path(_dot.__file__).parents[1] / "_assets" / "graph.js").read_text(encoding="utf-8")
     for kind in NodeKind:
         assert f'"{kind.value}": [' in script, kind
 
@@ -448,3 +475,176 @@ def test_audit_fix_lines_name_a_few_callers_then_count_the_rest() -> None:
     assert text.splitlines()[-1] == (
         '    add @astoken.depends_on("app.ops:double") to app.m:f0, app.m:f1, app.m:f2 and 2 more'
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 10: the renderers at the size of a real library.
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_token_line_is_never_anything_but_a_token() -> None:
+    with pytest.raises(TargetTypeError, match=r"app\.data:Record: has nothing to hash"):
+        render.render_tokens([(FIT, token("a")), ("app.data:Record", None)], "text")
+
+
+def test_dependency_lists_one_line_per_target() -> None:
+    lists = [(FIT, [SCALE, LIMIT, SCALE]), (SCALE, [LIMIT]), (LIMIT, [])]
+    assert render.render_dependency_lists(lists, "text") == (
+        f"{FIT}: {LIMIT} {SCALE}\n{SCALE}: {LIMIT}\n{LIMIT}:\n"
+    )
+    assert json.loads(render.render_dependency_lists(lists, "json")) == {
+        FIT: [LIMIT, SCALE],
+        SCALE: [LIMIT],
+        LIMIT: [],
+    }
+    # One target: the plain list, as before.
+    assert render.render_dependency_lists(lists[:1], "text") == f"{LIMIT}\n{SCALE}\n"
+
+
+def test_depth_marks_what_it_cut_in_every_format() -> None:
+    """Guarantee 5: Model and scale keep dependencies the depth limit hides."""
+    graph = render.hide_externals(sample_graph())
+    assert dict(render.select(graph, depth=1).cut) == {MODEL: 2, SCALE: 1}
+    text = render.render_graph(graph, "text", depth=1)
+    assert f"├── {SCALE} [function] (call) (+1 cut by --depth)" in text.splitlines()
+    assert f"└── {MODEL} [class] (instantiation) (+2 cut by --depth)" in text.splitlines()
+    assert "(+2 cut by --depth)" in render.render_graph(graph, "dot", depth=1)
+    assert "(+2 cut by --depth)" in render.render_graph(graph, "mermaid", depth=1)
+    assert json.loads(render.render_graph(graph, "json", depth=1))["cut"] == {MODEL: 2, SCALE: 1}
+    assert "cut" not in json.loads(render.render_graph(graph, "json"))
+    page = render.render_graph(graph, "html", depth=1)
+    payload = json.loads(re.search(r'id="astoken-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert {n["name"]: n["cut"] for n in payload["nodes"]} == {FIT: 0, SCALE: 1, MODEL: 2}
+
+
+def test_explain_token_column_shows_what_a_leaf_token_is() -> None:
+    explanation = Explanation(
+        target=FIT,
+        token=token("f"),
+        dependencies=(
+            Dependency("numpy", NodeKind.EXTERNAL, "external:numpy==2.1.0", ()),
+            Dependency("pandas", NodeKind.EXTERNAL, "external:pandas", ()),
+            Dependency("json", NodeKind.STDLIB, "stdlib:json", ()),
+            Dependency("app.log:LOGGER", NodeKind.CONSTANT, "opaque:Logger:" + token("1"), ()),
+            Dependency("app.m", NodeKind.MODULE, "", ()),
+            Dependency(SCALE, NodeKind.FUNCTION, token("2"), ()),
+        ),
+    )
+    cells = {
+        line.split()[0]: line.split()[2:]
+        for line in render.render_explanation(explanation, "text").splitlines()[4:10]
+    }
+    assert cells == {
+        "numpy": ["numpy", "2.1.0", "(target)"],
+        "pandas": ["pandas", "(target)"],
+        "json": ["stdlib", "(target)"],
+        "app.log:LOGGER": ["opaque", "Logger", "(target)"],
+        "app.m": ["-", "(target)"],
+        SCALE: ["2" * SHORT, "(target)"],
+    }
+
+
+SHORT = render.SHORT_TOKEN
+
+
+def test_explain_wraps_to_a_width() -> None:
+    """Guarantee 7: a narrow terminal gets the same content in lines that fit."""
+    wide = render.render_explanation(sample_explanation(), "text")
+    narrow = render.render_explanation(sample_explanation(), "text", width=60)
+    check_golden("explain-narrow.txt", narrow)
+    # Every line fits, except the token, which is never broken.
+    assert max(len(line) for line in narrow.splitlines() if "f" * 64 not in line) <= 60
+    assert narrow.splitlines()[:2] == [FIT, "  " + "f" * 64]
+    assert max(len(line) for line in wide.splitlines()) > 60
+    assert "".join(narrow.split()) == "".join(wide.split())
+
+
+@pytest.mark.parametrize(
+    ("first", "text", "rest", "width", "expected"),
+    [
+        pytest.param("", "short", "  ", 20, ["short"], id="fits"),
+        pytest.param("", "a b c", "  ", None, ["a b c"], id="no-limit"),
+        pytest.param("├── ", "x" * 30, "│     ", 30, ["├── " + "x" * 26, "│     xxxx"], id="word"),
+        pytest.param(
+            "", "alpha beta gamma delta", "> ", 24, ["alpha beta gamma delta"], id="fits-exactly"
+        ),
+        pytest.param(
+            "- ",
+            "alpha beta gamma delta epsilon zeta eta theta",
+            "  ",
+            30,
+            ["- alpha beta gamma delta", "  epsilon zeta eta theta"],
+            id="spaces",
+        ),
+    ],
+)
+def test_wrap(first: str, text: str, rest: str, width: int | None, expected: list[str]) -> None:
+    from astoken.render._common import wrap
+
+    assert wrap(first, text, rest, width) == expected
+    assert "".join(line[len(first if i == 0 else rest) :] for i, line in enumerate(expected))
+
+
+def test_diff_from_two_interpreters_says_so_once_and_names_no_causes() -> None:
+    diff = SnapshotDiff(
+        changed=sample_diff().changed,
+        added=(),
+        removed=(),
+        pythons=("cpython-311", "cpython-313"),
+        left_out=(("fresh", "app.plugins", "import failed: ImportError"),),
+    )
+    assert render.render_diff(diff, "text") == "".join(
+        f"{c.target} changed\n" for c in sorted(diff.changed, key=lambda c: c.target)
+    )
+    assert render.diff_notes(diff) == [
+        (
+            "the snapshots come from different interpreters (cpython-311 and cpython-313): every "
+            "token may differ, so changed targets are listed without causes"
+        ),
+        "the fresh snapshot left out app.plugins: import failed: ImportError",
+    ]
+    document = json.loads(render.render_diff(diff, "json"))
+    assert document["python"] == {"old": "cpython-311", "new": "cpython-313"}
+    causes = {c["target"]: c["causes"] for c in document["changed"]}
+    assert causes[FIT] == [SCALE]  # JSON keeps everything
+    assert render.diff_notes(sample_diff()) == []
+
+
+def test_html_page_data_is_the_render_model() -> None:
+    from astoken.render._html import page_data
+    from astoken.render._view import GraphView
+
+    data = page_data(GraphView.of(sample_graph()), {FIT: token("7"), SCALE: token("1")})
+    check_golden("graph-html-data.json", json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def test_a_large_picture_is_drawn_by_module() -> None:
+    """Guarantee 6: 279 nodes are too many for one picture; 29 module boxes are not."""
+    require_dot()
+    graph = big_graph()
+    small = render.render_graph_image(sample_graph(), "svg").decode()
+    assert "drawn by module" not in small  # few enough nodes: drawn as they are
+    too_many = render.render_graph_image(graph, "svg", depth=1).decode()
+    assert "drawn by module" in too_many
+    assert "lib.part0.module_00" in too_many
+
+
+def test_a_picture_too_large_even_by_module_is_refused_with_a_depth_that_fits() -> None:
+    graph = DependencyGraph(
+        root="m000:f",
+        nodes=tuple(Node(f"m{i:03d}:f", NodeKind.FUNCTION) for i in range(200)),
+        edges=tuple(
+            Edge(f"m{i:03d}:f", f"m{j:03d}:f", RefKind.CALL)
+            for i in range(200)
+            for j in (2 * i + 1, 2 * i + 2)
+            if j < 200
+        ),
+    )
+    with pytest.raises(GraphTooLargeError) as caught:
+        render.render_graph_image(graph, "png")
+    message = str(caught.value)
+    assert message.startswith("cannot draw --format png: 200 nodes and 199 edges in 200 modules")
+    depth = int(re.search(r"--depth (\d+) makes it fit", message).group(1))  # type: ignore[union-attr]
+    assert depth == 5  # 63 boxes; depth 6 would be 127, over the limit of 120
+    require_dot()
+    assert render.render_graph_image(graph, "png", depth=depth).startswith(b"\x89PNG")

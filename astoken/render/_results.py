@@ -1,0 +1,233 @@
+"""Text and JSON of ``astoken token``, ``deps``, ``explain`` and ``diff``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from astoken._model import Dependency, Edge, Explanation, SnapshotDiff
+from astoken.errors import TargetTypeError
+
+from ._common import (
+    SHORT_TOKEN,
+    OutputFormat,
+    dumps,
+    edge_json,
+    join_names,
+    sorted_unresolved,
+    table,
+    unresolved_json,
+    wrap,
+)
+
+
+def render_tokens(tokens: Sequence[tuple[str, str | None]], fmt: OutputFormat | str) -> str:
+    """``astoken token``: one token per line in the order given (text) or ``{target: token}``
+    (json, where a target with nothing to hash is null).
+
+    In text a target with nothing to hash raises :class:`~astoken.errors.TargetTypeError`:
+    a line that is not a token would be taken for one.
+    """
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.JSON:
+        return dumps(dict(tokens))
+    for target, token in tokens:
+        if token is None:
+            raise TargetTypeError(
+                target,
+                "has nothing to hash (a class with only data attributes has no behavior token)",
+            )
+    return "".join(f"{token}\n" for _, token in tokens)
+
+
+def render_dependencies(names: Iterable[str], fmt: OutputFormat | str) -> str:
+    """``astoken deps``: sorted names, one per line (text) or a JSON list."""
+    fmt = OutputFormat(fmt)
+    ordered = sorted(set(names))
+    if fmt is OutputFormat.JSON:
+        return dumps(ordered)
+    return "".join(f"{name}\n" for name in ordered)
+
+
+def render_dependency_lists(
+    lists: Sequence[tuple[str, Iterable[str]]], fmt: OutputFormat | str
+) -> str:
+    """``astoken deps`` of several targets: one line per target in the order given, the target,
+    a colon and its sorted names separated by spaces (text), or ``{target: [names]}`` (json).
+    One target renders as :func:`render_dependencies`."""
+    fmt = OutputFormat(fmt)
+    if len(lists) == 1:
+        return render_dependencies(lists[0][1], fmt)
+    if fmt is OutputFormat.JSON:
+        return dumps({target: sorted(set(names)) for target, names in lists})
+    return "".join(
+        f"{target}:{''.join(f' {name}' for name in sorted(set(names)))}\n"
+        for target, names in lists
+    )
+
+
+def _describe_path(path: Sequence[Edge]) -> str:
+    if not path:
+        return "(target)"
+    return " → ".join(f"{edge.kind.value} {edge.target}" for edge in path)
+
+
+def _token_cell(token: str) -> str:
+    """A dependency's own token as a table shows it: a leaf by its distribution and version
+    (its own token says no more), an opaque value by its type, code by the token's start."""
+    if token.startswith("external:"):
+        name, _, version = token.removeprefix("external:").partition("==")
+        return f"{name} {version}" if version else name
+    if token.startswith("stdlib:"):
+        return "stdlib"
+    if token.startswith("opaque:"):
+        return "opaque " + token.split(":")[1]
+    return token[:SHORT_TOKEN] if token else "-"
+
+
+def _dependency_rows(dependencies: Sequence[Dependency], width: int | None) -> list[str]:
+    rows = [("NAME", "KIND", "TOKEN", "REACHED VIA")]
+    rows.extend(
+        (d.name, d.kind.value, _token_cell(d.token), _describe_path(d.path)) for d in dependencies
+    )
+    lines = table(rows)
+    if width is None or all(len(line) <= width for line in lines):
+        return lines
+    # Too wide: the path column wraps under itself, or, when the other columns leave it too
+    # little room, goes to the lines below the row.
+    narrow = table([row[:3] for row in rows])
+    column = max(len(line) for line in narrow) + 2
+    out: list[str] = []
+    for line, row in zip(narrow, rows, strict=True):
+        if width - column >= 32:
+            out.extend(wrap(line.ljust(column), row[3], " " * column, width))
+        else:
+            out.extend(wrap("", line, "  ", width))
+            out.extend(wrap("    ", row[3], "      ", width))
+    return out
+
+
+def render_explanation(
+    explanation: Explanation, fmt: OutputFormat | str, *, width: int | None = None
+) -> str:
+    """``astoken explain``: the token, a table of dependencies, unresolved references, then
+    what the target's code does to its arguments (covered by the caller). Text lines are wrapped
+    to ``width`` characters when it is given."""
+    fmt = OutputFormat(fmt)
+    dependencies = sorted(explanation.dependencies, key=lambda d: d.name)
+    unresolved = sorted_unresolved(explanation.unresolved)
+    if fmt is OutputFormat.JSON:
+        return dumps(
+            {
+                "dependencies": [
+                    {
+                        "file": d.file,
+                        "kind": d.kind.value,
+                        "line": d.line,
+                        "name": d.name,
+                        "path": [edge_json(e) for e in d.path],
+                        "token": d.token,
+                    }
+                    for d in dependencies
+                ],
+                "target": explanation.target,
+                "token": explanation.token,
+                "unresolved": [unresolved_json(u) for u in unresolved],
+                "via_argument": [
+                    {"file": a.file, "line": a.line, "members": list(a.members), "owner": a.owner}
+                    for a in explanation.arguments
+                ],
+            }
+        )
+    if explanation.token is not None:
+        shown = explanation.token
+    elif explanation.dependencies and not any(d.token for d in explanation.dependencies):
+        shown = "not computed (--static: nothing was imported)"
+    else:
+        shown = "none (nothing to hash)"
+    head = f"{explanation.target}  {shown}"
+    if width is not None and len(head) > width and explanation.token is not None:
+        # A token is never broken: it is copied whole from a terminal.
+        lines = [*wrap("", explanation.target, "  ", width), f"  {shown}", ""]
+    else:
+        lines = [*wrap("", head, "  ", width), ""]
+    if dependencies:
+        lines.append(f"dependencies ({len(dependencies)}):")
+        lines.extend(_dependency_rows(dependencies, width))
+    else:
+        lines.append("dependencies: none")
+    lines.append("")
+    if unresolved:
+        lines.append(f"unresolved references ({len(unresolved)}):")
+        for item in unresolved:
+            lines.extend(wrap("  ", item.describe(), "    ", width))
+    else:
+        lines.append("unresolved references: none")
+    if explanation.arguments:
+        # Operations on the caller's objects: covered by the caller's closure or cache key.
+        lines.append("")
+        lines.append(f"via argument, covered by the caller ({len(explanation.arguments)}):")
+        for use in explanation.arguments:
+            lines.extend(wrap("  ", use.describe(), "    ", width))
+    return "\n".join(lines) + "\n"
+
+
+def _diff_reason(target: str, causes: Sequence[str]) -> str:
+    if not causes:
+        return f"{target} changed (no changed definition: the interpreter or settings differ)"
+    parts = ["its own code"] if target in causes else []
+    parts.extend(name for name in causes if name != target)
+    return f"{target} changed because {join_names(parts)} changed"
+
+
+def render_diff(diff: SnapshotDiff, fmt: OutputFormat | str) -> str:
+    """``astoken diff``: one line per changed target with its causes, then added/removed.
+
+    Text output is empty when nothing changed (like ``git diff``). When the snapshots come from
+    different interpreters every definition differs, so changed targets are listed without
+    causes (:func:`diff_notes` says why, once).
+    """
+    fmt = OutputFormat(fmt)
+    changed = sorted(diff.changed, key=lambda c: c.target)
+    if fmt is OutputFormat.JSON:
+        return dumps(
+            {
+                "added": sorted(diff.added),
+                "changed": [
+                    {
+                        "causes": sorted(c.causes),
+                        "new_token": c.new_token,
+                        "old_token": c.old_token,
+                        "target": c.target,
+                    }
+                    for c in changed
+                ],
+                "left_out": [
+                    {"module": module, "reason": reason, "snapshot": which}
+                    for which, module, reason in sorted(diff.left_out)
+                ],
+                "python": {"new": diff.pythons[1], "old": diff.pythons[0]},
+                "removed": sorted(diff.removed),
+            }
+        )
+    if diff.pythons_differ:
+        lines = [f"{c.target} changed" for c in changed]
+    else:
+        lines = [_diff_reason(c.target, sorted(c.causes)) for c in changed]
+    lines.extend(f"{name} added" for name in sorted(diff.added))
+    lines.extend(f"{name} removed" for name in sorted(diff.removed))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def diff_notes(diff: SnapshotDiff) -> list[str]:
+    """What a reader of a diff must know before reading it, one line each: that the snapshots
+    come from different interpreters, and which modules either snapshot left out."""
+    notes = []
+    if diff.pythons_differ:
+        old, new = (python or "?" for python in diff.pythons)
+        notes.append(
+            f"the snapshots come from different interpreters ({old} and {new}): every token "
+            "may differ, so changed targets are listed without causes"
+        )
+    for which, module, reason in sorted(diff.left_out, key=lambda x: (x[0] != "old", x)):
+        notes.append(f"the {which} snapshot left out {module}: {reason}")
+    return notes
