@@ -694,17 +694,27 @@ def depends_on(*objs: object) -> Callable[[_T], _T]:
 
 
 def _discovered_dependency_tokens(cls: type) -> tuple[tuple[str, str], ...]:
-    """(name, own token) of everything ``cls`` reaches outside its own members, sorted.
+    """(name, own token) of everything ``cls`` reaches outside the classes of its MRO and
+    their members (which ccflow's contract hashes as methods already), sorted.
 
     Used by :mod:`astoken.ccflow` to add discovered helpers to the declared ones.
     """
     analysis = _analyze(cls, _options())
-    prefix = analysis.graph.root + "."
+    own_classes = set()
+    for klass in cls.__mro__:
+        name = _targets.object_name(klass)
+        if name is not None:
+            own_classes.add(f"{name[0]}:{name[1]}")
+    own_classes.add(analysis.graph.root)
+
+    def is_own(node: str) -> bool:
+        return node in own_classes or any(node.startswith(k + ".") for k in own_classes)
+
     return tuple(
         sorted(
             (name, tok)
             for name, tok in analysis.own_tokens.items()
-            if tok is not None and name != analysis.graph.root and not name.startswith(prefix)
+            if tok is not None and not is_own(name)
         )
     )
 

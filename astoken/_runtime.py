@@ -42,7 +42,14 @@ from collections.abc import Iterator
 from ._model import NodeKind, RefKind, RuntimeInfo
 from .errors import StaleCodeError
 
-__all__ = ["check_source", "resolve_node", "runtime_info"]
+__all__ = [
+    "DECLARED_ATTRIBUTES",
+    "check_source",
+    "declared_dependencies",
+    "declared_entries",
+    "resolve_node",
+    "runtime_info",
+]
 
 _MISSING = object()
 _LOAD_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
@@ -316,22 +323,36 @@ def registered_implementations(obj: object) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def declared_dependencies(obj: object) -> tuple[str, ...]:
-    """Node names of what ``obj`` declares it depends on: ``__astoken_deps__`` (set by
-    ``astoken.depends_on``) and, for classes, ``__ccflow_tokenizer_deps__`` over the MRO.
-    Entries are objects (named by module and qualified name) or ``"module:name"`` strings."""
+#: The attributes that declare dependencies by hand: astoken's own (``astoken.depends_on``)
+#: and ccflow's, which astoken honours too.
+DECLARED_ATTRIBUTES = ("__astoken_deps__", "__ccflow_tokenizer_deps__")
+
+
+def declared_entries(
+    obj: object, attributes: tuple[str, ...] = DECLARED_ATTRIBUTES
+) -> tuple[object, ...]:
+    """The one reader of hand-declared dependencies: the entries ``obj`` declares in
+    ``attributes``, in its own ``__dict__`` and, for a class, in every class of its MRO (so a
+    subclass's list extends its bases'), in MRO order. Entries are objects or ``"module:name"``
+    strings; anything that is not a list, tuple or set is ignored."""
     entries: list[object] = []
     holders = list(obj.__mro__) if isinstance(obj, type) else [obj]
     for holder in holders:
         own = getattr(holder, "__dict__", None)
-        if not isinstance(own, dict) and not isinstance(own, types.MappingProxyType):
+        if not isinstance(own, (dict, types.MappingProxyType)):
             continue
-        for attr in ("__astoken_deps__", "__ccflow_tokenizer_deps__"):
+        for attr in attributes:
             value = own.get(attr)
             if isinstance(value, (list, tuple, set, frozenset)):
                 entries.extend(value)
+    return tuple(entries)
+
+
+def declared_dependencies(obj: object) -> tuple[str, ...]:
+    """Node names of what ``obj`` declares it depends on (:func:`declared_entries`), sorted:
+    objects are named by module and qualified name, strings are taken as node names."""
     names = set()
-    for entry in entries:
+    for entry in declared_entries(obj):
         if isinstance(entry, str):
             names.add(entry)
             continue

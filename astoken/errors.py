@@ -57,8 +57,9 @@ class TargetNotFoundError(TargetError):
     """Raised when a target's module, file or attribute does not exist."""
 
 
-class TargetTypeError(TargetError):
-    """Raised when a target exists but is not a function, method, class or partial."""
+class TargetTypeError(TargetError, TypeError):
+    """Raised when a target exists but is not a function, method, class or partial (or, for
+    :func:`astoken.ccflow.compute_behavior_token`, not a class)."""
 
 
 class SourceSyntaxError(AstokenError):
