@@ -12,7 +12,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _combine, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
@@ -248,6 +248,13 @@ class _Session:
     scope: Scope
     objects: dict[str, object]
     notes: dict[tuple[str, str], Unresolved]
+    own: dict[str, str | None] = field(default_factory=dict)
+
+    def own_token(self, node: Node) -> str | None:
+        """A node's own token, computed once per analysis (many roots share nodes)."""
+        if node.name not in self.own:
+            self.own[node.name] = _own_token(node, self)
+        return self.own[node.name]
 
     def runtime(self, name: str) -> RuntimeInfo | None:
         if self.options.static:
@@ -371,36 +378,52 @@ def _analyze(obj: object, options: Options) -> _Analysis:
 
 
 def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) -> _Analysis:
-    own: dict[str, str | None] = {}
     if session.options.static:
-        target_token = None
-        token = None
+        own: dict[str, str | None] = {}
+        target_token = token = None
+        unresolved = _sorted_unresolved(graph.unresolved)
     else:
         _check_running_code([target.module, *_first_party(graph.nodes)])
-        for node in graph.nodes:
-            if node.name != graph.root:
-                own[node.name] = _own_token(node, session)
-        target_token = _hashing.object_token(target.obj, scope=session.scope, owner=target.spec)
-        own[graph.root] = target_token
-        pairs = [("<target>", target_token)] + [
-            (name, tok) for name, tok in own.items() if name != graph.root
-        ]
-        token = _combine.combine(pairs)
-        if target_token is None and _only_own_data(graph):
-            # A class with only data attributes has no behavior of its own (ccflow's rule);
-            # the code that reads its constants depends on them through its own graph.
-            token = None
-    unresolved = tuple(
-        sorted(
-            {*graph.unresolved, *session.notes.values()},
-            key=lambda u: (u.owner, u.line, u.expression, u.reason),
-        )
-    )
-    if unresolved:
-        if session.options.strict:
-            raise StrictModeError(target.spec, tuple(u.describe() for u in unresolved))
-        _warn_once(target.spec, unresolved)
+        own, token, unresolved = _closure_token(graph, session, target.obj, target.spec)
+        target_token = own[graph.root]
+    _report_unresolved(target.spec, unresolved, session.options)
     return _Analysis(target, graph, own, target_token, token, unresolved)
+
+
+def _closure_token(
+    graph: DependencyGraph, session: _Session, root_obj: object, owner: str
+) -> tuple[dict[str, str | None], str | None, tuple[Unresolved, ...]]:
+    """The one path from a root's dependency graph to its token, shared by
+    :func:`behavior_token`, :func:`explain` and every entry of :func:`snapshot`: the own
+    tokens of the closure (the root's under its node name), the behavior token, and the
+    unresolved references of the closure (the graph's and those found while hashing)."""
+    root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
+    own: dict[str, str | None] = {}
+    for node in graph.nodes:
+        if node.name != graph.root:
+            own[node.name] = session.own_token(node)
+    pairs = [("<target>", root_token), *own.items()]
+    own[graph.root] = root_token
+    token = _combine.combine(pairs)
+    if root_token is None and _only_own_data(graph):
+        # A class with only data attributes has no behavior of its own (ccflow's rule);
+        # the code that reads its constants depends on them through its own graph.
+        token = None
+    notes = (u for u in session.notes.values() if u.owner in own)
+    return own, token, _sorted_unresolved((*graph.unresolved, *notes))
+
+
+def _sorted_unresolved(unresolved: Iterable[Unresolved]) -> tuple[Unresolved, ...]:
+    return tuple(sorted(set(unresolved), key=lambda u: (u.owner, u.line, u.expression, u.reason)))
+
+
+def _report_unresolved(spec: str, unresolved: tuple[Unresolved, ...], options: Options) -> None:
+    """StrictModeError under ``strict``, else one warning (per spec and references)."""
+    if not unresolved:
+        return
+    if options.strict:
+        raise StrictModeError(spec, tuple(u.describe() for u in unresolved))
+    _warn_once(spec, unresolved)
 
 
 def _only_own_data(graph: DependencyGraph) -> bool:
@@ -823,32 +846,35 @@ def _snapshot_package(
         for definition in source.summary.definitions:
             if definition.kind.value in ("function", "class", "method"):
                 defs.append(f"{module}:{definition.qualname}")
-    nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
+    nxgraph, graph_unresolved, nodes = _build(tuple(defs), session, loader)
     _check_running_code(_first_party(nodes.values()))
     own: dict[str, str | None] = {}
-    for name, node in nodes.items():
-        own[name] = _own_token(node, session)
+    unresolved: set[Unresolved] = set()
     entries: list[SnapshotEntry] = []
     total = len(defs)
     for index, root in enumerate(sorted(defs)):
-        graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
-        closure = [n.name for n in graph.nodes if n.name != root]
         obj = session.lookup(root)
         if obj is None:
             continue
-        target_token = own.get(root)
-        token = _combine.combine([("<target>", target_token)] + [(n, own.get(n)) for n in closure])
+        graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
+        names = {node.name for node in graph.nodes}
+        graph = replace(graph, unresolved=tuple(u for u in graph_unresolved if u.owner in names))
+        # The same path as behavior_token(root): the entry is that token.
+        closure_own, token, closure_unresolved = _closure_token(graph, session, obj, root)
+        own.update(closure_own)
+        unresolved.update(closure_unresolved)
         entries.append(
             SnapshotEntry(
                 target=root,
                 kind=nodes[root].kind,
                 token=token,
-                own_token=target_token,
-                dependencies=tuple(closure),
+                own_token=closure_own[root],
+                dependencies=tuple(n.name for n in graph.nodes if n.name != root),
             )
         )
         if progress is not None:
             progress(index + 1, total)
+    _report_unresolved(spec, _sorted_unresolved(unresolved), opts)
     reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
     return target.module, entries, own, reasons
 
