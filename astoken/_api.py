@@ -280,7 +280,8 @@ class _Session:
         return _runtime.declared_dependencies(obj)
 
     def registered(self, name: str) -> tuple[str, ...]:
-        """What a node's live object dispatches to (``singledispatch`` implementations)."""
+        """What a node's live object dispatches to or has bound (``singledispatch``
+        implementations, a ``functools.partial``'s function arguments)."""
         if self.options.static or ":" not in name:
             return ()
         obj = self.lookup(name)

@@ -307,8 +307,13 @@ def container_elements(obj: object) -> tuple[str, ...]:
 
 
 def registered_implementations(obj: object) -> tuple[str, ...]:
-    """Node names of the implementations registered with a ``functools.singledispatch``
-    function (or ``singledispatchmethod``), which calling it may run."""
+    """Node names of what calling ``obj`` may run besides its own code, sorted: the
+    implementations registered with a ``functools.singledispatch`` function (or
+    ``singledispatchmethod``), and the named functions and classes a ``functools.partial``
+    binds as arguments."""
+    if isinstance(obj, functools.partial):
+        bound = (*obj.args, *obj.keywords.values())
+        return tuple(sorted({n for n in map(_name_of, bound) if n is not None}))
     if isinstance(obj, functools.singledispatchmethod):
         obj = obj.dispatcher
     own = getattr(obj, "__dict__", None)
@@ -333,10 +338,13 @@ def declared_entries(
 ) -> tuple[object, ...]:
     """The one reader of hand-declared dependencies: the entries ``obj`` declares in
     ``attributes``, in its own ``__dict__`` and, for a class, in every class of its MRO (so a
-    subclass's list extends its bases'), in MRO order. Entries are objects or ``"module:name"``
+    subclass's list extends its bases'), in MRO order; a ``functools.partial`` declares what
+    the function it wraps declares. Entries are objects or ``"module:name"``
     strings; anything that is not a list, tuple or set is ignored."""
     entries: list[object] = []
     holders = list(obj.__mro__) if isinstance(obj, type) else [obj]
+    while isinstance(holders[-1], functools.partial):
+        holders.append(holders[-1].func)  # a partial declares what its function declares
     for holder in holders:
         own = getattr(holder, "__dict__", None)
         if not isinstance(own, (dict, types.MappingProxyType)):
