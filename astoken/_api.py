@@ -19,6 +19,7 @@ from . import _combine, _hashing, _lockfile, _runtime, _store, _summary_codec, _
 from ._model import (
     Dependency,
     DependencyGraph,
+    Edge,
     Explanation,
     ModuleSource,
     ModuleSummary,
@@ -32,9 +33,10 @@ from ._model import (
     SnapshotEntry,
     Unresolved,
 )
-from ._scope import Scope, iter_package_modules, locate_module
+from ._scope import Scope, distribution_version, iter_package_modules, locate_module
 from .errors import (
     AstokenError,
+    CompiledCodeWarning,
     ImportFailedError,
     OptionError,
     SourceSyntaxError,
@@ -61,7 +63,7 @@ __all__ = [
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
-    from types import ModuleType
+    from types import FrameType, ModuleType
 
 
 def _lazy(name: str) -> ModuleType:
@@ -387,6 +389,8 @@ def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) 
         _check_running_code([target.module, *_first_party(graph.nodes)])
         own, token, unresolved = _closure_token(graph, session, target.obj, target.spec)
         target_token = own[graph.root]
+        if session.options.strict and not _runtime.has_python_code(target.obj):
+            _warn_compiled(target.spec, target.obj, session.options)
     _report_unresolved(target.spec, unresolved, session.options)
     return _Analysis(target, graph, own, target_token, token, unresolved)
 
@@ -424,7 +428,91 @@ def _report_unresolved(spec: str, unresolved: tuple[Unresolved, ...], options: O
         return
     if options.strict:
         raise StrictModeError(spec, tuple(u.describe() for u in unresolved))
-    _warn_once(spec, unresolved)
+    _warn_unresolved(spec, unresolved)
+
+
+def _root_graph(
+    root: str,
+    nxgraph: Any,
+    nodes: dict[str, Node],
+    unresolved: tuple[Unresolved, ...],
+    session: _Session,
+) -> DependencyGraph:
+    """The dependency graph of one root, as every answer about a target sees it: its closure
+    in the built graph, the unresolved references of that closure, and what ships the compiled
+    code in it (:func:`_with_compiled_code`)."""
+    graph: DependencyGraph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
+    names = {node.name for node in graph.nodes}
+    graph = replace(graph, unresolved=tuple(u for u in unresolved if u.owner in names))
+    return _with_compiled_code(graph, session)
+
+
+_CODE_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT)
+
+
+def _with_compiled_code(graph: DependencyGraph, session: _Session) -> DependencyGraph:
+    """``graph`` with an edge from every node whose live object runs compiled code first
+    (``len``, ``math.sqrt``, numpy's dispatchers, an ``lru_cache`` wrapper, a C class) to the
+    leaf of what ships that code: the standard library (covered by the interpreter tag in every
+    token) or the third-party distribution, with its version. There is no bytecode to hash in
+    compiled code; this is what its token covers. A leaf whose name is first-party in this
+    analysis is not added: that code has no version to stand for it."""
+    if session.options.static:
+        return graph
+    kinds = {node.name: node.kind for node in graph.nodes}
+    leaves: dict[str, Node] = {}
+    edges: set[Edge] = set()
+    for node in graph.nodes:
+        if node.kind not in _CODE_KINDS:
+            continue
+        obj = session.lookup(node.name)
+        module = _runtime.compiled_module(obj) if obj is not None else None
+        if module is None:
+            continue
+        leaf = _provider_leaf(module, session.options)
+        if kinds.get(leaf.name, leaf.kind) not in (NodeKind.EXTERNAL, NodeKind.STDLIB):
+            continue
+        if leaf.name not in kinds:
+            leaves[leaf.name] = leaf
+        edges.add(Edge(node.name, leaf.name, RefKind.EXTERNAL, 0))
+    edges -= set(graph.edges)
+    if not edges:
+        return graph
+    return replace(
+        graph,
+        nodes=tuple(sorted((*graph.nodes, *leaves.values()), key=lambda n: n.name)),
+        edges=tuple(
+            sorted((*graph.edges, *edges), key=lambda e: (e.source, e.target, e.kind.value))
+        ),
+    )
+
+
+def _provider_leaf(module: str, options: Options) -> Node:
+    """The leaf standing for what ships ``module``'s compiled code."""
+    top = module.partition(".")[0] or "builtins"
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        return Node(top, NodeKind.STDLIB)
+    version = distribution_version(top)[1] if options.external_versions else ""
+    return Node(top, NodeKind.EXTERNAL, version=version)
+
+
+def _warn_compiled(spec: str, obj: object, options: Options) -> None:
+    """Under ``strict``: say what the token of a target with no Python code covers."""
+    module = _runtime.compiled_module(obj)
+    if module is None:
+        covers = "its name only"
+    else:
+        leaf = _provider_leaf(module, options)
+        if leaf.kind is NodeKind.STDLIB:
+            covers = f"its name and the interpreter ({_combine.interpreter_tag()})"
+        elif leaf.version:
+            covers = f"its name and {leaf.name} {leaf.version}, the distribution that ships it"
+        else:
+            covers = f"its name only (no distribution version found for {leaf.name})"
+    _warn(
+        f"{spec}: no Python code to hash; its token covers {covers}, not the compiled code",
+        CompiledCodeWarning,
+    )
 
 
 def _only_own_data(graph: DependencyGraph) -> bool:
@@ -436,21 +524,22 @@ def _only_own_data(graph: DependencyGraph) -> bool:
     )
 
 
-_WARNED: set[tuple[str, tuple[Unresolved, ...]]] = set()
-
-
-def _warn_once(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
-    key = (spec, unresolved)
-    if key in _WARNED:
-        return
-    _WARNED.add(key)
+def _warn_unresolved(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
     first = unresolved[0].describe()
     more = f" (and {len(unresolved) - 1} more; see astoken.explain)" if len(unresolved) > 1 else ""
-    warnings.warn(
-        f"{spec}: unresolved reference {first}{more}",
-        UnresolvedReferenceWarning,
-        stacklevel=4,
-    )
+    _warn(f"{spec}: unresolved reference {first}{more}", UnresolvedReferenceWarning)
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first caller outside astoken. astoken keeps no
+    record of what it warned about: the caller's warning filters decide (the default filter
+    shows a message once per calling line; ``error`` raises every time)."""
+    level = 2  # 1 is this function
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "astoken":
+        level += 1
+        frame = frame.f_back
+    warnings.warn(message, category, stacklevel=level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,7 +632,7 @@ def _analyze_loaded(
         session.objects[target.node] = target.obj
     loader = _ModuleLoader(_store_for(options))
     nxgraph, unresolved, nodes = _build((target.node,), session, loader)
-    graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+    graph = _root_graph(target.node, nxgraph, nodes, unresolved, session)
     analysis = _finish(target, graph, session)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
 
@@ -610,7 +699,7 @@ def _dependency_graph_loaded(obj: object, opts: Options) -> DependencyGraph:
         graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
         nxgraph, unresolved, nodes = _build((target.node,), session, loader)
-        graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+        graph = _root_graph(target.node, nxgraph, nodes, unresolved, session)
     assert isinstance(graph, DependencyGraph)
     if opts.strict and graph.unresolved:
         raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
@@ -857,9 +946,7 @@ def _snapshot_package(
         obj = session.lookup(root)
         if obj is None:
             continue
-        graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
-        names = {node.name for node in graph.nodes}
-        graph = replace(graph, unresolved=tuple(u for u in graph_unresolved if u.owner in names))
+        graph = _root_graph(root, nxgraph, nodes, graph_unresolved, session)
         # The same path as behavior_token(root): the entry is that token.
         closure_own, token, closure_unresolved = _closure_token(graph, session, obj, root)
         own.update(closure_own)

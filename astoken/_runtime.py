@@ -45,8 +45,10 @@ from .errors import StaleCodeError
 __all__ = [
     "DECLARED_ATTRIBUTES",
     "check_source",
+    "compiled_module",
     "declared_dependencies",
     "declared_entries",
+    "has_python_code",
     "resolve_node",
     "runtime_info",
 ]
@@ -85,7 +87,8 @@ def resolve_node(name: str) -> object:
 
 
 def _functions_of(obj: object) -> Iterator[types.FunctionType]:
-    """Every plain function making up ``obj`` (descriptor parts, partials, wrapper chains)."""
+    """Every plain function making up ``obj`` (descriptor parts, partials, wrapper chains,
+    also through a compiled wrapper's ``__wrapped__``)."""
     seen: set[int] = set()
     stack = [obj]
     while stack:
@@ -104,6 +107,12 @@ def _functions_of(obj: object) -> Iterator[types.FunctionType]:
         elif isinstance(item, types.FunctionType):
             yield item
             wrapped = item.__dict__.get("__wrapped__")
+            if wrapped is not None:
+                stack.append(wrapped)
+        else:
+            # A compiled wrapper around a function (functools.lru_cache, numpy's dispatchers).
+            own = getattr(item, "__dict__", None)
+            wrapped = own.get("__wrapped__") if isinstance(own, dict) else None
             if wrapped is not None:
                 stack.append(wrapped)
 
@@ -326,6 +335,87 @@ def registered_implementations(obj: object) -> tuple[str, ...]:
         if named is not None:
             names.add(named)
     return tuple(sorted(names))
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled code: what ships it (issue 8, item 19)
+# ---------------------------------------------------------------------------------------------
+
+# A class statement makes a mutable heap type; C types are static, or immutable heap types.
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+_IMMUTABLETYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+)
+_DESCRIPTOR_TYPES = (
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.ClassMethodDescriptorType,
+)
+
+
+def _is_compiled_type(cls: type) -> bool:
+    flags = cls.__flags__
+    return not flags & _HEAPTYPE or bool(flags & _IMMUTABLETYPE)
+
+
+def _outermost(obj: object) -> object:
+    """What runs first when ``obj`` is called: descriptors, bound methods and partials are
+    unwrapped (their own machinery only passes the call on)."""
+    while True:
+        if isinstance(obj, (staticmethod, classmethod, types.MethodType)):
+            obj = obj.__func__
+        elif isinstance(obj, (functools.partial, functools.cached_property)):
+            obj = obj.func
+        elif isinstance(obj, property) and obj.fget is not None:
+            obj = obj.fget
+        else:
+            return obj
+
+
+def compiled_module(obj: object) -> str | None:
+    """The module of the compiled code that runs when ``obj`` (a graph node's live object) is
+    called or instantiated, or None when what runs first is Python code (or ``obj`` is not
+    callable). A builtin function gives its module (``"builtins"``, ``"math"``), a method
+    descriptor its class's module, an instance of a C callable type (numpy's dispatchers, an
+    ``lru_cache`` wrapper) its type's module, a C class its own module."""
+    base = _outermost(obj)
+    if isinstance(base, types.FunctionType):
+        return None
+    if isinstance(base, type):
+        return base.__module__ if _is_compiled_type(base) else None
+    if isinstance(base, types.BuiltinFunctionType):
+        owner = base.__self__
+        module = base.__module__
+        if not module and owner is not None and not isinstance(owner, types.ModuleType):
+            module = type(owner).__module__
+        return module or "builtins"
+    if isinstance(base, _DESCRIPTOR_TYPES):
+        return str(base.__objclass__.__module__)
+    if isinstance(base, types.MethodWrapperType):
+        return type(base.__self__).__module__
+    if callable(base) and _is_compiled_type(type(base)):
+        return type(base).__module__
+    return None
+
+
+def has_python_code(obj: object) -> bool:
+    """True when calling ``obj`` runs some Python code: a Python function is found by
+    unwrapping descriptors, bound methods, partials and ``__wrapped__`` chains (a compiled
+    decorator such as ``functools.lru_cache`` around a Python function counts), or ``obj`` is
+    a class defined in Python."""
+    seen: set[int] = set()
+    current: object = obj
+    while id(current) not in seen:
+        seen.add(id(current))
+        current = _outermost(current)
+        if isinstance(current, types.FunctionType):
+            return True
+        if isinstance(current, type):
+            return not _is_compiled_type(current)
+        own = getattr(current, "__dict__", None)
+        wrapped = own.get("__wrapped__") if isinstance(own, dict) else None
+        if wrapped is None:
+            return False
+        current = wrapped
+    return False
 
 
 #: The attributes that declare dependencies by hand: astoken's own (``astoken.depends_on``)

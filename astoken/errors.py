@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "AstokenError",
     "AstokenWarning",
+    "CompiledCodeWarning",
     "DependencyCycleError",
     "GraphvizNotFoundError",
     "ImportFailedError",
@@ -39,6 +40,11 @@ class AstokenWarning(UserWarning):
 
 class UnresolvedReferenceWarning(AstokenWarning):
     """Raised as a warning when static analysis cannot resolve a reference (see ``strict``)."""
+
+
+class CompiledCodeWarning(AstokenWarning):
+    """Issued with ``strict=True`` for a target with no Python code (``len``, ``math.sqrt``,
+    numpy's C functions): its token covers its name and what ships the code, not the code."""
 
 
 class TargetError(AstokenError):
