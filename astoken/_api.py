@@ -5,15 +5,18 @@ Each public function here only wires the steps together; the work lives in the s
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import importlib
 import os
 import sys
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import _combine, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
 from ._model import (
@@ -111,9 +114,46 @@ def _options(
 # ---------------------------------------------------------------------------------------------
 
 _EMPTY_SUMMARY = ModuleSummary(definitions=(), imports=())
-# (file, mtime_ns, size) -> summary. Process-level memo of an immutable result keyed by what
-# would change it; not configuration.
-_SUMMARIES: dict[tuple[str, int, int], ModuleSummary] = {}
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Lru(Generic[_K, _V]):
+    """A bounded, thread-safe map that forgets its least recently used entries: the
+    in-process memos. Each holds values that are pure functions of their key, so forgetting
+    costs time, never a different answer."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: _K, value: _V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# Summary cache key (the file's bytes, the summarizer, libcst, Python) -> summary: the disk
+# cache's key, so this memo can no more serve a summary of other content than the disk can.
+# A file is read (not parsed) on every call; reading is cheap next to parsing.
+_SUMMARIES: _Lru[str, ModuleSummary] = _Lru(4096)
 
 
 def _store_for(options: Options) -> _store.SummaryStore:
@@ -122,22 +162,27 @@ def _store_for(options: Options) -> _store.SummaryStore:
     return _store.SummaryStore(options.cache_dir or _store.default_cache_dir())
 
 
-def _file_signature(file: str) -> tuple[str, int, int] | None:
+# A file as the token memo checks it: path, size, and the modification time, change time and
+# identity of the file. The change time is what restoring a modification time cannot put
+# back (os.utime sets it to now), so an edit that keeps size and mtime is still seen.
+_Signature = tuple[str, int, int, int, int, int]
+
+
+def _file_signature(file: str) -> _Signature | None:
     try:
         st = os.stat(file)
     except OSError:
         return None
-    return (file, st.st_mtime_ns, st.st_size)
+    return (file, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
-    signature = _file_signature(file)
-    if signature is not None and signature in _SUMMARIES:
-        return _SUMMARIES[signature]
     with open(file, "rb") as handle:
         data = handle.read()
     key = _store.summary_key(data)
-    summary: ModuleSummary | None = None
+    summary = _SUMMARIES.get(key)
+    if summary is not None:
+        return summary
     text = store.get(key)
     if text is not None:
         try:
@@ -147,8 +192,7 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
     if summary is None:
         summary = _lazy("_summary").summarize_source(data, filename=file)
         store.put(key, _summary_codec.summary_to_json(summary))
-    if signature is not None:
-        _SUMMARIES[signature] = summary
+    _SUMMARIES.put(key, summary)
     return summary
 
 
@@ -159,7 +203,7 @@ class _ModuleLoader:
     def __init__(self, store: _store.SummaryStore, skip: frozenset[str] = frozenset()) -> None:
         self.store = store
         self.skip = skip
-        self.files: dict[str, tuple[str, int, int] | None] = {}
+        self.files: dict[str, _Signature | None] = {}
 
     def __call__(self, name: str) -> ModuleSource | None:
         if name in self.skip:
@@ -547,9 +591,9 @@ def _warn(message: str, category: type[Warning]) -> None:
 # file the graph read is unchanged on disk.
 # ---------------------------------------------------------------------------------------------
 
-_MEMO: dict[
-    tuple[object, Options], tuple[object, tuple[tuple[str, int, int] | None, ...], str | None]
-] = {}
+_MEMO: _Lru[tuple[object, Options], tuple[object, tuple[_Signature | None, ...], str | None]] = (
+    _Lru(1024)
+)
 
 
 def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
@@ -557,7 +601,7 @@ def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
     return (_targets.canonical_spec(obj) if isinstance(obj, str) else id(obj), options)
 
 
-def _memo_valid(files: tuple[tuple[str, int, int] | None, ...]) -> bool:
+def _memo_valid(files: tuple[_Signature | None, ...]) -> bool:
     return all(sig is not None and _file_signature(sig[0]) == sig for sig in files)
 
 
@@ -610,20 +654,20 @@ def behavior_token(
     if cached is not None and (cached[0] is obj or isinstance(obj, str)) and _memo_valid(cached[1]):
         return cached[2]
     analysis, files = _analyze_with_files(obj, options)
-    _MEMO[key] = (obj, files, analysis.token)
+    _MEMO.put(key, (obj, files, analysis.token))
     return analysis.token
 
 
 def _analyze_with_files(
     obj: object, options: Options
-) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
+) -> tuple[_Analysis, tuple[_Signature | None, ...]]:
     with _targets.target_environment(obj, prepare=_prepare_steps):
         return _analyze_loaded(obj, options)
 
 
 def _analyze_loaded(
     obj: object, options: Options
-) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
+) -> tuple[_Analysis, tuple[_Signature | None, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
         raise TargetTypeError(target.spec, "is a module; give a function or class (module:name)")
@@ -758,17 +802,22 @@ def data_token(value: object) -> str:
 
 def _class_behavior(cls: type) -> str | None:
     """The behavior token of a class whose instance is data (the hook of :func:`data_token`)."""
-    if cls in _CLASS_BEHAVIOR_ACTIVE:
+    active = _CLASS_BEHAVIOR_ACTIVE.get()
+    if cls in active:
         return None  # a class whose behavior reaches an instance of itself: counted once
-    _CLASS_BEHAVIOR_ACTIVE.add(cls)
+    reset = _CLASS_BEHAVIOR_ACTIVE.set(active | {cls})
     try:
         return behavior_token(cls)
     finally:
-        _CLASS_BEHAVIOR_ACTIVE.discard(cls)
+        _CLASS_BEHAVIOR_ACTIVE.reset(reset)
 
 
-# Classes whose behavior token is being computed for a data token (re-entrancy guard).
-_CLASS_BEHAVIOR_ACTIVE: set[type] = set()
+# Classes whose behavior token is being computed for a data token, in this thread or task: a
+# re-entrancy guard. Context-local, not process-wide: another thread asking for the same
+# class meanwhile must get its behavior, not the guard's None.
+_CLASS_BEHAVIOR_ACTIVE: contextvars.ContextVar[frozenset[type]] = contextvars.ContextVar(
+    "astoken_class_behavior_active", default=frozenset()
+)
 
 
 def cache_token(*, data: Iterable[object] = (), behavior: Iterable[object] = ()) -> str:

@@ -16,8 +16,8 @@ is the code of its source file (guarantees cited by ``tests/test_stale_code.py``
    second, or after a tool restored the modification time, and would run the old code.
 2. A function or method defined in the file whose code is not among the code objects of the
    compiled source means the module was imported before the file last changed.
-3. The comparison runs once per (module object, source size/mtime/inode, pyc size/mtime/inode)
-   per process; only modules loaded by the standard source loader are checked (an import hook
+3. The comparison runs once per (module object, source size/mtime/ctime/inode, pyc
+   size/mtime/ctime/inode) per process; only modules loaded by the standard source loader are checked (an import hook
    that rewrites code, such as pytest's assertion rewriting, is not second-guessed).
 """
 
@@ -464,7 +464,7 @@ def declared_dependencies(obj: object) -> tuple[str, ...]:
 # Is the running code the source on disk? (guarantees 1-3 in the module docstring)
 # ---------------------------------------------------------------------------------------------
 
-_Signature = tuple[int, int, int, int, int, int] | tuple[int, int, int]
+_Signature = tuple[int, ...]
 # module name -> (spec object, signature): modules verified in this process. Bounded: a
 # signature or spec that changed is simply verified again.
 _VERIFIED: OrderedDict[str, tuple[object, _Signature]] = OrderedDict()
@@ -472,12 +472,13 @@ _VERIFIED_MAX = 8192
 _VERIFIED_LOCK = threading.Lock()
 
 
-def _stat_signature(path: str) -> tuple[int, int, int] | None:
+def _stat_signature(path: str) -> tuple[int, int, int, int] | None:
+    # The change time is what a tool restoring the modification time cannot put back.
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
 
 def check_source(module: types.ModuleType) -> None:
