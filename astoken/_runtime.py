@@ -17,8 +17,9 @@ is the code of its source file (guarantees cited by ``tests/test_stale_code.py``
 2. A function or method defined in the file whose code is not among the code objects of the
    compiled source means the module was imported before the file last changed.
 3. The comparison runs once per (module object, source size/mtime/ctime/inode, pyc
-   size/mtime/ctime/inode) per process; only modules loaded by the standard source loader are checked (an import hook
-   that rewrites code, such as pytest's assertion rewriting, is not second-guessed).
+   size/mtime/ctime/inode) per process; only modules loaded by the standard source loader are
+   checked (an import hook that rewrites code, such as pytest's assertion rewriting, is not
+   second-guessed).
 """
 
 from __future__ import annotations
