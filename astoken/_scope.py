@@ -27,6 +27,7 @@ import enum
 import fnmatch
 import functools
 import importlib.metadata
+import inspect
 import os
 import pkgutil
 import site
@@ -224,10 +225,39 @@ def _is_stdlib(top: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _packages_distributions() -> dict[str, list[str]]:
+    """Top-level import name -> the distributions that install it.
+
+    Read from each distribution's ``top_level.txt`` or, when it has none (wheels built by
+    meson, flit, hatch... numpy's among them), from the files it installed: Python 3.10's
+    ``importlib.metadata.packages_distributions`` reads ``top_level.txt`` only, which left
+    such packages without a version there, so this is done here, the same on every Python.
+    """
+    found: dict[str, set[str]] = {}
     try:
-        return dict(importlib.metadata.packages_distributions())
+        for dist in importlib.metadata.distributions():
+            name = dist.metadata["Name"]
+            if not name:
+                continue
+            listed = (dist.read_text("top_level.txt") or "").split()
+            for top in listed or _installed_top_levels(dist.files or ()):
+                found.setdefault(top, set()).add(name)
     except Exception:  # pragma: no cover - broken metadata on the machine is not our error
         return {}
+    return {top: sorted(names) for top, names in found.items()}
+
+
+def _installed_top_levels(files: Iterable[importlib.metadata.PackagePath]) -> set[str]:
+    """Import names a distribution installs, from its file list: the first directory of each
+    file inside the install location, or a top-level module file's name."""
+    tops: set[str] = set()
+    for path in files:
+        parts = path.parts
+        if not parts or parts[0] == "..":
+            continue  # scripts and data installed outside site-packages
+        top = parts[0] if len(parts) > 1 else inspect.getmodulename(parts[0])
+        if top and top.isidentifier():
+            tops.add(top)
+    return tops
 
 
 @functools.lru_cache(maxsize=4096)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from astoken import _scope
 from astoken._scope import iter_package_modules, locate_module
 
 if TYPE_CHECKING:
@@ -243,3 +244,35 @@ def test_a_namespace_package_lists_the_modules_of_every_portion(
         "ns_list.sub.c",
     )
     assert "ns_list" not in sys.modules
+
+
+def test_a_distribution_without_top_level_txt_still_has_a_version(
+    make_package: MakePackage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wheels built by meson, flit or hatch (numpy's among them) ship no ``top_level.txt``:
+    the import names come from the files installed. (Python 3.10's own lookup read
+    ``top_level.txt`` only, so numpy's leaves had no version there and upgrading numpy left
+    tokens unchanged.)"""
+    site = make_package(
+        {
+            "site/nt_mod/__init__.py": "",
+            "site/nt_single.py": "",
+            "site/nt_dist-2.5.dist-info/METADATA": (
+                "Metadata-Version: 2.1\nName: nt-dist\nVersion: 2.5\n"
+            ),
+            "site/nt_dist-2.5.dist-info/RECORD": (
+                "nt_mod/__init__.py,,\nnt_single.py,,\n../../bin/nt-tool,,\n"
+                "nt_dist-2.5.dist-info/METADATA,,\nnt_dist-2.5.dist-info/RECORD,,\n"
+            ),
+        }
+    )
+    monkeypatch.syspath_prepend(str(site / "site"))
+    _scope._packages_distributions.cache_clear()
+    _scope.distribution_version.cache_clear()
+    try:
+        assert _scope.distribution_version("nt_mod") == ("nt-dist", "2.5")
+        assert _scope.distribution_version("nt_single") == ("nt-dist", "2.5")
+        assert _scope.distribution_version("bin") == ("", "")
+    finally:
+        _scope._packages_distributions.cache_clear()
+        _scope.distribution_version.cache_clear()
