@@ -11,10 +11,10 @@ import importlib
 import os
 import sys
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -233,9 +233,16 @@ def _summarize_modules(
             files[name] = location.file
     problems: dict[str, AstokenError] = {}
     if jobs > 1 and len(files) > 1 and options.use_cache:
+        files_to_warm = _uncached(files, _store_for(options))
+    else:
+        files_to_warm = {}
+    if len(files_to_warm) > 1:
         cache_dir = options.cache_dir or _store.default_cache_dir()
+        # Imported here: ``concurrent.futures.process`` costs ~14 ms, paid only with --jobs.
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            names = list(files)
+            names = list(files_to_warm)
             results = pool.map(
                 _summarize_in_worker, [files[n] for n in names], [cache_dir] * len(names)
             )
@@ -250,6 +257,21 @@ def _summarize_modules(
             except AstokenError as exc:
                 problems[name] = exc
     return problems
+
+
+def _uncached(files: dict[str, str], store: _store.SummaryStore) -> dict[str, str]:
+    """The modules whose summary is not in the disk cache yet (what workers are started for)."""
+    missing = {}
+    for name, file in files.items():
+        try:
+            with open(file, "rb") as handle:
+                key = _store.summary_key(handle.read())
+        except OSError:
+            missing[name] = file  # let the worker report it
+            continue
+        if not store.has(key):
+            missing[name] = file
+    return missing
 
 
 def _summarize_in_worker(file: str, cache_dir: str) -> AstokenError | None:
@@ -296,11 +318,43 @@ class _Session:
     notes: dict[tuple[str, str], Unresolved]
     own: dict[str, str | None] = field(default_factory=dict)
 
+    # Per graph node, computed once per analysis (a snapshot's closures overlap): the pair the
+    # combiner encodes for its own token (absent when it has none), and the leaf of what ships
+    # the compiled code its live object runs (absent when it runs Python code first).
+    pairs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    leaves: dict[str, Node] = field(default_factory=dict)
+    prepared: set[str] = field(default_factory=set)
+    looked_for_leaf: set[str] = field(default_factory=set)
+
     def own_token(self, node: Node) -> str | None:
         """A node's own token, computed once per analysis (many roots share nodes)."""
         if node.name not in self.own:
             self.own[node.name] = _own_token(node, self)
         return self.own[node.name]
+
+    def prepare(self, names: Iterable[str], nodes: dict[str, Node]) -> None:
+        """Own tokens, encoded pairs and compiled-code leaves of the graph nodes ``names``."""
+        for name in names:
+            node = nodes.get(name)
+            if node is None:
+                continue
+            token = self.own_token(node)
+            if token is not None:
+                self.pairs[name] = (name, _combine.encode_pair(name, token))
+            self.find_leaf(node)
+            self.prepared.add(name)
+
+    def find_leaf(self, node: Node) -> None:
+        """Record the leaf of what ships the compiled code ``node``'s live object runs."""
+        if node.name in self.looked_for_leaf:
+            return
+        self.looked_for_leaf.add(node.name)
+        if node.kind not in _CODE_KINDS or self.options.static:
+            return
+        obj = self.lookup(node.name)
+        module = _runtime.compiled_module(obj) if obj is not None else None
+        if module is not None:
+            self.leaves[node.name] = _provider_leaf(module, self.options)
 
     def runtime(self, name: str) -> RuntimeInfo | None:
         if self.options.static:
@@ -366,8 +420,14 @@ def _scope_for(module: str, options: Options) -> Scope:
 
 
 def _build(
-    roots: tuple[str, ...], session: _Session, loader: _ModuleLoader
+    roots: tuple[str, ...],
+    session: _Session,
+    loader: _ModuleLoader,
+    *,
+    provenance: bool = False,
 ) -> tuple[Any, tuple[Unresolved, ...], dict[str, Node]]:
+    """The graph of ``roots``; with ``provenance``, also the edges that only show a second way a
+    node is reached (for pictures and ``explain``; tokens and closures are the same without)."""
     request = _lazy("_graph").GraphRequest(
         roots=roots,
         scope=session.scope,
@@ -378,6 +438,7 @@ def _build(
         elements=session.elements,
         locate=None if session.options.static else _runtime.locate_name,
         external_versions=session.options.external_versions,
+        provenance=provenance,
     )
     built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(
         request
@@ -409,7 +470,9 @@ def _own_token(node: Node, session: _Session) -> str | None:
         return None
     if node.kind is NodeKind.CONSTANT and not isinstance(obj, type) and not callable(obj):
         try:
-            return _hashing.value_token(obj, owner=node.name, by_reference=True)
+            return _hashing.value_token(
+                obj, owner=node.name, by_reference=True, scope=session.scope
+            )
         except UnhashableValueError as exc:
             # A module/class-level object with no deterministic encoding (a logger, a lock, a
             # client instance): its type and the canonical source of the assignment that built
@@ -420,8 +483,8 @@ def _own_token(node: Node, session: _Session) -> str | None:
     return _hashing.object_token(obj, scope=session.scope, owner=node.name)
 
 
-def _analyze(obj: object, options: Options) -> _Analysis:
-    return _analyze_with_files(obj, options)[0]
+def _analyze(obj: object, options: Options, *, provenance: bool = False) -> _Analysis:
+    return _analyze_with_files(obj, options, provenance=provenance)[0]
 
 
 def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) -> _Analysis:
@@ -431,35 +494,83 @@ def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) 
         unresolved = _sorted_unresolved(graph.unresolved)
     else:
         _check_running_code([target.module, *_first_party(graph.nodes)])
-        own, token, unresolved = _closure_token(graph, session, target.obj, target.spec)
-        target_token = own[graph.root]
+        result = _closure_token(
+            graph.root,
+            [node.name for node in graph.nodes],
+            {node.name: node for node in graph.nodes},
+            session,
+            unresolved=graph.unresolved,
+            root_obj=target.obj,
+            owner=target.spec,
+        )
+        own = {name: session.own.get(name) for name in result.dependencies}
+        own.update(result.leaves)
+        own[graph.root] = target_token = result.root_token
+        token, unresolved = result.token, result.unresolved
         if session.options.strict and not _runtime.has_python_code(target.obj):
             _warn_compiled(target.spec, target.obj, session.options)
     _report_unresolved(target.spec, unresolved, session.options)
     return _Analysis(target, graph, own, target_token, token, unresolved)
 
 
+@dataclass(frozen=True, slots=True)
+class _Closure:
+    """A root's token and what it was computed from: the root's own token, the tokens of the
+    compiled-code leaves its closure adds (the other own tokens are in the session's
+    ``own``), the names of its dependencies (sorted, root excluded) and its unresolved
+    references."""
+
+    root_token: str | None
+    token: str | None
+    leaves: dict[str, str | None]
+    dependencies: tuple[str, ...]
+    unresolved: tuple[Unresolved, ...]
+
+
 def _closure_token(
-    graph: DependencyGraph, session: _Session, root_obj: object, owner: str
-) -> tuple[dict[str, str | None], str | None, tuple[Unresolved, ...]]:
-    """The one path from a root's dependency graph to its token, shared by
-    :func:`behavior_token`, :func:`explain` and every entry of :func:`snapshot`: the own
-    tokens of the closure (the root's under its node name), the behavior token, and the
-    unresolved references of the closure (the graph's and those found while hashing)."""
+    root: str,
+    names: Iterable[str],
+    nodes: dict[str, Node],
+    session: _Session,
+    *,
+    unresolved: Iterable[Unresolved],
+    root_obj: object,
+    owner: str,
+) -> _Closure:
+    """The one path from a root's closure (``names``, the root included, as
+    ``to_dependency_graph`` or ``closure`` of the built graph give it) to its token, shared
+    by :func:`behavior_token`, :func:`explain` and every entry of :func:`snapshot`. What a
+    node contributes is computed once per session (a snapshot's closures overlap), so each
+    closure costs a few set operations."""
+    closure = names if isinstance(names, (set, frozenset)) else set(names)
+    members = (closure & nodes.keys()) - {root}
+    session.prepare(members - session.prepared, nodes)
+    pairs = [session.pairs[name] for name in members & session.pairs.keys()]
+    leaves: dict[str, str | None] = {}
+    for leaf in _compiled_leaves(closure, nodes, session)[0].values():
+        # A leaf's own token is its name and version (or "stdlib:name").
+        leaf_token = leaves[leaf.name] = _own_token(leaf, session)
+        if leaf_token is not None:
+            pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
     root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
-    own: dict[str, str | None] = {}
-    for node in graph.nodes:
-        if node.name != graph.root:
-            own[node.name] = session.own_token(node)
-    pairs = [("<target>", root_token), *own.items()]
-    own[graph.root] = root_token
-    token = _combine.combine(pairs)
-    if root_token is None and _only_own_data(graph):
-        # A class with only data attributes has no behavior of its own (ccflow's rule);
-        # the code that reads its constants depends on them through its own graph.
-        token = None
-    notes = (u for u in session.notes.values() if u.owner in own)
-    return own, token, _sorted_unresolved((*graph.unresolved, *notes))
+    if root_token is not None:
+        pairs.append(("<target>", _combine.encode_pair("<target>", root_token)))
+    token = _combine.combine_encoded(pairs)
+    if root_token is None and not leaves:
+        prefix = root + "."
+        if all(nodes[n].kind is NodeKind.CONSTANT and n.startswith(prefix) for n in members):
+            # A class with only data attributes has no behavior of its own (ccflow's rule);
+            # the code that reads its constants depends on them through its own graph.
+            token = None
+    found = [u for u in unresolved if u.owner in closure]
+    found.extend(u for u in session.notes.values() if u.owner in closure)
+    return _Closure(
+        root_token,
+        token,
+        leaves,
+        tuple(sorted((*members, *leaves))),
+        _sorted_unresolved(found),
+    )
 
 
 def _sorted_unresolved(unresolved: Iterable[Unresolved]) -> tuple[Unresolved, ...]:
@@ -479,46 +590,18 @@ def _root_graph(
     root: str,
     nxgraph: Any,
     nodes: dict[str, Node],
-    unresolved: tuple[Unresolved, ...],
     session: _Session,
+    *,
+    unresolved: tuple[Unresolved, ...],
 ) -> DependencyGraph:
-    """The dependency graph of one root, as every answer about a target sees it: its closure
-    in the built graph, the unresolved references of that closure, and what ships the compiled
-    code in it (:func:`_with_compiled_code`)."""
+    """The dependency graph of one root as :func:`explain` and :func:`dependency_graph` show
+    it: its closure in the built graph, the unresolved references of that closure, and an
+    edge from each node running compiled code to what ships it (:func:`_compiled_leaves`)."""
     graph: DependencyGraph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
-    names = {node.name for node in graph.nodes}
-    graph = replace(graph, unresolved=tuple(u for u in unresolved if u.owner in names))
-    return _with_compiled_code(graph, session)
-
-
-_CODE_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT)
-
-
-def _with_compiled_code(graph: DependencyGraph, session: _Session) -> DependencyGraph:
-    """``graph`` with an edge from every node whose live object runs compiled code first
-    (``len``, ``math.sqrt``, numpy's dispatchers, an ``lru_cache`` wrapper, a C class) to the
-    leaf of what ships that code: the standard library (covered by the interpreter tag in every
-    token) or the third-party distribution, with its version. There is no bytecode to hash in
-    compiled code; this is what its token covers. A leaf whose name is first-party in this
-    analysis is not added: that code has no version to stand for it."""
-    if session.options.static:
-        return graph
-    kinds = {node.name: node.kind for node in graph.nodes}
-    leaves: dict[str, Node] = {}
-    edges: set[Edge] = set()
-    for node in graph.nodes:
-        if node.kind not in _CODE_KINDS:
-            continue
-        obj = session.lookup(node.name)
-        module = _runtime.compiled_module(obj) if obj is not None else None
-        if module is None:
-            continue
-        leaf = _provider_leaf(module, session.options)
-        if kinds.get(leaf.name, leaf.kind) not in (NodeKind.EXTERNAL, NodeKind.STDLIB):
-            continue
-        if leaf.name not in kinds:
-            leaves[leaf.name] = leaf
-        edges.add(Edge(node.name, leaf.name, RefKind.EXTERNAL, 0))
+    names = [node.name for node in graph.nodes]
+    closure = set(names)
+    graph = replace(graph, unresolved=tuple(u for u in unresolved if u.owner in closure))
+    leaves, edges = _compiled_leaves(names, nodes, session)
     edges -= set(graph.edges)
     if not edges:
         return graph
@@ -529,6 +612,40 @@ def _with_compiled_code(graph: DependencyGraph, session: _Session) -> Dependency
             sorted((*graph.edges, *edges), key=lambda e: (e.source, e.target, e.kind.value))
         ),
     )
+
+
+_CODE_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT)
+_LEAF_KINDS = (NodeKind.EXTERNAL, NodeKind.STDLIB)
+
+
+def _compiled_leaves(
+    names: Iterable[str], nodes: dict[str, Node], session: _Session
+) -> tuple[dict[str, Node], set[Edge]]:
+    """What ships the compiled code in a closure (``names``): for every node whose live object
+    runs compiled code first (``len``, ``math.sqrt``, numpy's dispatchers, an ``lru_cache``
+    wrapper, a C class), the leaf of the standard library (covered by the interpreter tag in
+    every token) or of the third-party distribution, with its version, and an edge to it.
+    There is no bytecode to hash in compiled code; this is what its token covers. Returns the
+    leaves not already in the closure, and the edges. A leaf whose name is first-party in the
+    closure is not added: that code has no version to stand for it."""
+    leaves: dict[str, Node] = {}
+    edges: set[Edge] = set()
+    if session.options.static:
+        return leaves, edges
+    closure = names if isinstance(names, (set, frozenset)) else set(names)
+    for name in closure - session.looked_for_leaf:
+        node = nodes.get(name)
+        if node is not None:
+            session.find_leaf(node)
+    for name in closure & session.leaves.keys():
+        leaf = session.leaves[name]
+        present = nodes[leaf.name] if leaf.name in closure and leaf.name in nodes else None
+        if present is not None and present.kind not in _LEAF_KINDS:
+            continue
+        if present is None:
+            leaves[leaf.name] = leaf
+        edges.add(Edge(name, leaf.name, RefKind.EXTERNAL, 0))
+    return leaves, edges
 
 
 def _provider_leaf(module: str, options: Options) -> Node:
@@ -559,15 +676,6 @@ def _warn_compiled(spec: str, obj: object, options: Options) -> None:
     )
 
 
-def _only_own_data(graph: DependencyGraph) -> bool:
-    """True when every dependency is a constant member of the root (a data-only class)."""
-    prefix = graph.root + "."
-    return all(
-        node.name == graph.root or (node.kind is NodeKind.CONSTANT and node.name.startswith(prefix))
-        for node in graph.nodes
-    )
-
-
 def _warn_unresolved(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
     first = unresolved[0].describe()
     more = f" (and {len(unresolved) - 1} more; see astoken.explain)" if len(unresolved) > 1 else ""
@@ -587,22 +695,60 @@ def _warn(message: str, category: type[Warning]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# In-process memo for behavior_token: (target identity, options) -> token, valid while every
-# file the graph read is unchanged on disk.
+# In-process memo for behavior_token: (target identity, options) -> token. A hit costs a dict
+# lookup; the files the graph read are looked at again at most once per MEMO_RECHECK_SECONDS.
 # ---------------------------------------------------------------------------------------------
 
-_MEMO: _Lru[tuple[object, Options], tuple[object, tuple[_Signature | None, ...], str | None]] = (
-    _Lru(1024)
-)
+#: A remembered token is served without looking at the source files again for this long.
+MEMO_RECHECK_SECONDS = 1.0
+#: At most this many targets are remembered (the oldest half is dropped beyond it).
+_MEMO_LIMIT = 4096
+_DEFAULT_OPTIONS = Options()
+_FileSignature = _Signature | None
+
+
+@dataclass(slots=True)
+class _MemoEntry:
+    target: object  # the object asked about (identity is checked for object targets)
+    files: tuple[_FileSignature, ...]
+    token: str | None
+    checked: float  # time.monotonic() when the files were last found unchanged
+
+
+_MEMO: dict[tuple[object, Options], _MemoEntry] = {}
 
 
 def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
-    # A path spec is keyed by the file it names, not by the text (relative to the cwd).
-    return (_targets.canonical_spec(obj) if isinstance(obj, str) else id(obj), options)
+    if not isinstance(obj, str):
+        return (id(obj), options)
+    if "/" in obj or os.sep in obj or ".py" in obj:
+        # A path spec is keyed by the file it names, not by the text (relative to the cwd).
+        return (_targets.canonical_spec(obj), options)
+    return (obj, options)
 
 
-def _memo_valid(files: tuple[_Signature | None, ...]) -> bool:
+def _memo_valid(files: tuple[_FileSignature, ...]) -> bool:
     return all(sig is not None and _file_signature(sig[0]) == sig for sig in files)
+
+
+def _memo_lookup(key: tuple[object, Options], obj: object) -> _MemoEntry | None:
+    entry = _MEMO.get(key)
+    if entry is None or not (entry.target is obj or isinstance(obj, str)):
+        return None
+    now = time.monotonic()
+    if now - entry.checked < MEMO_RECHECK_SECONDS:
+        return entry
+    if not _memo_valid(entry.files):
+        return None
+    entry.checked = now
+    return entry
+
+
+def _memo_store(key: tuple[object, Options], entry: _MemoEntry) -> None:
+    if len(_MEMO) >= _MEMO_LIMIT:
+        for old in list(_MEMO)[: _MEMO_LIMIT // 2]:
+            del _MEMO[old]
+    _MEMO[key] = entry
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,38 +782,49 @@ def behavior_token(
     accepted here: a token needs the live code; use :func:`dependency_graph` or
     :func:`dependencies` for static analysis.
     """
-    options = _options(
-        strict=strict,
-        static=static,
-        include=include,
-        exclude=exclude,
-        external_versions=external_versions,
-        cache_dir=cache_dir,
-        use_cache=use_cache,
-    )
-    if options.static:
-        raise OptionError(
-            "behavior_token needs the live code: static=True is for graphs and dependencies"
+    if (
+        strict
+        or static
+        or include
+        or exclude
+        or not external_versions
+        or cache_dir is not None
+        or not use_cache
+    ):
+        options = _options(
+            strict=strict,
+            static=static,
+            include=include,
+            exclude=exclude,
+            external_versions=external_versions,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
         )
+        if options.static:
+            raise OptionError(
+                "behavior_token needs the live code: static=True is for graphs and dependencies"
+            )
+    else:
+        options = _DEFAULT_OPTIONS  # the common call: no Options to build for a memo hit
     key = _memo_key(obj, options)
-    cached = _MEMO.get(key)
-    if cached is not None and (cached[0] is obj or isinstance(obj, str)) and _memo_valid(cached[1]):
-        return cached[2]
+    cached = _memo_lookup(key, obj)
+    if cached is not None:
+        return cached.token
     analysis, files = _analyze_with_files(obj, options)
-    _MEMO.put(key, (obj, files, analysis.token))
+    _memo_store(key, _MemoEntry(obj, files, analysis.token, time.monotonic()))
     return analysis.token
 
 
 def _analyze_with_files(
-    obj: object, options: Options
-) -> tuple[_Analysis, tuple[_Signature | None, ...]]:
+    obj: object, options: Options, *, provenance: bool = False
+) -> tuple[_Analysis, tuple[_FileSignature, ...]]:
     with _targets.target_environment(obj, prepare=_prepare_steps):
-        return _analyze_loaded(obj, options)
+        return _analyze_loaded(obj, options, provenance=provenance)
 
 
 def _analyze_loaded(
-    obj: object, options: Options
-) -> tuple[_Analysis, tuple[_Signature | None, ...]]:
+    obj: object, options: Options, *, provenance: bool = False
+) -> tuple[_Analysis, tuple[_FileSignature, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
         raise TargetTypeError(target.spec, "is a module; give a function or class (module:name)")
@@ -675,8 +832,8 @@ def _analyze_loaded(
     if target.obj is not None:
         session.objects[target.node] = target.obj
     loader = _ModuleLoader(_store_for(options))
-    nxgraph, unresolved, nodes = _build((target.node,), session, loader)
-    graph = _root_graph(target.node, nxgraph, nodes, unresolved, session)
+    nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=provenance)
+    graph = _root_graph(target.node, nxgraph, nodes, session, unresolved=unresolved)
     analysis = _finish(target, graph, session)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
 
@@ -685,7 +842,7 @@ def explain(obj: object, **options: Any) -> Explanation:
     """The token of ``obj``, each dependency with its own token and how it was reached, and the
     references static analysis could not resolve."""
     opts = _options(**options)
-    analysis = _analyze(obj, opts)
+    analysis = _analyze(obj, opts, provenance=True)
     paths = _lazy("_graph").paths_from_root(analysis.graph)
     deps = []
     for node in analysis.graph.nodes:
@@ -736,14 +893,14 @@ def _dependency_graph_loaded(obj: object, opts: Options) -> DependencyGraph:
         if not modules:
             raise _targets_not_found(target.spec, target.module)
         roots = tuple(modules)
-        nxgraph, unresolved, nodes = _build(roots, session, loader)
+        nxgraph, unresolved, nodes = _build(roots, session, loader, provenance=True)
         for module in roots:
             if module != target.module:
                 nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0}, conds={None})
         graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
-        nxgraph, unresolved, nodes = _build((target.node,), session, loader)
-        graph = _root_graph(target.node, nxgraph, nodes, unresolved, session)
+        nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=True)
+        graph = _root_graph(target.node, nxgraph, nodes, session, unresolved=unresolved)
     assert isinstance(graph, DependencyGraph)
     if opts.strict and graph.unresolved:
         raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
@@ -987,7 +1144,8 @@ def _snapshot_package(
                 defs.append(f"{module}:{definition.qualname}")
     nxgraph, graph_unresolved, nodes = _build(tuple(defs), session, loader)
     _check_running_code(_first_party(nodes.values()))
-    own: dict[str, str | None] = {}
+    graph_step = _lazy("_graph")
+    leaves: dict[str, str | None] = {}
     unresolved: set[Unresolved] = set()
     entries: list[SnapshotEntry] = []
     total = len(defs)
@@ -995,23 +1153,36 @@ def _snapshot_package(
         obj = session.lookup(root)
         if obj is None:
             continue
-        graph = _root_graph(root, nxgraph, nodes, graph_unresolved, session)
-        # The same path as behavior_token(root): the entry is that token.
-        closure_own, token, closure_unresolved = _closure_token(graph, session, obj, root)
-        own.update(closure_own)
-        unresolved.update(closure_unresolved)
+        reached, _conditions = graph_step.closure(nxgraph, root)
+        # The same path as behavior_token(root) and dependencies(root): the entry is their
+        # answer, computed from the graph built once for every root.
+        result = _closure_token(
+            root,
+            reached,
+            nodes,
+            session,
+            unresolved=graph_unresolved,
+            root_obj=obj,
+            owner=root,
+        )
+        leaves.update(result.leaves)
+        unresolved.update(result.unresolved)
         entries.append(
             SnapshotEntry(
                 target=root,
                 kind=nodes[root].kind,
-                token=token,
-                own_token=closure_own[root],
-                dependencies=tuple(n.name for n in graph.nodes if n.name != root),
+                token=result.token,
+                own_token=result.root_token,
+                dependencies=result.dependencies,
             )
         )
         if progress is not None:
             progress(index + 1, total)
     _report_unresolved(spec, _sorted_unresolved(unresolved), opts)
+    # Every own token computed for some closure (the roots' are their entries' own tokens).
+    own = {**session.own, **leaves}
+    for entry in entries:
+        own[entry.target] = entry.own_token
     reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
     return target.module, entries, own, reasons
 

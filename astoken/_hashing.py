@@ -1716,11 +1716,12 @@ def encode_value(
     owner: str = "",
     behavior: BehaviorHook | None = None,
     by_reference: bool = False,
+    scope: Scope | None = None,
 ) -> bytes:
     """The canonical bytes of a value (see guarantees 2-4 of this module). With ``behavior``,
     instances of first-party classes also carry their class's behavior token; with
     ``by_reference``, see :func:`value_token`."""
-    with _WalkScope(behavior=behavior, by_reference=by_reference) as w:
+    with _WalkScope(scope, behavior=behavior, by_reference=by_reference) as w:
         try:
             return _enc(value, w)
         except _Fail as exc:
@@ -1735,12 +1736,14 @@ def value_token(
     owner: str = "",
     behavior: BehaviorHook | None = None,
     by_reference: bool = False,
+    scope: Scope | None = None,
 ) -> str:
     """SHA-256 of :func:`encode_value` (with the format version). With ``by_reference`` (a
     graph constant's own token), first-party functions and classes inside the value that can be
     found again by their qualified name are encoded by that name."""
     return _digest(
-        b"value", encode_value(value, owner=owner, behavior=behavior, by_reference=by_reference)
+        b"value",
+        encode_value(value, owner=owner, behavior=behavior, by_reference=by_reference, scope=scope),
     )
 
 
