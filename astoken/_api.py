@@ -5,21 +5,25 @@ Each public function here only wires the steps together; the work lives in the s
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import importlib
 import os
 import sys
+import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import _combine, _files, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
 from ._model import (
     Dependency,
     DependencyGraph,
+    Edge,
     Explanation,
     ModuleSource,
     ModuleSummary,
@@ -33,9 +37,10 @@ from ._model import (
     SnapshotEntry,
     Unresolved,
 )
-from ._scope import Scope, iter_package_modules, locate_module
+from ._scope import Scope, distribution_version, iter_package_modules, locate_module
 from .errors import (
     AstokenError,
+    CompiledCodeWarning,
     ImportFailedError,
     OptionError,
     SourceSyntaxError,
@@ -64,7 +69,7 @@ __all__ = [
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
-    from types import ModuleType
+    from types import FrameType, ModuleType
 
 
 def _lazy(name: str) -> ModuleType:
@@ -112,9 +117,46 @@ def _options(
 # ---------------------------------------------------------------------------------------------
 
 _EMPTY_SUMMARY = ModuleSummary(definitions=(), imports=())
-# (file, mtime_ns, size) -> summary. Process-level memo of an immutable result keyed by what
-# would change it; not configuration.
-_SUMMARIES: dict[tuple[str, int, int], ModuleSummary] = {}
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Lru(Generic[_K, _V]):
+    """A bounded, thread-safe map that forgets its least recently used entries: the
+    in-process memos. Each holds values that are pure functions of their key, so forgetting
+    costs time, never a different answer."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: _K, value: _V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# Summary cache key (the file's bytes, the summarizer, libcst, Python) -> summary: the disk
+# cache's key, so this memo can no more serve a summary of other content than the disk can.
+# A file is read (not parsed) on every call; reading is cheap next to parsing.
+_SUMMARIES: _Lru[str, ModuleSummary] = _Lru(4096)
 
 
 def _store_for(options: Options) -> _store.SummaryStore:
@@ -123,22 +165,27 @@ def _store_for(options: Options) -> _store.SummaryStore:
     return _store.SummaryStore(options.cache_dir or _store.default_cache_dir())
 
 
-def _file_signature(file: str) -> tuple[str, int, int] | None:
+# A file as the token memo checks it: path, size, and the modification time, change time and
+# identity of the file. The change time is what restoring a modification time cannot put
+# back (os.utime sets it to now), so an edit that keeps size and mtime is still seen.
+_Signature = tuple[str, int, int, int, int, int]
+
+
+def _file_signature(file: str) -> _Signature | None:
     try:
         st = os.stat(file)
     except OSError:
         return None
-    return (file, st.st_mtime_ns, st.st_size)
+    return (file, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
-    signature = _file_signature(file)
-    if signature is not None and signature in _SUMMARIES:
-        return _SUMMARIES[signature]
     with open(file, "rb") as handle:
         data = handle.read()
     key = _store.summary_key(data)
-    summary: ModuleSummary | None = None
+    summary = _SUMMARIES.get(key)
+    if summary is not None:
+        return summary
     text = store.get(key)
     if text is not None:
         try:
@@ -148,8 +195,7 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
     if summary is None:
         summary = _lazy("_summary").summarize_source(data, filename=file)
         store.put(key, _summary_codec.summary_to_json(summary))
-    if signature is not None:
-        _SUMMARIES[signature] = summary
+    _SUMMARIES.put(key, summary)
     return summary
 
 
@@ -171,7 +217,7 @@ class _ModuleLoader:
         self.store = store
         self.skip = skip
         self.progress = progress
-        self.files: dict[str, tuple[str, int, int] | None] = {}
+        self.files: dict[str, _Signature | None] = {}
 
     def __call__(self, name: str) -> ModuleSource | None:
         if name in self.skip:
@@ -286,6 +332,51 @@ class _Session:
     scope: Scope
     objects: dict[str, object]
     notes: dict[tuple[str, str], Unresolved]
+    own: dict[str, str | None] = field(default_factory=dict)
+
+    # Per graph node, computed once per analysis (a snapshot's closures overlap): the pair the
+    # combiner encodes for its own token (absent when it has none), and the leaf of what ships
+    # the compiled code its live object runs (absent when it runs Python code first).
+    pairs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    leaves: dict[str, Node] = field(default_factory=dict)
+    prepared: set[str] = field(default_factory=set)
+    looked_for_leaf: set[str] = field(default_factory=set)
+
+    def own_token(self, node: Node) -> str | None:
+        """A node's own token, computed once per analysis (many roots share nodes)."""
+        if node.name not in self.own:
+            self.own[node.name] = _own_token(node, self)
+        return self.own[node.name]
+
+    def prepare(
+        self, names: Iterable[str], nodes: dict[str, Node], progress: Progress | None = None
+    ) -> None:
+        """Own tokens, encoded pairs and compiled-code leaves of the graph nodes ``names``
+        (``progress("hashing", done, total)`` as they are hashed)."""
+        todo = sorted(names)
+        for done, name in enumerate(todo, 1):
+            if progress is not None:
+                progress("hashing", done, len(todo))
+            node = nodes.get(name)
+            if node is None:
+                continue
+            token = self.own_token(node)
+            if token is not None:
+                self.pairs[name] = (name, _combine.encode_pair(name, token))
+            self.find_leaf(node)
+            self.prepared.add(name)
+
+    def find_leaf(self, node: Node) -> None:
+        """Record the leaf of what ships the compiled code ``node``'s live object runs."""
+        if node.name in self.looked_for_leaf:
+            return
+        self.looked_for_leaf.add(node.name)
+        if node.kind not in _CODE_KINDS or self.options.static:
+            return
+        obj = self.lookup(node.name)
+        module = _runtime.compiled_module(obj) if obj is not None else None
+        if module is not None:
+            self.leaves[node.name] = _provider_leaf(module, self.options)
 
     def runtime(self, name: str) -> RuntimeInfo | None:
         if self.options.static:
@@ -311,7 +402,8 @@ class _Session:
         return _runtime.declared_dependencies(obj)
 
     def registered(self, name: str) -> tuple[str, ...]:
-        """What a node's live object dispatches to (``singledispatch`` implementations)."""
+        """What a node's live object dispatches to or has bound (``singledispatch``
+        implementations, a ``functools.partial``'s function arguments)."""
         if self.options.static or ":" not in name:
             return ()
         obj = self.lookup(name)
@@ -429,66 +521,214 @@ def _finish(
     session: _Session,
     progress: Progress | None = None,
 ) -> _Analysis:
-    own: dict[str, str | None] = {}
     if session.options.static:
-        target_token = None
-        token = None
+        own: dict[str, str | None] = {}
+        target_token = token = None
+        unresolved = _sorted_unresolved(graph.unresolved)
     else:
         _check_running_code([target.module, *_first_party(graph.nodes)])
-        for done, node in enumerate(graph.nodes, 1):
-            if node.name != graph.root:
-                own[node.name] = _own_token(node, session)
-            if progress is not None:
-                progress("hashing", done, len(graph.nodes))
-        target_token = _hashing.object_token(target.obj, scope=session.scope, owner=target.spec)
-        own[graph.root] = target_token
-        pairs = [("<target>", target_token)] + [
-            (name, tok) for name, tok in own.items() if name != graph.root
-        ]
-        token = _combine.combine(pairs)
-        if target_token is None and _only_own_data(graph):
-            # A class with only data attributes has no behavior of its own (ccflow's rule);
-            # the code that reads its constants depends on them through its own graph.
-            token = None
-    unresolved = tuple(
-        sorted(
-            {*graph.unresolved, *session.notes.values()},
-            key=lambda u: (u.owner, u.line, u.expression, u.reason),
+        result = _closure_token(
+            graph.root,
+            [node.name for node in graph.nodes],
+            {node.name: node for node in graph.nodes},
+            session,
+            unresolved=graph.unresolved,
+            root_obj=target.obj,
+            owner=target.spec,
+            progress=progress,
         )
-    )
-    if unresolved:
-        if session.options.strict:
-            raise StrictModeError(target.spec, tuple(u.describe() for u in unresolved))
-        _warn_once(target.spec, unresolved)
+        own = {name: session.own.get(name) for name in result.dependencies}
+        own.update(result.leaves)
+        own[graph.root] = target_token = result.root_token
+        token, unresolved = result.token, result.unresolved
+        if session.options.strict and not _runtime.has_python_code(target.obj):
+            _warn_compiled(target.spec, target.obj, session.options)
+    _report_unresolved(target.spec, unresolved, session.options)
     return _Analysis(target, graph, own, target_token, token, unresolved)
 
 
-def _only_own_data(graph: DependencyGraph) -> bool:
-    """True when every dependency is a constant member of the root (a data-only class)."""
-    prefix = graph.root + "."
-    return all(
-        node.name == graph.root or (node.kind is NodeKind.CONSTANT and node.name.startswith(prefix))
-        for node in graph.nodes
+@dataclass(frozen=True, slots=True)
+class _Closure:
+    """A root's token and what it was computed from: the root's own token, the tokens of the
+    compiled-code leaves its closure adds (the other own tokens are in the session's
+    ``own``), the names of its dependencies (sorted, root excluded) and its unresolved
+    references."""
+
+    root_token: str | None
+    token: str | None
+    leaves: dict[str, str | None]
+    dependencies: tuple[str, ...]
+    unresolved: tuple[Unresolved, ...]
+
+
+def _closure_token(
+    root: str,
+    names: Iterable[str],
+    nodes: dict[str, Node],
+    session: _Session,
+    *,
+    unresolved: Iterable[Unresolved],
+    root_obj: object,
+    owner: str,
+    progress: Progress | None = None,
+) -> _Closure:
+    """The one path from a root's closure (``names``, the root included, as
+    ``to_dependency_graph`` or ``closure`` of the built graph give it) to its token, shared
+    by :func:`behavior_token`, :func:`explain` and every entry of :func:`snapshot`. What a
+    node contributes is computed once per session (a snapshot's closures overlap), so each
+    closure costs a few set operations."""
+    closure = names if isinstance(names, (set, frozenset)) else set(names)
+    members = (closure & nodes.keys()) - {root}
+    session.prepare(members - session.prepared, nodes, progress)
+    pairs = [session.pairs[name] for name in members & session.pairs.keys()]
+    leaves: dict[str, str | None] = {}
+    for leaf in _compiled_leaves(closure, nodes, session)[0].values():
+        # A leaf's own token is its name and version (or "stdlib:name").
+        leaf_token = leaves[leaf.name] = _own_token(leaf, session)
+        if leaf_token is not None:
+            pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
+    root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
+    if root_token is not None:
+        pairs.append(("<target>", _combine.encode_pair("<target>", root_token)))
+    token = _combine.combine_encoded(pairs)
+    if root_token is None and not leaves:
+        prefix = root + "."
+        if all(nodes[n].kind is NodeKind.CONSTANT and n.startswith(prefix) for n in members):
+            # A class with only data attributes has no behavior of its own (ccflow's rule);
+            # the code that reads its constants depends on them through its own graph.
+            token = None
+    found = [u for u in unresolved if u.owner in closure]
+    found.extend(u for u in session.notes.values() if u.owner in closure)
+    return _Closure(
+        root_token,
+        token,
+        leaves,
+        tuple(sorted((*members, *leaves))),
+        _sorted_unresolved(found),
     )
 
 
-_WARNED: set[tuple[str, tuple[Unresolved, ...]]] = set()
+def _sorted_unresolved(unresolved: Iterable[Unresolved]) -> tuple[Unresolved, ...]:
+    return tuple(sorted(set(unresolved), key=lambda u: (u.owner, u.line, u.expression, u.reason)))
 
 
-def _warn_once(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
-    key = (spec, unresolved)
-    if key in _WARNED:
+def _report_unresolved(spec: str, unresolved: tuple[Unresolved, ...], options: Options) -> None:
+    """StrictModeError under ``strict``, else one warning (per spec and references)."""
+    if not unresolved:
         return
-    _WARNED.add(key)
+    if options.strict:
+        raise StrictModeError(spec, tuple(u.describe() for u in unresolved))
+    _warn_unresolved(spec, unresolved)
+
+
+def _root_graph(
+    root: str,
+    nxgraph: Any,
+    nodes: dict[str, Node],
+    session: _Session,
+    *,
+    unresolved: tuple[Unresolved, ...],
+) -> DependencyGraph:
+    """The dependency graph of one root as :func:`explain` and :func:`dependency_graph` show
+    it: its closure in the built graph, the unresolved references of that closure, and an
+    edge from each node running compiled code to what ships it (:func:`_compiled_leaves`)."""
+    graph: DependencyGraph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
+    names = [node.name for node in graph.nodes]
+    closure = set(names)
+    graph = replace(graph, unresolved=tuple(u for u in unresolved if u.owner in closure))
+    leaves, edges = _compiled_leaves(names, nodes, session)
+    edges -= set(graph.edges)
+    if not edges:
+        return graph
+    return replace(
+        graph,
+        nodes=tuple(sorted((*graph.nodes, *leaves.values()), key=lambda n: n.name)),
+        edges=tuple(
+            sorted((*graph.edges, *edges), key=lambda e: (e.source, e.target, e.kind.value))
+        ),
+    )
+
+
+_CODE_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT)
+_LEAF_KINDS = (NodeKind.EXTERNAL, NodeKind.STDLIB)
+
+
+def _compiled_leaves(
+    names: Iterable[str], nodes: dict[str, Node], session: _Session
+) -> tuple[dict[str, Node], set[Edge]]:
+    """What ships the compiled code in a closure (``names``): for every node whose live object
+    runs compiled code first (``len``, ``math.sqrt``, numpy's dispatchers, an ``lru_cache``
+    wrapper, a C class), the leaf of the standard library (covered by the interpreter tag in
+    every token) or of the third-party distribution, with its version, and an edge to it.
+    There is no bytecode to hash in compiled code; this is what its token covers. Returns the
+    leaves not already in the closure, and the edges. A leaf whose name is first-party in the
+    closure is not added: that code has no version to stand for it."""
+    leaves: dict[str, Node] = {}
+    edges: set[Edge] = set()
+    if session.options.static:
+        return leaves, edges
+    closure = names if isinstance(names, (set, frozenset)) else set(names)
+    for name in closure - session.looked_for_leaf:
+        node = nodes.get(name)
+        if node is not None:
+            session.find_leaf(node)
+    for name in closure & session.leaves.keys():
+        leaf = session.leaves[name]
+        present = nodes[leaf.name] if leaf.name in closure and leaf.name in nodes else None
+        if present is not None and present.kind not in _LEAF_KINDS:
+            continue
+        if present is None:
+            leaves[leaf.name] = leaf
+        edges.add(Edge(name, leaf.name, RefKind.EXTERNAL, 0))
+    return leaves, edges
+
+
+def _provider_leaf(module: str, options: Options) -> Node:
+    """The leaf standing for what ships ``module``'s compiled code."""
+    top = module.partition(".")[0] or "builtins"
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        return Node(top, NodeKind.STDLIB)
+    version = distribution_version(top)[1] if options.external_versions else ""
+    return Node(top, NodeKind.EXTERNAL, version=version)
+
+
+def _warn_compiled(spec: str, obj: object, options: Options) -> None:
+    """Under ``strict``: say what the token of a target with no Python code covers."""
+    module = _runtime.compiled_module(obj)
+    if module is None:
+        covers = "its name only"
+    else:
+        leaf = _provider_leaf(module, options)
+        if leaf.kind is NodeKind.STDLIB:
+            covers = f"its name and the interpreter ({_combine.interpreter_tag()})"
+        elif leaf.version:
+            covers = f"its name and {leaf.name} {leaf.version}, the distribution that ships it"
+        else:
+            covers = f"its name only (no distribution version found for {leaf.name})"
+    _warn(
+        f"{spec}: no Python code to hash; its token covers {covers}, not the compiled code",
+        CompiledCodeWarning,
+    )
+
+
+def _warn_unresolved(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
     first = unresolved[0].describe()
     more = ""
     if len(unresolved) > 1:
         more = f" (and {len(unresolved) - 1} more: astoken explain {spec} lists them)"
-    warnings.warn(
-        f"{spec}: unresolved reference {first}{more}",
-        UnresolvedReferenceWarning,
-        stacklevel=4,
-    )
+    _warn(f"{spec}: unresolved reference {first}{more}", UnresolvedReferenceWarning)
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first caller outside astoken. astoken keeps no
+    record of what it warned about: the caller's warning filters decide (the default filter
+    shows a message once per calling line; ``error`` raises every time)."""
+    level = 2  # 1 is this function
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "astoken":
+        level += 1
+        frame = frame.f_back
+    warnings.warn(message, category, stacklevel=level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,7 +741,7 @@ MEMO_RECHECK_SECONDS = 1.0
 #: At most this many targets are remembered (the oldest half is dropped beyond it).
 _MEMO_LIMIT = 4096
 _DEFAULT_OPTIONS = Options()
-_FileSignature = tuple[str, int, int] | None
+_FileSignature = _Signature | None
 
 
 @dataclass(slots=True)
@@ -618,7 +858,7 @@ def _analyze_with_files(
     progress: Progress | None = None,
     *,
     provenance: bool = False,
-) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
+) -> tuple[_Analysis, tuple[_FileSignature, ...]]:
     with _targets.target_environment(obj, prepare=_prepare_steps):
         return _analyze_loaded(obj, options, progress, provenance=provenance)
 
@@ -629,7 +869,7 @@ def _analyze_loaded(
     progress: Progress | None = None,
     *,
     provenance: bool = False,
-) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
+) -> tuple[_Analysis, tuple[_FileSignature, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
         raise TargetTypeError(target.spec, "is a module; give a function or class (module:name)")
@@ -638,7 +878,7 @@ def _analyze_loaded(
         session.objects[target.node] = target.obj
     loader = _ModuleLoader(_store_for(options), progress=progress)
     nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=provenance)
-    graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+    graph = _root_graph(target.node, nxgraph, nodes, session, unresolved=unresolved)
     analysis = _finish(target, graph, session, progress)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
 
@@ -716,7 +956,7 @@ def _dependency_graph_loaded(
         graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
         nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=True)
-        graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
+        graph = _root_graph(target.node, nxgraph, nodes, session, unresolved=unresolved)
     assert isinstance(graph, DependencyGraph)
     if opts.strict and graph.unresolved:
         raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
@@ -775,17 +1015,22 @@ def data_token(value: object) -> str:
 
 def _class_behavior(cls: type) -> str | None:
     """The behavior token of a class whose instance is data (the hook of :func:`data_token`)."""
-    if cls in _CLASS_BEHAVIOR_ACTIVE:
+    active = _CLASS_BEHAVIOR_ACTIVE.get()
+    if cls in active:
         return None  # a class whose behavior reaches an instance of itself: counted once
-    _CLASS_BEHAVIOR_ACTIVE.add(cls)
+    reset = _CLASS_BEHAVIOR_ACTIVE.set(active | {cls})
     try:
         return behavior_token(cls)
     finally:
-        _CLASS_BEHAVIOR_ACTIVE.discard(cls)
+        _CLASS_BEHAVIOR_ACTIVE.reset(reset)
 
 
-# Classes whose behavior token is being computed for a data token (re-entrancy guard).
-_CLASS_BEHAVIOR_ACTIVE: set[type] = set()
+# Classes whose behavior token is being computed for a data token, in this thread or task: a
+# re-entrancy guard. Context-local, not process-wide: another thread asking for the same
+# class meanwhile must get its behavior, not the guard's None.
+_CLASS_BEHAVIOR_ACTIVE: contextvars.ContextVar[frozenset[type]] = contextvars.ContextVar(
+    "astoken_class_behavior_active", default=frozenset()
+)
 
 
 def cache_token(*, data: Iterable[object] = (), behavior: Iterable[object] = ()) -> str:
@@ -824,17 +1069,27 @@ def depends_on(*objs: object) -> Callable[[_T], _T]:
 
 
 def _discovered_dependency_tokens(cls: type) -> tuple[tuple[str, str], ...]:
-    """(name, own token) of everything ``cls`` reaches outside its own members, sorted.
+    """(name, own token) of everything ``cls`` reaches outside the classes of its MRO and
+    their members (which ccflow's contract hashes as methods already), sorted.
 
     Used by :mod:`astoken.ccflow` to add discovered helpers to the declared ones.
     """
     analysis = _analyze(cls, _options())
-    prefix = analysis.graph.root + "."
+    own_classes = set()
+    for klass in cls.__mro__:
+        name = _targets.object_name(klass)
+        if name is not None:
+            own_classes.add(f"{name[0]}:{name[1]}")
+    own_classes.add(analysis.graph.root)
+
+    def is_own(node: str) -> bool:
+        return node in own_classes or any(node.startswith(k + ".") for k in own_classes)
+
     return tuple(
         sorted(
             (name, tok)
             for name, tok in analysis.own_tokens.items()
-            if tok is not None and name != analysis.graph.root and not name.startswith(prefix)
+            if tok is not None and not is_own(name)
         )
     )
 
@@ -943,41 +1198,47 @@ def _snapshot_package(
         for definition in source.summary.definitions:
             if definition.kind.value in ("function", "class", "method"):
                 defs.append(f"{module}:{definition.qualname}")
-    nxgraph, _unresolved, nodes = _build(tuple(defs), session, loader)
+    nxgraph, graph_unresolved, nodes = _build(tuple(defs), session, loader)
     _check_running_code(_first_party(nodes.values()))
-    own: dict[str, str | None] = {}
-    for name, node in nodes.items():
-        own[name] = _own_token(node, session)
-    # Each pair is encoded once, not once per closure it is in.
-    encoded = {
-        name: (name, _combine.encode_pair(name, tok))
-        for name, tok in own.items()
-        if tok is not None
-    }
+    graph_step = _lazy("_graph")
+    leaves: dict[str, str | None] = {}
+    unresolved: set[Unresolved] = set()
     entries: list[SnapshotEntry] = []
     total = len(defs)
     for index, root in enumerate(sorted(defs)):
-        reached, _conditions = _lazy("_graph").closure(nxgraph, root)
-        closure = sorted(n for n in reached if n != root and n in nodes)
         obj = session.lookup(root)
         if obj is None:
             continue
-        target_token = own.get(root)
-        pairs = [encoded[n] for n in closure if n in encoded]
-        if target_token is not None:
-            pairs.append(("<target>", _combine.encode_pair("<target>", target_token)))
-        token = _combine.combine_encoded(pairs)
+        reached, _conditions = graph_step.closure(nxgraph, root)
+        # The same path as behavior_token(root) and dependencies(root): the entry is their
+        # answer, computed from the graph built once for every root.
+        result = _closure_token(
+            root,
+            reached,
+            nodes,
+            session,
+            unresolved=graph_unresolved,
+            root_obj=obj,
+            owner=root,
+        )
+        leaves.update(result.leaves)
+        unresolved.update(result.unresolved)
         entries.append(
             SnapshotEntry(
                 target=root,
                 kind=nodes[root].kind,
-                token=token,
-                own_token=target_token,
-                dependencies=tuple(closure),
+                token=result.token,
+                own_token=result.root_token,
+                dependencies=result.dependencies,
             )
         )
         if progress is not None:
             progress(index + 1, total)
+    _report_unresolved(spec, _sorted_unresolved(unresolved), opts)
+    # Every own token computed for some closure (the roots' are their entries' own tokens).
+    own = {**session.own, **leaves}
+    for entry in entries:
+        own[entry.target] = entry.own_token
     reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
     return target.module, entries, own, reasons
 
@@ -1053,7 +1314,6 @@ def _for_each_target(
     for index, obj in enumerate(objs):
         by_environment.setdefault(_environment_key(obj), []).append(index)
     results: dict[int, _T] = {}
-    graph_step = _lazy("_graph")
     for indexes in by_environment.values():
         with _targets.target_environment(objs[indexes[0]], prepare=_prepare_steps):
             groups: dict[Scope, list[tuple[int, _targets.Target]]] = {}
@@ -1078,12 +1338,8 @@ def _for_each_target(
                 nxgraph, unresolved, nodes = _build(roots, shared, loader)
                 single = len(members) == 1
                 for done, (index, target) in enumerate(members, 1):
-                    reached = graph_step.closure(nxgraph, target.node)[0]
-                    own_unresolved = tuple(u for u in unresolved if u.owner in reached)
-                    graph = graph_step.to_dependency_graph(
-                        target.node, nxgraph, nodes, own_unresolved
-                    )
                     session = _Session(opts, scope, objects, {})
+                    graph = _root_graph(target.node, nxgraph, nodes, session, unresolved=unresolved)
                     results[index] = each(target, graph, session, progress if single else None)
                     if progress is not None and not single:
                         progress("targets", done, len(members))

@@ -19,9 +19,10 @@ is the code of its source file (guarantees cited by ``tests/test_stale_code.py``
    module was imported before the file last changed. Wrappers (``functools.wraps``) are judged
    by what they wrap, and code generated elsewhere that only borrows the file's name (a
    library impersonating its callers for nicer tracebacks) is not the file's code.
-3. The comparison runs once per (module object, source size/mtime/inode, pyc size/mtime/inode)
-   per process; only modules loaded by the standard source loader are checked (an import hook
-   that rewrites code, such as pytest's assertion rewriting, is not second-guessed).
+3. The comparison runs once per (module object, source size/mtime/ctime/inode, pyc
+   size/mtime/ctime/inode) per process; only modules loaded by the standard source loader are
+   checked (an import hook that rewrites code, such as pytest's assertion rewriting, is not
+   second-guessed).
 """
 
 from __future__ import annotations
@@ -45,7 +46,16 @@ from collections.abc import Iterator
 from ._model import NodeKind, RefKind, RuntimeInfo
 from .errors import StaleCodeError
 
-__all__ = ["check_source", "resolve_node", "runtime_info"]
+__all__ = [
+    "DECLARED_ATTRIBUTES",
+    "check_source",
+    "compiled_module",
+    "declared_dependencies",
+    "declared_entries",
+    "has_python_code",
+    "resolve_node",
+    "runtime_info",
+]
 
 _MISSING = object()
 _LOAD_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
@@ -84,7 +94,8 @@ def resolve_node(name: str) -> object:
 
 
 def _functions_of(obj: object) -> Iterator[types.FunctionType]:
-    """Every plain function making up ``obj`` (descriptor parts, partials, wrapper chains)."""
+    """Every plain function making up ``obj`` (descriptor parts, partials, wrapper chains,
+    also through a compiled wrapper's ``__wrapped__``)."""
     seen: set[int] = set()
     stack = [obj]
     while stack:
@@ -103,6 +114,12 @@ def _functions_of(obj: object) -> Iterator[types.FunctionType]:
         elif isinstance(item, types.FunctionType):
             yield item
             wrapped = item.__dict__.get("__wrapped__")
+            if wrapped is not None:
+                stack.append(wrapped)
+        else:
+            # A compiled wrapper around a function (functools.lru_cache, numpy's dispatchers).
+            own = _own_namespace(item)
+            wrapped = own.get("__wrapped__") if own is not None else None
             if wrapped is not None:
                 stack.append(wrapped)
 
@@ -321,8 +338,13 @@ def _own_namespace(obj: object) -> dict[str, object] | types.MappingProxyType[st
 
 
 def registered_implementations(obj: object) -> tuple[str, ...]:
-    """Node names of the implementations registered with a ``functools.singledispatch``
-    function (or ``singledispatchmethod``), which calling it may run."""
+    """Node names of what calling ``obj`` may run besides its own code, sorted: the
+    implementations registered with a ``functools.singledispatch`` function (or
+    ``singledispatchmethod``), and the named functions and classes a ``functools.partial``
+    binds as arguments."""
+    if isinstance(obj, functools.partial):
+        bound = (*obj.args, *obj.keywords.values())
+        return tuple(sorted({n for n in map(_name_of, bound) if n is not None}))
     if isinstance(obj, functools.singledispatchmethod):
         obj = obj.dispatcher
     own = _own_namespace(obj)
@@ -337,22 +359,120 @@ def registered_implementations(obj: object) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def declared_dependencies(obj: object) -> tuple[str, ...]:
-    """Node names of what ``obj`` declares it depends on: ``__astoken_deps__`` (set by
-    ``astoken.depends_on``) and, for classes, ``__ccflow_tokenizer_deps__`` over the MRO.
-    Entries are objects (named by module and qualified name) or ``"module:name"`` strings."""
+# ---------------------------------------------------------------------------------------------
+# Compiled code: what ships it (issue 8, item 19)
+# ---------------------------------------------------------------------------------------------
+
+# A class statement makes a mutable heap type; C types are static, or immutable heap types.
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+_IMMUTABLETYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+)
+_DESCRIPTOR_TYPES = (
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.ClassMethodDescriptorType,
+)
+
+
+def _is_compiled_type(cls: type) -> bool:
+    flags = cls.__flags__
+    return not flags & _HEAPTYPE or bool(flags & _IMMUTABLETYPE)
+
+
+def _outermost(obj: object) -> object:
+    """What runs first when ``obj`` is called: descriptors, bound methods and partials are
+    unwrapped (their own machinery only passes the call on)."""
+    while True:
+        if isinstance(obj, (staticmethod, classmethod, types.MethodType)):
+            obj = obj.__func__
+        elif isinstance(obj, (functools.partial, functools.cached_property)):
+            obj = obj.func
+        elif isinstance(obj, property) and obj.fget is not None:
+            obj = obj.fget
+        else:
+            return obj
+
+
+def compiled_module(obj: object) -> str | None:
+    """The module of the compiled code that runs when ``obj`` (a graph node's live object) is
+    called or instantiated, or None when what runs first is Python code (or ``obj`` is not
+    callable). A builtin function gives its module (``"builtins"``, ``"math"``), a method
+    descriptor its class's module, an instance of a C callable type (numpy's dispatchers, an
+    ``lru_cache`` wrapper) its type's module, a C class its own module."""
+    base = _outermost(obj)
+    if isinstance(base, types.FunctionType):
+        return None
+    if isinstance(base, type):
+        return base.__module__ if _is_compiled_type(base) else None
+    if isinstance(base, types.BuiltinFunctionType):
+        owner = base.__self__
+        module = base.__module__
+        if not module and owner is not None and not isinstance(owner, types.ModuleType):
+            module = type(owner).__module__
+        return module or "builtins"
+    if isinstance(base, _DESCRIPTOR_TYPES):
+        return str(base.__objclass__.__module__)
+    if isinstance(base, types.MethodWrapperType):
+        return type(base.__self__).__module__
+    if callable(base) and _is_compiled_type(type(base)):
+        return type(base).__module__
+    return None
+
+
+def has_python_code(obj: object) -> bool:
+    """True when calling ``obj`` runs some Python code: a Python function is found by
+    unwrapping descriptors, bound methods, partials and ``__wrapped__`` chains (a compiled
+    decorator such as ``functools.lru_cache`` around a Python function counts), or ``obj`` is
+    a class defined in Python."""
+    seen: set[int] = set()
+    current: object = obj
+    while id(current) not in seen:
+        seen.add(id(current))
+        current = _outermost(current)
+        if isinstance(current, types.FunctionType):
+            return True
+        if isinstance(current, type):
+            return not _is_compiled_type(current)
+        own = _own_namespace(current)
+        wrapped = own.get("__wrapped__") if own is not None else None
+        if wrapped is None:
+            return False
+        current = wrapped
+    return False
+
+
+#: The attributes that declare dependencies by hand: astoken's own (``astoken.depends_on``)
+#: and ccflow's, which astoken honours too.
+DECLARED_ATTRIBUTES = ("__astoken_deps__", "__ccflow_tokenizer_deps__")
+
+
+def declared_entries(
+    obj: object, attributes: tuple[str, ...] = DECLARED_ATTRIBUTES
+) -> tuple[object, ...]:
+    """The one reader of hand-declared dependencies: the entries ``obj`` declares in
+    ``attributes``, in its own ``__dict__`` and, for a class, in every class of its MRO (so a
+    subclass's list extends its bases'), in MRO order; a ``functools.partial`` declares what
+    the function it wraps declares. Entries are objects or ``"module:name"``
+    strings; anything that is not a list, tuple or set is ignored."""
     entries: list[object] = []
     holders = list(obj.__mro__) if isinstance(obj, type) else [obj]
+    while isinstance(holders[-1], functools.partial):
+        holders.append(holders[-1].func)  # a partial declares what its function declares
     for holder in holders:
         own = _own_namespace(holder)
         if own is None:
             continue
-        for attr in ("__astoken_deps__", "__ccflow_tokenizer_deps__"):
+        for attr in attributes:
             value = own.get(attr)
             if isinstance(value, (list, tuple, set, frozenset)):
                 entries.extend(value)
+    return tuple(entries)
+
+
+def declared_dependencies(obj: object) -> tuple[str, ...]:
+    """Node names of what ``obj`` declares it depends on (:func:`declared_entries`), sorted:
+    objects are named by module and qualified name, strings are taken as node names."""
     names = set()
-    for entry in entries:
+    for entry in declared_entries(obj):
         if isinstance(entry, str):
             names.add(entry)
             continue
@@ -366,7 +486,7 @@ def declared_dependencies(obj: object) -> tuple[str, ...]:
 # Is the running code the source on disk? (guarantees 1-3 in the module docstring)
 # ---------------------------------------------------------------------------------------------
 
-_Signature = tuple[int, int, int, int, int, int] | tuple[int, int, int]
+_Signature = tuple[int, ...]
 # module name -> (spec object, signature): modules verified in this process. Bounded: a
 # signature or spec that changed is simply verified again.
 _VERIFIED: OrderedDict[str, tuple[object, _Signature]] = OrderedDict()
@@ -374,12 +494,13 @@ _VERIFIED_MAX = 8192
 _VERIFIED_LOCK = threading.Lock()
 
 
-def _stat_signature(path: str) -> tuple[int, int, int] | None:
+def _stat_signature(path: str) -> tuple[int, int, int, int] | None:
+    # The change time is what a tool restoring the modification time cannot put back.
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
 
 def check_source(module: types.ModuleType) -> None:

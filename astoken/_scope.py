@@ -11,8 +11,14 @@ that both apply one rule:
 5. anything else (a project on ``sys.path``, an editable install, ``__main__``, code with no
    file) is first-party.
 
-Locating a module's file never imports it (``importlib.machinery.PathFinder`` walks the
-search path), so the static-only mode can classify code it must not execute.
+Locating a module (guarantee 6):
+
+6. Locating a module's file never imports it (each search-path entry's finder is asked, as the
+   path finder would), so the static-only mode can classify code it must not execute; and it
+   never needs the parent package in ``sys.modules``, so a namespace directory at any level
+   (a top-level namespace package, ``pkg/tests/`` without ``__init__.py`` inside a regular
+   package, a regular package inside such a directory, portions spread over several
+   directories) is found before anything is imported.
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ from __future__ import annotations
 import enum
 import fnmatch
 import functools
-import importlib.machinery
 import importlib.metadata
+import inspect
 import os
+import pkgutil
 import site
 import sys
 import sysconfig
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["ModuleLocation", "Origin", "Scope", "distribution_version", "locate_module"]
 
@@ -41,11 +50,14 @@ class Origin(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ModuleLocation:
-    """A module's source file (None for built-in/namespace/extension modules) and package flag."""
+    """A module's source file (None for built-in/namespace/extension modules), package flag,
+    and for a package the directories its submodules are looked up in (every portion of a
+    namespace package)."""
 
     name: str
     file: str | None
     is_package: bool
+    search: tuple[str, ...] = ()
 
 
 def _site_dirs() -> tuple[str, ...]:
@@ -74,36 +86,60 @@ def _in_site_packages(file: str) -> bool:
 @functools.lru_cache(maxsize=8192)
 def _locate_cached(name: str, path_key: tuple[str, ...]) -> ModuleLocation | None:
     parent, _, _ = name.rpartition(".")
-    search: list[str] | None
-    if parent:
-        parent_loc = _locate_cached(parent, path_key)
-        if parent_loc is None or not parent_loc.is_package:
+    if not parent:
+        return _find(name, path_key)
+    parent_loc = _locate_cached(parent, path_key)
+    if parent_loc is None or not parent_loc.is_package:
+        return None
+    live = sys.modules.get(parent)
+    live_path = getattr(live, "__path__", None) if live is not None else None
+    # An imported package's own __path__ wins (code may have extended it); otherwise the
+    # directories found for it, which never needs the parent in sys.modules (guarantee 6).
+    search = tuple(live_path) if live_path is not None else parent_loc.search
+    return _find(name, search)
+
+
+def _find(name: str, directories: Iterable[str]) -> ModuleLocation | None:
+    """Look ``name`` up in ``directories`` the way the path finder does, without importing
+    anything and without its namespace machinery (which reads the parent from ``sys.modules``
+    and fails when the parent is not imported): the first regular module or package wins;
+    otherwise every namespace portion found makes one namespace package."""
+    portions: list[str] = []
+    for entry in directories:
+        finder = _finder(entry)
+        if finder is None:
+            continue
+        try:
+            spec = finder.find_spec(name)
+        except (ImportError, ValueError, OSError):
+            continue
+        if spec is None:
+            continue
+        locations = tuple(spec.submodule_search_locations or ())
+        if spec.loader is None:
+            portions.extend(locations)  # a namespace portion: keep looking
+            continue
+        origin = spec.origin if spec.has_location else None
+        file = origin if origin and origin.endswith(".py") else None
+        return ModuleLocation(name, file, spec.submodule_search_locations is not None, locations)
+    if portions:
+        return ModuleLocation(name, None, True, tuple(portions))
+    return None
+
+
+def _finder(entry: str) -> Any:
+    """The path-entry finder for a ``sys.path``-style entry (``""`` is the working directory,
+    as for the import system), or None."""
+    if entry == "":
+        try:
+            entry = os.getcwd()
+        except OSError:  # the working directory was deleted
             return None
-        search = _package_search_path(parent, parent_loc)
-    else:
-        search = list(path_key)
     try:
-        spec = importlib.machinery.PathFinder.find_spec(name, search)
-    except (ImportError, ValueError):
+        finder = pkgutil.get_importer(entry)
+    except (ImportError, OSError, TypeError, ValueError):  # an odd entry on sys.path
         return None
-    if spec is None:
-        return None
-    is_package = spec.submodule_search_locations is not None
-    origin = spec.origin if spec.has_location else None
-    file = origin if origin and origin.endswith(".py") else None
-    return ModuleLocation(name=name, file=file, is_package=is_package)
-
-
-def _package_search_path(name: str, loc: ModuleLocation) -> list[str]:
-    module = sys.modules.get(name)
-    if module is not None and getattr(module, "__path__", None) is not None:
-        return list(module.__path__)
-    if loc.file is not None:
-        return [os.path.dirname(loc.file)]
-    spec = importlib.machinery.PathFinder.find_spec(name.rpartition(".")[2], None)
-    if spec is not None and spec.submodule_search_locations is not None:
-        return list(spec.submodule_search_locations)
-    return []
+    return finder if hasattr(finder, "find_spec") else None
 
 
 def locate_module(name: str) -> ModuleLocation | None:
@@ -114,11 +150,13 @@ def locate_module(name: str) -> ModuleLocation | None:
     module = sys.modules.get(name)
     if module is not None:
         file = getattr(module, "__file__", None)
-        is_package = getattr(module, "__path__", None) is not None
+        path = getattr(module, "__path__", None)
+        is_package = path is not None
         if file is not None and not file.endswith(".py"):
             file = None
         if file is not None or is_package or name in sys.builtin_module_names:
-            return ModuleLocation(name=name, file=file, is_package=is_package)
+            search = tuple(path) if path is not None else ()
+            return ModuleLocation(name=name, file=file, is_package=is_package, search=search)
     return _locate_cached(name, tuple(sys.path))
 
 
@@ -175,11 +213,9 @@ def _classify(
         return Origin.THIRD_PARTY
     file = loc.file
     if file is None:
-        mod = sys.modules.get(loc.name)
-        paths = list(getattr(mod, "__path__", []) or []) if mod is not None else []
-        if not paths:
+        if not loc.search:
             return Origin.FIRST_PARTY if module == "__main__" else Origin.THIRD_PARTY
-        file = paths[0]
+        file = loc.search[0]
     return Origin.THIRD_PARTY if _in_site_packages(file) else Origin.FIRST_PARTY
 
 
@@ -189,10 +225,39 @@ def _is_stdlib(top: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _packages_distributions() -> dict[str, list[str]]:
+    """Top-level import name -> the distributions that install it.
+
+    Read from each distribution's ``top_level.txt`` or, when it has none (wheels built by
+    meson, flit, hatch... numpy's among them), from the files it installed: Python 3.10's
+    ``importlib.metadata.packages_distributions`` reads ``top_level.txt`` only, which left
+    such packages without a version there, so this is done here, the same on every Python.
+    """
+    found: dict[str, set[str]] = {}
     try:
-        return dict(importlib.metadata.packages_distributions())
+        for dist in importlib.metadata.distributions():
+            name = dist.metadata["Name"]
+            if not name:
+                continue
+            listed = (dist.read_text("top_level.txt") or "").split()
+            for top in listed or _installed_top_levels(dist.files or ()):
+                found.setdefault(top, set()).add(name)
     except Exception:  # pragma: no cover - broken metadata on the machine is not our error
         return {}
+    return {top: sorted(names) for top, names in found.items()}
+
+
+def _installed_top_levels(files: Iterable[importlib.metadata.PackagePath]) -> set[str]:
+    """Import names a distribution installs, from its file list: the first directory of each
+    file inside the install location, or a top-level module file's name."""
+    tops: set[str] = set()
+    for path in files:
+        parts = path.parts
+        if not parts or parts[0] == "..":
+            continue  # scripts and data installed outside site-packages
+        top = parts[0] if len(parts) > 1 else inspect.getmodulename(parts[0])
+        if top and top.isidentifier():
+            tops.add(top)
+    return tops
 
 
 @functools.lru_cache(maxsize=4096)
@@ -214,8 +279,7 @@ def iter_package_modules(name: str) -> tuple[str, ...]:
         return ()
     if not loc.is_package:
         return (name,) if loc.file else ()
-    module = sys.modules.get(name)
-    roots = list(getattr(module, "__path__", []) or []) if module is not None else []
+    roots = list(loc.search)
     if not roots and loc.file is not None:
         roots = [os.path.dirname(loc.file)]
     found: set[str] = {name} if loc.file else set()

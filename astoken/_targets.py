@@ -22,11 +22,15 @@ Guarantees (cited by ``tests/test_targets.py``):
 3. :func:`import_module` turns *anything* user code raises while being imported (including
    ``SystemExit`` and pytest's ``Skipped``, which are not ``Exception``) into an astoken error
    naming the module; only ``KeyboardInterrupt`` passes through unchanged.
+4. A ``functools.partial`` is one target however it is named: the object, or a
+   ``"module:name"`` string naming it, is located as the function it wraps (the partial
+   itself stays the target's object, so its bound arguments are part of its own token).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -287,6 +291,9 @@ def _load_spec(spec: str, *, static: bool) -> Target:
         return Target(spec, module_name, "", None, file)
     obj = resolve_attribute_path(spec, module, qualname)
     _check_kind(spec, obj)
+    if isinstance(obj, functools.partial):
+        # Guarantee 4: located as the function it wraps, as the object itself would be.
+        return dataclasses.replace(_load_object(obj), spec=spec)
     return Target(spec, module_name, qualname, obj, file)
 
 

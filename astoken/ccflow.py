@@ -12,7 +12,8 @@ signatures and the contract of ccflow 0.9.4:
    attributes are skipped; nested classes are not methods;
 5. ``__ccflow_tokenizer_deps__`` entries are merged over the MRO, de-duplicated and sorted, so
    declaration order does not matter; a class entry contributes its own behavior token and a
-   cycle of class entries raises :class:`~astoken.errors.DependencyCycleError` (a TypeError).
+   cycle of class entries raises :class:`~astoken.errors.DependencyCycleError` (a TypeError);
+6. anything but a class raises :class:`~astoken.errors.TargetTypeError` (a TypeError).
 
 On top of that, the helpers astoken discovers on its own (the functions and classes the
 class's methods reach, found by the source graph) are added, so hand-written dependency lists
@@ -28,9 +29,9 @@ import sys
 from collections.abc import Iterable
 from typing import Any, cast
 
-from . import _combine, _hashing
+from . import _api, _combine, _hashing, _runtime, _targets
 from ._model import FORMAT_VERSION
-from .errors import DependencyCycleError, TargetError
+from .errors import DependencyCycleError, TargetError, TargetTypeError
 
 __all__ = ["compute_behavior_token", "compute_cache_token", "compute_data_token"]
 
@@ -90,22 +91,21 @@ def _methods(cls: type) -> list[tuple[str, object]]:
 def _dependency_tokens(cls: type, visited: tuple[type, ...]) -> list[tuple[str, str]]:
     seen: set[tuple[str, str, str, str]] = set()
     entries: list[tuple[tuple[str, str, str, str], str, str]] = []
-    for klass in cls.__mro__:
-        for dep in klass.__dict__.get(_DEPS_ATTR, None) or ():
-            module, qualname = _qualified(dep)
-            if isinstance(dep, type):
-                token = compute_behavior_token(dep, _visited=visited)
-                kind, label = "class", f"__dep_class__:{qualname}"
-            else:
-                token = _hashing.function_token(dep, owner=f"{module}:{qualname}")
-                kind, label = "callable", f"__dep__:{qualname}"
-            if token is None:
-                continue
-            key = (kind, module, qualname, token)
-            if key in seen:
-                continue
-            seen.add(key)
-            entries.append((key, label, token))
+    for dep in _runtime.declared_entries(cls, (_DEPS_ATTR,)):
+        module, qualname = _qualified(dep)
+        if isinstance(dep, type):
+            token = compute_behavior_token(dep, _visited=visited)
+            kind, label = "class", f"__dep_class__:{qualname}"
+        else:
+            token = _hashing.function_token(dep, owner=f"{module}:{qualname}")
+            kind, label = "callable", f"__dep__:{qualname}"
+        if token is None:
+            continue
+        key = (kind, module, qualname, token)
+        if key in seen:
+            continue
+        seen.add(key)
+        entries.append((key, label, token))
     entries.sort(key=lambda item: item[0])
     return [(label, token) for _, label, token in entries]
 
@@ -113,19 +113,13 @@ def _dependency_tokens(cls: type, visited: tuple[type, ...]) -> list[tuple[str, 
 def _discovered(cls: type) -> tuple[tuple[str, str], ...]:
     """Helpers astoken finds by itself: sorted ``(qualified name, own token)`` pairs.
 
-    Empty when the orchestrator does not provide the hook, or when the class has no source
-    for the graph to read (a class built with ``type()`` or ``exec``): ccflow's behaviour.
+    Empty when the class has no source for the graph to read (a class built with ``type()``
+    or ``exec``): ccflow's behaviour.
     """
-    from . import _api  # noqa: PLC0415 - the orchestrator imports this module's siblings
-
-    fn = getattr(_api, "_discovered_dependency_tokens", None)
-    if fn is None:
-        return ()
     try:
-        found: tuple[tuple[str, str], ...] = fn(cls)
+        return _api._discovered_dependency_tokens(cls)
     except TargetError:
         return ()
-    return found
 
 
 def compute_behavior_token(cls: type, *, _visited: tuple[type, ...] = ()) -> str | None:
@@ -134,6 +128,14 @@ def compute_behavior_token(cls: type, *, _visited: tuple[type, ...] = ()) -> str
     Monkey-patching a method after the token was cached does not change it; redefining the
     class (a new class object) does.
     """
+    if not isinstance(cls, type):
+        # ccflow's contract takes classes; a function would fail deep inside with
+        # "AttributeError: __mro__".
+        raise TargetTypeError(
+            _targets.repr_target(cls),
+            f"is a {type(cls).__qualname__}, not a class: compute_behavior_token takes a "
+            "class (use astoken.behavior_token for functions and methods)",
+        )
     if cls in _visited:
         raise DependencyCycleError(f"{cls.__module__}.{cls.__qualname__}")
     cached = cls.__dict__.get(_CACHE_ATTR)

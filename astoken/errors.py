@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "AstokenError",
     "AstokenWarning",
+    "CompiledCodeWarning",
     "DependencyCycleError",
     "GraphvizNotFoundError",
     "ImportFailedError",
@@ -41,6 +42,11 @@ class UnresolvedReferenceWarning(AstokenWarning):
     """Raised as a warning when static analysis cannot resolve a reference (see ``strict``)."""
 
 
+class CompiledCodeWarning(AstokenWarning):
+    """Issued with ``strict=True`` for a target with no Python code (``len``, ``math.sqrt``,
+    numpy's C functions): its token covers its name and what ships the code, not the code."""
+
+
 class TargetError(AstokenError):
     """Raised when a target specification cannot be turned into a function or class."""
 
@@ -57,8 +63,9 @@ class TargetNotFoundError(TargetError):
     """Raised when a target's module, file or attribute does not exist."""
 
 
-class TargetTypeError(TargetError):
-    """Raised when a target exists but is not a function, method, class or partial."""
+class TargetTypeError(TargetError, TypeError):
+    """Raised when a target exists but is not a function, method, class or partial (or, for
+    :func:`astoken.ccflow.compute_behavior_token`, not a class)."""
 
 
 class SourceSyntaxError(AstokenError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -164,7 +165,9 @@ def test_depends_on_declares_a_dependency(pkg: Path):
         pytest.param("apig/none.py:f", TargetNotFoundError, "no such file", id="missing-path"),
     ],
 )
-def test_bad_targets_name_what_is_wrong(pkg: Path, target: str, error: type, match: str):
+def test_bad_targets_name_what_is_wrong(
+    pkg: Path, monkeypatch: pytest.MonkeyPatch, target: str, error: type, match: str
+):
     _write(
         pkg,
         {
@@ -173,7 +176,7 @@ def test_bad_targets_name_what_is_wrong(pkg: Path, target: str, error: type, mat
             "apig/bad.py": "def f():\n    return (\n",
         },
     )
-    os.chdir(pkg)
+    monkeypatch.chdir(pkg)  # restored afterwards: later tests must not run from here
     with pytest.raises(error, match=match):
         astoken.behavior_token(target)
 
@@ -225,10 +228,13 @@ def test_cache_corruption_changes_no_token(pkg: Path):
         pkg, {"apik/__init__.py": "", "apik/m.py": "def g(): return 1\ndef f():\n    return g()\n"}
     )
     first = _fresh_token(pkg, "apik.m:f", 1)
-    for path in (pkg / ".cache").rglob("*"):
-        if path.is_file():
-            path.write_text("{not json")
+    entries = sorted(p for p in (pkg / ".cache").rglob("*.json") if p.is_file())
+    assert entries, "the first run must have written cache entries"
+    for path in entries:
+        path.write_text("{not json")
     assert _fresh_token(pkg, "apik.m:f", 2) == first
+    # The corrupt entries were read as misses and written again (the cache was in use).
+    assert all(json.loads(path.read_text())["format"] for path in entries)
     assert _fresh_token(pkg, "apik.m:f", 3) == first
 
 

@@ -1,40 +1,31 @@
 """astoken.ccflow keeps the contract of ccflow 0.9.4's tokenizer functions.
 
 The behaviours below are the ones ccflow's own tests pin down (determinism, what changes a
-token and what does not, caching, declared dependencies), restated for astoken's hasher, plus
-the helpers astoken discovers on its own.
+token and what does not, caching, declared dependencies), restated for astoken's hasher. The
+helpers astoken discovers on its own are tested through the real orchestrator in
+tests/test_ccflow_discovery.py.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import subprocess
-import sys
-import types
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import astoken
-from astoken import ccflow
+from astoken import _api
 from astoken.ccflow import compute_behavior_token, compute_cache_token, compute_data_token
-from astoken.errors import DependencyCycleError, TargetError
-
-Discovered = dict[type, tuple[tuple[str, str], ...]]
+from astoken.errors import DependencyCycleError
 
 
 @pytest.fixture(autouse=True)
-def discovered(monkeypatch: pytest.MonkeyPatch) -> Discovered:
-    """Replace the orchestrator's discovery hook by a table filled by hand in each test."""
-    table: Discovered = {}
-    fake = types.ModuleType("astoken._api")
-    fake._discovered_dependency_tokens = lambda cls: table.get(cls, ())  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "astoken._api", fake)
-    monkeypatch.setattr(astoken, "_api", fake, raising=False)
-    return table
+def _without_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests pin ccflow's own contract with classes local to each test function, where
+    discovery would add the enclosing test function (the code a local class is nested in)
+    and hide what is being compared. So discovery adds nothing here; it is tested through
+    the real orchestrator, on packages on disk, in tests/test_ccflow_discovery.py."""
+    monkeypatch.setattr(_api, "_discovered_dependency_tokens", lambda cls: ())
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,105 +453,3 @@ def test_recursive_class_deps_raise() -> None:
         compute_behavior_token(Left)
     assert isinstance(info.value, TypeError)
     assert f"{__name__}.test_recursive_class_deps_raise.<locals>.Left" in str(info.value)
-
-
-# --------------------------------------------------------------------------------------------
-# Discovered helpers (astoken's addition)
-# --------------------------------------------------------------------------------------------
-
-
-def test_discovered_helpers_count(discovered: Discovered) -> None:
-    class Before:
-        def f(self) -> int:
-            return 1
-
-    class After:
-        def f(self) -> int:
-            return 1
-
-    class Same:
-        def f(self) -> int:
-            return 1
-
-    discovered[Before] = (("pkg.mod:helper", "1" * 64),)
-    discovered[After] = (("pkg.mod:helper", "2" * 64),)
-    discovered[Same] = (("pkg.mod:helper", "1" * 64),)
-    assert compute_behavior_token(Before) != compute_behavior_token(After)
-    assert compute_behavior_token(Before) == compute_behavior_token(Same)
-
-
-def test_discovered_helpers_alone_give_a_token(discovered: Discovered) -> None:
-    class DataOnly:
-        x = 1
-
-    discovered[DataOnly] = (("pkg.mod:helper", "1" * 64),)
-    assert compute_behavior_token(DataOnly) is not None
-
-
-def test_discovery_hook_missing_or_without_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    class M:
-        def f(self) -> int:
-            return 1
-
-    fake = sys.modules["astoken._api"]
-    monkeypatch.delattr(fake, "_discovered_dependency_tokens")
-    assert ccflow._discovered(M) == ()
-
-    def no_source(cls: type) -> tuple[tuple[str, str], ...]:
-        raise TargetError(cls.__qualname__, "no source")
-
-    monkeypatch.setattr(fake, "_discovered_dependency_tokens", no_source, raising=False)
-    assert ccflow._discovered(M) == ()
-
-
-# --------------------------------------------------------------------------------------------
-# End to end: the real discovery hook, in fresh interpreters (no state shared with this one)
-# --------------------------------------------------------------------------------------------
-
-_PACKAGE_MODULE = """
-def helper(x):
-    {comment}
-    return x + {increment}
-
-
-class Model:
-    def __call__(self, x):
-        return helper(x)
-"""
-
-_PRINT_TOKEN = (
-    "import sys\nsys.path.insert(0, sys.argv[1])\nimport ccflow_e2e_pkg.mod as m\n"
-    "from astoken.ccflow import compute_behavior_token\nprint(compute_behavior_token(m.Model))\n"
-)
-
-
-def _token_in_fresh_interpreter(tmp_path: Path, name: str, increment: int, comment: str) -> str:
-    root = tmp_path / name
-    package = root / "ccflow_e2e_pkg"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    source = _PACKAGE_MODULE.format(increment=increment, comment=comment)
-    (package / "mod.py").write_text(source, encoding="utf-8")
-    repo = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH", "")]))
-    proc = subprocess.run(
-        [sys.executable, "-c", _PRINT_TOKEN, str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
-
-
-def test_discovered_helper_change_reaches_the_token(tmp_path: Path) -> None:
-    """A helper no ``__ccflow_tokenizer_deps__`` lists still counts: astoken finds it."""
-    before = _token_in_fresh_interpreter(tmp_path, "before", 1, "")
-    cosmetic = _token_in_fresh_interpreter(tmp_path, "cosmetic", 1, "# a comment")
-    after = _token_in_fresh_interpreter(tmp_path, "after", 2, "")
-    assert len(before) == 64
-    assert before == cosmetic
-    assert before != after

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import astoken
+from astoken import _combine, ccflow
 from astoken._combine import combine, combine_ordered, interpreter_tag
+from astoken._model import FORMAT_VERSION
 
 hex_tokens = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 pair_lists = st.dictionaries(st.text(min_size=1), hex_tokens, min_size=1, max_size=8).map(
@@ -90,3 +93,58 @@ def test_combine_ordered_order_matters() -> None:
 
 def test_combine_and_combine_ordered_never_collide() -> None:
     assert combine([("a", "b")]) != combine_ordered(["a", "b"])
+
+
+# --------------------------------------------------------------------------------------------
+# Guarantee 3, end to end: dropping the format version or the interpreter tag from a combiner
+# must fail here (comparing a token with itself cannot).
+# --------------------------------------------------------------------------------------------
+
+_PAIRS: list[tuple[str, str | None]] = [("<target>", "1" * 64), ("pkg.mod:helper", "2" * 64)]
+
+
+def _helper_for_tokens(x: int) -> int:
+    return x + 1
+
+
+class _ModelForTokens:
+    def __call__(self, x: int) -> int:
+        return _helper_for_tokens(x)
+
+
+def _all_tokens() -> dict[str, str | None]:
+    return {
+        "combine": combine(_PAIRS),
+        "combine_ordered": combine_ordered(["1" * 64, "2" * 64]),
+        "behavior_token": astoken.explain(_helper_for_tokens).token,  # explain: no memo
+        "ccflow": ccflow.compute_behavior_token(_fresh_class()),
+    }
+
+
+def _fresh_class() -> type:
+    """A new class object each time: ccflow caches a token on the class."""
+    return type("_ModelForTokens", (_ModelForTokens,), {"__call__": _ModelForTokens.__call__})
+
+
+def test_every_token_covers_the_format_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _all_tokens()
+    monkeypatch.setattr(_combine, "FORMAT_VERSION", FORMAT_VERSION + 1)
+    monkeypatch.setattr(ccflow, "FORMAT_VERSION", FORMAT_VERSION + 1)
+    after = _all_tokens()
+    assert {name: after[name] != before[name] for name in before} == dict.fromkeys(before, True)
+
+
+def test_behavior_tokens_cover_the_interpreter_and_cache_tokens_do_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bytecode differs between Python minors, so a behavior token is only comparable on one;
+    a cache token over data tokens is portable (its behavior tokens carry the tag)."""
+    before = _all_tokens()
+    monkeypatch.setattr(_combine, "interpreter_tag", lambda: "cpython-999")
+    after = _all_tokens()
+    assert {name: after[name] != before[name] for name in before} == {
+        "combine": True,
+        "combine_ordered": False,
+        "behavior_token": True,
+        "ccflow": True,
+    }

@@ -155,19 +155,26 @@ def test_default_cache_dir_honours_the_environment(
 def test_key_depends_only_on_content_and_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Guarantee 1."""
     source = b"x = 1\n"
-    assert summary_key(source) == summary_key(bytes(source))
-    assert summary_key(source) != summary_key(b"x = 2\n")
-    assert len(summary_key(source)) == 64
+    this_build = summary_key(source)
+    assert this_build == summary_key(bytes(source))
+    assert this_build != summary_key(b"x = 2\n")
+    assert len(this_build) == 64
     monkeypatch.setattr(_store, "summarizer_fingerprint", lambda: "another-build")
-    assert summary_key(source) != KEY
+    # The same source under another summarizer: another key (compared with the same source,
+    # so that only the patched fingerprint can make the difference).
     other_build = summary_key(source)
+    assert other_build != this_build
     monkeypatch.undo()
-    assert summary_key(source) != other_build
+    assert summary_key(source) == this_build
 
 
-def test_key_changes_with_libcst_version(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_changes_with_libcst_and_python_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     before = summary_key(b"x = 1\n")
     monkeypatch.setattr(_store, "_libcst_version", lambda: "0.0.0-test")
+    assert summary_key(b"x = 1\n") != before
+    monkeypatch.undo()
+    assert summary_key(b"x = 1\n") == before
+    monkeypatch.setattr(sys, "version_info", (3, 99, 0, "final", 0))
     assert summary_key(b"x = 1\n") != before
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ import astoken
 from astoken.errors import ImportFailedError, TargetNotFoundError
 
 if TYPE_CHECKING:
-    from conftest import MakePackage
+    from conftest import ImportFrom, MakePackage
 
 UTIL_A = "def f():\n    return 'A'\n"
 UTIL_B = "def f():\n    return 'B'\n"
@@ -163,3 +164,63 @@ def test_a_path_that_is_not_python_is_named_and_leaves_no_trace(tmp_path: Path) 
     with pytest.raises(TargetNotFoundError, match=r"passwd is not a \.py file"):
         astoken.behavior_token(f"{passwd}:x")
     assert sys.path == before
+
+
+_PARTIALS = """\
+import functools
+
+
+def helper(x):
+    return x + 1
+
+
+def f(x, y=2):
+    return helper(x) * y
+
+
+def apply(fn, x, y=1):
+    return fn(x) + y
+
+
+def bound_helper(x):
+    return x * 2
+
+
+def declared_helper(x):
+    return x - 1
+
+
+def g(x):
+    return x
+
+
+part = functools.partial(f, y=3)
+bound = functools.partial(apply, bound_helper, y=3)
+"""
+
+
+def test_a_partial_is_one_target_however_it_is_named(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    """Guarantee 4 (issue 8, item 17): the object and the string naming it agree."""
+    root = make_package({"parts/__init__.py": "", "parts/mod.py": _PARTIALS})
+    mod = import_from(root, "parts.mod")
+    token = astoken.behavior_token(mod.part)
+    assert token is not None
+    assert astoken.behavior_token("parts.mod:part") == token
+    assert astoken.behavior_token(functools.partial(mod.f, y=3)) == token
+    assert astoken.behavior_token(functools.partial(mod.f, y=4)) != token
+    assert astoken.dependencies("parts.mod:part") == astoken.dependencies(mod.part)
+    # A function bound as an argument is called: it is a dependency of the partial.
+    assert astoken.behavior_token("parts.mod:bound") == astoken.behavior_token(mod.bound)
+    assert astoken.dependencies("parts.mod:bound") == ("parts.mod:bound_helper",)
+
+
+def test_a_partial_declares_what_its_function_declares(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    root = make_package({"parts2/__init__.py": "", "parts2/mod.py": _PARTIALS})
+    mod = import_from(root, "parts2.mod")
+    astoken.depends_on(mod.declared_helper)(mod.g)
+    assert astoken.dependencies(mod.g) == ("parts2.mod:declared_helper",)
+    assert astoken.dependencies(functools.partial(mod.g, 1)) == ("parts2.mod:declared_helper",)
