@@ -355,8 +355,7 @@ def test_register_encoder_does_not_override_exact_builtins() -> None:
     try:
         assert encode_value(12) == before
     finally:
-        _hashing._REGISTERED.pop(int)
-        _hashing._RESOLVED.clear()
+        _hashing.unregister_encoder(int)
 
 
 def test_register_encoder_rejects_non_types() -> None:
