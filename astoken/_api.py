@@ -353,9 +353,11 @@ def _own_token(node: Node, session: _Session) -> str | None:
                 ),
             )
         return None
-    if node.kind is NodeKind.CONSTANT and not isinstance(obj, type) and not callable(obj):
+    if node.kind is NodeKind.CONSTANT and _hashing.is_data(obj):
         try:
-            return _hashing.value_token(obj, owner=node.name, by_reference=True)
+            return _hashing.value_token(
+                obj, owner=node.name, by_reference=True, home=node.name.partition(":")[0]
+            )
         except UnhashableValueError as exc:
             # A module/class-level object with no deterministic encoding (a logger, a lock, a
             # client instance): its type and the canonical source of the assignment that built

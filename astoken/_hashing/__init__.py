@@ -57,7 +57,7 @@ from astoken._scope import Scope
 from ._classes import hash_class, mro_members
 from ._code import code_token
 from ._functions import function
-from ._values import enc, register_encoder, unregister_encoder
+from ._values import FUNCTION_TYPES, enc, register_encoder, unregister_encoder, wrapped_of
 from ._walk import (
     BehaviorHook,
     Fail,
@@ -76,6 +76,7 @@ __all__ = [
     "code_token",
     "encode_value",
     "function_token",
+    "is_data",
     "mro_members",
     "object_token",
     "register_encoder",
@@ -159,6 +160,19 @@ def class_token(cls: type, *, scope: Scope | None = None, owner: str = "") -> st
             raise unhashable(exc, name) from None
         except RecursionError:
             raise too_deep(name, cls) from None
+
+
+def is_data(obj: object) -> bool:
+    """True for an object whose own token is its value (``value_token``), false for code:
+    classes, modules, functions, methods, descriptors, partials and function wrappers.
+
+    A callable *instance* (``scorer = Scorer(0.5)``) is data: its class's code is a node of the
+    graph of its own, and its state (``0.5``) must reach the token.
+    """
+    return not (
+        isinstance(obj, (type, types.ModuleType, *FUNCTION_TYPES, *_DESCRIPTOR_TYPES))
+        or wrapped_of(obj) is not None
+    )
 
 
 _DESCRIPTOR_TYPES = (

@@ -198,9 +198,10 @@ def _class_members(cls: type, w: Walk, scope: Scope) -> tuple[list[bytes], bool]
     parts = [b"%d:" % len(members)]
     parts.extend(text(b"", name) + encoded for name, encoded in members)
     parts.append(b"a%d:" % len(annotations) + b"".join(blob(b"", a) for a in annotations))
-    parts.append(_dataclass_section(cls, w))
-    parts.append(_pydantic_section(cls, w))
-    parts.append(_enum_section(cls, w))
+    with w.home(cls.__module__):  # where a sentinel field default is looked up by name
+        parts.append(_dataclass_section(cls, w))
+        parts.append(_pydantic_section(cls, w))
+        parts.append(_enum_section(cls, w))
     return parts, has_behaviour
 
 

@@ -341,18 +341,20 @@ def _enc_dataclass(v: object, w: Walk) -> bytes:
                 raise Fail(type_name(type(v))) from exc
         return b"".join(parts)
 
-    return guarded(v, w, build)
+    with w.home(type(v).__module__):  # where a sentinel field value is looked up by name
+        return guarded(v, w, build)
 
 
 def _enc_namedtuple(v: tuple[object, ...], w: Walk) -> bytes:
     fields: tuple[str, ...] = type(v)._fields  # type: ignore[attr-defined]
     parts = [text(b"U", type_name(type(v))), behavior_of(type(v), w), b"%d:" % len(fields)]
-    for name, item in zip(fields, v, strict=True):
-        try:
-            parts.append(text(b"", name) + _enc(item, w))
-        except Fail as exc:
-            exc.segments.append(f".{name}")
-            raise
+    with w.home(type(v).__module__):
+        for name, item in zip(fields, v, strict=True):
+            try:
+                parts.append(text(b"", name) + _enc(item, w))
+            except Fail as exc:
+                exc.segments.append(f".{name}")
+                raise
     return b"".join(parts)
 
 
@@ -582,7 +584,8 @@ def _enc_fallback(v: object, w: Walk) -> bytes:
         return _enc_function_like(v, w)
     state = _plain_instance_state(v)
     if state is not None:
-        return guarded(v, w, lambda: _enc_class(type(v), w) + mapping(b"O", iter(state), w))
+        with w.home(type(v).__module__):
+            return guarded(v, w, lambda: _enc_class(type(v), w) + mapping(b"O", iter(state), w))
     if v is not w.root:
         # A sentinel (``_MISSING = object()`` used as a default, in a closure or inside a
         # value): known by the module-level name it is bound to (see _names). The value a
