@@ -40,6 +40,8 @@ def _dtype_bytes(dtype: Any) -> bytes:
 
 def _values(arr: Any, w: Walk) -> bytes:
     """A column's or an index's values, with their dtype."""
+    if isinstance(arr, pd.arrays.NumpyExtensionArray):
+        arr = arr.to_numpy()  # a numpy array in an ExtensionArray's clothes: the array itself
     dtype = arr.dtype
     head = _dtype_bytes(dtype)
     if isinstance(arr, np.ndarray):

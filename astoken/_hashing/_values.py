@@ -602,6 +602,36 @@ _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
 _IMMUTABLETYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+)
 
 
+_POINTER = 8 if sys.maxsize > 2**32 else 4
+
+
+def _python_level(klass: type) -> bool:
+    """True for a class made by a class statement, whose instances keep all their state in
+    ``__dict__`` and ``__slots__``.
+
+    A mutable heap type is not enough: extension types built from specs (pyo3's, Cython's
+    heap types) are mutable heap types too, with their state in C fields. The instance layout
+    tells them apart: a class statement adds only slot pointers, and a dict and weakref
+    pointer, to its base's layout.
+    """
+    flags = klass.__flags__
+    if not flags & _HEAPTYPE or flags & _IMMUTABLETYPE:
+        return False
+    base = klass.__base__ or object
+    own = klass.__dict__
+    slots = own.get("__slots__", ())
+    names = (slots,) if isinstance(slots, str) else tuple(slots)
+    fields = sum(1 for name in names if name not in ("__dict__", "__weakref__"))
+    extra = klass.__basicsize__ - base.__basicsize__ - fields * _POINTER
+    if extra not in (0, _POINTER, 2 * _POINTER):
+        return False
+    if "__slots__" in own:
+        return True
+    # Without __slots__ a class statement gives instances a __dict__ (its own descriptor, or
+    # the one it inherits from a base that has it).
+    return "__dict__" in own or base.__dictoffset__ != 0
+
+
 def _plain_instance_state(v: object) -> list[tuple[object, object]] | None:
     """The complete state of an instance of a pure-Python class, or None.
 
@@ -612,9 +642,7 @@ def _plain_instance_state(v: object) -> list[tuple[object, object]] | None:
     mro = type(v).__mro__
     if mro[-1] is not object or len(mro) < 2:
         return None
-    if not all(
-        klass.__flags__ & _HEAPTYPE and not klass.__flags__ & _IMMUTABLETYPE for klass in mro[:-1]
-    ):
+    if not all(_python_level(klass) for klass in mro[:-1]):
         return None
     state: list[tuple[object, object]] = []
     try:
