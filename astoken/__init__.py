@@ -18,6 +18,7 @@ from ._api import (
     depends_on,
     diff,
     explain,
+    project_options,
     register_encoder,
     snapshot,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "diff",
     "errors",
     "explain",
+    "project_options",
     "register_encoder",
     "snapshot",
 ]

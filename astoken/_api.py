@@ -15,7 +15,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _combine, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
+from . import (
+    _combine,
+    _config,
+    _hashing,
+    _lockfile,
+    _runtime,
+    _store,
+    _summary_codec,
+    _targets,
+)
 from ._model import (
     Dependency,
     DependencyGraph,
@@ -54,6 +63,7 @@ __all__ = [
     "depends_on",
     "diff",
     "explain",
+    "project_options",
     "register_encoder",
     "snapshot",
 ]
@@ -632,6 +642,18 @@ def _targets_not_found(spec: str, module: str) -> AstokenError:
     return TargetNotFoundError(spec, f"no source files found for module {module!r}")
 
 
+def project_options(target: object = None, **given: Any) -> dict[str, Any]:
+    """The keyword options of the ``[tool.astoken]`` table of ``target``'s project (the
+    working directory's when ``target`` is None), with the ``given`` ones winning: include and
+    exclude patterns are added, other options replaced (None means "not given").
+
+    ``astoken.behavior_token(f, **astoken.project_options(f))`` computes a token as the
+    command line does; the API functions themselves read no file.
+    """
+    start = _config.start_directory(target) if target is not None else os.getcwd()
+    return _config.find_config(start).options(given)
+
+
 def data_token(value: object) -> str:
     """The deterministic token of a plain value (see docs/reference/token-format.md).
 
@@ -794,6 +816,9 @@ def _snapshot_package(
     modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
     if not include_tests and not _is_test_module(target.module):
         modules = tuple(m for m in modules if not _is_test_module(m))
+    if opts.exclude:  # excluded modules are not the package's code: no entries of their own
+        excluded = Scope((), (), opts.exclude)
+        modules = tuple(m for m in modules if m == target.module or not excluded.excludes(m))
     problems: dict[str, AstokenError] = _summarize_modules(modules, opts, jobs)
     for module in modules:
         if module in problems:

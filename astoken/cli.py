@@ -423,15 +423,21 @@ class _Streams:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "strict": args.strict,
+    """The API options of the command line over those of the target's ``[tool.astoken]``."""
+    given = {
+        "strict": True if args.strict else None,
         "static": args.static,
         "include": tuple(args.include),
         "exclude": tuple(args.exclude),
-        "external_versions": args.external_versions,
+        "external_versions": None if args.external_versions else False,
         "cache_dir": args.cache_dir,
         "use_cache": args.use_cache,
     }
+    first = getattr(args, "target", None) or next(
+        iter(getattr(args, "targets", None) or getattr(args, "packages", None) or ()), None
+    )
+    defaults = {"strict": False, "include": (), "exclude": (), "external_versions": True}
+    return {**defaults, "cache_dir": None, **_api.project_options(first, **given)}
 
 
 def _emit(args: argparse.Namespace, streams: _Streams, data: str | bytes) -> None:
