@@ -22,6 +22,8 @@ from ._api import (
     register_encoder,
     snapshot,
 )
+from ._joblib import joblib_cache
+from ._memoize import CachedFunction, CacheInfo, cache
 from ._model import (
     ChangedTarget,
     Dependency,
@@ -40,6 +42,8 @@ from ._model import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheInfo",
+    "CachedFunction",
     "ChangedTarget",
     "Dependency",
     "DependencyGraph",
@@ -54,6 +58,7 @@ __all__ = [
     "Unresolved",
     "__version__",
     "behavior_token",
+    "cache",
     "cache_token",
     "data_token",
     "dependencies",
@@ -62,6 +67,7 @@ __all__ = [
     "diff",
     "errors",
     "explain",
+    "joblib_cache",
     "project_options",
     "register_encoder",
     "snapshot",

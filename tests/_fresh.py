@@ -27,19 +27,20 @@ def run_fresh(
     seed: int | str = 0,
     cwd: Path | None = None,
     cache_dir: Path | None = None,
+    env: dict[str, str] | None = None,
     timeout: float = 300,
 ) -> Any:
     """Run ``code`` in a new interpreter with ``paths`` (and this checkout) on PYTHONPATH;
     return the JSON value of the last line it printed. Fails the test if the child fails."""
-    env = dict(os.environ)
-    env["PYTHONHASHSEED"] = str(seed)
-    env["PYTHONPATH"] = os.pathsep.join([*map(str, paths), str(REPO_ROOT)])
+    environ = {**os.environ, **(env or {})}
+    environ["PYTHONHASHSEED"] = str(seed)
+    environ["PYTHONPATH"] = os.pathsep.join([*map(str, paths), str(REPO_ROOT)])
     if cache_dir is not None:
-        env["ASTOKEN_CACHE_DIR"] = str(cache_dir)
+        environ["ASTOKEN_CACHE_DIR"] = str(cache_dir)
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=cwd,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
         timeout=timeout,

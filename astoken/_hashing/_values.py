@@ -583,6 +583,11 @@ def _enc_fallback(v: object, w: Walk) -> bytes:
         # A wrapper object around a function (functools.lru_cache...): a function-like value.
         return _enc_function_like(v, w)
     state = _plain_instance_state(v)
+    if state is not None and w.by_reference and not is_first_party(type(v).__module__, w.scope):
+        # In a graph constant, another library's object (``joblib.Memory(...)``, a client) is
+        # not data of the code: its state holds timestamps and caches of its own. The graph
+        # hashes the constant by the source of the assignment that built it instead.
+        state = None
     if state is not None:
         with w.home(type(v).__module__):
             return guarded(v, w, lambda: _enc_class(type(v), w) + mapping(b"O", iter(state), w))
