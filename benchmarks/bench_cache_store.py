@@ -49,30 +49,40 @@ def _values() -> dict[str, Any]:
     }
 
 
+_KEY = "0" * 64
+
+
+def _joblib(backend: Any, value: Any) -> tuple[float, float, float]:
+    call_id = ["astoken", "f", _KEY]
+    return (
+        _median_ms(lambda: backend.dump_item(call_id, value, verbose=0)),
+        _median_ms(lambda: backend.load_item(call_id, verbose=0)),
+        _median_ms(lambda: backend.contains_item(call_id)),
+    )
+
+
+def _diskcache(cache: Any, value: Any) -> tuple[float, float, float]:
+    try:
+        return (
+            _median_ms(lambda: cache.set(_KEY, value)),
+            _median_ms(lambda: cache.get(_KEY)),
+            _median_ms(lambda: _KEY in cache),
+        )
+    finally:
+        cache.close()
+
+
 def main() -> int:
     import diskcache
     from joblib import Memory
 
-    key = "0" * 64
     print(f"{'result':<14} {'store':<10} {'write ms':>9} {'read ms':>9} {'contains ms':>12}")
     for name, value in _values().items():
         with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
-            backend = Memory(first, verbose=0).store_backend
-            call_id = ["astoken", "f", key]
-            cache = diskcache.Cache(second)
             rows = {
-                "joblib": (
-                    _median_ms(lambda: backend.dump_item(call_id, value, verbose=0)),
-                    _median_ms(lambda: backend.load_item(call_id, verbose=0)),
-                    _median_ms(lambda: backend.contains_item(call_id)),
-                ),
-                "diskcache": (
-                    _median_ms(lambda: cache.set(key, value)),
-                    _median_ms(lambda: cache.get(key)),
-                    _median_ms(lambda: key in cache),
-                ),
+                "joblib": _joblib(Memory(first, verbose=0).store_backend, value),
+                "diskcache": _diskcache(diskcache.Cache(second), value),
             }
-            cache.close()
         for store, (write, read, contains) in rows.items():
             print(f"{name:<14} {store:<10} {write:>9.2f} {read:>9.2f} {contains:>12.3f}")
     return 0
