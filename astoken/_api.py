@@ -880,9 +880,15 @@ def _failure_reason(exc: AstokenError) -> str:
     return " ".join(str(exc).split())
 
 
-def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
-    """Targets whose behavior changed between two snapshots, with the definitions that caused it."""
-    return _lockfile.diff_snapshots(old, new)
+def diff(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ()) -> SnapshotDiff:
+    """Targets whose behavior changed between two snapshots, with the definitions that caused it.
+
+    ``targets`` restricts the comparison to some targets: names, modules or packages (with
+    everything in them), or globs (``"app.train:*"``).
+    """
+    if isinstance(targets, str):
+        raise TypeError("targets must be a sequence of target patterns, not a str")
+    return _lockfile.diff_snapshots(old, new, targets=tuple(targets))
 
 
 def _python_version() -> str:

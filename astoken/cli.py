@@ -13,6 +13,7 @@ Exit codes (:class:`ExitCode`):
 code  name                meaning
 ====  ==================  ============================================================
 0     OK                  success; ``diff``: no target changed, appeared or disappeared
+                          (``diff --update``: the lock file was refreshed)
 1     CHANGED             ``diff`` only: some target changed, was added or was removed
 2     USAGE               bad command line (unknown option, missing argument, an option
                           the command cannot honour such as ``--static`` on ``token``)
@@ -340,6 +341,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "new", nargs="?", metavar="NEW.json", help="default: a fresh snapshot of OLD's packages"
     )
+    sub.add_argument(
+        "--target",
+        dest="diff_targets",
+        action="append",
+        metavar="PATTERN",
+        default=[],
+        help="compare only these targets: a name, a module or package (everything in it), "
+        "or a glob (repeatable)",
+    )
+    sub.add_argument(
+        "--summary",
+        action="store_true",
+        help="text: end with one line of counts (changed, added, removed, unchanged)",
+    )
+    sub.add_argument(
+        "--update",
+        action="store_true",
+        help="then write the fresh snapshot to OLD.json (refresh the lock file); exit 0",
+    )
     sub.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N", help="processes")
     include_tests(sub)
     text_or_json(sub)
@@ -589,10 +609,17 @@ def _cmd_diff(args: argparse.Namespace, streams: _Streams) -> ExitCode:
             f"astoken: warning: the snapshots come from different interpreters "
             f"({old.python or '?'} and {new.python or '?'}): tokens may all differ"
         )
-    result = _api.diff(old, new)
-    _emit(args, streams, render.render_diff(result, args.format))
+    result = _api.diff(old, new, targets=args.diff_targets)
+    text = render.render_diff(result, args.format)
+    if args.summary and args.format == "text":
+        text += result.summary() + "\n"
+    _emit(args, streams, text)
     _report_left_out(args, streams, old, "the old ")
     _report_left_out(args, streams, new, "the new " if args.new else "the fresh ")
+    if args.update:
+        write_snapshot(new, args.old)
+        _info(args, streams, f"updated {args.old} ({len(new.entries)} targets)")
+        return ExitCode.PARTIAL if new.is_partial else ExitCode.OK
     if not result.is_empty:
         return ExitCode.CHANGED
     return ExitCode.PARTIAL if old.is_partial or new.is_partial else ExitCode.OK
@@ -809,6 +836,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "diff" and args.update and args.new:
+        parser.error("argument --update: refreshes OLD.json from a fresh snapshot; not with NEW")
     reason = _NEEDS_LIVE_CODE.get(args.command)
     if args.static and reason and not (args.command == "diff" and args.new):
         parser.error(f"argument --static: {args.command} cannot honour it: {reason}")
