@@ -638,6 +638,59 @@ def _closures(targets: Sequence[object], **options: Any) -> dict[str, frozenset[
     return closures
 
 
+def _closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str | None]:
+    """Target node name -> its behavior token, for many targets with one graph build per
+    first-party scope (as :func:`_closures`). A target whose token cannot be computed (a value
+    with no encoding anywhere in its closure, a target that does not load) maps to None; the
+    others are what :func:`snapshot` gives them. For ``pytest --astoken-select``."""
+    opts = _options(**options)
+    groups: dict[Scope, dict[str, _targets.Target]] = {}
+    tokens: dict[str, str | None] = {}
+    for obj in targets:
+        try:
+            target = _targets.load_target(obj, static=False)
+        except AstokenError:
+            tokens[str(obj)] = None
+            continue
+        if target.is_module:
+            tokens[target.node] = None
+            continue
+        groups.setdefault(_scope_for(target.module, opts), {}).setdefault(target.node, target)
+    for scope, group in groups.items():
+        session = _Session(opts, scope, {}, {})
+        for target in group.values():
+            if target.obj is not None:
+                session.objects[target.node] = target.obj
+        roots = tuple(sorted(group))
+        try:
+            nxgraph, _unresolved, nodes = _build(roots, session, _ModuleLoader(_store_for(opts)))
+            _check_running_code(_first_party(nodes.values()))
+        except AstokenError:
+            tokens.update(dict.fromkeys(roots))
+            continue
+        graph_step = _lazy("_graph")
+        own: dict[str, str | None] = {}
+        failed: set[str] = set()
+        for root in roots:
+            reached, _conditions = graph_step.closure(nxgraph, root)
+            pairs: list[tuple[str, str | None]] = []
+            for name in sorted(reached):
+                if name not in own and name not in failed and name in nodes:
+                    try:
+                        own[name] = _own_token(nodes[name], session)
+                    except AstokenError:
+                        failed.add(name)
+                if name in failed:
+                    break
+                if name != root:
+                    pairs.append((name, own.get(name)))
+            else:
+                tokens[root] = _combine.combine([("<target>", own.get(root)), *pairs])
+                continue
+            tokens[root] = None
+    return tokens
+
+
 def _targets_not_found(spec: str, module: str) -> AstokenError:
     return TargetNotFoundError(spec, f"no source files found for module {module!r}")
 
