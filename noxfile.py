@@ -10,6 +10,7 @@ Arguments after ``--`` go to pytest: ``nox -s tests -- -k scenario -x``.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -38,8 +39,54 @@ def _isolated_cache(session: nox.Session) -> None:
     session.env["ASTOKEN_CACHE_DIR"] = os.path.join(session.create_tmp(), "astoken-cache")
 
 
+#: Programs some tests run, and where they come from when the machine does not have them.
+_BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def _graphviz(session: nox.Session) -> None:
+    """Graphviz's ``dot`` for the svg/png tests: the machine's if it has one, else
+    graphviz-pure from PyPI (a port of Graphviz 16 with the ``dot`` command line, which draws
+    astoken's graphs with the same nodes, edges, labels and layout), linked as ``dot`` into the
+    session's venv."""
+    if shutil.which("dot"):
+        return
+    session.install("graphviz-pure>=0.2")
+    bin_dir = Path(session.bin)
+    pure = shutil.which("graphviz-pure", path=str(bin_dir))
+    if pure is None:
+        session.error("graphviz-pure installed no graphviz-pure program; install Graphviz")
+    link = bin_dir / "dot"
+    if not link.exists():
+        link.symlink_to(pure)
+
+
+def _system_packages(session: nox.Session) -> None:
+    """A headless Chromium (the html page test) and make (the stamp test) have no PyPI
+    package that works offline: install Debian's when the session can (root, apt-get), or stop
+    with one line naming what to install."""
+    missing = []
+    if not any(shutil.which(name) for name in _BROWSERS):
+        missing.append("chromium")
+    if not shutil.which("make"):
+        missing.append("make")
+    if not missing:
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-q", external=True, env=env)
+        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+        session.run(*install, external=True, env=env)
+        return
+    session.error(
+        f"the tests need {' and '.join(missing)}: install them (apt-get install "
+        f"{' '.join(missing)}) and rerun"
+    )
+
+
 def _run_tests(session: nox.Session) -> None:
     _install_project(session, "test")
+    _graphviz(session)
+    _system_packages(session)
     _isolated_cache(session)
     # No xdist by default: on the 2-core machine `-n 2` measured slower than one process (the
     # scenario tests already fingerprint before/after in two child interpreters at once, and
