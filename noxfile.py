@@ -3,7 +3,9 @@
 ``nox`` alone runs the default sessions (tests, lint, typecheck, arch, docs) on the interpreter
 nox itself runs on. ``nox -s tests-3.10 tests-3.13`` runs the suite on one pinned interpreter
 each (python3.10 ... python3.13 must be on PATH); ``nox -s bench`` prints the benchmark table
-of token costs, ``nox -s bench_discovery`` the one of discovery on real test suites.
+of token costs, ``nox -s bench_discovery`` the one of discovery on real test suites,
+``nox -s bench_data`` data tokens against joblib and dask, ``nox -s bench_select`` test
+selection against pytest-testmon.
 Arguments after ``--`` go to pytest: ``nox -s tests -- -k scenario -x``.
 """
 
@@ -143,8 +145,9 @@ def arch(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Run the ``>>>`` examples in README.md and docs/**/*.md as doctests."""
-    _install_project(session)
-    session.install("pytest>=8")
+    # The cache how-to runs @astoken.cache (diskcache), the joblib how-to joblib.Memory.
+    _install_project(session, "cache")
+    session.install("pytest>=8", "joblib>=1.3")
     _isolated_cache(session)
     # The README's examples use the shipped example package ``pricing`` from examples/.
     session.env["PYTHONPATH"] = str(ROOT / "examples")
@@ -174,3 +177,20 @@ def bench_discovery(session: nox.Session) -> None:
     # The audited suites ship inside these distributions; networkx is a dependency already.
     session.install("toolz")
     session.run("python", "benchmarks/bench_discovery.py", *session.posargs)
+
+
+@nox.session
+def bench_data(session: nox.Session) -> None:
+    """Print data-token costs next to joblib.hash and dask's tokenize (no assertions)."""
+    _install_project(session, "test")
+    session.install("dask>=2024.1")
+    session.run("python", "benchmarks/bench_data.py", *session.posargs)
+    session.run("python", "benchmarks/bench_cache_store.py")
+
+
+@nox.session
+def bench_select(session: nox.Session) -> None:
+    """Print ``pytest --astoken-select`` next to pytest-testmon on networkx's tests."""
+    _install_project(session, "test")
+    session.install("pytest-testmon>=2.1")
+    session.run("python", "benchmarks/bench_select.py", *session.posargs)
