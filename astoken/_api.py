@@ -9,9 +9,9 @@ import hashlib
 import importlib
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -197,9 +197,16 @@ def _summarize_modules(
             files[name] = location.file
     problems: dict[str, AstokenError] = {}
     if jobs > 1 and len(files) > 1 and options.use_cache:
+        files_to_warm = _uncached(files, _store_for(options))
+    else:
+        files_to_warm = {}
+    if len(files_to_warm) > 1:
         cache_dir = options.cache_dir or _store.default_cache_dir()
+        # Imported here: ``concurrent.futures.process`` costs ~14 ms, paid only with --jobs.
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            names = list(files)
+            names = list(files_to_warm)
             results = pool.map(
                 _summarize_in_worker, [files[n] for n in names], [cache_dir] * len(names)
             )
@@ -214,6 +221,21 @@ def _summarize_modules(
             except AstokenError as exc:
                 problems[name] = exc
     return problems
+
+
+def _uncached(files: dict[str, str], store: _store.SummaryStore) -> dict[str, str]:
+    """The modules whose summary is not in the disk cache yet (what workers are started for)."""
+    missing = {}
+    for name, file in files.items():
+        try:
+            with open(file, "rb") as handle:
+                key = _store.summary_key(handle.read())
+        except OSError:
+            missing[name] = file  # let the worker report it
+            continue
+        if not store.has(key):
+            missing[name] = file
+    return missing
 
 
 def _summarize_in_worker(file: str, cache_dir: str) -> AstokenError | None:
@@ -322,8 +344,14 @@ def _scope_for(module: str, options: Options) -> Scope:
 
 
 def _build(
-    roots: tuple[str, ...], session: _Session, loader: _ModuleLoader
+    roots: tuple[str, ...],
+    session: _Session,
+    loader: _ModuleLoader,
+    *,
+    provenance: bool = False,
 ) -> tuple[Any, tuple[Unresolved, ...], dict[str, Node]]:
+    """The graph of ``roots``; with ``provenance``, also the edges that only show a second way a
+    node is reached (for pictures and ``explain``; tokens and closures are the same without)."""
     request = _lazy("_graph").GraphRequest(
         roots=roots,
         scope=session.scope,
@@ -334,6 +362,7 @@ def _build(
         elements=session.elements,
         locate=None if session.options.static else _runtime.locate_name,
         external_versions=session.options.external_versions,
+        provenance=provenance,
     )
     built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(
         request
@@ -366,7 +395,11 @@ def _own_token(node: Node, session: _Session) -> str | None:
     if node.kind is NodeKind.CONSTANT and _hashing.is_data(obj):
         try:
             return _hashing.value_token(
-                obj, owner=node.name, by_reference=True, home=node.name.partition(":")[0]
+                obj,
+                owner=node.name,
+                by_reference=True,
+                home=node.name.partition(":")[0],
+                scope=session.scope,
             )
         except UnhashableValueError as exc:
             # A module/class-level object with no deterministic encoding (a logger, a lock, a
@@ -378,8 +411,8 @@ def _own_token(node: Node, session: _Session) -> str | None:
     return _hashing.object_token(obj, scope=session.scope, owner=node.name)
 
 
-def _analyze(obj: object, options: Options) -> _Analysis:
-    return _analyze_with_files(obj, options)[0]
+def _analyze(obj: object, options: Options, *, provenance: bool = False) -> _Analysis:
+    return _analyze_with_files(obj, options, provenance=provenance)[0]
 
 
 def _finish(target: _targets.Target, graph: DependencyGraph, session: _Session) -> _Analysis:
@@ -442,22 +475,60 @@ def _warn_once(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# In-process memo for behavior_token: (target identity, options) -> token, valid while every
-# file the graph read is unchanged on disk.
+# In-process memo for behavior_token: (target identity, options) -> token. A hit costs a dict
+# lookup; the files the graph read are looked at again at most once per MEMO_RECHECK_SECONDS.
 # ---------------------------------------------------------------------------------------------
 
-_MEMO: dict[
-    tuple[object, Options], tuple[object, tuple[tuple[str, int, int] | None, ...], str | None]
-] = {}
+#: A remembered token is served without looking at the source files again for this long.
+MEMO_RECHECK_SECONDS = 1.0
+#: At most this many targets are remembered (the oldest half is dropped beyond it).
+_MEMO_LIMIT = 4096
+_DEFAULT_OPTIONS = Options()
+_FileSignature = tuple[str, int, int] | None
+
+
+@dataclass(slots=True)
+class _MemoEntry:
+    target: object  # the object asked about (identity is checked for object targets)
+    files: tuple[_FileSignature, ...]
+    token: str | None
+    checked: float  # time.monotonic() when the files were last found unchanged
+
+
+_MEMO: dict[tuple[object, Options], _MemoEntry] = {}
 
 
 def _memo_key(obj: object, options: Options) -> tuple[object, Options]:
-    # A path spec is keyed by the file it names, not by the text (relative to the cwd).
-    return (_targets.canonical_spec(obj) if isinstance(obj, str) else id(obj), options)
+    if not isinstance(obj, str):
+        return (id(obj), options)
+    if "/" in obj or os.sep in obj or ".py" in obj:
+        # A path spec is keyed by the file it names, not by the text (relative to the cwd).
+        return (_targets.canonical_spec(obj), options)
+    return (obj, options)
 
 
-def _memo_valid(files: tuple[tuple[str, int, int] | None, ...]) -> bool:
+def _memo_valid(files: tuple[_FileSignature, ...]) -> bool:
     return all(sig is not None and _file_signature(sig[0]) == sig for sig in files)
+
+
+def _memo_lookup(key: tuple[object, Options], obj: object) -> _MemoEntry | None:
+    entry = _MEMO.get(key)
+    if entry is None or not (entry.target is obj or isinstance(obj, str)):
+        return None
+    now = time.monotonic()
+    if now - entry.checked < MEMO_RECHECK_SECONDS:
+        return entry
+    if not _memo_valid(entry.files):
+        return None
+    entry.checked = now
+    return entry
+
+
+def _memo_store(key: tuple[object, Options], entry: _MemoEntry) -> None:
+    if len(_MEMO) >= _MEMO_LIMIT:
+        for old in list(_MEMO)[: _MEMO_LIMIT // 2]:
+            del _MEMO[old]
+    _MEMO[key] = entry
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,37 +562,48 @@ def behavior_token(
     accepted here: a token needs the live code; use :func:`dependency_graph` or
     :func:`dependencies` for static analysis.
     """
-    options = _options(
-        strict=strict,
-        static=static,
-        include=include,
-        exclude=exclude,
-        external_versions=external_versions,
-        cache_dir=cache_dir,
-        use_cache=use_cache,
-    )
-    if options.static:
-        raise OptionError(
-            "behavior_token needs the live code: static=True is for graphs and dependencies"
+    if (
+        strict
+        or static
+        or include
+        or exclude
+        or not external_versions
+        or cache_dir is not None
+        or not use_cache
+    ):
+        options = _options(
+            strict=strict,
+            static=static,
+            include=include,
+            exclude=exclude,
+            external_versions=external_versions,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
         )
+        if options.static:
+            raise OptionError(
+                "behavior_token needs the live code: static=True is for graphs and dependencies"
+            )
+    else:
+        options = _DEFAULT_OPTIONS  # the common call: no Options to build for a memo hit
     key = _memo_key(obj, options)
-    cached = _MEMO.get(key)
-    if cached is not None and (cached[0] is obj or isinstance(obj, str)) and _memo_valid(cached[1]):
-        return cached[2]
+    cached = _memo_lookup(key, obj)
+    if cached is not None:
+        return cached.token
     analysis, files = _analyze_with_files(obj, options)
-    _MEMO[key] = (obj, files, analysis.token)
+    _memo_store(key, _MemoEntry(obj, files, analysis.token, time.monotonic()))
     return analysis.token
 
 
 def _analyze_with_files(
-    obj: object, options: Options
+    obj: object, options: Options, *, provenance: bool = False
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     with _targets.target_environment(obj, prepare=_prepare_steps):
-        return _analyze_loaded(obj, options)
+        return _analyze_loaded(obj, options, provenance=provenance)
 
 
 def _analyze_loaded(
-    obj: object, options: Options
+    obj: object, options: Options, *, provenance: bool = False
 ) -> tuple[_Analysis, tuple[tuple[str, int, int] | None, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
@@ -530,7 +612,7 @@ def _analyze_loaded(
     if target.obj is not None:
         session.objects[target.node] = target.obj
     loader = _ModuleLoader(_store_for(options))
-    nxgraph, unresolved, nodes = _build((target.node,), session, loader)
+    nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=provenance)
     graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
     analysis = _finish(target, graph, session)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
@@ -540,7 +622,7 @@ def explain(obj: object, **options: Any) -> Explanation:
     """The token of ``obj``, each dependency with its own token and how it was reached, and the
     references static analysis could not resolve."""
     opts = _options(**options)
-    analysis = _analyze(obj, opts)
+    analysis = _analyze(obj, opts, provenance=True)
     paths = _lazy("_graph").paths_from_root(analysis.graph)
     deps = []
     for node in analysis.graph.nodes:
@@ -591,13 +673,13 @@ def _dependency_graph_loaded(obj: object, opts: Options) -> DependencyGraph:
         if not modules:
             raise _targets_not_found(target.spec, target.module)
         roots = tuple(modules)
-        nxgraph, unresolved, nodes = _build(roots, session, loader)
+        nxgraph, unresolved, nodes = _build(roots, session, loader, provenance=True)
         for module in roots:
             if module != target.module:
                 nxgraph.add_edge(target.module, module, kinds={RefKind.MEMBER: 0}, conds={None})
         graph = _lazy("_graph").to_dependency_graph(target.module, nxgraph, nodes, unresolved)
     else:
-        nxgraph, unresolved, nodes = _build((target.node,), session, loader)
+        nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=True)
         graph = _lazy("_graph").to_dependency_graph(target.node, nxgraph, nodes, unresolved)
     assert isinstance(graph, DependencyGraph)
     if opts.strict and graph.unresolved:
@@ -898,16 +980,25 @@ def _snapshot_package(
     own: dict[str, str | None] = {}
     for name, node in nodes.items():
         own[name] = _own_token(node, session)
+    # Each pair is encoded once, not once per closure it is in.
+    encoded = {
+        name: (name, _combine.encode_pair(name, tok))
+        for name, tok in own.items()
+        if tok is not None
+    }
     entries: list[SnapshotEntry] = []
     total = len(defs)
     for index, root in enumerate(sorted(defs)):
-        graph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
-        closure = [n.name for n in graph.nodes if n.name != root]
+        reached, _conditions = _lazy("_graph").closure(nxgraph, root)
+        closure = sorted(n for n in reached if n != root and n in nodes)
         obj = session.lookup(root)
         if obj is None:
             continue
         target_token = own.get(root)
-        token = _combine.combine([("<target>", target_token)] + [(n, own.get(n)) for n in closure])
+        pairs = [encoded[n] for n in closure if n in encoded]
+        if target_token is not None:
+            pairs.append(("<target>", _combine.encode_pair("<target>", target_token)))
+        token = _combine.combine_encoded(pairs)
         entries.append(
             SnapshotEntry(
                 target=root,

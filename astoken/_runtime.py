@@ -15,7 +15,10 @@ is the code of its source file (guarantees cited by ``tests/test_stale_code.py``
    the cache file's name: CPython trusts such a file after a same-size edit within the same
    second, or after a tool restored the modification time, and would run the old code.
 2. A function or method defined in the file whose code is not among the code objects of the
-   compiled source means the module was imported before the file last changed.
+   compiled source, although the source does define code of that (qualified) name, means the
+   module was imported before the file last changed. Wrappers (``functools.wraps``) are judged
+   by what they wrap, and code generated elsewhere that only borrows the file's name (a
+   library impersonating its callers for nicer tracebacks) is not the file's code.
 3. The comparison runs once per (module object, source size/mtime/inode, pyc size/mtime/inode)
    per process; only modules loaded by the standard source loader are checked (an import hook
    that rewrites code, such as pytest's assertion rewriting, is not second-guessed).
@@ -70,7 +73,10 @@ def resolve_node(name: str) -> object:
                     value = klass.__dict__[part]
                     break
         if value is _MISSING:
-            value = getattr(obj, part, _MISSING)
+            try:
+                value = getattr(obj, part, _MISSING)
+            except Exception as exc:  # a module or proxy whose __getattr__ raises anything
+                raise LookupError(f"{name}: {part!r}: {type(exc).__name__}: {exc}") from exc
         if value is _MISSING:
             raise LookupError(f"{name}: no attribute {part!r}")
         obj = value
@@ -109,15 +115,20 @@ def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
 
 
 def _name_of(value: object) -> str | None:
-    if isinstance(value, types.ModuleType):
+    """``"module:qualname"`` of a function or class found under its own name; None for
+    anything else (also for an object whose type checks raise)."""
+    try:
+        if isinstance(value, types.ModuleType):
+            return None
+        base = value
+        if isinstance(base, (staticmethod, classmethod)):
+            base = base.__func__
+        if not (inspect.isfunction(base) or inspect.isclass(base)):
+            return None
+        module = getattr(base, "__module__", None)
+        qualname = getattr(base, "__qualname__", None)
+    except Exception:
         return None
-    base = value
-    if isinstance(base, (staticmethod, classmethod)):
-        base = base.__func__
-    if not (inspect.isfunction(base) or inspect.isclass(base)):
-        return None
-    module = getattr(base, "__module__", None)
-    qualname = getattr(base, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str) or "<locals>" in qualname:
         return None
     return f"{module}:{qualname}"
@@ -264,7 +275,7 @@ def locate_name(module: str, name: str) -> str | None:
     module has no such name, ``"module:pkg.mod"`` for a module, ``"node:pkg.mod:Qual.name"``
     for a function or class defined elsewhere, None when the value cannot say."""
     live = sys.modules.get(module)
-    namespace = getattr(live, "__dict__", None) if live is not None else None
+    namespace = _own_namespace(live) if live is not None else None
     if not isinstance(namespace, dict):
         return None
     if name not in namespace:
@@ -299,12 +310,22 @@ def container_elements(obj: object) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def _own_namespace(obj: object) -> dict[str, object] | types.MappingProxyType[str, object] | None:
+    """``obj.__dict__`` read without running any ``__getattr__``/``__getattribute__`` of its
+    class (a mock or proxy may raise anything from those); None when it has none."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return None
+    return own if isinstance(own, (dict, types.MappingProxyType)) else None
+
+
 def registered_implementations(obj: object) -> tuple[str, ...]:
     """Node names of the implementations registered with a ``functools.singledispatch``
     function (or ``singledispatchmethod``), which calling it may run."""
     if isinstance(obj, functools.singledispatchmethod):
         obj = obj.dispatcher
-    own = getattr(obj, "__dict__", None)
+    own = _own_namespace(obj)
     registry = own.get("registry") if isinstance(own, dict) else None
     if not isinstance(registry, types.MappingProxyType):
         return ()
@@ -323,8 +344,8 @@ def declared_dependencies(obj: object) -> tuple[str, ...]:
     entries: list[object] = []
     holders = list(obj.__mro__) if isinstance(obj, type) else [obj]
     for holder in holders:
-        own = getattr(holder, "__dict__", None)
-        if not isinstance(own, dict) and not isinstance(own, types.MappingProxyType):
+        own = _own_namespace(holder)
+        if own is None:
             continue
         for attr in ("__astoken_deps__", "__ccflow_tokenizer_deps__"):
             value = own.get(attr)
@@ -407,8 +428,13 @@ def _verify(module: types.ModuleType, file: str, pyc: str | None) -> None:
         raise StaleCodeError(module.__name__, file, None)
     codes: set[types.CodeType] = set()
     _collect_codes(compiled, codes)
+    defined_names = {_code_name(code) for code in codes}
     for func in _defined_functions(module, file):
-        if func.__code__ not in codes:
+        code = func.__code__
+        if code not in codes and _code_name(code) in defined_names:
+            # Code generated elsewhere that only borrows the file's name (hypothesis's
+            # impersonated strategies) is not the file's code: only a function the file does
+            # define, with other code, shows the module predates the file.
             raise StaleCodeError(module.__name__, file, None)
 
 
@@ -448,6 +474,12 @@ def _collect_codes(code: types.CodeType, into: set[types.CodeType]) -> None:
         stack.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
 
 
+def _code_name(code: types.CodeType) -> str:
+    """The qualified name a code object was compiled under (its plain name before 3.11)."""
+    name = getattr(code, "co_qualname", None)
+    return name if isinstance(name, str) else code.co_name
+
+
 def _defined_functions(module: types.ModuleType, file: str) -> Iterator[types.FunctionType]:
     """Functions reachable from the module's namespace (through its own classes) whose code
     says it was compiled from ``file``."""
@@ -463,5 +495,7 @@ def _defined_functions(module: types.ModuleType, file: str) -> Iterator[types.Fu
                 stack.extend(dict(vars(value)).values())
             continue
         for func in _functions_of(value):
-            if func.__code__.co_filename == file:
+            # A wrapper (``functools.wraps``) is checked through what it wraps, which
+            # _functions_of yields too; its own code is nested in its decorator's.
+            if func.__code__.co_filename == file and "__wrapped__" not in func.__dict__:
                 yield func

@@ -150,6 +150,11 @@ class SummaryStore:
             return None
         return os.path.join(self._directory, key[:2], f"{key}.json")
 
+    def has(self, key: str) -> bool:
+        """Whether an entry exists for ``key`` (not whether it is valid: :meth:`get` decides)."""
+        path = self._path(key)
+        return path is not None and os.path.isfile(path)
+
     def get(self, key: str) -> str | None:
         """The text stored under ``key``, or None on any kind of miss (guarantee 3)."""
         path = self._path(key)

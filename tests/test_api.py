@@ -362,3 +362,82 @@ def test_data_token_of_an_instance_covers_its_class(pkg: Path):
     assert before != after
     util.write_text(util.read_text().replace("x * 3", "x * 3  # a comment"))
     assert _fresh_token(pkg, "", 3, code) == after
+
+
+class _Clock:
+    """A stand-in for ``time`` in astoken._api: ``monotonic()`` moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_memo_hit_looks_at_no_file(pkg: Path, monkeypatch: pytest.MonkeyPatch):
+    # Issue 11: a repeat call on unchanged code is a dict lookup, no file system access.
+    from astoken import _api
+
+    _write(pkg, {"memo1/__init__.py": "", "memo1/m.py": "def f():\n    return 1\n"})
+    from memo1 import m
+
+    first = astoken.behavior_token(m.f)
+    assert astoken.behavior_token("memo1.m:f") == first  # a string target: its own entry
+
+    def no_stat(file: str) -> None:
+        raise AssertionError(f"a memo hit looked at {file}")
+
+    monkeypatch.setattr(_api, "_file_signature", no_stat)
+    assert astoken.behavior_token(m.f) == first
+    assert astoken.behavior_token("memo1.m:f") == first
+
+
+def test_memo_looks_at_the_files_again_after_the_window(pkg: Path, monkeypatch: pytest.MonkeyPatch):
+    # A file edited after import is seen once MEMO_RECHECK_SECONDS have passed: the running code
+    # is not its source any more, which is an error (issue 8), not a stale token.
+    from astoken import _api
+    from astoken.errors import StaleCodeError
+
+    clock = _Clock()
+    monkeypatch.setattr(_api, "time", clock)
+    _write(pkg, {"memo2/__init__.py": "", "memo2/m.py": "def f():\n    return 1\n"})
+    from memo2 import m
+
+    first = astoken.behavior_token(m.f)
+    (pkg / "memo2" / "m.py").write_text("def f():\n    return 22\n")
+    clock.now += _api.MEMO_RECHECK_SECONDS / 2
+    assert astoken.behavior_token(m.f) == first  # within the window: the running code's token
+    clock.now += _api.MEMO_RECHECK_SECONDS
+    with pytest.raises(StaleCodeError):
+        astoken.behavior_token(m.f)
+
+
+def test_objects_that_raise_on_any_attribute_are_inspected_safely(pkg: Path):
+    # pydantic puts mocks on BaseModel that raise their own error from __getattr__; reading a
+    # live object must never let that escape (it used to crash behavior_token).
+    _write(
+        pkg,
+        {
+            "mocky/__init__.py": "",
+            "mocky/m.py": """
+                class Boom(Exception):
+                    pass
+
+                class Mock:
+                    __slots__ = ()  # no __dict__: reading one goes to __getattr__
+
+                    def __getattr__(self, name):
+                        raise Boom(name)
+
+                class Model:
+                    validator = Mock()
+
+                    def dump(self):
+                        return self.validator
+            """,
+        },
+    )
+    from mocky import m
+
+    assert astoken.behavior_token(m.Model.dump) is not None
+    assert "mocky.m:Model.validator" in astoken.dependencies(m.Model.dump)

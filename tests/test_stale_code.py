@@ -206,3 +206,38 @@ def test_message_is_one_clear_line() -> None:
     assert "\n" not in str(error)
     assert str(error).startswith("/p/shop/prices.py: the bytecode cache /p/shop/__pycache__/x.pyc")
     assert textwrap.shorten(str(error), 40)
+
+
+def test_code_that_only_borrows_the_file_name_is_not_stale(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    """Guarantee 2 is about functions the file defines: hypothesis-style generated functions
+    (compiled elsewhere with the file's name, like its impersonated strategies) and
+    ``functools.wraps`` wrappers are not the file's code and no sign of an old import."""
+    root = make_package(
+        {
+            "gen/__init__.py": "",
+            "gen/m.py": """\
+                import functools
+                import types
+
+                _SOURCE = "def made(a, b):\\n    return a * b\\n"
+                _CODE = compile(_SOURCE, "<generated>", "exec").co_consts[0]
+                made = types.FunctionType(_CODE.replace(co_filename=__file__), globals())
+
+                def _wrap(func):
+                    @functools.wraps(func)
+                    def wrapper(*args):
+                        return func(*args)
+
+                    wrapper.__code__ = wrapper.__code__.replace(co_name="real")
+                    return wrapper
+
+                @_wrap
+                def real(x):
+                    return made(x, 2)
+                """,
+        }
+    )
+    module = import_from(root, "gen.m")
+    assert astoken.behavior_token(module.real) is not None

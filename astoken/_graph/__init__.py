@@ -1,8 +1,9 @@
-"""Graph: module summaries -> a networkx dependency graph over qualified names.
+"""Graph: module summaries -> a dependency graph over qualified names.
 
 Node names are ``"pkg.module:Qual.name"`` for first-party definitions, ``"pkg.module"`` for
 modules, and the top-level import name for standard-library and third-party leaves. One concern
-per module: ``_request`` (what is asked), ``_program`` (modules, definitions, name resolution),
+per module: ``_request`` (what is asked), ``_digraph`` (the graph structure: plain dicts, no
+networkx), ``_program`` (modules, definitions, name resolution),
 ``_classes`` (MRO, members, state), ``_flow`` (what a receiver can be), ``_builder`` (edges and
 Rapid Type Analysis), ``_closure`` (per-root reachability).
 
@@ -34,34 +35,38 @@ Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token cov
 
 from __future__ import annotations
 
-import networkx as nx
-
 from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
 from astoken._scope import Origin, distribution_version
 
 from ._builder import Builder
-from ._closure import closure, paths_from_root, to_dependency_graph
+from ._closure import closure, closure_of_all, paths_from_root, to_dependency_graph
+from ._digraph import Digraph
 from ._program import DEF_NODE_KIND
 from ._request import GraphRequest
 
-__all__ = ["GraphRequest", "build_graph", "closure", "paths_from_root", "to_dependency_graph"]
+__all__ = [
+    "Digraph",
+    "GraphRequest",
+    "build_graph",
+    "closure",
+    "paths_from_root",
+    "to_dependency_graph",
+]
 
 
 def build_graph(
     request: GraphRequest,
-) -> tuple[nx.DiGraph, tuple[Unresolved, ...], dict[str, Node]]:
+) -> tuple[Digraph, tuple[Unresolved, ...], dict[str, Node]]:
     """Build the dependency graph of ``request.roots``.
 
-    Returns the networkx graph (edge attributes ``kinds``: {RefKind: first line} and
+    Returns the graph (edge attributes ``kinds``: {RefKind: first line} and
     ``conds``: the classes the edge is conditional on, None for unconditional), the sorted
     unresolved references of nodes reachable from a root, and a Node for every graph node.
     """
     builder = Builder(request)
     builder.run()
     graph = builder.graph
-    reachable: set[str] = set()
-    for root in request.roots:
-        reachable |= closure(graph, root)[0]
+    reachable = closure_of_all(graph, request.roots)
     nodes: dict[str, Node] = {}
     for name in sorted(graph.nodes):
         nodes[name] = _make_node(builder, name, request)

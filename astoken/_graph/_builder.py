@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections import deque
 
-import networkx as nx
-
 from astoken._model import (
     DefKind,
     NodeKind,
@@ -35,6 +33,7 @@ from ._classes import (
     metaclass_calls,
     mro,
 )
+from ._digraph import Digraph
 from ._flow import Context, Flow, Value
 from ._program import EXTERNAL, MODULE, NODE, UNKNOWN, Program, Res, is_test_module
 from ._request import GraphRequest
@@ -53,7 +52,7 @@ class Builder:
         self.request = request
         self.program = Program(request)
         self.flow = Flow(self.program)
-        self.graph: nx.DiGraph = nx.DiGraph(self_classes={})
+        self.graph = Digraph(self_classes={})
         self.queue: deque[str] = deque()
         self.expanded: set[str] = set()
         self.unresolved: dict[tuple[str, str, int], Unresolved] = {}
@@ -75,7 +74,7 @@ class Builder:
     # -- graph primitives -------------------------------------------------------------------
 
     def add_node(self, name: str) -> None:
-        if name not in self.graph:
+        if name not in self.graph.nodes:
             self.graph.add_node(name)
             self.queue.append(name)
 
@@ -200,7 +199,7 @@ class Builder:
         info = runtime(node) if runtime is not None else None
         if info is None:
             return
-        self.graph.nodes[node]["runtime"] = info
+        self.graph.set_node_attribute(node, "runtime", info)
         for target, kind in info.references:
             target_module = target.partition(":")[0]
             if target_module == "builtins":
@@ -213,7 +212,7 @@ class Builder:
     def expand_class(self, node: str) -> None:
         """Instantiating a class reaches every member over its first-party MRO (rule 1)."""
         program = self.program
-        self.graph.nodes[node]["instantiates"] = True
+        self.graph.set_node_attribute(node, "instantiates", True)
         seen: set[str] = set()
         for klass in mro(program, node):
             for attr in members(program, klass):
@@ -281,6 +280,8 @@ class Builder:
     def index_use(self, node: str, attr: str, kind: RefKind, line: int) -> None:
         """A method/attribute/protocol on a receiver of unknown origin: the member of that name
         of every class the closure instantiates (rule 4)."""
+        if not self.request.provenance:
+            return  # every class the index could name reaches its own members (rule 1)
         key = (node, attr, kind)
         if key in self.index_seen:
             return

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import networkx as nx
+from astoken._model import ArgumentUse, DependencyGraph, Edge, Node, RefKind, Unresolved
 
-from astoken._model import ArgumentUse, DependencyGraph, Edge, Node, Unresolved
+from ._digraph import Digraph
+
+#: Edges of one (source, target) pair are listed by the value of their kind.
+_KIND_ORDER = {kind: rank for rank, kind in enumerate(sorted(RefKind, key=lambda k: k.value))}
 
 
-def closure(graph: nx.DiGraph, root: str) -> tuple[set[str], set[str]]:
+def closure(graph: Digraph, root: str) -> tuple[set[str], set[str]]:
     """(nodes reachable from ``root``, conditions that hold in that closure).
 
     An edge conditional on ``"C"`` is followed once class C is instantiated in the closure (its
@@ -15,47 +18,58 @@ def closure(graph: nx.DiGraph, root: str) -> tuple[set[str], set[str]]:
     ``"~C"`` only in the first case. A nested function's node brings the definition it is
     nested in (its code is part of it).
     """
-    self_class = graph.graph.get("self_classes", {}).get(root)
-    active: set[str] = {self_class} if self_class else set()  # conditions "C" that hold
-    reached = {root}
-    stack = [root]
-    waiting: dict[str, list[str]] = {}
-    succ = graph.succ
-    nodes = graph.nodes
+    return _reach(graph, (root,))
 
-    def reach(name: str) -> None:
-        if name not in reached and name in nodes:
-            reached.add(name)
-            stack.append(name)
+
+def closure_of_all(graph: Digraph, roots: tuple[str, ...]) -> set[str]:
+    """Every node reachable from any of ``roots``, conditions pooled over them (a superset of the
+    union of their closures, computed in one walk)."""
+    return _reach(graph, roots)[0]
+
+
+def _reach(graph: Digraph, roots: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    self_classes = graph.graph.get("self_classes", {})
+    active: set[str] = {self_classes[r] for r in roots if r in self_classes}
+    nodes = graph.nodes
+    free, bound, creators = graph.split()
+    reached = {r for r in roots if r in nodes}
+    stack = list(reached)
+    waiting: dict[str, list[str]] = {}
 
     while stack:
         current = stack.pop()
-        if nodes[current].get("instantiates"):
+        if current in creators:
             for cond in (current, f"~{current}"):
                 if cond not in active:
                     active.add(cond)
                     for name in waiting.pop(cond, ()):
-                        reach(name)
+                        if name not in reached:
+                            reached.add(name)
+                            stack.append(name)
         if ".<locals>." in current:
-            reach(current.partition(".<locals>.")[0])
-        for target, data in succ[current].items():
+            enclosing = current.partition(".<locals>.")[0]
+            if enclosing not in reached and enclosing in nodes:
+                reached.add(enclosing)
+                stack.append(enclosing)
+        for target in free[current]:
+            if target not in reached:
+                reached.add(target)
+                stack.append(target)
+        for target, conds in bound[current]:
             if target in reached:
                 continue
-            conds = data["conds"]
-            if None in conds or not active.isdisjoint(conds):
-                reach(target)
-            else:
+            if active.isdisjoint(conds):
                 for cond in conds:
-                    if cond in active:
-                        reach(target)
-                        break
                     waiting.setdefault(cond, []).append(target)
+            else:
+                reached.add(target)
+                stack.append(target)
     return reached, active
 
 
 def to_dependency_graph(
     root: str,
-    graph: nx.DiGraph,
+    graph: Digraph,
     nodes: dict[str, Node],
     unresolved: tuple[Unresolved, ...],
     *,
@@ -66,20 +80,23 @@ def to_dependency_graph(
     if reachable_only and root in graph:
         keep, active = closure(graph, root)
     else:
-        keep = set(graph)
-        created = {n for n, data in graph.nodes(data=True) if data.get("instantiates")}
+        keep = set(graph.nodes)
+        created = {n for n, data in graph.nodes.items() if data.get("instantiates")}
         active = created | {f"~{n}" for n in created}
         active |= set(graph.graph.get("self_classes", {}).values())
     edges = []
-    for source, target, data in graph.edges(data=True):
-        if source not in keep or target not in keep:
-            continue
-        conds = data["conds"]
-        if None not in conds and active.isdisjoint(conds):
-            continue
-        for kind, line in data["kinds"].items():
-            edges.append(Edge(source, target, kind, line))
-    edges.sort(key=lambda e: (e.source, e.target, e.kind.value))
+    succ = graph.succ
+    for source in sorted(keep):
+        for target in sorted(succ[source]):
+            if target not in keep:
+                continue
+            data = succ[source][target]
+            conds = data["conds"]
+            if None not in conds and active.isdisjoint(conds):
+                continue
+            kinds = data["kinds"]
+            for kind in sorted(kinds, key=_KIND_ORDER.__getitem__):
+                edges.append(Edge(source, target, kind, kinds[kind]))
     uses: dict[str, dict[str, int]] = graph.graph.get("arguments", {})
     arguments = tuple(
         ArgumentUse(

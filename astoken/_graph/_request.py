@@ -21,7 +21,9 @@ class GraphRequest:
     ``elements`` the named functions and classes a constant's live container holds;
     ``locate`` where a module-level name comes from in the live module (see
     ``astoken._runtime.locate_name``), so resolving a name through star imports need not read
-    every star-imported module.
+    every star-imported module. ``provenance=False`` leaves out the edges that only say how a
+    node could be reached a second way (a method of a created class guessed for a receiver of
+    unknown origin: the class already reaches it); closures are the same without them.
     """
 
     roots: tuple[str, ...]
@@ -32,4 +34,5 @@ class GraphRequest:
     registered: Callable[[str], tuple[str, ...]] | None = None
     elements: Callable[[str], tuple[str, ...]] | None = None
     locate: Callable[[str, str], str | None] | None = None
+    provenance: bool = True
     external_versions: bool = True

@@ -94,12 +94,14 @@ def encode_value(
     behavior: BehaviorHook | None = None,
     by_reference: bool = False,
     home: str | None = None,
+    scope: Scope | None = None,
 ) -> bytes:
     """The canonical bytes of a value (see guarantees 2-4 of this module). With ``behavior``,
     instances of first-party classes also carry their class's behavior token; with
     ``by_reference``, see :func:`value_token`; ``home`` is the module a sentinel inside the
-    value is looked up in first (a graph constant's own module)."""
-    with walk_scope(_KERNEL, behavior=behavior, by_reference=by_reference, root=value) as w:
+    value is looked up in first (a graph constant's own module); ``scope`` is the analysis's
+    first-party scope (default: decided per module)."""
+    with walk_scope(_KERNEL, scope, behavior=behavior, by_reference=by_reference, root=value) as w:
         try:
             with w.home(home):
                 return enc(value, w)
@@ -116,13 +118,21 @@ def value_token(
     behavior: BehaviorHook | None = None,
     by_reference: bool = False,
     home: str | None = None,
+    scope: Scope | None = None,
 ) -> str:
     """SHA-256 of :func:`encode_value` (with the format version). With ``by_reference`` (a
     graph constant's own token), first-party functions and classes inside the value that can be
     found again by their qualified name are encoded by that name."""
     return digest(
         b"value",
-        encode_value(value, owner=owner, behavior=behavior, by_reference=by_reference, home=home),
+        encode_value(
+            value,
+            owner=owner,
+            behavior=behavior,
+            by_reference=by_reference,
+            home=home,
+            scope=scope,
+        ),
     )
 
 

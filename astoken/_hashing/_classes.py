@@ -28,7 +28,7 @@ from astoken._model import FORMAT_VERSION
 from astoken._scope import Scope
 
 from ._functions import function
-from ._values import FUNCTION_TYPES, annotation, enc, mapping, typing_construct
+from ._values import FUNCTION_TYPES, annotation, enc, mapping, own_dict, typing_construct
 from ._walk import Fail, Walk, blob, digest, is_first_party, opt, text, type_name
 
 __all__ = ["hash_class", "mro_members"]
@@ -149,7 +149,7 @@ def _member(value: object, w: Walk, scope: Scope) -> tuple[bytes, bool]:
             head = text(b"D", type_name(tp))
             if not is_first_party(getattr(tp, "__module__", "") or "", scope):
                 return head, False
-            state = getattr(value, "__dict__", None)
+            state = own_dict(value)
             try:
                 data = mapping(b"", list(state.items()), w) if isinstance(state, dict) else b"-"
             except Fail:

@@ -26,10 +26,11 @@ __all__ = ["library_name", "sentinel_name"]
 
 def _owner_modules(value: object) -> list[str]:
     found = []
-    for module_name in (
-        getattr(type(value), "__module__", None),
-        getattr(value, "__module__", None),
-    ):
+    try:
+        own_module = getattr(value, "__module__", None)
+    except Exception:  # a __getattr__ that raises: the object has no module name
+        own_module = None
+    for module_name in (getattr(type(value), "__module__", None), own_module):
         if isinstance(module_name, str) and module_name and module_name != "builtins":
             found.append(module_name)
     return found

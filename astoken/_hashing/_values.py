@@ -52,6 +52,7 @@ __all__ = [
     "behavior_of",
     "enc",
     "mapping",
+    "own_dict",
     "register_encoder",
     "typing_construct",
     "wrapped_of",
@@ -563,7 +564,7 @@ def _subclass_handler(base: Handler) -> Handler:
 
     def handle(v: object, w: Walk) -> bytes:
         def build() -> bytes:
-            state = getattr(v, "__dict__", None)
+            state = own_dict(v)
             extra = mapping(b"", list(state.items()), w) if state else b""
             return text(b"S", type_name(type(v))) + base(v, w) + extra
 
@@ -680,12 +681,20 @@ class _UnsetSlot(enum.Enum):
 _UNSET_SLOT = _UnsetSlot.UNSET
 
 
+def own_dict(obj: object) -> dict[str, object] | None:
+    """``obj.__dict__`` when it has one, read without running a ``__getattr__`` (objects that
+    raise from it, such as pydantic's mocks, must not break a token)."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return None
+    return own if isinstance(own, dict) else None
+
+
 def wrapped_of(obj: object) -> object | None:
     """``obj.__wrapped__`` when really set on it (not conjured up by a ``__getattr__``)."""
-    own = getattr(obj, "__dict__", None)
-    if isinstance(own, dict):
-        return own.get("__wrapped__")
-    return None
+    own = own_dict(obj)
+    return own.get("__wrapped__") if own is not None else None
 
 
 # ---- typing constructs and standard-library singletons -------------------------------------
