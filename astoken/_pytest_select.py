@@ -69,6 +69,13 @@ class SelectPlugin:
 
     def compute(self, items: Iterable[pytest.Item]) -> None:
         """The closure token of every item (rule 1); None where it cannot be computed."""
+        with warnings.catch_warnings():
+            # Unresolved references are explain's business, and the suite's own warning
+            # filters ("error") must not fail the selection.
+            warnings.simplefilter("ignore")
+            self._compute(items)
+
+    def _compute(self, items: Iterable[pytest.Item]) -> None:
         from . import _audit  # noqa: PLC0415 - the scope of a test, as the audit's
 
         roots_of: dict[str, list[str]] = {}
@@ -84,11 +91,7 @@ class SelectPlugin:
             roots_of[item.nodeid] = sorted({root.target for root in roots})
             params[item.nodeid] = _parameters(item)
         targets = sorted({target for names in roots_of.values() for target in names})
-        with warnings.catch_warnings():
-            # Unresolved references are explain's business, and the suite's own warning filters
-            # ("error") must not fail the selection.
-            warnings.simplefilter("ignore")
-            root_tokens = _api._closure_tokens(targets, include=self.include, exclude=self.exclude)
+        root_tokens = _api._closure_tokens(targets, include=self.include, exclude=self.exclude)
         for nodeid, names in roots_of.items():
             pairs = [(name, root_tokens.get(name)) for name in names]
             if params[nodeid] == "" or any(token is None for _, token in pairs):

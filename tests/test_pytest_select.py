@@ -171,3 +171,27 @@ def test_under_xdist_the_controller_records(project: Path) -> None:
     assert ran == set(), out
     _edit(project, "lib/util.py", '"w": 2', '"w": 2.0')
     assert _pytest(project, "--astoken-select", "-n", "2")[1] == {"tests/test_shapes.py::test_box"}
+
+
+def test_a_suite_whose_warnings_are_errors(project: Path) -> None:
+    """Unresolved references warn while tokens are computed (here: a parameter's class that
+    calls through getattr); a suite with ``filterwarnings = error`` must still run."""
+    (project / "lib" / "dyn.py").write_text(
+        "class Op:\n    def __init__(self, name):\n        self.name = name\n\n"
+        "    def run(self, x):\n        return getattr(self, self.name)(x)\n\n"
+        "    def neg(self, x):\n        return -x\n",
+        encoding="utf-8",
+    )
+    (project / "tests" / "test_dyn.py").write_text(
+        "import pytest\nfrom lib.dyn import Op\n\n"
+        "@pytest.mark.parametrize('op', [Op('neg')])\n"
+        "def test_op(op):\n    assert op.run(1) == -1\n",
+        encoding="utf-8",
+    )
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\npythonpath = ["."]\nfilterwarnings = ["error"]\n',
+        encoding="utf-8",
+    )
+    code, ran, out = _pytest(project, "--astoken-select", "tests/test_dyn.py")
+    assert (code, ran) == (0, {"tests/test_dyn.py::test_op[op0]"}), out
+    assert _pytest(project, "--astoken-select", "tests/test_dyn.py")[:2] == (0, set())
