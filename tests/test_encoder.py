@@ -380,14 +380,19 @@ def test_register_encoder_mro_dispatch() -> None:
         pass
 
     structural = encode_value(Money(1))  # a plain instance: class and attributes
-    register_encoder(Money, lambda m: m.cents)
-    assert encode_value(Money(1)) != structural  # the registered encoder wins
-    assert encode_value(Euro(5)) == encode_value(Euro(5))
-    assert encode_value(Euro(5)) != encode_value(Euro(6))
-    assert encode_value(Euro(5)) != encode_value(Dollar(5))
-    register_encoder(Euro, lambda m: ("euro", m.cents))
-    assert encode_value(Euro(5)) != encode_value(Money(5))
-    assert encode_value([Euro(5)]) == encode_value([Euro(5)])
+    try:
+        register_encoder(Money, lambda m: m.cents)
+        assert encode_value(Money(1)) != structural  # the registered encoder wins
+        assert encode_value(Euro(5)) == encode_value(Euro(5))
+        assert encode_value(Euro(5)) != encode_value(Euro(6))
+        assert encode_value(Euro(5)) != encode_value(Dollar(5))
+        register_encoder(Euro, lambda m: ("euro", m.cents))
+        assert encode_value(Euro(5)) != encode_value(Money(5))
+        assert encode_value([Euro(5)]) == encode_value([Euro(5)])
+    finally:  # leave the process as it was: registrations are process-wide
+        _hashing.unregister_encoder(Money)
+        _hashing.unregister_encoder(Euro)
+    assert encode_value(Money(1)) == structural
 
 
 def test_register_encoder_does_not_override_exact_builtins() -> None:
