@@ -14,6 +14,8 @@ holding one) contributes its *type* to the class's own token, and its constructi
 by the graph, where ``module:Class.attr`` is a constant node hashed from the source of the
 assignment that built it. So a behavior token still changes when such a member's construction
 is edited; :func:`astoken._hashing.class_token` alone (no graph) does not see that edit.
+An annotation object with no value encoding (a third-party marker) likewise counts by its type:
+annotations never make a token fail.
 """
 
 from __future__ import annotations
