@@ -125,7 +125,7 @@ def test_equal_data_gives_the_same_token(
 
 def _with_cell(frame: pd.DataFrame, column: str, value: object) -> pd.DataFrame:
     changed = frame.copy()
-    changed.loc[changed.index[123], column] = value
+    changed.at[changed.index[123], column] = value
     return changed
 
 
