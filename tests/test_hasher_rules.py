@@ -141,6 +141,7 @@ def test_a_sentinel_field_of_a_first_party_instance(pkg: Path) -> None:
 def test_more_itertools_has_tokens_and_a_complete_snapshot() -> None:
     """The ``_marker = object()`` idiom of a widely used library (issue 9)."""
     from more_itertools import more
+
     assert astoken.behavior_token(more.first) is not None
     assert astoken.behavior_token("more_itertools.more:chunked") is not None
     snap = astoken.snapshot(["more_itertools"])
