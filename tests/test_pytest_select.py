@@ -195,3 +195,25 @@ def test_a_suite_whose_warnings_are_errors(project: Path) -> None:
     code, ran, out = _pytest(project, "--astoken-select", "tests/test_dyn.py")
     assert (code, ran) == (0, {"tests/test_dyn.py::test_op[op0]"}), out
     assert _pytest(project, "--astoken-select", "tests/test_dyn.py")[:2] == (0, set())
+
+
+def test_closure_tokens_are_behavior_tokens(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-build tokens of the selection are each target's behavior token."""
+    import astoken
+    from astoken import _api
+
+    monkeypatch.syspath_prepend(str(project))
+    before = set(sys.modules)
+    try:
+        targets = [
+            "tests.test_shapes:test_area",
+            "tests.test_shapes:TestGroup.setup_method",
+            "tests.conftest:box",
+            "lib.core:area",
+        ]
+        tokens = _api._closure_tokens(targets)
+        assert tokens == {t: astoken.behavior_token(t) for t in targets}
+        assert None not in tokens.values()
+    finally:
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
