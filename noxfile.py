@@ -3,13 +3,16 @@
 ``nox`` alone runs the default sessions (tests, lint, typecheck, arch, docs) on the interpreter
 nox itself runs on. ``nox -s tests-3.10 tests-3.13`` runs the suite on one pinned interpreter
 each (python3.10 ... python3.13 must be on PATH); ``nox -s bench`` prints the benchmark table
-of token costs, ``nox -s bench_discovery`` the one of discovery on real test suites.
+of token costs, ``nox -s bench_discovery`` the one of discovery on real test suites,
+``nox -s bench_data`` data tokens against joblib and dask, ``nox -s bench_select`` test
+selection against pytest-testmon.
 Arguments after ``--`` go to pytest: ``nox -s tests -- -k scenario -x``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -38,8 +41,54 @@ def _isolated_cache(session: nox.Session) -> None:
     session.env["ASTOKEN_CACHE_DIR"] = os.path.join(session.create_tmp(), "astoken-cache")
 
 
+#: Programs some tests run, and where they come from when the machine does not have them.
+_BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def _graphviz(session: nox.Session) -> None:
+    """Graphviz's ``dot`` for the svg/png tests: the machine's if it has one, else
+    graphviz-pure from PyPI (a port of Graphviz 16 with the ``dot`` command line, which draws
+    astoken's graphs with the same nodes, edges, labels and layout), linked as ``dot`` into the
+    session's venv."""
+    if shutil.which("dot"):
+        return
+    session.install("graphviz-pure>=0.2")
+    bin_dir = Path(session.bin)
+    pure = shutil.which("graphviz-pure", path=str(bin_dir))
+    if pure is None:
+        session.error("graphviz-pure installed no graphviz-pure program; install Graphviz")
+    link = bin_dir / "dot"
+    if not link.exists():
+        link.symlink_to(pure)
+
+
+def _system_packages(session: nox.Session) -> None:
+    """A headless Chromium (the html page test) and make (the stamp test) have no PyPI
+    package that works offline: install Debian's when the session can (root, apt-get), or stop
+    with one line naming what to install."""
+    missing = []
+    if not any(shutil.which(name) for name in _BROWSERS):
+        missing.append("chromium")
+    if not shutil.which("make"):
+        missing.append("make")
+    if not missing:
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-q", external=True, env=env)
+        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+        session.run(*install, external=True, env=env)
+        return
+    session.error(
+        f"the tests need {' and '.join(missing)}: install them (apt-get install "
+        f"{' '.join(missing)}) and rerun"
+    )
+
+
 def _run_tests(session: nox.Session) -> None:
     _install_project(session, "test")
+    _graphviz(session)
+    _system_packages(session)
     _isolated_cache(session)
     # No xdist by default: on the 2-core machine `-n 2` measured slower than one process (the
     # scenario tests already fingerprint before/after in two child interpreters at once, and
@@ -96,8 +145,9 @@ def arch(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Run the ``>>>`` examples in README.md and docs/**/*.md as doctests."""
-    _install_project(session)
-    session.install("pytest>=8")
+    # The cache how-to runs @astoken.cache (diskcache), the joblib how-to joblib.Memory.
+    _install_project(session, "cache")
+    session.install("pytest>=8", "joblib>=1.3")
     _isolated_cache(session)
     # The README's examples use the shipped example package ``pricing`` from examples/.
     session.env["PYTHONPATH"] = str(ROOT / "examples")
@@ -127,3 +177,20 @@ def bench_discovery(session: nox.Session) -> None:
     # The audited suites ship inside these distributions; networkx is a dependency already.
     session.install("toolz")
     session.run("python", "benchmarks/bench_discovery.py", *session.posargs)
+
+
+@nox.session
+def bench_data(session: nox.Session) -> None:
+    """Print data-token costs next to joblib.hash and dask's tokenize (no assertions)."""
+    _install_project(session, "test")
+    session.install("dask>=2024.1")
+    session.run("python", "benchmarks/bench_data.py", *session.posargs)
+    session.run("python", "benchmarks/bench_cache_store.py")
+
+
+@nox.session
+def bench_select(session: nox.Session) -> None:
+    """Print ``pytest --astoken-select`` next to pytest-testmon on networkx's tests."""
+    _install_project(session, "test")
+    session.install("pytest-testmon>=2.1")
+    session.run("python", "benchmarks/bench_select.py", *session.posargs)

@@ -19,9 +19,12 @@ from ._api import (
     depends_on,
     diff,
     explain,
+    project_options,
     register_encoder,
     snapshot,
 )
+from ._joblib import joblib_cache
+from ._memoize import CachedFunction, CacheInfo, cache
 from ._model import (
     ChangedTarget,
     Dependency,
@@ -40,6 +43,8 @@ from ._model import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheInfo",
+    "CachedFunction",
     "ChangedTarget",
     "Dependency",
     "DependencyGraph",
@@ -55,6 +60,7 @@ __all__ = [
     "__version__",
     "behavior_token",
     "behavior_tokens",
+    "cache",
     "cache_token",
     "data_token",
     "dependencies",
@@ -63,6 +69,8 @@ __all__ = [
     "diff",
     "errors",
     "explain",
+    "joblib_cache",
+    "project_options",
     "register_encoder",
     "snapshot",
 ]

@@ -19,7 +19,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from . import _combine, _files, _hashing, _lockfile, _runtime, _store, _summary_codec, _targets
+from . import (
+    _combine,
+    _config,
+    _files,
+    _hashing,
+    _lockfile,
+    _runtime,
+    _store,
+    _summary_codec,
+    _targets,
+)
 from ._model import (
     Dependency,
     DependencyGraph,
@@ -62,6 +72,7 @@ __all__ = [
     "depends_on",
     "diff",
     "explain",
+    "project_options",
     "register_encoder",
     "snapshot",
 ]
@@ -490,10 +501,14 @@ def _own_token(node: Node, session: _Session) -> str | None:
                 ),
             )
         return None
-    if node.kind is NodeKind.CONSTANT and not isinstance(obj, type) and not callable(obj):
+    if node.kind is NodeKind.CONSTANT and _hashing.is_data(obj):
         try:
             return _hashing.value_token(
-                obj, owner=node.name, by_reference=True, scope=session.scope
+                obj,
+                owner=node.name,
+                by_reference=True,
+                home=node.name.partition(":")[0],
+                scope=session.scope,
             )
         except UnhashableValueError as exc:
             # A module/class-level object with no deterministic encoding (a logger, a lock, a
@@ -996,8 +1011,73 @@ def _closures(targets: Sequence[object], **options: Any) -> dict[str, frozenset[
     return closures
 
 
+def _closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str | None]:
+    """Target node name -> its behavior token, for many targets with one graph build per
+    first-party scope (as :func:`_closures`). A target whose token cannot be computed (a value
+    with no encoding anywhere in its closure, a target that does not load) maps to None; the
+    others are what :func:`snapshot` gives them. For ``pytest --astoken-select``."""
+    opts = _options(**options)
+    groups: dict[Scope, dict[str, _targets.Target]] = {}
+    tokens: dict[str, str | None] = {}
+    for obj in targets:
+        try:
+            target = _targets.load_target(obj, static=False)
+        except AstokenError:
+            tokens[str(obj)] = None
+            continue
+        if target.is_module:
+            tokens[target.node] = None
+            continue
+        groups.setdefault(_scope_for(target.module, opts), {}).setdefault(target.node, target)
+    for scope, group in groups.items():
+        session = _Session(opts, scope, {}, {})
+        for target in group.values():
+            if target.obj is not None:
+                session.objects[target.node] = target.obj
+        roots = tuple(sorted(group))
+        try:
+            nxgraph, _unresolved, nodes = _build(roots, session, _ModuleLoader(_store_for(opts)))
+            _check_running_code(_first_party(nodes.values()))
+        except AstokenError:
+            tokens.update(dict.fromkeys(roots))
+            continue
+        graph_step = _lazy("_graph")
+        own: dict[str, str | None] = {}
+        failed: set[str] = set()
+        for root in roots:
+            reached, _conditions = graph_step.closure(nxgraph, root)
+            pairs: list[tuple[str, str | None]] = []
+            for name in sorted(reached):
+                if name not in own and name not in failed and name in nodes:
+                    try:
+                        own[name] = _own_token(nodes[name], session)
+                    except AstokenError:
+                        failed.add(name)
+                if name in failed:
+                    break
+                if name != root:
+                    pairs.append((name, own.get(name)))
+            else:
+                tokens[root] = _combine.combine([("<target>", own.get(root)), *pairs])
+                continue
+            tokens[root] = None
+    return tokens
+
+
 def _targets_not_found(spec: str, module: str) -> AstokenError:
     return TargetNotFoundError(spec, f"no source files found for module {module!r}")
+
+
+def project_options(target: object = None, **given: Any) -> dict[str, Any]:
+    """The keyword options of the ``[tool.astoken]`` table of ``target``'s project (the
+    working directory's when ``target`` is None), with the ``given`` ones winning: include and
+    exclude patterns are added, other options replaced (None means "not given").
+
+    ``astoken.behavior_token(f, **astoken.project_options(f))`` computes a token as the
+    command line does; the API functions themselves read no file.
+    """
+    start = _config.start_directory(target) if target is not None else os.getcwd()
+    return _config.find_config(start).options(given)
 
 
 def data_token(value: object) -> str:
@@ -1177,6 +1257,9 @@ def _snapshot_package(
     modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
     if not include_tests and not _is_test_module(target.module):
         modules = tuple(m for m in modules if not _is_test_module(m))
+    if opts.exclude:  # excluded modules are not the package's code: no entries of their own
+        excluded = Scope((), (), opts.exclude)
+        modules = tuple(m for m in modules if m == target.module or not excluded.excludes(m))
     problems: dict[str, AstokenError] = _summarize_modules(modules, opts, jobs)
     for module in modules:
         if module in problems:
@@ -1253,20 +1336,26 @@ def _failure_reason(exc: AstokenError) -> str:
     return " ".join(str(exc).split())
 
 
-def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+def diff(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ()) -> SnapshotDiff:
     """Targets whose behavior changed between two snapshots, with the definitions that caused it.
 
-    The result also names both interpreters (``pythons``) and the modules either snapshot left
-    out (``left_out``, with ``"old"``/``"new"``).
+    ``targets`` restricts the comparison to some targets: names, modules or packages (with
+    everything in them), or globs (``"app.train:*"``). The result also names both interpreters
+    (``pythons``) and the modules either snapshot left out (``left_out``, with
+    ``"old"``/``"new"``).
     """
-    return _compared(old, new, "new")
+    if isinstance(targets, str):
+        raise TypeError("targets must be a sequence of target patterns, not a str")
+    return _compared(old, new, "new", tuple(targets))
 
 
-def _compared(old: Snapshot, new: Snapshot, which_new: str) -> SnapshotDiff:
+def _compared(
+    old: Snapshot, new: Snapshot, which_new: str, targets: tuple[str, ...] = ()
+) -> SnapshotDiff:
     left_out = [("old", module, reason) for module, reason in old.failed]
     left_out += [(which_new, module, reason) for module, reason in new.failed]
     return dataclasses.replace(
-        _lockfile.diff_snapshots(old, new),
+        _lockfile.diff_snapshots(old, new, targets=targets),
         pythons=(old.python, new.python),
         left_out=tuple(left_out),
     )
@@ -1479,19 +1568,29 @@ def diff_files(
     *,
     jobs: int = 1,
     include_tests: bool = False,
+    targets: Sequence[str] = (),
+    update: bool = False,
     progress: Progress | None = None,
     **options: Any,
 ) -> SnapshotDiff:
     """:func:`diff` of two snapshot files; without ``new``, of ``old`` and a fresh
     :func:`snapshot` of the packages it lists (``jobs``, ``include_tests`` and the options are
-    that snapshot's, and ``left_out`` names its modules as ``"fresh"``).
+    that snapshot's, and ``left_out`` names its modules as ``"fresh"``). ``targets`` as for
+    :func:`diff`. With ``update``, the new snapshot (the fresh one, or ``new``'s) is then written
+    to ``old`` (refreshing a lock file).
 
     Raises :class:`~astoken.errors.SnapshotFormatError` for a file that is not a snapshot.
     """
+    if isinstance(targets, str):
+        raise TypeError("targets must be a sequence of target patterns, not a str")
     before = _lockfile.read_snapshot(old)
     if new is not None:
         _options(**options)  # the same checks as everywhere; nothing here uses them
-        return _compared(before, _lockfile.read_snapshot(new), "new")
+        after = _lockfile.read_snapshot(new)
+        result = _compared(before, after, "new", tuple(targets))
+        if update:
+            _lockfile.write_snapshot(after, old)
+        return result
     extra: dict[str, Any] = {}
     if progress is not None:
         report = progress
@@ -1503,4 +1602,7 @@ def diff_files(
     fresh = snapshot(
         list(before.packages), jobs=jobs, include_tests=include_tests, **extra, **options
     )
-    return _compared(before, fresh, "fresh")
+    result = _compared(before, fresh, "fresh", tuple(targets))
+    if update:
+        _lockfile.write_snapshot(fresh, old)
+    return result

@@ -32,13 +32,17 @@ Guarantees (cited by tests/test_lockfile.py):
    wrong.
 4. :func:`diff_snapshots` is pure and its result is sorted. A target of a module that either
    snapshot left out (``failed``) is neither added nor removed: nothing is known about it.
+5. A diff filtered to some targets (``targets=``, ``astoken diff --target``) is the diff of
+   the selected targets only: the same changes, additions, removals and causes as the full
+   diff restricted to them.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._files import read_regular, write_atomic
@@ -58,6 +62,7 @@ __all__ = [
     "diff_snapshots",
     "dumps_snapshot",
     "loads_snapshot",
+    "matches_targets",
     "read_snapshot",
     "write_atomic",
     "write_snapshot",
@@ -224,21 +229,51 @@ def _own_token_lookup(snapshot: Snapshot) -> dict[str, str | None]:
     return lookup
 
 
-def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+def matches_targets(target: str, patterns: Sequence[str]) -> bool:
+    """True when ``target`` is selected by a pattern (guarantee 5): no patterns select
+    everything; a pattern selects the target of that name, every target of a module or package
+    of that name (``pkg.mod`` selects ``pkg.mod:f`` and ``pkg.mod.sub:g``, ``pkg.mod:C``
+    selects ``pkg.mod:C.m``), and any target it matches as a glob (``pkg.*:fit*``)."""
+    if not patterns:
+        return True
+    module, _, qualname = target.partition(":")
+    for pattern in patterns:
+        if target == pattern or fnmatch.fnmatchcase(target, pattern):
+            return True
+        if ":" in pattern:
+            if target.startswith(pattern + "."):
+                return True
+        elif (
+            module == pattern
+            or module.startswith(pattern + ".")
+            or (fnmatch.fnmatchcase(module, pattern) and qualname)
+        ):
+            return True
+    return False
+
+
+def diff_snapshots(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ()) -> SnapshotDiff:
     """Targets whose behavior token changed, with causes; plus added and removed targets.
 
     The causes of a changed target are the names in its closure (itself and its dependencies)
     whose own token differs between the snapshots, or that joined or left the closure. A
-    target can change with no cause when only the interpreter or token format differs.
+    target can change with no cause when only the interpreter or token format differs. With
+    ``targets``, only the targets they select are compared (see :func:`matches_targets`).
     """
-    old_entries: Mapping[str, SnapshotEntry] = {e.target: e for e in old.entries}
-    new_entries: Mapping[str, SnapshotEntry] = {e.target: e for e in new.entries}
+    old_entries: Mapping[str, SnapshotEntry] = {
+        e.target: e for e in old.entries if matches_targets(e.target, targets)
+    }
+    new_entries: Mapping[str, SnapshotEntry] = {
+        e.target: e for e in new.entries if matches_targets(e.target, targets)
+    }
     old_own = _own_token_lookup(old)
     new_own = _own_token_lookup(new)
     changed: list[ChangedTarget] = []
+    unchanged = 0
     for target in sorted(old_entries.keys() & new_entries.keys()):
         before, after = old_entries[target], new_entries[target]
         if before.token == after.token:
+            unchanged += 1
             continue
         old_closure = {target, *before.dependencies}
         new_closure = {target, *after.dependencies}
@@ -263,4 +298,5 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
         changed=tuple(changed),
         added=tuple(sorted(t for t in new_entries.keys() - old_entries.keys() if known(t))),
         removed=tuple(sorted(t for t in old_entries.keys() - new_entries.keys() if known(t))),
+        unchanged=unchanged,
     )

@@ -8,6 +8,7 @@ they live on fields that never reach the hasher.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -398,6 +399,27 @@ class Snapshot:
         """True when some modules of the packages were left out (see ``failed``)."""
         return bool(self.failed)
 
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Snapshot:
+        """Read a snapshot file (``astoken snapshot -o FILE``); raises
+        :class:`~astoken.errors.SnapshotFormatError` when it is unreadable or malformed."""
+        from . import _lockfile  # noqa: PLC0415 - the file format is the lock-file step's
+
+        return _lockfile.read_snapshot(path)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this snapshot to ``path`` atomically (equal snapshots, identical bytes)."""
+        from . import _lockfile  # noqa: PLC0415 - the file format is the lock-file step's
+
+        _lockfile.write_snapshot(self, path)
+
+    def summary(self) -> str:
+        """One line: how many targets, of which packages, and how many modules left out."""
+        text = f"{len(self.entries)} targets in {', '.join(self.packages) or 'no package'}"
+        if self.failed:
+            text += f"; {len(self.failed)} modules left out (partial)"
+        return text
+
 
 @dataclass(frozen=True, slots=True)
 class ChangedTarget:
@@ -416,6 +438,8 @@ class SnapshotDiff:
     changed: tuple[ChangedTarget, ...]
     added: tuple[str, ...]
     removed: tuple[str, ...]
+    #: Targets in both snapshots (within the diff's filter) whose token did not change.
+    unchanged: int = 0
     #: The interpreter tags of the old and the new snapshot ("" when not known).
     pythons: tuple[str, str] = ("", "")
     #: Modules either snapshot left out: (``"old"``, ``"new"`` or ``"fresh"``, module, reason).
@@ -436,6 +460,13 @@ class SnapshotDiff:
         """True when the snapshots come from different interpreters (every token differs)."""
         old, new = self.pythons
         return old != new
+
+    def summary(self) -> str:
+        """One line of counts: ``2 changed, 1 added, 0 removed, 340 unchanged``."""
+        return (
+            f"{len(self.changed)} changed, {len(self.added)} added, "
+            f"{len(self.removed)} removed, {self.unchanged} unchanged"
+        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -161,10 +161,11 @@ def locate_module(name: str) -> ModuleLocation | None:
 
 
 def _matches(module: str, patterns: tuple[str, ...]) -> bool:
-    return any(
-        module == p or fnmatch.fnmatchcase(module, p) or module.startswith(p + ".")
-        for p in patterns
-    )
+    """True when ``module`` or a package containing it matches a pattern: ``a.*.tests``
+    matches ``a.b.tests`` and ``a.b.tests.test_c`` (``*`` also spans dots, as in fnmatch)."""
+    parts = module.split(".")
+    prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatchcase(prefix, p) for p in patterns for prefix in prefixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,10 @@ class Scope:
     def is_first_party(self, module: str) -> bool:
         """True when ``module`` is followed (its code is hashed and its references resolved)."""
         return self.classify(module) is Origin.FIRST_PARTY
+
+    def excludes(self, module: str) -> bool:
+        """True when ``module`` (or a package containing it) matches an ``exclude`` pattern."""
+        return bool(self.exclude) and _matches(module, self.exclude)
 
     def with_root(self, module: str) -> Scope:
         """This scope with ``module``'s top-level package added to the roots."""

@@ -70,20 +70,17 @@ def _is_pydantic_base(klass: type) -> bool:
     return main is not None and klass is getattr(main, "BaseModel", None)
 
 
+def _stop(klass: type) -> bool:
+    return klass is object or _is_pydantic_base(klass)
+
+
 def _methods(cls: type) -> list[tuple[str, object]]:
-    seen: set[str] = set()
     found: list[tuple[str, object]] = []
-    for klass in cls.__mro__:
-        if klass is object or _is_pydantic_base(klass):
-            break
-        for name, value in klass.__dict__.items():
-            if name in seen:
-                continue
-            seen.add(name)
-            if name.startswith("__ccflow_") or name in _SKIPPED or isinstance(value, type):
-                continue
-            if isinstance(value, _DESCRIPTORS) or callable(value):
-                found.append((name, value))
+    for _owner, name, value in _hashing.mro_members(cls, _stop):
+        if name.startswith("__ccflow_") or name in _SKIPPED or isinstance(value, type):
+            continue
+        if isinstance(value, _DESCRIPTORS) or callable(value):
+            found.append((name, value))
     found.sort(key=lambda item: item[0])
     return found
 

@@ -13,6 +13,7 @@ Exit codes (:class:`ExitCode`):
 code  name                meaning
 ====  ==================  ============================================================
 0     OK                  success; ``diff``: no target changed, appeared or disappeared
+                          (``diff --update``: the lock file was refreshed)
 1     CHANGED             ``diff`` only: some target changed, was added or was removed
 2     USAGE               bad command line (unknown option, missing argument, an option
                           the command cannot honour such as ``--static`` on ``token``)
@@ -438,6 +439,26 @@ def build_parser() -> argparse.ArgumentParser:
         "new", nargs="?", metavar="NEW.json", help="default: a fresh snapshot of OLD's packages"
     )
     jobs(sub)
+    sub.add_argument(
+        "--target",
+        dest="diff_targets",
+        action="append",
+        metavar="PATTERN",
+        default=[],
+        help="compare only these targets: a name, a module or package (everything in it), "
+        "or a glob (repeatable)",
+    )
+    sub.add_argument(
+        "--summary",
+        action="store_true",
+        help="text: end with one line of counts (changed, added, removed, unchanged)",
+    )
+    sub.add_argument(
+        "--update",
+        action="store_true",
+        help="then write the new snapshot (fresh, or NEW.json) to OLD.json, refreshing the "
+        "lock file; exit 0 (14 when the fresh snapshot left modules out)",
+    )
     include_tests(sub)
     text_or_json(
         sub,
@@ -542,15 +563,21 @@ class _Streams:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "strict": args.strict,
+    """The API options of the command line over those of the target's ``[tool.astoken]``."""
+    given = {
+        "strict": True if args.strict else None,
         "static": args.static,
         "include": tuple(args.include),
         "exclude": tuple(args.exclude),
-        "external_versions": args.external_versions,
+        "external_versions": None if args.external_versions else False,
         "cache_dir": args.cache_dir,
         "use_cache": args.use_cache,
     }
+    first = getattr(args, "target", None) or next(
+        iter(getattr(args, "targets", None) or getattr(args, "packages", None) or ()), None
+    )
+    defaults = {"strict": False, "include": (), "exclude": (), "external_versions": True}
+    return {**defaults, "cache_dir": None, **_api.project_options(first, **given)}
 
 
 def _emit(args: argparse.Namespace, streams: _Streams, data: str | bytes) -> None:
@@ -735,13 +762,22 @@ def _cmd_diff(args: argparse.Namespace, streams: _Streams) -> ExitCode:
             args.new,
             jobs=args.jobs,
             include_tests=args.include_tests,
+            targets=args.diff_targets,
+            update=args.update,
             progress=progress,
             **_options(args),
         )
     if args.verbosity >= 0:
         for note in render.diff_notes(result):
             streams.diagnose(f"astoken: warning: {note}")
-    _emit(args, streams, render.render_diff(result, args.format))
+    text = render.render_diff(result, args.format)
+    if args.summary and args.format == "text":
+        text += result.summary() + "\n"
+    _emit(args, streams, text)
+    if args.update:
+        _info(args, streams, f"updated {args.old}")
+        fresh_left_out = any(which != "old" for which, _module, _reason in result.left_out)
+        return ExitCode.PARTIAL if fresh_left_out else ExitCode.OK
     if not result.is_empty:
         return ExitCode.CHANGED
     return ExitCode.PARTIAL if result.is_partial else ExitCode.OK
@@ -943,6 +979,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "diff" and args.update and args.new:
+        parser.error("argument --update: refreshes OLD.json from a fresh snapshot; not with NEW")
     reason = _NEEDS_LIVE_CODE.get(args.command)
     if args.static and reason and not (args.command == "diff" and args.new):
         parser.error(f"argument --static: {args.command} cannot honour it: {reason}")

@@ -13,6 +13,7 @@ __all__ = [
     "AstokenWarning",
     "CompiledCodeWarning",
     "DependencyCycleError",
+    "EncoderConflictError",
     "GraphvizNotFoundError",
     "ImportFailedError",
     "OptionError",
@@ -149,6 +150,20 @@ class UnhashableValueError(AstokenError, TypeError):
 
     def __reduce__(self) -> tuple[type[UnhashableValueError], tuple[str, str, str]]:
         return (type(self), (self.owner, self.value_type, self.path))
+
+
+class EncoderConflictError(AstokenError, ValueError):
+    """Raised when ``register_encoder`` is given a second, different encoder for a type."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+        super().__init__(
+            f"{type_name} already has an encoder registered in this process; a type has one "
+            "encoder, so that a token never depends on which registration ran first"
+        )
+
+    def __reduce__(self) -> tuple[type[EncoderConflictError], tuple[str]]:
+        return (type(self), (self.type_name,))
 
 
 class ValueTooDeepError(AstokenError):

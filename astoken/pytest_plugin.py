@@ -1,9 +1,11 @@
-"""pytest plugin: ``pytest --astoken-audit`` checks each test's closure against what it ran.
+"""pytest plugin: ``pytest --astoken-audit`` checks each test's closure against what it ran;
+``pytest --astoken-select`` runs only the tests whose closure changed since they last passed
+(see :mod:`astoken._pytest_select`).
 
 Registered as the ``astoken.pytest_plugin`` entry point of the ``pytest11`` group (and usable
 as ``-p astoken.pytest_plugin`` where astoken is not installed as a distribution). Without
-``--astoken-audit`` (or ``--astoken-audit-json``) it only adds its options: nothing is
-imported beyond ``astoken`` itself and nothing is traced.
+``--astoken-audit`` (or ``--astoken-audit-json``) and ``--astoken-select`` it only adds its
+options: nothing is imported beyond ``astoken`` itself, nothing is traced or recorded.
 
 With it, for every Python test (``pytest.Function``; doctests and other items are counted as
 not audited):
@@ -48,6 +50,7 @@ _UNITTEST_SETUPS = ("setUp", "tearDown")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    _add_select_option(parser)
     group = parser.getgroup("astoken", "astoken audit (first-party code outside tests' closures)")
     group.addoption(
         "--astoken-audit",
@@ -102,7 +105,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _add_select_option(parser: pytest.Parser) -> None:
+    group = parser.getgroup("astoken-select", "astoken: run only what changed")
+    group.addoption(
+        "--astoken-select",
+        action="store_true",
+        default=False,
+        help="deselect tests whose closure token (test, fixtures, setups and everything "
+        "first-party they reach) equals the one recorded when they last passed; records the "
+        "tokens of the tests that pass (in pytest's cache directory)",
+    )
+
+
+def _configure_select(config: pytest.Config) -> None:
+    if not config.getoption("astoken_select"):
+        return
+    from . import _api  # noqa: PLC0415 - only an enabled selection pays for the analysis
+    from ._pytest_select import SelectPlugin  # noqa: PLC0415
+
+    options = _api.project_options(str(config.rootpath))
+    plugin = SelectPlugin(
+        select=True,
+        roots_of=item_roots,
+        include=tuple(options.get("include", ())),
+        exclude=tuple(options.get("exclude", ())),
+    )
+    config.pluginmanager.register(plugin, "astoken-select")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _configure_select(config)
     json_path = config.getoption("astoken_audit_json")
     if not (config.getoption("astoken_audit") or json_path):
         return

@@ -9,6 +9,7 @@ import decimal
 import enum
 import functools
 import io
+import json
 import math
 import os
 import pathlib
@@ -20,6 +21,7 @@ import types
 import typing
 import uuid
 import zoneinfo
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import pytest
@@ -191,10 +193,48 @@ DISTINCT: list[tuple[str, object]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value"), DISTINCT, ids=[n for n, _ in DISTINCT])
-def test_value_is_encodable_and_deterministic(name: str, value: object) -> None:
-    assert encode_value(value) == encode_value(value)
-    assert len(value_token(value)) == 64
+_CHILD_TABLE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import test_encoder
+from astoken._hashing import value_token
+print(json.dumps([value_token(value) for _, value in test_encoder.DISTINCT]))
+"""
+
+
+@pytest.fixture(scope="module")
+def distinct_tokens_elsewhere() -> list[list[str]]:
+    """The tokens of the DISTINCT table computed in two other processes and hash seeds."""
+    here = str(pathlib.Path(__file__).resolve().parent)
+    results = []
+    for seed in ("0", "4242"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        root = str(pathlib.Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD_TABLE, here],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        results.append(json.loads(proc.stdout))
+    return results
+
+
+@pytest.mark.parametrize(
+    ("index", "name"), list(enumerate(n for n, _ in DISTINCT)), ids=[n for n, _ in DISTINCT]
+)
+def test_value_token_is_the_same_in_other_processes_and_hash_seeds(
+    index: int, name: str, distinct_tokens_elsewhere: list[list[str]]
+) -> None:
+    """Guarantee 2 for every row of the table: another interpreter, another hash seed, the
+    same token (and, with the test below, a different one for every other row)."""
+    token = value_token(DISTINCT[index][1])
+    assert len(token) == 64
+    for tokens in distinct_tokens_elsewhere:
+        assert tokens[index] == token, name
 
 
 def test_all_distinct_values_encode_differently() -> None:
@@ -204,6 +244,7 @@ def test_all_distinct_values_encode_differently() -> None:
         encoded = encode_value(value)
         assert encoded not in seen, f"{name} collides with {seen.get(encoded)}"
         seen[encoded] = name
+    assert len({value_token(value) for _, value in DISTINCT}) == len(DISTINCT)
 
 
 EQUAL_PAIRS: list[tuple[str, object, object]] = [
@@ -339,14 +380,19 @@ def test_register_encoder_mro_dispatch() -> None:
         pass
 
     structural = encode_value(Money(1))  # a plain instance: class and attributes
-    register_encoder(Money, lambda m: m.cents)
-    assert encode_value(Money(1)) != structural  # the registered encoder wins
-    assert encode_value(Euro(5)) == encode_value(Euro(5))
-    assert encode_value(Euro(5)) != encode_value(Euro(6))
-    assert encode_value(Euro(5)) != encode_value(Dollar(5))
-    register_encoder(Euro, lambda m: ("euro", m.cents))
-    assert encode_value(Euro(5)) != encode_value(Money(5))
-    assert encode_value([Euro(5)]) == encode_value([Euro(5)])
+    try:
+        register_encoder(Money, lambda m: m.cents)
+        assert encode_value(Money(1)) != structural  # the registered encoder wins
+        assert encode_value(Euro(5)) == encode_value(Euro(5))
+        assert encode_value(Euro(5)) != encode_value(Euro(6))
+        assert encode_value(Euro(5)) != encode_value(Dollar(5))
+        register_encoder(Euro, lambda m: ("euro", m.cents))
+        assert encode_value(Euro(5)) != encode_value(Money(5))
+        assert encode_value([Euro(5)]) == encode_value([Euro(5)])
+    finally:  # leave the process as it was: registrations are process-wide
+        _hashing.unregister_encoder(Money)
+        _hashing.unregister_encoder(Euro)
+    assert encode_value(Money(1)) == structural
 
 
 def test_register_encoder_does_not_override_exact_builtins() -> None:
@@ -355,8 +401,7 @@ def test_register_encoder_does_not_override_exact_builtins() -> None:
     try:
         assert encode_value(12) == before
     finally:
-        _hashing._REGISTERED.pop(int)
-        _hashing._RESOLVED.clear()
+        _hashing.unregister_encoder(int)
 
 
 def test_register_encoder_rejects_non_types() -> None:
@@ -432,10 +477,69 @@ values = st.recursive(
 )
 
 
+_ENCODER_SERVER = """
+import pickle, struct, sys
+from astoken._hashing import value_token
+stdin, stdout = sys.stdin.buffer, sys.stdout
+while True:
+    head = stdin.read(4)
+    if len(head) < 4:
+        break
+    value = pickle.loads(stdin.read(struct.unpack(">I", head)[0]))
+    stdout.write(value_token(value) + "\\n")
+    stdout.flush()
+"""
+
+
+class _OtherProcess:
+    """A child interpreter with another hash seed that answers value tokens of pickled values
+    (unpickling rebuilds sets and dicts in the child's own hash order)."""
+
+    def __init__(self, seed: str) -> None:
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        root = str(pathlib.Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _ENCODER_SERVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+
+    def token(self, value: object) -> str:
+        import pickle
+        import struct
+
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        data = pickle.dumps(value)
+        self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().decode().strip()
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        self.proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def other_process() -> Iterator[_OtherProcess]:
+    child = _OtherProcess("97")
+    yield child
+    child.close()
+
+
 @settings(max_examples=60, deadline=None)
 @given(values)
-def test_encoding_is_deterministic(value: object) -> None:
-    assert encode_value(value) == encode_value(value)
+def test_encoding_is_the_same_in_another_process(
+    other_process: _OtherProcess, value: object
+) -> None:
+    """Any nested value: the token of this process is the token of another process with
+    another hash seed (the property below requires different values to differ)."""
+    assert other_process.token(value) == value_token(value)
 
 
 @settings(max_examples=60, deadline=None)

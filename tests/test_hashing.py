@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from astoken import _hashing
+from astoken._hashing import _code
 from astoken._scope import Scope
 from astoken.errors import UnhashableValueError
 
@@ -411,18 +412,18 @@ def test_decoder_agrees_with_dis(module: types.ModuleType) -> None:
     assert module.__file__ is not None
     source = Path(module.__file__).read_text(encoding="utf-8")
     for code in _all_code(compile(source, module.__file__, "exec")):
-        mine = _hashing._decode(code.co_code)
+        mine = _code.decode(code.co_code)
         ref = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "EXTENDED_ARG")]
         assert len(mine) == len(ref)
         for (_start, offset, op, arg, nxt), ins in zip(mine, ref, strict=True):
             assert (offset, dis.opname[op]) == (ins.offset, ins.opname)
-            if op in _hashing._HASJREL or op in _hashing._HASJABS:
-                assert _hashing._jump_target(offset, op, arg, nxt) == ins.argval
-            elif op in _hashing._HASNAME:
-                assert code.co_names[arg >> _hashing._NAME_SHIFT.get(op, 0)] == ins.argval
+            if op in _code._HASJREL or op in _code._HASJABS:
+                assert _code.jump_target(offset, op, arg, nxt) == ins.argval
+            elif op in _code._HASNAME:
+                assert code.co_names[arg >> _code._NAME_SHIFT.get(op, 0)] == ins.argval
         if sys.version_info >= (3, 11):
             expected = [tuple(e)[:5] for e in dis.Bytecode(code).exception_entries]
-            assert list(_hashing._exception_entries(code)) == expected
+            assert list(_code.exception_entries(code)) == expected
 
 
 # --------------------------------------------------------------------------------------------
@@ -923,6 +924,7 @@ SEED_SCRIPT = """
 import importlib, json, sys
 sys.path.insert(0, sys.argv[1])
 from astoken import _hashing
+from astoken._hashing import _code
 module = importlib.import_module("seeded_module")
 print(json.dumps([
     _hashing.function_token(module.f),

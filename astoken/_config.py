@@ -1,0 +1,153 @@
+"""Project configuration: the ``[tool.astoken]`` table of a ``pyproject.toml``.
+
+::
+
+    [tool.astoken]
+    include = ["mylib_*"]              # also first-party (module-name globs)
+    exclude = ["myapp.*.tests"]        # never first-party; also left out of snapshots
+    strict = true                      # unresolved references are errors
+    cache-dir = ".astoken-cache"       # summary cache, relative to this file's directory
+    external-versions = false          # third-party leaves by name only
+
+Rules (cited by ``tests/test_config.py``):
+
+1. The file is the ``pyproject.toml`` of the target's *project root*: the nearest directory, at
+   or above the target's source file (or package directory), that holds a ``pyproject.toml``.
+   A target with no file (a built-in) or none above it uses the working directory instead. A
+   project root whose ``pyproject.toml`` has no ``[tool.astoken]`` table has no configuration:
+   the search does not go further up.
+2. Options given explicitly (command line, keyword arguments) win over the file: ``include``
+   and ``exclude`` patterns are added to the file's, ``strict`` and ``external_versions`` given
+   as booleans replace the file's, ``cache_dir`` replaces it.
+3. An unknown key, or a value of the wrong type, raises :class:`~astoken.errors.OptionError`
+   naming the file and the key: a typo never silently changes nothing.
+
+Reading a file never imports the target: the target's file is found as the summary pass finds
+it (:func:`astoken._scope.locate_module`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._scope import locate_module
+from .errors import OptionError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["ProjectConfig", "find_config", "start_directory"]
+
+_KEYS = {
+    "include": "include",
+    "exclude": "exclude",
+    "strict": "strict",
+    "cache-dir": "cache_dir",
+    "external-versions": "external_versions",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    """The options a ``[tool.astoken]`` table sets (None: not set) and the file it is in."""
+
+    file: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    strict: bool | None = None
+    external_versions: bool | None = None
+    cache_dir: str | None = None
+
+    def options(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """API keyword options: the file's, with ``given`` ones winning (rule 2). Options the
+        file does not set and ``given`` does not have are left out (the API's defaults)."""
+        given = dict(given or {})
+        merged: dict[str, Any] = {}
+        for name in ("include", "exclude"):
+            patterns = (*getattr(self, name), *given.pop(name, ()))
+            if patterns:
+                merged[name] = tuple(dict.fromkeys(patterns))
+        for name in ("strict", "external_versions", "cache_dir"):
+            value = getattr(self, name)
+            if value is not None:
+                merged[name] = value
+        merged.update({k: v for k, v in given.items() if v is not None})
+        return merged
+
+
+def start_directory(target: object) -> str:
+    """Where the search for a project root begins for ``target`` (rule 1)."""
+    path: str | None = None
+    if isinstance(target, (str, os.PathLike)):
+        text = os.fspath(target)
+        module, _, _ = text.partition(":")
+        if module.endswith(".py") or os.sep in module or (os.altsep or os.sep) in module:
+            path = module
+        elif module:
+            location = locate_module(module) or locate_module(module.partition(".")[0])
+            path = location.file if location is not None else None
+    else:
+        module_name = getattr(target, "__module__", None)
+        module = sys.modules.get(module_name) if isinstance(module_name, str) else None
+        path = getattr(module, "__file__", None)
+    if path:
+        absolute = os.path.abspath(path)
+        return absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+    return os.getcwd()
+
+
+def find_config(start: str) -> ProjectConfig:
+    """The configuration of the project root at or above ``start`` (rules 1 and 3)."""
+    directory = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return _read(candidate)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return ProjectConfig()
+        directory = parent
+
+
+def _read(file: str) -> ProjectConfig:
+    try:
+        with open(file, "rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise OptionError(f"{file}: cannot read [tool.astoken]: {exc}") from exc
+    table = document.get("tool", {}).get("astoken")
+    if table is None:
+        return ProjectConfig(file=None)
+    if not isinstance(table, dict):
+        raise OptionError(f"{file}: [tool.astoken] must be a table")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = _KEYS.get(key)
+        if name is None:
+            known = ", ".join(sorted(_KEYS))
+            raise OptionError(f"{file}: [tool.astoken] has no key {key!r} (known: {known})")
+        values[name] = _checked(file, key, name, value)
+    cache_dir = values.get("cache_dir")
+    if cache_dir is not None:
+        values["cache_dir"] = os.path.normpath(os.path.join(os.path.dirname(file), cache_dir))
+    return ProjectConfig(file=file, **values)
+
+
+def _checked(file: str, key: str, name: str, value: object) -> object:
+    if name in ("include", "exclude"):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise OptionError(f"{file}: [tool.astoken] {key} must be a list of module patterns")
+        return tuple(value)
+    if name in ("strict", "external_versions"):
+        if not isinstance(value, bool):
+            raise OptionError(f"{file}: [tool.astoken] {key} must be true or false")
+        return value
+    if not isinstance(value, str) or not value:
+        raise OptionError(f"{file}: [tool.astoken] {key} must be a non-empty path")
+    return value

@@ -1,0 +1,205 @@
+"""The runtime hasher: canonical bytes of code objects, functions, classes and values.
+
+One concern per module, in the order a token is built from the bottom up:
+
+- :mod:`._walk` — the state of one walk (cycles, scope, hooks) and the byte primitives;
+- :mod:`._code` — code objects as canonical instruction streams;
+- :mod:`._values` — values, with the dispatch table and :func:`register_encoder`;
+- :mod:`._names` — objects known by their module-level name (sentinels, library singletons);
+- :mod:`._optional` — the one table of encoders for optional libraries (numpy, pandas, pyarrow,
+  polars, pydantic), each in a module of its own, imported only once the library is;
+- :mod:`._functions` and :mod:`._classes` — the own tokens of functions and classes.
+
+Guarantees (cited by ``tests/test_hashing.py`` and ``tests/test_encoder.py``):
+
+1. A code object is hashed as a canonical *instruction stream*, not as raw ``co_code``: each
+   instruction contributes its opcode and a canonical argument (the encoded constant, the
+   name, the raw local/cell index, the jump target as a logical instruction index). So a
+   docstring (an unreferenced constant), comments, blank lines, the position in the file and
+   the names of non-argument locals never reach the token; attribute and global names,
+   constants, operators, nested code, parameter names, the argument layout and the
+   generator/coroutine flags do.
+2. Nothing that is hashed contains a memory address, an ``id()``, a ``hash()`` value, a
+   pickle or a file path; ``id()`` is used only to notice re-entry (cycles) while walking.
+   Sets, frozensets and dicts are encoded in an order that does not depend on
+   ``PYTHONHASHSEED`` (sorted by the encoded bytes of their elements or keys).
+3. The value encoding is type-tagged and length-prefixed, so ``1``, ``True``, ``1.0``,
+   ``"1"`` and ``b"1"`` (and ``(1,)`` and ``[1]``) all differ. A value with no deterministic
+   encoding raises :class:`~astoken.errors.UnhashableValueError` naming the owner, the type
+   and where inside the value it sits — unless it is bound to a module-level name (a
+   sentinel such as ``_MISSING = object()`` used as a default, in a closure or inside a
+   value), which is then encoded as that qualified name (see :mod:`._names`). One nested
+   deeper than the stack allows (a few hundred levels) raises
+   :class:`~astoken.errors.ValueTooDeepError`. Containers are copied before they are walked,
+   so one that the walk itself changes (a cache) cannot break it.
+4. Cycles (a list containing itself, a recursive inner function closing over itself, a class
+   constant referring back to its class) encode a back-reference marker that counts how far up
+   the walk the repeated object sits, so the result does not depend on addresses.
+5. A class token covers the members of the class and of its first-party bases with override
+   semantics (the first definition of a name in the MRO wins), sorted by name, and stops at
+   the first base outside the first-party scope. It is cached in the class's *own*
+   ``__dict__`` as ``__astoken_cache__`` (never inherited), keyed by format version, scope and
+   the mode of the walk; a class on a reference cycle is not cached, so that its token does
+   not depend on which class of the cycle was hashed first.
+6. The hasher's process-wide state cannot make a token depend on history: code tokens are
+   cached by the (immutable) code object, weakly; the per-type dispatch cache is weak and
+   emptied whenever an encoder table changes; module-level names are looked up afresh; a
+   type has at most one registered encoder (:func:`register_encoder`).
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+
+from astoken._scope import Scope
+
+from ._classes import hash_class, mro_members
+from ._code import code_token
+from ._functions import function
+from ._values import FUNCTION_TYPES, enc, register_encoder, unregister_encoder, wrapped_of
+from ._walk import (
+    BehaviorHook,
+    Fail,
+    Kernel,
+    default_scope,
+    digest,
+    obj_name,
+    too_deep,
+    unhashable,
+    walk_scope,
+)
+
+__all__ = [
+    "BehaviorHook",
+    "class_token",
+    "code_token",
+    "encode_value",
+    "function_token",
+    "is_data",
+    "mro_members",
+    "object_token",
+    "register_encoder",
+    "unregister_encoder",
+    "value_token",
+]
+
+_KERNEL = Kernel(function=function, klass=hash_class)
+
+
+def encode_value(
+    value: object,
+    *,
+    owner: str = "",
+    behavior: BehaviorHook | None = None,
+    by_reference: bool = False,
+    home: str | None = None,
+    scope: Scope | None = None,
+) -> bytes:
+    """The canonical bytes of a value (see guarantees 2-4 of this module). With ``behavior``,
+    instances of first-party classes also carry their class's behavior token; with
+    ``by_reference``, see :func:`value_token`; ``home`` is the module a sentinel inside the
+    value is looked up in first (a graph constant's own module); ``scope`` is the analysis's
+    first-party scope (default: decided per module)."""
+    with walk_scope(_KERNEL, scope, behavior=behavior, by_reference=by_reference, root=value) as w:
+        try:
+            with w.home(home):
+                return enc(value, w)
+        except Fail as exc:
+            raise unhashable(exc, owner or "value") from None
+        except RecursionError:
+            raise too_deep(owner or "value", value) from None
+
+
+def value_token(
+    value: object,
+    *,
+    owner: str = "",
+    behavior: BehaviorHook | None = None,
+    by_reference: bool = False,
+    home: str | None = None,
+    scope: Scope | None = None,
+) -> str:
+    """SHA-256 of :func:`encode_value` (with the format version). With ``by_reference`` (a
+    graph constant's own token), first-party functions and classes inside the value that can be
+    found again by their qualified name are encoded by that name."""
+    return digest(
+        b"value",
+        encode_value(
+            value,
+            owner=owner,
+            behavior=behavior,
+            by_reference=by_reference,
+            home=home,
+            scope=scope,
+        ),
+    )
+
+
+def function_token(obj: object, *, owner: str = "", scope: Scope | None = None) -> str | None:
+    """The own token of a callable-ish object (function, method, descriptor, partial...).
+
+    Functions contribute their canonical code, positional and keyword defaults and closure
+    cells; decorated functions every layer of their ``__wrapped__`` chain; bound methods their
+    function (the instance is data); descriptors their functions, each slot tagged; builtins
+    their module and qualified name (and a bound builtin its ``__self__``); callable instances
+    their class. None when there is nothing to hash (a property with no accessor).
+    """
+    with walk_scope(_KERNEL, scope, root=obj) as w:
+        try:
+            return function(obj, w)
+        except Fail as exc:
+            raise unhashable(exc, owner or obj_name(obj)) from None
+        except RecursionError:
+            raise too_deep(owner or obj_name(obj), obj) from None
+
+
+def class_token(cls: type, *, scope: Scope | None = None, owner: str = "") -> str | None:
+    """astoken's own token of a class: its members and those of its first-party bases.
+
+    See guarantee 5 of this module. ``scope`` decides which bases are walked (default: the
+    top-level package of ``cls.__module__``). None when the walked classes have no member
+    with behaviour (only data attributes).
+    """
+    effective = scope or default_scope(cls)
+    name = owner or f"{cls.__module__}:{cls.__qualname__}"
+    with walk_scope(_KERNEL, effective, root=cls) as w:
+        try:
+            return hash_class(cls, w, effective)
+        except Fail as exc:
+            raise unhashable(exc, name) from None
+        except RecursionError:
+            raise too_deep(name, cls) from None
+
+
+def is_data(obj: object) -> bool:
+    """True for an object whose own token is its value (``value_token``), false for code:
+    classes, modules, functions, methods, descriptors, partials and function wrappers.
+
+    A callable *instance* (``scorer = Scorer(0.5)``) is data: its class's code is a node of the
+    graph of its own, and its state (``0.5``) must reach the token.
+    """
+    return not (
+        isinstance(obj, (type, types.ModuleType, *FUNCTION_TYPES, *_DESCRIPTOR_TYPES))
+        or wrapped_of(obj) is not None
+    )
+
+
+_DESCRIPTOR_TYPES = (
+    staticmethod,
+    classmethod,
+    property,
+    functools.cached_property,
+    functools.partialmethod,
+)
+
+
+def object_token(obj: object, *, scope: Scope | None = None, owner: str = "") -> str | None:
+    """The own token of any resolved graph node: class, callable, module or plain value."""
+    if isinstance(obj, type):
+        return class_token(obj, scope=scope, owner=owner or obj_name(obj))
+    if isinstance(obj, types.ModuleType):
+        return value_token(obj, owner=owner)
+    if callable(obj) or isinstance(obj, _DESCRIPTOR_TYPES):
+        return function_token(obj, owner=owner, scope=scope)
+    return value_token(obj, owner=owner)

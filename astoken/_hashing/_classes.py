@@ -1,0 +1,319 @@
+"""Own tokens of classes (guarantee 5 of :mod:`astoken._hashing`).
+
+A class token covers the members of the class and of its first-party bases with override
+semantics (the first definition of a name in the MRO wins, :func:`mro_members`, the one walk of
+class members that :mod:`astoken.ccflow` uses too), sorted by name, and stops at the first base
+outside the first-party scope. It is cached in the class's *own* ``__dict__`` as
+``__astoken_cache__`` (never inherited), keyed by format version and scope; a class on a
+reference cycle is not cached, so that its token does not depend on which class of the cycle
+was hashed first.
+
+Members with no value encoding (rule, cited by ``tests/test_hashing.py``): a class-level object
+that is neither code nor encodable data (a lock, a client, a descriptor or callable instance
+holding one) contributes its *type* to the class's own token, and its construction is covered
+by the graph, where ``module:Class.attr`` is a constant node hashed from the source of the
+assignment that built it. So a behavior token still changes when such a member's construction
+is edited; :func:`astoken._hashing.class_token` alone (no graph) does not see that edit.
+An annotation object with no value encoding (a third-party marker) likewise counts by its type:
+annotations never make a token fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import sys
+import types
+from collections.abc import Callable, Iterator
+
+from astoken._model import FORMAT_VERSION
+from astoken._scope import Scope
+
+from ._functions import function
+from ._values import FUNCTION_TYPES, annotation, enc, mapping, own_dict, typing_construct
+from ._walk import Fail, Walk, blob, digest, is_first_party, opt, text, type_name
+
+__all__ = ["hash_class", "mro_members"]
+
+
+def mro_members(cls: type, stop: Callable[[type], bool]) -> Iterator[tuple[type, str, object]]:
+    """``(defining class, name, value)`` of every member visible on ``cls``: the classes of
+    its MRO in order until ``stop(klass)`` is true, each name from the first class that
+    defines it (override semantics). Names come in each class's definition order."""
+    seen: set[str] = set()
+    for owner in cls.__mro__:
+        if stop(owner):
+            return
+        for name, value in list(owner.__dict__.items()):
+            if name in seen:
+                continue
+            seen.add(name)
+            yield owner, name, value
+
+
+_BOOKKEEPING = frozenset(
+    {
+        "__dict__",
+        "__weakref__",
+        "__module__",
+        "__qualname__",
+        "__doc__",
+        "__dataclass_fields__",
+        "__dataclass_params__",
+        "__abstractmethods__",
+        "_abc_impl",
+        "__parameters__",
+        "__orig_bases__",
+        "__annotations__",
+        "__annotate__",
+        "__annotate_func__",
+        "__firstlineno__",
+        "__static_attributes__",
+        "__ccflow_tokenizer_cache__",
+        "__ccflow_tokenizer_deps__",
+        "__astoken_cache__",
+        "__astoken_deps__",
+        "__class_vars__",
+        "__private_attributes__",
+        "__signature__",
+        "model_fields",
+        "model_computed_fields",
+    }
+)
+_SKIPPED_DESCRIPTORS: tuple[type, ...] = (types.MemberDescriptorType, types.GetSetDescriptorType)
+_DATACLASS_PARAMS = (
+    "init",
+    "repr",
+    "eq",
+    "order",
+    "unsafe_hash",
+    "frozen",
+    "match_args",
+    "kw_only",
+    "slots",
+    "weakref_slot",
+)
+
+
+def _skip_member(klass: type, name: str, value: object) -> bool:
+    if name in _BOOKKEEPING or name.startswith("__pydantic_"):
+        return True
+    if isinstance(value, _SKIPPED_DESCRIPTORS) or type(value).__name__ == "_tuplegetter":
+        # Slots and named-tuple fields: their names are already in __slots__ / _fields.
+        return True
+    if isinstance(klass, enum.EnumMeta) and issubclass(klass, enum.Enum):
+        if isinstance(value, klass):
+            return True  # a member: encoded with its value in the synthetic member list
+        is_sunder = name.startswith("_") and name.endswith("_") and not name.startswith("__")
+        return (
+            is_sunder and not callable(value) and not isinstance(value, (classmethod, staticmethod))
+        )
+    return False
+
+
+def _member(value: object, w: Walk, scope: Scope) -> tuple[bytes, bool]:
+    """Encoded member and whether it carries behaviour (a callable with code)."""
+    if isinstance(value, type):
+        head = text(b"C", type_name(value))
+        if not is_first_party(getattr(value, "__module__", None) or "", scope):
+            return head, False
+        token = hash_class(value, w, scope)
+        return head + opt(token), token is not None
+    if isinstance(value, FUNCTION_TYPES):
+        inner = getattr(value, "__func__", value)
+        if isinstance(inner, types.FunctionType) and not is_first_party(
+            inner.__module__ or "", scope
+        ):
+            # A function from a module outside the scope (enum's __new__ copied into an Enum
+            # class, json.dumps bound as a class attribute): a leaf, known by name.
+            name = f"{inner.__module__}.{inner.__qualname__}"
+            return text(b"X", type(value).__name__) + text(b"", name), True
+        token = function(value, w)
+        return opt(token), token is not None
+    typing_bytes = typing_construct(value, w)
+    if typing_bytes is not None:
+        return typing_bytes, False
+    if callable(value):
+        # A callable instance: its data when it has an encoding, and its class's behaviour.
+        try:
+            data = enc(value, w)
+        except Fail:
+            data = b"-"
+        token = function(value, w)
+        return b"I" + data + opt(token), token is not None
+    if any(hasattr(type(value), hook) for hook in ("__get__", "__set__", "__delete__")):
+        # A custom descriptor: its value if it has one, else the behaviour of its class and
+        # its own state when that is encodable.
+        try:
+            return enc(value, w), False
+        except Fail:
+            tp = type(value)
+            head = text(b"D", type_name(tp))
+            if not is_first_party(getattr(tp, "__module__", "") or "", scope):
+                return head, False
+            state = own_dict(value)
+            try:
+                data = mapping(b"", list(state.items()), w) if isinstance(state, dict) else b"-"
+            except Fail:
+                data = b"?"
+            token = hash_class(tp, w, scope)
+            return head + opt(token) + data, token is not None
+    try:
+        return enc(value, w), False
+    except Fail:
+        # A class-level object with no value encoding (a lock, a client): its type here; the
+        # graph hashes it as a constant node, with the source of the assignment that built it.
+        return text(b"U", type_name(type(value))), False
+
+
+def _class_members(cls: type, w: Walk, scope: Scope) -> tuple[list[bytes], bool]:
+    def outside(owner: type) -> bool:
+        return owner is object or not is_first_party(getattr(owner, "__module__", "") or "", scope)
+
+    members: list[tuple[str, bytes]] = []
+    annotations: list[bytes] = []
+    has_behaviour = False
+    for owner in cls.__mro__:
+        if outside(owner):
+            break
+        own = owner.__dict__  # the class's own annotations, as written (never evaluated)
+        own_annotations = own.get("__annotations__")
+        if isinstance(own_annotations, dict):
+            annotations.append(
+                b"".join(
+                    text(b"", str(name)) + annotation(own_annotations[name], w)
+                    for name in sorted(own_annotations, key=str)
+                )
+            )
+    for owner, name, value in mro_members(cls, outside):
+        if _skip_member(owner, name, value):
+            continue
+        try:
+            with w.home(getattr(owner, "__module__", None)):
+                encoded, behaviour = _member(value, w, scope)
+        except Fail as exc:
+            exc.segments.append(f".{name}")
+            raise
+        has_behaviour = has_behaviour or behaviour
+        members.append((name, encoded))
+    members.sort(key=lambda item: item[0])
+    parts = [b"%d:" % len(members)]
+    parts.extend(text(b"", name) + encoded for name, encoded in members)
+    parts.append(b"a%d:" % len(annotations) + b"".join(blob(b"", a) for a in annotations))
+    with w.home(cls.__module__):  # where a sentinel field default is looked up by name
+        parts.append(_dataclass_section(cls, w))
+        parts.append(_pydantic_section(cls, w))
+        parts.append(_enum_section(cls, w))
+    return parts, has_behaviour
+
+
+def _dataclass_section(cls: type, w: Walk) -> bytes:
+    fields = getattr(cls, "__dataclass_fields__", None)
+    if not isinstance(fields, dict):
+        return b""
+    parts = [b"dc"]
+    params = getattr(cls, "__dataclass_params__", None)
+    parts.append(enc(tuple(getattr(params, flag, None) for flag in _DATACLASS_PARAMS), w))
+    for name, field in fields.items():
+        try:
+            parts.append(
+                text(b"", name)
+                + annotation(field.type, w)
+                + enc(field.default, w)
+                + enc(field.default_factory, w)
+                + enc(
+                    (
+                        field.init,
+                        field.repr,
+                        field.compare,
+                        field.hash,
+                        getattr(field, "kw_only", None),
+                    ),
+                    w,
+                )
+                + text(b"", str(getattr(field, "_field_type", "")))
+            )
+        except Fail as exc:
+            exc.segments.append(f".__dataclass_fields__[{name!r}]")
+            raise
+    return b"".join(parts)
+
+
+def _pydantic_section(cls: type, w: Walk) -> bytes:
+    pydantic_main = sys.modules.get("pydantic.main")
+    base = getattr(pydantic_main, "BaseModel", None)
+    if base is None or not issubclass(cls, base):
+        return b""
+    parts = [b"pd"]
+    fields = getattr(cls, "__pydantic_fields__", None) or {}
+    for name, info in fields.items():
+        try:
+            parts.append(
+                text(b"", name)
+                + annotation(info.annotation, w)
+                + enc(info.default, w)
+                + enc(info.default_factory, w)
+                + enc((info.alias, info.exclude), w)
+            )
+        except Fail as exc:
+            exc.segments.append(f".model_fields[{name!r}]")
+            raise
+    private = getattr(cls, "__private_attributes__", None) or {}
+    for name in sorted(private):
+        attr = private[name]
+        try:
+            parts.append(
+                text(b"p", name)
+                + enc(getattr(attr, "default", None), w)
+                + enc(getattr(attr, "default_factory", None), w)
+            )
+        except Fail as exc:
+            exc.segments.append(f".__private_attributes__[{name!r}]")
+            raise
+    return b"".join(parts)
+
+
+def _enum_section(cls: type, w: Walk) -> bytes:
+    if not (isinstance(cls, enum.EnumMeta) and issubclass(cls, enum.Enum)):
+        return b""
+    parts = [b"en"]
+    for name, member in cls.__members__.items():
+        try:
+            parts.append(text(b"", name) + enc(member._value_, w))
+        except Fail as exc:
+            exc.segments.append(f".{name}")
+            raise
+    return b"".join(parts)
+
+
+def hash_class(cls: type, w: Walk, scope: Scope) -> str | None:
+    # The mode of the walk is part of the key: by reference, first-party classes and functions
+    # inside members are names; with a behavior hook, instances carry their class's token.
+    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior)
+    cache = cls.__dict__.get("__astoken_cache__")
+    if isinstance(cache, dict) and key in cache:
+        cached: str | None = cache[key]
+        return cached
+    back = w.enter(cls)
+    if back is not None:
+        return "cycle:" + back.decode()
+    depth = len(w.active) - 1
+    outer_low = w.low
+    w.low = sys.maxsize
+    try:
+        parts, has_behaviour = _class_members(cls, w, scope)
+    finally:
+        w.leave(cls)
+        inner_low = w.low
+        w.low = min(outer_low, inner_low)
+    token = digest(b"class", *parts) if has_behaviour else None
+    if inner_low > depth:
+        # Only a token that does not depend on where the walk started may be cached: a class
+        # on a cycle (a back-reference to itself or above) is recomputed on every walk, so
+        # tokens do not depend on which member of the cycle was hashed first.
+        new_cache = dict(cache) if isinstance(cache, dict) else {}
+        new_cache[key] = token
+        # Built-in and extension classes refuse attributes: they are recomputed next time.
+        with contextlib.suppress(TypeError, AttributeError):
+            cls.__astoken_cache__ = new_cache  # type: ignore[attr-defined]
+    return token

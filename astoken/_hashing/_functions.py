@@ -1,0 +1,217 @@
+"""Own tokens of functions and function-like objects (descriptors, partials, wrappers...).
+
+Functions contribute their canonical code (:mod:`astoken._hashing._code`), positional and
+keyword defaults and closure cells (encoded as values, with the function's module as the place
+where a sentinel default is looked up by name); decorated functions every layer of their
+``__wrapped__`` chain; bound methods their function (the instance is data); descriptors their
+functions, each slot tagged; builtins their module and qualified name (and a bound builtin its
+``__self__``); ``singledispatch`` functions their registry; callable instances their class.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+
+from ._code import code_token
+from ._values import enc, wrapped_of
+from ._walk import Fail, Walk, default_scope, digest, opt, text, type_name
+
+__all__ = ["function"]
+
+
+def _function_layer(f: types.FunctionType, w: Walk) -> bytes:
+    """One function's own code, defaults, keyword defaults and closure cells."""
+    parts = [text(b"", code_token(f.__code__))]
+    module = f.__globals__.get("__name__") if isinstance(f.__globals__, dict) else None
+    with w.home(module if isinstance(module, str) else None):
+        parts.extend(_function_values(f, w))
+    return b"".join(parts)
+
+
+def _function_values(f: types.FunctionType, w: Walk) -> list[bytes]:
+    parts = []
+    try:
+        parts.append(enc(f.__defaults__, w))
+    except Fail as exc:
+        exc.segments.append(".__defaults__")
+        raise
+    kwdefaults = f.__kwdefaults__
+    try:
+        parts.append(enc(None if kwdefaults is None else dict(kwdefaults), w))
+    except Fail as exc:
+        exc.segments.append(".__kwdefaults__")
+        raise
+    closure = f.__closure__ or ()
+    parts.append(b"%d:" % len(closure))
+    for name, cell in zip(f.__code__.co_freevars, closure, strict=True):
+        try:
+            contents = cell.cell_contents
+        except ValueError:  # an empty cell (a variable not assigned yet)
+            parts.append(b"-")
+            continue
+        if name == "__class__" and isinstance(contents, type):
+            # The implicit cell of super()/__class__ always holds the class the function is
+            # defined in: a marker is enough (hashing the class here would put every method
+            # inside its own class's token, and its name would make renames count).
+            parts.append(b"c")
+            continue
+        try:
+            parts.append(enc(contents, w))
+        except Fail as exc:
+            exc.segments.append(f".__closure__[{name!r}]")
+            raise
+    return parts
+
+
+def _foreign_wrapper_layer(obj: object, w: Walk) -> bytes:
+    """A wrapper that is not a Python function (``functools.lru_cache``...): type + settings."""
+    parts = [text(b"W", type_name(type(obj)))]
+    params = getattr(obj, "cache_parameters", None)
+    if callable(params):
+        try:
+            parts.append(enc(params(), w))
+        except Fail as exc:  # pragma: no cover - cache_parameters() returns plain values
+            exc.segments.append(".cache_parameters()")
+            raise
+    return b"".join(parts)
+
+
+def function(obj: object, w: Walk) -> str | None:
+    back = w.enter(obj)
+    if back is not None:
+        return "cycle:" + back.decode()
+    try:
+        return _function_unguarded(obj, w)
+    finally:
+        w.leave(obj)
+
+
+def _function_unguarded(obj: object, w: Walk) -> str | None:
+    if isinstance(obj, types.MethodType):
+        # The bound instance is data, not behaviour.
+        return function(obj.__func__, w)
+    if isinstance(obj, (staticmethod, classmethod)):
+        tag = b"staticmethod" if isinstance(obj, staticmethod) else b"classmethod"
+        inner = function(obj.__func__, w)
+        return None if inner is None else digest(tag, opt(inner))
+    if isinstance(obj, property):
+        slots = [function(f, w) if f is not None else None for f in (obj.fget, obj.fset, obj.fdel)]
+        if all(s is None for s in slots):
+            return None
+        return digest(b"property", *(opt(s) for s in slots))
+    if isinstance(obj, functools.cached_property):
+        inner = function(obj.func, w)
+        return None if inner is None else digest(b"cached_property", opt(inner))
+    if isinstance(obj, (functools.partial, functools.partialmethod)):
+        tag = b"partial" if isinstance(obj, functools.partial) else b"partialmethod"
+        try:
+            args = enc(tuple(obj.args), w)
+        except Fail as exc:
+            exc.segments.append(".args")
+            raise
+        try:
+            keywords = enc(dict(obj.keywords), w)
+        except Fail as exc:
+            exc.segments.append(".keywords")
+            raise
+        return digest(tag, opt(function(obj.func, w)), args, keywords)
+    if isinstance(obj, type):
+        return w.kernel.klass(obj, w, w.scope or default_scope(obj))
+    if isinstance(obj, types.BuiltinFunctionType):
+        owner = obj.__self__
+        module = obj.__module__
+        if not module and owner is not None and not isinstance(owner, types.ModuleType):
+            module = getattr(type(owner), "__module__", "")
+        head = text(b"", module or "") + text(b"", obj.__qualname__)
+        if owner is None or isinstance(owner, types.ModuleType):
+            return digest(b"builtin", head)
+        try:
+            return digest(b"builtin", head, enc(owner, w))
+        except Fail as exc:
+            exc.segments.append(".__self__")
+            raise
+    if isinstance(
+        obj,
+        (types.MethodDescriptorType, types.WrapperDescriptorType, types.ClassMethodDescriptorType),
+    ):
+        owner_type: type = obj.__objclass__
+        return digest(b"builtin", text(b"", owner_type.__module__), text(b"", obj.__qualname__))
+    if isinstance(obj, types.MethodWrapperType):
+        bound = obj.__self__
+        head = text(b"", type(bound).__module__) + text(b"", obj.__qualname__)
+        try:
+            return digest(b"builtin", head, enc(bound, w))
+        except Fail as exc:
+            exc.segments.append(".__self__")
+            raise
+    if isinstance(obj, functools.singledispatchmethod):
+        return function(obj.dispatcher, w)
+    if _is_singledispatch(obj):
+        return _singledispatch(obj, w)
+    if isinstance(obj, types.FunctionType) or wrapped_of(obj) is not None:
+        return _wrapped_chain(obj, w)
+    if callable(obj):
+        # A callable instance behaves like its class; a named C-level callable (a ufunc...)
+        # adds its own name.
+        tok = w.kernel.klass(type(obj), w, w.scope or default_scope(type(obj)))
+        name = getattr(obj, "__name__", None)
+        extra = text(b"", name) if isinstance(name, str) else b""
+        if tok is None:
+            # A class outside the scope (a ufunc, operator.itemgetter): known by type and name.
+            return digest(b"instance", text(b"t", type_name(type(obj))), extra)
+        return tok if not extra else digest(b"instance", opt(tok), extra)
+    return None
+
+
+def _is_singledispatch(obj: object) -> bool:
+    """A ``functools.singledispatch`` function (its wrapper holds the registry)."""
+    own = getattr(obj, "__dict__", None)
+    return (
+        isinstance(obj, types.FunctionType)
+        and isinstance(own, dict)
+        and isinstance(own.get("registry"), types.MappingProxyType)
+        and callable(own.get("dispatch"))
+        and "__wrapped__" in own
+    )
+
+
+def _singledispatch(obj: object, w: Walk) -> str | None:
+    """The default implementation and every registered one, by the type it is registered
+    for; not the wrapper's dispatch cache (weak references, filled by calls)."""
+    own = obj.__dict__
+    parts = [opt(function(own["__wrapped__"], w))]
+    registry = own["registry"]
+    entries = sorted(
+        (
+            (type_name(tp) if isinstance(tp, type) else repr(tp), impl)
+            for tp, impl in registry.items()
+        ),
+        key=lambda item: item[0],
+    )
+    parts.append(b"%d:" % len(entries))
+    for name, impl in entries:
+        parts.append(text(b"", name))
+        parts.append(b"=" if impl is own["__wrapped__"] else opt(function(impl, w)))
+    return digest(b"singledispatch", *parts)
+
+
+def _wrapped_chain(obj: object, w: Walk) -> str | None:
+    """Every layer of a ``__wrapped__`` chain (wrappers' code counts), innermost last."""
+    layers = []
+    seen = {id(obj)}
+    current: object = obj
+    while True:
+        if isinstance(current, types.FunctionType):
+            layers.append(b"L" + _function_layer(current, w))
+        elif current is obj:
+            layers.append(_foreign_wrapper_layer(current, w))
+        else:
+            layers.append(b"I" + opt(function(current, w)))
+            break
+        nxt = wrapped_of(current)
+        if nxt is None or id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        current = nxt
+    return digest(b"function", b"%d:" % len(layers), *layers)

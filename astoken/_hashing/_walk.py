@@ -1,0 +1,255 @@
+"""State of one walk over a value or object graph, and the byte primitives every encoder uses.
+
+A walk is created by an entry point of :mod:`astoken._hashing` and reused by nested calls on
+the same thread (so cycles through public entry points are still seen). It carries what the
+encoders need from their caller: the first-party scope, the behavior hook of ``data_token``,
+the graph's by-reference mode, the module a function's defaults and closure come from (where a
+sentinel is looked up by name), and the two object hashers (functions, classes), which the
+value encoder calls back into without importing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from astoken._model import FORMAT_VERSION
+from astoken._scope import Origin, Scope
+from astoken.errors import UnhashableValueError, ValueTooDeepError
+
+__all__ = [
+    "BehaviorHook",
+    "Fail",
+    "Handler",
+    "Kernel",
+    "Walk",
+    "blob",
+    "default_scope",
+    "detached",
+    "digest",
+    "guarded",
+    "int_bytes",
+    "is_first_party",
+    "is_stdlib",
+    "obj_name",
+    "opt",
+    "text",
+    "too_deep",
+    "type_name",
+    "unhashable",
+    "walk_scope",
+]
+
+#: Gives the behavior token of a first-party class whose instance is encoded as data.
+BehaviorHook = Callable[[type], "str | None"]
+
+
+class Fail(Exception):
+    """Internal: a value with no encoding; containers add their path segment on the way out."""
+
+    def __init__(self, value_type: str) -> None:
+        super().__init__(value_type)
+        self.value_type = value_type
+        self.segments: list[str] = []
+
+    def path(self) -> str:
+        return "".join(reversed(self.segments))
+
+
+@dataclass(frozen=True, slots=True)
+class Kernel:
+    """The object hashers the value encoder calls back into (functions and classes live in
+    modules that themselves encode values: passing them in keeps the imports one-way)."""
+
+    function: Callable[[object, Walk], str | None]
+    klass: Callable[[type, Walk, Scope], str | None]
+
+
+class Walk:
+    """The objects currently being encoded (for cycles) and the context of the walk.
+
+    ``active`` maps ``id(obj)`` to its depth on the walk; the ids are never emitted, only the
+    depth difference of a back-reference is. ``low`` is the shallowest depth any
+    back-reference has pointed at: a class token whose computation pointed above the class
+    itself depends on where the walk started and must not be cached. ``homes`` is the stack of
+    modules whose functions' defaults and closures are being encoded (innermost last);
+    ``root`` is the value the walk was started for (never replaced by a name of its own).
+    """
+
+    __slots__ = ("active", "behavior", "by_reference", "homes", "kernel", "low", "root", "scope")
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        scope: Scope | None,
+        behavior: BehaviorHook | None = None,
+        *,
+        by_reference: bool = False,
+        root: object = None,
+    ) -> None:
+        self.kernel = kernel
+        self.root = root
+        self.active: dict[int, int] = {}
+        self.low = sys.maxsize
+        self.scope = scope
+        self.behavior = behavior
+        self.by_reference = by_reference
+        self.homes: list[str] = []
+
+    def enter(self, obj: object) -> bytes | None:
+        """Mark ``obj`` active; returns a back-reference marker if it already is."""
+        key = id(obj)
+        depth = self.active.get(key)
+        if depth is not None:
+            self.low = min(self.low, depth)
+            return b"@%d;" % (len(self.active) - depth)
+        self.active[key] = len(self.active)
+        return None
+
+    def leave(self, obj: object) -> None:
+        del self.active[id(obj)]
+
+    @contextmanager
+    def home(self, module: str | None) -> Iterator[None]:
+        """While encoding a function's defaults and closure: the module it was defined in."""
+        if not module:
+            yield
+            return
+        self.homes.append(module)
+        try:
+            yield
+        finally:
+            self.homes.pop()
+
+
+_LOCAL = threading.local()
+
+
+@contextmanager
+def walk_scope(
+    kernel: Kernel,
+    scope: Scope | None = None,
+    behavior: BehaviorHook | None = None,
+    *,
+    by_reference: bool = False,
+    root: object = None,
+) -> Iterator[Walk]:
+    """The walk of the enclosing call on this thread, or a new one for the outermost call."""
+    current: Walk | None = getattr(_LOCAL, "walk", None)
+    if current is not None:
+        yield current
+        return
+    created = Walk(kernel, scope, behavior, by_reference=by_reference, root=root)
+    _LOCAL.walk = created
+    try:
+        yield created
+    finally:
+        _LOCAL.walk = None
+
+
+@contextmanager
+def detached() -> Iterator[None]:
+    """Run a computation that starts a walk of its own (a class's behavior token)."""
+    saved = getattr(_LOCAL, "walk", None)
+    _LOCAL.walk = None
+    try:
+        yield
+    finally:
+        _LOCAL.walk = saved
+
+
+Handler = Callable[[Any, Walk], bytes]
+
+
+# ---- names for messages ----------------------------------------------------------------------
+
+
+def type_name(tp: type) -> str:
+    return f"{getattr(tp, '__module__', None) or '?'}.{getattr(tp, '__qualname__', tp.__name__)}"
+
+
+def obj_name(obj: object) -> str:
+    """``module:qualname`` of a function/class-like object, for error messages."""
+    target = getattr(obj, "__func__", None) or getattr(obj, "fget", None) or obj
+    module = getattr(target, "__module__", None)
+    qualname = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
+    if isinstance(module, str) and isinstance(qualname, str):
+        return f"{module}:{qualname}"
+    return type_name(type(obj))
+
+
+def unhashable(exc: Fail, owner: str) -> UnhashableValueError:
+    return UnhashableValueError(owner=owner, value_type=exc.value_type, path=exc.path())
+
+
+def too_deep(owner: str, value: object) -> ValueTooDeepError:
+    # Caught where the walk started, with the stack unwound: a clear error, never a
+    # RecursionError from somewhere inside the walk.
+    return ValueTooDeepError(owner=owner, value_type=type_name(type(value)))
+
+
+# ---- byte primitives -------------------------------------------------------------------------
+
+
+def blob(tag: bytes, raw: bytes) -> bytes:
+    return b"%s%d:%s" % (tag, len(raw), raw)
+
+
+def text(tag: bytes, value: str) -> bytes:
+    return blob(tag, value.encode("utf-8", "surrogatepass"))
+
+
+def int_bytes(value: int) -> bytes:
+    # int.to_bytes avoids str(int)'s digit limit (sys.set_int_max_str_digits) for huge ints.
+    return value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
+
+
+def digest(tag: bytes, *parts: bytes) -> str:
+    h = hashlib.sha256(b"astoken-%s\x00%d\x00" % (tag, FORMAT_VERSION))
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()
+
+
+def opt(token: str | None) -> bytes:
+    return b"N" if token is None else text(b"", token)
+
+
+def guarded(v: object, w: Walk, build: Callable[[], bytes]) -> bytes:
+    """Encode a mutable container (or any object that may contain itself) with cycle detection."""
+    back = w.enter(v)
+    if back is not None:
+        return back
+    try:
+        return build()
+    finally:
+        w.leave(v)
+
+
+# ---- scope -----------------------------------------------------------------------------------
+
+
+def default_scope(cls: type) -> Scope:
+    """The scope of a class hashed on its own: the top-level package of its module."""
+    module = getattr(cls, "__module__", None) or ""
+    top = module.partition(".")[0]
+    return Scope(roots=(top,)) if top else Scope()
+
+
+def is_stdlib(module: str) -> bool:
+    top = module.partition(".")[0]
+    return top in sys.stdlib_module_names or top in sys.builtin_module_names
+
+
+def is_first_party(module: str, scope: Scope | None = None) -> bool:
+    # A class or function without a module name is code nobody else owns: follow it.
+    if not module:
+        return True
+    if scope is None:
+        return not is_stdlib(module) and Scope().classify(module) is Origin.FIRST_PARTY
+    return scope.is_first_party(module)

@@ -1,0 +1,193 @@
+"""``pytest --astoken-select``: run only the tests whose code changed since they last passed.
+
+Rules (cited by ``tests/test_pytest_select.py``):
+
+1. A test's *closure token* covers its roots, as ``pytest --astoken-audit`` finds them: the test
+   function, every fixture it uses (the closest definition of each name, and the ones it
+   overrides and requests), the xunit setups pytest calls for it; each root contributes its
+   behavior token (everything first-party it reaches), computed with one graph build for the
+   whole session. A parametrized test also contributes its parameter values.
+2. After a test passes (setup, call and teardown; an xfail that failed as expected counts as a
+   pass), its closure token is recorded under its node id in pytest's cache directory
+   (``.pytest_cache``, key ``astoken/select``). A test that fails, errors or is skipped has its
+   record removed.
+3. With ``--astoken-select`` a test is deselected when its closure token equals the recorded
+   one. Every other test runs: a new or renamed test, one that did not pass last time, one
+   whose token cannot be computed (a value with no encoding in its closure, a module that
+   cannot be analysed), a non-Python item (a doctest), a parametrization whose values have no
+   encoding. When every test is deselected, the session succeeds (exit 0, not pytest's 5).
+4. What tokens do not cover is not seen: data files a test reads, environment variables,
+   code run through ``getattr``/``eval``/plugins that static analysis does not resolve (see
+   ``astoken explain``), and third-party code beyond its distribution version.
+5. Under pytest-xdist every worker computes the same tokens and deselects the same tests; the
+   workers send the tokens of their passed tests to the controller, which records them.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from . import _api
+from .errors import AstokenError
+
+if TYPE_CHECKING:
+    from ._audit import Root
+    from ._scope import Scope
+
+#: The roots of a test's closure (``astoken.pytest_plugin.item_roots``).
+RootsOf = Callable[[pytest.Function, list[Any], "Scope"], Sequence["Root"]]
+
+__all__ = ["CACHE_KEY", "SelectPlugin"]
+
+#: The key of the recorded tokens in pytest's cache (``config.cache``).
+CACHE_KEY = "astoken/select"
+#: Key of a worker's tokens in pytest-xdist's ``workeroutput``.
+_WORKER_KEY = "astoken_select"
+
+
+@dataclass
+class SelectPlugin:
+    """The hooks of ``--astoken-select`` (and of recording, which runs with it)."""
+
+    select: bool
+    roots_of: RootsOf
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    tokens: dict[str, str | None] = field(default_factory=dict)
+    passed: dict[str, str] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+    deselected: int = 0
+    _outcomes: dict[str, bool] = field(default_factory=dict)
+
+    # ---- tokens ----------------------------------------------------------------------------
+
+    def compute(self, items: Iterable[pytest.Item]) -> None:
+        """The closure token of every item (rule 1); None where it cannot be computed."""
+        with warnings.catch_warnings():
+            # Unresolved references are explain's business, and the suite's own warning
+            # filters ("error") must not fail the selection.
+            warnings.simplefilter("ignore")
+            self._compute(items)
+
+    def _compute(self, items: Iterable[pytest.Item]) -> None:
+        from . import _audit  # noqa: PLC0415 - the scope of a test, as the audit's
+
+        roots_of: dict[str, list[str]] = {}
+        params: dict[str, str | None] = {}
+        for item in items:
+            if not isinstance(item, pytest.Function):
+                continue
+            module = item.module.__name__ if item.module is not None else ""
+            scope = _audit.scope_for(module, self.include, self.exclude)
+            roots = self.roots_of(item, [], scope)
+            if not roots:
+                continue
+            roots_of[item.nodeid] = sorted({root.target for root in roots})
+            params[item.nodeid] = _parameters(item)
+        targets = sorted({target for names in roots_of.values() for target in names})
+        root_tokens = _api._closure_tokens(targets, include=self.include, exclude=self.exclude)
+        for nodeid, names in roots_of.items():
+            pairs = [(name, root_tokens.get(name)) for name in names]
+            if params[nodeid] == "" or any(token is None for _, token in pairs):
+                self.tokens[nodeid] = None
+                continue
+            pairs.append(("<parameters>", params[nodeid]))
+            self.tokens[nodeid] = _api.data_token(tuple(pairs))
+
+    # ---- hooks -----------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        self.compute(items)
+        if not self.select:
+            return
+        recorded = _recorded(config)
+        keep: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            token = self.tokens.get(item.nodeid)
+            if token is not None and recorded.get(item.nodeid) == token:
+                dropped.append(item)
+            else:
+                keep.append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
+        self.deselected = len(dropped)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        nodeid = report.nodeid
+        ok = report.passed or (report.when == "call" and hasattr(report, "wasxfail"))
+        if report.skipped and not hasattr(report, "wasxfail"):
+            ok = False
+        if report.failed or not ok:
+            self._outcomes[nodeid] = False
+        else:
+            self._outcomes.setdefault(nodeid, True)
+        if report.when == "teardown":
+            token = self.tokens.get(nodeid)
+            if self._outcomes.pop(nodeid, False) and token is not None:
+                self.passed[nodeid] = token
+            else:
+                self.failed.add(nodeid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """pytest-xdist controller: a worker finished; keep its outcomes (rule 5)."""
+        output = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+        if output is not None:
+            data = json.loads(output)
+            self.passed.update(data["passed"])
+            self.failed.update(data["failed"])
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        config = session.config
+        if self.deselected and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            session.exitstatus = pytest.ExitCode.OK  # nothing changed: a success
+        workeroutput = getattr(config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[_WORKER_KEY] = json.dumps(
+                {"passed": self.passed, "failed": sorted(self.failed)}
+            )
+            return
+        cache = getattr(config, "cache", None)
+        if cache is None:  # -p no:cacheprovider: nowhere to record
+            return
+        recorded = _recorded(config)
+        for nodeid in self.failed:
+            recorded.pop(nodeid, None)
+        recorded.update(self.passed)
+        cache.set(CACHE_KEY, dict(sorted(recorded.items())))
+
+    def pytest_report_collectionfinish(self, config: pytest.Config) -> str | None:
+        if not self.select:
+            return None
+        return f"astoken: {self.deselected} tests unchanged since they last passed, deselected"
+
+
+def _recorded(config: pytest.Config) -> dict[str, str]:
+    cache = getattr(config, "cache", None)
+    found = cache.get(CACHE_KEY, {}) if cache is not None else {}
+    if not isinstance(found, dict):
+        return {}  # a damaged entry is no record
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _parameters(item: pytest.Function) -> str | None:
+    """The data token of a parametrized test's parameter values; None for no parameters;
+    "" when they have no encoding (the test then always runs)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    try:
+        return _api.data_token(dict(callspec.params))
+    except AstokenError:
+        return ""

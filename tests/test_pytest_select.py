@@ -1,0 +1,219 @@
+"""``pytest --astoken-select`` on a real project, run by pytest in a child process (rules 1-5
+of ``astoken._pytest_select``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from _fresh import REPO_ROOT
+
+PROJECT = {
+    "lib/__init__.py": "",
+    "lib/core.py": """
+        from lib.deep import double
+
+        def area(w, h):
+            # width times height
+            return double(w * h) // 2
+    """,
+    "lib/deep.py": """
+        def double(x):
+            return x * 2
+    """,
+    "lib/util.py": """
+        def make_box():
+            return {"w": 2, "h": 3}
+    """,
+    "tests/conftest.py": """
+        import pytest
+        from lib.util import make_box
+
+        @pytest.fixture
+        def box():
+            return make_box()
+    """,
+    "tests/test_shapes.py": """
+        import pytest
+        from lib.core import area
+
+        def test_area():
+            assert area(2, 3) == 6
+
+        def test_box(box):
+            assert box["w"] == 2
+
+        def test_plain():
+            assert 1 + 1 == 2
+
+        @pytest.mark.parametrize("n", [1, 2], ids=["one", "two"])
+        def test_param(n):
+            assert n > 0
+
+        class TestGroup:
+            def setup_method(self):
+                self.value = area(1, 1)
+
+            def test_value(self):
+                assert self.value == 1
+    """,
+}
+
+ALL = {
+    "tests/test_shapes.py::test_area",
+    "tests/test_shapes.py::test_box",
+    "tests/test_shapes.py::test_plain",
+    "tests/test_shapes.py::test_param[one]",
+    "tests/test_shapes.py::test_param[two]",
+    "tests/test_shapes.py::TestGroup::test_value",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for relative, source in PROJECT.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\npythonpath = ["."]\n', encoding="utf-8"
+    )
+    return tmp_path
+
+
+def _pytest(root: Path, *args: str) -> tuple[int, set[str], str]:
+    """Run pytest on the project; the exit code, the tests that ran, the output."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # equal-size edits within a second stay visible
+    env["ASTOKEN_CACHE_DIR"] = str(root / ".summaries")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "astoken.pytest_plugin", "-rA", "-q", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    ran = set(re.findall(r"^(?:PASSED|FAILED|ERROR|XFAIL|SKIPPED) (\S+)", done.stdout, re.M))
+    return done.returncode, ran, done.stdout + done.stderr
+
+
+def _edit(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _recorded(root: Path) -> dict[str, str]:
+    path = root / ".pytest_cache" / "v" / "astoken" / "select"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_only_changed_tests_run(project: Path) -> None:
+    code, ran, out = _pytest(project, "--astoken-select")
+    assert (code, ran) == (0, ALL), out
+    assert "astoken: 0 tests unchanged since they last passed, deselected" in out
+    assert set(_recorded(project)) == ALL
+    code, ran, out = _pytest(project, "--astoken-select")
+    assert (code, ran) == (0, set()), out  # nothing changed is a success, not "no tests"
+    assert "6 deselected" in out
+    # A comment: nothing runs.
+    _edit(project, "lib/core.py", "# width times height", "# the area")
+    assert _pytest(project, "--astoken-select")[1] == set()
+    # A helper two modules away from the tests that use it.
+    _edit(project, "lib/deep.py", "x * 2", "x + x")
+    code, ran, out = _pytest(project, "--astoken-select")
+    assert ran == {"tests/test_shapes.py::test_area", "tests/test_shapes.py::TestGroup::test_value"}
+    # A fixture's helper (conftest -> lib.util): the test using the fixture.
+    _edit(project, "lib/util.py", '"w": 2', '"w": 2.0')
+    assert _pytest(project, "--astoken-select")[1] == {"tests/test_shapes.py::test_box"}
+    # A parameter value under the same id.
+    _edit(project, "tests/test_shapes.py", "[1, 2]", "[1, 3]")
+    assert _pytest(project, "--astoken-select")[1] == {"tests/test_shapes.py::test_param[two]"}
+
+
+def test_a_failed_test_runs_until_it_passes(project: Path) -> None:
+    assert _pytest(project, "--astoken-select")[0] == 0
+    _edit(project, "lib/deep.py", "x * 2", "x * 3")
+    code, ran, _ = _pytest(project, "--astoken-select")
+    assert code == 1
+    assert "tests/test_shapes.py::test_area" in ran
+    assert "tests/test_shapes.py::test_area" not in _recorded(project)
+    _edit(project, "lib/deep.py", "x * 3", "x * 2")  # back to the code that passed
+    code, ran, _ = _pytest(project, "--astoken-select")
+    assert code == 0
+    assert ran == {"tests/test_shapes.py::test_area", "tests/test_shapes.py::TestGroup::test_value"}
+
+
+def test_inert_without_the_option(project: Path) -> None:
+    code, ran, _ = _pytest(project)
+    assert (code, ran) == (0, ALL)
+    assert _recorded(project) == {}
+    assert "astoken" not in " ".join(
+        sys.modules.get("astoken._pytest_select", "").__class__.__name__
+    )
+
+
+def test_under_xdist_the_controller_records(project: Path) -> None:
+    code, ran, out = _pytest(project, "--astoken-select", "-n", "2")
+    assert code == 0, out
+    assert set(_recorded(project)) == ALL
+    code, ran, out = _pytest(project, "--astoken-select", "-n", "2")
+    assert ran == set(), out
+    _edit(project, "lib/util.py", '"w": 2', '"w": 2.0')
+    assert _pytest(project, "--astoken-select", "-n", "2")[1] == {"tests/test_shapes.py::test_box"}
+
+
+def test_a_suite_whose_warnings_are_errors(project: Path) -> None:
+    """Unresolved references warn while tokens are computed (here: a parameter's class that
+    calls through getattr); a suite with ``filterwarnings = error`` must still run."""
+    (project / "lib" / "dyn.py").write_text(
+        "class Op:\n    def __init__(self, name):\n        self.name = name\n\n"
+        "    def run(self, x):\n        return getattr(self, self.name)(x)\n\n"
+        "    def neg(self, x):\n        return -x\n",
+        encoding="utf-8",
+    )
+    (project / "tests" / "test_dyn.py").write_text(
+        "import pytest\nfrom lib.dyn import Op\n\n"
+        "@pytest.mark.parametrize('op', [Op('neg')])\n"
+        "def test_op(op):\n    assert op.run(1) == -1\n",
+        encoding="utf-8",
+    )
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\npythonpath = ["."]\nfilterwarnings = ["error"]\n',
+        encoding="utf-8",
+    )
+    code, ran, out = _pytest(project, "--astoken-select", "tests/test_dyn.py")
+    assert (code, ran) == (0, {"tests/test_dyn.py::test_op[op0]"}), out
+    assert _pytest(project, "--astoken-select", "tests/test_dyn.py")[:2] == (0, set())
+
+
+def test_closure_tokens_are_behavior_tokens(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-build tokens of the selection are each target's behavior token."""
+    import astoken
+    from astoken import _api
+
+    monkeypatch.syspath_prepend(str(project))
+    before = set(sys.modules)
+    try:
+        targets = [
+            "tests.test_shapes:test_area",
+            "tests.test_shapes:TestGroup.setup_method",
+            "tests.conftest:box",
+            "lib.core:area",
+        ]
+        tokens = _api._closure_tokens(targets)
+        assert tokens == {t: astoken.behavior_token(t) for t in targets}
+        assert None not in tokens.values()
+    finally:
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
