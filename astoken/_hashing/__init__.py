@@ -56,7 +56,7 @@ from astoken._scope import Scope
 
 from ._classes import hash_class, mro_members
 from ._code import code_token
-from ._functions import function
+from ._functions import function, held_function
 from ._values import FUNCTION_TYPES, enc, register_encoder, unregister_encoder, wrapped_of
 from ._walk import (
     BehaviorHook,
@@ -200,6 +200,6 @@ def object_token(obj: object, *, scope: Scope | None = None, owner: str = "") ->
         return class_token(obj, scope=scope, owner=owner or obj_name(obj))
     if isinstance(obj, types.ModuleType):
         return value_token(obj, owner=owner)
-    if callable(obj) or isinstance(obj, _DESCRIPTOR_TYPES):
+    if callable(obj) or isinstance(obj, _DESCRIPTOR_TYPES) or held_function(obj) is not None:
         return function_token(obj, owner=owner, scope=scope)
     return value_token(obj, owner=owner)

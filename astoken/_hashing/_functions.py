@@ -87,6 +87,21 @@ def function(obj: object, w: Walk) -> str | None:
         w.leave(obj)
 
 
+def held_function(obj: object) -> types.FunctionType | None:
+    """The Python function a non-Python descriptor object wraps (its ``func`` or ``fget``),
+    or None: an object whose type defines ``__get__`` and is not one of the types above."""
+    if isinstance(obj, (type, types.FunctionType)) or not hasattr(type(obj), "__get__"):
+        return None
+    for attr in ("func", "fget"):
+        try:
+            held = getattr(obj, attr, None)
+        except Exception:  # a proxy raising from __getattr__: not a function holder
+            return None
+        if isinstance(held, types.FunctionType):
+            return held
+    return None
+
+
 def _function_unguarded(obj: object, w: Walk) -> str | None:
     if isinstance(obj, types.MethodType):
         # The bound instance is data, not behaviour.
@@ -103,6 +118,16 @@ def _function_unguarded(obj: object, w: Walk) -> str | None:
     if isinstance(obj, functools.cached_property):
         inner = function(obj.func, w)
         return None if inner is None else digest(b"cached_property", opt(inner))
+    held = held_function(obj)
+    if held is not None:
+        # A descriptor written in C around a Python function (pandas's ``cache_readonly``,
+        # Cython properties): the function's code, tagged with the descriptor's type.
+        inner = function(held, w)
+        return (
+            None
+            if inner is None
+            else digest(b"descriptor", text(b"", type_name(type(obj))), opt(inner))
+        )
     if isinstance(obj, (functools.partial, functools.partialmethod)):
         tag = b"partial" if isinstance(obj, functools.partial) else b"partialmethod"
         try:

@@ -316,17 +316,18 @@ def _enc_class(v: type, w: Walk) -> bytes:
 
 def _enc_enum(v: enum.Enum, w: Walk) -> bytes:
     # The value counts too: ``FAST = "fast"`` -> ``"quick"`` changes what code reading
-    # ``Mode.FAST.value`` does.
-    return guarded(
-        v,
-        w,
-        lambda: (
-            text(b"E", type_name(type(v)))
-            + text(b"", v.name)
-            + _enc(v.value, w)
-            + behavior_of(type(v), w)
-        ),
-    )
+    # ``Mode.FAST.value`` does. A value with no encoding of its own (``UNSET = object()``, the
+    # sentinel-enum idiom) only makes the member distinct: the member's name is its identity.
+    def build() -> bytes:
+        try:
+            value = _enc(v.value, w)
+        except Fail:
+            if type(v.value) is not object:
+                raise
+            value = b"!"
+        return text(b"E", type_name(type(v))) + text(b"", v.name) + value + behavior_of(type(v), w)
+
+    return guarded(v, w, build)
 
 
 def _enc_dataclass(v: object, w: Walk) -> bytes:
@@ -426,6 +427,24 @@ FUNCTION_TYPES: tuple[type, ...] = (
 )
 for _tp in FUNCTION_TYPES:
     _EXACT[_tp] = _enc_function_like
+
+
+def _enc_runtime_state(v: object, w: Walk) -> bytes:
+    """A weak container or a thread-local: state of the running process (what the garbage
+    collector or the current thread left in it), never the code's behaviour. Known by its type
+    only, so caches such as ``functools``-style weak memos in a closure do not make a function
+    unhashable or its token depend on what ran before."""
+    return text(b"w", type_name(type(v)))
+
+
+_RUNTIME_STATE_TYPES: tuple[type, ...] = (
+    weakref.WeakKeyDictionary,
+    weakref.WeakValueDictionary,
+    weakref.WeakSet,
+    threading.local,
+)
+for _tp in _RUNTIME_STATE_TYPES:
+    _EXACT[_tp] = _enc_runtime_state
 
 # Built-in handlers reached through the MRO (subclasses of the types above).
 _BY_MRO: dict[type, Handler] = {tp: fn for tp, fn in _EXACT.items() if tp is not type}
@@ -591,7 +610,16 @@ def _enc_fallback(v: object, w: Walk) -> bytes:
         state = None
     if state is not None:
         with w.home(type(v).__module__):
-            return guarded(v, w, lambda: _enc_class(type(v), w) + mapping(b"O", iter(state), w))
+            try:
+                return guarded(v, w, lambda: _enc_class(type(v), w) + mapping(b"O", iter(state), w))
+            except Fail:
+                # A module-level singleton whose state has no encoding (a context object
+                # holding a thread-local or a lock): known by the name it is bound to, like a
+                # sentinel; otherwise the failure stands.
+                name = sentinel_name(v, w.homes) if v is not w.root else None
+                if name is None:
+                    raise
+                return text(b"g", name)
     if v is not w.root:
         # A sentinel (``_MISSING = object()`` used as a default, in a closure or inside a
         # value): known by the module-level name it is bound to (see _names). The value a
