@@ -151,6 +151,17 @@ def _name_of(value: object) -> str | None:
     return f"{module}:{qualname}"
 
 
+def _builtin_name_of(value: object) -> str | None:
+    """``"module:qualname"`` of a function written in C (``math.sumprod``), or None."""
+    if not isinstance(value, types.BuiltinFunctionType):
+        return None
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "." in qualname:
+        return None
+    return f"{module}:{qualname}"
+
+
 def _value_reference(
     value: object, global_name: str, module: str | None
 ) -> tuple[str, RefKind] | None:
@@ -300,7 +311,7 @@ def locate_name(module: str, name: str) -> str | None:
     value = namespace[name]
     if isinstance(value, types.ModuleType):
         return f"module:{value.__name__}"
-    named = _name_of(value)
+    named = _name_of(value) or _builtin_name_of(value)
     if named is None:
         return None
     defining, _, qualname = named.partition(":")

@@ -447,3 +447,52 @@ def test_objects_that_raise_on_any_attribute_are_inspected_safely(pkg: Path):
 
     assert astoken.behavior_token(m.Model.dump) is not None
     assert "mocky.m:Model.validator" in astoken.dependencies(m.Model.dump)
+
+
+_FALLBACKS = """
+    try:
+        from json import dumps as encode
+    except ImportError:
+
+        def _slow_quote(x):
+            return '"' + str(x) + '"'
+
+        def encode(x):
+            return _slow_quote(x)
+
+    try:
+        from fbk.fast import tidy
+    except ImportError:
+
+        def tidy(x):
+            return x
+
+    def encode_all(values):
+        return [tidy(encode(v)) for v in values]
+"""
+
+
+def test_a_definition_in_the_branch_an_import_did_not_take_is_not_what_runs(pkg: Path):
+    # more_itertools defines ``_fsumprod`` under ``except ImportError`` after trying
+    # ``from math import sumprod``: on 3.12+ the import wins and the fallback's helpers exist
+    # only in source. What the live module binds is what the closure follows.
+    _write(
+        pkg,
+        {
+            "fbk/__init__.py": "",
+            "fbk/fast.py": "def tidy(x):\n    return x.strip()\n",
+            "fbk/m.py": _FALLBACKS,
+        },
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        deps = astoken.dependencies("fbk.m:encode_all")
+        assert deps == ("fbk.fast:tidy", "json")
+        # Named directly, the rebound name stands for what it is bound to.
+        assert astoken.dependencies("fbk.m:encode") == ("json",)
+        entries = {e.target: e for e in astoken.snapshot(["fbk"]).entries}
+    assert "fbk.m:_slow_quote" not in entries  # not in the live module
+    assert entries["fbk.m:encode_all"].dependencies == deps
+    # Statically (no live module to ask) the source definitions are all there is.
+    static = astoken.dependencies("fbk.m:encode_all", static=True)
+    assert "fbk.m:_slow_quote" in static

@@ -777,7 +777,7 @@ def test_plugin_is_inert_without_its_option(tmp_path: Path) -> None:
         code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "astoken.pytest_plugin"])
         loaded = sorted(m for m in sys.modules if m.startswith(("astoken._audit", "libcst",
                         "networkx", "astoken.render")))
-        print("LOADED", code, loaded, sys.getprofile())
+        print("LOADED", int(code), loaded, sys.getprofile())
         """
     )
     result = subprocess.run(

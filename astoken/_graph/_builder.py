@@ -150,6 +150,12 @@ class Builder:
         if definition is None:
             self.expand_without_source(node, module, qualname)
             return
+        rebound = self.program.rebound(module, qualname)
+        if rebound is not None:
+            # The name runs as something else (the import a ``try`` took): that is what the
+            # node stands for, not the source definition's code.
+            self.add_resolved(node, rebound, Reference(RefKind.RUNTIME, qualname, 0))
+            return
         if definition.kind is DefKind.CLASS:
             self.expand_class(node)
         elif definition.kind is DefKind.NESTED:

@@ -119,6 +119,7 @@ class Program:
         self.mro_cache: dict[str, tuple[str, ...]] = {}
         self.constant_classes: dict[str, str | None] = {}
         self.assigns_cache: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        self.rebound_cache: dict[str, Res | None] = {}
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -224,7 +225,8 @@ class Program:
         if mod is None:
             return UNKNOWN_RES
         if name in mod.definitions:
-            return Res(NODE, f"{module}:{name}")
+            rebound = self.rebound(module, name)
+            return rebound if rebound is not None else Res(NODE, f"{module}:{name}")
         binding = mod.imports.get(name)
         if binding is not None:
             return self.resolve_binding(mod, binding, depth + 1)
@@ -259,10 +261,32 @@ class Program:
             return BUILTIN_RES
         return UNKNOWN_RES
 
-    def located(self, module: str, name: str) -> Res | None:
-        """A name of a module with star imports, answered by the live module (None: scan)."""
-        assert self.request.locate is not None
+    def rebound(self, module: str, name: str) -> Res | None:
+        """What a module-level name defined in source is bound to at run time when that is not
+        its definition (None: the definition, or the live module cannot say). A definition in
+        the branch an import did not take (``try: from math import sumprod as f`` ... ``except
+        ImportError: def f``), or replaced by a later binding, is not the code that runs."""
+        if self.request.locate is None or "." in name:
+            return None
+        key = f"{module}:{name}"
+        if key in self.rebound_cache:
+            return self.rebound_cache[key]
         hint = self.request.locate(module, name)
+        found: Res | None = None
+        if hint is not None and hint.startswith(("node:", "module:")) and hint != f"node:{key}":
+            # (A name missing from the live module is not read as rebound: the module may be
+            # importing still, with its later definitions yet to run.)
+            found = self.located(module, name, hint)
+            if found is not None and found.what == NODE and found.name == key:
+                found = None
+        self.rebound_cache[key] = found
+        return found
+
+    def located(self, module: str, name: str, hint: str | None = None) -> Res | None:
+        """A name of a module with star imports, answered by the live module (None: scan)."""
+        if hint is None:
+            assert self.request.locate is not None
+            hint = self.request.locate(module, name)
         if hint is None:
             return None
         kind, _, where = hint.partition(":")

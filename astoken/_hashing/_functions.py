@@ -87,10 +87,21 @@ def function(obj: object, w: Walk) -> str | None:
         w.leave(obj)
 
 
+#: Types with ``__get__`` and a ``func`` that are hashed by their own rule: a partial's bound
+#: arguments are behaviour (since 3.13 ``functools.partial`` has a ``__get__`` too).
+_NOT_HELD: tuple[type, ...] = (
+    type,
+    types.FunctionType,
+    functools.partial,
+    functools.partialmethod,
+    functools.singledispatchmethod,
+)
+
+
 def held_function(obj: object) -> types.FunctionType | None:
     """The Python function a non-Python descriptor object wraps (its ``func`` or ``fget``),
     or None: an object whose type defines ``__get__`` and is not one of the types above."""
-    if isinstance(obj, (type, types.FunctionType)) or not hasattr(type(obj), "__get__"):
+    if isinstance(obj, _NOT_HELD) or not hasattr(type(obj), "__get__"):
         return None
     for attr in ("func", "fget"):
         try:
@@ -118,16 +129,6 @@ def _function_unguarded(obj: object, w: Walk) -> str | None:
     if isinstance(obj, functools.cached_property):
         inner = function(obj.func, w)
         return None if inner is None else digest(b"cached_property", opt(inner))
-    held = held_function(obj)
-    if held is not None:
-        # A descriptor written in C around a Python function (pandas's ``cache_readonly``,
-        # Cython properties): the function's code, tagged with the descriptor's type.
-        inner = function(held, w)
-        return (
-            None
-            if inner is None
-            else digest(b"descriptor", text(b"", type_name(type(obj))), opt(inner))
-        )
     if isinstance(obj, (functools.partial, functools.partialmethod)):
         tag = b"partial" if isinstance(obj, functools.partial) else b"partialmethod"
         try:
@@ -141,6 +142,16 @@ def _function_unguarded(obj: object, w: Walk) -> str | None:
             exc.segments.append(".keywords")
             raise
         return digest(tag, opt(function(obj.func, w)), args, keywords)
+    held = held_function(obj)
+    if held is not None:
+        # A descriptor written in C around a Python function (pandas's ``cache_readonly``,
+        # Cython properties): the function's code, tagged with the descriptor's type.
+        inner = function(held, w)
+        return (
+            None
+            if inner is None
+            else digest(b"descriptor", text(b"", type_name(type(obj))), opt(inner))
+        )
     if isinstance(obj, type):
         return w.kernel.klass(obj, w, w.scope or default_scope(obj))
     if isinstance(obj, types.BuiltinFunctionType):

@@ -1,0 +1,2 @@
+def encode(x):
+    return "[" + str(x) + "]"
