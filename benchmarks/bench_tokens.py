@@ -2,8 +2,8 @@
 
 Prints figures, targets, ratios and pass/fail; asserts nothing (the machine is shared: a figure
 is only as good as the load printed next to it). Every measurement runs in a fresh interpreter
-(a child of this script, the ``astoken`` console script, or a peer tool), so no imported module,
-in-process memo or warm allocator of one measurement helps another. The items:
+(``benchmarks/_children.py``, the ``astoken`` console script, or a peer tool), so no imported
+module, in-process memo or warm allocator of one measurement helps another. The items:
 
 1. In-process repeat of ``behavior_token`` on unchanged code, µs per call, on three networkx
    targets and on the shipped example (``examples/pricing``); with what a repeat call re-checks.
@@ -34,30 +34,39 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import datetime
-import importlib
 import itertools
 import json
 import math
 import os
 import platform
-import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
+from _children import MEMO_SECONDS
+from _harness import (
+    CHILDREN,
+    REPO,
+    SHORT_PATHS,
+    Report,
+    Run,
+    astoken_command,
+    child_command,
+    child_env,
+    load_average,
+    print_report,
+    run_process,
+    shown,
+)
+
 EXAMPLE_TARGET = "pricing.pipeline:run"
 NX_TARGETS = (
     "networkx.algorithms.shortest_paths.weighted:dijkstra_path",
@@ -66,8 +75,6 @@ NX_TARGETS = (
 )
 #: The function item 4 edits in a copy of networkx (a statement is added at its top).
 EDIT_TARGET = "networkx.algorithms.shortest_paths.weighted:dijkstra_path"
-#: Seconds of repeated calls per target in item 1 (the loop spans several recheck windows).
-MEMO_SECONDS = 3.0
 #: Fresh-process runs of ``astoken token`` in item 2 (the median is reported).
 TOKEN_RUNS = 9
 #: Item 5: the fractions of networkx's (non-test) source lines snapshotted besides the whole.
@@ -75,396 +82,6 @@ RSS_FRACTIONS = (0.25, 0.5)
 
 #: PyCG 0.0.8 does not start as installed; this runs it with the two fixes it needs.
 PYCG_RUNNER = Path(__file__).resolve().parent / "run_pycg.py"
-
-
-# ============================================================================================
-# Children of this script: each prints one JSON object on its last stdout line.
-# ============================================================================================
-
-
-def _maxrss_mib() -> float:
-    # Linux reports KiB, macOS bytes.
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
-
-
-def _resolve(target: str) -> object:
-    module_name, _, qualname = target.partition(":")
-    obj: object = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _child_memo(target: str) -> dict[str, Any]:
-    """Item 1: repeat calls of ``behavior_token`` on one object (what a memoising decorator
-    does), then the same with the target string."""
-    import warnings
-
-    import astoken
-    from astoken import _api  # what a repeat call re-checks: the memo entry's file list
-
-    warnings.simplefilter("ignore", astoken.errors.UnresolvedReferenceWarning)
-    obj = _resolve(target)  # the user's import, not astoken's cost
-    started = time.perf_counter()
-    token = astoken.behavior_token(obj)
-    first_s = time.perf_counter() - started
-
-    def repeat(what: object) -> dict[str, float]:
-        calls = 0
-        batches: list[float] = []
-        end = time.perf_counter() + MEMO_SECONDS
-        loop_start = time.perf_counter()
-        while time.perf_counter() < end:
-            batch_start = time.perf_counter()
-            for _ in range(1000):
-                again = astoken.behavior_token(what)
-            batches.append((time.perf_counter() - batch_start) / 1000)
-            calls += 1000
-            if again != token:
-                raise SystemExit(f"repeat call gave another token for {target}")
-        mean = (time.perf_counter() - loop_start) / calls
-        return {"mean_us": mean * 1e6, "hit_us": statistics.median(batches) * 1e6, "calls": calls}
-
-    by_object = repeat(obj)
-    # The call after the recheck window: it stats every file the token's graph read.
-    window = float(getattr(_api, "MEMO_RECHECK_SECONDS", 0.0))
-    time.sleep(window + 0.05)
-    started = time.perf_counter()
-    astoken.behavior_token(obj)
-    recheck_us = (time.perf_counter() - started) * 1e6
-    entries = [e for e in getattr(_api, "_MEMO", {}).values() if e.target is obj]
-    files = len(entries[0].files) if entries else -1
-    astoken.behavior_token(target)  # the string is a memo key of its own: computed once
-    by_string = repeat(target)
-    return {
-        "first_s": first_s,
-        "object": by_object,
-        "string": by_string,
-        "recheck_us": recheck_us,
-        "recheck_window_s": window,
-        "files_checked": files,
-    }
-
-
-def _child_imports() -> dict[str, Any]:
-    """Item 2 (reference): the cost of the interpreter and of ``import astoken`` alone."""
-    started = time.perf_counter()
-    import astoken  # noqa: F401
-
-    return {
-        "import_astoken_s": time.perf_counter() - started,
-        "heavy": sorted(m for m in ("networkx", "libcst") if m in sys.modules),
-    }
-
-
-def _child_cold(target: str) -> dict[str, Any]:
-    """Item 3: one target with an empty summary cache; the files astoken parsed.
-
-    libcst and astoken's summary step are imported before the clock starts, as libcst is in
-    the bare-parse child: the ratio compares parsing work, not imports.
-    """
-    import warnings
-
-    import libcst  # noqa: F401
-
-    import astoken
-    import astoken._summary as summary_step
-
-    warnings.simplefilter("ignore", astoken.errors.UnresolvedReferenceWarning)
-    parsed: list[str] = []
-    original = summary_step.summarize_source
-
-    def counting(source: Any, *args: Any, **kwargs: Any) -> Any:
-        parsed.append(str(kwargs.get("filename", "?")))
-        return original(source, *args, **kwargs)
-
-    summary_step.summarize_source = counting  # type: ignore[assignment]
-    obj = _resolve(target)  # importing networkx is the user's cost
-    rss_before = _maxrss_mib()
-    started = time.perf_counter()
-    token = astoken.behavior_token(obj)
-    seconds = time.perf_counter() - started
-    return {
-        "seconds": seconds,
-        "parsed": parsed,
-        "token": token,
-        "rss_before_mib": rss_before,
-        "rss_peak_mib": _maxrss_mib(),
-    }
-
-
-def _child_parse(list_file: str, visit: bool) -> dict[str, Any]:
-    """Items 3 and 4: bare ``libcst.parse_module`` (plus, with ``visit``, one pass of a no-op
-    ``CSTVisitor``) over the files listed in ``list_file``, one process."""
-    files = json.loads(Path(list_file).read_text(encoding="utf-8"))
-    sources = [Path(f).read_bytes() for f in files]
-    started = time.perf_counter()
-    import libcst
-
-    import_s = time.perf_counter() - started
-    per_file: dict[str, float] = {}
-    parse_total = visit_total = 0.0
-    for path, source in zip(files, sources, strict=True):
-        t0 = time.perf_counter()
-        module = libcst.parse_module(source)
-        t1 = time.perf_counter()
-        if visit:
-            module.visit(libcst.CSTVisitor())
-        t2 = time.perf_counter()
-        parse_total += t1 - t0
-        visit_total += t2 - t1
-        per_file[path] = t2 - t0
-    return {
-        "parse_s": parse_total,
-        "visit_s": visit_total,
-        "total_s": parse_total + visit_total,
-        "import_libcst_s": import_s,
-        "files": len(files),
-        "lines": sum(s.count(b"\n") for s in sources),
-        "per_file": per_file,
-    }
-
-
-def _child(mode: str, rest: Sequence[str]) -> dict[str, Any]:
-    if mode == "memo":
-        return _child_memo(rest[0])
-    if mode == "imports":
-        return _child_imports()
-    if mode == "cold":
-        return _child_cold(rest[0])
-    if mode == "parse":
-        return _child_parse(rest[0], visit=rest[1:] == ["visit"])
-    raise SystemExit(f"unknown child mode {mode!r}")
-
-
-# ============================================================================================
-# Running processes
-# ============================================================================================
-
-
-@dataclass
-class Run:
-    """One finished (or stopped) process."""
-
-    command: list[str]
-    wall_s: float
-    returncode: int | None  # None: stopped at the timeout
-    maxrss_mib: float  # largest resident set of the process and the children it waited for
-    cpu_s: float  # user + system CPU time of the process and the children it waited for
-    stdout: str
-    stderr: str
-
-    @property
-    def timed_out(self) -> bool:
-        return self.returncode is None
-
-    def result(self) -> dict[str, Any]:
-        """The JSON object a child of this script printed last."""
-        if self.returncode != 0:
-            raise SystemExit(
-                f"benchmark child failed ({self.returncode}): {' '.join(self.command)}\n"
-                f"{self.stderr[-4000:]}"
-            )
-        return dict(json.loads(self.stdout.strip().splitlines()[-1]))
-
-
-def _run(
-    command: Sequence[str],
-    env: dict[str, str],
-    *,
-    cwd: Path | None = None,
-    timeout: float | None = None,
-) -> Run:
-    """Run ``command``; wall time from spawn to exit (interpreter start included) and the peak
-    RSS from ``wait4``. Past ``timeout`` seconds its whole process group is killed."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            list(command),
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,  # a timeout stops the tool's own children too
-        )
-        returncode: int | None
-        if timeout is None:
-            _pid, status, usage = os.wait4(process.pid, 0)
-            wall = time.perf_counter() - started
-            returncode = os.waitstatus_to_exitcode(status)
-        else:
-            deadline = started + timeout
-            while True:
-                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-                if pid:
-                    wall = time.perf_counter() - started
-                    returncode = os.waitstatus_to_exitcode(status)
-                    break
-                if time.perf_counter() > deadline:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    _pid, status, usage = os.wait4(process.pid, 0)
-                    wall = time.perf_counter() - started
-                    returncode = None
-                    break
-                time.sleep(0.2)
-        process.returncode = -1 if returncode is None else returncode
-        out.seek(0)
-        err.seek(0)
-        scale = 1 if sys.platform == "darwin" else 1024
-        return Run(
-            command=list(command),
-            wall_s=wall,
-            returncode=returncode,
-            maxrss_mib=usage.ru_maxrss * scale / 2**20,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
-        )
-
-
-def _env(cache_dir: Path | str | None = None, pythonpath: Sequence[str] = ()) -> dict[str, str]:
-    env = dict(os.environ)
-    paths = [*pythonpath, str(EXAMPLES), env.get("PYTHONPATH", "")]
-    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    if cache_dir is not None:
-        env["ASTOKEN_CACHE_DIR"] = str(cache_dir)
-    env.pop("PYTHONPROFILEIMPORTTIME", None)
-    return env
-
-
-def _child_command(mode: str, *args: str) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--child", mode, *args]
-
-
-def _astoken_command() -> list[str]:
-    """The console script of this interpreter's environment (what a user runs)."""
-    script = Path(sys.executable).parent / ("astoken.exe" if os.name == "nt" else "astoken")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("astoken")
-    return [found] if found else [sys.executable, "-m", "astoken"]
-
-
-#: Replacements that keep the commands in the notes short: (long text, short name).
-_SHORT_PATHS: list[tuple[str, str]] = []
-
-
-def _shown(command: Sequence[str], limit: int = 8) -> str:
-    """A command for the notes: this interpreter, this script, the console script and the
-    scratch directory by short names; long file lists elided."""
-    parts = [str(p) for p in command]
-    if len(parts) > limit:
-        parts = [*parts[:limit], f"... ({len(parts) - limit} more arguments)"]
-    text = " ".join(parts)
-    for long, short in _SHORT_PATHS:
-        text = text.replace(long, short)
-    return text
-
-
-# ============================================================================================
-# The table
-# ============================================================================================
-
-
-@dataclass
-class Row:
-    """One figure against one target. ``ratio`` is measured/limit: it passes when <= 1."""
-
-    item: str
-    figure: str
-    measured: str
-    target: str
-    ratio: float | None
-    passed: bool | None
-    load: float
-    source: str  # the command or child that produced the figure
-    value: float | None = None
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    figures: dict[str, Any] = field(default_factory=dict)
-
-    def add(
-        self,
-        item: str,
-        figure: str,
-        measured: str,
-        target: str,
-        *,
-        value: float | None = None,
-        limit: float | None = None,
-        passed: bool | None = None,
-        load: float,
-        source: str,
-    ) -> None:
-        ratio = None
-        if value is not None and limit:
-            ratio = value / limit
-            if passed is None:
-                passed = value <= limit
-        self.rows.append(Row(item, figure, measured, target, ratio, passed, load, source, value))
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-
-
-def _load() -> float:
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 2) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if i < left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    print(line(headers))
-    print(line(["-" * w for w in widths]))
-    for row in rows:
-        print(line(row))
-
-
-def _verdict(passed: bool | None) -> str:
-    return "-" if passed is None else ("pass" if passed else "FAIL")
-
-
-def _print_report(report: Report) -> None:
-    print()
-    _print_table(
-        ["#", "figure", "measured", "target", "ratio", "result", "load"],
-        [
-            [
-                r.item,
-                r.figure,
-                r.measured,
-                r.target,
-                "-" if r.ratio is None else f"{r.ratio:.2f}",
-                _verdict(r.passed),
-                f"{r.load:.1f}",
-            ]
-            for r in report.rows
-        ],
-    )
-    print(
-        "\nratio = measured / target (passes at <= 1.00); load = 1-minute load average when the "
-        "figure's measurement started."
-    )
-    print("\nWhat produced each figure:")
-    for r in report.rows:
-        print(f"  {r.item} {r.figure}: {r.source}")
-    if report.notes:
-        print("\nNotes:")
-        for text in report.notes:
-            print(f"  - {text}")
 
 
 # ============================================================================================
@@ -536,9 +153,9 @@ def item_memo(ctx: Context) -> None:
     """1. In-process repeat of behavior_token on unchanged code."""
     cache = ctx.scratch / "cache-memo"  # shared by the targets: the first call is not timed
     for target in (*NX_TARGETS, EXAMPLE_TARGET):
-        load = _load()
-        command = _child_command("memo", target)
-        result = _run(command, _env(cache)).result()
+        load = load_average()
+        command = child_command("memo", target)
+        result = run_process(command, child_env(cache)).result()
         obj, string = result["object"], result["string"]
         ctx.report.figures.setdefault("memo", {})[target] = result
         ctx.report.add(
@@ -549,7 +166,7 @@ def item_memo(ctx: Context) -> None:
             value=obj["mean_us"],
             limit=5.0,
             load=load,
-            source=f"child `{_shown(command)}`: mean over {obj['calls']:,} calls of "
+            source=f"child `{shown(command)}`: mean over {obj['calls']:,} calls of "
             f"behavior_token(obj) in {MEMO_SECONDS:.0f} s",
         )
         ctx.report.note(
@@ -583,13 +200,13 @@ def item_warm_cli(ctx: Context) -> None:
     """2. Fresh process, warm cache: ``astoken token`` on the shipped example."""
     cache = ctx.scratch / "cache-cli"
     command = [*ctx.astoken, "token", EXAMPLE_TARGET]
-    env = _env(cache)
+    env = child_env(cache)
     # Untimed: fills the summary cache and the example's __pycache__, as any earlier run would.
-    warmup = _run(command, env)
+    warmup = run_process(command, env)
     if warmup.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{warmup.stderr}")
-    load = _load()
-    runs = [_run(command, env) for _ in range(TOKEN_RUNS)]
+    load = load_average()
+    runs = [run_process(command, env) for _ in range(TOKEN_RUNS)]
     walls = [r.wall_s for r in runs]
     median = statistics.median(walls)
     ctx.report.add(
@@ -600,12 +217,12 @@ def item_warm_cli(ctx: Context) -> None:
         value=median,
         limit=0.15,
         load=load,
-        source=f"`{_shown(command)}` with ASTOKEN_CACHE_DIR warm: median of {TOKEN_RUNS} "
+        source=f"`{shown(command)}` with ASTOKEN_CACHE_DIR warm: median of {TOKEN_RUNS} "
         f"fresh processes (min {min(walls):.3f} s, max {max(walls):.3f} s; median CPU time "
         f"{statistics.median(r.cpu_s for r in runs):.3f} s)",
     )
-    load = _load()
-    traced = _run(command, {**env, "PYTHONPROFILEIMPORTTIME": "1"})
+    load = load_average()
+    traced = run_process(command, {**env, "PYTHONPROFILEIMPORTTIME": "1"})
     imported, entries = _importtime(traced.stderr)
     heavy = sorted({"networkx", "libcst"} & imported)
     ctx.report.add(
@@ -615,10 +232,10 @@ def item_warm_cli(ctx: Context) -> None:
         "neither",
         passed=not heavy,
         load=load,
-        source=f"PYTHONPROFILEIMPORTTIME=1 `{_shown(command)}` (the -X importtime output)",
+        source=f"PYTHONPROFILEIMPORTTIME=1 `{shown(command)}` (the -X importtime output)",
     )
-    bare = [_run([sys.executable, "-c", "pass"], env).wall_s for _ in range(TOKEN_RUNS)]
-    imports = [_run(_child_command("imports"), env) for _ in range(3)]
+    bare = [run_process([sys.executable, "-c", "pass"], env).wall_s for _ in range(TOKEN_RUNS)]
+    imports = [run_process(child_command("imports"), env) for _ in range(3)]
     import_s = statistics.median(r.result()["import_astoken_s"] for r in imports)
     heaviest = sorted(entries, key=lambda e: -e[1])[:6]
     total_ms = sum(e[1] for e in entries) / 1000
@@ -643,16 +260,16 @@ def item_cold_target(ctx: Context) -> None:
     root = _nx_root()
     for target in NX_TARGETS:
         cache = ctx.scratch / f"cache-cold-{_short(target).replace(':', '-')}"
-        load = _load()
-        cold_command = _child_command("cold", target)
-        cold = _run(cold_command, _env(cache)).result()
+        load = load_average()
+        cold_command = child_command("cold", target)
+        cold = run_process(cold_command, child_env(cache)).result()
         parsed = [Path(f) for f in cold["parsed"]]
         entries = _cache_entries(cache)
         # The same child on the cache it filled: what is left when nothing is parsed.
-        warm = _run(cold_command, _env(cache)).result()
+        warm = run_process(cold_command, child_env(cache)).result()
         list_file = _write_list(ctx.scratch / f"parsed-{cache.name}.json", parsed)
-        parse_command = _child_command("parse", str(list_file))
-        bare = _run(parse_command, _env()).result()
+        parse_command = child_command("parse", str(list_file))
+        bare = run_process(parse_command, child_env()).result()
         ratio = cold["seconds"] / bare["parse_s"] if bare["parse_s"] else float("inf")
         modules = sorted(_module_name(f, root) for f in parsed if root in f.resolve().parents)
         others = len(parsed) - len(modules)
@@ -675,8 +292,8 @@ def item_cold_target(ctx: Context) -> None:
             value=ratio,
             limit=1.5,
             load=load,
-            source=f"child `{_shown(cold_command)}` (summarize_source wrapped to list the "
-            f"files; empty ASTOKEN_CACHE_DIR), then child `{_shown(parse_command)}` over "
+            source=f"child `{shown(cold_command)}` (summarize_source wrapped to list the "
+            f"files; empty ASTOKEN_CACHE_DIR), then child `{shown(parse_command)}` over "
             "exactly those files",
         )
         ctx.report.note(
@@ -719,17 +336,17 @@ def item_snapshot(ctx: Context) -> None:
     locks.mkdir()
     snap = [*ctx.astoken, "-q", "snapshot", "networkx", "--jobs", str(ctx.jobs), "-o"]
 
-    load_cold = _load()
-    cold = _run([*snap, str(locks / "cold.lock.json")], _env(cache))
+    load_cold = load_average()
+    cold = run_process([*snap, str(locks / "cold.lock.json")], child_env(cache))
     if cold.returncode != 0:
         raise SystemExit(f"cold snapshot failed ({cold.returncode}):\n{cold.stderr[-4000:]}")
     all_files = _nx_files(root)
     summarised = _cached_files(cache, all_files)
     list_file = _write_list(ctx.scratch / "snapshot-files.json", summarised)
 
-    load_floor = _load()
-    floor_command = _child_command("parse", str(list_file), "visit")
-    floor = _run(floor_command, _env()).result()
+    load_floor = load_average()
+    floor_command = child_command("parse", str(list_file), "visit")
+    floor = run_process(floor_command, child_env()).result()
     ratio = cold.wall_s / floor["total_s"]
     report.add(
         "4",
@@ -739,8 +356,8 @@ def item_snapshot(ctx: Context) -> None:
         value=ratio,
         limit=0.9,
         load=(load_cold + load_floor) / 2,
-        source=f"`{_shown(cold.command)}` (empty cache, wall incl. interpreter start) vs child "
-        f"`{_shown(floor_command)}`: parse_module + module.visit(CSTVisitor()) of the "
+        source=f"`{shown(cold.command)}` (empty cache, wall incl. interpreter start) vs child "
+        f"`{shown(floor_command)}`: parse_module + module.visit(CSTVisitor()) of the "
         f"{len(summarised)} files the snapshot summarised, one process",
     )
     report.note(
@@ -750,8 +367,8 @@ def item_snapshot(ctx: Context) -> None:
         f"load {load_cold:.1f} at the snapshot, {load_floor:.1f} at the floor"
     )
 
-    load = _load()
-    warm = _run([*snap, str(locks / "warm.lock.json")], _env(cache))
+    load = load_average()
+    warm = run_process([*snap, str(locks / "warm.lock.json")], child_env(cache))
     same = (locks / "cold.lock.json").read_bytes() == (locks / "warm.lock.json").read_bytes()
     report.add(
         "4",
@@ -761,7 +378,7 @@ def item_snapshot(ctx: Context) -> None:
         value=warm.wall_s / cold.wall_s,
         limit=0.05,
         load=load,
-        source=f"`{_shown(warm.command)}` again on the same cache",
+        source=f"`{shown(warm.command)}` again on the same cache",
     )
     report.add(
         "4",
@@ -777,18 +394,18 @@ def item_snapshot(ctx: Context) -> None:
     # edited module is compiled again), checked once unedited, then one function edited.
     copy_parent = ctx.scratch / "nx-copy"
     shutil.copytree(root, copy_parent / "networkx", symlinks=True)
-    env_copy = _env(cache, pythonpath=[str(copy_parent)])
-    unedited = _run([*snap, str(locks / "copy.lock.json")], env_copy)
+    env_copy = child_env(cache, pythonpath=[str(copy_parent)])
+    unedited = run_process([*snap, str(locks / "copy.lock.json")], env_copy)
     same_copy = (locks / "copy.lock.json").read_bytes() == (locks / "warm.lock.json").read_bytes()
     module_name, _, function = EDIT_TARGET.partition(":")
     relative = Path(*module_name.split(".")[1:]).with_suffix(".py")
     edited_file = copy_parent / "networkx" / relative
     _edit_function(edited_file, function)
-    load = _load()
-    edited = _run([*snap, str(locks / "edit.lock.json")], env_copy)
+    load = load_average()
+    edited = run_process([*snap, str(locks / "edit.lock.json")], env_copy)
     if edited.returncode != 0:
         raise SystemExit(f"snapshot after the edit failed:\n{edited.stderr[-4000:]}")
-    diff = _run(
+    diff = run_process(
         [
             *ctx.astoken,
             "diff",
@@ -797,11 +414,11 @@ def item_snapshot(ctx: Context) -> None:
             str(locks / "warm.lock.json"),
             str(locks / "copy.lock.json"),
         ],
-        _env(cache),
+        child_env(cache),
     )
     changed = _changed_targets(diff.stdout)
     # What the edit alone changed: the copy before and after it.
-    diff_copy = _run(
+    diff_copy = run_process(
         [
             *ctx.astoken,
             "diff",
@@ -810,7 +427,7 @@ def item_snapshot(ctx: Context) -> None:
             str(locks / "copy.lock.json"),
             str(locks / "edit.lock.json"),
         ],
-        _env(cache),
+        child_env(cache),
     )
     changed_by_edit = _changed_targets(diff_copy.stdout)
     file_parse = floor["per_file"].get(str(root / relative), 0.0)
@@ -823,7 +440,7 @@ def item_snapshot(ctx: Context) -> None:
         value=edited.wall_s,
         limit=limit,
         load=load,
-        source=f"`{_shown(edited.command)}` on a copy of networkx first on PYTHONPATH, after "
+        source=f"`{shown(edited.command)}` on a copy of networkx first on PYTHONPATH, after "
         f"adding a statement to {function}() in {relative}; target = 5% of cold + that "
         f"file's parse+visit ({file_parse:.2f} s)",
     )
@@ -832,10 +449,10 @@ def item_snapshot(ctx: Context) -> None:
         + (
             "the same lock file as the warm run in site-packages"
             if same_copy
-            else f"ANOTHER lock file than the warm run in site-packages: {_count(changed)} "
-            "targets differ by location alone (`astoken diff` of the two)"
+            else f"ANOTHER lock file than the warm run in site-packages: {_targets(changed)} "
+            "differ by location alone (`astoken diff` of the two)"
         )
-        + f"; the edit of {function}() changed {_count(changed_by_edit)} targets "
+        + f"; the edit of {function}() changed {_targets(changed_by_edit)} "
         f"(`astoken diff` of the copy before and after, exit {diff_copy.returncode})"
     )
 
@@ -868,6 +485,10 @@ def _changed_targets(text: str) -> int | None:
 
 def _count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
+
+
+def _targets(value: int | None) -> str:
+    return f"{_count(value)} target{'' if value == 1 else 's'}"
 
 
 def _subset_specs(fraction: float, root: Path) -> list[str]:
@@ -910,15 +531,15 @@ def _item_rss(
         value=cold.maxrss_mib * 2**20 / 1e6,
         limit=500.0,
         load=load_cold,
-        source=f"ru_maxrss of `{_shown(cold.command)}` (wait4; the largest single process)",
+        source=f"ru_maxrss of `{shown(cold.command)}` (wait4; the largest single process)",
     )
     series: list[tuple[str, int, int, float, float]] = []
     for fraction in RSS_FRACTIONS:
         specs = _subset_specs(fraction, root)
         cache = ctx.scratch / f"cache-rss-{int(fraction * 100)}"
-        run = _run(
+        run = run_process(
             [*ctx.astoken, "-q", "snapshot", *specs, "--jobs", str(ctx.jobs), "-o", os.devnull],
-            _env(cache),
+            child_env(cache),
         )
         if run.returncode not in (0, 14):
             raise SystemExit(f"subset snapshot failed ({run.returncode}):\n{run.stderr[-4000:]}")
@@ -960,11 +581,14 @@ def _item_rss(
         + ", ".join(f"{s:.1f} MiB" for s in slopes)
         + " (at most linear: the second step's growth per line within 1.5x of the first's)",
     )
-    baseline = _run([sys.executable, "-c", "import astoken, networkx"], _env())
+    baseline = run_process([sys.executable, "-c", "import astoken, networkx"], child_env())
     report.figures["rss_baseline_mib"] = baseline.maxrss_mib
     report.note(
         f"5 for scale: `python -c 'import astoken, networkx'` peaks at {baseline.maxrss_mib:.0f} "
-        "MiB. Series (part given, files summarised, lines, peak RSS, wall): "
+        "MiB. A subset is snapshotted as several packages, one graph each, and each graph "
+        "reads the modules it reaches outside its package too (hence files summarised beyond "
+        "the part given, and a wall time that is not proportional). Series (part given, files "
+        "summarised, lines, peak RSS, wall): "
         + "; ".join(
             f"{p}: {f} files, {n:,} lines, {m:.0f} MiB, {w:.1f} s" for p, f, n, m, w in series
         )
@@ -978,9 +602,9 @@ def item_peers(ctx: Context) -> None:
     files = [str(f) for f in _nx_files(root)]
     cache = ctx.scratch / "cache-graph"
     graph = [*ctx.astoken, "-q", "graph", "networkx", "--format", "json", "-o", os.devnull]
-    load = _load()
-    cold = _run(graph, _env(cache))
-    warm = _run(graph, _env(cache))
+    load = load_average()
+    cold = run_process(graph, child_env(cache))
+    warm = run_process(graph, child_env(cache))
     for run in (cold, warm):
         if run.returncode != 0:
             raise SystemExit(f"astoken graph failed ({run.returncode}):\n{run.stderr[-4000:]}")
@@ -990,7 +614,7 @@ def item_peers(ctx: Context) -> None:
         f"{cold.wall_s:.1f} s ({warm.wall_s:.1f} s)",
         "fastest",
         load=load,
-        source=f"`{_shown(graph)}` with an empty, then the same, ASTOKEN_CACHE_DIR "
+        source=f"`{shown(graph)}` with an empty, then the same, ASTOKEN_CACHE_DIR "
         f"({_cache_entries(cache)} entries)",
         value=cold.wall_s,
     )
@@ -1027,8 +651,8 @@ def item_peers(ctx: Context) -> None:
         ],
     }
     for name, command in commands.items():
-        load = _load()
-        run = _run(command, _env(), cwd=peer_root, timeout=ctx.timeout)
+        load = load_average()
+        run = run_process(command, child_env(), cwd=peer_root, timeout=ctx.timeout)
         peers[name] = run
         if run.timed_out:
             measured = f"did not finish in {ctx.timeout:.0f} s"
@@ -1045,7 +669,7 @@ def item_peers(ctx: Context) -> None:
             "slower than astoken",
             passed=None,
             load=load,
-            source=f"`{_shown(command, 4)}` ({len(files)} files; peak RSS "
+            source=f"`{shown(command, 4)}` ({len(files)} files; peak RSS "
             f"{run.maxrss_mib:.0f} MiB; timeout {ctx.timeout:.0f} s, --timeout)",
             value=None if run.timed_out or run.returncode else run.wall_s,
         )
@@ -1079,9 +703,9 @@ def item_suite(ctx: Context) -> None:
     """7. The test suite, serial and with two xdist workers."""
     for extra in ([], ["-n", "2"]):
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra]
-        load = _load()
+        load = load_average()
         cache = ctx.scratch / f"cache-suite{'-'.join(['', *extra])}"
-        run = _run(command, _env(cache), cwd=REPO)
+        run = run_process(command, child_env(cache), cwd=REPO)
         last = (run.stdout.strip().splitlines() or ["?"])[-1]
         ctx.report.add(
             "7",
@@ -1093,7 +717,7 @@ def item_suite(ctx: Context) -> None:
             limit=6.0,
             passed=(run.wall_s <= 360 and run.returncode == 0),
             load=load,
-            source=f"`{_shown(command)}` in {REPO.name}/, exit {run.returncode}: {last}",
+            source=f"`{shown(command)}` in {REPO.name}/, exit {run.returncode}: {last}",
         )
 
 
@@ -1161,12 +785,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="interpreter with PyCG and pyan3 installed (default: this one)",
     )
     parser.add_argument("--json", metavar="PATH", help="also save the figures as JSON")
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
-    if args.child:
-        print(json.dumps(_child(args.child[0], args.child[1:])))
-        return 0
 
     import astoken
 
@@ -1185,13 +804,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"started {started:%Y-%m-%d %H:%M %Z}; {platform.platform()}; {os.cpu_count()} CPUs")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     print(f"load average at start (1/5/15 min): {' '.join(f'{x:.2f}' for x in load_start)}")
-    print(f"console script: {' '.join(_astoken_command())}", flush=True)
+    print(f"console script: {' '.join(astoken_command())}", flush=True)
 
     report = Report()
     with tempfile.TemporaryDirectory(prefix="astoken-bench-") as scratch:
-        console = _astoken_command()
-        _SHORT_PATHS[:] = [
-            (str(Path(__file__).resolve()), "benchmarks/bench_tokens.py"),
+        console = astoken_command()
+        SHORT_PATHS[:] = [
+            (str(CHILDREN), "benchmarks/_children.py"),
             (console[0], Path(console[0]).name),
             (sys.executable, "python"),
             (scratch, "$SCRATCH"),
@@ -1212,7 +831,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  ({time.perf_counter() - begun:.0f} s)", flush=True)
     load_end = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     elapsed = datetime.datetime.now().astimezone() - started
-    _print_report(report)
+    print_report(report)
     print(
         f"\nload average at end (1/5/15 min): {' '.join(f'{x:.2f}' for x in load_end)}; "
         f"{os.cpu_count()} CPUs; run took {elapsed.total_seconds() / 60:.1f} min"
