@@ -1,314 +1,854 @@
-"""What a behavior token costs on a large real package: networkx (about 190k lines).
+"""Issue 11's speed targets, measured in one run and printed as one table.
 
-Prints figures and ratios, asserts nothing. Every measurement runs in a fresh interpreter so
-that no imported module, in-process memo or warm allocator of one measurement helps another:
+Prints figures, targets, ratios and pass/fail; asserts nothing (the machine is shared: a figure
+is only as good as the load printed next to it). Every measurement runs in a fresh interpreter
+(``benchmarks/_children.py``, the ``astoken`` console script, or a peer tool), so no imported
+module, in-process memo or warm allocator of one measurement helps another. The items:
 
-- cold: empty summary cache; astoken parses every networkx module the target reaches;
-- warm: the cache the cold run filled, so summaries are read from disk instead of parsed;
-- memo: repeated ``behavior_token`` calls in one process on unchanged code (microseconds each);
-- peak memory: the child's maximum resident set size (``ru_maxrss``), and how much of it the
-  token added over ``import astoken, networkx``.
+1. In-process repeat of ``behavior_token`` on unchanged code, µs per call, on three networkx
+   targets and on the shipped example (``examples/pricing``); with what a repeat call re-checks.
+2. Fresh process, warm cache: ``astoken token pricing.pipeline:run`` wall time including
+   interpreter start (median of several runs), and whether networkx or libcst were imported.
+3. One networkx target, cold (empty summary cache): the modules astoken parsed, and its time
+   against the bare ``libcst.parse_module`` of exactly those files.
+4. ``astoken snapshot networkx --jobs 2``: cold against the *floor* (``libcst.parse_module``
+   plus one no-op visitor pass over the same files, one process); warm; after editing one file
+   of a copy of networkx; the lock files of cold and warm compared.
+5. Peak RSS of that snapshot, and of snapshots of about 25% and 50% of the package.
+6. Peers: PyCG and pyan3 building a call graph of networkx (under a timeout) next to astoken's
+   whole-package graph (``astoken graph networkx``), cold and warm.
+7. (``--suite``) the test suite: ``pytest -q`` and ``pytest -q -n 2``.
 
-networkx is installed in site-packages, where astoken treats code as a third-party leaf by
-default; ``include=("networkx",)`` marks it first-party so astoken really follows it.
-
-Reference figures: ``ast.parse`` and ``libcst.parse_module`` over every networkx source file.
+networkx is installed in site-packages; astoken treats a target's own top-level package as
+first-party, so no ``include=`` is passed anywhere.
 
 Usage::
 
-    python benchmarks/bench_tokens.py                 # the table (a few minutes on 2 cores)
-    python benchmarks/bench_tokens.py --quick         # one target, no parse reference
-    python benchmarks/bench_tokens.py --target networkx.algorithms.dag:topological_sort
+    python benchmarks/bench_tokens.py                   # items 1-6 (the peers take the longest)
+    python benchmarks/bench_tokens.py --quick           # items 1-3
+    python benchmarks/bench_tokens.py --only 2,4 --json figures.json
+    python benchmarks/bench_tokens.py --suite --timeout 900
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import datetime
+import itertools
 import json
+import math
 import os
-import resource
+import platform
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib.metadata import version
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-TARGETS = (
+from _children import MEMO_SECONDS
+from _harness import (
+    CHILDREN,
+    REPO,
+    SHORT_PATHS,
+    Report,
+    Run,
+    astoken_command,
+    child_command,
+    child_env,
+    load_average,
+    print_report,
+    run_process,
+    shown,
+)
+
+EXAMPLE_TARGET = "pricing.pipeline:run"
+NX_TARGETS = (
     "networkx.algorithms.shortest_paths.weighted:dijkstra_path",
     "networkx.algorithms.centrality.betweenness:betweenness_centrality",
     "networkx.algorithms.components.connected:connected_components",
 )
-INCLUDE = ("networkx",)
-#: Upper bounds for the in-process repeat loop: whichever is reached first ends it.
-MEMO_CALLS = 2_000
-MEMO_SECONDS = 2.0
+#: The function item 4 edits in a copy of networkx (a statement is added at its top).
+EDIT_TARGET = "networkx.algorithms.shortest_paths.weighted:dijkstra_path"
+#: Fresh-process runs of ``astoken token`` in item 2 (the median is reported).
+TOKEN_RUNS = 9
+#: Item 5: the fractions of networkx's (non-test) source lines snapshotted besides the whole.
+RSS_FRACTIONS = (0.25, 0.5)
+
+#: PyCG 0.0.8 does not start as installed; this runs it with the two fixes it needs.
+PYCG_RUNNER = Path(__file__).resolve().parent / "run_pycg.py"
 
 
-# --------------------------------------------------------------------------------------------
-# Children: each prints one JSON object on its last stdout line.
-# --------------------------------------------------------------------------------------------
+# ============================================================================================
+# Helpers over networkx's files and the summary cache
+# ============================================================================================
 
 
-def _maxrss_mib() -> float:
-    # Linux reports KiB, macOS bytes.
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
-
-
-def _child_token(target: str, cache_dir: str, memo: bool) -> dict[str, object]:
-    started = time.perf_counter()
-    import warnings
-
-    import networkx  # noqa: F401  (imported up front: its import time is not astoken's cost)
-
-    import astoken
-    from astoken.errors import AstokenError
-
-    # Unresolved references are reported by explain; here they would only clutter stderr.
-    warnings.simplefilter("ignore", astoken.errors.UnresolvedReferenceWarning)
-    imported = time.perf_counter()
-    rss_after_import = _maxrss_mib()
-    try:
-        token = astoken.behavior_token(target, include=INCLUDE, cache_dir=cache_dir)
-    except AstokenError as exc:
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    first = time.perf_counter() - imported
-    result: dict[str, object] = {
-        "import_s": imported - started,
-        "first_s": first,
-        "token": token,
-        "rss_import_mib": rss_after_import,
-        "rss_peak_mib": _maxrss_mib(),
-    }
-    if memo:
-        calls = 0
-        loop_start = time.perf_counter()
-        while calls < MEMO_CALLS and time.perf_counter() - loop_start < MEMO_SECONDS:
-            again = astoken.behavior_token(target, include=INCLUDE, cache_dir=cache_dir)
-            calls += 1
-            if again != token:
-                raise SystemExit(f"memoised token differs for {target}")
-        result["memo_us"] = (time.perf_counter() - loop_start) / calls * 1e6
-        result["memo_calls"] = calls
-        result["deps"] = len(astoken.dependencies(target, include=INCLUDE, cache_dir=cache_dir))
-    return result
-
-
-def _networkx_files() -> list[Path]:
+def _nx_root() -> Path:
     import networkx
 
-    root = Path(networkx.__file__).parent
-    return sorted(path for path in root.rglob("*.py") if "__pycache__" not in path.parts)
+    return Path(networkx.__file__).resolve().parent
 
 
-def _child_parse(parser: str) -> dict[str, object]:
-    files = _networkx_files()
-    sources = [path.read_text(encoding="utf-8") for path in files]
-    if parser == "libcst":
-        import libcst
+def _nx_files(root: Path | None = None) -> list[Path]:
+    root = root or _nx_root()
+    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
 
-        started = time.perf_counter()
-        for source in sources:
-            libcst.parse_module(source)
+
+def _module_name(file: str | Path, root: Path) -> str:
+    relative = Path(file).resolve().relative_to(root.parent).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _cached_files(cache_dir: Path, files: Sequence[Path]) -> list[Path]:
+    """The files whose summary is in ``cache_dir``: what astoken summarised (a file whose bytes
+    equal another's, such as an empty ``__init__.py``, shares that file's entry)."""
+    from astoken import _store
+
+    store = _store.SummaryStore(cache_dir)
+    return [f for f in files if store.has(_store.summary_key(f.read_bytes()))]
+
+
+def _cache_entries(cache_dir: Path) -> int:
+    return sum(1 for _ in cache_dir.rglob("*.json")) if cache_dir.exists() else 0
+
+
+def _lines(files: Sequence[Path]) -> int:
+    return sum(f.read_bytes().count(b"\n") for f in files)
+
+
+def _write_list(path: Path, files: Sequence[Path | str]) -> Path:
+    path.write_text(json.dumps([str(f) for f in files]), encoding="utf-8")
+    return path
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+# ============================================================================================
+# Items
+# ============================================================================================
+
+
+@dataclass
+class Context:
+    report: Report
+    scratch: Path
+    timeout: float
+    jobs: int
+    peers_python: str
+    astoken: list[str]
+
+
+def item_memo(ctx: Context) -> None:
+    """1. In-process repeat of behavior_token on unchanged code."""
+    cache = ctx.scratch / "cache-memo"  # shared by the targets: the first call is not timed
+    for target in (*NX_TARGETS, EXAMPLE_TARGET):
+        load = load_average()
+        command = child_command("memo", target)
+        result = run_process(command, child_env(cache)).result()
+        obj, string = result["object"], result["string"]
+        ctx.report.figures.setdefault("memo", {})[target] = result
+        ctx.report.add(
+            "1",
+            f"repeat call, {_short(target)}",
+            f"{obj['mean_us']:.2f} µs",
+            "<= 5 µs",
+            value=obj["mean_us"],
+            limit=5.0,
+            load=load,
+            source=f"child `{shown(command)}`: mean over {obj['calls']:,} calls of "
+            f"behavior_token(obj) in {MEMO_SECONDS:.0f} s",
+        )
+        ctx.report.note(
+            f"1 {_short(target)}: a repeat call checks only that the object is the one "
+            f"remembered (median hit {obj['hit_us']:.2f} µs; with the target string "
+            f"{string['hit_us']:.2f} µs); once per {result['recheck_window_s']:.1f} s "
+            f"(MEMO_RECHECK_SECONDS) the next call stats the {result['files_checked']} source "
+            f"files the token's graph read: {result['recheck_us']:,.0f} µs for that call. "
+            f"First call in the child: {result['first_s']:.2f} s."
+        )
+
+
+def _importtime(stderr: str) -> tuple[set[str], list[tuple[str, int, int]]]:
+    """Top-level packages imported, and (module, self µs, cumulative µs) of every import, from
+    ``-X importtime`` output."""
+    imported: set[str] = set()
+    entries: list[tuple[str, int, int]] = []
+    for text in stderr.splitlines():
+        if not text.startswith("import time:") or "self [us]" in text:
+            continue
+        parts = text.split("|")
+        self_us = parts[0].split(":")[1].strip()
+        cumulative = parts[1].strip()
+        name = parts[2].strip()
+        imported.add(name.split(".")[0])
+        entries.append((name, int(self_us), int(cumulative)))
+    return imported, entries
+
+
+def item_warm_cli(ctx: Context) -> None:
+    """2. Fresh process, warm cache: ``astoken token`` on the shipped example."""
+    cache = ctx.scratch / "cache-cli"
+    command = [*ctx.astoken, "token", EXAMPLE_TARGET]
+    env = child_env(cache)
+    # Untimed: fills the summary cache and the example's __pycache__, as any earlier run would.
+    warmup = run_process(command, env)
+    if warmup.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{warmup.stderr}")
+    load = load_average()
+    runs = [run_process(command, env) for _ in range(TOKEN_RUNS)]
+    walls = [r.wall_s for r in runs]
+    median = statistics.median(walls)
+    ctx.report.add(
+        "2",
+        "astoken token pricing, warm, wall",
+        _fmt_s(median),
+        "<= 0.15 s",
+        value=median,
+        limit=0.15,
+        load=load,
+        source=f"`{shown(command)}` with ASTOKEN_CACHE_DIR warm: median of {TOKEN_RUNS} "
+        f"fresh processes (min {min(walls):.3f} s, max {max(walls):.3f} s; median CPU time "
+        f"{statistics.median(r.cpu_s for r in runs):.3f} s)",
+    )
+    load = load_average()
+    traced = run_process(command, {**env, "PYTHONPROFILEIMPORTTIME": "1"})
+    imported, entries = _importtime(traced.stderr)
+    heavy = sorted({"networkx", "libcst"} & imported)
+    ctx.report.add(
+        "2",
+        "networkx/libcst imported on that path",
+        ", ".join(heavy) if heavy else "neither",
+        "neither",
+        passed=not heavy,
+        load=load,
+        source=f"PYTHONPROFILEIMPORTTIME=1 `{shown(command)}` (the -X importtime output)",
+    )
+    bare = [run_process([sys.executable, "-c", "pass"], env).wall_s for _ in range(TOKEN_RUNS)]
+    imports = [run_process(child_command("imports"), env) for _ in range(3)]
+    import_s = statistics.median(r.result()["import_astoken_s"] for r in imports)
+    heaviest = sorted(entries, key=lambda e: -e[1])[:6]
+    total_ms = sum(e[1] for e in entries) / 1000
+    ctx.report.figures["warm_cli"] = {
+        "walls_s": walls,
+        "python_pass_s": bare,
+        "import_astoken_s": import_s,
+        "heavy_imported": heavy,
+        "import_total_ms": total_ms,
+        "heaviest_imports": heaviest,
+    }
+    ctx.report.note(
+        f"2 where the time goes: `python -c pass` {statistics.median(bare):.3f} s (median), "
+        f"`import astoken` {import_s:.3f} s in a child; all imports of the traced run "
+        f"{total_ms:.0f} ms, heaviest by own time: "
+        + ", ".join(f"{n} {s / 1000:.1f} ms" for n, s, _c in heaviest)
+    )
+
+
+def item_cold_target(ctx: Context) -> None:
+    """3. One target, cold: the modules parsed, against the bare parse of those files."""
+    root = _nx_root()
+    for target in NX_TARGETS:
+        cache = ctx.scratch / f"cache-cold-{_short(target).replace(':', '-')}"
+        load = load_average()
+        cold_command = child_command("cold", target)
+        cold = run_process(cold_command, child_env(cache)).result()
+        parsed = [Path(f) for f in cold["parsed"]]
+        entries = _cache_entries(cache)
+        # The same child on the cache it filled: what is left when nothing is parsed.
+        warm = run_process(cold_command, child_env(cache)).result()
+        list_file = _write_list(ctx.scratch / f"parsed-{cache.name}.json", parsed)
+        parse_command = child_command("parse", str(list_file))
+        bare = run_process(parse_command, child_env()).result()
+        ratio = cold["seconds"] / bare["parse_s"] if bare["parse_s"] else float("inf")
+        modules = sorted(_module_name(f, root) for f in parsed if root in f.resolve().parents)
+        others = len(parsed) - len(modules)
+        ctx.report.figures.setdefault("cold_target", {})[target] = {
+            **{k: v for k, v in cold.items() if k != "parsed"},
+            "modules_parsed": modules,
+            "other_files_parsed": others,
+            "cache_entries": entries,
+            "warm_s": warm["seconds"],
+            "warm_parsed": len(warm["parsed"]),
+            "bare_parse_s": bare["parse_s"],
+            "lines": bare["lines"],
+            "import_libcst_s": bare["import_libcst_s"],
+        }
+        ctx.report.add(
+            "3",
+            f"cold {_short(target)} / bare parse ({len(parsed)} modules)",
+            f"{cold['seconds']:.2f}/{bare['parse_s']:.2f} s = {ratio:.2f}x",
+            "<= 1.5x",
+            value=ratio,
+            limit=1.5,
+            load=load,
+            source=f"child `{shown(cold_command)}` (summarize_source wrapped to list the "
+            f"files; empty ASTOKEN_CACHE_DIR), then child `{shown(parse_command)}` over "
+            "exactly those files",
+        )
+        ctx.report.note(
+            f"3 {_short(target)} parsed {len(parsed)} files ({bare['lines']:,} lines; "
+            f"{entries} cache entries written; peak RSS {cold['rss_peak_mib']:.0f} MiB, "
+            f"{cold['rss_peak_mib'] - cold['rss_before_mib']:.0f} over the imports; the same "
+            f"child again on that cache: {warm['seconds']:.2f} s, {len(warm['parsed'])} files "
+            "parsed): "
+            + ", ".join(m.removeprefix("networkx.") or "networkx" for m in modules)
+            + (f" and {others} files outside networkx" if others else "")
+        )
+    ctx.report.note(
+        "3 imports are outside both sides of the ratio: `import libcst` took "
+        f"{bare['import_libcst_s']:.2f} s in the last bare-parse child"
+    )
+
+
+def _edit_function(file: Path, function: str) -> None:
+    """Add an assignment as the first statement (after the docstring) of ``function``."""
+    source = file.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            body = node.body
+            first = body[1] if ast.get_docstring(node) is not None and len(body) > 1 else body[0]
+            lines = source.splitlines(keepends=True)
+            indent = " " * first.col_offset
+            lines.insert(first.lineno - 1, f"{indent}_astoken_bench_edit = 1\n")
+            file.write_text("".join(lines), encoding="utf-8")
+            return
+    raise SystemExit(f"no function {function} in {file}")
+
+
+def item_snapshot(ctx: Context) -> None:
+    """4 and 5. Snapshot networkx cold / floor / warm / after an edit; peak RSS and growth."""
+    report = ctx.report
+    root = _nx_root()
+    cache = ctx.scratch / "cache-snapshot"
+    locks = ctx.scratch / "locks"
+    locks.mkdir()
+    snap = [*ctx.astoken, "-q", "snapshot", "networkx", "--jobs", str(ctx.jobs), "-o"]
+
+    load_cold = load_average()
+    cold = run_process([*snap, str(locks / "cold.lock.json")], child_env(cache))
+    if cold.returncode != 0:
+        raise SystemExit(f"cold snapshot failed ({cold.returncode}):\n{cold.stderr[-4000:]}")
+    all_files = _nx_files(root)
+    summarised = _cached_files(cache, all_files)
+    list_file = _write_list(ctx.scratch / "snapshot-files.json", summarised)
+
+    load_floor = load_average()
+    floor_command = child_command("parse", str(list_file), "visit")
+    floor = run_process(floor_command, child_env()).result()
+    ratio = cold.wall_s / floor["total_s"]
+    report.add(
+        "4",
+        "snapshot networkx cold / floor",
+        f"{cold.wall_s:.1f}/{floor['total_s']:.1f} s = {ratio:.2f}x",
+        "<= 0.9x",
+        value=ratio,
+        limit=0.9,
+        load=(load_cold + load_floor) / 2,
+        source=f"`{shown(cold.command)}` (empty cache, wall incl. interpreter start) vs child "
+        f"`{shown(floor_command)}`: parse_module + module.visit(CSTVisitor()) of the "
+        f"{len(summarised)} files the snapshot summarised, one process",
+    )
+    report.note(
+        f"4 floor: {floor['files']} files, {floor['lines']:,} lines: parse "
+        f"{floor['parse_s']:.1f} s + no-op visit {floor['visit_s']:.1f} s, one process (the "
+        f"snapshot used --jobs {ctx.jobs}); {_cache_entries(cache)} cache entries written; "
+        f"load {load_cold:.1f} at the snapshot, {load_floor:.1f} at the floor"
+    )
+
+    load = load_average()
+    warm = run_process([*snap, str(locks / "warm.lock.json")], child_env(cache))
+    same = (locks / "cold.lock.json").read_bytes() == (locks / "warm.lock.json").read_bytes()
+    report.add(
+        "4",
+        "snapshot networkx warm / cold",
+        f"{warm.wall_s:.2f}/{cold.wall_s:.1f} s = {warm.wall_s / cold.wall_s:.1%}",
+        "<= 5%",
+        value=warm.wall_s / cold.wall_s,
+        limit=0.05,
+        load=load,
+        source=f"`{shown(warm.command)}` again on the same cache",
+    )
+    report.add(
+        "4",
+        "lock files of cold and warm identical",
+        "identical" if same else "DIFFERENT",
+        "identical",
+        passed=same and warm.returncode == 0,
+        load=load,
+        source="byte comparison of cold.lock.json and warm.lock.json",
+    )
+
+    # After an edit: a copy of networkx first on PYTHONPATH (with its __pycache__, so only the
+    # edited module is compiled again), checked once unedited, then one function edited.
+    copy_parent = ctx.scratch / "nx-copy"
+    shutil.copytree(root, copy_parent / "networkx", symlinks=True)
+    env_copy = child_env(cache, pythonpath=[str(copy_parent)])
+    unedited = run_process([*snap, str(locks / "copy.lock.json")], env_copy)
+    same_copy = (locks / "copy.lock.json").read_bytes() == (locks / "warm.lock.json").read_bytes()
+    module_name, _, function = EDIT_TARGET.partition(":")
+    relative = Path(*module_name.split(".")[1:]).with_suffix(".py")
+    edited_file = copy_parent / "networkx" / relative
+    _edit_function(edited_file, function)
+    load = load_average()
+    edited = run_process([*snap, str(locks / "edit.lock.json")], env_copy)
+    if edited.returncode != 0:
+        raise SystemExit(f"snapshot after the edit failed:\n{edited.stderr[-4000:]}")
+    diff = run_process(
+        [
+            *ctx.astoken,
+            "diff",
+            "--format",
+            "json",
+            str(locks / "warm.lock.json"),
+            str(locks / "copy.lock.json"),
+        ],
+        child_env(cache),
+    )
+    changed = _changed_targets(diff.stdout)
+    # What the edit alone changed: the copy before and after it.
+    diff_copy = run_process(
+        [
+            *ctx.astoken,
+            "diff",
+            "--format",
+            "json",
+            str(locks / "copy.lock.json"),
+            str(locks / "edit.lock.json"),
+        ],
+        child_env(cache),
+    )
+    changed_by_edit = _changed_targets(diff_copy.stdout)
+    file_parse = floor["per_file"].get(str(root / relative), 0.0)
+    limit = 0.05 * cold.wall_s + file_parse
+    report.add(
+        "4",
+        "snapshot after editing one file",
+        _fmt_s(edited.wall_s),
+        f"<= {limit:.2f} s",
+        value=edited.wall_s,
+        limit=limit,
+        load=load,
+        source=f"`{shown(edited.command)}` on a copy of networkx first on PYTHONPATH, after "
+        f"adding a statement to {function}() in {relative}; target = 5% of cold + that "
+        f"file's parse+visit ({file_parse:.2f} s)",
+    )
+    report.note(
+        f"4 the unedited copy ({unedited.wall_s:.2f} s) gave "
+        + (
+            "the same lock file as the warm run in site-packages"
+            if same_copy
+            else f"ANOTHER lock file than the warm run in site-packages: {_targets(changed)} "
+            "differ by location alone (`astoken diff` of the two)"
+        )
+        + f"; the edit of {function}() changed {_targets(changed_by_edit)} "
+        f"(`astoken diff` of the copy before and after, exit {diff_copy.returncode})"
+    )
+
+    # 5. Peak RSS: the cold snapshot above, and cold snapshots of about 25% and 50% of it.
+    report.figures["snapshot"] = {
+        "cold_s": cold.wall_s,
+        "warm_s": warm.wall_s,
+        "edit_s": edited.wall_s,
+        "floor": {k: v for k, v in floor.items() if k != "per_file"},
+        "locks_identical": same,
+        "copy_lock_identical": same_copy,
+        "changed_site_vs_copy": changed,
+        "changed_by_edit": changed_by_edit,
+        "files_summarised": len(summarised),
+    }
+    _item_rss(ctx, cold, summarised, all_files, load_cold)
+
+
+def _changed_targets(text: str) -> int | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        for key in ("changed", "targets"):
+            if isinstance(data.get(key), list):
+                return len(data[key])
+    return None
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _targets(value: int | None) -> str:
+    return f"{_count(value)} target{'' if value == 1 else 's'}"
+
+
+def _subset_specs(fraction: float, root: Path) -> list[str]:
+    """Largest units of networkx (top-level subpackages and modules, ``algorithms``' own
+    subpackages and modules), largest first, until their lines reach ``fraction``."""
+    units: dict[str, int] = {}
+    total = 0
+    for file in _nx_files(root):
+        name = _module_name(file, root)
+        parts = name.split(".")
+        if any(p in ("tests", "conftest") or p.startswith("test_") for p in parts):
+            continue
+        if len(parts) == 1:
+            continue  # networkx/__init__.py itself: part of every snapshot's imports
+        depth = 3 if parts[1] == "algorithms" and len(parts) > 2 else 2
+        unit = ".".join(parts[:depth])
+        lines = file.read_bytes().count(b"\n")
+        units[unit] = units.get(unit, 0) + lines
+        total += lines
+    chosen: list[str] = []
+    reached = 0
+    for unit, lines in sorted(units.items(), key=lambda kv: (-kv[1], kv[0])):
+        if reached >= fraction * total:
+            break
+        chosen.append(unit)
+        reached += lines
+    return chosen
+
+
+def _item_rss(
+    ctx: Context, cold: Run, summarised: list[Path], all_files: list[Path], load_cold: float
+) -> None:
+    report = ctx.report
+    root = _nx_root()
+    report.add(
+        "5",
+        "peak RSS, snapshot networkx cold",
+        f"{cold.maxrss_mib:.0f} MiB",
+        "<= 500 MB",
+        value=cold.maxrss_mib * 2**20 / 1e6,
+        limit=500.0,
+        load=load_cold,
+        source=f"ru_maxrss of `{shown(cold.command)}` (wait4; the largest single process)",
+    )
+    series: list[tuple[str, int, int, float, float]] = []
+    for fraction in RSS_FRACTIONS:
+        specs = _subset_specs(fraction, root)
+        cache = ctx.scratch / f"cache-rss-{int(fraction * 100)}"
+        run = run_process(
+            [*ctx.astoken, "-q", "snapshot", *specs, "--jobs", str(ctx.jobs), "-o", os.devnull],
+            child_env(cache),
+        )
+        if run.returncode not in (0, 14):
+            raise SystemExit(f"subset snapshot failed ({run.returncode}):\n{run.stderr[-4000:]}")
+        files = _cached_files(cache, all_files)
+        part = f"{fraction:.0%} ({len(specs)} subpackages)"
+        series.append((part, len(files), _lines(files), run.maxrss_mib, run.wall_s))
+    series.append(
+        ("100% (networkx)", len(summarised), _lines(summarised), cold.maxrss_mib, cold.wall_s)
+    )
+    slopes = [
+        (b[3] - a[3]) / ((b[2] - a[2]) / 10_000) if b[2] != a[2] else float("nan")
+        for a, b in itertools.pairwise(series)
+    ]
+    # At most linear: the later (larger) step does not grow faster per line than the earlier.
+    if len(slopes) == 2 and all(math.isfinite(x) for x in slopes):
+        first, second = slopes
+        linear = second <= 1.5 * max(first, 0.0)
+        shape = (
+            "superlinear"
+            if not linear
+            else ("sublinear" if second < first / 1.5 else "about linear")
+        )
     else:
-        started = time.perf_counter()
-        for source in sources:
-            ast.parse(source)
-    return {
-        "seconds": time.perf_counter() - started,
-        "files": len(files),
-        "lines": sum(source.count("\n") for source in sources),
+        linear, shape = False, "?"
+    report.figures["rss_series"] = [
+        {"part": p, "files": f, "lines": n, "maxrss_mib": m, "wall_s": w}
+        for p, f, n, m, w in series
+    ]
+    report.add(
+        "5",
+        "RSS growth 25/50/100%",
+        " / ".join(f"{m:.0f}" for *_x, m, _w in series) + f" MiB, {shape}",
+        "at most linear",
+        passed=linear,
+        load=load_cold,
+        source="cold snapshots (--jobs "
+        f"{ctx.jobs}) of the largest subpackages up to 25% and 50% of the lines; growth per "
+        "10k lines summarised between points: "
+        + ", ".join(f"{s:.1f} MiB" for s in slopes)
+        + " (at most linear: the second step's growth per line within 1.5x of the first's)",
+    )
+    baseline = run_process([sys.executable, "-c", "import astoken, networkx"], child_env())
+    report.figures["rss_baseline_mib"] = baseline.maxrss_mib
+    report.note(
+        f"5 for scale: `python -c 'import astoken, networkx'` peaks at {baseline.maxrss_mib:.0f} "
+        "MiB. A subset is snapshotted as several packages, one graph each, and each graph "
+        "reads the modules it reaches outside its package too (hence files summarised beyond "
+        "the part given, and a wall time that is not proportional). Series (part given, files "
+        "summarised, lines, peak RSS, wall): "
+        + "; ".join(
+            f"{p}: {f} files, {n:,} lines, {m:.0f} MiB, {w:.1f} s" for p, f, n, m, w in series
+        )
+    )
+
+
+def item_peers(ctx: Context) -> None:
+    """6. Whole-package call graph of networkx: astoken against PyCG and pyan3."""
+    report = ctx.report
+    root = _nx_root()
+    files = [str(f) for f in _nx_files(root)]
+    cache = ctx.scratch / "cache-graph"
+    graph = [*ctx.astoken, "-q", "graph", "networkx", "--format", "json", "-o", os.devnull]
+    load = load_average()
+    cold = run_process(graph, child_env(cache))
+    warm = run_process(graph, child_env(cache))
+    for run in (cold, warm):
+        if run.returncode != 0:
+            raise SystemExit(f"astoken graph failed ({run.returncode}):\n{run.stderr[-4000:]}")
+    report.add(
+        "6",
+        "astoken graph networkx, cold (warm)",
+        f"{cold.wall_s:.1f} s ({warm.wall_s:.1f} s)",
+        "fastest",
+        load=load,
+        source=f"`{shown(graph)}` with an empty, then the same, ASTOKEN_CACHE_DIR "
+        f"({_cache_entries(cache)} entries)",
+        value=cold.wall_s,
+    )
+    # The peers read a copy of networkx alone in a directory: given site-packages as the
+    # package root, PyCG follows networkx's imports of other distributions (and stops on one).
+    peer_root = ctx.scratch / "peers"
+    shutil.copytree(root, peer_root / "networkx", ignore=shutil.ignore_patterns("__pycache__"))
+    peer_files = [str(peer_root / Path(f).relative_to(root.parent)) for f in files]
+    peers: dict[str, Run] = {}
+    pycg_out = ctx.scratch / "pycg.json"
+    pyan_out = ctx.scratch / "pyan.txt"
+    commands = {
+        "PyCG": [
+            ctx.peers_python,
+            str(PYCG_RUNNER),
+            "--package",
+            str(peer_root),
+            *peer_files,
+            "-o",
+            str(pycg_out),
+        ],
+        "pyan3": [
+            ctx.peers_python,
+            "-m",
+            "pyan",
+            *peer_files,
+            "--root",
+            str(peer_root),
+            "--uses",
+            "--no-defines",
+            "--text",
+            "--file",
+            str(pyan_out),
+        ],
+    }
+    for name, command in commands.items():
+        load = load_average()
+        run = run_process(command, child_env(), cwd=peer_root, timeout=ctx.timeout)
+        peers[name] = run
+        if run.timed_out:
+            measured = f"did not finish in {ctx.timeout:.0f} s"
+        elif run.returncode != 0:
+            last = (run.stderr.strip().splitlines() or ["?"])[-1]
+            measured = f"failed ({run.returncode}) after {run.wall_s:.0f} s"
+            report.note(f"6 {name}: {last[:200]}")
+        else:
+            measured = _fmt_s(run.wall_s)
+        report.add(
+            "6",
+            f"{name} call graph of networkx",
+            measured,
+            "slower than astoken",
+            passed=None,
+            load=load,
+            source=f"`{shown(command, 4)}` ({len(files)} files; peak RSS "
+            f"{run.maxrss_mib:.0f} MiB; timeout {ctx.timeout:.0f} s, --timeout)",
+            value=None if run.timed_out or run.returncode else run.wall_s,
+        )
+    finished = [r.wall_s for r in peers.values() if r.returncode == 0]
+    fastest_peer = min(finished) if finished else None
+    astoken_row = next(r for r in report.rows if r.figure.startswith("astoken graph"))
+    if fastest_peer is not None:
+        astoken_row.ratio = cold.wall_s / fastest_peer
+        astoken_row.passed = cold.wall_s < fastest_peer
+        astoken_row.target = "fastest (ratio: / fastest peer)"
+    else:
+        # No peer finished (or started): astoken, which did, is the fastest of the three.
+        astoken_row.passed = True
+        astoken_row.target = "fastest (no peer finished)"
+    report.figures["graph"] = {
+        "astoken_cold_s": cold.wall_s,
+        "astoken_warm_s": warm.wall_s,
+        "peers": {
+            name: {
+                "wall_s": r.wall_s,
+                "returncode": r.returncode,
+                "timed_out": r.timed_out,
+                "maxrss_mib": r.maxrss_mib,
+            }
+            for name, r in peers.items()
+        },
     }
 
 
-# --------------------------------------------------------------------------------------------
-# Parent: runs the children and prints the table.
-# --------------------------------------------------------------------------------------------
-
-
-def _run_child(args: Sequence[str], cache_dir: str) -> tuple[dict[str, object], float]:
-    """Run this script as a child; its JSON result and the child's wall time (interpreter
-    start included)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["ASTOKEN_CACHE_DIR"] = cache_dir
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, __file__, "--child", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(
-            f"benchmark child {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr}"
-        )
-    lines = completed.stdout.strip().splitlines()
-    return json.loads(lines[-1]), wall
-
-
-@dataclass(frozen=True)
-class TargetFigures:
-    target: str
-    cold_s: float
-    warm_s: float
-    memo_us: float
-    cold_wall_s: float
-    warm_wall_s: float
-    peak_mib: float
-    added_mib: float
-    deps: int
-    same_token: bool
-
-
-def _float(result: dict[str, object], key: str) -> float:
-    value = result[key]
-    assert isinstance(value, (int, float))
-    return float(value)
-
-
-def _measure_target(target: str) -> TargetFigures | str:
-    """The figures for ``target``, or the error that stopped its token."""
-    with tempfile.TemporaryDirectory(prefix="astoken-bench-") as cache_dir:
-        cold, cold_wall = _run_child(["token", target, cache_dir], cache_dir)
-        if "error" in cold:
-            return str(cold["error"])
-        warm, warm_wall = _run_child(["memo", target, cache_dir], cache_dir)
-        if "error" in warm:
-            return str(warm["error"])
-    return TargetFigures(
-        target=target,
-        cold_s=_float(cold, "first_s"),
-        warm_s=_float(warm, "first_s"),
-        memo_us=_float(warm, "memo_us"),
-        cold_wall_s=cold_wall,
-        warm_wall_s=warm_wall,
-        peak_mib=_float(cold, "rss_peak_mib"),
-        added_mib=_float(cold, "rss_peak_mib") - _float(cold, "rss_import_mib"),
-        deps=int(_float(warm, "deps")),
-        same_token=cold["token"] == warm["token"],
-    )
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    print(
-        "  ".join(
-            h.ljust(w) if i == 0 else h.rjust(w)
-            for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-        )
-    )
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
+def item_suite(ctx: Context) -> None:
+    """7. The test suite, serial and with two xdist workers."""
+    for extra in ([], ["-n", "2"]):
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra]
+        load = load_average()
+        cache = ctx.scratch / f"cache-suite{'-'.join(['', *extra])}"
+        run = run_process(command, child_env(cache), cwd=REPO)
+        last = (run.stdout.strip().splitlines() or ["?"])[-1]
+        ctx.report.add(
+            "7",
+            f"pytest -q{' ' + ' '.join(extra) if extra else ''} (Python "
+            f"{platform.python_version()})",
+            f"{run.wall_s / 60:.1f} min",
+            "<= 6 min",
+            value=run.wall_s / 60,
+            limit=6.0,
+            passed=(run.wall_s <= 360 and run.returncode == 0),
+            load=load,
+            source=f"`{shown(command)}` in {REPO.name}/, exit {run.returncode}: {last}",
         )
 
 
 def _short(target: str) -> str:
+    """``dijkstra_path`` for a networkx target, ``pricing.pipeline:run`` for the example."""
     module, _, qualname = target.partition(":")
-    return f"{module.rsplit('.', 1)[-1]}:{qualname}"
+    return qualname if module.startswith("networkx.") else target
+
+
+def _version_of(name: str, python: str | None = None) -> str:
+    if python and python != sys.executable:
+        done = subprocess.run(
+            [python, "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.strip() or "not installed"
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+ITEMS: dict[int, Callable[[Context], None]] = {
+    1: item_memo,
+    2: item_warm_cli,
+    3: item_cold_target,
+    4: item_snapshot,  # and 5: the snapshot's memory comes from the same runs
+    6: item_peers,
+    7: item_suite,
+}
+
+
+def _selected(args: argparse.Namespace) -> list[int]:
+    if args.only:
+        wanted = {int(n) for n in args.only.split(",") if n.strip()}
+        if 5 in wanted:
+            wanted = (wanted - {5}) | {4}
+    elif args.quick:
+        wanted = {1, 2, 3}
+    else:
+        wanted = {1, 2, 3, 4, 6} | ({7} if args.suite else set())
+    unknown = wanted - set(ITEMS)
+    if unknown:
+        raise SystemExit(f"no item {sorted(unknown)}; items are 1-7")
+    return sorted(wanted)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--target", action="append", help="module:qualname (repeatable)")
-    parser.add_argument("--quick", action="store_true", help="one target, no parse reference")
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="items 1-3 only")
+    parser.add_argument("--only", metavar="N,M", help="only these items (5 comes with 4)")
+    parser.add_argument("--suite", action="store_true", help="also item 7 (the test suite)")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds per peer tool (default 600)"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="snapshot --jobs (default 2)")
+    parser.add_argument(
+        "--peers-python",
+        default=sys.executable,
+        help="interpreter with PyCG and pyan3 installed (default: this one)",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also save the figures as JSON")
     args = parser.parse_args(argv)
-
-    if args.child:
-        mode, *rest = args.child
-        if mode in ("token", "memo"):
-            result = _child_token(rest[0], rest[1], memo=mode == "memo")
-        else:
-            result = _child_parse(rest[0])
-        print(json.dumps(result))
-        return 0
 
     import astoken
 
-    targets = tuple(args.target or (TARGETS[:1] if args.quick else TARGETS))
-    print(
-        f"astoken {astoken.__version__}, networkx {version('networkx')}, "
-        f"libcst {version('libcst')}, "
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; include={INCLUDE}"
-    )
-    print()
-    results = {target: _measure_target(target) for target in targets}
-    figures = [f for f in results.values() if isinstance(f, TargetFigures)]
-    if figures:
-        _print_table(
-            [
-                "target",
-                "deps",
-                "cold s",
-                "warm s",
-                "cold/warm",
-                "memo µs",
-                "cold/memo",
-                "peak MiB",
-                "+MiB",
-                "same",
-            ],
-            [
-                [
-                    _short(f.target),
-                    str(f.deps),
-                    f"{f.cold_s:.2f}",
-                    f"{f.warm_s:.2f}",
-                    f"{f.cold_s / f.warm_s:.1f}x",
-                    f"{f.memo_us:.1f}",
-                    f"{f.cold_s / (f.memo_us / 1e6):,.0f}x",
-                    f"{f.peak_mib:.0f}",
-                    f"{f.added_mib:.0f}",
-                    "yes" if f.same_token else "NO",
-                ]
-                for f in figures
-            ],
-        )
-        print(
-            "\ncold/warm: seconds inside behavior_token (fresh process; interpreter start and "
-            "`import astoken, networkx` excluded);\nwall time of the fresh processes, cold/warm: "
-            + ", ".join(f"{f.cold_wall_s:.2f}/{f.warm_wall_s:.2f} s" for f in figures)
-            + ".\n+MiB: peak RSS added by the cold call over the imports. "
-            "same: cold and warm tokens equal."
-        )
-    for target, outcome in results.items():
-        if isinstance(outcome, str):
-            print(f"\n{_short(target)}: no token: {outcome}")
+    items = _selected(args)
+    started = datetime.datetime.now().astimezone()
+    load_start = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    versions = {
+        "astoken": astoken.__version__,
+        "python": platform.python_version(),
+        "libcst": _version_of("libcst"),
+        "networkx": _version_of("networkx"),
+        "PyCG": _version_of("PyCG", args.peers_python),
+        "pyan3": _version_of("pyan3", args.peers_python),
+    }
+    print(f"astoken benchmark, issue 11 targets: items {', '.join(map(str, items))}")
+    print(f"started {started:%Y-%m-%d %H:%M %Z}; {platform.platform()}; {os.cpu_count()} CPUs")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    print(f"load average at start (1/5/15 min): {' '.join(f'{x:.2f}' for x in load_start)}")
+    print(f"console script: {' '.join(astoken_command())}", flush=True)
 
-    if args.quick:
-        return 0
-    print()
+    report = Report()
     with tempfile.TemporaryDirectory(prefix="astoken-bench-") as scratch:
-        parsed = {name: _run_child(["parse", name], scratch)[0] for name in ("ast", "libcst")}
-    files, lines = int(_float(parsed["ast"], "files")), int(_float(parsed["ast"], "lines"))
-    ast_s, cst_s = _float(parsed["ast"], "seconds"), _float(parsed["libcst"], "seconds")
-    _print_table(
-        ["parse all of networkx", "files", "lines", "seconds", "vs ast"],
-        [
-            ["ast.parse", str(files), f"{lines:,}", f"{ast_s:.2f}", "1.0x"],
-            [
-                "libcst.parse_module",
-                str(files),
-                f"{lines:,}",
-                f"{cst_s:.2f}",
-                f"{cst_s / ast_s:.1f}x",
-            ],
-        ],
+        console = astoken_command()
+        SHORT_PATHS[:] = [
+            (str(CHILDREN), "benchmarks/_children.py"),
+            (console[0], Path(console[0]).name),
+            (sys.executable, "python"),
+            (scratch, "$SCRATCH"),
+            (str(REPO) + os.sep, ""),
+        ]
+        ctx = Context(
+            report=report,
+            scratch=Path(scratch),
+            timeout=args.timeout,
+            jobs=args.jobs,
+            peers_python=args.peers_python,
+            astoken=console,
+        )
+        for item in items:
+            begun = time.perf_counter()
+            print(f"item {item}: {ITEMS[item].__doc__}", flush=True)
+            ITEMS[item](ctx)
+            print(f"  ({time.perf_counter() - begun:.0f} s)", flush=True)
+    load_end = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    elapsed = datetime.datetime.now().astimezone() - started
+    print_report(report)
+    print(
+        f"\nload average at end (1/5/15 min): {' '.join(f'{x:.2f}' for x in load_end)}; "
+        f"{os.cpu_count()} CPUs; run took {elapsed.total_seconds() / 60:.1f} min"
     )
+    if args.json:
+        payload = {
+            "started": started.isoformat(timespec="seconds"),
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+            "load_start": load_start,
+            "load_end": load_end,
+            "versions": versions,
+            "rows": [asdict(r) for r in report.rows],
+            "notes": report.notes,
+            "figures": report.figures,
+        }
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+        print(f"figures saved to {args.json}")
     return 0
 
 
