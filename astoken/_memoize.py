@@ -30,6 +30,7 @@ import functools
 import inspect
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -145,6 +146,9 @@ class CachedFunction(Generic[P, R]):
                 import diskcache  # noqa: PLC0415 - only a cached call needs the store
 
                 self._store = diskcache.Cache(self.directory)
+                # The store's SQLite connection closes with the function (a cached function
+                # defined in a module that is dropped, or in a test, would leave it open).
+                weakref.finalize(self, self._store.close)
             return self._store
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:

@@ -4,8 +4,10 @@ stores: keys normalised through the signature, ``ignore=``, invalidation by beha
 
 from __future__ import annotations
 
+import gc
 import sys
 import textwrap
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,3 +212,24 @@ def test_a_cached_method_keys_on_its_instance(pkg: Path) -> None:
     assert Model(3).predict(3) == 9  # another instance, another key
     assert Model(2).predict(3) == 6
     assert Model.predict.cache_info().hits == 1
+
+
+def test_the_store_closes_with_the_function(
+    pkg: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A cached function dropped with its module must not leave its SQLite connection to the
+    # garbage collector (an unclosed-database ResourceWarning, reported by whatever runs then).
+    reported: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    import astoken._memoize as memoize
+
+    def add(x: int) -> int:
+        return x + 1
+
+    cached = memoize.cache(directory=tmp_path / "results")(add)
+    assert cached(1) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)  # raised in a finalizer: reported
+        del cached
+        gc.collect()
+    assert reported == []
