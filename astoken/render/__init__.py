@@ -29,7 +29,15 @@ from typing import Any
 from astoken._model import DependencyGraph
 
 from ._audit import AUDIT_FIX_NAMES, render_audit
-from ._common import SHORT_TOKEN, GraphFormat, OutputFormat, dumps, edge_json
+from ._common import (
+    SHORT_TOKEN,
+    GraphFormat,
+    OutputFormat,
+    dumps,
+    edge_json,
+    node_json,
+    unresolved_json,
+)
 from ._dot import DOT_TIMEOUT, DRAW_EDGES, DRAW_NODES, render_dot, render_image, render_mermaid
 from ._html import render_html
 from ._results import (
@@ -87,27 +95,9 @@ def _graph_json(selection: Selection) -> str:
     edges = sorted(graph.edges, key=lambda e: (e.source, e.target, e.kind.value, e.line))
     document: dict[str, Any] = {
         "edges": [edge_json(e) for e in edges],
-        "nodes": [
-            {
-                "file": n.file,
-                "kind": n.kind.value,
-                "line": n.line,
-                "name": n.name,
-                "version": n.version,
-            }
-            for n in view.nodes
-        ],
+        "nodes": [node_json(n) for n in view.nodes],
         "root": graph.root,
-        "unresolved": [
-            {
-                "expression": u.expression,
-                "file": u.file,
-                "line": u.line,
-                "owner": u.owner,
-                "reason": u.reason,
-            }
-            for u in view.unresolved
-        ],
+        "unresolved": [unresolved_json(u) for u in view.unresolved],
     }
     if selection.cut:
         document["cut"] = dict(selection.cut)
