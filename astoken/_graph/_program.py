@@ -277,8 +277,6 @@ class Program:
             # (A name missing from the live module is not read as rebound: the module may be
             # importing still, with its later definitions yet to run.)
             found = self.located(module, name, hint)
-            if found is not None and found.what == NODE and found.name == key:
-                found = None
         self.rebound_cache[key] = found
         return found
 
