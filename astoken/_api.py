@@ -936,8 +936,18 @@ def dependencies(
     obj: object, *, progress: Progress | None = None, **options: Any
 ) -> tuple[str, ...]:
     """Sorted qualified names of everything ``obj``'s token covers (the target excluded)."""
-    graph = dependency_graph(obj, progress=progress, **options)
+    return _dependency_names(dependency_graph(obj, progress=progress, **options))
+
+
+def _dependency_names(graph: DependencyGraph) -> tuple[str, ...]:
+    """The names a graph's root depends on (every node but the root), in the graph's order."""
     return tuple(n.name for n in graph.nodes if n.name != graph.root)
+
+
+def _refuse_unresolved(spec: str, graph: DependencyGraph, opts: Options) -> None:
+    """Under ``strict``, a graph with unresolved references is a StrictModeError."""
+    if opts.strict and graph.unresolved:
+        raise StrictModeError(spec, tuple(u.describe() for u in graph.unresolved))
 
 
 def dependency_graph(
@@ -973,8 +983,7 @@ def _dependency_graph_loaded(
         nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=True)
         graph = _root_graph(target.node, nxgraph, nodes, session, unresolved=unresolved)
     assert isinstance(graph, DependencyGraph)
-    if opts.strict and graph.unresolved:
-        raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
+    _refuse_unresolved(target.spec, graph, opts)
     return graph
 
 
@@ -1480,13 +1489,11 @@ def dependency_lists(
         session: _Session,
         progress: Progress | None,
     ) -> tuple[str, ...]:
-        if opts.strict and graph.unresolved:
-            raise StrictModeError(target.spec, tuple(u.describe() for u in graph.unresolved))
-        return tuple(n.name for n in graph.nodes if n.name != graph.root)
+        _refuse_unresolved(target.spec, graph, opts)
+        return _dependency_names(graph)
 
     def package(obj: object) -> tuple[str, ...]:
-        graph = _dependency_graph_loaded(obj, opts, progress)
-        return tuple(n.name for n in graph.nodes if n.name != graph.root)
+        return _dependency_names(_dependency_graph_loaded(obj, opts, progress))
 
     return tuple(_for_each_target(targets, opts, progress, names, package))
 
@@ -1537,10 +1544,7 @@ def stamp(
     for obj, token in zip(targets, tokens, strict=True):
         if token is None:
             spec = obj if isinstance(obj, str) else _targets.repr_target(obj)
-            raise TargetTypeError(
-                spec,
-                "has nothing to hash (a class with only data attributes has no behavior token)",
-            )
+            raise TargetTypeError.nothing_to_hash(spec)
         lines.append(f"{token}\n")
     contents = ["".join(lines)] if len(outputs) == 1 else lines
     return tuple(
@@ -1560,6 +1564,19 @@ def _write_if_changed(path: str | os.PathLike[str], content: bytes) -> bool:
         return False
     _files.write_atomic(path, content)
     return True
+
+
+def snapshot_progress(progress: Progress | None) -> dict[str, Any]:
+    """The keyword arguments that pass ``progress`` on to :func:`snapshot`, which reports
+    ``(done, total)``: as the stage ``"snapshot"``; none without ``progress``."""
+    if progress is None:
+        return {}
+    report = progress
+
+    def counted(done: int, total: int) -> None:
+        report("snapshot", done, total)
+
+    return {"progress": counted}
 
 
 def diff_files(
@@ -1591,16 +1608,12 @@ def diff_files(
         if update:
             _lockfile.write_snapshot(after, old)
         return result
-    extra: dict[str, Any] = {}
-    if progress is not None:
-        report = progress
-
-        def counted(done: int, total: int) -> None:
-            report("snapshot", done, total)
-
-        extra["progress"] = counted
     fresh = snapshot(
-        list(before.packages), jobs=jobs, include_tests=include_tests, **extra, **options
+        list(before.packages),
+        jobs=jobs,
+        include_tests=include_tests,
+        **snapshot_progress(progress),
+        **options,
     )
     result = _compared(before, fresh, "fresh", tuple(targets))
     if update:

@@ -723,24 +723,13 @@ def _cmd_graph(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     return ExitCode.OK
 
 
-def _snapshot_progress(progress: _api.Progress | None) -> dict[str, Any]:
-    if progress is None:
-        return {}
-    report = progress
-
-    def counted(done: int, total: int) -> None:
-        report("snapshot", done, total)
-
-    return {"progress": counted}
-
-
 def _cmd_snapshot(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     extra: dict[str, Any] = {"include_tests": True} if args.include_tests else {}
     with _progress_bar(args, streams) as progress:
         snap = _api.snapshot(
             list(args.packages),
             jobs=args.jobs,
-            **_snapshot_progress(progress),
+            **_api.snapshot_progress(progress),
             **extra,
             **_options(args),
         )

@@ -68,6 +68,13 @@ class TargetTypeError(TargetError, TypeError):
     """Raised when a target exists but is not a function, method, class or partial (or, for
     :func:`astoken.ccflow.compute_behavior_token`, not a class)."""
 
+    @classmethod
+    def nothing_to_hash(cls, target: str) -> TargetTypeError:
+        """For a target whose token is None where a token must be written."""
+        return cls(
+            target, "has nothing to hash (a class with only data attributes has no behavior token)"
+        )
+
 
 class SourceSyntaxError(AstokenError):
     """Raised when a first-party source file the graph must read does not parse."""

@@ -32,10 +32,7 @@ def render_tokens(tokens: Sequence[tuple[str, str | None]], fmt: OutputFormat | 
         return dumps(dict(tokens))
     for target, token in tokens:
         if token is None:
-            raise TargetTypeError(
-                target,
-                "has nothing to hash (a class with only data attributes has no behavior token)",
-            )
+            raise TargetTypeError.nothing_to_hash(target)
     return "".join(f"{token}\n" for _, token in tokens)
 
 
