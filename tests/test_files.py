@@ -122,6 +122,17 @@ def test_full_device_is_an_error_naming_it(tmp_path: Path) -> None:
     assert stat.S_ISCHR(device.stat().st_mode)
 
 
+def _traversable_by_anyone() -> str:
+    """A temporary directory that another user can reach: the usual one when every directory
+    above it lets others through (``nox`` points TMPDIR into the checkout, which may sit in a
+    private ``mktemp -d`` directory), else ``/tmp`` or ``/var/tmp``."""
+    for candidate in (tempfile.gettempdir(), "/tmp", "/var/tmp"):
+        path = Path(candidate).resolve()
+        if path.is_dir() and all(p.stat().st_mode & stat.S_IXOTH for p in (path, *path.parents)):
+            return str(path)
+    raise AssertionError("no temporary directory that the user nobody can reach")
+
+
 def _unprivileged(check: Callable[[Path], None]) -> None:
     """Run ``check(directory)`` where permissions apply: as this user, or, when the tests run as
     root (CI does), in a forked child that has dropped to ``nobody``. ``directory`` is a fresh
@@ -131,7 +142,7 @@ def _unprivileged(check: Callable[[Path], None]) -> None:
             check(Path(name))
         return
     nobody = 65534
-    top = Path(tempfile.mkdtemp())
+    top = Path(tempfile.mkdtemp(dir=_traversable_by_anyone()))
     try:
         top.chmod(0o755)
         work = top / "work"
