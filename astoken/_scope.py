@@ -26,7 +26,6 @@ from __future__ import annotations
 import enum
 import fnmatch
 import functools
-import importlib.metadata
 import inspect
 import os
 import pkgutil
@@ -35,7 +34,10 @@ import sys
 import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.metadata import PackagePath
 
 __all__ = ["ModuleLocation", "Origin", "Scope", "distribution_version", "locate_module"]
 
@@ -237,9 +239,11 @@ def _packages_distributions() -> dict[str, list[str]]:
     ``importlib.metadata.packages_distributions`` reads ``top_level.txt`` only, which left
     such packages without a version there, so this is done here, the same on every Python.
     """
+    from importlib import metadata  # noqa: PLC0415 - ~20 ms of imports a token path rarely needs
+
     found: dict[str, set[str]] = {}
     try:
-        for dist in importlib.metadata.distributions():
+        for dist in metadata.distributions():
             name = dist.metadata["Name"]
             if not name:
                 continue
@@ -251,7 +255,7 @@ def _packages_distributions() -> dict[str, list[str]]:
     return {top: sorted(names) for top, names in found.items()}
 
 
-def _installed_top_levels(files: Iterable[importlib.metadata.PackagePath]) -> set[str]:
+def _installed_top_levels(files: Iterable[PackagePath]) -> set[str]:
     """Import names a distribution installs, from its file list: the first directory of each
     file inside the install location, or a top-level module file's name."""
     tops: set[str] = set()
@@ -268,11 +272,13 @@ def _installed_top_levels(files: Iterable[importlib.metadata.PackagePath]) -> se
 @functools.lru_cache(maxsize=4096)
 def distribution_version(top_level: str) -> tuple[str, str]:
     """The (distribution name, version) providing an import name; ("", "") when unknown."""
+    from importlib import metadata  # noqa: PLC0415 - see _packages_distributions
+
     dists = sorted(_packages_distributions().get(top_level, []))
     for dist in dists:
         try:
-            return dist, importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
+            return dist, metadata.version(dist)
+        except metadata.PackageNotFoundError:
             continue
     return "", ""
 

@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import secrets
 import sys
-
-import platformdirs
 
 from ._files import read_regular, replace_atomic
 
@@ -52,6 +50,9 @@ CACHE_DIR_ENV = "ASTOKEN_CACHE_DIR"
 # Version of the entry envelope itself (not of the summary inside it).
 _ENVELOPE = "astoken-summary-1"
 
+# A wheel-installed distribution's metadata directory: name and version (PEP 427, PEP 491).
+_LIBCST_DIST_INFO = re.compile(r"libcst-([^-]+)\.dist-info", re.IGNORECASE)
+
 #: An entry larger than this is a miss (the summary of a 50,000-line module is a few MB).
 MAX_ENTRY_BYTES = 64 << 20
 
@@ -65,15 +66,32 @@ def default_cache_dir() -> str:
     configured = os.environ.get(CACHE_DIR_ENV)
     if configured:
         return configured
+    import platformdirs  # noqa: PLC0415 - ~6 ms of imports a run with $ASTOKEN_CACHE_DIR skips
+
     return platformdirs.user_cache_dir("astoken")
 
 
 @functools.lru_cache(maxsize=1)
 def _libcst_version() -> str:
-    # Reading package metadata costs ~3 ms; it cannot change while the process runs.
+    """The installed libcst's version, read from the one ``libcst-*.dist-info`` directory
+    beside the package: ``importlib.metadata`` would cost ~20 ms of imports (email, zipfile)
+    on every warm run. Anything unusual (no spec, no or several dist-info directories) asks
+    ``importlib.metadata``, which also knows eggs and editable installs."""
+    spec = importlib.util.find_spec("libcst")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            parent = os.path.dirname(os.path.abspath(location))
+            try:
+                infos = [n for n in os.listdir(parent) if _LIBCST_DIST_INFO.fullmatch(n)]
+            except OSError:
+                continue
+            if len(infos) == 1:
+                return _LIBCST_DIST_INFO.fullmatch(infos[0]).group(1)  # type: ignore[union-attr]
+    from importlib import metadata  # noqa: PLC0415 - see the docstring: only when the above fails
+
     try:
-        return importlib.metadata.version("libcst")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - libcst is required
+        return metadata.version("libcst")
+    except metadata.PackageNotFoundError:  # pragma: no cover - libcst is required
         return "unknown"
 
 

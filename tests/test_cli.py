@@ -907,6 +907,33 @@ def test_import_time_output_goes_to_stderr_in_process(
     assert "noise from an import" in err
 
 
+#: Modules a warm ``astoken token`` must not import: the summary step's parser, the graph
+#: library (only ``to_networkx()`` needs it) and package metadata (~20 ms of imports).
+_HEAVY = ("libcst", "networkx", "importlib.metadata")
+
+
+def test_a_warm_token_imports_no_parser_graph_library_or_metadata(
+    process_env: tuple[Path, dict[str, str]],
+) -> None:
+    """Issue 11, item 2: what a warm ``astoken token`` costs is mostly imports; count them."""
+    root, env = process_env
+    probe = (
+        "import sys\n"
+        "from astoken import cli\n"
+        f"code = cli.main({['token', FIT]!r})\n"
+        f"print(code, sorted(m for m in {_HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    loaded = f"import sys; print(sorted(m for m in {_HEAVY!r} if m in sys.modules))"
+    baseline = run_process([sys.executable, "-c", loaded], root, env)
+    cold = run_process([sys.executable, "-c", probe], root, env)
+    warm = run_process([sys.executable, "-c", probe], root, env)
+    assert cold.stderr.startswith("0 ")
+    assert "libcst" in cold.stderr  # the cold run parsed
+    assert re.fullmatch(r"[0-9a-f]{64}\n", warm.stdout)
+    assert warm.stdout == cold.stdout
+    assert warm.stderr == f"0 {baseline.stdout}", warm.stderr
+
+
 def test_closed_stdout_is_an_io_error(process_env: tuple[Path, dict[str, str]]) -> None:
     """Issue 8, item 9: ``astoken token ... >&-``."""
     root, env = process_env

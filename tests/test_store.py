@@ -178,6 +178,58 @@ def test_key_changes_with_libcst_and_python_versions(monkeypatch: pytest.MonkeyP
     assert summary_key(b"x = 1\n") != before
 
 
+def test_libcst_version_is_the_installed_one() -> None:
+    import importlib.metadata
+
+    _store._libcst_version.cache_clear()
+    assert _store._libcst_version() == importlib.metadata.version("libcst")
+
+
+def _fake_libcst_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *infos: str) -> None:
+    """``libcst`` found in a site directory of its own holding the given dist-info dirs."""
+    import importlib.machinery
+    import importlib.metadata
+    import importlib.util
+
+    site = tmp_path / "site"
+    (site / "libcst").mkdir(parents=True)
+    for info in infos:
+        (site / info).mkdir()
+    spec = importlib.machinery.ModuleSpec("libcst", None, is_package=True)
+    spec.submodule_search_locations = [str(site / "libcst")]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: spec if name == "libcst" else real(name, *a)
+    )
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: f"metadata-says-{name}")
+    _store._libcst_version.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("infos", "expected"),
+    [
+        pytest.param(("libcst-9.8.7.dist-info", "other-1.0.dist-info"), "9.8.7", id="one"),
+        pytest.param(("LibCST-1.2.3.dist-info",), "1.2.3", id="any-case"),
+        # A stale dist-info left beside the new one: the directories cannot say which is live.
+        pytest.param(
+            ("libcst-1.0.dist-info", "libcst-2.0.dist-info"), "metadata-says-libcst", id="two"
+        ),
+        pytest.param((), "metadata-says-libcst", id="none"),
+    ],
+)
+def test_libcst_version_without_importing_package_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, infos: tuple[str, ...], expected: str
+) -> None:
+    """Issue 11, item 2: the warm path reads the version from the dist-info directory's name
+    (``importlib.metadata`` costs ~20 ms of imports); anything ambiguous asks the metadata."""
+    try:
+        _fake_libcst_site(tmp_path, monkeypatch, *infos)
+        assert _store._libcst_version() == expected
+    finally:
+        monkeypatch.undo()
+        _store._libcst_version.cache_clear()
+
+
 # --------------------------------------------------------------------------------------------
 # Guarantee 1: entries of another build of astoken are never trusted.
 # --------------------------------------------------------------------------------------------
