@@ -321,13 +321,16 @@ def _first_party(nodes: Iterable[Node]) -> list[str]:
     return [n.name for n in nodes if n.kind not in (NodeKind.EXTERNAL, NodeKind.STDLIB)]
 
 
-def _check_running_code(names: Iterable[str]) -> None:
+def _check_running_code(names: Iterable[str], options: Options) -> None:
     """StaleCodeError when a loaded module among ``names`` (node names or module names) does
     not run the code of its source file: its objects are about to be hashed."""
+    verdicts = _store.VerdictStore(
+        (options.cache_dir or _store.default_cache_dir()) if options.use_cache else None
+    )
     for module_name in sorted({name.partition(":")[0] for name in names}):
         module = sys.modules.get(module_name)
         if module is not None:
-            _runtime.check_source(module)
+            _runtime.check_source(module, verdicts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,7 +544,7 @@ def _finish(
         target_token = token = None
         unresolved = _sorted_unresolved(graph.unresolved)
     else:
-        _check_running_code([target.module, *_first_party(graph.nodes)])
+        _check_running_code([target.module, *_first_party(graph.nodes)], session.options)
         result = _closure_token(
             graph.root,
             [node.name for node in graph.nodes],
@@ -1046,7 +1049,7 @@ def _closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str 
         roots = tuple(sorted(group))
         try:
             nxgraph, _unresolved, nodes = _build(roots, session, _ModuleLoader(_store_for(opts)))
-            _check_running_code(_first_party(nodes.values()))
+            _check_running_code(_first_party(nodes.values()), opts)
         except AstokenError:
             tokens.update(dict.fromkeys(roots))
             continue
@@ -1278,7 +1281,7 @@ def _snapshot_package(
         except (ImportFailedError, SourceSyntaxError, TargetNotFoundError) as exc:
             problems[module] = exc
     imported = tuple(m for m in modules if m not in problems)
-    _check_running_code(imported)
+    _check_running_code(imported, opts)
     scope = Scope((), opts.include, opts.exclude).with_root(target.module)
     session = _Session(opts, scope, {}, {})
     loader = _ModuleLoader(_store_for(opts), skip=frozenset(problems))
@@ -1291,7 +1294,7 @@ def _snapshot_package(
             if definition.kind.value in ("function", "class", "method"):
                 defs.append(f"{module}:{definition.qualname}")
     nxgraph, graph_unresolved, nodes = _build(tuple(defs), session, loader)
-    _check_running_code(_first_party(nodes.values()))
+    _check_running_code(_first_party(nodes.values()), opts)
     graph_step = _lazy("_graph")
     leaves: dict[str, str | None] = {}
     unresolved: set[Unresolved] = set()

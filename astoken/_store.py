@@ -39,6 +39,7 @@ from ._files import read_regular, replace_atomic
 __all__ = [
     "MAX_ENTRY_BYTES",
     "SummaryStore",
+    "VerdictStore",
     "default_cache_dir",
     "summarizer_fingerprint",
     "summary_key",
@@ -205,5 +206,47 @@ class SummaryStore:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             replace_atomic(path, payload.encode("utf-8"))
+        except OSError:
+            pass  # the cache is an optimisation only
+
+
+class VerdictStore:
+    """Facts astoken checked once and may rely on afterwards, each kept as a file named by a
+    SHA-256 of everything the fact depends on, holding that key (so a truncated, corrupt or
+    planted-by-accident file is a miss); ``None`` disables it.
+
+    The one fact today: "this bytecode cache file holds exactly the code that compiling this
+    source gives" (:func:`astoken._runtime.check_source`), keyed by both files' bytes and the
+    interpreter. Guarantees 2-4 of this module hold for it as for summaries.
+    """
+
+    __slots__ = ("_directory",)
+
+    def __init__(self, directory: str | os.PathLike[str] | None) -> None:
+        self._directory = None if directory is None else os.path.join(directory, "verdicts")
+
+    def _path(self, key: str) -> str | None:
+        if self._directory is None or len(key) != 64 or not key.isalnum():
+            return None
+        return os.path.join(self._directory, key[:2], key)
+
+    def known(self, key: str) -> bool:
+        """Whether the fact ``key`` names was recorded (any kind of miss is False)."""
+        path = self._path(key)
+        if path is None:
+            return False
+        try:
+            return read_regular(path, len(key)) == key.encode("ascii")
+        except OSError:
+            return False
+
+    def record(self, key: str) -> None:
+        """Record the fact ``key`` names; failures are swallowed (the cache is optional)."""
+        path = self._path(key)
+        if path is None:
+            return
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            replace_atomic(path, key.encode("ascii"))
         except OSError:
             pass  # the cache is an optimisation only

@@ -187,9 +187,9 @@ def test_the_check_is_memoised_per_file_signature(
     calls: list[str] = []
     real = _runtime._verify
 
-    def counting(module: object, file: str, pyc: str | None) -> None:
+    def counting(module: object, file: str, pyc: str | None, verdicts: object) -> None:
         calls.append(file)
-        real(module, file, pyc)  # type: ignore[arg-type]
+        real(module, file, pyc, verdicts)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_runtime, "_verify", counting)
     for _ in range(3):
@@ -199,6 +199,68 @@ def test_the_check_is_memoised_per_file_signature(
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1))
     _runtime.check_source(prices)
     assert len(calls) == 2
+
+
+_COUNT_COMPILES = """\
+import ast, builtins, sys
+import astoken, shop.prices
+
+compiled = []
+real = builtins.compile
+
+
+def counting(source, filename, mode, flags=0, *args, **kwargs):
+    if not flags & ast.PyCF_ONLY_AST:  # code, not the summary pass's syntax check
+        compiled.append(str(filename))
+    return real(source, filename, mode, flags, *args, **kwargs)
+
+
+builtins.compile = counting
+token = astoken.behavior_token(shop.prices.price, use_cache=sys.argv[1] == "cache")
+builtins.compile = real
+print(token, sum(name.endswith("prices.py") for name in compiled))
+"""
+
+
+def _tokens_and_compiles(root: Path, env: dict[str, str], mode: str) -> tuple[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", _COUNT_COMPILES, mode],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    token, count = done.stdout.split()
+    return token, int(count)
+
+
+def test_a_pyc_once_verified_is_not_compiled_again(
+    make_package: MakePackage, tmp_path: Path
+) -> None:
+    """Guarantee 4: the next process compares with the pyc's code and compiles nothing; a
+    verdict that is damaged, or absent (no cache), means compiling again."""
+    root = make_package(BEFORE)
+    cache = tmp_path / "cache"
+    env = _env(root, cache)
+    token, first = _tokens_and_compiles(root, env, "cache")
+    assert first == 1  # the check compiled the source once (the import wrote the pyc)
+    assert _tokens_and_compiles(root, env, "cache") == (token, 0)
+    assert _tokens_and_compiles(root, env, "no-cache") == (token, 1)
+
+    verdicts = [p for p in (cache / "verdicts").rglob("*") if p.is_file()]
+    assert len(verdicts) == 1
+    verdicts[0].write_text("0" * 64)  # a damaged verdict is a miss
+    assert _tokens_and_compiles(root, env, "cache") == (token, 1)
+    assert _tokens_and_compiles(root, env, "cache") == (token, 0)  # and was written again
+
+    # Another source under the same pyc (same size and mtime: Python still loads the pyc) is
+    # another key: compiled, and found stale (guarantee 1).
+    _edit_keeping_size_and_mtime(root / "shop" / "prices.py", "x * RATE + 1", "x * RATE + 2")
+    stale = _cli(root, env, "token", "shop.prices:price")
+    assert stale.returncode == ExitCode.STALE_CODE, stale.stderr
 
 
 def test_message_is_one_clear_line() -> None:

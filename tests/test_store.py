@@ -417,3 +417,37 @@ def test_a_link_planted_in_the_cache_is_replaced_not_written_through(tmp_path: P
     assert victim.read_text() == "precious\n"
     assert not path.is_symlink()
     assert store.get(KEY) == "summary"
+
+
+# --------------------------------------------------------------------------------------------
+# The verdict book (astoken._runtime guarantee 4) keeps guarantees 2-4 as summaries do.
+# --------------------------------------------------------------------------------------------
+
+
+def test_verdicts_round_trip_and_every_kind_of_miss(tmp_path: Path) -> None:
+    book = _store.VerdictStore(tmp_path)
+    key = "ab" * 32
+    assert not book.known(key)
+    book.record(key)
+    assert book.known(key)
+    path = tmp_path / "verdicts" / "ab" / key
+    assert path.read_text() == key
+    path.write_text(key[:-1])  # truncated
+    assert not book.known(key)
+    path.unlink()
+    os.mkfifo(path)  # not a regular file: a miss that never blocks
+    assert not book.known(key)
+    # Keys that are not 64 alphanumerics never become paths; a disabled book knows nothing.
+    for bad in ("../" + "a" * 61, "a" * 63, ""):
+        book.record(bad)
+        assert not book.known(bad)
+    assert sorted(p.name for p in (tmp_path / "verdicts").iterdir()) == ["ab"]
+    _store.VerdictStore(None).record(key)
+    assert not _store.VerdictStore(None).known(key)
+
+
+def test_a_verdict_that_cannot_be_written_is_silently_not_kept(tmp_path: Path) -> None:
+    (tmp_path / "verdicts").write_text("a file where the directory would go")
+    book = _store.VerdictStore(tmp_path)
+    book.record("cd" * 32)
+    assert not book.known("cd" * 32)
