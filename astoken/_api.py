@@ -170,6 +170,23 @@ class _Lru(Generic[_K, _V]):
 _SUMMARIES: _Lru[str, ModuleSummary] = _Lru(4096)
 
 
+# Cache directory -> its code-token book: one per process, so shards read once serve every
+# later call; what a call computed is written when its token is done (see _closure_token).
+_CODE_BOOKS: dict[str, _store.CodeTokenBook] = {}
+_CODE_BOOKS_LOCK = threading.Lock()
+
+
+def _code_book_for(options: Options) -> _store.CodeTokenBook | None:
+    if not options.use_cache:
+        return None
+    directory = options.cache_dir or _store.default_cache_dir()
+    with _CODE_BOOKS_LOCK:
+        book = _CODE_BOOKS.get(directory)
+        if book is None:
+            book = _CODE_BOOKS[directory] = _store.CodeTokenBook(directory)
+        return book
+
+
 def _store_for(options: Options) -> _store.SummaryStore:
     if not options.use_cache:
         return _store.SummaryStore(None)
@@ -589,23 +606,29 @@ def _closure_token(
     root_obj: object,
     owner: str,
     progress: Progress | None = None,
+    keep_code_tokens: bool = True,
 ) -> _Closure:
     """The one path from a root's closure (``names``, the root included, as
     ``to_dependency_graph`` or ``closure`` of the built graph give it) to its token, shared
     by :func:`behavior_token`, :func:`explain` and every entry of :func:`snapshot`. What a
     node contributes is computed once per session (a snapshot's closures overlap), so each
-    closure costs a few set operations."""
+    closure costs a few set operations. Code tokens computed on the way are written to the
+    cache at the end unless ``keep_code_tokens`` is false (a snapshot writes them once)."""
     closure = names if isinstance(names, (set, frozenset)) else set(names)
     members = (closure & nodes.keys()) - {root}
-    session.prepare(members - session.prepared, nodes, progress)
-    pairs = [session.pairs[name] for name in members & session.pairs.keys()]
-    leaves: dict[str, str | None] = {}
-    for leaf in _compiled_leaves(closure, nodes, session)[0].values():
-        # A leaf's own token is its name and version (or "stdlib:name").
-        leaf_token = leaves[leaf.name] = _own_token(leaf, session)
-        if leaf_token is not None:
-            pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
-    root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
+    book = _code_book_for(session.options)
+    with _hashing.code_book(book):
+        session.prepare(members - session.prepared, nodes, progress)
+        pairs = [session.pairs[name] for name in members & session.pairs.keys()]
+        leaves: dict[str, str | None] = {}
+        for leaf in _compiled_leaves(closure, nodes, session)[0].values():
+            # A leaf's own token is its name and version (or "stdlib:name").
+            leaf_token = leaves[leaf.name] = _own_token(leaf, session)
+            if leaf_token is not None:
+                pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
+        root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
+    if keep_code_tokens and book is not None and book.dirty:
+        book.flush()
     if root_token is not None:
         pairs.append(("<target>", _combine.encode_pair("<target>", root_token)))
     token = _combine.combine_encoded(pairs)
@@ -1315,6 +1338,7 @@ def _snapshot_package(
             unresolved=graph_unresolved,
             root_obj=obj,
             owner=root,
+            keep_code_tokens=False,
         )
         leaves.update(result.leaves)
         unresolved.update(result.unresolved)
@@ -1329,6 +1353,9 @@ def _snapshot_package(
         )
         if progress is not None:
             progress(index + 1, total)
+    book = _code_book_for(opts)
+    if book is not None:
+        book.flush()
     _report_unresolved(spec, _sorted_unresolved(unresolved), opts)
     # Every own token computed for some closure (the roots' are their entries' own tokens).
     own = {**session.own, **leaves}

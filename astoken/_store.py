@@ -33,11 +33,14 @@ import os
 import re
 import secrets
 import sys
+import threading
+from collections.abc import Mapping
 
 from ._files import read_regular, replace_atomic
 
 __all__ = [
     "MAX_ENTRY_BYTES",
+    "CodeTokenBook",
     "SummaryStore",
     "VerdictStore",
     "default_cache_dir",
@@ -60,6 +63,10 @@ MAX_ENTRY_BYTES = 64 << 20
 #: The modules whose code decides what a summary (or its JSON form) is. A name may be a module
 #: or a package (every ``.py`` file below it counts): the summary step may become a package.
 _SUMMARIZER_MODULES = ("astoken._summary", "astoken._summary_codec", "astoken._model")
+
+#: The modules whose code decides a code object's token (:class:`CodeTokenBook`): the code
+#: hasher, the byte primitives it uses, and the token format version in ``_model``.
+_CODE_HASHER_MODULES = ("astoken._hashing._code", "astoken._hashing._walk", "astoken._model")
 
 
 def default_cache_dir() -> str:
@@ -120,9 +127,20 @@ def summarizer_fingerprint() -> str:
     (even a comment) gives new keys. When a file cannot be read the fingerprint is unique to
     this process: the cache then never serves an entry it cannot vouch for.
     """
-    digest = hashlib.sha256(b"astoken-summarizer\0")
+    return _code_fingerprint(b"astoken-summarizer\0", _SUMMARIZER_MODULES)
+
+
+@functools.lru_cache(maxsize=1)
+def code_hasher_fingerprint() -> str:
+    """SHA-256 of the code that turns a code object into its token (:class:`CodeTokenBook`),
+    computed like :func:`summarizer_fingerprint`."""
+    return _code_fingerprint(b"astoken-code-hasher\0", _CODE_HASHER_MODULES)
+
+
+def _code_fingerprint(label: bytes, modules: tuple[str, ...]) -> str:
+    digest = hashlib.sha256(label)
     try:
-        for name in _SUMMARIZER_MODULES:
+        for name in modules:
             files = _module_files(name)
             base = os.path.dirname(files[0]) if files else ""
             digest.update(b"%d:%s\0" % (len(files), name.encode()))
@@ -250,3 +268,133 @@ class VerdictStore:
             replace_atomic(path, key.encode("ascii"))
         except OSError:
             pass  # the cache is an optimisation only
+
+
+# Version of a code-token shard's layout.
+_CODE_SHARD = "astoken-code-tokens-1"
+#: A shard keeps at most this many tokens: those used by the process that wrote it first, then
+#: older ones (a file edited many times does not grow its shard without bound).
+MAX_SHARD_TOKENS = 4096
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_digest(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and _HEX.issuperset(value)
+
+
+class CodeTokenBook:
+    """Tokens of code objects kept across processes (the code book of
+    :func:`astoken._hashing.code_book`); ``None`` disables it.
+
+    One JSON *shard* per source file name, named by a SHA-256 of that name, the interpreter
+    (version, bytecode magic number) and :func:`code_hasher_fingerprint`, mapping the SHA-256
+    of a code object's marshal bytes to its token. A shard carries a SHA-256 of its tokens, so
+    a damaged one (truncated, edited, a flipped character) is a miss, like any entry the
+    summary store cannot vouch for (guarantees 2-4 of this module). Shards are read on first
+    use and written by :meth:`flush`; thread-safe.
+    """
+
+    __slots__ = ("_directory", "_dirty", "_lock", "_shards", "_used")
+
+    def __init__(self, directory: str | os.PathLike[str] | None) -> None:
+        self._directory = None if directory is None else os.path.join(directory, "codes")
+        self._shards: dict[str, dict[str, str]] = {}
+        self._used: dict[str, set[str]] = {}
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _path(self, filename: str) -> tuple[str, str] | None:
+        if self._directory is None:
+            return None
+        digest = hashlib.sha256(b"%s\0" % _CODE_SHARD.encode())
+        for part in (
+            sys.version.encode(),
+            importlib.util.MAGIC_NUMBER,
+            code_hasher_fingerprint().encode(),
+            filename.encode("utf-8", "surrogatepass"),
+        ):
+            digest.update(b"%d:" % len(part) + part)
+        key = digest.hexdigest()
+        return key, os.path.join(self._directory, key[:2], f"{key}.json")
+
+    def _shard(self, filename: str) -> dict[str, str]:
+        shard = self._shards.get(filename)
+        if shard is None:
+            shard = self._shards[filename] = self._read(filename)
+            self._used[filename] = set()
+        return shard
+
+    def _read(self, filename: str) -> dict[str, str]:
+        located = self._path(filename)
+        if located is None:
+            return {}
+        key, path = located
+        try:
+            raw = read_regular(path, MAX_ENTRY_BYTES)
+            document = None if raw is None else json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return {}
+        if not isinstance(document, dict):
+            return {}
+        tokens = document.get("tokens")
+        if (
+            document.get("format") != _CODE_SHARD
+            or document.get("key") != key
+            or not isinstance(tokens, dict)
+            or document.get("check") != _tokens_check(tokens)
+        ):
+            return {}
+        return {k: v for k, v in tokens.items() if _is_digest(k) and _is_digest(v)}
+
+    @property
+    def dirty(self) -> bool:
+        """Whether tokens computed in this process wait for :meth:`flush`."""
+        return bool(self._dirty)
+
+    def get(self, filename: str, key: str) -> str | None:
+        """The token of the code object whose marshal digest is ``key``, if kept."""
+        with self._lock:
+            token = self._shard(filename).get(key)
+            if token is not None:
+                self._used[filename].add(key)
+            return token
+
+    def put(self, filename: str, key: str, token: str) -> None:
+        """Keep a token computed in this process (written by :meth:`flush`)."""
+        if not (_is_digest(key) and _is_digest(token)):
+            return
+        with self._lock:
+            shard = self._shard(filename)
+            if shard.get(key) != token:
+                shard[key] = token
+                self._dirty.add(filename)
+            self._used[filename].add(key)
+
+    def flush(self) -> None:
+        """Write the shards that gained tokens (atomically; failures are swallowed)."""
+        with self._lock:
+            pending = [(f, dict(self._shards[f]), set(self._used[f])) for f in self._dirty]
+            self._dirty.clear()
+        for filename, shard, used in sorted(pending, key=lambda item: item[0]):
+            located = self._path(filename)
+            if located is None:
+                continue
+            key, path = located
+            # The tokens this process used first, then older ones, up to the cap.
+            order = sorted(shard, key=lambda k: (k not in used, k))[:MAX_SHARD_TOKENS]
+            tokens = {k: shard[k] for k in sorted(order)}
+            document = {
+                "check": _tokens_check(tokens),
+                "format": _CODE_SHARD,
+                "key": key,
+                "tokens": tokens,
+            }
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                replace_atomic(path, json.dumps(document, sort_keys=True).encode("utf-8"))
+            except OSError:
+                pass  # the cache is an optimisation only
+
+
+def _tokens_check(tokens: Mapping[str, object]) -> str:
+    return hashlib.sha256(json.dumps(tokens, sort_keys=True).encode("utf-8")).hexdigest()

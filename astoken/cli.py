@@ -219,14 +219,14 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         metavar="DIR",
         type=_non_empty,
         default=default(None),
-        help="summary cache directory (default: $ASTOKEN_CACHE_DIR or the user cache dir)",
+        help="cache directory (default: $ASTOKEN_CACHE_DIR or the user cache dir)",
     )
     group.add_argument(
         "--no-cache",
         dest="use_cache",
         action="store_false",
         default=default(True),
-        help="do not read or write the on-disk summary cache",
+        help="do not read or write the on-disk cache",
     )
     group.add_argument(
         "--debug",

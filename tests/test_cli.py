@@ -1176,7 +1176,7 @@ def test_each_subcommand_help_shows_its_own_options_and_points_to_exit_codes(
     assert "'astoken --help' lists them" in text
     # The global options are named once, not listed with their help.
     assert "--cache-dir DIR" in text
-    assert "summary cache directory" not in text
+    assert "cache directory (default" not in text
     # Every argument of the command itself has its help text.
     positional = re.findall(r"^  ([A-Z][A-Za-z_.|]*)\s+(\S.*)$", text, re.M)
     if command not in ("audit",):
@@ -1195,7 +1195,7 @@ def test_top_level_help_has_the_whole_exit_code_table(capsys: pytest.CaptureFixt
     text = capsys.readouterr().out
     for code in cli.ExitCode:
         assert re.search(rf"^\s+{int(code)}\s+{code.name}\s", text, re.M), code.name
-    assert "summary cache directory" in text
+    assert "cache directory (default" in text
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,12 @@ import subprocess
 import sys
 import textwrap
 import types
+import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _fresh import run_fresh
 
 from astoken import _hashing
 from astoken._hashing import _code
@@ -969,3 +971,126 @@ def test_line_breaks_inside_a_statement_keep_the_token(tmp_path: Path) -> None:
         "        'y': y,\n    }\n",
     )
     assert _hashing.function_token(one_line.f) == _hashing.function_token(reflowed.f)
+
+
+# --------------------------------------------------------------------------------------------
+# The code book: code tokens kept across processes (astoken._hashing._code's docstring).
+# --------------------------------------------------------------------------------------------
+
+
+class _DictBook:
+    """A code book in memory: what the on-disk one does, minus the disk."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[tuple[str, str], str] = {}
+        self.asked: list[str] = []
+
+    def get(self, filename: str, key: str) -> str | None:
+        self.asked.append(key)
+        return self.tokens.get((filename, key))
+
+    def put(self, filename: str, key: str, token: str) -> None:
+        self.tokens[(filename, key)] = token
+
+
+def _fresh_code(source: str) -> types.CodeType:
+    code = compile(textwrap.dedent(source), "/somewhere/m.py", "exec").co_consts[0]
+    assert isinstance(code, types.CodeType)
+    return code
+
+
+def test_the_book_is_filled_then_read_instead_of_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = "def f(x):\n    return [y * 2 for y in x]\n"
+    book = _DictBook()
+    monkeypatch.setattr(_code, "_CODE_CACHE", weakref.WeakKeyDictionary())
+    with _hashing.code_book(book):
+        token = _code.code_token(_fresh_code(source))
+    assert token == _code.code_token(_fresh_code(source))  # no book: the same token
+    # Every code object hashed (the function's and its comprehension's) went into the book.
+    assert len(book.tokens) == (1 if sys.version_info >= (3, 12) else 2)
+
+    # A new process: nothing in memory, the book answers, nothing is canonicalised.
+    monkeypatch.setattr(_code, "_CODE_CACHE", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(_code, "_canonical_code", lambda code: pytest.fail("hashed again"))
+    with _hashing.code_book(book):
+        assert _code.code_token(_fresh_code(source)) == token
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param("def f(x):\n    return [y * 3 for y in x]\n", id="constant"),
+        pytest.param("def f(x):\n    return [y * 2 for y in x if y]\n", id="nested-code"),
+        pytest.param("def f(z):\n    return [y * 2 for y in z]\n", id="parameter-name"),
+    ],
+)
+def test_book_keys_cover_the_whole_code_object(other: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any difference a token sees is a different key: the book never answers for other code."""
+    source = "def f(x):\n    return [y * 2 for y in x]\n"
+    key = _code._book_key(_fresh_code(source))
+    assert key is not None
+    assert key == _code._book_key(_fresh_code(source))
+    assert _code._book_key(_fresh_code(other)) != key
+    # Even a book that holds a (wrong) token under the first key leaves the other alone.
+    book = _DictBook()
+    book.tokens[("/somewhere/m.py", key)] = "0" * 64
+    monkeypatch.setattr(_code, "_CODE_CACHE", weakref.WeakKeyDictionary())
+    with _hashing.code_book(book):
+        assert _code.code_token(_fresh_code(other)) != "0" * 64
+
+
+_COUNT_CANONICAL = """\
+import json
+import astoken
+from astoken._hashing import _code
+
+hashed = []
+real = _code._canonical_code
+
+
+def counting(code):
+    hashed.append(code.co_filename)
+    return real(code)
+
+
+_code._canonical_code = counting
+use_cache = USE_CACHE
+import shop.prices
+token = astoken.behavior_token(shop.prices.price, use_cache=use_cache)
+lock = astoken.snapshot(["shop"], use_cache=use_cache)
+mine = sum("shop" in name for name in hashed)
+print(json.dumps([token, [e.token for e in lock.entries], mine]))
+"""
+
+_SHOP = {
+    "shop/__init__.py": "",
+    "shop/prices.py": """\
+        from shop.rates import rate
+
+        def price(x):
+            return [x * rate(y) for y in range(3)]
+
+        class Basket:
+            def total(self, items):
+                return sum(price(i)[0] for i in items)
+        """,
+    "shop/rates.py": "def rate(y):\n    return y + 1\n",
+}
+
+
+def test_a_warm_process_canonicalises_no_code(make_package: Any, tmp_path: Path) -> None:
+    """Issue 11: code tokens come from the code book in the next process; the same tokens."""
+    root = make_package(_SHOP)
+    cache = tmp_path / "cache"
+
+    def probe(use_cache: bool, seed: int) -> list[Any]:
+        script = _COUNT_CANONICAL.replace("USE_CACHE", repr(use_cache))
+        result: list[Any] = run_fresh(script, paths=[root], cache_dir=cache, seed=seed)
+        return result
+
+    cold = probe(True, 1)
+    assert cold[2] > 0
+    assert probe(True, 7) == [cold[0], cold[1], 0]
+    uncached = probe(False, 3)
+    assert uncached[:2] == cold[:2]
+    assert uncached[2] > 0

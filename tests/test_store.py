@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -451,3 +452,89 @@ def test_a_verdict_that_cannot_be_written_is_silently_not_kept(tmp_path: Path) -
     book = _store.VerdictStore(tmp_path)
     book.record("cd" * 32)
     assert not book.known("cd" * 32)
+
+
+# --------------------------------------------------------------------------------------------
+# The code-token book (astoken._hashing._code's code book, on disk).
+# --------------------------------------------------------------------------------------------
+
+_KEY, _TOKEN = "1" * 64, "2" * 64
+
+
+def _shard_files(directory: Path) -> list[Path]:
+    return sorted(p for p in (directory / "codes").rglob("*.json"))
+
+
+def test_code_tokens_reach_the_next_process_only_after_flush(tmp_path: Path) -> None:
+    book = _store.CodeTokenBook(tmp_path)
+    assert book.get("/p/m.py", _KEY) is None
+    book.put("/p/m.py", _KEY, _TOKEN)
+    assert (book.dirty, book.get("/p/m.py", _KEY)) == (True, _TOKEN)
+    assert _store.CodeTokenBook(tmp_path).get("/p/m.py", _KEY) is None
+    book.flush()
+    assert not book.dirty
+    assert _store.CodeTokenBook(tmp_path).get("/p/m.py", _KEY) == _TOKEN
+    # Shards are per file name: another file's shard does not hold it.
+    assert _store.CodeTokenBook(tmp_path).get("/p/other.py", _KEY) is None
+    assert len(_shard_files(tmp_path)) == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda d: {**d, "tokens": {_KEY: "3" * 64}}, id="token-edited"),
+        pytest.param(lambda d: {**d, "key": "0" * 64}, id="other-key"),
+        pytest.param(lambda d: {**d, "format": "astoken-code-tokens-0"}, id="other-format"),
+        pytest.param(lambda d: [d], id="not-a-dict"),
+    ],
+)
+def test_a_damaged_code_shard_is_a_miss(tmp_path: Path, damage: Any) -> None:
+    book = _store.CodeTokenBook(tmp_path)
+    book.put("/p/m.py", _KEY, _TOKEN)
+    book.flush()
+    (shard,) = _shard_files(tmp_path)
+    shard.write_text(json.dumps(damage(json.loads(shard.read_text()))))
+    assert _store.CodeTokenBook(tmp_path).get("/p/m.py", _KEY) is None
+    shard.write_text(shard.read_text()[:-10])  # truncated
+    assert _store.CodeTokenBook(tmp_path).get("/p/m.py", _KEY) is None
+
+
+def test_code_shards_belong_to_one_code_hasher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another build of the code hasher (its fingerprint) never reads these tokens."""
+    book = _store.CodeTokenBook(tmp_path)
+    book.put("/p/m.py", _KEY, _TOKEN)
+    book.flush()
+    monkeypatch.setattr(_store, "code_hasher_fingerprint", lambda: "another-hasher")
+    assert _store.CodeTokenBook(tmp_path).get("/p/m.py", _KEY) is None
+
+
+def test_code_shards_keep_what_was_used_first_up_to_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_store, "MAX_SHARD_TOKENS", 3)
+    old = _store.CodeTokenBook(tmp_path)
+    for digit in "abcd":
+        old.put("/p/m.py", digit * 64, _TOKEN)
+    old.flush()
+    kept = json.loads(_shard_files(tmp_path)[0].read_text())["tokens"]
+    assert sorted(kept) == ["a" * 64, "b" * 64, "c" * 64]  # the cap, in key order
+    new = _store.CodeTokenBook(tmp_path)
+    assert new.get("/p/m.py", "c" * 64) == _TOKEN
+    new.put("/p/m.py", "e" * 64, _TOKEN)
+    new.flush()
+    kept = json.loads(_shard_files(tmp_path)[0].read_text())["tokens"]
+    assert sorted(kept) == ["a" * 64, "c" * 64, "e" * 64]  # used ones first, then older
+
+
+def test_disabled_or_unwritable_code_books_change_nothing(tmp_path: Path) -> None:
+    disabled = _store.CodeTokenBook(None)
+    disabled.put("/p/m.py", _KEY, _TOKEN)
+    disabled.flush()
+    assert disabled.get("/p/m.py", _KEY) == _TOKEN  # this process still remembers
+    (tmp_path / "codes").write_text("a file where the directory would go")
+    book = _store.CodeTokenBook(tmp_path)
+    book.put("/p/m.py", _KEY, _TOKEN)
+    book.flush()  # silently not written
+    assert _store.CodeTokenBook(tmp_path).get("/p/m.py", _KEY) is None

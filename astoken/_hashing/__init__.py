@@ -55,7 +55,7 @@ import types
 from astoken._scope import Scope
 
 from ._classes import hash_class, mro_members
-from ._code import code_token
+from ._code import CodeBook, code_book, code_token
 from ._functions import function, held_function
 from ._values import FUNCTION_TYPES, enc, register_encoder, unregister_encoder, wrapped_of
 from ._walk import (
@@ -72,7 +72,9 @@ from ._walk import (
 
 __all__ = [
     "BehaviorHook",
+    "CodeBook",
     "class_token",
+    "code_book",
     "code_token",
     "encode_value",
     "function_token",

@@ -9,25 +9,36 @@ gives them, so this module depends on nothing but the byte primitives.
 The token cache is keyed by the code object itself, weakly: code objects are immutable (a key
 cannot go stale), equal code objects have equal canonical bytes, and an entry goes away with its
 code object (the cache is bounded by the code that is alive).
+
+Across processes, a *code book* (:func:`code_book`; the on-disk one is
+:class:`astoken._store.CodeTokenBook`) may hold tokens computed before, keyed by the SHA-256 of
+``marshal.dumps(code)``: marshal writes every field of a code object, so equal keys mean equal
+code objects and therefore equal tokens. (Marshal output can differ for equal code objects,
+when an object is shared or not; that is a miss, never a wrong token.) The book itself is keyed
+by the source of this step, so another astoken's tokens are never read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dis
 import hashlib
 import inspect
+import marshal
 import sys
 import threading
 import types
 import weakref
 from collections.abc import Iterator
+from typing import Protocol
 
 from astoken._model import FORMAT_VERSION
 from astoken.errors import UnhashableValueError
 
 from ._walk import blob, int_bytes, text
 
-__all__ = ["code_token", "decode", "exception_entries", "jump_target"]
+__all__ = ["CodeBook", "code_book", "code_token", "decode", "exception_entries", "jump_target"]
 
 _PY311 = sys.version_info >= (3, 11)
 _PY312 = sys.version_info >= (3, 12)
@@ -130,15 +141,50 @@ def exception_entries(code: types.CodeType) -> Iterator[tuple[int, int, int, int
         yield start, start + length, target, depth_lasti >> 1, depth_lasti & 1
 
 
+class CodeBook(Protocol):
+    """Code tokens kept across processes, by source file name and marshal digest."""
+
+    def get(self, filename: str, key: str) -> str | None: ...
+
+    def put(self, filename: str, key: str, token: str) -> None: ...
+
+
+_BOOK: contextvars.ContextVar[CodeBook | None] = contextvars.ContextVar("astoken_code_book")
+
+
+@contextlib.contextmanager
+def code_book(book: CodeBook | None) -> Iterator[None]:
+    """Let :func:`code_token` read and fill ``book`` while the block runs (in this context)."""
+    reset = _BOOK.set(book)
+    try:
+        yield
+    finally:
+        _BOOK.reset(reset)
+
+
 def code_token(code: types.CodeType) -> str:
     """Canonical SHA-256 of a code object (see guarantee 1 of this module)."""
     with _CODE_LOCK:
         token = _CODE_CACHE.get(code)
     if token is None:
-        token = hashlib.sha256(_canonical_code(code)).hexdigest()
+        book = _BOOK.get(None)
+        key = _book_key(code) if book is not None else None
+        if book is not None and key is not None:
+            token = book.get(code.co_filename, key)
+        if token is None:
+            token = hashlib.sha256(_canonical_code(code)).hexdigest()
+            if book is not None and key is not None:
+                book.put(code.co_filename, key, token)
         with _CODE_LOCK:
             _CODE_CACHE[code] = token
     return token
+
+
+def _book_key(code: types.CodeType) -> str | None:
+    try:
+        return hashlib.sha256(marshal.dumps(code)).hexdigest()
+    except ValueError:  # a constant marshal cannot write (code built with replace())
+        return None
 
 
 # Fused instruction -> the two plain ones it stands for (present only where dis knows them).
