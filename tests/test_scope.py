@@ -276,3 +276,21 @@ def test_a_distribution_without_top_level_txt_still_has_a_version(
     finally:
         _scope._packages_distributions.cache_clear()
         _scope.distribution_version.cache_clear()
+
+
+def test_top_levels_read_from_record_are_those_of_the_file_list() -> None:
+    """The fast RECORD reading gives what ``dist.files`` gives, for every installed wheel."""
+    import importlib.metadata
+
+    compared = 0
+    for dist in importlib.metadata.distributions():
+        record = dist.read_text("RECORD")
+        if record is None:
+            continue
+        assert _scope._recorded_top_levels(record) == _scope._installed_top_levels(
+            dist.files or ()
+        ), dist.metadata["Name"]
+        compared += 1
+    assert compared >= 10  # this environment has pytest, libcst, networkx, ... as wheels
+    quoted = '"odd,dir/__init__.py",sha256=x,1\nplain.py,,\n_ext.abi3.so,,\n'
+    assert _scope._recorded_top_levels(quoted) == {"plain", "_ext"}
