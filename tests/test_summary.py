@@ -905,6 +905,12 @@ def _corrupt(mutate: str) -> str:
         data["definitions"][0]["line"] = True
     elif mutate == "reference-arity":
         data["definitions"][0]["references"][0].append(1)
+    elif mutate == "reference-line-is-bool":
+        data["definitions"][0]["references"][0][2] = True
+    elif mutate == "reference-kind-is-list":
+        data["definitions"][0]["references"][0][0] = ["call"]
+    elif mutate == "reference-receiver-is-null":
+        data["definitions"][0]["references"][0][3] = None
     elif mutate == "import-attr":
         data["imports"][0][3] = 5
     elif mutate == "all-names":
@@ -934,6 +940,9 @@ def _corrupt(mutate: str) -> str:
                 "line-is-string",
                 "line-is-bool",
                 "reference-arity",
+                "reference-line-is-bool",
+                "reference-kind-is-list",
+                "reference-receiver-is-null",
                 "import-attr",
                 "all-names",
                 "star-arity",
