@@ -176,10 +176,17 @@ _CODE_BOOKS: dict[str, _store.CodeTokenBook] = {}
 _CODE_BOOKS_LOCK = threading.Lock()
 
 
-def _code_book_for(options: Options) -> _store.CodeTokenBook | None:
+def _cache_dir(options: Options) -> str | None:
+    """The on-disk cache's directory for these options; None when the cache is off."""
     if not options.use_cache:
         return None
-    directory = options.cache_dir or _store.default_cache_dir()
+    return options.cache_dir or _store.default_cache_dir()
+
+
+def _code_book_for(options: Options) -> _store.CodeTokenBook | None:
+    directory = _cache_dir(options)
+    if directory is None:
+        return None
     with _CODE_BOOKS_LOCK:
         book = _CODE_BOOKS.get(directory)
         if book is None:
@@ -188,9 +195,7 @@ def _code_book_for(options: Options) -> _store.CodeTokenBook | None:
 
 
 def _store_for(options: Options) -> _store.SummaryStore:
-    if not options.use_cache:
-        return _store.SummaryStore(None)
-    return _store.SummaryStore(options.cache_dir or _store.default_cache_dir())
+    return _store.SummaryStore(_cache_dir(options))
 
 
 # A file as the token memo checks it: path, size, and the modification time, change time and
@@ -341,9 +346,7 @@ def _first_party(nodes: Iterable[Node]) -> list[str]:
 def _check_running_code(names: Iterable[str], options: Options) -> None:
     """StaleCodeError when a loaded module among ``names`` (node names or module names) does
     not run the code of its source file: its objects are about to be hashed."""
-    verdicts = _store.VerdictStore(
-        (options.cache_dir or _store.default_cache_dir()) if options.use_cache else None
-    )
+    verdicts = _store.VerdictStore(_cache_dir(options))
     for module_name in sorted({name.partition(":")[0] for name in names}):
         module = sys.modules.get(module_name)
         if module is not None:
