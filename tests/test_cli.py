@@ -921,7 +921,7 @@ def test_a_warm_token_imports_no_parser_graph_library_or_metadata(
         "import sys\n"
         "from astoken import cli\n"
         f"code = cli.main({['token', FIT]!r})\n"
-        f"print(code, sorted(m for m in {_HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+        f"print(int(code), sorted(m for m in {_HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
     )
     loaded = f"import sys; print(sorted(m for m in {_HEAVY!r} if m in sys.modules))"
     baseline = run_process([sys.executable, "-c", loaded], root, env)
