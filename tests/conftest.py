@@ -2,6 +2,10 @@
 
 - every test gets its own ``ASTOKEN_CACHE_DIR`` (autouse), so no test reads or writes the user's
   cache and no test sees summaries cached by another;
+- no test writes bytecode caches unless it says so (``PYTHONDONTWRITEBYTECODE``, autouse): tests
+  edit a module and import it again within the same second, often keeping its size, which a
+  pyc cannot tell apart, so Python would run the old code and astoken would rightly refuse it
+  (``StaleCodeError``); the tests about that (``test_stale_code.py``) turn writing back on;
 - ``make_package`` writes a ``{relative path: source}`` table to disk (sources are dedented);
 - ``import_from`` imports modules from such a tree in-process and, at teardown, forgets every
   module it brought in and the ``sys.path`` entry, so the next test can reuse package names.
@@ -38,6 +42,14 @@ def _isolated_astoken_cache(
     cache_dir = tmp_path_factory.mktemp("astoken-cache")
     monkeypatch.setenv("ASTOKEN_CACHE_DIR", str(cache_dir))
     return cache_dir
+
+
+@pytest.fixture(autouse=True)
+def _no_bytecode_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither this process nor its children write ``__pycache__`` (see the module docstring),
+    whatever the environment running the suite says."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
 
 
 @pytest.fixture

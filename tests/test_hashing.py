@@ -1085,11 +1085,15 @@ def test_a_warm_process_canonicalises_no_code(make_package: Any, tmp_path: Path)
 
     def probe(use_cache: bool, seed: int) -> list[Any]:
         script = _COUNT_CANONICAL.replace("USE_CACHE", repr(use_cache))
-        result: list[Any] = run_fresh(script, paths=[root], cache_dir=cache, seed=seed)
+        # With bytecode caches (empty means unset): the first process compiles the source and
+        # writes the pycs, the next ones load the pycs, and the same code must be the same key.
+        writes = {"PYTHONDONTWRITEBYTECODE": ""}
+        result: list[Any] = run_fresh(script, paths=[root], cache_dir=cache, seed=seed, env=writes)
         return result
 
     cold = probe(True, 1)
     assert cold[2] > 0
+    assert list((root / "shop" / "__pycache__").glob("prices.*.pyc"))
     assert probe(True, 7) == [cold[0], cold[1], 0]
     uncached = probe(False, 3)
     assert uncached[:2] == cold[:2]

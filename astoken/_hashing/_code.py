@@ -12,10 +12,12 @@ code object (the cache is bounded by the code that is alive).
 
 Across processes, a *code book* (:func:`code_book`; the on-disk one is
 :class:`astoken._store.CodeTokenBook`) may hold tokens computed before, keyed by the SHA-256 of
-``marshal.dumps(code)``: marshal writes every field of a code object, so equal keys mean equal
-code objects and therefore equal tokens. (Marshal output can differ for equal code objects,
-when an object is shared or not; that is a miss, never a wrong token.) The book itself is keyed
-by the source of this step, so another astoken's tokens are never read.
+``marshal.dumps(code, 2)``: marshal writes every field of a code object, so equal keys mean
+equal code objects and therefore equal tokens. Format 2 is the last without back-references
+(later formats share an object or not depending on its reference count, so a function compiled
+from source and the same function loaded from its pyc gave different bytes); a difference left
+would be a miss, never a wrong token. The book itself is keyed by the source of this step, so
+another astoken's tokens are never read.
 """
 
 from __future__ import annotations
@@ -181,8 +183,11 @@ def code_token(code: types.CodeType) -> str:
 
 
 def _book_key(code: types.CodeType) -> str | None:
+    # Marshal format 2, the last without back-references: from format 3 on, whether an object
+    # is written once and referred back to depends on its reference count, so the same
+    # function compiled from source and loaded from its pyc gave two keys.
     try:
-        return hashlib.sha256(marshal.dumps(code)).hexdigest()
+        return hashlib.sha256(marshal.dumps(code, 2)).hexdigest()
     except ValueError:  # a constant marshal cannot write (code built with replace())
         return None
 
