@@ -68,13 +68,22 @@ def members(program: Program, class_node: str) -> dict[str, str]:
 def lookup_member(
     program: Program, class_node: str, attr: str, *, skip_self: bool = False
 ) -> str | None:
-    """The node of ``attr`` found over the class's first-party MRO (first definition wins)."""
+    """The node of ``attr`` found over the class's first-party MRO (first definition wins).
+
+    Memoised per program: the MRO is, and a loaded module's members never change (a whole
+    package's graph asks ~375,000 times, for a few thousand distinct answers)."""
+    key = (class_node, attr, skip_self)
+    if key in program.member_cache:
+        return program.member_cache[key]
+    found = None
     order = mro(program, class_node)
     for klass in order[1:] if skip_self else order:
         member = members(program, klass).get(attr)
         if member is not None:
-            return f"{klass.partition(':')[0]}:{member}"
-    return None
+            found = f"{klass.partition(':')[0]}:{member}"
+            break
+    program.member_cache[key] = found
+    return found
 
 
 def all_member_names(program: Program, class_node: str) -> set[str]:

@@ -117,6 +117,7 @@ class Program:
         self.modules: dict[str, ModuleInfo | None] = {}
         # Caches of the class facts in ``_classes`` (pure functions of the loaded modules).
         self.mro_cache: dict[str, tuple[str, ...]] = {}
+        self.member_cache: dict[tuple[str, str, bool], str | None] = {}
         self.constant_classes: dict[str, str | None] = {}
         self.assigns_cache: dict[str, dict[str, list[tuple[str, str]]]] = {}
         self.rebound_cache: dict[str, Res | None] = {}
