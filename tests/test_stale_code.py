@@ -55,8 +55,13 @@ def _env(root: Path, cache: Path) -> dict[str, str]:
 
 
 def _cli(root: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    return _python(root, env, "-m", "astoken", *argv)
+
+
+def _python(root: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter run with ``argv`` in ``root`` (output captured, never raising)."""
     return subprocess.run(
-        [sys.executable, "-m", "astoken", *argv],
+        [sys.executable, *argv],
         cwd=root,
         env=env,
         capture_output=True,
@@ -223,15 +228,7 @@ print(token, sum(name.endswith("prices.py") for name in compiled))
 
 
 def _tokens_and_compiles(root: Path, env: dict[str, str], mode: str) -> tuple[str, int]:
-    done = subprocess.run(
-        [sys.executable, "-c", _COUNT_COMPILES, mode],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _python(root, env, "-c", _COUNT_COMPILES, mode)
     assert done.returncode == 0, done.stderr
     token, count = done.stdout.split()
     return token, int(count)
