@@ -34,12 +34,9 @@ import pkgutil
 import site
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from importlib.metadata import PackagePath
+from typing import Any
 
 __all__ = ["ModuleLocation", "Origin", "Scope", "distribution_version", "locate_module"]
 
@@ -252,10 +249,10 @@ def _packages_distributions() -> dict[str, list[str]]:
             listed: Iterable[str] = (dist.read_text("top_level.txt") or "").split()
             if not listed:
                 record = dist.read_text("RECORD")
-                listed = (
-                    _recorded_top_levels(record)
+                listed = _top_levels(
+                    _record_paths(record)
                     if record is not None
-                    else _installed_top_levels(dist.files or ())
+                    else (str(path) for path in dist.files or ())
                 )
             for top in listed:
                 found.setdefault(top, set()).add(name)
@@ -264,32 +261,23 @@ def _packages_distributions() -> dict[str, list[str]]:
     return {top: sorted(names) for top, names in found.items()}
 
 
-def _recorded_top_levels(record: str) -> set[str]:
-    """:func:`_installed_top_levels` read straight from a wheel's ``RECORD`` (CSV: path, hash,
-    size): ``dist.files`` makes a path object of every line, 5 times slower for the same
-    answer (it was most of a warm token of a target with a third-party leaf)."""
+def _record_paths(record: str) -> Iterator[str]:
+    """The installed paths a wheel's ``RECORD`` lists (CSV: path, hash, size). Read straight
+    from the text: ``dist.files`` makes a path object of every line, 5 times slower for the
+    same answer (it was most of a warm token of a target with a third-party leaf)."""
+    return (row[0] for row in csv.reader(io.StringIO(record)) if row)
+
+
+def _top_levels(paths: Iterable[str]) -> set[str]:
+    """Import names a distribution installs, from its installed paths (``/``-separated,
+    relative to the install location): the first directory of each, or a top-level module
+    file's name."""
     tops: set[str] = set()
-    for row in csv.reader(io.StringIO(record)):
-        if not row:
-            continue
-        first, sep, _rest = row[0].partition("/")
+    for path in paths:
+        first, sep, _rest = path.partition("/")
         if first == "..":
             continue  # scripts and data installed outside site-packages
         top = first if sep else inspect.getmodulename(first)
-        if top and top.isidentifier():
-            tops.add(top)
-    return tops
-
-
-def _installed_top_levels(files: Iterable[PackagePath]) -> set[str]:
-    """Import names a distribution installs, from its file list: the first directory of each
-    file inside the install location, or a top-level module file's name."""
-    tops: set[str] = set()
-    for path in files:
-        parts = path.parts
-        if not parts or parts[0] == "..":
-            continue  # scripts and data installed outside site-packages
-        top = parts[0] if len(parts) > 1 else inspect.getmodulename(parts[0])
         if top and top.isidentifier():
             tops.add(top)
     return tops

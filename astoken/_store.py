@@ -90,11 +90,11 @@ def _libcst_version() -> str:
         for location in spec.submodule_search_locations:
             parent = os.path.dirname(os.path.abspath(location))
             try:
-                infos = [n for n in os.listdir(parent) if _LIBCST_DIST_INFO.fullmatch(n)]
+                infos = [m for n in os.listdir(parent) if (m := _LIBCST_DIST_INFO.fullmatch(n))]
             except OSError:
                 continue
             if len(infos) == 1:
-                return _LIBCST_DIST_INFO.fullmatch(infos[0]).group(1)  # type: ignore[union-attr]
+                return infos[0].group(1)
     from importlib import metadata  # noqa: PLC0415 - see the docstring: only when the above fails
 
     try:
@@ -168,6 +168,16 @@ def summary_key(source: bytes) -> str:
     return digest.hexdigest()
 
 
+def _write_quietly(path: str, data: bytes) -> None:
+    """Put ``data`` at ``path`` atomically, its directory made first; failing is silent
+    (guarantees 2 and 4: the cache is an optimisation only)."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        replace_atomic(path, data)
+    except OSError:
+        pass
+
+
 class SummaryStore:
     """A directory of JSON summaries sharded by key prefix; ``None`` disables it."""
 
@@ -221,11 +231,7 @@ class SummaryStore:
         if path is None:
             return
         payload = json.dumps({"format": _ENVELOPE, "key": key, "summary": text})
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            replace_atomic(path, payload.encode("utf-8"))
-        except OSError:
-            pass  # the cache is an optimisation only
+        _write_quietly(path, payload.encode("utf-8"))
 
 
 class VerdictStore:
@@ -261,13 +267,8 @@ class VerdictStore:
     def record(self, key: str) -> None:
         """Record the fact ``key`` names; failures are swallowed (the cache is optional)."""
         path = self._path(key)
-        if path is None:
-            return
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            replace_atomic(path, key.encode("ascii"))
-        except OSError:
-            pass  # the cache is an optimisation only
+        if path is not None:
+            _write_quietly(path, key.encode("ascii"))
 
 
 # Version of a code-token shard's layout.
@@ -389,11 +390,7 @@ class CodeTokenBook:
                 "key": key,
                 "tokens": tokens,
             }
-            try:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                replace_atomic(path, json.dumps(document, sort_keys=True).encode("utf-8"))
-            except OSError:
-                pass  # the cache is an optimisation only
+            _write_quietly(path, json.dumps(document, sort_keys=True).encode("utf-8"))
 
 
 def _tokens_check(tokens: Mapping[str, object]) -> str:
