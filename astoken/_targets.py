@@ -18,7 +18,8 @@ Guarantees (cited by ``tests/test_targets.py``):
    submodules are set aside for the duration and put back afterwards. A name the interpreter
    cannot give up (a built-in or frozen module) is refused with :class:`TargetNotFoundError`.
 2. :func:`target_environment` leaves ``sys.path`` as it found it, also when calls for path
-   targets run in several threads at once.
+   targets run in several threads at once; it changes ``sys.path`` only under the import lock,
+   so no other thread's import is searching the list at that moment.
 3. :func:`import_module` turns *anything* user code raises while being imported (including
    ``SystemExit`` and pytest's ``Skipped``, which are not ``Exception``) into an astoken error
    naming the module; only ``KeyboardInterrupt`` passes through unchanged.
@@ -29,6 +30,7 @@ Guarantees (cited by ``tests/test_targets.py``):
 
 from __future__ import annotations
 
+import _imp
 import contextlib
 import dataclasses
 import functools
@@ -181,6 +183,22 @@ _ROOT_USERS: dict[str, int] = {}
 _REBIND_LOCK = threading.RLock()
 
 
+@contextmanager
+def _path_search_paused() -> Iterator[None]:
+    """Hold the interpreter's import lock, under which every finder searches ``sys.path``.
+
+    Taking an entry out of ``sys.path`` while another thread's import walks it shifts the
+    entries behind it, and that walk skips one: a concurrent path target then failed with "no
+    module named" now and then. ``importlib._bootstrap._find_spec`` runs each finder under
+    this lock (3.10-3.13), so no walk is under way while it is held.
+    """
+    _imp.acquire_lock()
+    try:
+        yield
+    finally:
+        _imp.release_lock()
+
+
 def _acquire_root(root: str) -> bool:
     with _ROOTS_LOCK:
         if root in _ROOT_USERS:
@@ -188,7 +206,8 @@ def _acquire_root(root: str) -> bool:
             return True
         if root in sys.path:
             return False  # the user's own entry: left alone
-        sys.path.insert(0, root)
+        with _path_search_paused():
+            sys.path.insert(0, root)
         _ROOT_USERS[root] = 1
         return True
 
@@ -198,8 +217,9 @@ def _release_root(root: str) -> None:
         _ROOT_USERS[root] -= 1
         if _ROOT_USERS[root] == 0:
             del _ROOT_USERS[root]
-            if root in sys.path:
-                sys.path.remove(root)
+            with _path_search_paused():
+                if root in sys.path:
+                    sys.path.remove(root)
 
 
 @contextmanager

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,6 +103,55 @@ def test_path_targets_in_threads(make_package: MakePackage) -> None:
     for i in range(8):
         sys.modules.pop(f"pkg{i}.mod", None)
         sys.modules.pop(f"pkg{i}", None)
+
+
+def test_sys_path_holds_still_while_an_import_searches_it(make_package: MakePackage) -> None:
+    """The race behind a rare "no module named" under threads: a path target taking its root
+    off ``sys.path`` while another thread's import walked the list made that walk skip an
+    entry. Roots now go on and off only between searches."""
+    root = make_package({"d/pkgz/__init__.py": "", "d/pkgz/mod.py": "def f():\n    return 1\n"})
+    spec = f"{root}/d/pkgz/mod.py:f"
+    searching, worker_started = threading.Event(), threading.Event()
+    seen: list[tuple[list[str], list[str]]] = []
+
+    class Probe:
+        """A finder that stays in its search until the path target's call has begun."""
+
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            if name == "astoken_probe_module":
+                before = list(sys.path)
+                searching.set()
+                worker_started.wait(30)
+                time.sleep(0.5)  # the call would have put its root on sys.path by now
+                seen.append((before, list(sys.path)))
+
+    def search() -> None:
+        assert importlib.util.find_spec("astoken_probe_module") is None
+
+    def token() -> None:
+        worker_started.set()
+        tokens.append(astoken.behavior_token(spec))
+
+    tokens: list[str | None] = []
+    probe = Probe()
+    sys.meta_path.insert(0, probe)
+    try:
+        searcher = threading.Thread(target=search)
+        searcher.start()
+        assert searching.wait(30)
+        worker = threading.Thread(target=token)
+        worker.start()
+        searcher.join(60)
+        worker.join(60)
+    finally:
+        sys.meta_path.remove(probe)
+        sys.modules.pop("pkgz.mod", None)
+        sys.modules.pop("pkgz", None)
+    assert len(seen) == 1
+    assert seen[0][0] == seen[0][1]
+    assert tokens == [astoken.behavior_token(spec)]
+    sys.modules.pop("pkgz.mod", None)
+    sys.modules.pop("pkgz", None)
 
 
 @pytest.mark.parametrize(
