@@ -291,7 +291,8 @@ def _summarize_modules(
         from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            names = list(files_to_warm)
+            # Largest first, so that no large file is left for one worker at the end.
+            names = sorted(files_to_warm, key=lambda n: -_file_size(files_to_warm[n]))
             results = pool.map(
                 _summarize_in_worker, [files[n] for n in names], [cache_dir] * len(names)
             )
@@ -306,6 +307,13 @@ def _summarize_modules(
             except AstokenError as exc:
                 problems[name] = exc
     return problems
+
+
+def _file_size(file: str) -> int:
+    try:
+        return os.stat(file).st_size
+    except OSError:
+        return 0
 
 
 def _uncached(files: dict[str, str], store: _store.SummaryStore) -> dict[str, str]:
@@ -328,7 +336,23 @@ def _summarize_in_worker(file: str, cache_dir: str) -> AstokenError | None:
         _summarize_file(file, _store.SummaryStore(cache_dir))
     except AstokenError as exc:
         return exc  # astoken's errors pickle with their attributes: re-raised as they were
+    _prepare_code_checks(file, cache_dir)
     return None
+
+
+def _prepare_code_checks(file: str, cache_dir: str) -> None:
+    """Answer ahead, in a worker, what the parent asks of ``file``'s code once imported: the
+    pyc verdict of the stale-code check and the code tokens of its functions (code book).
+    Both are keyed by content, so what changes in between is a miss, never a wrong answer."""
+    compiled = _runtime.precheck_source(file, _store.VerdictStore(cache_dir))
+    if compiled is None:
+        return
+    hashing = _lazy("_hashing")
+    book = _store.CodeTokenBook(cache_dir)
+    with hashing.code_book(book):
+        for code in _runtime.function_codes(compiled):
+            hashing.code_token(code)
+    book.flush()
 
 
 def _prepare_steps() -> None:

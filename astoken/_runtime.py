@@ -30,7 +30,8 @@ is the code of its source file (guarantees cited by ``tests/test_stale_code.py``
    interpreter (version, magic number, optimisation level); the next process then compares
    the live functions with the pyc's code, which is that compiled code, and compiles nothing.
    A source or pyc that differs in one byte is another key; without a pyc the source is
-   compiled as before.
+   compiled as before. :func:`precheck_source` records the same verdicts ahead of any import
+   (a snapshot's workers), by the same comparison.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ __all__ = [
     "compiled_module",
     "declared_dependencies",
     "declared_entries",
+    "function_codes",
     "has_python_code",
+    "precheck_source",
     "resolve_node",
     "runtime_info",
 ]
@@ -569,26 +572,11 @@ def _verify(
         st = os.stat(file)
     except OSError:
         return  # gone or unreadable: the graph step reports what it cannot read
-    trusted, pyc_data = _trusted_bytecode(pyc, source, st) if pyc else (None, b"")
-    verdict = (
-        _verdict_key(file, source, pyc_data)
-        if trusted is not None and verdicts is not None
-        else None
-    )
-    if verdict is not None and verdicts is not None and verdicts.known(verdict):
-        compiled: types.CodeType | None = trusted  # guarantee 4: the same code, not compiled
-    else:
-        try:
-            compiled = compile(source, file, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            compiled = None  # the file no longer compiles, yet the module runs: it changed
-        if trusted is not None and trusted != compiled:
-            raise StaleCodeError(module.__name__, file, pyc)
-        if compiled is None:
-            raise StaleCodeError(module.__name__, file, None)
-        if verdict is not None and verdicts is not None:
-            verdicts.record(verdict)
-    assert compiled is not None  # both branches above leave code or raise
+    compiled, stale = _compile_against_pyc(file, source, st, pyc, verdicts)
+    if stale:
+        raise StaleCodeError(module.__name__, file, pyc)
+    if compiled is None:
+        raise StaleCodeError(module.__name__, file, None)  # no longer compiles, yet runs
     codes: set[types.CodeType] = set()
     _collect_codes(compiled, codes)
     defined_names = {_code_name(code) for code in codes}
@@ -599,6 +587,64 @@ def _verify(
             # impersonated strategies) is not the file's code: only a function the file does
             # define, with other code, shows the module predates the file.
             raise StaleCodeError(module.__name__, file, None)
+
+
+def _compile_against_pyc(
+    file: str,
+    source: bytes,
+    st: os.stat_result,
+    pyc: str | None,
+    verdicts: VerdictBook | None,
+) -> tuple[types.CodeType | None, bool]:
+    """The code of ``source`` (None when it does not compile) and whether the pyc Python
+    would load for it holds other code. A recorded verdict stands for the compilation
+    (guarantee 4); a pyc found to hold exactly the compiled code is recorded."""
+    trusted, pyc_data = _trusted_bytecode(pyc, source, st) if pyc else (None, b"")
+    verdict = (
+        _verdict_key(file, source, pyc_data)
+        if trusted is not None and verdicts is not None
+        else None
+    )
+    if verdict is not None and verdicts is not None and verdicts.known(verdict):
+        return trusted, False
+    try:
+        compiled = compile(source, file, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        compiled = None
+    if trusted is not None and trusted != compiled:
+        return compiled, True
+    if compiled is not None and verdict is not None and verdicts is not None:
+        verdicts.record(verdict)
+    return compiled, False
+
+
+def precheck_source(file: str, verdicts: VerdictBook) -> types.CodeType | None:
+    """Ahead of any import (a snapshot's worker processes): compile ``file`` and record the
+    verdict when the pyc Python would load for it holds exactly that code, so that
+    :func:`check_source` in the importing process compiles nothing (guarantee 4). Returns the
+    compiled code, or None when the file cannot be read or compiled. Changes nothing a later
+    check decides: a verdict is keyed by both files' bytes, so an edit in between is a miss."""
+    try:
+        with open(file, "rb") as handle:
+            source = handle.read()
+        st = os.stat(file)
+        pyc = importlib.util.cache_from_source(file)
+    except (OSError, NotImplementedError, ValueError):
+        return None
+    compiled, _stale = _compile_against_pyc(file, source, st, pyc, verdicts)
+    return compiled
+
+
+def function_codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    """The outermost code objects in ``code`` that run as functions, looking into class
+    bodies: hashing one of them hashes the code nested in it too."""
+    stack = [c for c in reversed(code.co_consts) if isinstance(c, types.CodeType)]
+    while stack:
+        item = stack.pop()
+        if item.co_flags & inspect.CO_NEWLOCALS:
+            yield item
+        else:
+            stack.extend(c for c in reversed(item.co_consts) if isinstance(c, types.CodeType))
 
 
 def _verdict_key(file: str, source: bytes, pyc_data: bytes) -> str:

@@ -1098,3 +1098,53 @@ def test_a_warm_process_canonicalises_no_code(make_package: Any, tmp_path: Path)
     uncached = probe(False, 3)
     assert uncached[:2] == cold[:2]
     assert uncached[2] > 0
+
+
+_COUNT_PARENT_WORK = """\
+import ast, builtins, json
+import astoken
+from astoken._hashing import _code
+
+compiled, hashed = [], []
+real_compile, real_canonical = builtins.compile, _code._canonical_code
+
+
+def counting_compile(source, filename, mode, flags=0, *args, **kwargs):
+    if not flags & ast.PyCF_ONLY_AST:  # code, not the summary pass's syntax check
+        compiled.append(str(filename))
+    return real_compile(source, filename, mode, flags, *args, **kwargs)
+
+
+def counting_canonical(code):
+    hashed.append(code.co_filename)
+    return real_canonical(code)
+
+
+# Workers keep counts of their own: these are the parent's.
+builtins.compile, _code._canonical_code = counting_compile, counting_canonical
+lock = astoken.snapshot(["shop"], jobs=JOBS)
+mine = [sum("shop" in name for name in names) for names in (compiled, hashed)]
+print(json.dumps([[e.token for e in lock.entries], *mine]))
+"""
+
+
+def test_snapshot_workers_leave_the_parent_no_code_to_compile_or_hash(
+    make_package: Any, tmp_path: Path
+) -> None:
+    """Issue 11: in a cold ``snapshot --jobs 2`` the workers, which read every file anyway,
+    also record its pyc verdict and the code tokens of its functions; the parent then compiles
+    and canonicalises none of the package's code, and its entries are those of one job."""
+    root = make_package(_SHOP)
+    argv = [sys.executable, "-m", "compileall", "-q", str(root / "shop")]
+    subprocess.run(argv, check=True, capture_output=True)  # pycs, as an installed package has
+
+    def probe(jobs: int, cache: str) -> list[Any]:
+        script = _COUNT_PARENT_WORK.replace("JOBS", str(jobs))
+        result: list[Any] = run_fresh(script, paths=[root], cache_dir=tmp_path / cache)
+        return result
+
+    entries, compiled, hashed = probe(1, "one-job")
+    assert len(entries) == 4  # price, Basket, Basket.total, rate
+    assert compiled == 3  # the stale-code check compiled each module
+    assert hashed > 0
+    assert probe(2, "two-jobs") == [entries, 0, 0]

@@ -103,13 +103,19 @@ def test_stale_pyc_is_an_error_naming_file_and_fix(
     assert fixed.stdout != first.stdout
 
 
-def test_stale_pyc_fails_the_snapshot_too(make_package: MakePackage, tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_stale_pyc_fails_the_snapshot_too(
+    make_package: MakePackage, tmp_path: Path, jobs: str
+) -> None:
+    """With ``--jobs 2`` and an empty cache, workers compile each file ahead of the import
+    (to record pyc verdicts): one that sees the stale pyc records nothing."""
     root = make_package(BEFORE)
-    env = _env(root, tmp_path / "cache")
-    assert _cli(root, env, "snapshot", "shop").returncode == 0
+    assert _cli(root, _env(root, tmp_path / "cache"), "snapshot", "shop").returncode == 0
     _edit_keeping_size_and_mtime(root / "shop" / "prices.py", "RATE = 1", "RATE = 7")
-    result = _cli(root, env, "snapshot", "shop")
-    assert (result.returncode, result.stdout) == (ExitCode.STALE_CODE, "")
+    # The warm cache of the first snapshot, then an empty one, then what that one left.
+    for cache in ("cache", f"cold-{jobs}", f"cold-{jobs}"):
+        result = _cli(root, _env(root, tmp_path / cache), "snapshot", "shop", "--jobs", jobs)
+        assert (result.returncode, result.stdout) == (ExitCode.STALE_CODE, ""), result.stderr
 
 
 def test_fresh_and_touched_files_are_not_stale(make_package: MakePackage, tmp_path: Path) -> None:
