@@ -173,6 +173,9 @@ def bench(session: nox.Session) -> None:
     # ~14 ms at every interpreter start, which item 2 counts), bytecode compiled by pip.
     session.install(".[test]")
     session.install("pycg==0.0.8", "pyan3==2.9.0")
+    if "--suite" in session.posargs:  # item 7 runs the suite: with what its tests run
+        _graphviz(session)
+        _system_packages(session)
     # The table's own cache directories are temporary; this one only keeps stray runs away
     # from the user's cache.
     _isolated_cache(session)
