@@ -90,10 +90,10 @@ def _run_tests(session: nox.Session) -> None:
     _graphviz(session)
     _system_packages(session)
     _isolated_cache(session)
-    # No xdist by default: on the 2-core machine `-n 2` measured slower than one process (the
-    # scenario tests already fingerprint before/after in two child interpreters at once, and
-    # many other tests run the CLI in a subprocess). `nox -s tests -- -n 2` still works.
-    session.run("pytest", *session.posargs)
+    # One xdist worker per core: most tests wait on child interpreters, and on the 2-core
+    # machine `-n 2` measured 4.5 min against 6.5 min serial (performance.md, item 7).
+    # Arguments after `--` come last, so `nox -s tests -- -n 0` runs in one process.
+    session.run("pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session
