@@ -138,10 +138,12 @@ def _functions_of(obj: object) -> Iterator[types.FunctionType]:
 
 
 def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
-    yield code
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from _code_objects(const)
+    """``code`` and every code object nested in it, however deep (no recursion)."""
+    stack = [code]
+    while stack:
+        item = stack.pop()
+        yield item
+        stack.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
 
 
 def _name_of(value: object) -> str | None:
@@ -566,19 +568,15 @@ def check_source(module: types.ModuleType, verdicts: VerdictBook | None = None) 
 def _verify(
     module: types.ModuleType, file: str, pyc: str | None, verdicts: VerdictBook | None
 ) -> None:
-    try:
-        with open(file, "rb") as handle:
-            source = handle.read()
-        st = os.stat(file)
-    except OSError:
+    read = _read_source(file)
+    if read is None:
         return  # gone or unreadable: the graph step reports what it cannot read
-    compiled, stale = _compile_against_pyc(file, source, st, pyc, verdicts)
+    compiled, stale = _compile_against_pyc(file, *read, pyc, verdicts)
     if stale:
         raise StaleCodeError(module.__name__, file, pyc)
     if compiled is None:
         raise StaleCodeError(module.__name__, file, None)  # no longer compiles, yet runs
-    codes: set[types.CodeType] = set()
-    _collect_codes(compiled, codes)
+    codes = set(_code_objects(compiled))
     defined_names = {_code_name(code) for code in codes}
     for func in _defined_functions(module, file):
         code = func.__code__
@@ -624,15 +622,26 @@ def precheck_source(file: str, verdicts: VerdictBook) -> types.CodeType | None:
     :func:`check_source` in the importing process compiles nothing (guarantee 4). Returns the
     compiled code, or None when the file cannot be read or compiled. Changes nothing a later
     check decides: a verdict is keyed by both files' bytes, so an edit in between is a miss."""
+    read = _read_source(file)
+    if read is None:
+        return None
+    try:
+        pyc = importlib.util.cache_from_source(file)
+    except (NotImplementedError, ValueError):
+        return None  # no bytecode cache for this interpreter or this file name
+    compiled, _stale = _compile_against_pyc(file, *read, pyc, verdicts)
+    return compiled
+
+
+def _read_source(file: str) -> tuple[bytes, os.stat_result] | None:
+    """The bytes of ``file`` and its stat (what the pyc's header is checked against), or None
+    when it cannot be read."""
     try:
         with open(file, "rb") as handle:
             source = handle.read()
-        st = os.stat(file)
-        pyc = importlib.util.cache_from_source(file)
-    except (OSError, NotImplementedError, ValueError):
+        return source, os.stat(file)
+    except OSError:
         return None
-    compiled, _stale = _compile_against_pyc(file, source, st, pyc, verdicts)
-    return compiled
 
 
 def function_codes(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -691,14 +700,6 @@ def _trusted_bytecode(
     except (ValueError, EOFError, TypeError):
         return None, data
     return (code, data) if isinstance(code, types.CodeType) else (None, data)
-
-
-def _collect_codes(code: types.CodeType, into: set[types.CodeType]) -> None:
-    stack = [code]
-    while stack:
-        item = stack.pop()
-        into.add(item)
-        stack.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
 
 
 def _code_name(code: types.CodeType) -> str:

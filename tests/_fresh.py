@@ -14,10 +14,35 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "TESTS_DIR", "run_fresh"]
+__all__ = ["COUNT_WORK", "REPO_ROOT", "TESTS_DIR", "run_fresh"]
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
+
+#: Lines for a child's script: from where they stand on, the child lists in ``compiled`` the
+#: file names of the code it compiles (not the summary pass's syntax-only parse) and in
+#: ``hashed`` those of the code objects astoken canonicalises.
+COUNT_WORK = """\
+import ast, builtins
+from astoken._hashing import _code
+
+compiled, hashed = [], []
+_real_compile, _real_canonical = builtins.compile, _code._canonical_code
+
+
+def _counting_compile(source, filename, mode, flags=0, *args, **kwargs):
+    if not flags & ast.PyCF_ONLY_AST:  # code, not the summary pass's syntax check
+        compiled.append(str(filename))
+    return _real_compile(source, filename, mode, flags, *args, **kwargs)
+
+
+def _counting_canonical(code):
+    hashed.append(code.co_filename)
+    return _real_canonical(code)
+
+
+builtins.compile, _code._canonical_code = _counting_compile, _counting_canonical
+"""
 
 
 def run_fresh(

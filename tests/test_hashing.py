@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fresh import run_fresh
+from _fresh import COUNT_WORK, run_fresh
 
 from astoken import _hashing
 from astoken._hashing import _code
@@ -1039,21 +1039,10 @@ def test_book_keys_cover_the_whole_code_object(other: str, monkeypatch: pytest.M
         assert _code.code_token(_fresh_code(other)) != "0" * 64
 
 
-_COUNT_CANONICAL = """\
-import json
-import astoken
-from astoken._hashing import _code
-
-hashed = []
-real = _code._canonical_code
-
-
-def counting(code):
-    hashed.append(code.co_filename)
-    return real(code)
-
-
-_code._canonical_code = counting
+_COUNT_CANONICAL = (
+    "import json\nimport astoken\n"
+    + COUNT_WORK
+    + """\
 use_cache = USE_CACHE
 import shop.prices
 token = astoken.behavior_token(shop.prices.price, use_cache=use_cache)
@@ -1061,6 +1050,7 @@ lock = astoken.snapshot(["shop"], use_cache=use_cache)
 mine = sum("shop" in name for name in hashed)
 print(json.dumps([token, [e.token for e in lock.entries], mine]))
 """
+)
 
 _SHOP = {
     "shop/__init__.py": "",
@@ -1100,32 +1090,16 @@ def test_a_warm_process_canonicalises_no_code(make_package: Any, tmp_path: Path)
     assert uncached[2] > 0
 
 
-_COUNT_PARENT_WORK = """\
-import ast, builtins, json
-import astoken
-from astoken._hashing import _code
-
-compiled, hashed = [], []
-real_compile, real_canonical = builtins.compile, _code._canonical_code
-
-
-def counting_compile(source, filename, mode, flags=0, *args, **kwargs):
-    if not flags & ast.PyCF_ONLY_AST:  # code, not the summary pass's syntax check
-        compiled.append(str(filename))
-    return real_compile(source, filename, mode, flags, *args, **kwargs)
-
-
-def counting_canonical(code):
-    hashed.append(code.co_filename)
-    return real_canonical(code)
-
-
 # Workers keep counts of their own: these are the parent's.
-builtins.compile, _code._canonical_code = counting_compile, counting_canonical
+_COUNT_PARENT_WORK = (
+    "import json\nimport astoken\n"
+    + COUNT_WORK
+    + """\
 lock = astoken.snapshot(["shop"], jobs=JOBS)
 mine = [sum("shop" in name for name in names) for names in (compiled, hashed)]
 print(json.dumps([[e.token for e in lock.entries], *mine]))
 """
+)
 
 
 def test_snapshot_workers_leave_the_parent_no_code_to_compile_or_hash(

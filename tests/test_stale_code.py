@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from _fresh import COUNT_WORK
 
 import astoken
 from astoken import _runtime
@@ -212,25 +213,14 @@ def test_the_check_is_memoised_per_file_signature(
     assert len(calls) == 2
 
 
-_COUNT_COMPILES = """\
-import ast, builtins, sys
-import astoken, shop.prices
-
-compiled = []
-real = builtins.compile
-
-
-def counting(source, filename, mode, flags=0, *args, **kwargs):
-    if not flags & ast.PyCF_ONLY_AST:  # code, not the summary pass's syntax check
-        compiled.append(str(filename))
-    return real(source, filename, mode, flags, *args, **kwargs)
-
-
-builtins.compile = counting
+_COUNT_COMPILES = (
+    "import sys\nimport astoken, shop.prices\n"
+    + COUNT_WORK
+    + """\
 token = astoken.behavior_token(shop.prices.price, use_cache=sys.argv[1] == "cache")
-builtins.compile = real
 print(token, sum(name.endswith("prices.py") for name in compiled))
 """
+)
 
 
 def _tokens_and_compiles(root: Path, env: dict[str, str], mode: str) -> tuple[str, int]:
