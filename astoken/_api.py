@@ -212,10 +212,20 @@ def _file_signature(file: str) -> _Signature | None:
     return (file, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
-def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
+def _read_keyed(file: str) -> tuple[bytes, str]:
+    """A source file's bytes and their summary key."""
     with open(file, "rb") as handle:
         data = handle.read()
-    key = _store.summary_key(data)
+    return data, _store.summary_key(data)
+
+
+def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
+    data, key = _read_keyed(file)
+    return _summary_of(file, data, key, store)
+
+
+def _summary_of(file: str, data: bytes, key: str, store: _store.SummaryStore) -> ModuleSummary:
+    """The summary of ``data`` (``file``'s bytes, whose key is ``key``): memo, disk, or parse."""
     summary = _SUMMARIES.get(key)
     if summary is not None:
         return summary
@@ -231,6 +241,9 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
     _SUMMARIES.put(key, summary)
     return summary
 
+
+#: A module as the graph's provider found it: (file, package or not, summary key).
+_ModuleFingerprint = tuple["str | None", bool, "str | None"]
 
 #: A progress callback of the long queries: ``(stage, done, total)``, total 0 while unknown.
 Progress = Callable[[str, int, int], None]
@@ -251,56 +264,74 @@ class _ModuleLoader:
         self.skip = skip
         self.progress = progress
         self.files: dict[str, _Signature | None] = {}
+        self.fingerprints: dict[str, _ModuleFingerprint | None] = {}
 
     def __call__(self, name: str) -> ModuleSource | None:
         if name in self.skip:
+            self.fingerprints[name] = None
             return None
         location = locate_module(name)
-        if location is None:
-            return None
-        if location.file is None:
-            if location.is_package:  # a namespace package: nothing defined, submodules only
+        if location is None or location.file is None:
+            found = (None, True, None) if location is not None and location.is_package else None
+            self.fingerprints[name] = found
+            if found is not None:  # a namespace package: nothing defined, submodules only
                 return ModuleSource(name, None, True, _EMPTY_SUMMARY)
             return None
-        summary = _summarize_file(location.file, self.store)
+        data, key = _read_keyed(location.file)
+        self.fingerprints[name] = (location.file, location.is_package, key)
+        summary = _summary_of(location.file, data, key, self.store)
         self.files[location.file] = _file_signature(location.file)
         if self.progress is not None:
             self.progress("reading modules", len(self.files), 0)
         return ModuleSource(name, location.file, location.is_package, summary)
 
+    def fingerprint(self, name: str) -> _ModuleFingerprint | None:
+        """What :meth:`__call__` finds for ``name`` without decoding a summary: (file, package
+        or not, summary key), ``(None, True, None)`` for a namespace package, None when not
+        found. What this loader served is answered as it was served."""
+        if name in self.fingerprints:
+            return self.fingerprints[name]
+        if name in self.skip:
+            return None
+        location = locate_module(name)
+        if location is None or location.file is None:
+            return (None, True, None) if location is not None and location.is_package else None
+        return (location.file, location.is_package, _read_keyed(location.file)[1])
+
 
 def _summarize_modules(
     modules: Sequence[str], options: Options, jobs: int
 ) -> dict[str, AstokenError]:
-    """Summarise every module (in ``jobs`` processes when the disk cache can carry the results
-    back); the modules whose source cannot be summarised, with the error. The outcome does not
-    depend on ``jobs``: workers only warm the cache, then every module is read here in order."""
+    """Summarise every module whose summary is neither in memory nor in the disk cache (in
+    ``jobs`` processes when the disk cache can carry the results back); the modules whose
+    source cannot be summarised, with the error. The outcome does not depend on ``jobs``:
+    workers only warm the cache. Cached summaries are not decoded here: the graph's loader
+    decodes those it reads (a warm snapshot whose build replays decodes none)."""
     files = {}
     for name in modules:
         location = locate_module(name)
         if location is not None and location.file is not None:
             files[name] = location.file
+    store = _store_for(options)
+    missing = {name: file for name, file in files.items() if not _has_summary(file, store)}
     problems: dict[str, AstokenError] = {}
-    if jobs > 1 and len(files) > 1 and options.use_cache:
-        files_to_warm = _uncached(files, _store_for(options))
-    else:
-        files_to_warm = {}
-    if len(files_to_warm) > 1:
+    if jobs > 1 and len(missing) > 1 and options.use_cache:
         cache_dir = options.cache_dir or _store.default_cache_dir()
         # Imported here: ``concurrent.futures.process`` costs ~14 ms, paid only with --jobs.
         from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             # Largest first, so that no large file is left for one worker at the end.
-            names = sorted(files_to_warm, key=lambda n: -_file_size(files_to_warm[n]))
+            names = sorted(missing, key=lambda n: -_file_size(missing[n]))
             results = pool.map(
                 _summarize_in_worker, [files[n] for n in names], [cache_dir] * len(names)
             )
             for name, error in zip(names, results, strict=True):
                 if error is not None:
                     problems[name] = error
-    store = _store_for(options)
-    for name, file in files.items():
+                else:
+                    missing.pop(name)
+    for name, file in missing.items():
         if name not in problems:
             try:
                 _summarize_file(file, store)
@@ -309,26 +340,21 @@ def _summarize_modules(
     return problems
 
 
+def _has_summary(file: str, store: _store.SummaryStore) -> bool:
+    """Whether ``file``'s summary is in memory or in the disk cache (unreadable: False, so that
+    summarising it reports why)."""
+    try:
+        key = _read_keyed(file)[1]
+    except OSError:
+        return False
+    return _SUMMARIES.get(key) is not None or store.has(key)
+
+
 def _file_size(file: str) -> int:
     try:
         return os.stat(file).st_size
     except OSError:
         return 0
-
-
-def _uncached(files: dict[str, str], store: _store.SummaryStore) -> dict[str, str]:
-    """The modules whose summary is not in the disk cache yet (what workers are started for)."""
-    missing = {}
-    for name, file in files.items():
-        try:
-            with open(file, "rb") as handle:
-                key = _store.summary_key(handle.read())
-        except OSError:
-            missing[name] = file  # let the worker report it
-            continue
-        if not store.has(key):
-            missing[name] = file
-    return missing
 
 
 def _summarize_in_worker(file: str, cache_dir: str) -> AstokenError | None:
@@ -499,16 +525,15 @@ def _scope_for(module: str, options: Options) -> Scope:
     return Scope((), options.include, options.exclude).with_root(module)
 
 
-def _build(
+def _graph_request(
     roots: tuple[str, ...],
     session: _Session,
     loader: _ModuleLoader,
     *,
     provenance: bool = False,
-) -> tuple[Any, tuple[Unresolved, ...], dict[str, Node]]:
-    """The graph of ``roots``; with ``provenance``, also the edges that only show a second way a
-    node is reached (for pictures and ``explain``; tokens and closures are the same without)."""
-    request = _lazy("_graph").GraphRequest(
+) -> Any:
+    """What the graph step is asked to build for ``roots`` (see :func:`_build`)."""
+    return _lazy("_graph").GraphRequest(
         roots=roots,
         scope=session.scope,
         modules=loader,
@@ -520,6 +545,18 @@ def _build(
         external_versions=session.options.external_versions,
         provenance=provenance,
     )
+
+
+def _build(
+    roots: tuple[str, ...],
+    session: _Session,
+    loader: _ModuleLoader,
+    *,
+    provenance: bool = False,
+) -> tuple[Any, tuple[Unresolved, ...], dict[str, Node]]:
+    """The graph of ``roots``; with ``provenance``, also the edges that only show a second way a
+    node is reached (for pictures and ``explain``; tokens and closures are the same without)."""
+    request = _graph_request(roots, session, loader, provenance=provenance)
     built: tuple[Any, tuple[Unresolved, ...], dict[str, Node]] = _lazy("_graph").build_graph(
         request
     )
@@ -653,7 +690,17 @@ def _closure_token(
             leaf_token = leaves[leaf.name] = _own_token(leaf, session)
             if leaf_token is not None:
                 pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
-        root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
+        root_node = nodes.get(root)
+        if (
+            root_node is not None
+            and root_node.kind in _DEFINITION_KINDS
+            and owner == root
+            and session.lookup(root) is root_obj
+        ):
+            # The same call as its own token (a snapshot's roots are each other's members).
+            root_token = session.own_token(root_node)
+        else:
+            root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
     if root_token is not None:
@@ -719,6 +766,8 @@ def _root_graph(
 
 _CODE_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT)
 _LEAF_KINDS = (NodeKind.EXTERNAL, NodeKind.STDLIB)
+#: Kinds whose own token is the token of their live object (:func:`_own_token`).
+_DEFINITION_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS)
 
 
 def _compiled_leaves(
@@ -1333,19 +1382,10 @@ def _snapshot_package(
     imported = tuple(m for m in modules if m not in problems)
     _check_running_code(imported, opts)
     scope = Scope((), opts.include, opts.exclude).with_root(target.module)
-    session = _Session(opts, scope, {}, {})
-    loader = _ModuleLoader(_store_for(opts), skip=frozenset(problems))
-    defs: list[str] = []
-    for module in imported:
-        source = loader(module)
-        if source is None:
-            continue
-        for definition in source.summary.definitions:
-            if definition.kind.value in ("function", "class", "method"):
-                defs.append(f"{module}:{definition.qualname}")
-    nxgraph, graph_unresolved, nodes = _build(tuple(defs), session, loader)
+    key = _snapshot_build_key(target.module, imported, frozenset(problems), opts)
+    session, build = _snapshot_build(key, scope, frozenset(problems), imported, opts)
+    defs, nodes, graph_unresolved = build.roots, build.nodes, build.unresolved
     _check_running_code(_first_party(nodes.values()), opts)
-    graph_step = _lazy("_graph")
     leaves: dict[str, str | None] = {}
     unresolved: set[Unresolved] = set()
     entries: list[SnapshotEntry] = []
@@ -1354,7 +1394,7 @@ def _snapshot_package(
         obj = session.lookup(root)
         if obj is None:
             continue
-        reached, _conditions = graph_step.closure(nxgraph, root)
+        reached = build.closures[root]
         # The same path as behavior_token(root) and dependencies(root): the entry is their
         # answer, computed from the graph built once for every root.
         result = _closure_token(
@@ -1390,6 +1430,87 @@ def _snapshot_package(
         own[entry.target] = entry.own_token
     reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
     return target.module, entries, own, reasons
+
+
+def _snapshot_build_key(
+    package: str,
+    imported: tuple[str, ...],
+    skipped: frozenset[str],
+    opts: Options,
+) -> str | None:
+    """The cache key of a package's snapshot build: everything the build depends on that its
+    journal does not replay (astoken's own code, the interpreter, the options that shape the
+    graph, the modules imported and those left out). The files read, those whose definitions
+    are the roots included, are in the journal: an edit makes the entry a miss, and the new
+    build replaces it (one entry per package and options, not one per edit). None when the
+    cache is off."""
+    if not opts.use_cache:
+        return None
+    digest = hashlib.sha256(b"astoken-snapshot-build\0")
+    for part in (
+        _store.astoken_fingerprint(),
+        sys.version,
+        _combine.interpreter_tag(),
+        package,
+        repr((opts.include, opts.exclude, opts.external_versions)),
+        repr(sorted(skipped)),
+        repr(imported),
+    ):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:" % len(data) + data)
+    return digest.hexdigest()
+
+
+def _snapshot_build(
+    key: str | None,
+    scope: Scope,
+    skipped: frozenset[str],
+    imported: tuple[str, ...],
+    opts: Options,
+) -> tuple[_Session, Any]:
+    """The session and build (``astoken._graph.CachedBuild``) of a package's snapshot: its
+    roots are the functions, classes and methods of the ``imported`` modules. A build kept
+    under ``key`` whose journal replays with the same answers is used as it is (what building
+    again would give, see ``astoken._graph._journal``); otherwise the graph is built, its
+    closures taken, and the result kept under ``key``."""
+    graph_step = _lazy("_graph")
+    store = _store.BuildStore(_cache_dir(opts)) if key is not None else None
+    text = store.get(key) if store is not None and key is not None else None
+    if text is not None:
+        try:
+            cached = graph_step.decode_build(text)
+        except ValueError:
+            cached = None
+        if cached is not None:
+            session = _Session(opts, scope, {}, {})
+            loader = _ModuleLoader(_store_for(opts), skip=skipped)
+            request = _graph_request(cached.roots, session, loader)
+            if graph_step.replay(cached.journal, request, loader.fingerprint):
+                return session, cached
+    session = _Session(opts, scope, {}, {})
+    loader = _ModuleLoader(_store_for(opts), skip=skipped)
+    journal = graph_step.Journal()
+    request = graph_step.recording(_graph_request((), session, loader), journal, loader.fingerprint)
+    defs: list[str] = []
+    for module in imported:
+        source = request.modules(module)
+        if source is None:
+            continue
+        for definition in source.summary.definitions:
+            if definition.kind.value in ("function", "class", "method"):
+                defs.append(f"{module}:{definition.qualname}")
+    roots = tuple(defs)
+    nxgraph, graph_unresolved, nodes = graph_step.build_graph(replace(request, roots=roots))
+    build = graph_step.CachedBuild(
+        roots,
+        nodes,
+        graph_unresolved,
+        {root: frozenset(graph_step.closure(nxgraph, root)[0]) for root in roots},
+        journal.as_list(),
+    )
+    if store is not None and key is not None and journal.complete:
+        store.put(key, graph_step.encode_build(build))
+    return session, build
 
 
 def _failure_reason(exc: AstokenError) -> str:

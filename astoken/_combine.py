@@ -13,6 +13,7 @@ Guarantees (cited by ``tests/test_combine.py``):
 from __future__ import annotations
 
 import hashlib
+import operator
 import sys
 from collections.abc import Iterable
 
@@ -42,13 +43,16 @@ def encode_pair(name: str, token: str) -> bytes:
     return _field(name) + _field(token)
 
 
+_NAME = operator.itemgetter(0)
+
+
 def combine_encoded(encoded: list[tuple[str, bytes]]) -> str | None:
     """The behavior token of pairs already encoded by :func:`encode_pair`, as ``(name,
     bytes)``; the same as :func:`combine` of those pairs (which it implements). For callers
     that combine many overlapping closures (a snapshot) and encode each pair once."""
     if not encoded:
         return None
-    encoded = sorted(encoded, key=lambda item: item[0])
+    encoded = sorted(encoded, key=_NAME)
     digest = hashlib.sha256()
     digest.update(b"astoken-behavior\x00%d\x00" % FORMAT_VERSION)
     digest.update(_field(interpreter_tag()))

@@ -40,6 +40,7 @@ from ._files import read_regular, replace_atomic
 
 __all__ = [
     "MAX_ENTRY_BYTES",
+    "BuildStore",
     "CodeTokenBook",
     "SummaryStore",
     "VerdictStore",
@@ -152,6 +153,13 @@ def _code_fingerprint(label: bytes, modules: tuple[str, ...]) -> str:
     except (OSError, LookupError, ImportError, ValueError):
         return "unverifiable-" + secrets.token_hex(16)
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def astoken_fingerprint() -> str:
+    """SHA-256 of every module of astoken, computed like :func:`summarizer_fingerprint`: a
+    cached build (:class:`BuildStore`) depends on how the whole pipeline asks and answers."""
+    return _code_fingerprint(b"astoken-package\0", ("astoken",))
 
 
 def summary_key(source: bytes) -> str:
@@ -395,3 +403,55 @@ class CodeTokenBook:
 
 def _tokens_check(tokens: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(tokens, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+# Version of a cached build's envelope.
+_BUILD_ENVELOPE = "astoken-build-1"
+
+
+class BuildStore:
+    """Snapshot builds kept for the next run (``astoken._graph.CachedBuild`` as JSON text), one
+    file per key in ``builds/``; ``None`` disables it. The caller's key names everything the
+    build read besides what its journal replays. An entry carries a SHA-256 of its text, so a
+    damaged one is a miss; guarantees 2-4 of this module hold for it as for summaries."""
+
+    __slots__ = ("_directory",)
+
+    def __init__(self, directory: str | os.PathLike[str] | None) -> None:
+        self._directory = None if directory is None else os.path.join(directory, "builds")
+
+    def _path(self, key: str) -> str | None:
+        if self._directory is None or len(key) != 64 or not key.isalnum():
+            return None
+        return os.path.join(self._directory, key[:2], f"{key}.json")
+
+    def get(self, key: str) -> str | None:
+        """The text stored under ``key``, or None on any kind of miss."""
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            raw = read_regular(path, MAX_ENTRY_BYTES)
+            envelope = None if raw is None else json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(envelope, dict):
+            return None
+        text = envelope.get("build")
+        if (
+            envelope.get("format") != _BUILD_ENVELOPE
+            or envelope.get("key") != key
+            or not isinstance(text, str)
+            or envelope.get("check") != hashlib.sha256(text.encode("utf-8")).hexdigest()
+        ):
+            return None
+        return text
+
+    def put(self, key: str, text: str) -> None:
+        """Store ``text`` under ``key`` atomically; failures are swallowed."""
+        path = self._path(key)
+        if path is None:
+            return
+        check = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        payload = json.dumps({"build": text, "check": check, "format": _BUILD_ENVELOPE, "key": key})
+        _write_quietly(path, payload.encode("utf-8"))

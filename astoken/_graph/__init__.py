@@ -5,7 +5,8 @@ modules, and the top-level import name for standard-library and third-party leav
 per module: ``_request`` (what is asked), ``_digraph`` (the graph structure: plain dicts, no
 networkx), ``_program`` (modules, definitions, name resolution),
 ``_classes`` (MRO, members, state), ``_flow`` (what a receiver can be), ``_builder`` (edges and
-Rapid Type Analysis), ``_closure`` (per-root reachability).
+Rapid Type Analysis), ``_closure`` (per-root reachability), ``_journal`` (the questions a build
+asked the live program, to replay) and ``_cached`` (a snapshot's build as the cache keeps it).
 
 Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token covers"):
 
@@ -28,7 +29,8 @@ Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token cov
    code making the call is test code.
 6. Standard-library and third-party names become leaf nodes; nothing inside them is followed.
 7. What cannot be resolved statically is recorded as :class:`Unresolved`, never dropped silently.
-8. The result depends only on the code: nodes and edges are a fixpoint, emitted sorted.
+8. The result depends only on the code and on the answers of the request's callbacks (what
+   ``_journal`` records): nodes and edges are a fixpoint, emitted sorted.
 9. Functions nested in a function are nodes of their own (kind NESTED); reaching one reaches
    the definition it is nested in.
 """
@@ -39,17 +41,25 @@ from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
 from astoken._scope import Origin, distribution_version
 
 from ._builder import Builder
+from ._cached import CachedBuild, decode_build, encode_build
 from ._closure import closure, closure_of_all, paths_from_root, to_dependency_graph
 from ._digraph import Digraph
+from ._journal import Journal, recording, replay
 from ._program import DEF_NODE_KIND
 from ._request import GraphRequest
 
 __all__ = [
+    "CachedBuild",
     "Digraph",
     "GraphRequest",
+    "Journal",
     "build_graph",
     "closure",
+    "decode_build",
+    "encode_build",
     "paths_from_root",
+    "recording",
+    "replay",
     "to_dependency_graph",
 ]
 
@@ -79,15 +89,19 @@ def build_graph(
     return graph, unresolved, nodes
 
 
+def _version(name: str, request: GraphRequest) -> str:
+    return request.version(name) if request.version else distribution_version(name)[1]
+
+
 def _make_node(builder: Builder, name: str, request: GraphRequest) -> Node:
     module, sep, qualname = name.partition(":")
     program = builder.program
     if not sep:
-        origin = program.scope.classify(name)
+        origin = program.classify(name)
         if origin is Origin.STDLIB:
             return Node(name, NodeKind.STDLIB)
         if origin is Origin.THIRD_PARTY:
-            version = distribution_version(name)[1] if request.external_versions else ""
+            version = _version(name, request) if request.external_versions else ""
             return Node(name, NodeKind.EXTERNAL, version=version)
         mod = program.modules.get(name)
         return Node(name, NodeKind.MODULE, file=mod.file if mod else None, line=None)

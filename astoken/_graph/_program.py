@@ -4,7 +4,7 @@ definitions, and name resolution through imports, re-exports and star imports.""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from astoken._model import (
@@ -15,7 +15,7 @@ from astoken._model import (
     NodeKind,
     Reference,
 )
-from astoken._scope import Origin, Scope
+from astoken._scope import Origin
 
 from ._request import GraphRequest
 
@@ -113,7 +113,7 @@ class Program:
 
     def __init__(self, request: GraphRequest) -> None:
         self.request = request
-        self.scope: Scope = request.scope
+        self.classify: Callable[[str], Origin] = request.classify or request.scope.classify
         self.modules: dict[str, ModuleInfo | None] = {}
         # Caches of the class facts in ``_classes`` (pure functions of the loaded modules).
         self.mro_cache: dict[str, tuple[str, ...]] = {}
@@ -128,7 +128,7 @@ class Program:
         if name in self.modules:
             return self.modules[name]
         info: ModuleInfo | None = None
-        if self.scope.classify(name) is Origin.FIRST_PARTY:
+        if self.classify(name) is Origin.FIRST_PARTY:
             source = self.request.modules(name)
             if source is not None:
                 info = _index_module(source)
@@ -136,7 +136,7 @@ class Program:
         return info
 
     def is_first_party(self, module: str) -> bool:
-        return self.scope.classify(module) is Origin.FIRST_PARTY
+        return self.classify(module) is Origin.FIRST_PARTY
 
     @staticmethod
     def external(module: str) -> Res:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from astoken._model import ModuleSource, RuntimeInfo
-from astoken._scope import Scope
+from astoken._scope import Origin, Scope
 
 ModuleProvider = Callable[[str], "ModuleSource | None"]
 RuntimeProvider = Callable[[str], "RuntimeInfo | None"]
@@ -24,6 +24,10 @@ class GraphRequest:
     every star-imported module. ``provenance=False`` leaves out the edges that only say how a
     node could be reached a second way (a method of a created class guessed for a receiver of
     unknown origin: the class already reaches it); closures are the same without them.
+    ``classify`` (default ``scope.classify``) says where a module comes from and ``version``
+    (default :func:`astoken._scope.distribution_version`) the version of a third-party leaf:
+    with the callbacks above, these are every question a build asks outside its summaries
+    (what ``_journal`` records).
     """
 
     roots: tuple[str, ...]
@@ -36,3 +40,5 @@ class GraphRequest:
     locate: Callable[[str, str], str | None] | None = None
     provenance: bool = True
     external_versions: bool = True
+    classify: Callable[[str], Origin] | None = None
+    version: Callable[[str], str] | None = None

@@ -1,0 +1,395 @@
+"""A snapshot's build is kept in the cache and used again only when every question it asked
+the live program gets the same answer (issue 11, item 4: a warm snapshot spent a third of its
+time building the graph it had built before). Cited guarantees are those of
+``astoken._graph._journal``; each end-to-end test compares against a snapshot made without
+the cache, in fresh interpreters, counting the graphs built."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from _fresh import run_fresh
+
+from astoken import _store
+from astoken._graph import (
+    CachedBuild,
+    GraphRequest,
+    Journal,
+    decode_build,
+    encode_build,
+    recording,
+    replay,
+)
+from astoken._model import (
+    ModuleSource,
+    ModuleSummary,
+    Node,
+    NodeKind,
+    RefKind,
+    RuntimeInfo,
+    Unresolved,
+)
+from astoken._scope import Origin, Scope
+from astoken.errors import SourceSyntaxError
+
+if TYPE_CHECKING:
+    from conftest import MakePackage
+
+#: The child: snapshot ``PKG`` with the options given; print the number of graphs built and
+#: every entry's token and dependencies.
+_SNAPSHOT = """\
+import json
+import astoken
+from astoken import _graph
+
+built = []
+_real = _graph.build_graph
+
+
+def counting(request):
+    built.append(len(request.roots))
+    return _real(request)
+
+
+_graph.build_graph = counting
+snap = astoken.snapshot([PACKAGE], **OPTIONS)
+entries = {e.target: [e.token, list(e.dependencies)] for e in snap.entries}
+print(json.dumps({"built": len(built), "entries": entries}))
+"""
+
+_PACKAGE = {
+    "shop/__init__.py": "",
+    "shop/prices.py": """\
+        from shop.util import rounded
+        from vendor.rates import rate
+
+        TAX = 0.2
+
+
+        class Basket:
+            def __init__(self, items):
+                self.items = items
+
+            def total(self):
+                return rounded(sum(self.items) * (1 + TAX) * rate())
+
+
+        def checkout(items):
+            return Basket(items).total()
+        """,
+    "shop/util.py": """\
+        def rounded(x):
+            return round(x, 2)
+        """,
+    # A first-party package outside the one snapshotted: the build reads it, its key does not.
+    "vendor/__init__.py": "",
+    "vendor/rates.py": """\
+        def rate():
+            return 1.0
+        """,
+}
+
+
+def _snapshot(
+    root: Path,
+    cache: Path,
+    seed: int,
+    package: str = "shop",
+    env: dict[str, str] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    code = _SNAPSHOT.replace("OPTIONS", repr(options)).replace("PACKAGE", repr(package))
+    result: dict[str, Any] = run_fresh(code, paths=[root], seed=seed, cache_dir=cache, env=env)
+    return result
+
+
+def _uncached(root: Path, tmp_path: Path, **options: Any) -> dict[str, Any]:
+    result = _snapshot(root, tmp_path / "unused-cache", 7, use_cache=False, **options)
+    assert result["built"] == 1
+    entries: dict[str, Any] = result["entries"]
+    return entries
+
+
+def test_a_warm_snapshot_builds_no_graph_and_gives_the_same_entries(
+    make_package: MakePackage, tmp_path: Path
+) -> None:
+    root = make_package(_PACKAGE)
+    cache = tmp_path / "cache"
+    cold = _snapshot(root, cache, seed=1)
+    warm = _snapshot(root, cache, seed=2)
+    assert cold["built"] == 1
+    assert warm["built"] == 0
+    assert warm["entries"] == cold["entries"] == _uncached(root, tmp_path)
+    assert "vendor.rates:rate" in cold["entries"]["shop.prices:checkout"][1]
+    assert len(list((cache / "builds").glob("*/*.json"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("relative", "old", "new"),
+    [
+        # A module of the package: the key names its content.
+        ("shop/util.py", "return round(x, 2)", "return round(x, 3)"),
+        # A module outside it that the build read: only the journal knows it.
+        ("vendor/rates.py", "return 1.0", "return 1.0 * bonus()\n\n\ndef bonus():\n    return 2"),
+    ],
+)
+def test_an_edit_to_a_module_the_build_read_builds_again(
+    make_package: MakePackage, tmp_path: Path, relative: str, old: str, new: str
+) -> None:
+    root = make_package(_PACKAGE)
+    cache = tmp_path / "cache"
+    before = _snapshot(root, cache, seed=1)
+    path = root / relative
+    path.write_text(path.read_text().replace(old, new))
+    after = _snapshot(root, cache, seed=2)
+    assert after["built"] == 1
+    assert after["entries"] == _uncached(root, tmp_path)
+    checkout = "shop.prices:checkout"
+    assert after["entries"][checkout][0] != before["entries"][checkout][0]
+    if "bonus" in new:
+        assert "vendor.rates:bonus" in after["entries"][checkout][1]
+
+
+_DISPATCH = {
+    "reg/__init__.py": "",
+    "reg/core.py": """\
+        import functools
+        import os
+
+
+        def shout(x):
+            return str(x).upper()
+
+
+        @functools.singledispatch
+        def render(x):
+            return repr(x)
+
+
+        def _render_int(x):
+            return shout(x)
+
+
+        if os.environ.get("REG_INTS"):
+            render.register(int)(_render_int)
+
+
+        def show(x):
+            return render(x)
+        """,
+}
+
+
+def test_a_live_answer_that_changes_without_an_edit_builds_again(
+    make_package: MakePackage, tmp_path: Path
+) -> None:
+    """No file changes; the live program registers one more implementation (guarantee 1: the
+    build asked ``registered``, and replaying it gets another answer)."""
+    root = make_package(_DISPATCH)
+    cache = tmp_path / "cache"
+    ints = {"REG_INTS": "1"}
+    plain = _snapshot(root, cache, 1, "reg")
+    with_ints = _snapshot(root, cache, 2, "reg", ints)
+    reference = _snapshot(root, tmp_path / "unused", 3, "reg", ints, use_cache=False)
+    assert plain["built"] == with_ints["built"] == 1
+    assert with_ints["entries"] == reference["entries"]
+    assert "reg.core:shout" not in plain["entries"]["reg.core:render"][1]
+    assert "reg.core:shout" in with_ints["entries"]["reg.core:render"][1]
+
+
+def test_a_damaged_build_entry_is_a_miss(make_package: MakePackage, tmp_path: Path) -> None:
+    root = make_package(_PACKAGE)
+    cache = tmp_path / "cache"
+    cold = _snapshot(root, cache, seed=1)
+    (entry,) = (cache / "builds").glob("*/*.json")
+    envelope = json.loads(entry.read_text())
+    # Well-formed, but names another closure: only the entry's check can tell.
+    envelope["build"] = envelope["build"].replace('"closures":[0', '"closures":[1', 1)
+    assert envelope["build"] != json.loads(entry.read_text())["build"]
+    entry.write_text(json.dumps(envelope))
+    again = _snapshot(root, cache, seed=2)
+    assert again["built"] == 1
+    assert again["entries"] == cold["entries"]
+
+
+def test_options_that_shape_the_graph_are_part_of_the_key(
+    make_package: MakePackage, tmp_path: Path
+) -> None:
+    root = make_package(_PACKAGE)
+    cache = tmp_path / "cache"
+    full = _snapshot(root, cache, seed=1)
+    narrowed = _snapshot(root, cache, seed=2, exclude=("vendor.*",))
+    assert narrowed["built"] == 1
+    assert narrowed["entries"] == _uncached(root, tmp_path, exclude=("vendor.*",))
+    assert narrowed["entries"] != full["entries"]
+
+
+# -- the journal (astoken._graph._journal) ------------------------------------------------
+
+
+def _request(**callbacks: Any) -> GraphRequest:
+    summary = ModuleSummary(definitions=(), imports=())
+
+    def modules(name: str) -> ModuleSource | None:
+        if name == "broken":
+            raise SourceSyntaxError("broken.py", 3, "invalid syntax")
+        return ModuleSource(name, f"{name}.py", False, summary) if name != "gone" else None
+
+    return GraphRequest(roots=("a:f",), scope=Scope(("a",)), modules=modules, **callbacks)
+
+
+def _fingerprint(name: str) -> tuple[str | None, bool, str | None] | None:
+    return None if name == "gone" else (f"{name}.py", False, f"key-of-{name}")
+
+
+def _ask_everything(request: GraphRequest) -> None:
+    assert request.runtime is not None
+    assert request.declared is not None
+    assert request.registered is not None
+    assert request.elements is not None
+    assert request.locate is not None
+    assert request.classify is not None
+    assert request.version is not None
+    request.modules("a")
+    request.modules("gone")
+    with pytest.raises(SourceSyntaxError):
+        request.modules("broken")
+    request.runtime("a:g")
+    request.declared("a:f")
+    request.registered("a:f")
+    request.elements("a:TABLE")
+    request.locate("a", "x")
+    request.classify("numpy")
+    request.version("numpy")
+
+
+_CALLBACKS: dict[str, Any] = {
+    "runtime": lambda name: RuntimeInfo(NodeKind.FUNCTION, (("a:h", RefKind.CALL),), "a.py", 4),
+    "declared": lambda name: ("a:h",),
+    "registered": lambda name: (),
+    "elements": lambda name: ("a:f", "a:g"),
+    "locate": lambda module, name: "b",
+    "classify": lambda name: Origin.THIRD_PARTY,
+    "version": lambda name: "2.1",
+}
+
+
+def test_a_journal_records_every_kind_of_question_and_replays_it() -> None:
+    journal = Journal()
+    _ask_everything(recording(_request(**_CALLBACKS), journal, _fingerprint))
+    kinds = {entry[0] for entry in journal.as_list()}
+    assert kinds == {*_CALLBACKS, "module"}
+    assert journal.complete  # a syntax error is decided by the module's content
+    assert ["module", "broken", ["broken.py", False, "key-of-broken"]] in journal.as_list()
+    # Answers survive a trip through JSON (the cache stores them so).
+    entries = json.loads(json.dumps(journal.as_list()))
+    assert replay(entries, _request(**_CALLBACKS), _fingerprint)
+
+
+@pytest.mark.parametrize("kind", [*_CALLBACKS, "module"])
+def test_replay_fails_when_one_answer_differs(kind: str) -> None:
+    journal = Journal()
+    _ask_everything(recording(_request(**_CALLBACKS), journal, _fingerprint))
+    changed = dict(_CALLBACKS)
+    fingerprint = _fingerprint
+    if kind == "module":
+
+        def fingerprint(name: str) -> tuple[str | None, bool, str | None] | None:
+            return ("a.py", False, "edited") if name == "a" else _fingerprint(name)
+
+    else:
+        other = {
+            "runtime": lambda name: None,
+            "declared": lambda name: (),
+            "registered": lambda name: ("a:impl",),
+            "elements": lambda name: ("a:f",),
+            "locate": lambda module, name: None,
+            "classify": lambda name: Origin.FIRST_PARTY,
+            "version": lambda name: "2.2",
+        }
+        changed[kind] = other[kind]
+    assert not replay(journal.as_list(), _request(**changed), fingerprint)
+
+
+def test_replay_fails_and_stops_at_a_callback_that_raises() -> None:
+    journal = Journal()
+    _ask_everything(recording(_request(**_CALLBACKS), journal, _fingerprint))
+    asked: list[str] = []
+
+    def declared(name: str) -> tuple[str, ...]:
+        raise RuntimeError("import side effect")
+
+    def registered(name: str) -> tuple[str, ...]:
+        asked.append(name)
+        return ()
+
+    failing = {**_CALLBACKS, "declared": declared, "registered": registered}
+    assert not replay(journal.as_list(), _request(**failing), _fingerprint)
+    assert asked == []  # ``registered`` was asked after ``declared``: never reached
+
+
+def test_a_callback_that_raises_leaves_the_journal_incomplete() -> None:
+    journal = Journal()
+
+    def runtime(name: str) -> RuntimeInfo | None:
+        raise LookupError(name)
+
+    request = recording(_request(**{**_CALLBACKS, "runtime": runtime}), journal, _fingerprint)
+    assert request.runtime is not None
+    with pytest.raises(LookupError):
+        request.runtime("a:g")
+    assert not journal.complete
+
+
+# -- the cached build's JSON (astoken._graph._cached) -------------------------------------
+
+
+def _build() -> CachedBuild:
+    nodes = {
+        "a:f": Node("a:f", NodeKind.FUNCTION, "/src/a.py", 3),
+        "a:g": Node("a:g", NodeKind.FUNCTION, "/src/a.py", 9),
+        "numpy": Node("numpy", NodeKind.EXTERNAL, version="2.1"),
+    }
+    return CachedBuild(
+        roots=("a:f", "a:g"),
+        nodes=nodes,
+        unresolved=(Unresolved("a:f", "x.y", "name not found", "/src/a.py", 4),),
+        closures={"a:f": frozenset({"a:f", "a:g", "numpy"}), "a:g": frozenset({"a:g"})},
+        journal=[["classify", "numpy", "third_party"]],
+    )
+
+
+def test_a_cached_build_reads_back_as_written() -> None:
+    build = _build()
+    assert decode_build(encode_build(build)) == build
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],
+        lambda text: text.replace('"layout":1', '"layout":2'),
+        lambda text: text.replace('"closures":[', '"closures":[7,'),
+        lambda text: text.replace('"function"', '"gadget"', 1),
+        lambda text: text.replace('"names":[', '"names":[3,'),
+    ],
+)
+def test_a_malformed_cached_build_is_a_value_error(damage: Any) -> None:
+    text = encode_build(_build())
+    assert damage(text) != text
+    with pytest.raises(ValueError, match="malformed cached build"):
+        decode_build(damage(text))
+
+
+def test_the_build_store_refuses_an_entry_whose_check_fails(tmp_path: Path) -> None:
+    store = _store.BuildStore(tmp_path)
+    key = "ab" * 32
+    store.put(key, '{"x":1}')
+    assert store.get(key) == '{"x":1}'
+    (entry,) = (tmp_path / "builds").glob("*/*.json")
+    entry.write_text(entry.read_text().replace('{\\"x\\":1}', '{\\"x\\":2}'))
+    assert store.get(key) is None
+    assert _store.BuildStore(None).get(key) is None
