@@ -1394,7 +1394,7 @@ def _snapshot_package(
         obj = session.lookup(root)
         if obj is None:
             continue
-        reached = build.closures[root]
+        reached = build.closure(root)
         # The same path as behavior_token(root) and dependencies(root): the entry is their
         # answer, computed from the graph built once for every root.
         result = _closure_token(
@@ -1501,13 +1501,7 @@ def _snapshot_build(
                 defs.append(f"{module}:{definition.qualname}")
     roots = tuple(defs)
     nxgraph, graph_unresolved, nodes = graph_step.build_graph(replace(request, roots=roots))
-    build = graph_step.CachedBuild(
-        roots,
-        nodes,
-        graph_unresolved,
-        {root: frozenset(graph_step.closure(nxgraph, root)[0]) for root in roots},
-        journal.as_list(),
-    )
+    build = graph_step.cached_build(roots, nxgraph, nodes, graph_unresolved, journal.as_list())
     if store is not None and key is not None and journal.complete:
         store.put(key, graph_step.encode_build(build))
     return session, build

@@ -16,8 +16,10 @@ from _fresh import run_fresh
 from astoken import _store
 from astoken._graph import (
     CachedBuild,
+    Digraph,
     GraphRequest,
     Journal,
+    cached_build,
     decode_build,
     encode_build,
     recording,
@@ -353,18 +355,24 @@ def _build() -> CachedBuild:
         "a:g": Node("a:g", NodeKind.FUNCTION, "/src/a.py", 9),
         "numpy": Node("numpy", NodeKind.EXTERNAL, version="2.1"),
     }
-    return CachedBuild(
-        roots=("a:f", "a:g"),
-        nodes=nodes,
-        unresolved=(Unresolved("a:f", "x.y", "name not found", "/src/a.py", 4),),
-        closures={"a:f": frozenset({"a:f", "a:g", "numpy"}), "a:g": frozenset({"a:g"})},
-        journal=[["classify", "numpy", "third_party"]],
+    graph = Digraph()
+    graph.add_edge("a:f", "a:g", conds={None})
+    graph.add_edge("a:f", "numpy", conds={None})
+    return cached_build(
+        ("a:f", "a:g"),
+        graph,
+        nodes,
+        (Unresolved("a:f", "x.y", "name not found", "/src/a.py", 4),),
+        [["classify", "numpy", "third_party"]],
     )
 
 
 def test_a_cached_build_reads_back_as_written() -> None:
     build = _build()
-    assert decode_build(encode_build(build)) == build
+    again = decode_build(encode_build(build))
+    assert again == build
+    assert again.closure("a:f") == {"a:f", "a:g", "numpy"}
+    assert again.closure("a:g") == {"a:g"}
 
 
 @pytest.mark.parametrize(
@@ -375,6 +383,9 @@ def test_a_cached_build_reads_back_as_written() -> None:
         lambda text: text.replace('"closures":[', '"closures":[7,'),
         lambda text: text.replace('"function"', '"gadget"', 1),
         lambda text: text.replace('"names":[', '"names":[3,'),
+        lambda text: text.replace('"sets":["', '"sets":["9,'),
+        lambda text: text.replace('"closures":[0', '"closures":[-1'),
+        lambda text: text.replace('"names":["a:f"', '"names":["b:f"'),
     ],
 )
 def test_a_malformed_cached_build_is_a_value_error(damage: Any) -> None:

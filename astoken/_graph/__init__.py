@@ -41,7 +41,7 @@ from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
 from astoken._scope import Origin, distribution_version
 
 from ._builder import Builder
-from ._cached import CachedBuild, decode_build, encode_build
+from ._cached import CachedBuild, cached_build, decode_build, encode_build
 from ._closure import closure, closure_of_all, paths_from_root, to_dependency_graph
 from ._digraph import Digraph
 from ._journal import Journal, recording, replay
@@ -54,6 +54,7 @@ __all__ = [
     "GraphRequest",
     "Journal",
     "build_graph",
+    "cached_build",
     "closure",
     "decode_build",
     "encode_build",
