@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 _SNAPSHOT = """\
 import json
 import astoken
-from astoken import _graph
+from astoken import _graph, _summary_codec
 
 built = []
 _real = _graph.build_graph
@@ -56,10 +56,20 @@ def counting(request):
     return _real(request)
 
 
+decoded = []
+_real_decode = _summary_codec.summary_from_json
+
+
+def counting_decode(text):
+    decoded.append(1)
+    return _real_decode(text)
+
+
 _graph.build_graph = counting
+_summary_codec.summary_from_json = counting_decode
 snap = astoken.snapshot([PACKAGE], **OPTIONS)
 entries = {e.target: [e.token, list(e.dependencies)] for e in snap.entries}
-print(json.dumps({"built": len(built), "entries": entries}))
+print(json.dumps({"built": len(built), "decoded": len(decoded), "entries": entries}))
 """
 
 _PACKAGE = {
@@ -124,6 +134,9 @@ def test_a_warm_snapshot_builds_no_graph_and_gives_the_same_entries(
     warm = _snapshot(root, cache, seed=2)
     assert cold["built"] == 1
     assert warm["built"] == 0
+    # Cold, the summaries were written by this process and kept in memory; warm, the cache
+    # has them but a build that replays needs none.
+    assert warm["decoded"] == 0
     assert warm["entries"] == cold["entries"] == _uncached(root, tmp_path)
     assert "vendor.rates:rate" in cold["entries"]["shop.prices:checkout"][1]
     assert len(list((cache / "builds").glob("*/*.json"))) == 1
