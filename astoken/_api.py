@@ -1485,8 +1485,14 @@ def _snapshot_build(
             session = _Session(opts, scope, {}, {})
             loader = _ModuleLoader(_store_for(opts), skip=skipped)
             request = _graph_request(cached.roots, session, loader)
-            if graph_step.replay(cached.journal, request, loader.fingerprint):
-                return session, cached
+            moves = graph_step.replay(
+                cached.journal, request, loader.fingerprint, _stored_summary(opts)
+            )
+            kept = graph_step.with_moves(cached, moves) if moves is not None else None
+            if kept is not None:
+                if moves and store is not None and key is not None:
+                    store.put(key, graph_step.encode_build(kept))
+                return session, kept
     session = _Session(opts, scope, {}, {})
     loader = _ModuleLoader(_store_for(opts), skip=skipped)
     journal = graph_step.Journal()
@@ -1505,6 +1511,26 @@ def _snapshot_build(
     if store is not None and key is not None and journal.complete:
         store.put(key, graph_step.encode_build(build))
     return session, build
+
+
+def _stored_summary(opts: Options) -> Callable[[str], ModuleSummary | None]:
+    """``summary key -> summary`` from the memo or the disk cache only (never parsing: the
+    source the key was made from may be gone)."""
+    store = _store_for(opts)
+
+    def stored(key: str) -> ModuleSummary | None:
+        summary = _SUMMARIES.get(key)
+        if summary is not None:
+            return summary
+        text = store.get(key)
+        if text is None:
+            return None
+        try:
+            return _summary_codec.summary_from_json(text)
+        except ValueError:
+            return None
+
+    return stored
 
 
 def _failure_reason(exc: AstokenError) -> str:

@@ -7,6 +7,7 @@ the cache, in fresh interpreters, counting the graphs built."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,17 +20,23 @@ from astoken._graph import (
     Digraph,
     GraphRequest,
     Journal,
+    Moved,
     cached_build,
     decode_build,
     encode_build,
+    moved_lines,
     recording,
     replay,
+    with_moves,
 )
 from astoken._model import (
+    Definition,
+    DefKind,
     ModuleSource,
     ModuleSummary,
     Node,
     NodeKind,
+    Reference,
     RefKind,
     RuntimeInfo,
     Unresolved,
@@ -145,13 +152,17 @@ def test_a_warm_snapshot_builds_no_graph_and_gives_the_same_entries(
 @pytest.mark.parametrize(
     ("relative", "old", "new"),
     [
-        # A module of the package: the key names its content.
-        ("shop/util.py", "return round(x, 2)", "return round(x, 3)"),
+        # A module of the package: a new function and a call to it.
+        (
+            "shop/util.py",
+            "return round(x, 2)",
+            "return round(x, digits())\n\n\ndef digits():\n    return 3",
+        ),
         # A module outside it that the build read: only the journal knows it.
         ("vendor/rates.py", "return 1.0", "return 1.0 * bonus()\n\n\ndef bonus():\n    return 2"),
     ],
 )
-def test_an_edit_to_a_module_the_build_read_builds_again(
+def test_an_edit_that_changes_references_builds_again(
     make_package: MakePackage, tmp_path: Path, relative: str, old: str, new: str
 ) -> None:
     root = make_package(_PACKAGE)
@@ -164,8 +175,74 @@ def test_an_edit_to_a_module_the_build_read_builds_again(
     assert after["entries"] == _uncached(root, tmp_path)
     checkout = "shop.prices:checkout"
     assert after["entries"][checkout][0] != before["entries"][checkout][0]
-    if "bonus" in new:
-        assert "vendor.rates:bonus" in after["entries"][checkout][1]
+    added = "shop.util:digits" if "digits" in new else "vendor.rates:bonus"
+    assert added in after["entries"][checkout][1]
+    assert added not in before["entries"][checkout][1]
+
+
+_MOVING = {
+    "mover/__init__.py": "",
+    "mover/core.py": """\
+        import threading
+
+        from mover.util import helper
+
+
+        def first(x):
+            return helper(x) + 1
+
+
+        GUARD = threading.Lock()
+
+
+        def guarded(x):
+            with GUARD:
+                return first(x)
+
+
+        class Box:
+            def get(self):
+                return guarded(self)
+        """,
+    "mover/util.py": """\
+        def helper(x):
+            return x * 2
+        """,
+}
+
+
+@pytest.mark.parametrize(
+    ("relative", "old", "new"),
+    [
+        # A statement at the top of a function body: every later line moves down.
+        ("mover/core.py", "    return helper(x) + 1", "    y = 0\n    return helper(x) + 1"),
+        # A comment and a docstring above everything: all lines move.
+        ("mover/core.py", "import threading", '"""Mover."""\n\n# note\nimport threading'),
+        # Lines removed, and a body changed without a new reference.
+        ("mover/core.py", "\n\nGUARD", "\nGUARD"),
+        ("mover/util.py", "return x * 2", "return x * 3"),
+    ],
+)
+def test_an_edit_that_only_moves_lines_keeps_the_build(
+    make_package: MakePackage, tmp_path: Path, relative: str, old: str, new: str
+) -> None:
+    """Guarantee 4 of ``_journal``: the new summary is the old with lines moved, so the build
+    is kept with the new lines (``GUARD``'s own token reads its assignment at its line: a line
+    not moved would give another token than the snapshot made without the cache)."""
+    root = make_package(_MOVING)
+    cache = tmp_path / "cache"
+    before = _snapshot(root, cache, seed=1, package="mover")
+    path = root / relative
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    after = _snapshot(root, cache, seed=2, package="mover")
+    again = _snapshot(root, cache, seed=3, package="mover")
+    reference = _snapshot(root, tmp_path / "unused", 4, "mover", use_cache=False)
+    assert after["built"] == again["built"] == 0
+    assert after["entries"] == again["entries"] == reference["entries"]
+    if relative.endswith("util.py") or "y = 0" in new:
+        target = "mover.core:first" if "y = 0" in new else "mover.util:helper"
+        assert after["entries"][target][0] != before["entries"][target][0]
 
 
 _DISPATCH = {
@@ -301,7 +378,7 @@ def test_a_journal_records_every_kind_of_question_and_replays_it() -> None:
     assert ["module", "broken", ["broken.py", False, "key-of-broken"]] in journal.as_list()
     # Answers survive a trip through JSON (the cache stores them so).
     entries = json.loads(json.dumps(journal.as_list()))
-    assert replay(entries, _request(**_CALLBACKS), _fingerprint)
+    assert replay(entries, _request(**_CALLBACKS), _fingerprint) == ()
 
 
 @pytest.mark.parametrize("kind", [*_CALLBACKS, "module"])
@@ -326,7 +403,7 @@ def test_replay_fails_when_one_answer_differs(kind: str) -> None:
             "version": lambda name: "2.2",
         }
         changed[kind] = other[kind]
-    assert not replay(journal.as_list(), _request(**changed), fingerprint)
+    assert replay(journal.as_list(), _request(**changed), fingerprint) is None
 
 
 def test_replay_fails_and_stops_at_a_callback_that_raises() -> None:
@@ -342,7 +419,7 @@ def test_replay_fails_and_stops_at_a_callback_that_raises() -> None:
         return ()
 
     failing = {**_CALLBACKS, "declared": declared, "registered": registered}
-    assert not replay(journal.as_list(), _request(**failing), _fingerprint)
+    assert replay(journal.as_list(), _request(**failing), _fingerprint) is None
     assert asked == []  # ``registered`` was asked after ``declared``: never reached
 
 
@@ -357,6 +434,60 @@ def test_a_callback_that_raises_leaves_the_journal_incomplete() -> None:
     with pytest.raises(LookupError):
         request.runtime("a:g")
     assert not journal.complete
+
+
+def _summary(*lines: int, call: str = "helper") -> ModuleSummary:
+    """A summary of two definitions at ``lines[0]`` and ``lines[1]``, the first calling
+    ``call`` at ``lines[2]``."""
+    first = Definition("f", DefKind.FUNCTION, lines[0], (Reference(RefKind.CALL, call, lines[2]),))
+    return ModuleSummary((first, Definition("g", DefKind.FUNCTION, lines[1])), ())
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (_summary(1, 9, 2), {1: 1, 9: 9, 2: 2}),  # nothing moved
+        (_summary(4, 20, 6), {1: 4, 9: 20, 2: 6}),  # moved down, spread apart
+        (_summary(1, 9, 2, call="other"), None),  # another reference
+        (_summary(9, 1, 2), None),  # lines swap places: order not kept
+        (_summary(1, 9, 1), None),  # two lines meet
+    ],
+)
+def test_moved_lines(new: ModuleSummary, expected: dict[int, int] | None) -> None:
+    assert moved_lines(_summary(1, 9, 2), new) == expected
+
+
+def test_a_module_whose_lines_moved_is_let_through_with_its_new_summary() -> None:
+    old, new = _summary(1, 9, 2), _summary(4, 20, 6)
+
+    def modules(name: str) -> ModuleSource | None:
+        return ModuleSource(name, "a.py", False, new)
+
+    request = GraphRequest(roots=(), scope=Scope(("a",)), modules=modules)
+    entries = [["module", "a", ["a.py", False, "old-key"]]]
+    now = ("a.py", False, "new-key")
+    stored: dict[str, ModuleSummary] = {"old-key": old}
+    (moved,) = replay(entries, request, lambda name: now, stored.get) or ()
+    assert moved.fingerprint == list(now)
+    assert moved.lines == {1: 4, 9: 20, 2: 6}
+    # Without the old summary, or when the file is another one, it is a miss.
+    assert replay(entries, request, lambda name: now, lambda key: None) is None
+    elsewhere = ("b.py", False, "new-key")
+    assert replay(entries, request, lambda name: elsewhere, stored.get) is None
+
+
+def test_a_kept_build_takes_the_moved_lines() -> None:
+    build = _build()
+    move = Moved("a", ["/src/a.py", False, "new"], _summary(13, 19, 14), {3: 13, 9: 19, 4: 14})
+    moved = with_moves(build, (move,))
+    assert moved is not None
+    assert moved.nodes["a:f"].line == 13
+    assert moved.nodes["a:g"].line == 19
+    assert moved.nodes["numpy"] == build.nodes["numpy"]
+    assert [u.line for u in moved.unresolved] == [14]
+    assert moved.closures == build.closures
+    # An unresolved reference at a line the map does not know: the build cannot be kept.
+    assert with_moves(build, (replace(move, lines={3: 13, 9: 19}),)) is None
 
 
 # -- the cached build's JSON (astoken._graph._cached) -------------------------------------

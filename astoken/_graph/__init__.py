@@ -33,6 +33,9 @@ Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token cov
    ``_journal`` records): nodes and edges are a fixpoint, emitted sorted.
 9. Functions nested in a function are nodes of their own (kind NESTED); reaching one reaches
    the definition it is nested in.
+10. Line numbers are carried into nodes, edges and unresolved references, never compared or
+    used to decide anything: a summary whose lines alone moved gives the same graph with those
+    lines moved (what ``_journal.replay`` relies on to keep a build across such an edit).
 """
 
 from __future__ import annotations
@@ -41,10 +44,10 @@ from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
 from astoken._scope import Origin, distribution_version
 
 from ._builder import Builder
-from ._cached import CachedBuild, cached_build, decode_build, encode_build
+from ._cached import CachedBuild, cached_build, decode_build, encode_build, with_moves
 from ._closure import closure, closure_of_all, paths_from_root, to_dependency_graph
 from ._digraph import Digraph
-from ._journal import Journal, recording, replay
+from ._journal import Journal, Moved, moved_lines, recording, replay
 from ._program import DEF_NODE_KIND
 from ._request import GraphRequest
 
@@ -53,15 +56,18 @@ __all__ = [
     "Digraph",
     "GraphRequest",
     "Journal",
+    "Moved",
     "build_graph",
     "cached_build",
     "closure",
     "decode_build",
     "encode_build",
+    "moved_lines",
     "paths_from_root",
     "recording",
     "replay",
     "to_dependency_graph",
+    "with_moves",
 ]
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from astoken._model import Node, NodeKind, Unresolved
 
 from ._closure import closure
 from ._digraph import Digraph
+from ._journal import Moved
 
 #: Version of the layout below (bump when it changes meaning).
 LAYOUT = 1
@@ -61,6 +62,41 @@ def cached_build(
         reached = closure(graph, root)[0]
         closures[root] = ",".join(sorted((index[name] for name in reached), key=int))
     return CachedBuild(roots, nodes, unresolved, names, closures, journal)
+
+
+def with_moves(build: CachedBuild, moves: tuple[Moved, ...]) -> CachedBuild | None:
+    """``build`` after edits that only moved lines (``_journal.replay``): the nodes of those
+    modules take their definitions' new lines, unresolved references in their files their new
+    lines, and the journal the modules' new fingerprints. Closures and roots are unchanged.
+    None when an unresolved reference's line is not one the map knows (it came from elsewhere:
+    build again)."""
+    if not moves:
+        return build
+    by_module = {move.module: move for move in moves}
+    by_file = {move.fingerprint[0]: move for move in moves}
+    nodes = dict(build.nodes)
+    for moved in moves:
+        prefix = moved.module + ":"
+        lines = {d.qualname: d.line for d in moved.summary.definitions}
+        for name, node in build.nodes.items():
+            if name.startswith(prefix) and name[len(prefix) :] in lines:
+                nodes[name] = replace(node, line=lines[name[len(prefix) :]])
+    unresolved = []
+    for item in build.unresolved:
+        found = by_file.get(item.file)
+        if found is None:
+            unresolved.append(item)
+        elif item.line in found.lines:
+            unresolved.append(replace(item, line=found.lines[item.line]))
+        else:
+            return None
+    journal = [
+        ["module", entry[1], by_module[entry[1]].fingerprint]
+        if entry[0] == "module" and entry[1] in by_module
+        else entry
+        for entry in build.journal
+    ]
+    return replace(build, nodes=nodes, unresolved=tuple(unresolved), journal=journal)
 
 
 def encode_build(build: CachedBuild) -> str:

@@ -7,7 +7,11 @@ has, where a module comes from, a third-party leaf's version, and the live facts
 a request so that every question and its answer land in a :class:`Journal`; :func:`replay`
 asks a journal's questions again, in the order they were first asked (the callbacks fill the
 caller's memo of live objects as they go), and says whether every answer is the same. When it
-is, the recorded build's result is the result this build would give.
+is, the recorded build's result is the result this build would give. One kind of difference is
+let through: a module whose new summary is its old one with line numbers moved (an edit inside
+a function body that changes no reference, a comment, a docstring). Lines are carried into a
+build's nodes and unresolved references, never compared (package guarantee 10), so the
+recorded build with those lines moved is the new build (``_cached.with_moves``).
 
 Guarantees (cited by tests/test_graph_cache.py):
 
@@ -17,17 +21,22 @@ Guarantees (cited by tests/test_graph_cache.py):
 2. A callback that raises anything but :class:`SourceSyntaxError` (which the build turns into
    an unresolved reference, and which the module's fingerprint decides) makes the journal
    unusable (``Journal.complete`` false): the build's result is not to be kept.
-3. :func:`replay` is False at the first answer that differs or callback that raises, never
-   raises itself, and asks nothing after it.
+3. :func:`replay` is None at the first answer that differs or callback that raises, never
+   raises itself, and asks nothing after it; otherwise it gives the modules whose lines alone
+   moved (empty when nothing changed).
+4. A module counts as moved only when its file and kind are the same, its old summary is
+   available, and the new summary equals the old with every line replaced through one
+   strictly increasing map (so lines keep their order and no two meet).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
-from astoken._model import RuntimeInfo
+from astoken._model import ModuleSummary, RuntimeInfo
 from astoken._scope import Origin, distribution_version
 from astoken.errors import SourceSyntaxError
 
@@ -156,16 +165,97 @@ def recording(
     )
 
 
-def replay(entries: list[list[Any]], request: GraphRequest, fingerprint: ModuleFingerprint) -> bool:
-    """Whether every recorded question gets the recorded answer from ``request``'s callbacks
-    (and ``fingerprint`` for modules), asked in the recorded order (guarantee 3)."""
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A module whose edit moved lines only: its new fingerprint (as a journal answer), its new
+    summary, and its old lines mapped to the new ones."""
+
+    module: str
+    fingerprint: list[Any]
+    summary: ModuleSummary
+    lines: dict[int, int]
+
+
+def replay(
+    entries: list[list[Any]],
+    request: GraphRequest,
+    fingerprint: ModuleFingerprint,
+    old_summary: Callable[[str], ModuleSummary | None] | None = None,
+) -> tuple[Moved, ...] | None:
+    """Ask every recorded question again through ``request``'s callbacks (``fingerprint`` for
+    modules), in the recorded order: None at the first answer that differs (guarantee 3), else
+    the modules whose lines alone moved, found with ``old_summary(summary key)`` (the summary
+    a key named, if still known) and ``request.modules`` (guarantee 4)."""
     asks = _asks(request, fingerprint)
+    moved: list[Moved] = []
     try:
         for entry in entries:
             kind, *args, answer = entry
             ask = asks.get(kind)
-            if ask is None or _ENCODERS[kind](ask(*args)) != answer:
-                return False
+            if ask is None:
+                return None
+            now = _ENCODERS[kind](ask(*args))
+            if now == answer:
+                continue
+            found = None
+            if kind == "module" and old_summary is not None:
+                found = _moved(args[0], answer, now, request, old_summary)
+            if found is None:
+                return None
+            moved.append(found)
     except Exception:  # a question that cannot be answered now is a miss
-        return False
-    return True
+        return None
+    return tuple(moved)
+
+
+def _moved(
+    name: str,
+    before: Any,
+    now: Any,
+    request: GraphRequest,
+    old_summary: Callable[[str], ModuleSummary | None],
+) -> Moved | None:
+    if before is None or now is None or before[:2] != now[:2] or before[0] is None:
+        return None
+    old = old_summary(before[2])
+    source = request.modules(name)
+    if old is None or source is None:
+        return None
+    lines = moved_lines(old, source.summary)
+    return None if lines is None else Moved(name, now, source.summary, lines)
+
+
+def moved_lines(old: ModuleSummary, new: ModuleSummary) -> dict[int, int] | None:
+    """Old line -> new line when ``new`` is ``old`` with its lines moved through one strictly
+    increasing map, every other field equal; None otherwise."""
+    old_lines: list[int] = []
+    new_lines: list[int] = []
+    if _without_lines(old, old_lines) != _without_lines(new, new_lines):
+        return None
+    mapping: dict[int, int] = {}
+    for before, after in zip(old_lines, new_lines, strict=True):
+        if mapping.setdefault(before, after) != after:
+            return None
+    ordered = sorted(mapping)
+    if any(mapping[a] >= mapping[b] for a, b in itertools.pairwise(ordered)):
+        return None
+    return mapping
+
+
+def _without_lines(value: Any, lines: list[int]) -> Any:
+    """``value`` (a summary or a part of one) with every ``line`` field set to 0, its lines
+    appended to ``lines`` in the order met."""
+    if is_dataclass(value) and not isinstance(value, type):
+        parts = []
+        for spec in fields(value):
+            item = getattr(value, spec.name)
+            if spec.name == "line":
+                lines.append(item)
+                item = 0
+            else:
+                item = _without_lines(item, lines)
+            parts.append(item)
+        return (type(value).__name__, *parts)
+    if isinstance(value, tuple):
+        return tuple(_without_lines(item, lines) for item in value)
+    return value
