@@ -35,6 +35,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Mapping
+from typing import Any
 
 from ._files import read_regular, replace_atomic
 
@@ -176,6 +177,18 @@ def summary_key(source: bytes) -> str:
     return digest.hexdigest()
 
 
+def _read_document(path: str) -> dict[str, Any] | None:
+    """The JSON object stored at ``path``, or None when it is absent, unreadable, not a regular
+    file, larger than :data:`MAX_ENTRY_BYTES`, not UTF-8, not JSON, so deeply nested that the
+    parser gives up, or not an object (guarantee 3; the caller checks what is inside)."""
+    try:
+        raw = read_regular(path, MAX_ENTRY_BYTES)
+        document = None if raw is None else json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
 def _write_quietly(path: str, data: bytes) -> None:
     """Put ``data`` at ``path`` atomically, its directory made first; failing is silent
     (guarantees 2 and 4: the cache is an optimisation only)."""
@@ -215,14 +228,8 @@ class SummaryStore:
         path = self._path(key)
         if path is None:
             return None
-        try:
-            raw = read_regular(path, MAX_ENTRY_BYTES)
-            # Absent, unreadable, not a regular file, too large, not UTF-8, not JSON, or so
-            # deeply nested that the JSON parser gives up.
-            envelope = None if raw is None else json.loads(raw.decode("utf-8"))
-        except (OSError, ValueError, RecursionError):
-            return None
-        if not isinstance(envelope, dict):
+        envelope = _read_document(path)
+        if envelope is None:
             return None
         text = envelope.get("summary")
         if (
@@ -338,12 +345,8 @@ class CodeTokenBook:
         if located is None:
             return {}
         key, path = located
-        try:
-            raw = read_regular(path, MAX_ENTRY_BYTES)
-            document = None if raw is None else json.loads(raw.decode("utf-8"))
-        except (OSError, ValueError, RecursionError):
-            return {}
-        if not isinstance(document, dict):
+        document = _read_document(path)
+        if document is None:
             return {}
         tokens = document.get("tokens")
         if (
@@ -430,12 +433,8 @@ class BuildStore:
         path = self._path(key)
         if path is None:
             return None
-        try:
-            raw = read_regular(path, MAX_ENTRY_BYTES)
-            envelope = None if raw is None else json.loads(raw.decode("utf-8"))
-        except (OSError, ValueError, RecursionError):
-            return None
-        if not isinstance(envelope, dict):
+        envelope = _read_document(path)
+        if envelope is None:
             return None
         text = envelope.get("build")
         if (
