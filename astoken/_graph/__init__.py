@@ -41,7 +41,7 @@ Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token cov
 from __future__ import annotations
 
 from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
-from astoken._scope import Origin, distribution_version
+from astoken._scope import Origin
 
 from ._builder import Builder
 from ._cached import CachedBuild, cached_build, decode_build, encode_build, with_moves
@@ -96,10 +96,6 @@ def build_graph(
     return graph, unresolved, nodes
 
 
-def _version(name: str, request: GraphRequest) -> str:
-    return request.version(name) if request.version else distribution_version(name)[1]
-
-
 def _make_node(builder: Builder, name: str, request: GraphRequest) -> Node:
     module, sep, qualname = name.partition(":")
     program = builder.program
@@ -108,7 +104,7 @@ def _make_node(builder: Builder, name: str, request: GraphRequest) -> Node:
         if origin is Origin.STDLIB:
             return Node(name, NodeKind.STDLIB)
         if origin is Origin.THIRD_PARTY:
-            version = _version(name, request) if request.external_versions else ""
+            version = request.version_of(name) if request.external_versions else ""
             return Node(name, NodeKind.EXTERNAL, version=version)
         mod = program.modules.get(name)
         return Node(name, NodeKind.MODULE, file=mod.file if mod else None, line=None)

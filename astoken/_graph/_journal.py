@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from astoken._model import ModuleSummary, RuntimeInfo
-from astoken._scope import Origin, distribution_version
+from astoken._scope import Origin
 from astoken.errors import SourceSyntaxError
 
 from ._request import GraphRequest
@@ -93,10 +93,6 @@ _ENCODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _default_version(name: str) -> str:
-    return distribution_version(name)[1]
-
-
 def _asks(request: GraphRequest, fingerprint: ModuleFingerprint) -> dict[str, Callable[..., Any]]:
     """The callbacks a request's build asks, by question kind (absent when not given)."""
     asks: dict[str, Callable[..., Any] | None] = {
@@ -105,8 +101,8 @@ def _asks(request: GraphRequest, fingerprint: ModuleFingerprint) -> dict[str, Ca
         "registered": request.registered,
         "elements": request.elements,
         "locate": request.locate,
-        "classify": request.classify or request.scope.classify,
-        "version": request.version or _default_version,
+        "classify": request.origin,
+        "version": request.version_of,
         "module": fingerprint,
     }
     return {kind: ask for kind, ask in asks.items() if ask is not None}

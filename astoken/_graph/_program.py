@@ -113,7 +113,7 @@ class Program:
 
     def __init__(self, request: GraphRequest) -> None:
         self.request = request
-        self.classify: Callable[[str], Origin] = request.classify or request.scope.classify
+        self.classify: Callable[[str], Origin] = request.origin
         self.modules: dict[str, ModuleInfo | None] = {}
         # Caches of the class facts in ``_classes`` (pure functions of the loaded modules).
         self.mro_cache: dict[str, tuple[str, ...]] = {}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from astoken._model import ModuleSource, RuntimeInfo
-from astoken._scope import Origin, Scope
+from astoken._scope import Origin, Scope, distribution_version
 
 ModuleProvider = Callable[[str], "ModuleSource | None"]
 RuntimeProvider = Callable[[str], "RuntimeInfo | None"]
@@ -42,3 +42,12 @@ class GraphRequest:
     external_versions: bool = True
     classify: Callable[[str], Origin] | None = None
     version: Callable[[str], str] | None = None
+
+    def origin(self, module: str) -> Origin:
+        """Where ``module`` comes from: ``classify`` when given, else the scope's rule."""
+        return self.classify(module) if self.classify else self.scope.classify(module)
+
+    def version_of(self, name: str) -> str:
+        """The version of the distribution providing import name ``name`` ("" if unknown):
+        ``version`` when given, else :func:`astoken._scope.distribution_version`."""
+        return self.version(name) if self.version else distribution_version(name)[1]
