@@ -267,23 +267,19 @@ class _ModuleLoader:
         self.fingerprints: dict[str, _ModuleFingerprint | None] = {}
 
     def __call__(self, name: str) -> ModuleSource | None:
-        if name in self.skip:
-            self.fingerprints[name] = None
+        found, data = self._find(name)
+        self.fingerprints[name] = found
+        if found is None:
             return None
-        location = locate_module(name)
-        if location is None or location.file is None:
-            found = (None, True, None) if location is not None and location.is_package else None
-            self.fingerprints[name] = found
-            if found is not None:  # a namespace package: nothing defined, submodules only
-                return ModuleSource(name, None, True, _EMPTY_SUMMARY)
-            return None
-        data, key = _read_keyed(location.file)
-        self.fingerprints[name] = (location.file, location.is_package, key)
-        summary = _summary_of(location.file, data, key, self.store)
-        self.files[location.file] = _file_signature(location.file)
+        file, is_package, key = found
+        if file is None or data is None or key is None:
+            # A namespace package: nothing defined, submodules only.
+            return ModuleSource(name, None, True, _EMPTY_SUMMARY)
+        summary = _summary_of(file, data, key, self.store)
+        self.files[file] = _file_signature(file)
         if self.progress is not None:
             self.progress("reading modules", len(self.files), 0)
-        return ModuleSource(name, location.file, location.is_package, summary)
+        return ModuleSource(name, file, is_package, summary)
 
     def fingerprint(self, name: str) -> _ModuleFingerprint | None:
         """What :meth:`__call__` finds for ``name`` without decoding a summary: (file, package
@@ -291,12 +287,18 @@ class _ModuleLoader:
         found. What this loader served is answered as it was served."""
         if name in self.fingerprints:
             return self.fingerprints[name]
+        return self._find(name)[0]
+
+    def _find(self, name: str) -> tuple[_ModuleFingerprint | None, bytes | None]:
+        """``name``'s fingerprint (see :meth:`fingerprint`) and its source's bytes, if any."""
         if name in self.skip:
-            return None
+            return None, None
         location = locate_module(name)
         if location is None or location.file is None:
-            return (None, True, None) if location is not None and location.is_package else None
-        return (location.file, location.is_package, _read_keyed(location.file)[1])
+            namespace = location is not None and location.is_package
+            return ((None, True, None) if namespace else None), None
+        data, key = _read_keyed(location.file)
+        return (location.file, location.is_package, key), data
 
 
 def _summarize_modules(
