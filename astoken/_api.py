@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
 import hashlib
 import importlib
 import os
@@ -226,18 +227,27 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
 
 def _summary_of(file: str, data: bytes, key: str, store: _store.SummaryStore) -> ModuleSummary:
     """The summary of ``data`` (``file``'s bytes, whose key is ``key``): memo, disk, or parse."""
+    summary = _known_summary(key, store)
+    if summary is None:
+        summary = _lazy("_summary").summarize_source(data, filename=file)
+        store.put(key, _summary_codec.summary_to_json(summary))
+        _SUMMARIES.put(key, summary)
+    return summary
+
+
+def _known_summary(key: str, store: _store.SummaryStore) -> ModuleSummary | None:
+    """The summary under ``key`` in the memo or the disk cache (kept in the memo), else None: a
+    corrupt entry is a miss."""
     summary = _SUMMARIES.get(key)
     if summary is not None:
         return summary
     text = store.get(key)
-    if text is not None:
-        try:
-            summary = _summary_codec.summary_from_json(text)
-        except ValueError:
-            summary = None  # a corrupt entry is a miss
-    if summary is None:
-        summary = _lazy("_summary").summarize_source(data, filename=file)
-        store.put(key, _summary_codec.summary_to_json(summary))
+    if text is None:
+        return None
+    try:
+        summary = _summary_codec.summary_from_json(text)
+    except ValueError:
+        return None
     _SUMMARIES.put(key, summary)
     return summary
 
@@ -1476,8 +1486,8 @@ def _snapshot_build(
     again would give, see ``astoken._graph._journal``); otherwise the graph is built, its
     closures taken, and the result kept under ``key``."""
     graph_step = _lazy("_graph")
-    store = _store.BuildStore(_cache_dir(opts)) if key is not None else None
-    text = store.get(key) if store is not None and key is not None else None
+    store = _store.BuildStore(_cache_dir(opts))  # disabled, like ``key``, without the cache
+    text = store.get(key) if key is not None else None
     if text is not None:
         try:
             cached = graph_step.decode_build(text)
@@ -1492,7 +1502,7 @@ def _snapshot_build(
             )
             kept = graph_step.with_moves(cached, moves) if moves is not None else None
             if kept is not None:
-                if moves and store is not None and key is not None:
+                if moves and key is not None:
                     store.put(key, graph_step.encode_build(kept))
                 return session, kept
     session = _Session(opts, scope, {}, {})
@@ -1510,7 +1520,7 @@ def _snapshot_build(
     roots = tuple(defs)
     nxgraph, graph_unresolved, nodes = graph_step.build_graph(replace(request, roots=roots))
     build = graph_step.cached_build(roots, nxgraph, nodes, graph_unresolved, journal.as_list())
-    if store is not None and key is not None and journal.complete:
+    if key is not None and journal.complete:
         store.put(key, graph_step.encode_build(build))
     return session, build
 
@@ -1518,21 +1528,7 @@ def _snapshot_build(
 def _stored_summary(opts: Options) -> Callable[[str], ModuleSummary | None]:
     """``summary key -> summary`` from the memo or the disk cache only (never parsing: the
     source the key was made from may be gone)."""
-    store = _store_for(opts)
-
-    def stored(key: str) -> ModuleSummary | None:
-        summary = _SUMMARIES.get(key)
-        if summary is not None:
-            return summary
-        text = store.get(key)
-        if text is None:
-            return None
-        try:
-            return _summary_codec.summary_from_json(text)
-        except ValueError:
-            return None
-
-    return stored
+    return functools.partial(_known_summary, store=_store_for(opts))
 
 
 def _failure_reason(exc: AstokenError) -> str:
