@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 
 __all__ = ["read_regular", "replace_atomic", "write_atomic"]
@@ -62,7 +61,7 @@ def _new_temp(directory: str) -> tuple[int, str]:
     """A new file next to the final one, created with mode 0o666 so the umask applies."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(_TEMP_ATTEMPTS):
-        tmp = os.path.join(directory, f".astoken-{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f".astoken-{os.urandom(6).hex()}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:

@@ -31,7 +31,6 @@ import importlib.util
 import json
 import os
 import re
-import secrets
 import sys
 import threading
 from collections.abc import Mapping
@@ -152,7 +151,7 @@ def _code_fingerprint(label: bytes, modules: tuple[str, ...]) -> str:
                 relative = os.path.relpath(file, base).replace(os.sep, "/").encode()
                 digest.update(b"%d:%s%d:" % (len(relative), relative, len(data)) + data)
     except (OSError, LookupError, ImportError, ValueError):
-        return "unverifiable-" + secrets.token_hex(16)
+        return "unverifiable-" + os.urandom(16).hex()
     return digest.hexdigest()
 
 

@@ -908,8 +908,9 @@ def test_import_time_output_goes_to_stderr_in_process(
 
 
 #: Modules a warm ``astoken token`` must not import: the summary step's parser, the graph
-#: library (only ``to_networkx()`` needs it) and package metadata (~20 ms of imports).
-_HEAVY = ("libcst", "networkx", "importlib.metadata")
+#: library (only ``to_networkx()`` needs it), package metadata (~20 ms of imports), and what
+#: only pictures, the HTML page or a temporary name would need (~12 ms).
+_HEAVY = ("libcst", "networkx", "importlib.metadata", "subprocess", "tempfile", "secrets")
 
 
 def test_a_warm_token_imports_no_parser_graph_library_or_metadata(

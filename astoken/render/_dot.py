@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import subprocess
 from collections.abc import Mapping
 
 from astoken._model import DependencyGraph, NodeKind, RefKind
@@ -249,6 +248,10 @@ def render_image(
     dot = shutil.which("dot")
     if dot is None:
         raise GraphvizNotFoundError(fmt.value)
+    # Imported here: ``subprocess`` costs ~5 ms at every start of the CLI, which only pictures
+    # need (issue 11, item 2).
+    import subprocess  # noqa: PLC0415
+
     try:
         result = subprocess.run(
             [dot, f"-T{fmt.value}"],

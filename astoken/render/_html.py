@@ -10,7 +10,6 @@ are collapsed (the largest first) until at most :data:`MAX_VISIBLE` boxes and ro
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 import re
 from collections.abc import Mapping
@@ -25,6 +24,10 @@ MAX_VISIBLE = 60
 
 
 def _asset(name: str) -> str:
+    # Imported here: ``importlib.resources`` (and the ``tempfile`` it imports) costs ~3 ms at
+    # every start of the CLI, which only the HTML page needs (issue 11, item 2).
+    import importlib.resources  # noqa: PLC0415
+
     assets = importlib.resources.files("astoken").joinpath("_assets")
     return assets.joinpath(name).read_text(encoding="utf-8")
 
