@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import pytest
+from _fresh import run_fresh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -617,3 +618,41 @@ def test_numpy_not_imported_by_encoder() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+_LATE_STDLIB = """\
+import json, sys
+{before}
+from astoken import _hashing
+stdlib_loaded = [m for m in ("decimal", "uuid") if m in sys.modules]
+_hashing.value_token([1, "first", {{"a": 2.5}}])  # the encoder resolves types before ...
+import decimal, uuid  # ... decimal and uuid are imported (a no-op if they were already)
+
+class Amount(decimal.Decimal):
+    pass
+
+class Key(uuid.UUID):
+    pass
+
+values = [decimal.Decimal("1.50"), uuid.UUID(int=7), Amount("2"), Key(int=9)]
+tokens = [_hashing.value_token(v) for v in values]
+from astoken._hashing import _values
+exact = [_values._EXACT.get(decimal.Decimal) is _values._enc_decimal,
+         _values._EXACT.get(uuid.UUID) is _values._enc_uuid]
+print(json.dumps([stdlib_loaded, tokens, exact]))
+"""
+
+
+def test_decimal_and_uuid_encode_alike_whether_imported_before_or_after_astoken() -> None:
+    """Issue 11, item 2: astoken does not import ``decimal`` or ``uuid`` (``uuid`` imports
+    ``platform``, and on 3.10 ``subprocess``); their values, and values of their subclasses,
+    encode the same whether the modules came before astoken or after its encoder's first use."""
+    early = run_fresh(_LATE_STDLIB.format(before="import decimal, uuid"))
+    late = run_fresh(_LATE_STDLIB.format(before=""))
+    assert early[0] == ["decimal", "uuid"]
+    assert late[0] == []  # astoken imported neither
+    assert early[1] == late[1]
+    # In this process both modules were imported before astoken: the same tokens again.
+    assert early[1][:2] == [value_token(decimal.Decimal("1.50")), value_token(uuid.UUID(int=7))]
+    assert len(set(early[1])) == 4
+    assert early[2] == late[2] == [True, True]  # handled as exact types, as before

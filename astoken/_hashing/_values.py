@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import decimal
 import enum
 import functools
 import pathlib
@@ -21,11 +20,14 @@ import sys
 import threading
 import types
 import typing
-import uuid
 import weakref
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import decimal
+    import uuid
 
 from astoken._scope import Scope
 from astoken.errors import EncoderConflictError
@@ -391,8 +393,6 @@ _EXACT: dict[type, Handler] = {
     slice: _enc_slice,
     type(Ellipsis): _enc_ellipsis,
     type(NotImplemented): _enc_notimplemented,
-    decimal.Decimal: _enc_decimal,
-    uuid.UUID: _enc_uuid,
     _dt.datetime: _enc_datetime,
     _dt.date: _enc_date,
     _dt.time: _enc_time,
@@ -451,6 +451,32 @@ _BY_MRO: dict[type, Handler] = {tp: fn for tp, fn in _EXACT.items() if tp is not
 _BY_MRO[pathlib.PurePath] = _enc_path
 _BY_MRO[_dt.tzinfo] = _enc_tzinfo
 
+#: Standard-library types encoded as exactly as the types above, whose modules astoken does not
+#: import itself: ``uuid`` imports ``platform`` (and on 3.10 ``subprocess``), ~5 ms at every
+#: start. A value of one exists only once its module is imported, so the type joins ``_EXACT``
+#: and ``_BY_MRO`` the first time the encoder meets a type it has not resolved yet
+#: (:meth:`_Dispatch.load_libraries`), before that type is resolved: the same handler, with the
+#: same precedence, as if it had been there from the start.
+_STDLIB_TYPES: dict[str, tuple[str, Handler]] = {
+    "decimal": ("Decimal", _enc_decimal),
+    "uuid": ("UUID", _enc_uuid),
+}
+
+
+def _new_stdlib_types(loaded: set[str]) -> dict[type, Handler]:
+    """The types of :data:`_STDLIB_TYPES` whose module was imported since the names in
+    ``loaded`` were; adds those modules to ``loaded``."""
+    found: dict[type, Handler] = {}
+    for module_name, (attribute, handler) in _STDLIB_TYPES.items():
+        module = sys.modules.get(module_name)
+        if module_name in loaded or module is None:
+            continue
+        loaded.add(module_name)
+        tp = getattr(module, attribute, None)
+        if isinstance(tp, type):
+            found[tp] = handler
+    return found
+
 
 class _Dispatch:
     """What the encoder knows beyond the exact built-in types, and the per-type resolution.
@@ -471,10 +497,14 @@ class _Dispatch:
         self.resolved: weakref.WeakKeyDictionary[type, Handler] = weakref.WeakKeyDictionary()
 
     def load_libraries(self) -> None:
-        """Add the encoders of optional libraries imported since the last call."""
+        """Add the encoders of optional libraries, and the standard-library types of
+        :data:`_STDLIB_TYPES`, imported since the last call."""
         found = _optional.new_handlers(self.loaded)
-        if found:
+        stdlib = _new_stdlib_types(self.loaded)
+        if found or stdlib:
             with self.lock:
+                _EXACT.update(stdlib)
+                _BY_MRO.update(stdlib)
                 self.library.update(found)
                 self.resolved.clear()
 
@@ -526,9 +556,11 @@ def enc(v: object, w: Walk) -> bytes:
     handler = _DISPATCH.resolved.get(tp)
     if handler is None:
         _DISPATCH.load_libraries()
-        handler = _resolve(tp)
-        with _DISPATCH.lock:
-            _DISPATCH.resolved[tp] = handler
+        handler = _EXACT.get(tp)  # a standard-library type the call just added
+        if handler is None:
+            handler = _resolve(tp)
+            with _DISPATCH.lock:
+                _DISPATCH.resolved[tp] = handler
     return handler(v, w)
 
 
