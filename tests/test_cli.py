@@ -909,8 +909,16 @@ def test_import_time_output_goes_to_stderr_in_process(
 
 #: Modules a warm ``astoken token`` must not import: the summary step's parser, the graph
 #: library (only ``to_networkx()`` needs it), package metadata (~20 ms of imports), and what
-#: only pictures, the HTML page or a temporary name would need (~12 ms).
-_HEAVY = ("libcst", "networkx", "importlib.metadata", "subprocess", "tempfile", "secrets")
+#: only pictures, the HTML page, graph views or a temporary name would need.
+_HEAVY = (
+    "libcst",
+    "networkx",
+    "importlib.metadata",
+    "subprocess",
+    "tempfile",
+    "secrets",
+    "astoken.render._view",
+)
 
 
 def test_a_warm_token_imports_no_parser_graph_library_or_metadata(

@@ -23,43 +23,23 @@ pure steps, ``DependencyGraph -> DependencyGraph``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from astoken._model import DependencyGraph
-
-from ._audit import AUDIT_FIX_NAMES, render_audit
-from ._common import (
-    SHORT_TOKEN,
-    GraphFormat,
-    OutputFormat,
-    dumps,
-    edge_json,
-    node_json,
-    unresolved_json,
-)
-from ._dot import DOT_TIMEOUT, DRAW_EDGES, DRAW_NODES, render_dot, render_image, render_mermaid
-from ._html import render_html
-from ._results import (
-    diff_notes,
-    render_dependencies,
-    render_dependency_lists,
-    render_diff,
-    render_explanation,
-    render_tokens,
-)
-from ._tree import render_tree
-from ._view import (
-    GraphView,
-    Selection,
-    collapse_modules,
-    hide_externals,
-    limit_depth,
-    select,
-)
-
-#: Columns ``astoken graph`` wraps its text tree to when it does not write to a terminal.
-FILE_WIDTH = 120
+if TYPE_CHECKING:
+    from ._audit import AUDIT_FIX_NAMES, render_audit
+    from ._common import DOT_TIMEOUT, FILE_WIDTH, SHORT_TOKEN, GraphFormat, OutputFormat
+    from ._dot import DRAW_EDGES, DRAW_NODES
+    from ._graphs import draw_graph, render_graph, render_graph_image, shows_tokens
+    from ._results import (
+        diff_notes,
+        render_dependencies,
+        render_dependency_lists,
+        render_diff,
+        render_explanation,
+        render_tokens,
+    )
+    from ._view import Selection, collapse_modules, hide_externals, limit_depth, select
 
 __all__ = [
     "AUDIT_FIX_NAMES",
@@ -88,101 +68,46 @@ __all__ = [
     "shows_tokens",
 ]
 
-
-def _graph_json(selection: Selection) -> str:
-    graph = selection.graph
-    view = GraphView.of(graph, selection.cut)
-    edges = sorted(graph.edges, key=lambda e: (e.source, e.target, e.kind.value, e.line))
-    document: dict[str, Any] = {
-        "edges": [edge_json(e) for e in edges],
-        "nodes": [node_json(n) for n in view.nodes],
-        "root": graph.root,
-        "unresolved": [unresolved_json(u) for u in view.unresolved],
-    }
-    if selection.cut:
-        document["cut"] = dict(selection.cut)
-    return dumps(document)
-
-
-def render_graph(
-    graph: DependencyGraph,
-    fmt: GraphFormat | str,
-    *,
-    tokens: Mapping[str, str | None] | None = None,
-    modules: bool = False,
-    externals: bool = True,
-    depth: int | None = None,
-    width: int | None = None,
-) -> str:
-    """Render ``graph`` as text, json, dot, mermaid or html (svg/png: :func:`render_graph_image`).
-
-    ``modules``, ``externals`` and ``depth`` select what is drawn (:func:`select`). ``tokens``
-    (node name -> own token, e.g. from :func:`astoken.explain`) is shown in the html side panel;
-    nodes without one show "not computed". ``width`` wraps the text tree's lines.
-    """
-    fmt = GraphFormat(fmt)
-    if fmt.is_image:
-        raise ValueError(f"{fmt.value} is an image format: use render_graph_image")
-    selection = select(graph, modules=modules, externals=externals, depth=depth)
-    if fmt is GraphFormat.JSON:
-        return _graph_json(selection)
-    view = GraphView.of(selection.graph, selection.cut)
-    if fmt is GraphFormat.TEXT:
-        return render_tree(view, width)
-    if fmt is GraphFormat.DOT:
-        return render_dot(view)
-    if fmt is GraphFormat.MERMAID:
-        return render_mermaid(view)
-    return render_html(view, tokens or {})
+#: Where each public name lives. The package imports a submodule when one of its names is
+#: first used (PEP 562): ``astoken token`` renders tokens only, and the graph views, Graphviz
+#: runner and HTML page cost ~25 million instructions at every start of the CLI (issue 11,
+#: item 2).
+_HOME: dict[str, str] = {
+    "AUDIT_FIX_NAMES": "_audit",
+    "render_audit": "_audit",
+    "DOT_TIMEOUT": "_common",
+    "FILE_WIDTH": "_common",
+    "SHORT_TOKEN": "_common",
+    "GraphFormat": "_common",
+    "OutputFormat": "_common",
+    "DRAW_EDGES": "_dot",
+    "DRAW_NODES": "_dot",
+    "draw_graph": "_graphs",
+    "render_graph": "_graphs",
+    "render_graph_image": "_graphs",
+    "shows_tokens": "_graphs",
+    "diff_notes": "_results",
+    "render_dependencies": "_results",
+    "render_dependency_lists": "_results",
+    "render_diff": "_results",
+    "render_explanation": "_results",
+    "render_tokens": "_results",
+    "Selection": "_view",
+    "collapse_modules": "_view",
+    "hide_externals": "_view",
+    "limit_depth": "_view",
+    "select": "_view",
+}
 
 
-def render_graph_image(
-    graph: DependencyGraph,
-    fmt: GraphFormat | str,
-    *,
-    modules: bool = False,
-    externals: bool = True,
-    depth: int | None = None,
-    timeout: float = DOT_TIMEOUT,
-) -> bytes:
-    """Render ``graph`` to SVG or PNG bytes with Graphviz's ``dot`` program (guarantee 6).
-
-    Raises :class:`~astoken.errors.GraphvizNotFoundError` when ``dot`` is not on PATH and
-    :class:`~astoken.errors.GraphTooLargeError` when the graph cannot be drawn readably or
-    ``dot`` takes more than ``timeout`` seconds.
-    """
-    fmt = GraphFormat(fmt)
-    if not fmt.is_image:
-        raise ValueError(f"{fmt.value} is not an image format")
-    return render_image(
-        graph, fmt, modules=modules, externals=externals, depth=depth, timeout=timeout
-    )
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # the next lookup is an ordinary global
+    return value
 
 
-def shows_tokens(fmt: GraphFormat | str, *, modules: bool = False) -> bool:
-    """Whether a graph drawn in ``fmt`` shows each node's token (the html side panel does,
-    except for a module-level graph, whose nodes have none)."""
-    return GraphFormat(fmt) is GraphFormat.HTML and not modules
-
-
-def draw_graph(
-    graph: DependencyGraph,
-    fmt: GraphFormat | str,
-    *,
-    tokens: Mapping[str, str | None] | None = None,
-    modules: bool = False,
-    externals: bool = True,
-    depth: int | None = None,
-    width: int | None = None,
-    timeout: float = DOT_TIMEOUT,
-) -> str | bytes:
-    """What ``astoken graph`` writes: :func:`render_graph_image` for svg/png (bytes),
-    :func:`render_graph` otherwise (text)."""
-    fmt = GraphFormat(fmt)
-    if fmt.is_image:
-        return render_graph_image(
-            graph, fmt, modules=modules, externals=externals, depth=depth, timeout=timeout
-        )
-    return render_graph(
-        graph, fmt, tokens=tokens, modules=modules, externals=externals, depth=depth, width=width
-    )
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})

@@ -11,6 +11,10 @@ from astoken._model import Edge, Node, NodeKind, Unresolved
 
 #: Length of the short token form shown in tables.
 SHORT_TOKEN = 12
+#: Seconds ``dot`` may take by default.
+DOT_TIMEOUT = 60.0
+#: Columns ``astoken graph`` wraps its text tree to when it does not write to a terminal.
+FILE_WIDTH = 120
 
 #: Kinds of the leaves outside the first-party scope.
 EXTERNAL_KINDS = frozenset({NodeKind.EXTERNAL, NodeKind.STDLIB})

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from astoken._model import DependencyGraph, NodeKind, RefKind
 from astoken.errors import GraphTooLargeError, GraphvizNotFoundError
 
-from ._common import EXTERNAL_KINDS, GraphFormat
+from ._common import DOT_TIMEOUT, EXTERNAL_KINDS, GraphFormat
 from ._view import STDLIB, THIRD_PARTY, GraphView, cluster_of, distances, select, short_name
 
 #: At most this many boxes and arrows in a picture (more is refused or drawn by module).
@@ -26,8 +26,6 @@ DRAW_EDGES = 300
 #: Edge labels (the reference kinds) are written up to this many arrows: they cost ``dot``
 #: about ten times the time of the arrows themselves.
 LABELLED_EDGES = 100
-#: Seconds ``dot`` may take by default.
-DOT_TIMEOUT = 60.0
 
 #: (dot shape, fill colour, border colour, mermaid open/close brackets) per node kind.
 NODE_STYLE: Mapping[NodeKind, tuple[str, str, str, str, str]] = {
