@@ -648,3 +648,18 @@ def test_a_picture_too_large_even_by_module_is_refused_with_a_depth_that_fits() 
     assert depth == 5  # 63 boxes; depth 6 would be 127, over the limit of 120
     require_dot()
     assert render.render_graph_image(graph, "png", depth=depth).startswith(b"\x89PNG")
+
+
+def test_the_lazy_facade_serves_every_public_name_from_its_submodule() -> None:
+    """Issue 11, item 2: ``astoken.render`` imports a submodule when one of its names is first
+    used; every name of ``__all__`` is served (the same object as in its submodule), is listed
+    by ``dir``, and an unknown name is an AttributeError."""
+    import importlib
+
+    assert sorted(render._HOME) == sorted(render.__all__)
+    for name in render.__all__:
+        home = importlib.import_module(f"astoken.render.{render._HOME[name]}")
+        assert getattr(render, name) is getattr(home, name)
+        assert name in dir(render)
+    with pytest.raises(AttributeError, match="no_such_renderer"):
+        _ = render.no_such_renderer  # type: ignore[attr-defined]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterable
 
 from ._walk import Handler
 
-__all__ = ["LIBRARIES", "new_handlers"]
+__all__ = ["LIBRARIES", "new_handlers", "newly_imported"]
 
 #: Library (top-level import name) -> module of ``astoken._hashing`` with its encoders.
 LIBRARIES: dict[str, str] = {
@@ -27,14 +28,19 @@ LIBRARIES: dict[str, str] = {
 }
 
 
+def newly_imported(names: Iterable[str], loaded: set[str]) -> list[str]:
+    """The modules among ``names`` that are imported (in ``sys.modules``) and not yet in
+    ``loaded``; adds them to ``loaded``, so each is reported once."""
+    found = [name for name in names if name not in loaded and name in sys.modules]
+    loaded.update(found)
+    return found
+
+
 def new_handlers(loaded: set[str]) -> dict[type, Handler]:
     """The handlers of every library imported since the names in ``loaded`` were; adds the
     libraries it loads to ``loaded``."""
     found: dict[type, Handler] = {}
-    for library, module in LIBRARIES.items():
-        if library in loaded or library not in sys.modules:
-            continue
-        loaded.add(library)
-        encoders = importlib.import_module(f"{__package__}.{module}")
+    for library in newly_imported(LIBRARIES, loaded):
+        encoders = importlib.import_module(f"{__package__}.{LIBRARIES[library]}")
         found.update(encoders.handlers())
     return found

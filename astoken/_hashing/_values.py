@@ -467,12 +467,9 @@ def _new_stdlib_types(loaded: set[str]) -> dict[type, Handler]:
     """The types of :data:`_STDLIB_TYPES` whose module was imported since the names in
     ``loaded`` were; adds those modules to ``loaded``."""
     found: dict[type, Handler] = {}
-    for module_name, (attribute, handler) in _STDLIB_TYPES.items():
-        module = sys.modules.get(module_name)
-        if module_name in loaded or module is None:
-            continue
-        loaded.add(module_name)
-        tp = getattr(module, attribute, None)
+    for module_name in _optional.newly_imported(_STDLIB_TYPES, loaded):
+        attribute, handler = _STDLIB_TYPES[module_name]
+        tp = getattr(sys.modules[module_name], attribute, None)
         if isinstance(tp, type):
             found[tp] = handler
     return found
