@@ -35,6 +35,14 @@ Guarantees (cited by tests/test_lockfile.py):
 5. A diff filtered to some targets (``targets=``, ``astoken diff --target``) is the diff of
    the selected targets only: the same changes, additions, removals and causes as the full
    diff restricted to them.
+6. A lock file is untrusted input (it comes from a branch, a pull request, an artifact): every
+   name in it (entries, dependencies, own tokens, packages, modules left out) follows the
+   grammar astoken writes (:func:`is_node_name`), every token is one of the forms astoken
+   writes (:func:`is_token`, :func:`is_own_token`) and the interpreter tag is a tag; anything
+   else raises :class:`~astoken.errors.SnapshotFormatError` naming the entry by its ``repr``.
+   So no name read from a lock file carries a newline, a terminal escape or a forged report
+   line into ``astoken diff``'s output. (The reasons of ``failed`` are free text, as the
+   exceptions they come from: renderers escape them.)
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,6 +70,9 @@ __all__ = [
     "SNAPSHOT_LAYOUT",
     "diff_snapshots",
     "dumps_snapshot",
+    "is_node_name",
+    "is_own_token",
+    "is_token",
     "loads_snapshot",
     "matches_targets",
     "read_snapshot",
@@ -73,6 +85,76 @@ SNAPSHOT_LAYOUT = 1
 
 #: A snapshot file larger than this is refused rather than read (100k entries take ~50 MB).
 MAX_SNAPSHOT_BYTES = 1 << 30
+
+
+#: A behavior token or a code/value own token: SHA-256 in lowercase hex.
+_HEX_TOKEN = re.compile(r"[0-9a-f]{64}")
+#: A qualified-name part Python writes itself: ``<locals>``, ``<lambda>`` and astoken's
+#: ``<lambda>#2`` for the second lambda of a function (see ``Definition`` in ``_model``).
+_SPECIAL_PART = re.compile(r"<[a-z]+>(?:#[0-9]+)?")
+#: An interpreter tag (``sys.implementation.cache_tag``, e.g. ``cpython-311``); empty: unknown.
+_PYTHON_TAG = re.compile(r"[A-Za-z0-9_.+-]*")
+#: How much of a rejected name an error message shows.
+_SHOWN_CHARS = 80
+
+
+def _is_module_name(text: str) -> bool:
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
+
+
+def is_node_name(text: str) -> bool:
+    """True when ``text`` is a graph node name as astoken writes it: a dotted module name
+    (``pkg.mod``), optionally ``:`` and a dotted qualified name whose parts are identifiers or
+    ``<locals>``, ``<lambda>``, ``<lambda>#N`` (``pkg.mod:C.m``, ``pkg.mod:f.<locals>.g``)."""
+    module, sep, qualname = text.partition(":")
+    if not _is_module_name(module):
+        return False
+    if not sep:
+        return True
+    return bool(qualname) and all(
+        part.isidentifier() or _SPECIAL_PART.fullmatch(part) is not None
+        for part in qualname.split(".")
+    )
+
+
+def is_token(text: str) -> bool:
+    """True when ``text`` is a behavior token (64 lowercase hex digits)."""
+    return _HEX_TOKEN.fullmatch(text) is not None
+
+
+def is_own_token(text: str) -> bool:
+    """True when ``text`` is an own token in one of the forms astoken writes
+    (``astoken._api._own_token``): 64 hex digits (code or value), ``external:NAME`` or
+    ``external:NAME==VERSION`` (a third-party leaf), ``stdlib:NAME`` (a standard-library leaf),
+    ``opaque:TYPE:DIGEST`` (a value with no deterministic encoding, by its type and the hex
+    digest of the source that built it, or ``no-source``)."""
+    if is_token(text):
+        return True
+    form, _, rest = text.partition(":")
+    if form == "stdlib":
+        return is_node_name(rest)
+    if form == "external":
+        name, sep, version = rest.partition("==")
+        # A distribution's version is whatever its metadata says: any printable word.
+        return is_node_name(name) and (
+            not sep or (bool(version) and version.isprintable() and " " not in version)
+        )
+    if form == "opaque":
+        # The type is ``module.qualname`` of a live type, which may be any printable text.
+        type_name, _, digest = rest.rpartition(":")
+        return (
+            bool(type_name)
+            and type_name.isprintable()
+            and (digest == "no-source" or is_token(digest))
+        )
+    return False
+
+
+def _shown(text: str) -> str:
+    """``text`` as an error message names it: its ``repr`` (escaped, never raw), shortened."""
+    if len(text) <= _SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:_SHOWN_CHARS]!r}... ({len(text)} characters)"
 
 
 def _sorted_snapshot(snapshot: Snapshot) -> Snapshot:
@@ -162,11 +244,24 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
             "tokens are not comparable, regenerate the snapshot",
         )
     packages = _string_list(source, document.get("packages"), "packages")
+    for package in packages:
+        _check(source, _is_module_name(package), f"packages: {_shown(package)}", "a module name")
     python = document.get("python", "")
     if not isinstance(python, str):
         raise SnapshotFormatError(source, "python must be a string")
+    _check(
+        source,
+        _PYTHON_TAG.fullmatch(python) is not None,
+        f"python {_shown(python)}",
+        "an interpreter tag (such as 'cpython-311')",
+    )
     own_tokens = _string_map(source, document.get("own_tokens"), "own_tokens")
+    for name, token in own_tokens.items():
+        _check(source, is_node_name(name), f"own_tokens: {_shown(name)}", _NAME_FORM)
+        _check(source, is_own_token(token), f"own_tokens[{_shown(name)}]", _OWN_TOKEN_FORM)
     failed = _string_map(source, document.get("failed", {}), "failed")
+    for module in failed:
+        _check(source, _is_module_name(module), f"failed: {_shown(module)}", "a module name")
     raw_entries = document.get("entries")
     if not isinstance(raw_entries, dict):
         raise SnapshotFormatError(source, "entries must be an object")
@@ -193,14 +288,31 @@ def _string_map(source: str, value: object, where: str) -> dict[str, str]:
     return dict(value)
 
 
-def _optional_token(source: str, value: object, where: str) -> str | None:
-    if value is not None and not isinstance(value, str):
+_NAME_FORM = "a name of the form module:qualified.name"
+_OWN_TOKEN_FORM = "a token (64 hex digits, external:..., stdlib:... or opaque:...)"
+
+
+def _check(source: str, valid: bool, where: str, form: str) -> None:
+    """Raise :class:`SnapshotFormatError` saying that ``where`` is not ``form`` unless valid."""
+    if not valid:
+        raise SnapshotFormatError(source, f"{where} is not {form}")
+
+
+def _optional_token(source: str, value: object, where: str, *, own: bool = False) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise SnapshotFormatError(source, f"{where} must be a string or null")
+    if own:
+        _check(source, is_own_token(value), f"{where} {_shown(value)}", _OWN_TOKEN_FORM)
+    else:
+        _check(source, is_token(value), f"{where} {_shown(value)}", "64 lowercase hex digits")
     return value
 
 
 def _entry(source: str, target: str, value: object) -> SnapshotEntry:
-    where = f"entries[{target!r}]"
+    where = f"entries[{_shown(target)}]"
+    _check(source, is_node_name(target), where, _NAME_FORM)
     if not isinstance(value, dict):
         raise SnapshotFormatError(source, f"{where} must be an object")
     kind_value = value.get("kind")
@@ -214,11 +326,16 @@ def _entry(source: str, target: str, value: object) -> SnapshotEntry:
         target=target,
         kind=kind,
         token=_optional_token(source, value.get("token"), f"{where}.token"),
-        own_token=_optional_token(source, value.get("own_token"), f"{where}.own_token"),
-        dependencies=tuple(
-            sorted(_string_list(source, value.get("dependencies"), f"{where}.dependencies"))
-        ),
+        own_token=_optional_token(source, value.get("own_token"), f"{where}.own_token", own=True),
+        dependencies=tuple(sorted(_dependencies(source, value.get("dependencies"), where))),
     )
+
+
+def _dependencies(source: str, value: object, where: str) -> list[str]:
+    names = _string_list(source, value, f"{where}.dependencies")
+    for name in names:
+        _check(source, is_node_name(name), f"{where}.dependencies: {_shown(name)}", _NAME_FORM)
+    return names
 
 
 def _own_token_lookup(snapshot: Snapshot) -> dict[str, str | None]:

@@ -53,8 +53,28 @@ class GraphFormat(enum.Enum):
 
 
 def dumps(document: object) -> str:
-    """Sorted, indented JSON with a final newline: equal values give identical text."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Sorted, indented JSON with a final newline: equal values give identical text.
+
+    Characters that are not printable are written as JSON escapes: ``json`` escapes only
+    the C0 controls, and a DEL, a C1 control (``\\x9b`` starts an escape sequence in some
+    terminals), a line separator or a bidirectional override read from a lock file or a
+    module must not reach a terminal raw either.
+    """
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if text.replace("\n", "").isprintable():
+        return text
+    # Such characters only occur inside JSON strings, where an escape means the same.
+    return "".join(c if c == "\n" or c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (a newline, a terminal escape, a
+    line separator, a bidirectional override) written as its Python escape (``\\n``,
+    ``\\x1b``, ``\\u202e``): text that may come from a lock file or the code under analysis
+    never starts a line of its own or drives the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def node_json(node: Node) -> dict[str, Any]:
