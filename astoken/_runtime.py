@@ -197,14 +197,26 @@ def runtime_info(name: str, obj: object) -> tuple[RuntimeInfo, dict[str, object]
     refs: set[tuple[str, RefKind]] = set()
     found: dict[str, object] = {}
     if isinstance(obj, type):
-        for attr, member in sorted(vars(obj).items()):
-            if attr.startswith("__") and attr.endswith("__") and not callable(member):
+        # Members over the MRO, the first definition winning, each named by the class that
+        # defines it: what a class with source reaches through its bases (``expand_class``). A
+        # class defined in a function has no source definition, and its inherited methods
+        # run on its objects as much as its own do.
+        seen: set[str] = set()
+        for klass in obj.__mro__:
+            if klass.__module__ == "builtins":
                 continue
-            if inspect.isfunction(member) or isinstance(
-                member, (staticmethod, classmethod, property)
-            ):
-                refs.add((f"{name}.{attr}", RefKind.MEMBER))
-                found[f"{name}.{attr}"] = member
+            owner = name if klass is obj else f"{klass.__module__}:{klass.__qualname__}"
+            for attr, member in sorted(vars(klass).items()):
+                if attr in seen:
+                    continue
+                seen.add(attr)
+                if attr.startswith("__") and attr.endswith("__") and not callable(member):
+                    continue
+                if inspect.isfunction(member) or isinstance(
+                    member, (staticmethod, classmethod, property)
+                ):
+                    refs.add((f"{owner}.{attr}", RefKind.MEMBER))
+                    found[f"{owner}.{attr}"] = member
         info = RuntimeInfo(NodeKind.CLASS, tuple(sorted(refs, key=_ref_key)), _file(obj), None)
         return info, found
     functions = list(_functions_of(obj))

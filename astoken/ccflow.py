@@ -14,6 +14,9 @@ signatures and the contract of ccflow 0.9.4:
    declaration order does not matter; a class entry contributes its own behavior token and a
    cycle of class entries raises :class:`~astoken.errors.DependencyCycleError` (a TypeError);
 6. anything but a class raises :class:`~astoken.errors.TargetTypeError` (a TypeError).
+7. a class defined in a function follows the same rules: what it inherits counts as it does at
+   module level, and the function around it is not part of its token (ccflow's own tests of
+   these functions run against this module in tests/test_ccflow_upstream.py).
 
 On top of that, the helpers astoken discovers on its own (the functions and classes the
 class's methods reach, found by the source graph) are added, so hand-written dependency lists

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from _fresh import run_fresh
 
 from astoken import _api
 from astoken.ccflow import compute_behavior_token
@@ -183,3 +184,72 @@ def test_discovered_helper_change_reaches_the_token(tmp_path: Path) -> None:
     assert len(before) == 64
     assert before == cosmetic
     assert before != after
+
+
+# --------------------------------------------------------------------------------------------
+# Classes defined in a function (issue 23, item 1)
+# --------------------------------------------------------------------------------------------
+
+_LOCAL_CLASSES = """
+def helper():
+    return {helper}
+
+
+def unrelated():
+    return 0
+
+
+def make():
+    {around}
+
+    class Base:
+        def __call__(self):
+            return helper()
+
+    class Sub(Base):
+        pass
+
+    class Sibling(Base):
+        def other(self):
+            return 2
+
+    return Base, Sub
+"""
+
+_LOCAL_TOKENS = """
+import json, sys
+import ccflow_local_pkg.mod as m
+from astoken import _api
+from astoken.ccflow import compute_behavior_token
+base, sub = m.make()
+print(json.dumps({
+    "base": compute_behavior_token(base),
+    "sub": compute_behavior_token(sub),
+    "discovered": [[n for n, _ in _api._discovered_dependency_tokens(c)] for c in (base, sub)],
+}))
+"""
+
+
+def _local_class_tokens(tmp_path: Path, name: str, helper: int, around: str) -> dict[str, Any]:
+    root = tmp_path / name
+    package = root / "ccflow_local_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    source = _LOCAL_CLASSES.format(helper=helper, around=around)
+    (package / "mod.py").write_text(source, encoding="utf-8")
+    result: dict[str, Any] = run_fresh(_LOCAL_TOKENS, paths=[root], cwd=tmp_path)
+    return result
+
+
+def test_a_class_defined_in_a_function_is_hashed_as_ccflow_does(tmp_path: Path) -> None:
+    """ccflow's contract holds for classes defined in a function: a subclass that only
+    inherits ``__call__`` has its base's token and reaches the base's helpers, and the code
+    around the classes (the function defining them, a sibling class) is not part of it."""
+    before = _local_class_tokens(tmp_path, "before", 1, "unrelated()")
+    assert before["discovered"] == [["ccflow_local_pkg.mod:helper"]] * 2
+    assert before["sub"] == before["base"]
+    helper_edited = _local_class_tokens(tmp_path, "helper", 2, "unrelated()")
+    assert helper_edited["base"] != before["base"]
+    assert helper_edited["sub"] != before["sub"]
+    around_edited = _local_class_tokens(tmp_path, "around", 1, "unrelated() + 1")
+    assert (around_edited["base"], around_edited["sub"]) == (before["base"], before["sub"])

@@ -10,15 +10,16 @@ from ._digraph import Digraph
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(sorted(RefKind, key=lambda k: k.value))}
 
 
-def closure(graph: Digraph, root: str) -> tuple[set[str], set[str]]:
+def closure(graph: Digraph, root: str, *, fold_nested: bool = True) -> tuple[set[str], set[str]]:
     """(nodes reachable from ``root``, conditions that hold in that closure).
 
     An edge conditional on ``"C"`` is followed once class C is instantiated in the closure (its
     class node is reached) or is the class a method root is named through; one conditional on
     ``"~C"`` only in the first case. A nested function's node brings the definition it is
-    nested in (its code is part of it).
+    nested in (its code is part of it), unless ``fold_nested`` is false: ccflow's contract
+    hashes a local class by its live methods, never by the function that defines it.
     """
-    return _reach(graph, (root,))
+    return _reach(graph, (root,), fold_nested=fold_nested)
 
 
 def closure_of_all(graph: Digraph, roots: tuple[str, ...]) -> set[str]:
@@ -27,7 +28,9 @@ def closure_of_all(graph: Digraph, roots: tuple[str, ...]) -> set[str]:
     return _reach(graph, roots)[0]
 
 
-def _reach(graph: Digraph, roots: tuple[str, ...]) -> tuple[set[str], set[str]]:
+def _reach(
+    graph: Digraph, roots: tuple[str, ...], *, fold_nested: bool = True
+) -> tuple[set[str], set[str]]:
     self_classes = graph.graph.get("self_classes", {})
     active: set[str] = {self_classes[r] for r in roots if r in self_classes}
     nodes = graph.nodes
@@ -46,7 +49,7 @@ def _reach(graph: Digraph, roots: tuple[str, ...]) -> tuple[set[str], set[str]]:
                         if name not in reached:
                             reached.add(name)
                             stack.append(name)
-        if ".<locals>." in current:
+        if fold_nested and ".<locals>." in current:
             enclosing = current.partition(".<locals>.")[0]
             if enclosing not in reached and enclosing in nodes:
                 reached.add(enclosing)
@@ -74,11 +77,12 @@ def to_dependency_graph(
     unresolved: tuple[Unresolved, ...],
     *,
     reachable_only: bool = True,
+    fold_nested: bool = True,
 ) -> DependencyGraph:
     """Freeze a built graph into a DependencyGraph (sorted nodes and edges): the closure of
-    ``root`` and the edges that are live in it."""
+    ``root`` (see :func:`closure` for ``fold_nested``) and the edges that are live in it."""
     if reachable_only and root in graph:
-        keep, active = closure(graph, root)
+        keep, active = closure(graph, root, fold_nested=fold_nested)
     else:
         keep = set(graph.nodes)
         created = {n for n, data in graph.nodes.items() if data.get("instantiates")}
