@@ -20,6 +20,9 @@ not audited):
 3. at the end of the session the closures of all roots are computed with one graph build,
    and the report (terminal summary, ``--astoken-audit-json``) compares them with what ran.
 
+An audit imports the tests as ``python -m pytest`` (and so ``astoken audit``) does: the
+directory pytest was started in is first on ``sys.path``, also under the ``pytest`` script.
+
 Under pytest-xdist each worker audits its own tests and sends its report to the controller.
 """
 
@@ -131,6 +134,37 @@ def _configure_select(config: pytest.Config) -> None:
         exclude=tuple(options.get("exclude", ())),
     )
     config.pluginmanager.register(plugin, "astoken-select")
+
+
+#: The directory the audit put on ``sys.path`` (taken off again when pytest is done).
+_PATH_ENTRY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """An audit runs the tests as ``python -m pytest`` would, which is what ``astoken audit``
+    runs: the directory pytest was started in goes first on ``sys.path`` (the ``pytest``
+    script's path starts at its own directory instead), before any conftest is imported.
+
+    Otherwise a project whose ``tests/`` import a package next to them (the audit how-to's)
+    passed under ``astoken audit`` and failed to collect under ``pytest --astoken-audit``.
+    """
+    options = early_config.known_args_namespace
+    if not (
+        getattr(options, "astoken_audit", False) or getattr(options, "astoken_audit_json", None)
+    ):
+        return
+    directory = str(early_config.invocation_params.dir)
+    if "" in sys.path or directory in sys.path:
+        return
+    sys.path.insert(0, directory)
+    early_config.stash[_PATH_ENTRY] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = config.stash.get(_PATH_ENTRY, None)
+    if directory is not None and directory in sys.path:
+        sys.path.remove(directory)
 
 
 def pytest_configure(config: pytest.Config) -> None:

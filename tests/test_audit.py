@@ -898,3 +898,69 @@ def test_cli_audit_passes_options_to_the_plugin(tmp_path: Path) -> None:
         "-x",
         "t",
     ]
+
+
+#: The project of docs/how-to/audit.md: a package next to a tests/ folder with no __init__.py,
+#: which finds the package only when the directory pytest runs from is on the import path.
+HOW_TO = {
+    "calc/__init__.py": "",
+    "calc/ops.py": "def double(x):\n    return 2 * x\n\n\ndef square(x):\n    return x * x\n",
+    "calc/run.py": (
+        "from calc import ops\n\n\ndef apply(name, x):\n    return getattr(ops, name)(x)\n\n\n"
+        "def total(values):\n    return sum(ops.square(v) for v in values)\n"
+    ),
+    "tests/test_run.py": (
+        "from calc.run import apply, total\n\n\ndef test_apply():\n"
+        '    assert apply("double", 2) == 4\n\n\ndef test_total():\n'
+        "    assert total([1, 2]) == 5\n"
+    ),
+}
+
+
+def test_pytest_audit_finds_what_astoken_audit_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 23, item 12: ``pytest --astoken-audit`` (the console script, whose import path
+    does not start at the working directory) audits the how-to's project as ``astoken audit``
+    (``python -m pytest``) does: the audit puts the directory pytest runs from first on the
+    import path, as ``python -m pytest`` and the astoken command do."""
+    project = write_tree(tmp_path / "howto", HOW_TO)
+    report = project / "audit.json"
+    # -I: no working directory on sys.path, as in the ``pytest`` console script.
+    script = [
+        sys.executable,
+        "-I",
+        "-B",
+        "-c",
+        "import sys, pytest; sys.exit(pytest.console_main())",
+    ]
+    plain = subprocess.run(
+        [*script, "-p", "no:cacheprovider", "-p", "astoken.pytest_plugin"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "No module named 'calc'" in plain.stdout  # pytest alone: the how-to's layout fails
+    audited = subprocess.run(
+        [
+            *script,
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "astoken.pytest_plugin",
+            f"--astoken-audit-json={report}",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    monkeypatch.chdir(project)
+    code, out, err = run_cli(capsys, "audit", "--format", "json", "--", "-p", "no:cacheprovider")
+    assert code == cli.ExitCode.OK, err
+    assert json.loads(report.read_text())["summary"] == json.loads(out)["summary"]
+    assert json.loads(out)["summary"]["pooled_recall"] == 5 / 6
