@@ -32,6 +32,7 @@ from . import (
     _targets,
 )
 from ._model import (
+    UNAVAILABLE_REASON,
     Dependency,
     DependencyGraph,
     Edge,
@@ -48,9 +49,17 @@ from ._model import (
     SnapshotEntry,
     Unresolved,
 )
-from ._scope import Scope, distribution_version, iter_package_modules, locate_module
+from ._platform import unavailable_on_this_platform
+from ._scope import (
+    Scope,
+    distribution_version,
+    iter_package_modules,
+    locate_module,
+    sibling_packages,
+)
 from .errors import (
     AstokenError,
+    AstokenWarning,
     CompiledCodeWarning,
     ImportFailedError,
     OptionError,
@@ -1331,11 +1340,14 @@ def snapshot(
     own_all: dict[str, str] = {}
     names: list[str] = []
     failed: dict[str, str] = {}
-    for spec in packages:
+    specs = list(packages)
+    for spec in specs:  # grows when a package only re-exports its distribution's other ones
         with _targets.target_environment(spec, prepare=_prepare_steps):
             name, spec_entries, own, problems = _snapshot_package(
                 spec, opts, jobs, progress, include_tests
             )
+        if not spec_entries and not problems:
+            specs.extend(_code_elsewhere(name, (*specs, *names)))
         names.append(name)
         entries.extend(spec_entries)
         for node, tok in own.items():
@@ -1350,6 +1362,53 @@ def snapshot(
         python=_combine.interpreter_tag(),
         failed=tuple(sorted(failed.items())),
     )
+
+
+def _code_elsewhere(package: str, known: Sequence[str]) -> list[str]:
+    """For a package that defines no function or class (``attrs`` re-exports ``attr``): the
+    other import packages of its distribution that define the names it exports, which the
+    snapshot then takes too, and a warning that says where its code is. Packages already in
+    ``known`` are neither added nor named again."""
+    origins: set[str] = set()
+    for module_name in sorted(sys.modules):
+        if module_name != package and not module_name.startswith(package + "."):
+            continue
+        module = sys.modules[module_name]
+        exported = getattr(module, "__all__", None)
+        names = exported if isinstance(exported, (list, tuple)) else vars(module)
+        for attribute in names:
+            if not isinstance(attribute, str) or attribute.startswith("_"):
+                continue
+            try:
+                defined_in = getattr(getattr(module, attribute, None), "__module__", None)
+            except Exception:  # a lazy attribute (PEP 562) that fails is no origin
+                continue
+            if isinstance(defined_in, str):
+                origins.add(defined_in.partition(".")[0])
+    top = package.partition(".")[0]
+    origins -= {top, "builtins", *sys.stdlib_module_names}
+    siblings = set(sibling_packages(top))
+    added = sorted(o for o in origins & siblings if o not in known)
+    elsewhere = sorted(o for o in origins - siblings if o not in known)
+    if added:
+        _warn(
+            f"{package} defines no function or class itself: the names it exports are defined "
+            f"in {', '.join(added)}, installed by the same distribution, so the snapshot "
+            "includes it too",
+            AstokenWarning,
+        )
+    if elsewhere:
+        _warn(
+            f"{package} defines no function or class itself: the names it exports are defined "
+            f"in {', '.join(elsewhere)} (snapshot that to record them)",
+            AstokenWarning,
+        )
+    if not origins:
+        _warn(
+            f"{package} defines no function, class or method: the snapshot of it is empty",
+            AstokenWarning,
+        )
+    return added
 
 
 _TEST_PARTS = frozenset({"test", "tests", "conftest"})
@@ -1537,6 +1596,11 @@ def _failure_reason(exc: AstokenError) -> str:
     if isinstance(exc, SourceSyntaxError):
         return f"syntax error at line {exc.line}: {exc.message}"
     if isinstance(exc, ImportFailedError):
+        if unavailable_on_this_platform(exc.__cause__):
+            # Not a broken module: one for another platform (rich._win32_console on Linux),
+            # which leaves the snapshot complete for this one (Snapshot.is_partial).
+            described = f"{exc.error_type}: {exc.detail}" if exc.detail else exc.error_type
+            return f"{UNAVAILABLE_REASON}{sys.platform}: {described}"
         return f"import failed: {exc.error_type}: {exc.detail}" if exc.detail else exc.error_type
     return " ".join(str(exc).split())
 

@@ -377,6 +377,17 @@ class SnapshotEntry:
     dependencies: tuple[str, ...]
 
 
+#: How the reason of a module left out of a snapshot starts when the module cannot be imported
+#: on the platform the snapshot was taken on by design (``rich._win32_console`` on Linux),
+#: followed by ``sys.platform`` and the import error.
+UNAVAILABLE_REASON = "unavailable on "
+
+
+def is_unavailable_reason(reason: str) -> bool:
+    """True when a left-out module's reason says it was written for another platform."""
+    return reason.startswith(UNAVAILABLE_REASON)
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Tokens of every function, class and method in some packages (``astoken snapshot``).
@@ -384,7 +395,9 @@ class Snapshot:
     ``own_tokens`` maps every node name seen in any entry's closure to its own token, so that a
     diff can say which changed definition caused a target to change. ``failed`` lists the
     modules left out because they could not be summarised or imported, as sorted
-    ``(module, reason)`` pairs: a snapshot with failures is partial.
+    ``(module, reason)`` pairs: a snapshot with failures is partial, unless every module left
+    out is :attr:`unavailable` on this platform by design (it is listed all the same, so that
+    a diff with a snapshot from another platform neither adds nor removes its targets).
     """
 
     packages: tuple[str, ...]
@@ -396,8 +409,15 @@ class Snapshot:
 
     @property
     def is_partial(self) -> bool:
-        """True when some modules of the packages were left out (see ``failed``)."""
-        return bool(self.failed)
+        """True when some modules of the packages were left out (see ``failed``) for a reason
+        other than being written for another platform."""
+        return any(not is_unavailable_reason(reason) for _, reason in self.failed)
+
+    @property
+    def unavailable(self) -> tuple[str, ...]:
+        """The modules left out because they cannot be imported on this platform by design
+        (their reason starts with :data:`UNAVAILABLE_REASON`)."""
+        return tuple(module for module, reason in self.failed if is_unavailable_reason(reason))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Snapshot:
@@ -416,8 +436,11 @@ class Snapshot:
     def summary(self) -> str:
         """One line: how many targets, of which packages, and how many modules left out."""
         text = f"{len(self.entries)} targets in {', '.join(self.packages) or 'no package'}"
-        if self.failed:
-            text += f"; {len(self.failed)} modules left out (partial)"
+        unavailable = len(self.unavailable)
+        if len(self.failed) > unavailable:
+            text += f"; {len(self.failed) - unavailable} modules left out (partial)"
+        if unavailable:
+            text += f"; {unavailable} modules for another platform left out"
         return text
 
 
@@ -452,8 +475,9 @@ class SnapshotDiff:
 
     @property
     def is_partial(self) -> bool:
-        """True when a snapshot left modules out: their targets were not compared."""
-        return bool(self.left_out)
+        """True when a snapshot left modules out for a reason other than being written for
+        another platform (see :attr:`Snapshot.is_partial`): their targets were not compared."""
+        return any(not is_unavailable_reason(reason) for _, _, reason in self.left_out)
 
     @property
     def pythons_differ(self) -> bool:

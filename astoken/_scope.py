@@ -5,7 +5,10 @@ that both apply one rule:
 
 1. a module matching an ``exclude`` pattern is never first-party;
 2. a module matching an ``include`` pattern, or inside one of the ``roots`` (the target's
-   top-level packages), is first-party;
+   top-level packages), is first-party; a root installed in site-packages brings the other
+   top-level import packages of its distribution (:func:`sibling_packages`): ``attrs`` only
+   re-exports ``attr``, both installed by the distribution ``attrs``, so ``attrs:define`` and
+   ``attr:define`` are one object with one closure and one token;
 3. the standard library (``sys.stdlib_module_names``, builtins) is STDLIB;
 4. a module whose file lies in a site-packages/dist-packages directory is THIRD_PARTY;
 5. anything else (a project on ``sys.path``, an editable install, ``__main__``, code with no
@@ -38,7 +41,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ModuleLocation", "Origin", "Scope", "distribution_version", "locate_module"]
+__all__ = [
+    "ModuleLocation",
+    "Origin",
+    "Scope",
+    "distribution_version",
+    "locate_module",
+    "sibling_packages",
+]
 
 
 class Origin(enum.Enum):
@@ -190,11 +200,13 @@ class Scope:
         return bool(self.exclude) and _matches(module, self.exclude)
 
     def with_root(self, module: str) -> Scope:
-        """This scope with ``module``'s top-level package added to the roots."""
+        """This scope with ``module``'s top-level package, and the other top-level packages of
+        the distribution that installs it (:func:`sibling_packages`), added to the roots."""
         top = module.partition(".")[0]
         if top in self.roots or top in ("", "__main__"):
             return self
-        return Scope(tuple(sorted({*self.roots, top})), self.include, self.exclude)
+        tops = {top, *sibling_packages(top)}
+        return Scope(tuple(sorted({*self.roots, *tops})), self.include, self.exclude)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -208,7 +220,9 @@ def _classify(
         return Origin.THIRD_PARTY
     if exclude and _matches(module, exclude):
         return Origin.STDLIB if _is_stdlib(top) else Origin.THIRD_PARTY
-    if top in roots or (include and _matches(module, include)):
+    if top in roots or (include and _matches(module, include)) or module == "__main__":
+        # ``__main__`` is the program being run: the user's own code, whether it was read from
+        # a file, a pipe or a REPL.
         return Origin.FIRST_PARTY
     if _is_stdlib(top):
         return Origin.STDLIB
@@ -281,6 +295,43 @@ def _top_levels(paths: Iterable[str]) -> set[str]:
         if top and top.isidentifier():
             tops.add(top)
     return tops
+
+
+def sibling_packages(top: str) -> tuple[str, ...]:
+    """The other top-level import packages of the one distribution that installs ``top`` in
+    a site-packages directory (sorted; empty when there is none).
+
+    Only an installed package needs them: everywhere else its siblings are first-party anyway
+    (rule 5), so a project's token never reads the installed distributions' metadata. A name
+    that several distributions install (a shared namespace such as ``google``) is no one's:
+    it has no siblings and is no sibling.
+    """
+    if not top or _is_stdlib(top):
+        return ()
+    return _siblings_cached(top, tuple(sys.path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _siblings_cached(top: str, path_key: tuple[str, ...]) -> tuple[str, ...]:
+    del path_key  # part of the cache key only: where ``top`` is found depends on sys.path
+    loc = locate_module(top)
+    if loc is None:
+        return ()
+    file = loc.file or (loc.search[0] if loc.search else None)
+    if file is None or not _in_site_packages(file):
+        return ()
+    installed = _packages_distributions()
+    owners = installed.get(top, [])
+    if len(owners) != 1:
+        return ()
+    # Only what the owner alone installs: a namespace it shares with others is no one's.
+    return tuple(
+        sorted(
+            name
+            for name, dists in installed.items()
+            if name != top and dists == owners and not _is_stdlib(name)
+        )
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -34,7 +34,9 @@ code  name                meaning
 13    STALE_CODE          a module runs code that is not its source file (a stale
                           ``__pycache__`` entry, or a file edited after it was imported)
 14    PARTIAL             ``snapshot``/``diff``: some modules could not be imported and
-                          were left out (listed on stderr); the result is incomplete
+                          were left out (listed on stderr); the result is incomplete.
+                          Modules written for another platform (``rich._win32_console``
+                          on Linux) are left out without it
 15    RECALL_BELOW        ``audit --fail-under``: the pooled recall is below the threshold
 70    INTERNAL            a bug in astoken: please report it with the ``--debug`` output
 130   INTERRUPTED         interrupted (Ctrl-C)
@@ -63,6 +65,7 @@ from typing import IO, Any
 from . import __version__, _api, render
 from ._files import write_atomic
 from ._lockfile import dumps_snapshot, write_snapshot
+from ._model import is_unavailable_reason
 from .errors import (
     AstokenError,
     AstokenWarning,
@@ -739,8 +742,12 @@ def _cmd_snapshot(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     else:
         _emit(args, streams, dumps_snapshot(snap))
     if args.verbosity >= 0:
+        unavailable = set(snap.unavailable)
         for module, reason in snap.failed:
-            streams.diagnose(f"astoken: warning: snapshot left out {module}: {reason}")
+            if module not in unavailable:
+                streams.diagnose(f"astoken: warning: snapshot left out {module}: {reason}")
+        for note in render.unavailable_notes(snap.failed):
+            streams.diagnose(f"astoken: note: {note}")
     return ExitCode.PARTIAL if snap.is_partial else ExitCode.OK
 
 
@@ -765,7 +772,10 @@ def _cmd_diff(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     _emit(args, streams, text)
     if args.update:
         _info(args, streams, f"updated {args.old}")
-        fresh_left_out = any(which != "old" for which, _module, _reason in result.left_out)
+        fresh_left_out = any(
+            which != "old" and not is_unavailable_reason(reason)
+            for which, _module, reason in result.left_out
+        )
         return ExitCode.PARTIAL if fresh_left_out else ExitCode.OK
     if not result.is_empty:
         return ExitCode.CHANGED

@@ -235,10 +235,10 @@ def guarded(v: object, w: Walk, build: Callable[[], bytes]) -> bytes:
 
 
 def default_scope(cls: type) -> Scope:
-    """The scope of a class hashed on its own: the top-level package of its module."""
+    """The scope of a class hashed on its own: the top-level package of its module (with the
+    other import packages of its distribution, as for any root)."""
     module = getattr(cls, "__module__", None) or ""
-    top = module.partition(".")[0]
-    return Scope(roots=(top,)) if top else Scope()
+    return Scope().with_root(module)
 
 
 def is_stdlib(module: str) -> bool:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         render_diff,
         render_explanation,
         render_tokens,
+        unavailable_notes,
     )
     from ._view import Selection, collapse_modules, hide_externals, limit_depth, select
 
@@ -66,6 +67,7 @@ __all__ = [
     "render_tokens",
     "select",
     "shows_tokens",
+    "unavailable_notes",
 ]
 
 #: Where each public name lives. The package imports a submodule when one of its names is
@@ -92,6 +94,7 @@ _HOME: dict[str, str] = {
     "render_diff": "_results",
     "render_explanation": "_results",
     "render_tokens": "_results",
+    "unavailable_notes": "_results",
     "Selection": "_view",
     "collapse_modules": "_view",
     "hide_externals": "_view",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from astoken._model import Dependency, Edge, Explanation, SnapshotDiff
+from astoken._model import Dependency, Edge, Explanation, SnapshotDiff, is_unavailable_reason
 from astoken.errors import TargetTypeError
 
 from ._common import (
@@ -13,6 +13,7 @@ from ._common import (
     dumps,
     edge_json,
     join_names,
+    printable,
     sorted_unresolved,
     table,
     unresolved_json,
@@ -225,6 +226,52 @@ def diff_notes(diff: SnapshotDiff) -> list[str]:
             f"the snapshots come from different interpreters ({old} and {new}): every token "
             "may differ, so changed targets are listed without causes"
         )
+    other_platform: dict[str, list[tuple[str, str]]] = {}
     for which, module, reason in sorted(diff.left_out, key=lambda x: (x[0] != "old", x)):
-        notes.append(f"the {which} snapshot left out {module}: {reason}")
-    return notes
+        if is_unavailable_reason(reason):
+            other_platform.setdefault(which, []).append((module, reason))
+        else:
+            notes.append(f"the {which} snapshot left out {module}: {reason}")
+    # Modules written for another platform are no failure: one line per snapshot says which.
+    notes.extend(
+        f"the {which} snapshot left out {_platform_modules(left)}"
+        for which, left in other_platform.items()
+    )
+    # A reason is an exception's text, stored in a lock file: one escaped line each.
+    return [printable(note) for note in notes]
+
+
+def unavailable_notes(failed: Sequence[tuple[str, str]]) -> list[str]:
+    """What ``astoken snapshot`` says, once, about the modules it left out because they were
+    written for another platform (:attr:`~astoken.Snapshot.unavailable`): which they are,
+    and the ``exclude`` patterns that leave them out without a note. Empty when there are
+    none. Every other module left out is a failure, named on a line of its own elsewhere."""
+    left = sorted((module, reason) for module, reason in failed if is_unavailable_reason(reason))
+    if not left:
+        return []
+    modules = {module for module, _ in left}
+    # A package written for another platform takes its submodules with it: one pattern.
+    patterns = [
+        module
+        for module, _ in left
+        if not any(module.startswith(parent + ".") for parent in modules)
+    ]
+    options = " ".join(f"--exclude {pattern}" for pattern in patterns)
+    listed = ", ".join(f'"{pattern}"' for pattern in patterns)
+    return [
+        printable(f"snapshot left out {_platform_modules(left)} (not a failure)"),
+        printable(
+            f"to leave them out without this note: {options} "
+            f"(or exclude = [{listed}] under [tool.astoken])"
+        ),
+    ]
+
+
+def _platform_modules(left: Sequence[tuple[str, str]]) -> str:
+    """``2 modules written for another platform (unavailable on linux: ImportError: ...):
+    a, b``, the reason given being the first module's."""
+    count = f"{len(left)} module{'s' if len(left) != 1 else ''}"
+    return (
+        f"{count} written for another platform ({left[0][1]}): "
+        f"{', '.join(module for module, _ in left)}"
+    )
