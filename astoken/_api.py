@@ -339,9 +339,9 @@ def _summarize_modules(
     if jobs > 1 and len(missing) > 1 and options.use_cache:
         cache_dir = options.cache_dir or _store.default_cache_dir()
         # Imported here: ``concurrent.futures.process`` costs ~14 ms, paid only with --jobs.
-        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+        from ._workers import process_pool  # noqa: PLC0415
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with process_pool(jobs) as pool:
             # Largest first, so that no large file is left for one worker at the end.
             names = sorted(missing, key=lambda n: -_file_size(missing[n]))
             results = pool.map(

@@ -39,7 +39,8 @@ code  name                meaning
                           on Linux) are left out without it
 15    RECALL_BELOW        ``audit --fail-under``: the pooled recall is below the threshold
 70    INTERNAL            a bug in astoken: please report it with the ``--debug`` output
-130   INTERRUPTED         interrupted (Ctrl-C)
+130   INTERRUPTED         interrupted (Ctrl-C) or terminated (SIGTERM); the ``--jobs``
+                          workers are stopped first, and no output file is written
 ====  ==================  ============================================================
 """
 
@@ -126,7 +127,7 @@ _EXIT_HELP: dict[ExitCode, str] = {
     ExitCode.PARTIAL: "snapshot/diff: some modules could not be imported (left out)",
     ExitCode.RECALL_BELOW: "audit --fail-under: pooled recall below the threshold",
     ExitCode.INTERNAL: "internal error (a bug: report it with --debug output)",
-    ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C) or terminated (SIGTERM)",
 }
 
 #: The most specific class first: the first match decides the exit code.
@@ -935,25 +936,43 @@ class _CtrlC(KeyboardInterrupt):
     """The KeyboardInterrupt of a real SIGINT (one raised by code under analysis is not)."""
 
 
+class _Terminated(_CtrlC):
+    """A SIGTERM, turned into an interrupt so that the command stops in order: worker
+    processes are stopped, no partial output file is written, exit code INTERRUPTED."""
+
+
 def _on_sigint(signum: int, frame: types.FrameType | None) -> None:
     raise _CtrlC
 
 
+def _on_sigterm(signum: int, frame: types.FrameType | None) -> None:
+    # Once: a second SIGTERM while the first is being handled ends the process at once (the
+    # workers still exit with it, see astoken._workers).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise _Terminated
+
+
 @contextmanager
 def _sigint_marked() -> Iterator[bool]:
-    """While the command runs, a real Ctrl-C raises :class:`_CtrlC`; yields whether it could be
-    arranged (only the main thread can, and a SIGINT that was ignored stays ignored)."""
+    """While the command runs, a real Ctrl-C raises :class:`_CtrlC` and a SIGTERM
+    :class:`_Terminated`; yields whether Ctrl-C could be arranged (only the main thread can,
+    and a signal that was ignored or handled by the embedding program stays so)."""
     try:
         installed = signal.getsignal(signal.SIGINT) is signal.default_int_handler
         if installed:
             signal.signal(signal.SIGINT, _on_sigint)
+        terminate = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        if terminate:
+            signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread
-        installed = False
+        installed = terminate = False
     try:
         yield installed
     finally:
         if installed:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+        if terminate:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _module_raising(exc: BaseException) -> str:
@@ -1003,7 +1022,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _COMMANDS[args.command](args, streams)
         except KeyboardInterrupt as exc:
             if isinstance(exc, _CtrlC) or not marked:
-                streams.diagnose("astoken: interrupted")
+                terminated = isinstance(exc, _Terminated)
+                streams.diagnose("astoken: terminated" if terminated else "astoken: interrupted")
                 return ExitCode.INTERRUPTED
             # Raised by the code under analysis, not by a Ctrl-C: a failed import.
             error = ImportFailedError(
