@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import networkx
 
 #: Version of the token format. Bump it whenever the bytes fed to SHA-256 change meaning.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
 SUMMARY_VERSION = 4

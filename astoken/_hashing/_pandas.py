@@ -16,7 +16,10 @@ cell, index label, column name, dtype or column/row order gives a different one:
   left, right and closed side; any other extension array element by element.
 
 The dtype is part of every column's encoding (its string and its class), so ``int64`` and
-``Int64`` holding the same numbers differ.
+``Int64`` holding the same numbers differ. pandas's own classes are named by their public
+name (``pandas.Series``, ``pandas.Int64Dtype``) and numpy dtypes by the numpy encoder's bytes,
+never by the module that defines them: pandas 3 and numpy 1.25 moved those, and the same data
+must keep its token across such an upgrade.
 """
 
 from __future__ import annotations
@@ -27,15 +30,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._numpy import buffer_digest, ndarray
+from ._numpy import buffer_digest, dtype_bytes, ndarray
 from ._values import enc
 from ._walk import Fail, Handler, Walk, guarded, text, type_name
 
 __all__ = ["handlers"]
 
 
-def _dtype_bytes(dtype: Any) -> bytes:
-    return text(b"", type_name(type(dtype))) + text(b"", str(dtype))
+def _class_name(tp: type) -> str:
+    """``pandas.<qualname>`` for a class of pandas (``pandas.core.series.Series`` in pandas 2 is
+    ``pandas.Series`` in pandas 3); any other class (a user's subclass) by its own name."""
+    module = getattr(tp, "__module__", None) or ""
+    if module == "pandas" or module.startswith("pandas."):
+        return f"pandas.{tp.__qualname__}"
+    return type_name(tp)
+
+
+def _dtype_bytes(dtype: Any, w: Walk) -> bytes:
+    if isinstance(dtype, np.dtype):
+        # Its class (numpy.dtypes.Int64DType, numpy.dtype[int64] before numpy 1.25) adds
+        # nothing to what the numpy encoder writes.
+        return b"n" + dtype_bytes(dtype, w)
+    return text(b"", _class_name(type(dtype))) + text(b"", str(dtype))
 
 
 def _values(arr: Any, w: Walk) -> bytes:
@@ -43,7 +59,7 @@ def _values(arr: Any, w: Walk) -> bytes:
     if isinstance(arr, pd.arrays.NumpyExtensionArray):
         arr = arr.to_numpy()  # a numpy array in an ExtensionArray's clothes: the array itself
     dtype = arr.dtype
-    head = _dtype_bytes(dtype)
+    head = _dtype_bytes(dtype, w)
     if isinstance(arr, np.ndarray):
         return head + ndarray(arr, w)
     if isinstance(dtype, np.dtype):  # NumpyExtensionArray, DatetimeArray, TimedeltaArray
@@ -87,7 +103,7 @@ def _index_handler(v: Any, w: Walk) -> bytes:
 def _series(v: Any, w: Walk) -> bytes:
     def build() -> bytes:
         return (
-            text(b"pS", type_name(type(v)))
+            text(b"pS", _class_name(type(v)))
             + enc(v.name, w)
             + _index(v.index, w)
             + _values(v.array, w)
@@ -100,7 +116,7 @@ def _series(v: Any, w: Walk) -> bytes:
 def _frame(v: Any, w: Walk) -> bytes:
     def build() -> bytes:
         parts = [
-            text(b"pD", type_name(type(v))),
+            text(b"pD", _class_name(type(v))),
             _index(v.columns, w),
             _index(v.index, w),
             b"%d:" % v.shape[1],
@@ -119,7 +135,7 @@ def _frame(v: Any, w: Walk) -> bytes:
 
 
 def _extension_array(v: Any, w: Walk) -> bytes:
-    return text(b"pA", type_name(type(v))) + _values(v, w)
+    return text(b"pA", _class_name(type(v))) + _values(v, w)
 
 
 def _extension_dtype(v: Any, w: Walk) -> bytes:
@@ -127,7 +143,7 @@ def _extension_dtype(v: Any, w: Walk) -> bytes:
         ordered = b"T" if v.ordered else b"F"
         categories = b"N" if v.categories is None else _index(v.categories, w)
         return b"pc" + ordered + categories
-    return b"pd" + _dtype_bytes(v)
+    return b"pd" + _dtype_bytes(v, w)
 
 
 def _timestamp(v: Any, w: Walk) -> bytes:
@@ -148,7 +164,7 @@ def _interval(v: Any, w: Walk) -> bytes:
 
 
 def _offset(v: Any, w: Walk) -> bytes:
-    return text(b"po", type_name(type(v))) + text(b"", repr(v))
+    return text(b"po", _class_name(type(v))) + text(b"", repr(v))
 
 
 def _nat(v: Any, w: Walk) -> bytes:
