@@ -8,7 +8,8 @@ Guarantees (cited by ``tests/test_files.py``):
    the final file's directory, which is then moved into place with :func:`os.replace`, so a
    reader sees the old or the new content, never a mix, and a failed write leaves the old file
    and no temporary file behind. A replaced file keeps its permission bits; a new file gets
-   ``0o666`` less the umask (the kernel applies it: the umask is never read or changed).
+   ``0o666`` less the umask (the kernel applies it: the umask is never read or changed), or
+   exactly the ``mode`` :func:`replace_atomic` is given (cache entries: ``0o600``).
 3. A special file (a character device such as ``/dev/null``, a FIFO, a socket) is written
    directly and is never replaced; ``/dev/full`` fails with "No space left on device".
 4. An existing file the process may not write is refused (``PermissionError``), as ``open`` would
@@ -28,6 +29,7 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Callable
 
 __all__ = ["read_regular", "replace_atomic", "write_atomic"]
 
@@ -115,18 +117,26 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise _renamed(exc, target) from exc
 
 
-def replace_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Atomically make ``path`` itself a regular file holding ``data`` (guarantees 2 and 5)."""
+def replace_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
+    """Atomically make ``path`` itself a regular file holding ``data`` (guarantees 2 and 5),
+    with permission bits ``mode`` when given (set before the file takes the name, whatever
+    the umask)."""
     target = os.fspath(path)
     try:
-        _replace_regular(os.path.abspath(target), data, None)
+        _replace_regular(os.path.abspath(target), data, mode)
     except OSError as exc:
         raise _renamed(exc, target) from exc
 
 
-def read_regular(path: str | os.PathLike[str], limit: int) -> bytes | None:
+def read_regular(
+    path: str | os.PathLike[str],
+    limit: int,
+    *,
+    accept: Callable[[os.stat_result], bool] | None = None,
+) -> bytes | None:
     """The content of ``path`` when it is a regular file of at most ``limit`` bytes, else None
-    (guarantee 6). A missing or unreadable file raises ``OSError``."""
+    (guarantee 6); with ``accept``, also None when ``accept`` refuses the open file's status
+    (its owner, its mode). A missing or unreadable file raises ``OSError``."""
     flags = (
         os.O_RDONLY
         | getattr(os, "O_NONBLOCK", 0)
@@ -135,7 +145,8 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes | None:
     )
     fd = os.open(os.fspath(path), flags)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or (accept is not None and not accept(status)):
             return None
         chunks: list[bytes] = []
         size = 0

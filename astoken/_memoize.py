@@ -12,40 +12,73 @@ The key of a call is ``cache_token(data=[the arguments], behavior=[the function]
    docstring reuses the stored result; an argument that is an instance of a first-party class
    carries that class's behavior token too (see ``data_token``);
 4. an argument with no deterministic encoding raises
-   :class:`~astoken.errors.UnhashableValueError` naming the argument: never a key that
-   silently ignores part of a call (use ``ignore=`` for such arguments).
+   :class:`~astoken.errors.UnhashableValueError` (one nested too deeply to encode,
+   :class:`~astoken.errors.ValueTooDeepError`) naming the function and the argument: never a
+   key that silently ignores part of a call (use ``ignore=`` for such arguments).
+
+The store never costs a result (:class:`_ResultStore`):
+
+5. a store fault (a directory that cannot be made or written, a directory under a regular
+   file, a full disk, a store busy beyond diskcache's timeout) makes the call a miss and its
+   result not kept: the result is returned, and one :class:`~astoken.errors.CacheWarning` per
+   process and directory names the directory;
+6. a damaged store (its SQLite file overwritten or truncated: "file is not a database",
+   "database disk image is malformed") is set aside as ``<directory>.damaged-<n>`` and a new,
+   empty one started; an entry that cannot be read back (a damaged value file, a class that no
+   longer unpickles) is a miss and is removed; a result that cannot be pickled is returned,
+   not kept;
+7. results are pickles, and reading a pickle runs code: a store directory, or its database,
+   that is writable by group or others or owned by another user is not used
+   (:class:`~astoken.errors.UntrustedCacheWarning`), and the directories astoken makes for it
+   are ``0o700`` whatever the umask.
 
 Results are stored with diskcache (one ``diskcache.Cache`` per function, in a directory of its
-own under the cache directory), chosen by measurement over ``joblib.Memory``'s store
-(``benchmarks/bench_cache_store.py``, median of 5): a hit reads a float 4x, a dict of 1000
-entries 13x and a 20 MB DataFrame 3x faster, small results are written 6-30x faster, and every
-operation is an SQLite transaction, safe across threads and processes, with size limits and
-eviction built in. joblib writes large results 1.3-2.5x faster and reads an 80 MB numpy array
-2.7x faster (memory maps): :func:`astoken.joblib_cache` keeps joblib's store for that case.
+own under ``results/`` in astoken's cache directory, or under ``directory=``), chosen by
+measurement over ``joblib.Memory``'s store (``benchmarks/bench_cache_store.py``, median of
+5): a hit reads a float 4x, a dict of 1000 entries 13x and a 20 MB DataFrame 3x faster, small
+results are written 6-30x faster, and every operation is an SQLite transaction, safe across
+threads and processes, with size limits and eviction built in. joblib writes large results
+1.3-2.5x faster and reads an 80 MB numpy array 2.7x faster (memory maps):
+:func:`astoken.joblib_cache` keeps joblib's store for that case.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from . import _api
-from .errors import UnhashableValueError
+from . import _api, _store
+from .errors import (
+    CacheWarning,
+    MissingExtraError,
+    UnhashableValueError,
+    UntrustedCacheWarning,
+    ValueTooDeepError,
+)
 
 __all__ = ["CacheInfo", "CachedFunction", "cache"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
-#: Where results go when no directory is given (under the platform's user cache directory).
+#: Where results go when no directory is given: this subdirectory of astoken's cache directory.
 _RESULTS = "results"
 _MISS = object()
+#: SQLite's primary result codes for a file that is not a database or is malformed.
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+#: diskcache's database file in a store's directory.
+_DATABASE = "cache.db"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +120,7 @@ class CachedFunction(Generic[P, R]):
             )
         self._options = options
         self._root = directory
-        self._store: Any = None
+        self._store: _ResultStore | None = None
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -120,13 +153,18 @@ class CachedFunction(Generic[P, R]):
     def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any], behavior: str | None) -> str:
         tokens = []
         for name, value in self._arguments(args, kwargs):
+            owner = f"{self.__wrapped__.__qualname__}(): argument {name!r}"
             try:
                 tokens.append(_api.data_token((name, value)))
             except UnhashableValueError as exc:
                 raise UnhashableValueError(
-                    owner=f"{self.__wrapped__.__qualname__}(): argument {name!r}",
-                    value_type=exc.value_type,
-                    path=exc.path.removeprefix("[1]"),
+                    owner=owner, value_type=exc.value_type, path=exc.path.removeprefix("[1]")
+                ) from None
+            except ValueTooDeepError:
+                # The error names the (name, value) pair the key encodes; the user passed value.
+                kind = type(value)
+                raise ValueTooDeepError(
+                    owner=owner, value_type=f"{kind.__module__}.{kind.__qualname__}"
                 ) from None
         return _api.cache_token(data=[tuple(tokens), behavior])
 
@@ -135,17 +173,19 @@ class CachedFunction(Generic[P, R]):
     @property
     def directory(self) -> str:
         """The directory of this function's entries."""
-        root = os.fspath(self._root) if self._root is not None else _default_root()
+        if self._root is not None:
+            root = os.fspath(self._root)
+        else:  # results/ in the cache directory the options name (or the default one)
+            cache_dir = self._options.get("cache_dir") or _store.default_cache_dir()
+            root = os.path.join(cache_dir, _RESULTS)
         func = self.__wrapped__
         name = f"{func.__module__}.{func.__qualname__}".replace("<", "_").replace(">", "_")
         return os.path.join(root, name)
 
-    def _open(self) -> Any:
+    def _open(self) -> _ResultStore:
         with self._lock:
             if self._store is None:
-                import diskcache  # noqa: PLC0415 - only a cached call needs the store
-
-                self._store = diskcache.Cache(self.directory)
+                self._store = _ResultStore(self.directory)
                 # The store's SQLite connection closes with the function (a cached function
                 # defined in a module that is dropped, or in a test, would leave it open).
                 weakref.finalize(self, self._store.close)
@@ -158,13 +198,13 @@ class CachedFunction(Generic[P, R]):
         behavior = self._behavior()
         key = self._key(args, kwargs, behavior)
         store = self._open()
-        found = store.get(key, default=_MISS, retry=True)
+        found = store.get(key)
         if found is not _MISS:
             self._hits += 1
-            return found  # type: ignore[no-any-return]
+            return found  # type: ignore[return-value]  # what the function returned for this key
         self._misses += 1
         result = self.__wrapped__(*args, **kwargs)
-        store.set(key, result, tag=behavior or "", retry=True)
+        store.set(key, result, behavior or "")
         return result
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
@@ -174,26 +214,22 @@ class CachedFunction(Generic[P, R]):
         return functools.partial(self._call, instance)
 
     def cache_info(self) -> CacheInfo:
-        """Entries, entries of the current behavior token, bytes on disk, hits and misses."""
-        store = self._open()
-        behavior = self._behavior()
-        entries = 0
-        current = 0
-        for key in list(store.iterkeys()):
-            found = store.get(key, default=_MISS, tag=True, read=True, retry=True)
-            if found is _MISS:
-                continue  # removed meanwhile
-            entries += 1
-            value, tag = found
-            if hasattr(value, "close"):
-                value.close()  # a file handle: large values are files
-            current += tag == (behavior or "")
+        """Entries, entries of the current behavior token, bytes on disk, hits and misses (a
+        store that cannot be used counts as empty)."""
+        behavior = self._behavior() or ""
+
+        def count(cache: Any) -> tuple[int, int, int]:
+            tags = [_entry_tag(cache, key) for key in list(cache.iterkeys())]
+            entries = [tag for tag in tags if tag is not _MISS]  # not removed meanwhile
+            return len(entries), entries.count(behavior), int(cache.volume())
+
+        entries, current, size = self._open().use(count, (0, 0, 0))
         return CacheInfo(
             directory=self.directory,
-            behavior_token=behavior,
+            behavior_token=behavior or None,
             entries=entries,
             current_entries=current,
-            size_bytes=int(store.volume()),
+            size_bytes=size,
             hits=self._hits,
             misses=self._misses,
         )
@@ -201,27 +237,293 @@ class CachedFunction(Generic[P, R]):
     def cache_clear(self, *, stale: bool = False) -> int:
         """Remove the stored results (with ``stale``, only those of other behavior tokens);
         returns how many were removed."""
-        store = self._open()
         if not stale:
-            return int(store.clear(retry=True))
+            return self._open().use(lambda cache: int(cache.clear(retry=True)), 0)
         behavior = self._behavior() or ""
-        removed = 0
-        for key in list(store.iterkeys()):
-            found = store.get(key, default=_MISS, tag=True, read=True, retry=True)
-            if found is _MISS:
+
+        def clear_stale(cache: Any) -> int:
+            removed = 0
+            for key in list(cache.iterkeys()):
+                tag = _entry_tag(cache, key)
+                if tag is not _MISS and tag != behavior:
+                    removed += bool(cache.delete(key, retry=True))
+            return removed
+
+        return self._open().use(clear_stale, 0)
+
+
+def _entry_tag(cache: Any, key: object) -> object:
+    """The tag of entry ``key``, ``_MISS`` when it was removed meanwhile, None when its value
+    cannot be read back (it is an entry all the same, of no behavior token)."""
+    try:
+        found = cache.get(key, default=_MISS, tag=True, read=True, retry=True)
+    except Exception:  # unpickling a damaged value raises anything
+        return None
+    if found is _MISS:
+        return _MISS
+    value, tag = found
+    if hasattr(value, "close"):
+        value.close()  # a file handle: large values are files
+    return tag
+
+
+def _diskcache() -> ModuleType:
+    """The diskcache module, or an error that says which extra installs it."""
+    try:
+        import diskcache  # noqa: PLC0415 - only a cached call needs the store
+    except ModuleNotFoundError as exc:
+        if exc.name != "diskcache":
+            raise
+        raise MissingExtraError("astoken.cache", "diskcache", "cache") from exc
+    module: ModuleType = diskcache
+    return module
+
+
+def _faults(diskcache: ModuleType) -> tuple[type[Exception], ...]:
+    """What a failing store raises: the file system's errors, SQLite's, diskcache's timeout."""
+    import sqlite3  # noqa: PLC0415 - diskcache imported it already
+
+    return (OSError, sqlite3.Error, diskcache.Timeout)
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """Whether SQLite found the store's file not a database or malformed (not merely
+    unwritable, locked or full)."""
+    import sqlite3  # noqa: PLC0415 - diskcache imported it already
+
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is None:
+        return type(exc) is sqlite3.DatabaseError  # what SQLITE_CORRUPT and _NOTADB raise
+    return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+# (directory, kind of fault) pairs already reported in this process.
+_REPORTED: set[tuple[str, str]] = set()
+_REPORTED_LOCK = threading.Lock()
+
+
+def _report(
+    directory: str, kind: str, message: str, category: type[Warning] = CacheWarning
+) -> None:
+    """Warn once per process, directory and kind of fault."""
+    with _REPORTED_LOCK:
+        if (directory, kind) in _REPORTED:
+            return
+        _REPORTED.add((directory, kind))
+    warnings.warn(message, category, stacklevel=4)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _ResultStore:
+    """One function's diskcache store, opened on first use, whose faults cost a recomputation
+    and never a result (guarantees 5-7 of this module)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._cache: Any = None
+        # The (device, inode) of the database file the open store reads: a damaged store is
+        # set aside only while it is still the one in place (another process may have done it).
+        self._identity: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close this thread's connection to the store (diskcache's connections are per
+        thread)."""
+        with self._lock:
+            if self._cache is not None:
+                with contextlib.suppress(Exception):
+                    self._cache.close()
+
+    # ---- the three operations ------------------------------------------------------------
+
+    def get(self, key: str) -> object:
+        """The result stored under ``key``, or ``_MISS`` (also on any fault)."""
+        diskcache = _diskcache()
+        faults = _faults(diskcache)
+        for attempt in (0, 1):
+            cache = self._connect(diskcache)
+            if cache is None:
+                return _MISS
+            try:
+                return cache.get(key, default=_MISS, retry=True)
+            except faults as exc:
+                if attempt == 0 and self._recover(cache, exc):
+                    continue
+                self._fault(exc)
+                return _MISS
+            except Exception as exc:  # unpickling a damaged value raises anything
+                _report(
+                    self.directory,
+                    "entry",
+                    f"a stored result in {self.directory} could not be read back "
+                    f"({_describe(exc)}): it is computed again and replaced",
+                )
+                with contextlib.suppress(*faults):
+                    cache.delete(key, retry=True)
+                return _MISS
+        return _MISS  # pragma: no cover - the loop returns
+
+    def set(self, key: str, value: object, tag: str) -> None:
+        """Keep ``value`` under ``key``; a fault or a value that cannot be pickled is reported
+        and the value not kept."""
+        diskcache = _diskcache()
+        faults = _faults(diskcache)
+        for attempt in (0, 1):
+            cache = self._connect(diskcache)
+            if cache is None:
+                return
+            try:
+                cache.set(key, value, tag=tag, retry=True)
+            except faults as exc:
+                if attempt == 0 and self._recover(cache, exc):
+                    continue
+                self._fault(exc)
+            except Exception as exc:  # pickling a value can raise anything
+                kind = type(value)
+                _report(
+                    self.directory,
+                    "unpicklable",
+                    f"a result of type {kind.__module__}.{kind.__qualname__} cannot be kept in "
+                    f"{self.directory} ({_describe(exc)}): it is returned, not stored",
+                )
+            return
+
+    def use(self, operation: Callable[[Any], T], default: T) -> T:
+        """``operation(store)``, or ``default`` when the store cannot be used."""
+        diskcache = _diskcache()
+        faults = _faults(diskcache)
+        for attempt in (0, 1):
+            cache = self._connect(diskcache)
+            if cache is None:
+                return default
+            try:
+                return operation(cache)
+            except faults as exc:
+                if attempt == 0 and self._recover(cache, exc):
+                    continue
+                self._fault(exc)
+                return default
+        return default  # pragma: no cover - the loop returns
+
+    # ---- opening, faults and damage --------------------------------------------------------
+
+    def _connect(self, diskcache: ModuleType) -> Any:
+        """The open store, or None when it cannot be used now (reported)."""
+        with self._lock:
+            if self._cache is not None:
+                return self._cache
+            faults = _faults(diskcache)
+            try:
+                _store.make_private_dirs(self.directory)
+            except OSError as exc:
+                self._fault(exc)
+                return None
+            if not self._trusted():
+                return None
+            for attempt in (0, 1):
+                identity = self._database_identity()
+                try:
+                    cache = _open_cache(diskcache, self.directory)
+                except faults as exc:
+                    if attempt == 0 and _is_damage(exc) and self._set_aside(identity, exc):
+                        continue
+                    self._fault(exc)
+                    return None
+                self._cache = cache
+                self._identity = self._database_identity()
+                return cache
+            return None  # pragma: no cover - the loop returns
+
+    def _trusted(self) -> bool:
+        """Whether the store's directory and database are this user's alone (guarantee 7)."""
+        for path in (self.directory, os.path.join(self.directory, _DATABASE)):
+            try:
+                status = os.stat(path)
+            except OSError:
+                continue  # no database yet: diskcache makes it in the directory just checked
+            reason = _store.untrusted_reason(status)
+            if reason is not None:
+                _report(
+                    self.directory,
+                    "untrusted",
+                    f"{path} is {reason}: results stored there are not used, since reading "
+                    "one runs code (pickle); make it yours and run 'chmod go-w' on it, or "
+                    "delete it",
+                    UntrustedCacheWarning,
+                )
+                return False
+        return True
+
+    def _database_identity(self) -> tuple[int, int] | None:
+        try:
+            status = os.stat(os.path.join(self.directory, _DATABASE))
+        except OSError:
+            return None
+        return (status.st_dev, status.st_ino)
+
+    def _recover(self, cache: Any, exc: BaseException) -> bool:
+        """After ``exc`` from ``cache``: whether a fresh store may be tried (the damaged one was
+        set aside, here or meanwhile by another thread or process)."""
+        if not _is_damage(exc):
+            return False
+        with self._lock:
+            if self._cache is cache:
+                self._cache = None
+                with contextlib.suppress(Exception):
+                    cache.close()
+                if self._database_identity() == self._identity:
+                    return self._set_aside(self._identity, exc)
+            return True  # replaced meanwhile: the next attempt opens what is there now
+
+    def _set_aside(self, identity: tuple[int, int] | None, exc: BaseException) -> bool:
+        """Rename the damaged store to ``<directory>.damaged-<n>`` (when its database is still
+        ``identity``); whether a new one may be started."""
+        if identity is not None and self._database_identity() != identity:
+            return True  # set aside meanwhile by another process
+        for n in range(1, 1000):
+            aside = f"{self.directory}.damaged-{n}"
+            if os.path.lexists(aside):
                 continue
-            value, tag = found
-            if hasattr(value, "close"):
-                value.close()
-            if tag != behavior:
-                removed += bool(store.delete(key, retry=True))
-        return removed
+            try:
+                os.rename(self.directory, aside)
+            except FileNotFoundError:
+                return True  # set aside meanwhile by another process
+            except OSError as error:
+                self._fault(error)
+                return False
+            _report(
+                self.directory,
+                "damaged",
+                f"the results store in {self.directory} is damaged ({_describe(exc)}): set "
+                f"aside as {aside} and a new, empty one started",
+            )
+            return True
+        return False
+
+    def _fault(self, exc: BaseException) -> None:
+        _report(
+            self.directory,
+            "fault",
+            f"the results store in {self.directory} cannot be used ({_describe(exc)}): "
+            "results are returned but not kept",
+        )
 
 
-def _default_root() -> str:
-    from ._store import default_cache_dir  # noqa: PLC0415 - the summary cache's location
-
-    return os.path.join(os.path.dirname(default_cache_dir()), _RESULTS)
+def _open_cache(diskcache: ModuleType, directory: str) -> Any:
+    """``diskcache.Cache(directory)``, its connection closed when opening fails half-way."""
+    cache = diskcache.Cache.__new__(diskcache.Cache)
+    try:
+        cache.__init__(directory)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            cache.close()
+        raise
+    return cache
 
 
 @overload

@@ -18,6 +18,13 @@ Guarantees (tests cite them by number):
    :meth:`SummaryStore.get` returns None, never raises and never blocks.
 4. Failing to write (read-only directory, disk full) is silent: the cache is an optimisation
    only and deleting or corrupting it changes no token.
+5. A cache others can write is not trusted: directories astoken creates are ``0o700`` and
+   entries ``0o600`` whatever the umask, and a directory on the way from the cache directory
+   to an entry, or an entry, that is writable by group or others or owned by another user
+   (root excepted) is neither read nor written, with one
+   :class:`~astoken.errors.UntrustedCacheWarning` per process and cache directory (as ssh
+   and pip treat such files). An entry is checked on the file it opened, so a link planted
+   in its place cannot pass for it.
 
 The store holds text only; the caller validates it (``summary_from_json`` raising ValueError
 is a miss too).
@@ -25,18 +32,22 @@ is a miss too).
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import importlib.util
 import json
 import os
 import re
+import stat
 import sys
 import threading
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from ._files import read_regular, replace_atomic
+from .errors import UntrustedCacheWarning
 
 __all__ = [
     "MAX_ENTRY_BYTES",
@@ -45,8 +56,10 @@ __all__ = [
     "SummaryStore",
     "VerdictStore",
     "default_cache_dir",
+    "make_private_dirs",
     "summarizer_fingerprint",
     "summary_key",
+    "untrusted_reason",
 ]
 
 #: Environment variable that moves the cache (checked by :func:`default_cache_dir`).
@@ -176,24 +189,144 @@ def summary_key(source: bytes) -> str:
     return digest.hexdigest()
 
 
-def _read_document(path: str) -> dict[str, Any] | None:
-    """The JSON object stored at ``path``, or None when it is absent, unreadable, not a regular
-    file, larger than :data:`MAX_ENTRY_BYTES`, not UTF-8, not JSON, so deeply nested that the
-    parser gives up, or not an object (guarantee 3; the caller checks what is inside)."""
+# ---- trust (guarantee 5) -------------------------------------------------------------------
+
+#: Modes of what astoken creates in a cache: only its owner may read, enter or write it.
+DIRECTORY_MODE = 0o700
+ENTRY_MODE = 0o600
+_FOREIGN_WRITE = stat.S_IWGRP | stat.S_IWOTH
+
+# Directories found trustworthy in this process (each is checked once: a directory that others
+# can write only afterwards can at most hold entries of theirs, which the entry check refuses),
+# and the cache directories whose distrust was already reported.
+_TRUSTED: set[str] = set()
+_REPORTED: set[str] = set()
+_TRUST_LOCK = threading.Lock()
+
+
+def untrusted_reason(status: os.stat_result) -> str | None:
+    """Why a cache file or directory with this status cannot be trusted (writable by group or
+    others, or owned by another user than this process's or root), or None when it can.
+    Nothing is checked where files have no POSIX owner and mode (Windows reports every
+    directory as mode 0o777; its access lists are another matter)."""
+    if os.name != "posix":
+        return None
+    if status.st_mode & _FOREIGN_WRITE:
+        return f"writable by group or others (mode {stat.S_IMODE(status.st_mode):04o})"
+    user = os.geteuid()
+    if status.st_uid not in (user, 0):
+        return f"owned by uid {status.st_uid}, not by this user (uid {user})"
+    return None
+
+
+def _distrust(root: str, path: str, reason: str) -> None:
+    """Report once per process and cache directory that ``path`` in it is not used."""
+    with _TRUST_LOCK:
+        if root in _REPORTED:
+            return
+        _REPORTED.add(root)
+    warnings.warn(
+        f"{path} is {reason}: astoken does not use it (its cache in {root} is only used where "
+        "nobody else can write); make it yours and run 'chmod go-w' on it, or delete it",
+        UntrustedCacheWarning,
+        stacklevel=2,
+    )
+
+
+def _trusted_directories(root: str, directory: str) -> bool:
+    """Whether every existing directory from ``root`` down to ``directory`` (which is under
+    ``root``) can be trusted; reports the first that cannot. An absent one is trusted: it is
+    created private (:func:`make_private_dirs`) or there is nothing in it to read."""
+    if directory in _TRUSTED:  # its parents up to root were found trustworthy before it
+        return True
+    relative = os.path.relpath(directory, root)
+    parts = [] if relative == os.curdir else relative.split(os.sep)
+    current = root
+    for part in [None, *parts]:
+        if part is not None:
+            current = os.path.join(current, part)
+        if current in _TRUSTED:
+            continue
+        try:
+            status = os.stat(current)
+        except OSError:
+            return True  # absent (or unreachable): nothing to read, made private on write
+        reason = untrusted_reason(status)
+        if reason is not None:
+            _distrust(root, current, reason)
+            return False
+        with _TRUST_LOCK:
+            _TRUSTED.add(current)
+    return True
+
+
+def make_private_dirs(path: str) -> None:
+    """Create directory ``path`` and its missing parents with mode ``0o700`` whatever the
+    umask (``os.makedirs`` leaves the parents to the umask). Raises ``OSError``."""
+    missing: list[str] = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, DIRECTORY_MODE)
+        except FileExistsError:
+            if not os.path.isdir(directory):  # a file where a directory should be
+                raise NotADirectoryError(
+                    errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory
+                ) from None
+            continue  # made meanwhile by another process: its mode is its maker's
+        # mkdir's mode passes through the umask (which may take the owner's own bits away).
+        os.chmod(directory, DIRECTORY_MODE)
+
+
+def _read_document(root: str, path: str) -> dict[str, Any] | None:
+    """The JSON object stored at ``path`` under cache directory ``root``, or None when it is
+    absent, unreadable, not a regular file, larger than :data:`MAX_ENTRY_BYTES`, not UTF-8,
+    not JSON, so deeply nested that the parser gives up, or not an object (guarantee 3; the
+    caller checks what is inside), or when it or a directory on its way from ``root`` is
+    not trusted (guarantee 5)."""
+    raw = _read_trusted(root, path, MAX_ENTRY_BYTES)
+    if raw is None:
+        return None
     try:
-        raw = read_regular(path, MAX_ENTRY_BYTES)
-        document = None if raw is None else json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
+        document = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) else None
 
 
-def _write_quietly(path: str, data: bytes) -> None:
-    """Put ``data`` at ``path`` atomically, its directory made first; failing is silent
-    (guarantees 2 and 4: the cache is an optimisation only)."""
+def _read_trusted(root: str, path: str, limit: int) -> bytes | None:
+    """The bytes of entry ``path`` under ``root`` (as :func:`read_regular`, errors a miss),
+    or None when it or a directory on its way is not trusted (guarantee 5)."""
+    if not _trusted_directories(root, os.path.dirname(path)):
+        return None
+
+    def accept(status: os.stat_result) -> bool:
+        reason = untrusted_reason(status)
+        if reason is not None:
+            _distrust(root, path, reason)
+        return reason is None
+
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        replace_atomic(path, data)
+        return read_regular(path, limit, accept=accept)
+    except OSError:
+        return None
+
+
+def _write_quietly(root: str, path: str, data: bytes) -> None:
+    """Put ``data`` at ``path`` under ``root`` atomically, mode ``0o600``, its directories made
+    private first; failing is silent (guarantees 2 and 4: the cache is an optimisation only),
+    and so is not writing where others could write (guarantee 5)."""
+    directory = os.path.dirname(path)
+    try:
+        make_private_dirs(directory)
+        if _trusted_directories(root, directory):
+            replace_atomic(path, data, mode=ENTRY_MODE)
     except OSError:
         pass
 
@@ -227,7 +360,7 @@ class SummaryStore:
         path = self._path(key)
         if path is None:
             return None
-        envelope = _read_document(path)
+        envelope = _read_document(self._directory or "", path)
         if envelope is None:
             return None
         text = envelope.get("summary")
@@ -245,7 +378,7 @@ class SummaryStore:
         if path is None:
             return
         payload = json.dumps({"format": _ENVELOPE, "key": key, "summary": text})
-        _write_quietly(path, payload.encode("utf-8"))
+        _write_quietly(self._directory or "", path, payload.encode("utf-8"))
 
 
 class VerdictStore:
@@ -258,9 +391,10 @@ class VerdictStore:
     interpreter. Guarantees 2-4 of this module hold for it as for summaries.
     """
 
-    __slots__ = ("_directory",)
+    __slots__ = ("_directory", "_root")
 
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
+        self._root = "" if directory is None else os.fspath(directory)
         self._directory = None if directory is None else os.path.join(directory, "verdicts")
 
     def _path(self, key: str) -> str | None:
@@ -273,16 +407,13 @@ class VerdictStore:
         path = self._path(key)
         if path is None:
             return False
-        try:
-            return read_regular(path, len(key)) == key.encode("ascii")
-        except OSError:
-            return False
+        return _read_trusted(self._root, path, len(key)) == key.encode("ascii")
 
     def record(self, key: str) -> None:
         """Record the fact ``key`` names; failures are swallowed (the cache is optional)."""
         path = self._path(key)
         if path is not None:
-            _write_quietly(path, key.encode("ascii"))
+            _write_quietly(self._root, path, key.encode("ascii"))
 
 
 # Version of a code-token shard's layout.
@@ -309,9 +440,10 @@ class CodeTokenBook:
     use and written by :meth:`flush`; thread-safe.
     """
 
-    __slots__ = ("_directory", "_dirty", "_lock", "_shards", "_used")
+    __slots__ = ("_directory", "_dirty", "_lock", "_root", "_shards", "_used")
 
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
+        self._root = "" if directory is None else os.fspath(directory)
         self._directory = None if directory is None else os.path.join(directory, "codes")
         self._shards: dict[str, dict[str, str]] = {}
         self._used: dict[str, set[str]] = {}
@@ -344,7 +476,7 @@ class CodeTokenBook:
         if located is None:
             return {}
         key, path = located
-        document = _read_document(path)
+        document = _read_document(self._root, path)
         if document is None:
             return {}
         tokens = document.get("tokens")
@@ -400,7 +532,7 @@ class CodeTokenBook:
                 "key": key,
                 "tokens": tokens,
             }
-            _write_quietly(path, json.dumps(document, sort_keys=True).encode("utf-8"))
+            _write_quietly(self._root, path, json.dumps(document, sort_keys=True).encode("utf-8"))
 
 
 def _tokens_check(tokens: Mapping[str, object]) -> str:
@@ -417,9 +549,10 @@ class BuildStore:
     build read besides what its journal replays. An entry carries a SHA-256 of its text, so a
     damaged one is a miss; guarantees 2-4 of this module hold for it as for summaries."""
 
-    __slots__ = ("_directory",)
+    __slots__ = ("_directory", "_root")
 
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
+        self._root = "" if directory is None else os.fspath(directory)
         self._directory = None if directory is None else os.path.join(directory, "builds")
 
     def _path(self, key: str) -> str | None:
@@ -432,7 +565,7 @@ class BuildStore:
         path = self._path(key)
         if path is None:
             return None
-        envelope = _read_document(path)
+        envelope = _read_document(self._root, path)
         if envelope is None:
             return None
         text = envelope.get("build")
@@ -452,4 +585,4 @@ class BuildStore:
             return
         check = hashlib.sha256(text.encode("utf-8")).hexdigest()
         payload = json.dumps({"build": text, "check": check, "format": _BUILD_ENVELOPE, "key": key})
-        _write_quietly(path, payload.encode("utf-8"))
+        _write_quietly(self._root, path, payload.encode("utf-8"))

@@ -11,11 +11,13 @@ from __future__ import annotations
 __all__ = [
     "AstokenError",
     "AstokenWarning",
+    "CacheWarning",
     "CompiledCodeWarning",
     "DependencyCycleError",
     "EncoderConflictError",
     "GraphvizNotFoundError",
     "ImportFailedError",
+    "MissingExtraError",
     "OptionError",
     "SnapshotFormatError",
     "SourceSyntaxError",
@@ -27,6 +29,7 @@ __all__ = [
     "TargetTypeError",
     "UnhashableValueError",
     "UnresolvedReferenceWarning",
+    "UntrustedCacheWarning",
     "ValueTooDeepError",
 ]
 
@@ -46,6 +49,18 @@ class UnresolvedReferenceWarning(AstokenWarning):
 class CompiledCodeWarning(AstokenWarning):
     """Issued with ``strict=True`` for a target with no Python code (``len``, ``math.sqrt``,
     numpy's C functions): its token covers its name and what ships the code, not the code."""
+
+
+class CacheWarning(AstokenWarning):
+    """Issued once per process and directory when a cache cannot be used as it is (a results
+    store that is damaged, unwritable or on a full disk): the work is done and its result
+    returned, only not read from or kept in that cache."""
+
+
+class UntrustedCacheWarning(CacheWarning):
+    """Issued once per process and cache directory when the directory, or an entry in it, is
+    writable by group or others or owned by another user: it is not used, as ssh and pip treat
+    such files."""
 
 
 class TargetError(AstokenError):
@@ -260,3 +275,21 @@ class GraphTooLargeError(AstokenError):
 
     def __reduce__(self) -> tuple[type[GraphTooLargeError], tuple[str, str, str]]:
         return (type(self), (self.output_format, self.reason, self.advice))
+
+
+class MissingExtraError(AstokenError, ModuleNotFoundError):
+    """Raised when a feature needs a library that is not installed, naming the extra of
+    astoken that installs it (``@astoken.cache`` without diskcache)."""
+
+    def __init__(self, feature: str, module: str, extra: str) -> None:
+        self.feature = feature
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module}, which is not installed: "
+            f"pip install 'astoken[{extra}]' (or pip install {module})",
+            name=module,
+        )
+
+    def __reduce__(self) -> tuple[type[MissingExtraError], tuple[str, str, str]]:
+        return (type(self), (self.feature, self.module, self.extra))

@@ -1,4 +1,5 @@
-"""The on-disk summary cache (guarantees in astoken/_store.py's docstring)."""
+"""The on-disk caches: summaries, verdicts, code tokens and snapshot builds (guarantees in
+astoken/_store.py's docstring)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 
 from astoken import _store
 from astoken._store import SummaryStore, default_cache_dir, summary_key
+from astoken.errors import UntrustedCacheWarning
 
 KEY = summary_key(b"def f():\n    return 1\n")
 
@@ -538,3 +541,199 @@ def test_disabled_or_unwritable_code_books_change_nothing(tmp_path: Path) -> Non
     book.put("/p/m.py", _KEY, _TOKEN)
     book.flush()  # silently not written
     assert _store.CodeTokenBook(tmp_path).get("/p/m.py", _KEY) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Guarantee 5: a cache others can write is not trusted.
+# --------------------------------------------------------------------------------------------
+
+_BUILD_KEY = "cd" * 32
+_FOREIGN_UID = 65534  # nobody: "owned by another user" (the tests run as root or as its owner)
+
+
+def _fill(root: Path) -> None:
+    """One entry of each kind of store under ``root``."""
+    SummaryStore(root).put(KEY, "summary")
+    _store.VerdictStore(root).record("ab" * 32)
+    book = _store.CodeTokenBook(root)
+    book.put("/p/m.py", _KEY, _TOKEN)
+    book.flush()
+    _store.BuildStore(root).put(_BUILD_KEY, "build")
+
+
+def _read_all(root: Path) -> list[object]:
+    return [
+        SummaryStore(root).get(KEY),
+        _store.VerdictStore(root).known("ab" * 32),
+        _store.CodeTokenBook(root).get("/p/m.py", _KEY),
+        _store.BuildStore(root).get(_BUILD_KEY),
+    ]
+
+
+@pytest.fixture
+def fresh_trust(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test's own record of checked directories and reported distrust."""
+    monkeypatch.setattr(_store, "_TRUSTED", set())
+    monkeypatch.setattr(_store, "_REPORTED", set())
+
+
+def _as_a_new_process() -> None:
+    """Forget what this process checked (a directory is checked once per process)."""
+    _store._TRUSTED.clear()
+    _store._REPORTED.clear()
+
+
+def test_cache_files_are_private_whatever_the_umask(tmp_path: Path, fresh_trust: None) -> None:
+    """Made 0o777/0o666 under ``umask 000`` before, so any local user could rewrite them."""
+    root = tmp_path / "made" / "by" / "astoken"
+    previous = os.umask(0)
+    try:
+        _fill(root)
+    finally:
+        os.umask(previous)
+    directories = [root.parent.parent, root.parent, *(p for p in root.rglob("*") if p.is_dir())]
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert len(files) == 4
+    assert {oct(p.stat().st_mode & 0o777) for p in [root, *directories]} == {"0o700"}
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o600"}
+    assert _read_all(root) == ["summary", True, _TOKEN, "build"]
+
+
+def _summary_entry(root: Path) -> Path:
+    return _entry_path(root, KEY)
+
+
+@pytest.mark.parametrize(
+    ("make_untrusted", "reason"),
+    [
+        pytest.param(lambda root: root.chmod(0o777), "writable by group or others", id="root-0777"),
+        pytest.param(lambda root: root.chmod(0o770), "writable by group or others", id="root-0770"),
+        pytest.param(
+            lambda root: os.chown(root, _FOREIGN_UID, -1), "owned by uid 65534", id="root-foreign"
+        ),
+        pytest.param(
+            lambda root: _summary_entry(root).parent.chmod(0o777),
+            "writable by group or others",
+            id="shard-directory-0777",
+        ),
+        pytest.param(
+            lambda root: _summary_entry(root).chmod(0o666),
+            "writable by group or others",
+            id="entry-0666",
+        ),
+        pytest.param(
+            lambda root: os.chown(_summary_entry(root), _FOREIGN_UID, -1),
+            "owned by uid 65534",
+            id="entry-foreign",
+        ),
+    ],
+)
+def test_a_cache_others_can_write_is_not_used(
+    tmp_path: Path, fresh_trust: None, make_untrusted: Any, reason: str
+) -> None:
+    """Guarantee 5, with one warning per process and cache directory."""
+    root = tmp_path / "cache"
+    _fill(root)
+    make_untrusted(root)
+    _as_a_new_process()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = SummaryStore(root).get(KEY)
+        SummaryStore(root).get(KEY)
+    assert summary is None
+    assert [w.category for w in caught] == [UntrustedCacheWarning]
+    assert reason in str(caught[0].message)
+    assert f"its cache in {root} is only used where nobody else can write" in str(caught[0].message)
+
+
+def test_nothing_is_written_where_others_can_write(tmp_path: Path, fresh_trust: None) -> None:
+    root = tmp_path / "cache"
+    root.mkdir()
+    root.chmod(0o777)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fill(root)
+        assert _read_all(root) == [None, False, None, None]
+    assert len(caught) == 1
+    assert [p for p in root.rglob("*") if p.is_file()] == []
+
+
+def test_each_store_checks_its_entries(tmp_path: Path, fresh_trust: None) -> None:
+    """Verdicts, code-token shards and snapshot builds, as summaries."""
+    root = tmp_path / "cache"
+    _fill(root)
+    for entry in root.rglob("*"):
+        if entry.is_file():
+            os.chown(entry, _FOREIGN_UID, -1)
+    _as_a_new_process()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _read_all(root) == [None, False, None, None]
+    assert len(caught) == 1
+
+
+_TRUST_PACKAGE = {
+    "trusty/__init__.py": "",
+    "trusty/helpers.py": "def helper(x):\n    return x + 1\n",
+    "trusty/mod.py": "from trusty.helpers import helper\n\ndef f(x):\n    return helper(x) * 2\n",
+}
+
+
+def _token_cli(root: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(Path(__file__).resolve().parents[1])])
+    env["ASTOKEN_CACHE_DIR"] = str(cache)
+    return subprocess.run(
+        [sys.executable, "-m", "astoken", "token", "trusty.mod:f"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=root,
+        timeout=300,
+    )
+
+
+def _forge_code_tokens(cache: Path) -> int:
+    """Rewrite every code-token shard as another local user could: other tokens, and the
+    shard's own check recomputed so that it is a well-formed shard."""
+    shards = sorted((cache / "codes").rglob("*.json"))
+    for shard in shards:
+        document = json.loads(shard.read_text())
+        document["tokens"] = dict.fromkeys(document["tokens"], "f" * 64)
+        document["check"] = _store._tokens_check(document["tokens"])
+        shard.write_text(json.dumps(document, sort_keys=True))
+    return len(shards)
+
+
+@pytest.mark.parametrize(
+    "make_untrusted",
+    [
+        pytest.param(lambda cache: cache.chmod(0o777), id="cache-directory-0777"),
+        pytest.param(
+            lambda cache: [os.chown(p, _FOREIGN_UID, -1) for p in cache.rglob("codes/*/*.json")],
+            id="shards-of-another-user",
+        ),
+        pytest.param(
+            lambda cache: [p.chmod(0o666) for p in cache.rglob("codes/*/*.json")],
+            id="shards-writable-by-others",
+        ),
+    ],
+)
+def test_astoken_token_ignores_code_tokens_others_rewrote(
+    tmp_path: Path, make_untrusted: Any
+) -> None:
+    """The reported case: with the cache directory mode 0777, another user rewrote
+    ``codes/*/*.json`` and ``astoken token`` printed a different token, exit 0, no warning."""
+    root, cache = tmp_path / "project", tmp_path / "cache"
+    for relative, source in _TRUST_PACKAGE.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(source)
+    first = _token_cli(root, cache)
+    assert first.returncode == 0, first.stderr
+    assert _forge_code_tokens(cache) >= 2
+    make_untrusted(cache)
+    forged = _token_cli(root, cache)
+    assert (forged.returncode, forged.stdout) == (0, first.stdout)
+    assert forged.stderr.count("astoken: warning:") == 1
+    assert "astoken does not use it" in forged.stderr
