@@ -32,6 +32,8 @@ Guarantees (tests cite them by number):
 7. Functions and lambdas nested in a function are NESTED definitions with Python's qualified
    names; the enclosing definition holds a NESTED reference to each and keeps its decorators,
    defaults and annotations (evaluated where it is defined).
+8. Every identifier recorded (names, attributes, definitions, parameters, import names) is
+   NFKC-normalised, as Python's compiler reads it; string literals are left as written.
 
 Performance: the tree is walked once by a hand-written dispatcher that only descends into the
 fields that can hold code (libcst's own visitor rebuilds every node it leaves, which costs most
@@ -46,6 +48,7 @@ import ast
 import os
 import subprocess
 import sys
+import unicodedata
 
 import libcst as cst
 
@@ -121,8 +124,26 @@ def _parse(source: str | bytes, filename: str) -> cst.Module:
         raise SourceSyntaxError(file=filename, line=1, message=str(exc)) from exc
 
 
+class _FoldIdentifiers(cst.CSTTransformer):
+    """Every identifier NFKC-normalised, as Python's compiler reads it (PEP 3131): ``µ``
+    (micro sign) and ``μ`` (Greek mu) are one name at run time, and a fullwidth letter is its
+    ASCII one. Names, attributes, definitions, parameters and import names are all ``Name``
+    nodes; string literals are not, and keep their characters (``getattr(x, "µ")`` does not
+    fold either at run time)."""
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        value = updated_node.value
+        if value.isascii() or unicodedata.is_normalized("NFKC", value):
+            return updated_node
+        return updated_node.with_changes(value=unicodedata.normalize("NFKC", value))
+
+
 def _walk(source: str | bytes, filename: str) -> ModuleSummary:
     module = _parse(source, filename)
+    if not source.isascii():
+        # Only a source with non-ASCII characters can hold an identifier that folds; the
+        # transformer rebuilds the tree, which an ASCII source (nearly all) never pays for.
+        module = module.visit(_FoldIdentifiers())
     lines = node_lines(module)
     return Walker(lines).run(module)
 
