@@ -853,7 +853,7 @@ def _warn_unresolved(spec: str, unresolved: tuple[Unresolved, ...]) -> None:
     first = unresolved[0].describe()
     more = ""
     if len(unresolved) > 1:
-        more = f" (and {len(unresolved) - 1} more: astoken explain {spec} lists them)"
+        more = f" (and {len(unresolved) - 1} more: {_targets.listing_command(spec)} lists them)"
     _warn(f"{spec}: unresolved reference {first}{more}", UnresolvedReferenceWarning)
 
 
@@ -1001,6 +1001,10 @@ def _analyze_with_files(
         return _analyze_loaded(obj, options, progress, provenance=provenance)
 
 
+#: Why a module is no target where a token is (token, explain, deps): it has no token.
+_MODULE_TARGET = "is a module; give a function or class (module:name), or graph or snapshot it"
+
+
 def _analyze_loaded(
     obj: object,
     options: Options,
@@ -1010,7 +1014,7 @@ def _analyze_loaded(
 ) -> tuple[_Analysis, tuple[_FileSignature, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
-        raise TargetTypeError(target.spec, "is a module; give a function or class (module:name)")
+        raise TargetTypeError(target.spec, _MODULE_TARGET)
     session = _Session(options, _scope_for(target.module, options), {}, {})
     if target.obj is not None:
         session.objects[target.node] = target.obj
@@ -1031,6 +1035,12 @@ def explain(obj: object, *, progress: Progress | None = None, **options: Any) ->
     opts = _options(**options)
     analysis = _analyze(obj, opts, progress, provenance=True)
     paths = _lazy("_graph").paths_from_root(analysis.graph)
+    enclosing = analysis.graph.root.partition(".<locals>.")[0]
+    if enclosing != analysis.graph.root:
+        # A nested target reaches the function it is nested in without an edge (its code is
+        # part of that function's): what only that function reaches is shown from it.
+        around = dataclasses.replace(analysis.graph, root=enclosing)
+        paths = {**_lazy("_graph").paths_from_root(around), **paths}
     deps = []
     for node in analysis.graph.nodes:
         if node.name == analysis.graph.root:
@@ -1058,8 +1068,9 @@ def explain(obj: object, *, progress: Progress | None = None, **options: Any) ->
 def dependencies(
     obj: object, *, progress: Progress | None = None, **options: Any
 ) -> tuple[str, ...]:
-    """Sorted qualified names of everything ``obj``'s token covers (the target excluded)."""
-    return _dependency_names(dependency_graph(obj, progress=progress, **options))
+    """Sorted qualified names of everything ``obj``'s token covers (the target excluded); a
+    module has no token, and is refused as :func:`behavior_token` refuses it."""
+    return dependency_lists([obj], progress=progress, **options)[0]
 
 
 def _dependency_names(graph: DependencyGraph) -> tuple[str, ...]:
@@ -1681,9 +1692,7 @@ def _for_each_target(
                     results[index] = module(objs[index])
                     continue
                 if target.is_module:
-                    raise TargetTypeError(
-                        target.spec, "is a module; give a function or class (module:name)"
-                    )
+                    raise TargetTypeError(target.spec, _MODULE_TARGET)
                 groups.setdefault(_scope_for(target.module, opts), []).append((index, target))
             for scope, members in groups.items():
                 objects: dict[str, object] = {}
@@ -1737,8 +1746,7 @@ def dependency_lists(
     targets: Sequence[object], *, progress: Progress | None = None, **options: Any
 ) -> tuple[tuple[str, ...], ...]:
     """For each target, in the order given, what :func:`dependencies` gives for it alone,
-    from one analysis of all of them (as :func:`behavior_tokens`); a package or module target
-    is analysed on its own (every definition in it)."""
+    from one analysis of all of them (as :func:`behavior_tokens`)."""
     if isinstance(targets, str):
         raise TypeError("targets must be a sequence of targets, not a str")
     opts = _options(**options)
@@ -1752,10 +1760,7 @@ def dependency_lists(
         _refuse_unresolved(target.spec, graph, opts)
         return _dependency_names(graph)
 
-    def package(obj: object) -> tuple[str, ...]:
-        return _dependency_names(_dependency_graph_loaded(obj, opts, progress))
-
-    return tuple(_for_each_target(targets, opts, progress, names, package))
+    return tuple(_for_each_target(targets, opts, progress, names))
 
 
 def graph_with_tokens(

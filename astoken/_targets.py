@@ -6,6 +6,8 @@ Accepted forms:
   ``functools.partial``;
 * ``"pkg.module:Qual.name"`` (imported unless ``static``), ``"pkg.module"`` (a module, for
   snapshots and graphs);
+* ``"pkg.module:outer.<locals>.inner"``: a function nested in a function, as Python names it
+  (guarantee 5);
 * ``"path/to/file.py:func"`` or ``"path/to/file.py"`` for code that is not installed: the
   module name is derived from the path and the file's package root (the first parent directory
   without ``__init__.py``) is its import root.
@@ -26,6 +28,15 @@ Guarantees (cited by ``tests/test_targets.py``):
 4. A ``functools.partial`` is one target however it is named: the object, or a
    ``"module:name"`` string naming it, is located as the function it wraps (the partial
    itself stays the target's object, so its bound arguments are part of its own token).
+5. A nested function named by a string has no function object until its enclosing function
+   runs: the target's object is its code object, found in the enclosing function's code
+   constants (a tuple of them when the name is defined more than once there), which the
+   hasher encodes as code. Its closure holds the enclosing function (graph guarantee 9), so
+   the token covers the code around it and the values that code closes over, but not the
+   values one call closed over: a function object (``outer(3)``) covers those too.
+6. A target that is not found is named with the nearest one that is, where there is one:
+   ``pkg.mod.func`` (a dot for the colon) suggests ``pkg.mod:func`` when that exists, and a
+   misspelt attribute the closest names (:func:`difflib.get_close_matches`).
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from __future__ import annotations
 import _imp
 import contextlib
 import dataclasses
+import difflib
 import functools
 import importlib
 import inspect
@@ -40,7 +52,7 @@ import os
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -51,6 +63,7 @@ __all__ = [
     "Target",
     "canonical_spec",
     "import_module",
+    "listing_command",
     "load_target",
     "object_name",
     "parse_spec",
@@ -113,15 +126,44 @@ def canonical_spec(spec: str) -> str:
     return f"{absolute}:{qualname}" if qualname else absolute
 
 
+def listing_command(spec: str) -> str:
+    """The ``astoken`` command that lists every unresolved reference of ``spec``, quoted for a
+    shell: ``explain`` for a definition, ``graph`` for a package, module or file (which
+    ``explain`` refuses)."""
+    import shlex  # noqa: PLC0415 - only a warning with several references needs it
+
+    try:
+        definition = bool(_split(spec)[1])
+    except TargetNotFoundError:
+        definition = False
+    return f"astoken {'explain' if definition else 'graph'} {shlex.quote(spec)}"
+
+
 def parse_spec(spec: str) -> tuple[str, str]:
     """Split ``spec`` into (module name, qualname); file paths become module names."""
     location, qualname = _split(spec)
     module = _path_root(spec, location)[1] if _is_path(location) else location
     if not module or not all(part.isidentifier() for part in module.split(".")):
         raise TargetNotFoundError(spec, f"{module!r} is not a module name or a .py file")
-    if qualname and not all(part.isidentifier() for part in qualname.split(".")):
+    if qualname and not _is_qualname(qualname):
         raise TargetNotFoundError(spec, f"{qualname!r} is not a qualified name")
     return module, qualname
+
+
+#: The part of a qualified name that marks a name local to the function before it.
+LOCALS = "<locals>"
+
+
+def _is_qualname(qualname: str) -> bool:
+    """Identifiers separated by dots, ``<locals>`` only between two of them."""
+    parts = qualname.split(".")
+    for index, part in enumerate(parts):
+        if part == LOCALS:
+            if index in (0, len(parts) - 1) or parts[index - 1] == LOCALS:
+                return False
+        elif not part.isidentifier():
+            return False
+    return True
 
 
 def _path_root(spec: str, location: str) -> tuple[str, str, str]:
@@ -299,9 +341,16 @@ def _load_spec(spec: str, *, static: bool) -> Target:
         raise TargetNotFoundError(spec, f"module {module_name!r} is {found}, not {path_file}")
     if static:
         if location is None:
-            raise TargetNotFoundError(spec, f"no module named {module_name!r}")
+            hint = _colon_hint(module_name, static=True) if not qualname else ""
+            raise TargetNotFoundError(spec, f"no module named {module_name!r}{hint}")
         return Target(spec, module_name, qualname, None, file)
-    module = import_module(spec, module_name)
+    try:
+        module = import_module(spec, module_name)
+    except TargetNotFoundError as exc:
+        hint = _colon_hint(module_name, static=False) if not qualname else ""
+        if not hint:
+            raise
+        raise TargetNotFoundError(spec, exc.reason + hint) from exc
     file = getattr(module, "__file__", None) or file
     if path_file is not None and not _same_file(file, path_file):
         raise TargetNotFoundError(
@@ -309,12 +358,72 @@ def _load_spec(spec: str, *, static: bool) -> Target:
         )
     if not qualname:
         return Target(spec, module_name, "", None, file)
+    if LOCALS in qualname.split("."):
+        return Target(spec, module_name, qualname, _nested_code(spec, module, qualname), file)
     obj = resolve_attribute_path(spec, module, qualname)
     _check_kind(spec, obj)
     if isinstance(obj, functools.partial):
         # Guarantee 4: located as the function it wraps, as the object itself would be.
         return dataclasses.replace(_load_object(obj), spec=spec)
     return Target(spec, module_name, qualname, obj, file)
+
+
+def _colon_hint(dotted: str, *, static: bool) -> str:
+    """``"; did you mean 'pkg.mod:func'?"`` for a module name ``pkg.mod.func`` that is not a
+    module when ``pkg.mod`` is one defining ``func`` (static: that merely exists), else ``""``.
+    """
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name, qualname = ".".join(parts[:cut]), ".".join(parts[cut:])
+        module = sys.modules.get(module_name)
+        if module is None and not static:
+            continue  # importing the name imported every package above it that exists
+        if module is None and locate_module(module_name) is None:
+            continue
+        if module is not None and not static:
+            try:
+                resolve_attribute_path(dotted, module, qualname)
+            except TargetNotFoundError:
+                return ""
+        return f"; did you mean '{module_name}:{qualname}'?"
+    return ""
+
+
+def _close_names(name: str, candidates: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` naming the candidates closest to ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=3)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def _nested_code(spec: str, module: types.ModuleType, qualname: str) -> object:
+    """The code object of the nested function ``qualname`` (guarantee 5): the enclosing
+    function is found as any target is, then each name after it among the code objects in
+    the code constants of the one before (a class body's code holds its methods')."""
+    outer, _, inner = qualname.partition(f".{LOCALS}.")
+    function = _underlying(resolve_attribute_path(spec, module, outer))
+    function = inspect.unwrap(function) if callable(function) else function
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        raise TargetTypeError(spec, f"{outer} is not a Python function: nothing is nested in it")
+    found: list[types.CodeType] = [code]
+    walked = [outer]
+    for part in inner.split("."):
+        if part == LOCALS:
+            walked.append(part)
+            continue
+        consts = [c for code in found for c in code.co_consts if isinstance(c, types.CodeType)]
+        found = [c for c in consts if c.co_name == part]
+        if not found:
+            names = (c.co_name for c in consts if c.co_name.isidentifier())
+            raise TargetNotFoundError(
+                spec,
+                f"{'.'.join(walked)} defines no function or class {part!r}"
+                + _close_names(part, names),
+            )
+        walked.append(part)
+    return found[0] if len(found) == 1 else tuple(found)
 
 
 def import_module(spec: str, module_name: str) -> types.ModuleType:
@@ -363,10 +472,20 @@ def resolve_attribute_path(spec: str, root: object, qualname: str) -> object:
             obj = getattr(obj, part)
         except AttributeError as exc:
             owner = getattr(root, "__name__", "?")
+            hint = _close_names(part, _attribute_names(obj))
             raise TargetNotFoundError(
-                spec, f"{owner} has no attribute {'.'.join(walked)!r}"
+                spec, f"{owner} has no attribute {'.'.join(walked)!r}{hint}"
             ) from exc
     return obj
+
+
+def _attribute_names(obj: object) -> list[str]:
+    """The public names ``obj`` has, for a "did you mean" (``dir`` of anything may raise)."""
+    try:
+        names = dir(obj)
+    except Exception:  # a broken __dir__ costs the hint, never the error
+        return []
+    return [name for name in names if isinstance(name, str) and not name.startswith("__")]
 
 
 _FUNCTION_LIKE = (

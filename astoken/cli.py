@@ -375,13 +375,19 @@ def build_parser() -> argparse.ArgumentParser:
     text_or_json(sub, "one token per line, in order", "{target: token}")
 
     sub = command("explain", "show a target's token, every dependency and how it was reached")
-    targets(sub, "what to explain", many=False)
+    sub.add_argument(
+        "targets",
+        nargs="+",
+        metavar="TARGET",
+        help="what to explain: pkg.module:Qual.name or path/to/file.py:name; several: one "
+        "report each, in order",
+    )
     text_or_json(
         sub,
         "the token, a table of dependencies, unresolved references",
-        "the same as an object",
+        "the same as an object; several targets: {target: object}",
     )
-    width(sub, "no limit")
+    width(sub, f"one line a row, long paths shortened to {render.FILE_WIDTH} columns,")
 
     sub = command("deps", "list the qualified names each target's token covers")
     targets(sub, "whose dependencies to list", many=True)
@@ -689,9 +695,14 @@ def _cmd_token(args: argparse.Namespace, streams: _Streams) -> ExitCode:
 
 
 def _cmd_explain(args: argparse.Namespace, streams: _Streams) -> ExitCode:
+    options = _options(args)
     with _progress_bar(args, streams) as progress:
-        explanation = _api.explain(args.target, progress=progress, **_options(args))
-    text = render.render_explanation(explanation, args.format, width=_width(args, streams))
+        explanations = [_api.explain(t, progress=progress, **options) for t in args.targets]
+    width = _width(args, streams)
+    # Not to a terminal and no --width: rows stay whole lines, their paths are shortened.
+    elide_to = render.FILE_WIDTH if args.width is None and width is None else None
+    pairs = list(zip(args.targets, explanations, strict=True))
+    text = render.render_explanations(pairs, args.format, width=width, elide_to=elide_to)
     _emit(args, streams, text)
     return ExitCode.OK
 

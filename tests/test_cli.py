@@ -1290,3 +1290,73 @@ def test_a_graph_too_large_to_draw_is_refused_with_what_makes_it_fit(
     assert len(err.splitlines()) == 1
     assert re.search(r"cannot draw --format svg: \d+ nodes and \d+ edges", err)
     assert "--format html shows any size" in err
+
+
+# --------------------------------------------------------------------------------------------
+# explain: several targets, piped output, what its cells mean (issue 23, item 12).
+# --------------------------------------------------------------------------------------------
+
+
+def test_explain_takes_several_targets_like_token_and_deps(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One report each, in the order given, each what the target gets alone; JSON keyed by
+    the targets as given, as ``token`` and ``deps`` do."""
+    alone = [run(capsys, "explain", target)[1] for target in (FIT, SCALE)]
+    code, out, _ = run(capsys, "explain", FIT, SCALE)
+    assert (code, out) == (0, "\n".join(alone))
+    code, out, _ = run(capsys, "explain", FIT, SCALE, "--format", "json")
+    both = json.loads(out)
+    assert set(both) == {FIT, SCALE}
+    assert both[SCALE] == json.loads(run(capsys, "explain", SCALE, "--format", "json")[1])
+    assert run(capsys, "explain", FIT, "app.train:nope")[0] == cli.ExitCode.TARGET_NOT_FOUND
+
+
+def _long_paths(target: object, **options: Any) -> Explanation:
+    """A dependency reached through twenty calls, as in a real library (rich: 585 columns)."""
+    hops = [f"app.m{i}:f{i}" for i in range(20)]
+    path = tuple(
+        Edge(source, hop, RefKind.CALL, 1) for source, hop in zip([FIT, *hops], hops, strict=False)
+    )
+    return Explanation(
+        target=FIT,
+        token=TOKEN,
+        dependencies=(
+            Dependency(hops[-1], NodeKind.FUNCTION, OTHER, path),
+            Dependency(hops[0], NodeKind.FUNCTION, OTHER, path[:1]),
+            Dependency("json", NodeKind.STDLIB, "stdlib:json", path[:1]),
+        ),
+    )
+
+
+def test_piped_explain_keeps_a_row_a_line_and_shortens_long_paths(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_api, "explain", _long_paths)
+    code, out, _ = run(capsys, "explain", FIT)
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 120
+    row = next(line for line in out.splitlines() if line.startswith("app.m19:"))
+    assert row.endswith("  call app.m0:f0 → … 18 more → call app.m19:f19")
+    # --width 0: the whole path; a terminal width wraps instead (every step kept).
+    whole = run(capsys, "explain", FIT, "--width", "0")[1]
+    assert "call app.m4:f4" in whole
+    assert max(len(line) for line in whole.splitlines()) > 120
+    wrapped = run(capsys, "explain", FIT, "--width", "80")[1]
+    assert max(len(line) for line in wrapped.splitlines()) <= 80
+    assert "call app.m4:f4" in wrapped
+    # JSON keeps every step.
+    data = json.loads(run(capsys, "explain", FIT, "--format", "json")[1])
+    assert len(next(d for d in data["dependencies"] if d["name"].endswith("f19"))["path"]) == 20
+
+
+def test_explain_says_what_its_cells_mean(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "explain", FIT)
+    assert code == 0
+    lines = out.splitlines()
+    table_end = lines.index(
+        "", lines.index(next(line for line in lines if line.startswith("NAME")))
+    )
+    assert lines[table_end - 1].startswith("(TOKEN: each dependency's own hash, first 12 digits")

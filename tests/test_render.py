@@ -530,18 +530,24 @@ def test_explain_token_column_shows_what_a_leaf_token_is() -> None:
             Dependency(SCALE, NodeKind.FUNCTION, token("2"), ()),
         ),
     )
-    cells = {
-        line.split()[0]: line.split()[2:]
-        for line in render.render_explanation(explanation, "text").splitlines()[4:10]
-    }
+    lines = render.render_explanation(explanation, "text").splitlines()
+    # No path: reached without an edge, as the function a nested target is nested in.
+    cells = {line.split()[0]: line.split()[2:-3] for line in lines[4:10]}
+    assert all(line.endswith("  (encloses the target)") for line in lines[4:10])
     assert cells == {
-        "numpy": ["numpy", "2.1.0", "(target)"],
-        "pandas": ["pandas", "(target)"],
-        "json": ["stdlib", "(target)"],
-        "app.log:LOGGER": ["opaque", "Logger", "(target)"],
-        "app.m": ["-", "(target)"],
-        SCALE: ["2" * SHORT, "(target)"],
+        "numpy": ["numpy", "2.1.0"],
+        "pandas": ["pandas"],
+        "json": ["stdlib"],
+        "app.log:LOGGER": ["opaque", "Logger"],
+        "app.m": ["-"],
+        SCALE: ["2" * SHORT],
     }
+    # Issue 23, item 12: the line under the table says what each kind of cell means.
+    assert lines[10] == (
+        "(TOKEN: each dependency's own hash, first 12 digits; stdlib: covered by the Python "
+        "version; numpy 2.1.0: third-party, covered by its version; opaque TYPE: hashed by its "
+        "type and defining source; -: hashed with the code around it)"
+    )
 
 
 SHORT = render.SHORT_TOKEN

@@ -19,7 +19,7 @@ import pytest
 
 import astoken
 from astoken import _api
-from astoken.errors import UnresolvedReferenceWarning
+from astoken.errors import TargetTypeError, UnresolvedReferenceWarning
 
 FILES = {
     "app/__init__.py": "",
@@ -77,13 +77,33 @@ def test_tokens_of_several_targets_are_those_of_one_call_each(project: Path) -> 
 
 
 def test_dependencies_of_several_targets_are_those_of_one_call_each(project: Path) -> None:
-    targets = [*TARGETS, "other"]  # a package: every definition in it
-    together = _api.dependency_lists(targets)
-    assert together == tuple(astoken.dependencies(t) for t in targets)
+    together = _api.dependency_lists(TARGETS)
+    assert together == tuple(astoken.dependencies(t) for t in TARGETS)
     assert "app.features:scale" in together[0]
-    assert together[-1] == astoken.dependencies("other")
-    static = _api.dependency_lists(targets[:2], static=True)
-    assert static == tuple(astoken.dependencies(t, static=True) for t in targets[:2])
+    static = _api.dependency_lists(TARGETS[:2], static=True)
+    assert static == tuple(astoken.dependencies(t, static=True) for t in TARGETS[:2])
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["live", "static"])
+@pytest.mark.parametrize("package", ["other", "app.train", "scripts/job.py"])
+def test_dependencies_refuse_a_module_as_tokens_do(
+    project: Path, capsys: pytest.CaptureFixture[str], package: str, static: bool
+) -> None:
+    """Issue 23, item 12: a module has no token, so no list of what its token covers either
+    (``deps`` had listed its whole graph, which ``graph`` and ``snapshot`` are for)."""
+    from astoken import cli
+
+    with pytest.raises(TargetTypeError, match="is a module; give a function or class"):
+        astoken.dependencies(package, static=static)
+    with pytest.raises(TargetTypeError, match="graph or snapshot"):
+        _api.dependency_lists(["app.train:fit", package], static=static)
+    flags = ["--static"] if static else []
+    assert cli.main(["deps", package, *flags]) == cli.ExitCode.NOT_A_TARGET
+    if not static:
+        assert cli.main(["token", package]) == cli.ExitCode.NOT_A_TARGET
+    err = capsys.readouterr().err
+    assert f"{package}: is a module; give a function or class" in err
+    assert cli.main(["graph", package, *flags]) == cli.ExitCode.OK
 
 
 def test_progress_is_reported_per_stage(project: Path) -> None:
@@ -104,6 +124,44 @@ def test_unresolved_references_point_to_the_explain_command(
     err = capsys.readouterr().err
     assert "(and 1 more: astoken explain app.report:dynamic lists them)" in err
     assert "astoken.explain" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "hint", "shows"),
+    [
+        pytest.param(["snapshot", "app"], "astoken graph app", ["graph", "app"], id="package"),
+        pytest.param(
+            ["token", "app.report:dynamic.<locals>.look"],
+            "astoken explain 'app.report:dynamic.<locals>.look'",
+            ["explain", "app.report:dynamic.<locals>.look"],
+            id="nested",
+        ),
+    ],
+)
+def test_the_command_a_warning_names_lists_the_references(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    hint: str,
+    shows: list[str],
+) -> None:
+    """Issue 23, item 12: the hint names a command that works (``explain`` of a package
+    exits 4) and can be pasted into a shell as it is."""
+    from astoken import cli
+
+    (project / "app" / "report.py").write_text(
+        FILES["app/report.py"].replace(
+            "    return getattr(obj, name)()\n",
+            "    def look(name):\n        return getattr(obj, name)\n\n    return look(name)()\n",
+        )
+    )
+    assert cli.main(command) == 0
+    err = capsys.readouterr().err
+    assert f"more: {hint} lists them)" in err
+    assert cli.main(shows) == 0
+    out = capsys.readouterr().out
+    assert "unresolved references (3):" in out or "unresolved references (2):" in out
+    assert "setattr" in out
 
 
 def test_several_targets_in_real_networkx() -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import astoken
+from astoken import render
 from astoken.errors import ImportFailedError, TargetNotFoundError
 
 if TYPE_CHECKING:
@@ -275,3 +276,178 @@ def test_a_partial_declares_what_its_function_declares(
     astoken.depends_on(mod.declared_helper)(mod.g)
     assert astoken.dependencies(mod.g) == ("parts2.mod:declared_helper",)
     assert astoken.dependencies(functools.partial(mod.g, 1)) == ("parts2.mod:declared_helper",)
+
+
+_HINTS = """\
+def attrs(x):
+    return x
+
+
+class Model:
+    def fit(self):
+        return 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("spec", "static", "hint"),
+    [
+        pytest.param(
+            "hints.mod.attrs", False, "did you mean 'hints.mod:attrs'?", id="dot-for-colon"
+        ),
+        pytest.param(
+            "hints.mod.attrs", True, "did you mean 'hints.mod:attrs'?", id="dot-for-colon-static"
+        ),
+        pytest.param(
+            "hints.mod.Model.fit",
+            False,
+            "did you mean 'hints.mod:Model.fit'?",
+            id="dot-for-colon-method",
+        ),
+        pytest.param("hints.mod:atrs", False, "did you mean 'attrs'?", id="misspelt-name"),
+        pytest.param("hints.mod:Model.fti", False, "did you mean 'fit'?", id="misspelt-member"),
+    ],
+)
+def test_a_wrong_target_suggests_the_right_one(
+    make_package: MakePackage, import_from: ImportFrom, spec: str, static: bool, hint: str
+) -> None:
+    """Issue 23, item 12: a near miss names the target that exists."""
+    root = make_package({"hints/__init__.py": "", "hints/mod.py": _HINTS})
+    import_from(root, "hints")
+    with pytest.raises(TargetNotFoundError) as caught:
+        astoken.dependencies(spec, static=static)
+    assert hint in str(caught.value)
+
+
+def test_a_dot_for_the_colon_is_not_suggested_when_that_does_not_exist(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    root = make_package({"hints2/__init__.py": "", "hints2/mod.py": _HINTS})
+    import_from(root, "hints2")
+    with pytest.raises(TargetNotFoundError) as caught:
+        astoken.behavior_token("hints2.mod.nothing")
+    assert "did you mean" not in str(caught.value)
+    assert "no module named 'hints2.mod.nothing'" in str(caught.value)
+
+
+_NESTED = """\
+def helper(x):
+    return x + 1
+
+
+def other(x):
+    return x * 2
+
+
+def outer(n):
+    def inner(y):
+        return helper(y) + n
+
+    def sibling(y):
+        return y - n
+
+    return inner, sibling
+
+
+def deep():
+    def mid():
+        def leaf():
+            return other(1)
+
+        return leaf
+
+    return mid
+
+
+class Model:
+    def fit(self):
+        def step(x):
+            return helper(x)
+
+        return step
+"""
+
+INNER = "nest/mod.py:outer.<locals>.inner"
+#: The targets that change with anything in ``outer``: it and the functions nested in it.
+_OUTER = frozenset({"inner", "sibling", "outer"})
+
+
+def _nested_tokens(make_package: MakePackage, source: str) -> dict[str, str | None]:
+    root = make_package({"nest/__init__.py": "", "nest/mod.py": source})
+    specs = {
+        "inner": INNER,
+        "sibling": "nest/mod.py:outer.<locals>.sibling",
+        "leaf": "nest/mod.py:deep.<locals>.mid.<locals>.leaf",
+        "step": "nest/mod.py:Model.fit.<locals>.step",
+        "outer": "nest/mod.py:outer",
+    }
+    try:
+        return {key: astoken.behavior_token(f"{root}/{spec}") for key, spec in specs.items()}
+    finally:
+        for name in ("nest.mod", "nest"):
+            sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("edit", "changed"),
+    [
+        pytest.param(("    return x + 1", "    return x + 2"), {*_OUTER, "step"}, id="helper"),
+        pytest.param(("helper(y) + n", "helper(y) - n"), _OUTER, id="own"),
+        pytest.param(("return inner, sibling", "return sibling, inner"), _OUTER, id="enclosing"),
+        pytest.param(("return other(1)", "return other(2)"), frozenset({"leaf"}), id="deeper"),
+        pytest.param(
+            ("    return x * 2", "    return x * 3"), frozenset({"leaf"}), id="deeper-helper"
+        ),
+        pytest.param(
+            ("def inner(y):\n", "def inner(y):\n        # why\n"), frozenset(), id="comment"
+        ),
+    ],
+)
+def test_a_nested_function_is_a_target(
+    make_package: MakePackage, edit: tuple[str, str], changed: frozenset[str]
+) -> None:
+    """Issue 23, item 12: ``pkg.mod:outer.<locals>.inner`` is a target. Its token covers its
+    own code and its closure, which holds the enclosing function (whose code it is part of
+    and whose values it closes over) and so what the enclosing function reaches: editing
+    either, or a helper of a sibling, changes it."""
+    before = _nested_tokens(make_package, _NESTED)
+    assert None not in before.values()
+    assert len(set(before.values())) == len(before)
+    assert _nested_tokens(make_package, _NESTED) == before  # another directory: the same
+    after = _nested_tokens(make_package, _NESTED.replace(*edit))
+    assert {key for key in before if before[key] != after[key]} == changed
+
+
+def test_a_nested_target_lists_what_it_covers(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    root = make_package({"nest2/__init__.py": "", "nest2/mod.py": _NESTED})
+    mod = import_from(root, "nest2.mod")
+    spec = "nest2.mod:outer.<locals>.inner"
+    assert astoken.dependencies(spec) == (
+        "nest2.mod:helper",
+        "nest2.mod:outer",
+        "nest2.mod:outer.<locals>.sibling",
+    )
+    explained = astoken.explain(spec)
+    assert explained.target == spec
+    assert explained.token == astoken.behavior_token(spec)
+    # Reached without an edge: the enclosing function, and what it reaches from there.
+    rows = render.render_explanation(explained, "text").splitlines()
+    assert any(
+        r.startswith("nest2.mod:outer ") and r.endswith("  (encloses the target)") for r in rows
+    )
+    assert any(
+        r.startswith("nest2.mod:outer.<locals>.sibling ")
+        and r.endswith("  enclosing nest2.mod:outer → nested nest2.mod:outer.<locals>.sibling")
+        for r in rows
+    )
+    # The function object of one call also covers the values it closes over (n), which the
+    # name alone cannot: the two differ, and two calls' objects differ from each other.
+    three, four = mod.outer(3)[0], mod.outer(4)[0]
+    assert astoken.behavior_token(three) != astoken.behavior_token(four)
+    assert astoken.dependencies(three) == astoken.dependencies(spec)
+    with pytest.raises(TargetNotFoundError, match=r"did you mean 'inner'\?"):
+        astoken.behavior_token("nest2.mod:outer.<locals>.innr")
+    with pytest.raises(TargetNotFoundError, match="is not a qualified name"):
+        astoken.behavior_token("nest2.mod:outer.<locals>")

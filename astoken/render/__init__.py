@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         render_dependency_lists,
         render_diff,
         render_explanation,
+        render_explanations,
         render_tokens,
         unavailable_notes,
     )
@@ -62,6 +63,7 @@ __all__ = [
     "render_dependency_lists",
     "render_diff",
     "render_explanation",
+    "render_explanations",
     "render_graph",
     "render_graph_image",
     "render_tokens",
@@ -93,6 +95,7 @@ _HOME: dict[str, str] = {
     "render_dependency_lists": "_results",
     "render_diff": "_results",
     "render_explanation": "_results",
+    "render_explanations": "_results",
     "render_tokens": "_results",
     "unavailable_notes": "_results",
     "Selection": "_view",

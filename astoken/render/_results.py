@@ -63,10 +63,13 @@ def render_dependency_lists(
     )
 
 
-def _describe_path(path: Sequence[Edge]) -> str:
+def _describe_path(path: Sequence[Edge], target: str) -> str:
+    """The edges from the target to a dependency; a nested target reaches the function it is
+    nested in without an edge, and what that function reaches from there."""
     if not path:
-        return "(target)"
-    return " → ".join(f"{edge.kind.value} {edge.target}" for edge in path)
+        return "(encloses the target)"
+    steps = " → ".join(f"{edge.kind.value} {edge.target}" for edge in path)
+    return steps if path[0].source == target else f"enclosing {path[0].source} → {steps}"
 
 
 def _token_cell(token: str) -> str:
@@ -82,11 +85,37 @@ def _token_cell(token: str) -> str:
     return token[:SHORT_TOKEN] if token else "-"
 
 
-def _dependency_rows(dependencies: Sequence[Dependency], width: int | None) -> list[str]:
+def _elided_path(path: Sequence[Edge], target: str, room: int) -> str:
+    """:func:`_describe_path` in at most ``room`` characters where leaving steps out can make
+    it fit: the first and last steps around how many are left out, else the last step alone
+    (how the dependency is reached in the end). A name is never cut."""
+    full = _describe_path(path, target)
+    parts = [f"{edge.kind.value} {edge.target}" for edge in path]
+    if path and path[0].source != target:
+        parts.insert(0, f"enclosing {path[0].source}")
+    if len(full) <= room or len(parts) < 2:
+        return full
+    both = f"{parts[0]} → … {len(parts) - 2} more → {parts[-1]}"
+    if len(parts) > 2 and len(both) <= room:
+        return both
+    return f"… {len(parts) - 1} more → {parts[-1]}"
+
+
+def _dependency_rows(
+    dependencies: Sequence[Dependency], target: str, width: int | None, elide_to: int | None
+) -> list[str]:
     rows = [("NAME", "KIND", "TOKEN", "REACHED VIA")]
     rows.extend(
-        (d.name, d.kind.value, _token_cell(d.token), _describe_path(d.path)) for d in dependencies
+        (d.name, d.kind.value, _token_cell(d.token), _describe_path(d.path, target))
+        for d in dependencies
     )
+    if width is None and elide_to is not None:
+        # One row per line for grep and cut; the path, which is decoration, is shortened.
+        column = max(len(line) for line in table([row[:3] for row in rows])) + 2
+        rows[1:] = [
+            (*row[:3], _elided_path(d.path, target, elide_to - column))
+            for row, d in zip(rows[1:], dependencies, strict=True)
+        ]
     lines = table(rows)
     if width is None or all(len(line) <= width for line in lines):
         return lines
@@ -104,41 +133,98 @@ def _dependency_rows(dependencies: Sequence[Dependency], width: int | None) -> l
     return out
 
 
-def render_explanation(
-    explanation: Explanation, fmt: OutputFormat | str, *, width: int | None = None
-) -> str:
-    """``astoken explain``: the token, a table of dependencies, unresolved references, then
-    what the target's code does to its arguments (covered by the caller). Text lines are wrapped
-    to ``width`` characters when it is given."""
-    fmt = OutputFormat(fmt)
+def _token_legend(dependencies: Sequence[Dependency], static: bool) -> str:
+    """One line saying what the TOKEN column's cells mean, for the kinds of cell it has (in
+    parentheses, as no row of the table is); a third-party cell is shown by its first one."""
+    cells = {_token_cell(d.token) for d in dependencies}
+    external = sorted(_token_cell(d.token) for d in dependencies if d.token.startswith("external:"))
+    parts = ["TOKEN: each dependency's own hash, first 12 digits"]
+    if "stdlib" in cells:
+        parts.append("stdlib: covered by the Python version")
+    if external:
+        parts.append(f"{external[0]}: third-party, covered by its version")
+    if any(d.token.startswith("opaque:") for d in dependencies):
+        parts.append("opaque TYPE: hashed by its type and defining source")
+    if "-" in cells:
+        parts.append("-: not computed" if static else "-: hashed with the code around it")
+    return f"({'; '.join(parts)})"
+
+
+#: What the "via argument" section lists, under its heading.
+_ARGUMENTS_LEGEND = (
+    "(operations on objects passed in: the caller's token or cache key covers their classes)"
+)
+
+
+def _explanation_json(explanation: Explanation) -> dict[str, object]:
+    """The JSON document of one explanation (keys sorted by :func:`dumps`)."""
     dependencies = sorted(explanation.dependencies, key=lambda d: d.name)
     unresolved = sorted_unresolved(explanation.unresolved)
-    if fmt is OutputFormat.JSON:
-        return dumps(
+    return {
+        "dependencies": [
             {
-                "dependencies": [
-                    {
-                        "file": d.file,
-                        "kind": d.kind.value,
-                        "line": d.line,
-                        "name": d.name,
-                        "path": [edge_json(e) for e in d.path],
-                        "token": d.token,
-                    }
-                    for d in dependencies
-                ],
-                "target": explanation.target,
-                "token": explanation.token,
-                "unresolved": [unresolved_json(u) for u in unresolved],
-                "via_argument": [
-                    {"file": a.file, "line": a.line, "members": list(a.members), "owner": a.owner}
-                    for a in explanation.arguments
-                ],
+                "file": d.file,
+                "kind": d.kind.value,
+                "line": d.line,
+                "name": d.name,
+                "path": [edge_json(e) for e in d.path],
+                "token": d.token,
             }
-        )
+            for d in dependencies
+        ],
+        "target": explanation.target,
+        "token": explanation.token,
+        "unresolved": [unresolved_json(u) for u in unresolved],
+        "via_argument": [
+            {"file": a.file, "line": a.line, "members": list(a.members), "owner": a.owner}
+            for a in explanation.arguments
+        ],
+    }
+
+
+def render_explanations(
+    explanations: Sequence[tuple[str, Explanation]],
+    fmt: OutputFormat | str,
+    *,
+    width: int | None = None,
+    elide_to: int | None = None,
+) -> str:
+    """``astoken explain`` of several targets: one report each in the order given (text,
+    separated by a blank line), or ``{target: report}`` (json). One target renders as
+    :func:`render_explanation`."""
+    fmt = OutputFormat(fmt)
+    if len(explanations) == 1:
+        return render_explanation(explanations[0][1], fmt, width=width, elide_to=elide_to)
+    if fmt is OutputFormat.JSON:
+        return dumps({target: _explanation_json(e) for target, e in explanations})
+    return "\n".join(
+        render_explanation(e, fmt, width=width, elide_to=elide_to) for _, e in explanations
+    )
+
+
+def render_explanation(
+    explanation: Explanation,
+    fmt: OutputFormat | str,
+    *,
+    width: int | None = None,
+    elide_to: int | None = None,
+) -> str:
+    """``astoken explain``: the token, a table of dependencies and a line saying what its
+    TOKEN cells mean, unresolved references, then what the target's code does to its
+    arguments (covered by the caller). Text lines are wrapped to ``width`` characters when it
+    is given; otherwise, with ``elide_to`` (output to a file or pipe), each row stays one line
+    and a REACHED VIA that would make it longer leaves out middle steps, and the legend is
+    wrapped to it."""
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.JSON:
+        return dumps(_explanation_json(explanation))
+    dependencies = sorted(explanation.dependencies, key=lambda d: d.name)
+    unresolved = sorted_unresolved(explanation.unresolved)
+    static = explanation.token is None and not any(d.token for d in explanation.dependencies)
+    decoration = width if width is not None else elide_to
     if explanation.token is not None:
         shown = explanation.token
-    elif explanation.dependencies and not any(d.token for d in explanation.dependencies):
+    elif explanation.dependencies and static:
         shown = "not computed (--static: nothing was imported)"
     else:
         shown = "none (nothing to hash)"
@@ -150,7 +236,8 @@ def render_explanation(
         lines = [*wrap("", head, "  ", width), ""]
     if dependencies:
         lines.append(f"dependencies ({len(dependencies)}):")
-        lines.extend(_dependency_rows(dependencies, width))
+        lines.extend(_dependency_rows(dependencies, explanation.target, width, elide_to))
+        lines.extend(wrap("", _token_legend(dependencies, static), "  ", decoration))
     else:
         lines.append("dependencies: none")
     lines.append("")
@@ -164,6 +251,7 @@ def render_explanation(
         # Operations on the caller's objects: covered by the caller's closure or cache key.
         lines.append("")
         lines.append(f"via argument, covered by the caller ({len(explanation.arguments)}):")
+        lines.extend(wrap("  ", _ARGUMENTS_LEGEND, "   ", decoration))
         for use in explanation.arguments:
             lines.extend(wrap("  ", use.describe(), "    ", width))
     return "\n".join(lines) + "\n"
