@@ -13,7 +13,8 @@ Rules (cited by ``tests/test_config.py``):
 
 1. The file is the ``pyproject.toml`` of the target's *project root*: the nearest directory, at
    or above the target's source file (or package directory), that holds a ``pyproject.toml``.
-   A target with no file (a built-in) or none above it uses the working directory instead. A
+   A target with no file (a built-in) or none above it uses the working directory instead
+   (none when the working directory was deleted: then there is no configuration). A
    project root whose ``pyproject.toml`` has no ``[tool.astoken]`` table has no configuration:
    the search does not go further up.
 2. Options given explicitly (command line, keyword arguments) win over the file: ``include``
@@ -76,8 +77,9 @@ class ProjectConfig:
         return merged
 
 
-def start_directory(target: object) -> str:
-    """Where the search for a project root begins for ``target`` (rule 1)."""
+def start_directory(target: object) -> str | None:
+    """Where the search for a project root begins for ``target`` (rule 1); None when that is
+    the working directory and it no longer exists."""
     path: str | None = None
     if isinstance(target, (str, os.PathLike)):
         text = os.fspath(target)
@@ -94,11 +96,17 @@ def start_directory(target: object) -> str:
     if path:
         absolute = os.path.abspath(path)
         return absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
-    return os.getcwd()
+    try:
+        return os.getcwd()
+    except OSError:  # deleted while a shell was in it: there is no project to read
+        return None
 
 
-def find_config(start: str) -> ProjectConfig:
-    """The configuration of the project root at or above ``start`` (rules 1 and 3)."""
+def find_config(start: str | None) -> ProjectConfig:
+    """The configuration of the project root at or above ``start`` (rules 1 and 3); none
+    without a ``start``."""
+    if start is None:
+        return ProjectConfig()
     directory = os.path.abspath(start)
     while True:
         candidate = os.path.join(directory, "pyproject.toml")

@@ -5,7 +5,9 @@ Commands: ``token``, ``explain``, ``deps``, ``graph``, ``snapshot``, ``diff``, `
 atomically and only after success, through a symbolic link to its target, directly into a
 device or FIFO); diagnostics go to stderr as one line ``astoken: error: <message>``;
 ``--debug`` adds the traceback. Whatever the code under analysis prints while it is imported
-goes to stderr, so stdout holds exactly the result.
+goes to stderr, so stdout holds exactly the result. Every path on the command line (outputs,
+snapshot files, path targets, directories, ``--cache-dir``) is made absolute before any code
+under analysis runs, so a module that calls ``os.chdir`` at import moves none of them.
 
 Exit codes (:class:`ExitCode`):
 
@@ -24,10 +26,12 @@ code  name                meaning
 6     UNHASHABLE_VALUE    a value reached by the target has no deterministic encoding, or
                           is nested too deeply to encode
 7     STRICT_UNRESOLVED   ``--strict`` and some references could not be resolved
-8     BAD_SNAPSHOT        a snapshot file is unreadable, malformed or of another version
+8     BAD_SNAPSHOT        a snapshot file is unreadable, malformed (including a name or
+                          token astoken would not write) or of another version
 9     GRAPHVIZ_MISSING    ``--format svg|png`` without Graphviz's ``dot`` on PATH
 10    IO_ERROR            an output file or directory cannot be written or read (also a
-                          closed standard output)
+                          closed standard output, and a relative path given while the
+                          working directory no longer exists)
 11    ERROR               any other astoken error (e.g. a cycle of declared dependencies)
 12    IMPORT_FAILED       importing a module of the target raised (any exception,
                           including ``sys.exit()`` and ``pytest.importorskip``)
@@ -67,6 +71,7 @@ from . import __version__, _api, render
 from ._files import write_atomic
 from ._lockfile import dumps_snapshot, write_snapshot
 from ._model import is_unavailable_reason
+from ._targets import canonical_spec
 from .errors import (
     AstokenError,
     AstokenWarning,
@@ -120,7 +125,7 @@ _EXIT_HELP: dict[ExitCode, str] = {
     ExitCode.STRICT_UNRESOLVED: "--strict and some references are unresolved",
     ExitCode.BAD_SNAPSHOT: "snapshot file unreadable, malformed or of another version",
     ExitCode.GRAPHVIZ_MISSING: "--format svg/png but Graphviz 'dot' is not on PATH",
-    ExitCode.IO_ERROR: "a file (or stdout) cannot be read or written",
+    ExitCode.IO_ERROR: "a file (or stdout, or a deleted working dir) cannot be used",
     ExitCode.ERROR: "any other astoken error",
     ExitCode.IMPORT_FAILED: "importing a module raised (also sys.exit, pytest.skip)",
     ExitCode.STALE_CODE: "running code is not its source file (stale __pycache__?)",
@@ -689,7 +694,7 @@ def _width(args: argparse.Namespace, streams: _Streams, otherwise: int | None = 
 def _cmd_token(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     with _progress_bar(args, streams) as progress:
         tokens = _api.behavior_tokens(args.targets, progress=progress, **_options(args))
-    pairs = list(zip(args.targets, tokens, strict=True))
+    pairs = list(zip(args.given_targets, tokens, strict=True))
     _emit(args, streams, render.render_tokens(pairs, args.format))
     return ExitCode.OK
 
@@ -701,7 +706,7 @@ def _cmd_explain(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     width = _width(args, streams)
     # Not to a terminal and no --width: rows stay whole lines, their paths are shortened.
     elide_to = render.FILE_WIDTH if args.width is None and width is None else None
-    pairs = list(zip(args.targets, explanations, strict=True))
+    pairs = list(zip(args.given_targets, explanations, strict=True))
     text = render.render_explanations(pairs, args.format, width=width, elide_to=elide_to)
     _emit(args, streams, text)
     return ExitCode.OK
@@ -710,7 +715,7 @@ def _cmd_explain(args: argparse.Namespace, streams: _Streams) -> ExitCode:
 def _cmd_deps(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     with _progress_bar(args, streams) as progress:
         lists = _api.dependency_lists(args.targets, progress=progress, **_options(args))
-    pairs = list(zip(args.targets, lists, strict=True))
+    pairs = list(zip(args.given_targets, lists, strict=True))
     _emit(args, streams, render.render_dependency_lists(pairs, args.format))
     return ExitCode.OK
 
@@ -927,19 +932,76 @@ def _report_warnings(
             streams.diagnose(f"astoken: warning: {text}")
 
 
+def _working_directory() -> str | None:
+    """The working directory, or None when it no longer exists (a shell can still be in a
+    directory that was deleted, and ``os.getcwd()`` then fails)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+#: Arguments that name files or directories.
+_PATH_ARGUMENTS = ("output", "old", "new", "cache_dir")
+#: Arguments that are targets, which may be paths (``path/to/file.py:name``, a directory).
+_TARGET_ARGUMENTS = ("target", "targets", "packages")
+
+
+def _absolute(path: str, cwd: str | None) -> str:
+    if os.path.isabs(path):
+        return path
+    if cwd is None:
+        raise OSError(
+            errno.ENOENT,
+            "the working directory no longer exists, so this relative path names nothing "
+            "(give an absolute path, or cd to a directory that exists)",
+            path,
+        )
+    return os.path.join(cwd, path)
+
+
+def _absolute_target(spec: str) -> str:
+    try:
+        return canonical_spec(spec)  # unchanged unless it is a path
+    except OSError:  # a relative path, and the working directory no longer exists
+        return _absolute(spec, None)  # raises, naming the target
+
+
+def _absolute_paths(args: argparse.Namespace, cwd: str | None) -> None:
+    """Make every path on the command line absolute against ``cwd``, before any code under
+    analysis runs: a module that calls ``os.chdir`` at import must not move where ``-o``
+    writes, which lock file ``diff --update`` refreshes or which file a later path target
+    names (issue 23, item 5). ``args.given_targets`` keeps the targets as typed, for output.
+    Raises ``OSError`` for a relative path when the working directory no longer exists."""
+    for name in _PATH_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, _absolute(value, cwd))
+        elif isinstance(value, list):
+            setattr(args, name, [_absolute(path, cwd) for path in value])
+    for name in _TARGET_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, _absolute_target(value))
+        elif isinstance(value, list):
+            args.given_targets = list(value)
+            setattr(args, name, [_absolute_target(spec) for spec in value])
+
+
 @contextmanager
-def _cwd_on_path() -> Iterator[None]:
-    """Make ``astoken token pkg.mod:f`` find ``pkg`` in the current directory, as
+def _cwd_on_path(cwd: str | None) -> Iterator[None]:
+    """Make ``astoken token pkg.mod:f`` find ``pkg`` in the working directory ``cwd``, as
     ``python -m`` does (a console script's ``sys.path`` starts at its own directory); taken
-    off again when the command is done."""
-    cwd = os.getcwd()
-    added = "" not in sys.path and cwd not in sys.path
-    if added:
-        sys.path.insert(0, cwd)
+    off again when the command is done. The directory goes in by its absolute name, where
+    ``""`` is when that is on the path: ``""`` follows an ``os.chdir`` made at import, and
+    later targets would be looked for in the other directory. No directory: nothing added."""
+    added = cwd is not None and cwd not in sys.path
+    if cwd is not None and added:
+        sys.path.insert(sys.path.index("") if "" in sys.path else 0, cwd)
     try:
         yield
     finally:
-        if added and cwd in sys.path:
+        if cwd is not None and added and cwd in sys.path:
             sys.path.remove(cwd)
 
 
@@ -1019,8 +1081,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "outputs: give one -o for all targets, or one per target"
         )
     streams = _Streams(out=sys.stdout, err=sys.stderr)
+    cwd = _working_directory()
+    try:
+        _absolute_paths(args, cwd)
+    except OSError as exc:
+        return _fail(args, streams, exc)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_cwd_on_path())
+        stack.enter_context(_cwd_on_path(cwd))
         marked = stack.enter_context(_sigint_marked())
         # User code imported from here on prints to stderr: stdout carries the result only.
         quiet = sys.stderr
