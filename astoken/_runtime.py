@@ -47,6 +47,7 @@ import importlib.util
 import inspect
 import marshal
 import os
+import re
 import sys
 import threading
 import types
@@ -346,6 +347,121 @@ def locate_name(module: str, name: str) -> str | None:
     for part in qualname.split("."):
         found = getattr(found, part, None) if found is not None else None
     return f"node:{named}" if found is value else None
+
+
+def branch_names(module: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """For each function the source of ``module`` defines in several branches of one ``if`` (or
+    cases of one ``match``) -- ``if sys.version_info >= (3, 12): def f ...`` / ``else: def f
+    ...`` -- so that only one of them ever runs, the names its live code uses: its global,
+    attribute and nested-function names (a private ``_C__x`` also as ``__x``), sorted. The
+    branch that ran is the one whose code is live (found by ``co_firstlineno``). Functions
+    whose definitions could all run (in sequence, in a loop, in a ``try`` and its handler) are
+    left out, and so is a function the live module cannot say anything about; nothing is
+    imported. Like :func:`locate_name`, an answer for the graph, which never compares line
+    numbers itself."""
+    live = sys.modules.get(module)
+    namespace = _own_namespace(live) if live is not None else None
+    file = namespace.get("__file__") if namespace is not None else None
+    if namespace is None or not isinstance(file, str):
+        return ()
+    try:
+        st = os.stat(file)
+    except OSError:
+        return ()
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for qualname, starts in sorted(_branch_definitions(file, (st.st_mtime_ns, st.st_size))):
+        first, *rest = qualname.split(".")
+        value = namespace.get(first)
+        for part in rest:
+            own = _own_namespace(value) if isinstance(value, type) else None
+            value = own.get(part) if own is not None else None
+        # The source definition among the live object's functions (through a decorator's
+        # ``__wrapped__`` chain): the code this file defined under that name, in one branch.
+        code = next(
+            (
+                func.__code__
+                for func in _functions_of(value)
+                if func.__code__.co_name == qualname.rpartition(".")[2]
+                and func.__code__.co_firstlineno in starts
+            ),
+            None,
+        )
+        if code is not None:
+            found.append((qualname, _code_names(code)))
+    return tuple(found)
+
+
+def _code_names(code: types.CodeType) -> tuple[str, ...]:
+    names: set[str] = set()
+    for item in _code_objects(code):
+        if item is not code:
+            names.add(item.co_name)
+        for name in item.co_names:
+            names.update(name.split("."))  # ``import a.b`` is one name
+    names.update(name[name.index("__", 1) :] for name in list(names) if "__" in name[1:])
+    return tuple(sorted(names))
+
+
+#: A ``def`` statement's name (a cheap first look: most files define each name once).
+_DEF_NAME = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _branch_definitions(
+    file: str, signature: tuple[int, int]
+) -> tuple[tuple[str, frozenset[int]], ...]:
+    """(qualname, first lines) of the module- and class-level functions defined more than
+    once, each in another branch of one ``if``/``match`` statement; a first line is the first
+    decorator's, as ``co_firstlineno`` counts. A name whose definitions could all run is left
+    out."""
+    try:
+        with open(file, "rb") as handle:
+            source = handle.read()
+        names = _DEF_NAME.findall(source)
+        if len(names) == len(set(names)):
+            return ()
+        tree = ast.parse(source, filename=file)
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    found: dict[str, list[tuple[int, tuple[tuple[int, int, int], ...]]]] = {}
+
+    def visit(body: list[ast.stmt], prefix: str, path: tuple[tuple[int, int, int], ...]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                first = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
+                found.setdefault(prefix + stmt.name, []).append((first, path))
+            elif isinstance(stmt, ast.ClassDef):
+                visit(stmt.body, f"{prefix}{stmt.name}.", path)
+            elif isinstance(stmt, ast.If):
+                visit(stmt.body, prefix, (*path, (stmt.lineno, stmt.col_offset, 0)))
+                visit(stmt.orelse, prefix, (*path, (stmt.lineno, stmt.col_offset, 1)))
+            elif isinstance(stmt, ast.Match):
+                for index, case in enumerate(stmt.cases):
+                    visit(case.body, prefix, (*path, (stmt.lineno, stmt.col_offset, index)))
+            else:
+                # Loops, ``with``, ``try``: their blocks may all run, one after the other.
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(stmt, block, []), prefix, path)
+                for handler in getattr(stmt, "handlers", []):
+                    visit(handler.body, prefix, path)
+
+    visit(tree.body, "", ())
+    return tuple(
+        (name, frozenset(first for first, _ in defs))
+        for name, defs in sorted(found.items())
+        if len(defs) > 1
+        and all(_exclusive(a[1], b[1]) for i, a in enumerate(defs) for b in defs[i + 1 :])
+    )
+
+
+def _exclusive(
+    one: tuple[tuple[int, int, int], ...], other: tuple[tuple[int, int, int], ...]
+) -> bool:
+    """Whether two branch paths part in two branches of the same ``if``/``match``."""
+    for mine, theirs in zip(one, other, strict=False):
+        if mine != theirs:
+            return mine[:2] == theirs[:2]
+    return False
 
 
 def container_elements(obj: object) -> tuple[str, ...]:

@@ -3,15 +3,16 @@
 A build is a pure function of its roots, scope and options and of the answers to the questions
 its request's callbacks are asked (package guarantee 8): which file and content a module name
 has, where a module comes from, a third-party leaf's version, and the live facts of
-``runtime``, ``declared``, ``registered``, ``elements`` and ``locate``. :func:`recording` wraps
-a request so that every question and its answer land in a :class:`Journal`; :func:`replay`
-asks a journal's questions again, in the order they were first asked (the callbacks fill the
-caller's memo of live objects as they go), and says whether every answer is the same. When it
-is, the recorded build's result is the result this build would give. One kind of difference is
-let through: a module whose new summary is its old one with line numbers moved (an edit inside
-a function body that changes no reference, a comment, a docstring). Lines are carried into a
-build's nodes and unresolved references, never compared (package guarantee 10), so the
-recorded build with those lines moved is the new build (``_cached.with_moves``).
+``runtime``, ``declared``, ``registered``, ``elements``, ``locate`` and ``branches``.
+:func:`recording` wraps a request so that every question and its answer land in a
+:class:`Journal`; :func:`replay` asks a journal's questions again, in the order they were first
+asked (the callbacks fill the caller's memo of live objects as they go), and says whether every
+answer is the same. When it is, the recorded build's result is the result this build would
+give. One kind of difference is let through: a module whose new summary is its old one with
+line numbers moved (an edit inside a function body that changes no reference, a comment, a
+docstring). Lines are carried into a build's nodes and unresolved references, never compared
+(package guarantee 10), so the recorded build with those lines moved is the new build
+(``_cached.with_moves``).
 
 Guarantees (cited by tests/test_graph_cache.py):
 
@@ -72,6 +73,10 @@ def _names(names: tuple[str, ...]) -> list[str]:
     return list(names)
 
 
+def _branches_answer(found: tuple[tuple[str, tuple[str, ...]], ...]) -> Any:
+    return [[qualname, list(names)] for qualname, names in found]
+
+
 def _module_answer(found: tuple[str | None, bool, str | None] | None) -> Any:
     return None if found is None else list(found)
 
@@ -87,6 +92,7 @@ _ENCODERS: dict[str, Callable[[Any], Any]] = {
     "registered": _names,
     "elements": _names,
     "locate": lambda hint: hint,
+    "branches": _branches_answer,
     "classify": _origin,
     "version": lambda version: version,
     "module": _module_answer,
@@ -101,6 +107,7 @@ def _asks(request: GraphRequest, fingerprint: ModuleFingerprint) -> dict[str, Ca
         "registered": request.registered,
         "elements": request.elements,
         "locate": request.locate,
+        "branches": request.branches,
         "classify": request.origin,
         "version": request.version_of,
         "module": fingerprint,
@@ -156,6 +163,7 @@ def recording(
         registered=record("registered", asks["registered"]) if request.registered else None,
         elements=record("elements", asks["elements"]) if request.elements else None,
         locate=record("locate", asks["locate"]) if request.locate else None,
+        branches=record("branches", asks["branches"]) if request.branches else None,
         classify=record("classify", asks["classify"]),
         version=record("version", asks["version"]),
     )

@@ -21,9 +21,12 @@ class GraphRequest:
     ``elements`` the named functions and classes a constant's live container holds;
     ``locate`` where a module-level name comes from in the live module (see
     ``astoken._runtime.locate_name``), so resolving a name through star imports need not read
-    every star-imported module. ``provenance=False`` leaves out the edges that only say how a
-    node could be reached a second way (a method of a created class guessed for a receiver of
-    unknown origin: the class already reaches it); closures are the same without them.
+    every star-imported module; ``branches`` gives, for a module's functions defined in
+    several branches of one ``if`` (see ``astoken._runtime.branch_names``), the names the
+    branch that ran uses, so that the other branches' references are not followed.
+    ``provenance=False`` leaves out the edges that only say how a node could be reached a
+    second way (a method of a created class guessed for a receiver of unknown origin: the class
+    already reaches it); closures are the same without them.
     ``classify`` (default ``scope.classify``) says where a module comes from and ``version``
     (default :func:`astoken._scope.distribution_version`) the version of a third-party leaf:
     with the callbacks above, these are every question a build asks outside its summaries
@@ -38,6 +41,7 @@ class GraphRequest:
     registered: Callable[[str], tuple[str, ...]] | None = None
     elements: Callable[[str], tuple[str, ...]] | None = None
     locate: Callable[[str, str], str | None] | None = None
+    branches: Callable[[str], tuple[tuple[str, tuple[str, ...]], ...]] | None = None
     provenance: bool = True
     external_versions: bool = True
     classify: Callable[[str], Origin] | None = None

@@ -1,0 +1,153 @@
+"""A function defined in both branches of an ``if`` reaches the helpers of the branch that ran.
+
+The summary merges the definitions of one name (guarantee 1 of ``astoken._summary``); the graph
+follows only the references the live code can make (``astoken._runtime.branch_names``), as it
+follows the import a ``try`` took. Each case builds a package on disk where the two branches
+call different helpers and compares tokens in fresh interpreters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _fresh import run_fresh
+
+from astoken import _runtime
+
+_HELPERS = """\
+def if_helper(x):
+    return x + {if_helper}
+
+
+def else_helper(x):
+    return x + {else_helper}
+
+
+def common(x):
+    return x * {common}
+"""
+
+_FUNCTION = """\
+import sys
+
+from branchpkg import helpers
+from branchpkg.helpers import common, else_helper, if_helper
+
+if sys.version_info {test}:
+    def target(x):
+        return if_helper(x) + common(x)
+else:
+    def target(x):
+        return else_helper(x) + helpers.common(x)
+"""
+
+_METHOD = """\
+import sys
+
+from branchpkg.helpers import common, else_helper, if_helper
+
+
+class Target:
+    if sys.version_info {test}:
+        def run(self, x):
+            return if_helper(x) + common(x)
+    else:
+        def run(self, x):
+            return else_helper(x) + common(x)
+"""
+
+_TOKEN = """\
+import json
+import astoken
+from branchpkg import mod
+print(json.dumps(astoken.behavior_token({target})))
+"""
+
+_IF_RUNS, _ELSE_RUNS = ">= (3, 0)", "< (3, 0)"
+
+
+def _token(root: Path, module: str, test: str, target: str, edit: dict[str, int]) -> str:
+    package = root / "branchpkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    values = {"if_helper": 1, "else_helper": 2, "common": 3, **edit}
+    (package / "helpers.py").write_text(_HELPERS.format(**values), encoding="utf-8")
+    (package / "mod.py").write_text(module.format(test=test), encoding="utf-8")
+    token: str = run_fresh(_TOKEN.format(target=target), paths=[root], cwd=root)
+    return token
+
+
+@pytest.mark.parametrize(
+    ("module", "test", "target"),
+    [
+        pytest.param(_FUNCTION, _IF_RUNS, "mod.target", id="function-if-branch-ran"),
+        pytest.param(_FUNCTION, _ELSE_RUNS, "mod.target", id="function-else-branch-ran"),
+        pytest.param(_METHOD, _IF_RUNS, "mod.Target.run", id="method-if-branch-ran"),
+        pytest.param(_METHOD, _ELSE_RUNS, "mod.Target.run", id="method-else-branch-ran"),
+    ],
+)
+def test_only_the_branch_that_ran_counts(
+    tmp_path: Path, module: str, test: str, target: str
+) -> None:
+    """Editing the helper only the other branch calls leaves the token; editing the helper the
+    branch that ran calls, or the one both call, changes it."""
+    ran, other = ("if_helper", "else_helper") if test == _IF_RUNS else ("else_helper", "if_helper")
+
+    def token(name: str, edit: dict[str, int]) -> str:
+        return _token(tmp_path / name, module, test, target, edit)
+
+    before = token("before", {})
+    assert token("other-edited", {other: 20}) == before
+    assert token("ran-edited", {ran: 10}) != before
+    assert token("common-edited", {"common": 30}) != before
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param(
+            "if A:\n    def f(): pass\nelif B:\n    @deco\n    def f(): pass\nelse:\n"
+            "    def f(): pass\n",
+            {"f": {2, 4, 7}},
+            id="if-elif-else-first-line-of-decorator",
+        ),
+        pytest.param(
+            "class C:\n    if A:\n        def m(self): pass\n"
+            "    else:\n        def m(self): pass\n",
+            {"C.m": {3, 5}},
+            id="method",
+        ),
+        pytest.param(
+            "match A:\n    case 1:\n        def f(): pass\n    case _:\n        def f(): pass\n",
+            {"f": {3, 5}},
+            id="match-cases",
+        ),
+        pytest.param("def f(): pass\ndef f(): pass\n", {}, id="in-sequence-both-run"),
+        pytest.param(
+            "@f.register\ndef _(x): pass\n@f.register\ndef _(x): pass\n",
+            {},
+            id="singledispatch-style-both-registered",
+        ),
+        pytest.param(
+            "try:\n    def f(): pass\nexcept E:\n    def f(): pass\n", {}, id="try-both-may-run"
+        ),
+        pytest.param(
+            "if A:\n    def f(): pass\nif B:\n    def f(): pass\n", {}, id="two-ifs-both-may-run"
+        ),
+        pytest.param(
+            "if A:\n    def f(): pass\n    def f(): pass\nelse:\n    def f(): pass\n",
+            {},
+            id="twice-in-one-branch",
+        ),
+    ],
+)
+def test_which_definitions_exclude_each_other(
+    tmp_path: Path, source: str, expected: dict[str, set[int]]
+) -> None:
+    """Only definitions in different branches of one ``if``/``match`` exclude each other: where
+    several may run (a registry may hold the first), every definition keeps counting."""
+    file = tmp_path / "mod.py"
+    file.write_text(source, encoding="utf-8")
+    found = _runtime._branch_definitions(str(file), (0, len(source)))
+    assert {name: set(lines) for name, lines in found} == expected
