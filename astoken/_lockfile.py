@@ -260,8 +260,14 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
         _check(source, is_node_name(name), f"own_tokens: {_shown(name)}", _NAME_FORM)
         _check(source, is_own_token(token), f"own_tokens[{_shown(name)}]", _OWN_TOKEN_FORM)
     failed = _string_map(source, document.get("failed", {}), "failed")
-    for module in failed:
-        _check(source, _is_module_name(module), f"failed: {_shown(module)}", "a module name")
+    for left_out in failed:
+        # A module that could not be imported, or a definition whose value has no encoding.
+        _check(
+            source,
+            is_node_name(left_out),
+            f"failed: {_shown(left_out)}",
+            "a module name or " + _NAME_FORM.removeprefix("a "),
+        )
     raw_entries = document.get("entries")
     if not isinstance(raw_entries, dict):
         raise SnapshotFormatError(source, "entries must be an object")
@@ -409,7 +415,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ())
     left_out = {module for module, _ in (*old.failed, *new.failed)}
 
     def known(target: str) -> bool:
-        return target.partition(":")[0] not in left_out
+        return target not in left_out and target.partition(":")[0] not in left_out
 
     return SnapshotDiff(
         changed=tuple(changed),

@@ -11,7 +11,9 @@ does not make the snapshot partial). Guarantees (cited by ``tests/test_platform.
    ``fcntl``, ``termios``, ``pwd``... on Windows; ``_scproxy`` and pyobjc's off macOS); a
    Windows-only part of ctypes missing (``from ctypes import windll``, ``ctypes.WinDLL``); an
    ImportError, OSError or NotImplementedError whose message names a platform and says the
-   code is restricted to it ("can only be imported on Windows", "requires macOS").
+   code is restricted to it ("can only be imported on Windows", "requires macOS"); an
+   AssertionError raised by a module-level ``assert`` that tests the platform
+   (``assert sys.platform == "win32"``, as ``click._winconsole`` does).
 2. Nothing else is: a missing dependency, an exception raised while handling a platform
    ImportError (``except ImportError: import missing_dependency``), a shared library that is
    not installed ("libGL.so.1: cannot open shared object file"), ``sys.exit()``.
@@ -19,6 +21,7 @@ does not make the snapshot partial). Guarantees (cited by ``tests/test_platform.
 
 from __future__ import annotations
 
+import linecache
 import re
 import sys
 
@@ -67,6 +70,10 @@ _RESTRICTED_WORDS = re.compile(
     re.IGNORECASE,
 )
 _CTYPES_IMPORT = re.compile(r"cannot import name '(\w+)' from 'ctypes'")
+#: A module-level assertion about the platform the code runs on.
+_PLATFORM_ASSERT = re.compile(
+    r"^\s*assert\b.*(\bsys\.platform\b|\bos\.name\b|\bplatform\.system\(\))"
+)
 
 
 def unavailable_on_this_platform(exc: BaseException | None) -> bool:
@@ -100,7 +107,20 @@ def _needs_another_platform(exc: BaseException) -> bool:
         return (found.group(1) if found else name) in _CTYPES_WINDOWS
     if isinstance(exc, (ImportError, OSError, NotImplementedError)):
         return bool(_PLATFORM_WORDS.search(message) and _RESTRICTED_WORDS.search(message))
+    if isinstance(exc, AssertionError):
+        return _asserts_the_platform(exc)
     return False
+
+
+def _asserts_the_platform(exc: AssertionError) -> bool:
+    """True when ``exc`` comes from an ``assert`` on the platform in a module's own code."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is None or frame.tb_frame.f_code.co_name != "<module>":
+        return False
+    line = linecache.getline(frame.tb_frame.f_code.co_filename, frame.tb_lineno)
+    return bool(_PLATFORM_ASSERT.match(line))
 
 
 def _runs_on(platform: str) -> bool:

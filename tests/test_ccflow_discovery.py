@@ -15,7 +15,7 @@ from _fresh import run_fresh
 
 from astoken import _api
 from astoken.ccflow import compute_behavior_token
-from astoken.errors import TargetTypeError
+from astoken.errors import TargetTypeError, UnresolvedReferenceWarning
 
 if TYPE_CHECKING:
     from conftest import ImportFrom, MakePackage
@@ -117,9 +117,11 @@ def test_a_class_without_source_has_ccflow_token() -> None:
 
     first, second = build(), build()
     assert first is not second
-    token = compute_behavior_token(first)
-    assert token is not None
-    assert token == compute_behavior_token(second)
+    # Its code is hashed from the live methods; what they call on objects cannot be read.
+    with pytest.warns(UnresolvedReferenceWarning, match="no source"):
+        token = compute_behavior_token(first)
+        assert token is not None
+        assert token == compute_behavior_token(second)
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 #: A standard-library module that this platform does not have.
 _ELSEWHERE = "fcntl" if sys.platform == "win32" else "msvcrt"
+#: A platform, and an ``os.name``, this interpreter does not run on.
+_OTHER = "linux" if sys.platform == "win32" else "win32"
+_OTHER_NAME = "posix" if os.name == "nt" else "nt"
 
 
 def _raised(source: str) -> BaseException:
@@ -177,3 +180,26 @@ def test_the_real_rich_is_complete_off_windows(tmp_path: Path) -> None:
     notes = [line for line in noted.stderr.splitlines() if line.startswith("astoken: note:")]
     assert len(notes) == 2
     assert "--exclude rich._win32_console --exclude rich._windows_renderer" in notes[1]
+
+
+@pytest.mark.parametrize(
+    ("line", "platform_only"),
+    [
+        pytest.param(f"assert sys.platform == {_OTHER!r}", True, id="g1-asserts-the-platform"),
+        pytest.param(f"assert os.name == {_OTHER_NAME!r}", True, id="g1-asserts-os-name"),
+        pytest.param("assert sys.maxsize < 0", False, id="g2-another-assertion"),
+    ],
+)
+def test_a_module_level_platform_assertion_is_platform_only(
+    tmp_path: Path, line: str, platform_only: bool
+) -> None:
+    """Guarantee 1 (``click._winconsole``): the assertion is read from the module's source."""
+    (tmp_path / "asserting_mod.py").write_text(f"import os\nimport sys\n\n{line}\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with pytest.raises(AssertionError) as raised:
+            import asserting_mod  # noqa: F401
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("asserting_mod", None)
+    assert unavailable_on_this_platform(raised.value) is platform_only

@@ -11,6 +11,8 @@ reach.
 
 from __future__ import annotations
 
+import enum
+import unicodedata
 from collections import deque
 
 from astoken._model import (
@@ -35,7 +37,7 @@ from ._classes import (
 )
 from ._digraph import Digraph
 from ._flow import Context, Flow, Value
-from ._program import EXTERNAL, MODULE, NODE, UNKNOWN, Program, Res, is_test_module
+from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res, is_test_module
 from ._request import GraphRequest
 
 _RECEIVER_KINDS = (RefKind.METHOD, RefKind.PROTOCOL)
@@ -48,8 +50,14 @@ _Pending = tuple[str, str, RefKind, int]
 class Builder:
     """Builds the dependency graph of ``request.roots`` (see the package guarantees)."""
 
-    def __init__(self, request: GraphRequest) -> None:
+    def __init__(self, request: GraphRequest, *, trace: bool = False) -> None:
         self.request = request
+        #: With ``trace`` (tests): for every reference expanded, (node, reference, outcome,
+        #: the targets of the edges its expansion added or queued).
+        self.trace: list[tuple[str, Reference, Outcome, tuple[str, ...]]] | None = (
+            [] if trace else None
+        )
+        self.traced: list[str] = []
         self.program = Program(request)
         self.flow = Flow(self.program)
         self.graph = Digraph(self_classes={})
@@ -82,6 +90,8 @@ class Builder:
         self, source: str, target: str, kind: RefKind, line: int, cond: str | None = None
     ) -> None:
         """An edge, unconditional or conditional on class ``cond`` being instantiated."""
+        if self.trace is not None:
+            self.traced.append(target)
         if source == target:
             return
         if cond is not None and not self.cond_met(cond):
@@ -161,6 +171,8 @@ class Builder:
         elif definition.kind is DefKind.NESTED:
             # A nested function's code is part of the function it is nested in.
             self.add_node(self.program.enclosing(node))
+        elif qualname == "__getattr__" and definition.kind is DefKind.FUNCTION:
+            self.lazy_modules(node)
         ctx = self.flow.context(node)
         runtime_declared = self.request.declared(node) if self.request.declared else ()
         for name in runtime_declared:
@@ -174,10 +186,21 @@ class Builder:
         declared = bool(runtime_declared) or any(
             ref.kind is RefKind.DECLARED for ref in definition.references
         )
+        branch = (
+            self.program.branch_names(node)
+            if definition.kind in (DefKind.FUNCTION, DefKind.METHOD)
+            else None
+        )
         for ref in definition.references:
+            if branch is not None and not _in_branch(ref, branch):
+                # The summary merges the branches of the ``if`` defining this function; only
+                # another branch than the one that ran makes this reference.
+                self.account(node, ref, Outcome.OTHER_BRANCH)
+                continue
             if declared and ref.kind is RefKind.DYNAMIC:
                 # The author declared what the dynamic call reaches (``@depends_on``): the
                 # blind spot is covered by hand, so it is not reported.
+                self.account(node, ref, Outcome.DECLARED)
                 continue
             self.expand_reference(node, ctx, ref)
 
@@ -206,6 +229,27 @@ class Builder:
         if info is None:
             return
         self.graph.set_node_attribute(node, "runtime", info)
+        generated = bool(owner) and self.program.node_kind(f"{module}:{owner}") is NodeKind.CLASS
+        if (
+            info.kind in (NodeKind.FUNCTION, NodeKind.METHOD)
+            and not _is_source_file(info.file)
+            and not generated
+        ):
+            # Defined in a REPL, a piped script or exec'd text: its global names are followed
+            # (below), but what it calls on objects and attributes cannot be read (rule 7).
+            # (A method a class decorator generated, such as a dataclass's ``__init__``, is
+            # made from the class's fields, which the class's token covers as data.)
+            self.unresolved.setdefault(
+                (node, qualname, info.line or 0),
+                Unresolved(
+                    node,
+                    qualname,
+                    "no source: only the global names its code uses are followed, not "
+                    "methods or attributes of objects",
+                    info.file,
+                    info.line or 0,
+                ),
+            )
         for target, kind in info.references:
             target_module = target.partition(":")[0]
             if target_module == "builtins":
@@ -307,85 +351,164 @@ class Builder:
     # -- references -------------------------------------------------------------------------
 
     def expand_reference(self, node: str, ctx: Context, ref: Reference) -> None:
+        """Guarantee 7: a reference ends as edges, an Unresolved entry, an operation on the
+        caller's object, or one of the reasons :class:`Outcome` names for reaching no code;
+        one that would end as none of these is reported rather than dropped."""
+        self.traced.clear()
+        outcome = self.follow(node, ctx, ref)
+        if outcome is None:
+            self.note_unresolved(node, ref.name, "not resolved", ref.line)
+            outcome = Outcome.REPORTED
+        self.account(node, ref, outcome)
+
+    def account(self, node: str, ref: Reference, outcome: Outcome) -> None:
+        if self.trace is not None:
+            self.trace.append((node, ref, outcome, tuple(self.traced)))
+            self.traced.clear()
+
+    def follow(self, node: str, ctx: Context, ref: Reference) -> Outcome | None:
         kind = ref.kind
         if kind is RefKind.ANNOTATION:
-            return
+            return Outcome.TYPE
         if kind is RefKind.DYNAMIC:
             self.note_unresolved(node, ref.name, "dynamic; declare it with depends_on", ref.line)
-            return
+            return Outcome.REPORTED
         if kind is RefKind.NESTED:
             self.add_edge(node, f"{ctx.module}:{ref.name}", RefKind.NESTED, ref.line)
-            return
+            return Outcome.EDGE
         if kind in _SELF_KINDS:
-            self.self_reference(node, ctx, ref)
-            return
+            return self.self_reference(node, ctx, ref)
         if kind in _RECEIVER_KINDS or (kind is RefKind.ATTRIBUTE and ref.name.startswith(".")):
-            self.expand_receiver(node, ctx, ref)
-            return
+            return self.expand_receiver(node, ctx, ref)
         if kind is RefKind.IMPORT:
-            res = self.program.module_res(ref.name)
-            if res.what == EXTERNAL:
-                self.add_edge(node, res.name, RefKind.EXTERNAL, ref.line)
-            elif self.program.module(ref.name) is not None:
-                self.add_edge(node, ref.name, RefKind.IMPORT, ref.line)
-            return
+            return self.import_reference(node, ctx, ref)
         if kind is RefKind.DECLARED:
             res = self.program.resolve_declared(ctx.module, ref.name)
         else:
             res = self.program.resolve_dotted(ctx.module, ctx.imports, ref.name)
-        self.add_resolved(node, res, ref, ctx)
+        return self.add_resolved(node, res, ref, ctx)
 
-    def self_reference(self, node: str, ctx: Context, ref: Reference) -> None:
+    def import_reference(self, node: str, ctx: Context, ref: Reference) -> Outcome:
+        """``importlib.import_module("literal")``: the module, all of it (its code runs)."""
+        name = self.program.import_name(ctx.module, ref.name)
+        res = self.program.module_res(name)
+        if res.what == EXTERNAL:
+            self.add_edge(node, res.name, RefKind.EXTERNAL, ref.line)
+            return Outcome.EDGE
+        if res.what == MODULE and self.program.module(name) is not None:
+            self.add_edge(node, name, RefKind.IMPORT, ref.line)
+            return Outcome.EDGE
+        self.note_unresolved(node, ref.name, "no such first-party module", ref.line)
+        return Outcome.REPORTED
+
+    def self_reference(self, node: str, ctx: Context, ref: Reference) -> Outcome | None:
         """``self.x`` / ``cls.x`` / ``super().x`` in a method (or a function nested in one)."""
         owner = ctx.self_class
         if not owner:
-            return
+            return None
         program = self.program
         skip = ref.kind is RefKind.SUPER_ATTR
         member = lookup_member(program, owner, ref.name, skip_self=skip)
+        outcome = Outcome.EDGE
         if member is not None:
             self.add_edge(node, member, ref.kind, ref.line)
         elif not skip:
             # State (rule 5): reading ``self.x`` reaches the methods that assign it.
-            for method, _origin in assigned_attributes(program, owner).get(ref.name, ()):
-                self.add_edge(node, program.enclosing(method), RefKind.STATE, ref.line)
+            assigners = {
+                program.enclosing(method)
+                for method, _origin in assigned_attributes(program, owner).get(ref.name, ())
+            }
+            for method in sorted(assigners - {node}):
+                self.add_edge(node, method, RefKind.STATE, ref.line)
+            if not assigners:
+                outcome = self.missing_member(node, owner, ref.name, ref.kind, ref.line)
+            elif assigners == {node}:
+                outcome = Outcome.DATA  # state only this method assigns
+        else:
+            outcome = self.missing_member(node, owner, ref.name, ref.kind, ref.line)
         if not skip:
             self.overridable_use(node, owner, ref.name, ref.kind, ref.line)
+        return outcome
 
-    def expand_receiver(self, node: str, ctx: Context, ref: Reference) -> None:
+    def missing_member(self, node: str, klass: str, attr: str, kind: RefKind, line: int) -> Outcome:
+        """An attribute no class of ``klass``'s first-party MRO defines or assigns: its
+        third-party bases may provide it; otherwise it is data set from outside the class
+        (which runs no code of the class; a subclass's override counts where it is made)."""
+        program = self.program
+        outcome = Outcome.BUILTIN if _is_dunder(attr) else Outcome.DATA
+        fallback = lookup_member(program, klass, "__getattr__")
+        if fallback is not None:
+            self.add_edge(node, fallback, kind, line)
+            outcome = Outcome.EDGE
+        for base in mro(program, klass):
+            for top in bases(program, base)[1]:
+                self.add_edge(node, top, RefKind.EXTERNAL, line)
+                outcome = Outcome.EDGE
+        return outcome
+
+    def expand_receiver(self, node: str, ctx: Context, ref: Reference) -> Outcome | None:
         attr = ref.name.lstrip(".")
-        for value in sorted(self.flow.evaluate(ref.receiver, ctx), key=_value_key):
+        outcomes = [
             self.value_use(node, value, attr, ref.kind, line=ref.line, ctx=ctx)
+            for value in sorted(self.flow.evaluate(ref.receiver, ctx), key=_value_key)
+        ]
+        if not outcomes:
+            return Outcome.NO_VALUE
+        if None in outcomes:
+            return None
+        return min((o for o in outcomes if o is not None), key=_OUTCOME_ORDER.index)
 
     def value_use(
         self, node: str, value: Value, attr: str, kind: RefKind, *, line: int, ctx: Context
-    ) -> None:
+    ) -> Outcome | None:
         """``attr`` (a method call, attribute read or protocol) used on ``value``."""
         calling = kind is RefKind.PROTOCOL and attr == "__call__"
         if value.kind == "inst":
-            self.member_use(node, value.name, attr, kind, line)
+            outcome = self.member_use(node, value.name, attr, kind, line)
             self.overridable_use(node, value.name, attr, kind, line)
-        elif value.kind == "class":
+            return outcome
+        if value.kind == "class":
             if calling:
                 self.add_edge(node, value.name, RefKind.INSTANTIATION, line)
-                return
+                return Outcome.EDGE
             member = lookup_member(self.program, value.name, attr)
             if member is not None:
                 self.add_edge(node, member, kind, line)
-        elif value.kind == "func":
+                return Outcome.EDGE
+            if _is_dunder(attr):
+                return Outcome.BUILTIN  # ``C.__name__``, ``C.__mro__``: type's own
+            return self.missing_member(node, value.name, attr, kind, line)
+        if value.kind == "func":
             if calling:
                 self.add_edge(node, value.name, RefKind.CALL, line)
-        elif value.kind == "module":
-            res = self.program.resolve_in_module(value.name, attr)
+                return Outcome.EDGE
+            if _is_dunder(attr):
+                return Outcome.BUILTIN  # ``f.__name__``: the function object's own
+            # ``f.cache_clear()``: what a decorator attached, so the decorated function.
+            self.add_edge(node, value.name, kind, line)
+            return Outcome.EDGE
+        if value.kind == "module":
+            res = self.program.module_attribute(value.name, attr)
             as_kind = RefKind.CALL if kind is RefKind.METHOD else RefKind.ATTRIBUTE
-            self.add_resolved(node, res, Reference(as_kind, attr, line), ctx)
-        elif value.kind == "argument":
+            return self.add_resolved(
+                node, res, Reference(as_kind, f"{value.name}.{attr}", line), ctx
+            )
+        if value.kind == "argument":
             written = f".{attr}()" if kind is RefKind.METHOD else attr
             if kind is RefKind.ATTRIBUTE:
                 written = f".{attr}"
             self.arguments.setdefault(node, {}).setdefault(written, line)
-        elif value.kind == "unknown":
+            return Outcome.ARGUMENT
+        if value.kind == "unknown":
             self.index_use(node, attr, kind, line)
+            return Outcome.GUESSED
+        if value.kind in ("builtin", "builtin_callable"):
+            return Outcome.BUILTIN
+        if value.kind == "external":
+            return Outcome.EXTERNAL
+        if value.kind == "const":
+            return Outcome.DATA  # the mark of a constant's value: its other values say more
+        return None
 
     def member_use(
         self,
@@ -397,7 +520,7 @@ class Builder:
         *,
         cond: str | None = None,
         index: bool = False,
-    ) -> None:
+    ) -> Outcome:
         """``attr`` used on an instance of ``klass``: the member's edge, and for a called
         property or class attribute, the ``__call__`` of what it holds."""
         program = self.program
@@ -407,16 +530,18 @@ class Builder:
                 fallback = lookup_member(program, klass, "__getattr__")
                 if fallback is not None:
                     self.add_edge(node, fallback, kind, line, cond)
-            return
+                    return Outcome.EDGE
+            return Outcome.DATA
         member_kind = program.node_kind(member)
         holds_value = member_kind is NodeKind.CONSTANT or is_property(program, member)
         if index and kind is RefKind.ATTRIBUTE and not holds_value:
-            return  # a guessed plain read of a method name: nothing runs
+            return Outcome.GUESSED  # a guessed plain read of a method name: nothing runs
         self.add_edge(node, member, kind, line, cond)
         if kind is RefKind.METHOD and holds_value:
             values = self.flow.member_value(member, klass, on_instance=True)
             for value in sorted(values, key=_value_key):
                 self.call_value(node, value, line, cond)
+        return Outcome.EDGE
 
     def call_value(self, node: str, value: Value, line: int, cond: str | None) -> None:
         """``value`` is called."""
@@ -429,17 +554,22 @@ class Builder:
         elif value.kind == "func":
             self.add_edge(node, value.name, RefKind.CALL, line, cond)
 
-    def add_resolved(self, node: str, res: Res, ref: Reference, ctx: Context | None = None) -> None:
+    def add_resolved(
+        self, node: str, res: Res, ref: Reference, ctx: Context | None = None
+    ) -> Outcome | None:
+        outcome: Outcome | None = None
         for instance in res.via:
             self.add_edge(node, instance, RefKind.ATTRIBUTE, ref.line)
+            outcome = Outcome.EDGE
         if res.what == NODE:
             kind = self.program.node_kind(res.name)
             if kind is NodeKind.CLASS and not res.partial:
                 if ref.kind is RefKind.BASE_CLASS:
-                    return  # members are reached through the MRO of the subclass
+                    # Members are reached through the MRO of the subclass.
+                    return Outcome.EDGE if outcome else Outcome.BASE
                 edge = RefKind.INSTANTIATION if ref.kind is RefKind.CALL else ref.kind
                 self.add_edge(node, res.name, edge, ref.line)
-                return
+                return Outcome.EDGE
             self.add_edge(node, res.name, ref.kind, ref.line)
             if (
                 kind is NodeKind.CONSTANT
@@ -450,23 +580,95 @@ class Builder:
                 # class it holds).
                 for value in sorted(self.flow.constant(res.name), key=_value_key):
                     self.call_value(node, value, ref.line, None)
-        elif res.what == EXTERNAL:
+            return Outcome.EDGE
+        if res.what == EXTERNAL:
             self.add_edge(node, res.name, RefKind.EXTERNAL, ref.line)
-        elif res.what == MODULE:
-            return
-        elif res.what == UNKNOWN:
-            first = ref.name.split(".")[0]
-            if ctx is not None and first in {b.name for b in ctx.imports}:
-                return
-            if self.program.node_kind(node) in (
-                NodeKind.FUNCTION,
-                NodeKind.METHOD,
-                NodeKind.NESTED,
-            ):
-                # Module- and class-level code binds names in loops and ``with`` blocks that
-                # are not definitions; only a function's missing global is a real blind spot.
-                self.note_unresolved(node, ref.name, "name not found", ref.line)
+            return Outcome.EDGE
+        if res.what == MODULE:
+            if res.partial:
+                self.note_unresolved(node, ref.name, f"not found in module {res.name}", ref.line)
+                return Outcome.REPORTED
+            # A module as a value: what is used on it is followed where it is used.
+            return outcome or Outcome.MODULE
+        if res.what == BUILTIN:
+            return outcome or Outcome.BUILTIN
+        if self.program.node_kind(node) in (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.NESTED):
+            self.note_unresolved(node, ref.name, "name not found", ref.line)
+            return Outcome.REPORTED
+        # Module- and class-level code binds names in loops and ``with`` blocks that are not
+        # definitions; what that code computes is hashed as the live values it produced.
+        return outcome or Outcome.LIVE_VALUE
+
+    def lazy_modules(self, hook: str) -> None:
+        """A module's ``__getattr__`` (PEP 562) serves the attributes the module does not
+        bind: the modules it returns are what those attributes are, whole (its
+        ``import_module`` literals reach theirs as its own references)."""
+        for value in sorted(self.flow.returns(hook, ""), key=_value_key):
+            if value.kind == "module" and self.program.module(value.name) is not None:
+                self.add_edge(hook, value.name, RefKind.IMPORT, 0)
+
+
+class Outcome(enum.Enum):
+    """What became of one reference (guarantee 7). Besides an edge and a report, each names why
+    the reference reaches no first-party code."""
+
+    EDGE = "edge"  #: edges (some may wait for a class to be instantiated)
+    REPORTED = "reported"  #: an Unresolved entry
+    ARGUMENT = "argument"  #: an operation on the caller's object, listed "via argument"
+    TYPE = "type"  #: an annotation or type check: no code of the type runs
+    BASE = "base"  #: a base class: its members are reached through the subclass's MRO
+    BUILTIN = "builtin"  #: a builtin, or a dunder of a type, function or module object
+    EXTERNAL = "external"  #: an operation on a third-party value (its leaf is already reached)
+    DATA = "data"  #: an attribute no first-party class defines: data set from outside
+    GUESSED = "guessed"  #: an unknown receiver: the method-name index decides (rule 4)
+    MODULE = "module"  #: a module as a value: what is used on it is followed where it is used
+    NO_VALUE = "no_value"  #: the flow finds no value the receiver can hold
+    LIVE_VALUE = "live_value"  #: a name in module- or class-level code: its values are hashed
+    DECLARED = "declared"  #: a dynamic reference the author declared with ``depends_on``
+    OTHER_BRANCH = "other_branch"  #: made only in an ``if`` branch that did not define the code
+
+
+_OUTCOME_ORDER = list(Outcome)
+
+
+#: References whose name the code making them loads (a global, an attribute, a nested code
+#: object's name); the others (decorators and defaults, run where the function is defined,
+#: operators, imports...) are kept whichever branch makes them.
+_NAMED_IN_CODE = frozenset(
+    {
+        RefKind.CALL,
+        RefKind.ATTRIBUTE,
+        RefKind.VALUE,
+        RefKind.SELF_ATTR,
+        RefKind.CLS_ATTR,
+        RefKind.SUPER_ATTR,
+        RefKind.METHOD,
+        RefKind.NESTED,
+    }
+)
+
+
+def _in_branch(ref: Reference, names: frozenset[str]) -> bool:
+    """Whether the live code of a function defined in several ``if`` branches can make
+    ``ref``: it loads the name ``ref`` starts with (see ``Program.branch_names``)."""
+    if ref.kind not in _NAMED_IN_CODE:
+        return True
+    if ref.kind is RefKind.NESTED:
+        word = ref.name.rpartition(".<locals>.")[2].partition("#")[0]
+    else:
+        word = ref.name.lstrip(".").partition(".")[0]
+    # Python folds identifiers to NFKC; the code's names are folded.
+    return unicodedata.normalize("NFKC", word) in names
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 def _value_key(value: Value) -> tuple[str, str, str]:
     return (value.kind, value.name, value.bound)
+
+
+def _is_source_file(file: str | None) -> bool:
+    """False for the pseudo-files of code with no source: ``<stdin>``, ``<string>``..."""
+    return file is not None and bool(file) and not (file.startswith("<") and file.endswith(">"))

@@ -119,7 +119,7 @@ class Flow:
         """The values a resolved name holds."""
         if res.what == BUILTIN:
             return frozenset((BUILTIN_CALLABLE,))
-        if res.what == MODULE:
+        if res.what == MODULE and not res.partial:
             return frozenset((Value("module", res.name),))
         if res.what == EXTERNAL:
             return frozenset((EXTERNAL_VALUE,))
@@ -233,7 +233,7 @@ class Flow:
     def attribute(self, value: Value, attr: str) -> Values:
         program = self.program
         if value.kind == "module":
-            return self.resolved(program.resolve_in_module(value.name, attr))
+            return self.resolved(program.module_attribute(value.name, attr))
         if value.kind == "inst":
             if attr == "__class__":
                 return frozenset((Value("class", value.name),))

@@ -100,8 +100,11 @@ class Res:
 
     what: str
     name: str = ""
-    partial: bool = False  # a dotted path stopped early at this node
-    via: tuple[str, ...] = ()  # module-level instances passed through (``model.predict``)
+    # A dotted path stopped early at this node (for a module: at a name it does not bind).
+    partial: bool = False
+    # Nodes passed through that run too: module-level instances (``model.predict``), module
+    # ``__getattr__`` hooks (``pkg.lazy_submodule``).
+    via: tuple[str, ...] = ()
 
 
 UNKNOWN_RES = Res(UNKNOWN)
@@ -121,6 +124,7 @@ class Program:
         self.constant_classes: dict[str, str | None] = {}
         self.assigns_cache: dict[str, dict[str, list[tuple[str, str]]]] = {}
         self.rebound_cache: dict[str, Res | None] = {}
+        self.branch_cache: dict[str, dict[str, frozenset[str]]] = {}
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -210,12 +214,45 @@ class Program:
             return UNKNOWN_RES
         if not self.is_first_party(target):
             return self.external(target)
-        res = self.resolve_in_module(target, binding.attr, depth + 1)
+        res = self.module_attribute(target, binding.attr, depth + 1)
         if res.what == UNKNOWN:
             sub = f"{target}.{binding.attr}"
             if self.module(sub) is not None:
                 return Res(MODULE, sub)
         return res
+
+    def module_attribute(self, module: str, name: str, depth: int = 0) -> Res:
+        """``module.name`` read from outside the module (an attribute, ``from module import
+        name``), where Python asks the module's ``__getattr__`` (PEP 562) for a name the module
+        does not bind: that function's code runs, and what it returns is its business (the
+        builder follows the modules it imports or returns). A dunder the module does not define
+        is the import system's (``__file__``, ``__path__``): no code."""
+        res = self.resolve_in_module(module, name, depth)
+        mod = self.modules.get(module)
+        if mod is None or name in mod.definitions or name in mod.imports:
+            return res
+        hook = mod.definitions.get("__getattr__")
+        if hook is not None and hook.kind in (DefKind.FUNCTION, DefKind.CONSTANT):
+            node = f"{module}:__getattr__"
+            if res.what == UNKNOWN:
+                return Res(NODE, node, partial=True)
+            if res.what == MODULE and res.name == f"{module}.{name}":
+                # A submodule the package does not import itself: until something imports
+                # it, reading it runs __getattr__.
+                return Res(MODULE, res.name, via=(*res.via, node))
+        if res.what == UNKNOWN and name.startswith("__") and name.endswith("__"):
+            return BUILTIN_RES
+        return res
+
+    def import_name(self, module: str, name: str) -> str:
+        """The absolute module ``importlib.import_module(name, __package__)`` names from
+        ``module`` (a leading dot is relative to the package, as ``from . import`` is)."""
+        level = len(name) - len(name.lstrip("."))
+        if not level:
+            return name
+        mod = self.module(module)
+        is_package = mod is not None and mod.is_package
+        return absolute_module(module, is_package, level, name[level:])
 
     def resolve_in_module(self, module: str, name: str, depth: int = 0) -> Res:
         if depth > 50:  # a re-export loop: Python itself would fail to import it
@@ -281,6 +318,19 @@ class Program:
         self.rebound_cache[key] = found
         return found
 
+    def branch_names(self, node: str) -> frozenset[str] | None:
+        """The names the live code of a function defined in several branches of one ``if``
+        uses (the branch that ran: see ``astoken._runtime.branch_names``); None for a function
+        defined once, or when the live module cannot say. The summary merges the branches'
+        references into one definition; a reference only another branch makes is not code
+        that runs."""
+        module, _, qualname = node.partition(":")
+        found = self.branch_cache.get(module)
+        if found is None:
+            answer = self.request.branches(module) if self.request.branches else ()
+            found = self.branch_cache[module] = {q: frozenset(n) for q, n in answer}
+        return found.get(qualname)
+
     def located(self, module: str, name: str, hint: str | None = None) -> Res | None:
         """A name of a module with star imports, answered by the live module (None: scan)."""
         if hint is None:
@@ -319,9 +369,15 @@ class Program:
             res = self.resolve_in_module(module, parts[0])
         for part in parts[1:]:
             if res.what == MODULE:
-                nxt = self.resolve_in_module(res.name, part)
+                nxt = self.module_attribute(res.name, part)
                 if nxt.what == UNKNOWN:
-                    return res if self.module(res.name) is not None else UNKNOWN_RES
+                    # The module does not bind the name: the path stops at the module (a
+                    # blind spot the builder reports).
+                    if self.module(res.name) is None:
+                        return UNKNOWN_RES
+                    return Res(MODULE, res.name, partial=True, via=res.via)
+                if res.via:  # the __getattr__ hooks passed on the way run too
+                    nxt = Res(nxt.what, nxt.name, nxt.partial, (*res.via, *nxt.via))
                 res = nxt
             elif res.what == NODE:
                 res = self.member_of(res, part)

@@ -412,6 +412,13 @@ class ExpressionWalker:
             name == "import_module" and parts[:-1] in ([], ["importlib"])
         ):
             module = string_value(positional[0]) if positional else None
+            package = string_value(positional[1]) if len(positional) > 1 else None
+            if module is not None and module.startswith(".") and package is not None:
+                # ``import_module(".x", "pkg")``: absolute here; relative to ``__package__`` or
+                # ``__name__`` stays relative, for the graph to resolve in this module.
+                level = len(module) - len(module.lstrip("."))
+                base = package.rsplit(".", level - 1)[0] if level > 1 else package
+                module = f"{base}.{module[level:]}" if module[level:] else base
             if module is None:
                 self.emit(line, ((RefKind.DYNAMIC, "import_module", ""),))
             else:

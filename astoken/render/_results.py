@@ -169,6 +169,7 @@ def _explanation_json(explanation: Explanation) -> dict[str, object]:
                 "name": d.name,
                 "path": [edge_json(e) for e in d.path],
                 "token": d.token,
+                **({"volatile": list(d.volatile)} if d.volatile else {}),
             }
             for d in dependencies
         ],
@@ -247,6 +248,12 @@ def render_explanation(
             lines.extend(wrap("  ", item.describe(), "    ", width))
     else:
         lines.append("unresolved references: none")
+    volatile = [d for d in dependencies if d.volatile]
+    if volatile:
+        lines.append("")
+        lines.append(f"depends on the process: hashed by its expression ({len(volatile)}):")
+        for dep in volatile:
+            lines.extend(wrap("  ", f"{dep.name} reads {', '.join(dep.volatile)}", "    ", width))
     if explanation.arguments:
         # Operations on the caller's objects: covered by the caller's closure or cache key.
         lines.append("")
@@ -301,7 +308,8 @@ def render_diff(diff: SnapshotDiff, fmt: OutputFormat | str) -> str:
         lines = [_diff_reason(c.target, sorted(c.causes)) for c in changed]
     lines.extend(f"{name} added" for name in sorted(diff.added))
     lines.extend(f"{name} removed" for name in sorted(diff.removed))
-    return "".join(f"{line}\n" for line in lines)
+    # The names come from lock files, which are untrusted input: one line per target, always.
+    return "".join(f"{printable(line)}\n" for line in lines)
 
 
 def diff_notes(diff: SnapshotDiff) -> list[str]:
