@@ -69,6 +69,7 @@ from .errors import (
     TargetTypeError,
     UnhashableValueError,
     UnresolvedReferenceWarning,
+    ValueTooDeepError,
 )
 
 __all__ = [
@@ -446,11 +447,24 @@ class _Session:
     leaves: dict[str, Node] = field(default_factory=dict)
     prepared: set[str] = field(default_factory=set)
     looked_for_leaf: set[str] = field(default_factory=set)
+    # The constants hashed by their defining source (they read process state), for the class
+    # hasher; taken from the node table the session was last prepared with.
+    expressions: dict[str, str] = field(default_factory=dict)
+    expressions_of: object = None
+    refused: dict[str, UnhashableValueError | ValueTooDeepError] = field(default_factory=dict)
 
     def own_token(self, node: Node) -> str | None:
-        """A node's own token, computed once per analysis (many roots share nodes)."""
+        """A node's own token, computed once per analysis (many roots share nodes); a node
+        whose value has no deterministic encoding raises the same error every time."""
         if node.name not in self.own:
-            self.own[node.name] = _own_token(node, self)
+            refused = self.refused.get(node.name)
+            if refused is not None:
+                raise refused
+            try:
+                self.own[node.name] = _own_token(node, self)
+            except (UnhashableValueError, ValueTooDeepError) as exc:
+                self.refused[node.name] = exc
+                raise
         return self.own[node.name]
 
     def prepare(
@@ -458,6 +472,9 @@ class _Session:
     ) -> None:
         """Own tokens, encoded pairs and compiled-code leaves of the graph nodes ``names``
         (``progress("hashing", done, total)`` as they are hashed)."""
+        if self.expressions_of is not nodes:
+            self.expressions_of = nodes
+            self.expressions = {n: node.expression for n, node in nodes.items() if node.expression}
         todo = sorted(names)
         for done, name in enumerate(todo, 1):
             if progress is not None:
@@ -563,6 +580,7 @@ def _graph_request(
         registered=session.registered,
         elements=session.elements,
         locate=None if session.options.static else _runtime.locate_name,
+        branches=None if session.options.static else _runtime.branch_names,
         external_versions=session.options.external_versions,
         provenance=provenance,
     )
@@ -606,6 +624,11 @@ def _own_token(node: Node, session: _Session) -> str | None:
                 ),
             )
         return None
+    if node.expression and node.kind is NodeKind.CONSTANT:
+        # A constant computed from process state at import (the working directory, hash(),
+        # the clock...): its defining source, never its value (DESIGN.md). A function's
+        # expression stands for its defaults, in its code's token (``session.expressions``).
+        return node.expression
     if node.kind is NodeKind.CONSTANT and _hashing.is_data(obj):
         try:
             return _hashing.value_token(
@@ -622,7 +645,9 @@ def _own_token(node: Node, session: _Session) -> str | None:
             digest = _runtime.assignment_digest(node.file, node.line) or ""
             source = hashlib.sha256(digest.encode()).hexdigest() if digest else "no-source"
             return f"opaque:{exc.value_type}:{source}"
-    return _hashing.object_token(obj, scope=session.scope, owner=node.name)
+    return _hashing.object_token(
+        obj, scope=session.scope, owner=node.name, expressions=session.expressions
+    )
 
 
 def _analyze(
@@ -631,8 +656,11 @@ def _analyze(
     progress: Progress | None = None,
     *,
     provenance: bool = False,
+    fold_nested: bool = True,
 ) -> _Analysis:
-    return _analyze_with_files(obj, options, progress, provenance=provenance)[0]
+    return _analyze_with_files(
+        obj, options, progress, provenance=provenance, fold_nested=fold_nested
+    )[0]
 
 
 def _finish(
@@ -721,7 +749,9 @@ def _closure_token(
             # The same call as its own token (a snapshot's roots are each other's members).
             root_token = session.own_token(root_node)
         else:
-            root_token = _hashing.object_token(root_obj, scope=session.scope, owner=owner)
+            root_token = _hashing.object_token(
+                root_obj, scope=session.scope, owner=owner, expressions=session.expressions
+            )
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
     if root_token is not None:
@@ -764,11 +794,15 @@ def _root_graph(
     session: _Session,
     *,
     unresolved: tuple[Unresolved, ...],
+    fold_nested: bool = True,
 ) -> DependencyGraph:
     """The dependency graph of one root as :func:`explain` and :func:`dependency_graph` show
-    it: its closure in the built graph, the unresolved references of that closure, and an
-    edge from each node running compiled code to what ships it (:func:`_compiled_leaves`)."""
-    graph: DependencyGraph = _lazy("_graph").to_dependency_graph(root, nxgraph, nodes, ())
+    it: its closure in the built graph (``fold_nested``: see ``_graph.closure``), the
+    unresolved references of that closure, and an edge from each node running compiled code
+    to what ships it (:func:`_compiled_leaves`)."""
+    graph: DependencyGraph = _lazy("_graph").to_dependency_graph(
+        root, nxgraph, nodes, (), fold_nested=fold_nested
+    )
     names = [node.name for node in graph.nodes]
     closure = set(names)
     graph = replace(graph, unresolved=tuple(u for u in unresolved if u.owner in closure))
@@ -996,9 +1030,12 @@ def _analyze_with_files(
     progress: Progress | None = None,
     *,
     provenance: bool = False,
+    fold_nested: bool = True,
 ) -> tuple[_Analysis, tuple[_FileSignature, ...]]:
     with _targets.target_environment(obj, prepare=_prepare_steps):
-        return _analyze_loaded(obj, options, progress, provenance=provenance)
+        return _analyze_loaded(
+            obj, options, progress, provenance=provenance, fold_nested=fold_nested
+        )
 
 
 #: Why a module is no target where a token is (token, explain, deps): it has no token.
@@ -1011,6 +1048,7 @@ def _analyze_loaded(
     progress: Progress | None = None,
     *,
     provenance: bool = False,
+    fold_nested: bool = True,
 ) -> tuple[_Analysis, tuple[_FileSignature, ...]]:
     target = _targets.load_target(obj, static=options.static)
     if target.is_module:
@@ -1020,7 +1058,9 @@ def _analyze_loaded(
         session.objects[target.node] = target.obj
     loader = _ModuleLoader(_store_for(options), progress=progress)
     nxgraph, unresolved, nodes = _build((target.node,), session, loader, provenance=provenance)
-    graph = _root_graph(target.node, nxgraph, nodes, session, unresolved=unresolved)
+    graph = _root_graph(
+        target.node, nxgraph, nodes, session, unresolved=unresolved, fold_nested=fold_nested
+    )
     analysis = _finish(target, graph, session, progress)
     return analysis, tuple(sorted(loader.files.values(), key=lambda s: s[0] if s else ""))
 
@@ -1054,6 +1094,7 @@ def explain(obj: object, *, progress: Progress | None = None, **options: Any) ->
                 path=paths.get(node.name, ()),
                 file=node.file,
                 line=node.line,
+                volatile=node.volatile,
             )
         )
     return Explanation(
@@ -1219,7 +1260,7 @@ def project_options(target: object = None, **given: Any) -> dict[str, Any]:
     ``astoken.behavior_token(f, **astoken.project_options(f))`` computes a token as the
     command line does; the API functions themselves read no file.
     """
-    start = _config.start_directory(target) if target is not None else os.getcwd()
+    start = _config.start_directory(target)  # target None: the working directory's project
     return _config.find_config(start).options(given)
 
 
@@ -1256,18 +1297,36 @@ _CLASS_BEHAVIOR_ACTIVE: contextvars.ContextVar[frozenset[type]] = contextvars.Co
 )
 
 
-def cache_token(*, data: Iterable[object] = (), behavior: Iterable[object] = ()) -> str:
+def cache_token(
+    *,
+    data: list[object] | tuple[object, ...] = (),
+    behavior: list[object] | tuple[object, ...] = (),
+) -> str:
     """Combine data values and behavior objects, in order, into one token.
 
-    Behavior objects whose token is None (nothing to hash) are skipped, like ccflow's
-    ``compute_cache_token``.
+    ``data`` and ``behavior`` are lists or tuples (one value is ``data=[value]``): anything
+    else raises TypeError, since iterating it would key on its parts (a DataFrame's column
+    names, a dict's keys, a string's characters) instead of on the value. Behavior objects
+    whose token is None (nothing to hash) are skipped, like ccflow's ``compute_cache_token``.
     """
+    for argument, given in (("data", data), ("behavior", behavior)):
+        if not isinstance(given, (list, tuple)):
+            raise TypeError(
+                f"cache_token({argument}=...) takes a list or tuple of values, got "
+                f"{_type_name(given)}; for one value pass {argument}=[value]"
+            )
     tokens = [data_token(value) for value in data]
     for obj in behavior:
         token = behavior_token(obj)
         if token is not None:
             tokens.append(token)
     return _combine.combine_ordered(tokens)
+
+
+def _type_name(value: object) -> str:
+    tp = type(value)
+    module = getattr(tp, "__module__", "") or ""
+    return tp.__qualname__ if module == "builtins" else f"{module}.{tp.__qualname__}"
 
 
 def depends_on(*objs: object) -> Callable[[_T], _T]:
@@ -1295,9 +1354,11 @@ def _discovered_dependency_tokens(cls: type) -> tuple[tuple[str, str], ...]:
     """(name, own token) of everything ``cls`` reaches outside the classes of its MRO and
     their members (which ccflow's contract hashes as methods already), sorted.
 
-    Used by :mod:`astoken.ccflow` to add discovered helpers to the declared ones.
+    Used by :mod:`astoken.ccflow` to add discovered helpers to the declared ones. A class
+    defined in a function does not bring that function: ccflow's contract hashes a class by
+    its methods (live objects, closure cells included), never by the code around it.
     """
-    analysis = _analyze(cls, _options())
+    analysis = _analyze(cls, _options(), fold_nested=False)
     own_classes = set()
     for klass in cls.__mro__:
         name = _targets.object_name(klass)
@@ -1471,6 +1532,7 @@ def _snapshot_package(
     leaves: dict[str, str | None] = {}
     unresolved: set[Unresolved] = set()
     entries: list[SnapshotEntry] = []
+    refused: dict[str, str] = {}
     total = len(defs)
     for index, root in enumerate(sorted(defs)):
         obj = session.lookup(root)
@@ -1479,16 +1541,22 @@ def _snapshot_package(
         reached = build.closure(root)
         # The same path as behavior_token(root) and dependencies(root): the entry is their
         # answer, computed from the graph built once for every root.
-        result = _closure_token(
-            root,
-            reached,
-            nodes,
-            session,
-            unresolved=graph_unresolved,
-            root_obj=obj,
-            owner=root,
-            keep_code_tokens=False,
-        )
+        try:
+            result = _closure_token(
+                root,
+                reached,
+                nodes,
+                session,
+                unresolved=graph_unresolved,
+                root_obj=obj,
+                owner=root,
+                keep_code_tokens=False,
+            )
+        except (UnhashableValueError, ValueTooDeepError) as exc:
+            # No token rather than a wrong one, for this definition (and every one whose
+            # closure holds the value) only: the others' entries stand.
+            refused[root] = _failure_reason(exc)
+            continue
         leaves.update(result.leaves)
         unresolved.update(result.unresolved)
         entries.append(
@@ -1511,7 +1579,7 @@ def _snapshot_package(
     for entry in entries:
         own[entry.target] = entry.own_token
     reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
-    return target.module, entries, own, reasons
+    return target.module, entries, own, {**reasons, **refused}
 
 
 def _snapshot_build_key(

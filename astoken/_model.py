@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 2
 
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
-SUMMARY_VERSION = 4
+SUMMARY_VERSION = 5
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,6 +159,10 @@ class Definition:
     ``returns`` are the origins of what a function returns (a constant: of its value).
     ``assigns`` are ``(attribute, origin)`` pairs for ``self.attr = value`` / ``cls.attr =
     value`` in a method (the state its class's other methods read).
+    ``volatile`` names the process state a constant's defining expression, or a function's
+    default values, read (the working directory, ``hash()``, ``sys.argv``...: see
+    ``astoken._summary._volatile``), and ``expression`` is then the SHA-256 of that source
+    (canonical), which the token takes instead of the values; both empty for everything else.
     """
 
     qualname: str
@@ -170,6 +174,8 @@ class Definition:
     decorators: tuple[str, ...] = ()
     returns: tuple[str, ...] = ()
     assigns: tuple[tuple[str, str], ...] = ()
+    volatile: tuple[str, ...] = ()
+    expression: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +219,10 @@ class Node:
     ``name`` is ``"pkg.module:Qual.name"`` for first-party code, ``"pkg.module"`` for a module,
     and the top-level import name for an external or standard-library leaf (``"numpy"``,
     ``"json"``). ``version`` is the distribution version of an external leaf ("" if unknown or
-    ignored). ``file``/``line`` are diagnostics only.
+    ignored). ``file``/``line`` are diagnostics only. A constant whose value (a function whose
+    defaults) depends on the process that imported it has the process state it reads in
+    ``volatile`` and is hashed by ``expression``, the digest of its defining source
+    (:attr:`Definition.expression`), instead of by that value (those defaults).
     """
 
     name: str
@@ -221,6 +230,8 @@ class Node:
     file: str | None = None
     line: int | None = None
     version: str = ""
+    volatile: tuple[str, ...] = ()
+    expression: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +331,8 @@ class Dependency:
 
     ``path`` is the chain of edges from the target to this node (shortest, ties broken by
     name); ``token`` is the node's own token (its code/value only, not its dependencies).
+    ``volatile`` names the process state a constant's value depends on, when it is hashed by
+    its defining expression instead (:attr:`Node.volatile`).
     """
 
     name: str
@@ -328,6 +341,7 @@ class Dependency:
     path: tuple[Edge, ...]
     file: str | None = None
     line: int | None = None
+    volatile: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,10 +408,12 @@ class Snapshot:
 
     ``own_tokens`` maps every node name seen in any entry's closure to its own token, so that a
     diff can say which changed definition caused a target to change. ``failed`` lists the
-    modules left out because they could not be summarised or imported, as sorted
-    ``(module, reason)`` pairs: a snapshot with failures is partial, unless every module left
-    out is :attr:`unavailable` on this platform by design (it is listed all the same, so that
-    a diff with a snapshot from another platform neither adds nor removes its targets).
+    modules left out because they could not be summarised or imported, and the definitions
+    left out because a value their token covers has no deterministic encoding (named
+    ``module:qualname``), as sorted ``(name, reason)`` pairs: a snapshot with failures is
+    partial, unless every module left out is :attr:`unavailable` on this platform by design
+    (it is listed all the same, so that a diff with a snapshot from another platform neither
+    adds nor removes its targets).
     """
 
     packages: tuple[str, ...]

@@ -46,6 +46,8 @@ def summary_to_json(summary: ModuleSummary) -> str:
                 "decorators": list(d.decorators),
                 "returns": list(d.returns),
                 "assigns": [[attr, origin] for attr, origin in d.assigns],
+                "volatile": list(d.volatile),
+                "expression": d.expression,
             }
             for d in summary.definitions
         ],
@@ -140,6 +142,8 @@ def _definition_from(value: object) -> Definition:
             "decorators",
             "returns",
             "assigns",
+            "volatile",
+            "expression",
         },
         "definition fields",
     )
@@ -158,6 +162,8 @@ def _definition_from(value: object) -> Definition:
         decorators=tuple(_str(d, "decorator") for d in _list(value["decorators"], "decorators")),
         returns=tuple(_str(r, "return origin") for r in _list(value["returns"], "returns")),
         assigns=tuple(assigns),
+        volatile=tuple(_str(v, "process state") for v in _list(value["volatile"], "volatile")),
+        expression=_str(value["expression"], "expression digest"),
     )
 
 

@@ -164,10 +164,19 @@ class UnhashableValueError(AstokenError, TypeError):
         self.value_type = value_type
         self.path = path
         where = f" at {path}" if path else ""
+        if value_type == "builtins.object":
+            # A bare object() has no content and no type of its own to teach an encoder.
+            advice = (
+                "a bare object() is known only by the name it is bound to: bind it to a "
+                "module-level name (a sentinel), or use an enum member"
+            )
+        else:
+            advice = (
+                "give the type an __astoken__() method or register an encoder with "
+                "astoken.register_encoder()"
+            )
         super().__init__(
-            f"{owner}: value of type {value_type}{where} has no deterministic encoding; "
-            "give the type an __astoken__() method or register an encoder with "
-            "astoken.register_encoder()"
+            f"{owner}: value of type {value_type}{where} has no deterministic encoding; {advice}"
         )
 
     def __reduce__(self) -> tuple[type[UnhashableValueError], tuple[str, str, str]]:

@@ -16,6 +16,7 @@ from _fresh import run_fresh
 
 from astoken import _store
 from astoken._graph import (
+    LAYOUT,
     CachedBuild,
     Digraph,
     GraphRequest,
@@ -523,7 +524,7 @@ def test_a_cached_build_reads_back_as_written() -> None:
     "damage",
     [
         lambda text: text[: len(text) // 2],
-        lambda text: text.replace('"layout":1', '"layout":2'),
+        lambda text: text.replace(f'"layout":{LAYOUT}', f'"layout":{LAYOUT + 1}'),
         lambda text: text.replace('"closures":[', '"closures":[7,'),
         lambda text: text.replace('"function"', '"gadget"', 1),
         lambda text: text.replace('"names":[', '"names":[3,'),

@@ -99,11 +99,32 @@ def test_a_sentinel_default_is_encoded_by_its_name(pkg: Path) -> None:
     assert all(a != b for a, b in zip(one, other, strict=True))
 
 
-def test_an_anonymous_object_default_stays_an_error(pkg: Path) -> None:
-    _write(pkg, {"anon/__init__.py": "", "anon/m.py": "def f(x=object()):\n    return x\n"})
+def test_an_anonymous_object_default_is_known_by_its_source(pkg: Path) -> None:
+    """A bare ``object()`` default is known by where it is bound: the function's default
+    expressions (``astoken._hashing`` guarantee 7), not an error."""
+    _write(
+        pkg,
+        {
+            "anon/__init__.py": "",
+            "anon/m.py": "def f(x=object()):\n    return x\n\ndef g(x=object(), y=1):\n    return x\n",
+        },
+    )
+    f, g = astoken.behavior_token("anon.m:f"), astoken.behavior_token("anon.m:g")
+    assert f is not None
+    assert f != g
+
+
+def test_an_unencodable_default_stays_an_error(pkg: Path) -> None:
+    _write(
+        pkg,
+        {
+            "anonl/__init__.py": "",
+            "anonl/m.py": "import threading\ndef f(x=threading.Lock()):\n    return x\n",
+        },
+    )
     with pytest.raises(UnhashableValueError) as info:
-        astoken.behavior_token("anon.m:f")
-    assert info.value.value_type == "builtins.object"
+        astoken.behavior_token("anonl.m:f")
+    assert info.value.value_type == "_thread.lock"
     assert info.value.path == ".__defaults__[0]"
 
 

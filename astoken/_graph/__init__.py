@@ -44,7 +44,7 @@ from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
 from astoken._scope import Origin
 
 from ._builder import Builder
-from ._cached import CachedBuild, cached_build, decode_build, encode_build, with_moves
+from ._cached import LAYOUT, CachedBuild, cached_build, decode_build, encode_build, with_moves
 from ._closure import closure, closure_of_all, paths_from_root, to_dependency_graph
 from ._digraph import Digraph
 from ._journal import Journal, Moved, moved_lines, recording, replay
@@ -52,6 +52,7 @@ from ._program import DEF_NODE_KIND
 from ._request import GraphRequest
 
 __all__ = [
+    "LAYOUT",
     "CachedBuild",
     "Digraph",
     "GraphRequest",
@@ -112,7 +113,14 @@ def _make_node(builder: Builder, name: str, request: GraphRequest) -> Node:
     definition = mod.definitions.get(qualname) if mod is not None else None
     if definition is not None:
         kind = DEF_NODE_KIND[definition.kind]
-        return Node(name, kind, file=mod.file if mod else None, line=definition.line)
+        return Node(
+            name,
+            kind,
+            file=mod.file if mod else None,
+            line=definition.line,
+            volatile=definition.volatile,
+            expression=definition.expression,
+        )
     info = builder.graph.nodes[name].get("runtime")
     if isinstance(info, RuntimeInfo):
         return Node(name, info.kind, file=info.file, line=info.line)

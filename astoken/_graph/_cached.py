@@ -24,7 +24,7 @@ from ._digraph import Digraph
 from ._journal import Moved
 
 #: Version of the layout below (bump when it changes meaning).
-LAYOUT = 1
+LAYOUT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +115,8 @@ def encode_build(build: CachedBuild) -> str:
                 -1 if node.file is None else file_index[node.file],
                 node.line,
                 node.version,
+                list(node.volatile),
+                node.expression,
             ]
             for node in (build.nodes[name] for name in build.names)
         ],
@@ -145,11 +147,21 @@ def decode_build(text: str) -> CachedBuild:
         rows = document["nodes"]
         if not isinstance(rows, list) or len(rows) != len(names):
             raise ValueError("nodes do not match names")
-        for name, (kind, file, line, version) in zip(names, rows, strict=True):
+        for name, (kind, file, line, version, volatile, expression) in zip(
+            names, rows, strict=True
+        ):
             if not isinstance(line, (int, type(None))) or not isinstance(version, str):
                 raise ValueError(f"malformed node {name!r}")
             where = None if file == -1 else files[_index(file, len(files))]
-            nodes[name] = Node(name, NodeKind(kind), where, line, version)
+            nodes[name] = Node(
+                name,
+                NodeKind(kind),
+                where,
+                line,
+                version,
+                tuple(_strings(volatile)),
+                _text(expression),
+            )
         unresolved = tuple(
             Unresolved(_text(owner), _text(expression), _text(reason), _file(file), _int(line))
             for owner, expression, reason, file, line in document["unresolved"]

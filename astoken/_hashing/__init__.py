@@ -45,12 +45,19 @@ Guarantees (cited by ``tests/test_hashing.py`` and ``tests/test_encoder.py``):
    cached by the (immutable) code object, weakly; the per-type dispatch cache is weak and
    emptied whenever an encoder table changes; module-level names are looked up afresh; a
    type has at most one registered encoder (:func:`register_encoder`).
+7. Nothing a process computed for itself reaches a token: a class constant whose defining
+   expression reads process state, and the defaults of a function whose default expressions
+   do (``def main(args=sys.argv)``), are hashed by the digest of that source (which the
+   summary pass computes, ``astoken._summary._volatile``); the ``hash()`` constant attrs bakes into
+   the code it generates is replaced by a marker; a bare ``object()`` is known by the name it
+   is bound to (a module-level name, an enum member, a closure cell's function and name).
 """
 
 from __future__ import annotations
 
 import functools
 import types
+from collections.abc import Mapping
 
 from astoken._scope import Scope
 
@@ -138,7 +145,13 @@ def value_token(
     )
 
 
-def function_token(obj: object, *, owner: str = "", scope: Scope | None = None) -> str | None:
+def function_token(
+    obj: object,
+    *,
+    owner: str = "",
+    scope: Scope | None = None,
+    expressions: Mapping[str, str] | None = None,
+) -> str | None:
     """The own token of a callable-ish object (function, method, descriptor, partial...).
 
     Functions contribute their canonical code, positional and keyword defaults and closure
@@ -146,8 +159,10 @@ def function_token(obj: object, *, owner: str = "", scope: Scope | None = None) 
     function (the instance is data); descriptors their functions, each slot tagged; builtins
     their module and qualified name (and a bound builtin its ``__self__``); callable instances
     their class. None when there is nothing to hash (a property with no accessor).
+    ``expressions`` maps ``"module:qualname"`` of functions whose defaults read process state
+    to the digest of their source, which stands in for those defaults (guarantee 7).
     """
-    with walk_scope(_KERNEL, scope, root=obj) as w:
+    with walk_scope(_KERNEL, scope, root=obj, expressions=expressions) as w:
         try:
             return function(obj, w)
         except Fail as exc:
@@ -156,16 +171,24 @@ def function_token(obj: object, *, owner: str = "", scope: Scope | None = None) 
             raise too_deep(owner or obj_name(obj), obj) from None
 
 
-def class_token(cls: type, *, scope: Scope | None = None, owner: str = "") -> str | None:
+def class_token(
+    cls: type,
+    *,
+    scope: Scope | None = None,
+    owner: str = "",
+    expressions: Mapping[str, str] | None = None,
+) -> str | None:
     """astoken's own token of a class: its members and those of its first-party bases.
 
     See guarantee 5 of this module. ``scope`` decides which bases are walked (default: the
-    top-level package of ``cls.__module__``). None when the walked classes have no member
-    with behaviour (only data attributes).
+    top-level package of ``cls.__module__``). ``expressions`` maps ``"module:Class.attr"`` of
+    the class constants whose value depends on the process to the digest of their defining
+    source, which stands in for the value (guarantee 7). None when the walked classes have no
+    member with behaviour (only data attributes).
     """
     effective = scope or default_scope(cls)
     name = owner or f"{cls.__module__}:{cls.__qualname__}"
-    with walk_scope(_KERNEL, effective, root=cls) as w:
+    with walk_scope(_KERNEL, effective, root=cls, expressions=expressions) as w:
         try:
             return hash_class(cls, w, effective)
         except Fail as exc:
@@ -196,12 +219,19 @@ _DESCRIPTOR_TYPES = (
 )
 
 
-def object_token(obj: object, *, scope: Scope | None = None, owner: str = "") -> str | None:
-    """The own token of any resolved graph node: class, callable, module or plain value."""
+def object_token(
+    obj: object,
+    *,
+    scope: Scope | None = None,
+    owner: str = "",
+    expressions: Mapping[str, str] | None = None,
+) -> str | None:
+    """The own token of any resolved graph node: class, callable, module or plain value
+    (``expressions``: see :func:`class_token`)."""
     if isinstance(obj, type):
-        return class_token(obj, scope=scope, owner=owner or obj_name(obj))
+        return class_token(obj, scope=scope, owner=owner or obj_name(obj), expressions=expressions)
     if isinstance(obj, types.ModuleType):
         return value_token(obj, owner=owner)
     if callable(obj) or isinstance(obj, _DESCRIPTOR_TYPES) or held_function(obj) is not None:
-        return function_token(obj, owner=owner, scope=scope)
+        return function_token(obj, owner=owner, scope=scope, expressions=expressions)
     return value_token(obj, owner=owner)

@@ -185,8 +185,15 @@ def _class_members(cls: type, w: Walk, scope: Scope) -> tuple[list[bytes], bool]
                     for name in sorted(own_annotations, key=str)
                 )
             )
+    expressions = w.expressions or {}
     for owner, name, value in mro_members(cls, outside):
         if _skip_member(owner, name, value):
+            continue
+        expression = expressions.get(f"{owner.__module__}:{owner.__qualname__}.{name}")
+        if expression is not None and not (callable(value) or isinstance(value, FUNCTION_TYPES)):
+            # A constant computed from process state at import: its defining source stands in
+            # (a method's entry is its defaults', used by the function hasher).
+            members.append((name, text(b"X", expression)))
             continue
         try:
             with w.home(getattr(owner, "__module__", None)):
@@ -278,8 +285,13 @@ def _enum_section(cls: type, w: Walk) -> bytes:
         return b""
     parts = [b"en"]
     for name, member in cls.__members__.items():
+        value = member._value_
+        if type(value) is object:
+            # ``UNSET = object()`` (the sentinel-enum idiom): the member's name is its identity.
+            parts.append(text(b"", name) + b"!")
+            continue
         try:
-            parts.append(text(b"", name) + enc(member._value_, w))
+            parts.append(text(b"", name) + enc(value, w))
         except Fail as exc:
             exc.segments.append(f".{name}")
             raise
@@ -288,8 +300,9 @@ def _enum_section(cls: type, w: Walk) -> bytes:
 
 def hash_class(cls: type, w: Walk, scope: Scope) -> str | None:
     # The mode of the walk is part of the key: by reference, first-party classes and functions
-    # inside members are names; with a behavior hook, instances carry their class's token.
-    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior)
+    # inside members are names; with a behavior hook, instances carry their class's token; with
+    # the graph's expressions, process-state constants are their source.
+    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior, w.expressions is not None)
     cache = cls.__dict__.get("__astoken_cache__")
     if isinstance(cache, dict) and key in cache:
         cached: str | None = cache[key]

@@ -169,17 +169,50 @@ def code_token(code: types.CodeType) -> str:
     with _CODE_LOCK:
         token = _CODE_CACHE.get(code)
     if token is None:
+        stable = _without_process_constants(code)
         book = _BOOK.get(None)
-        key = _book_key(code) if book is not None else None
+        # Code with a per-process constant has a per-process marshal key: never in the book.
+        key = _book_key(code) if book is not None and stable is code else None
         if book is not None and key is not None:
             token = book.get(code.co_filename, key)
         if token is None:
-            token = hashlib.sha256(_canonical_code(code)).hexdigest()
+            token = hashlib.sha256(_canonical_code(stable)).hexdigest()
             if book is not None and key is not None:
                 book.put(code.co_filename, key, token)
         with _CODE_LOCK:
             _CODE_CACHE[code] = token
     return token
+
+
+#: attrs compiles the methods it generates from source it writes, and bakes into ``__hash__``
+#: the ``hash()`` of a name it makes for the class: a constant that differs in every process
+#: (``PYTHONHASHSEED``). The rest of that code is what the class's fields and options (its
+#: ``__attrs_attrs__`` and ``__attrs_props__``, hashed as class members) made of it.
+_ATTRS_FILE = "<attrs generated "
+_ATTRS_TYPE_HASH = "<attrs: hash of the class's generated name>"
+
+
+def _without_process_constants(code: types.CodeType) -> types.CodeType:
+    """``code`` with the constants a code generator computed from process state replaced by a
+    fixed marker (only attrs's type hash is known to exist), else ``code`` itself."""
+    name = code.co_filename
+    if not (name.startswith(_ATTRS_FILE) and name.endswith(">")):
+        return code
+    # "<attrs generated methods pkg.mod.Cls>" -> the type hash of "pkg.mod.Cls", as attrs
+    # computes it (``hash(_generate_unique_filename(cls, "hash"))``) in this very process.
+    owner = name[len(_ATTRS_FILE) : -1].partition(" ")[2]
+    type_hash = hash(f"{_ATTRS_FILE}hash {owner}>")
+
+    def stable(const: object) -> object:
+        # The compiler folds ``hash((type_hash,))`` of a class without fields into a tuple.
+        if type(const) is int and const == type_hash:
+            return _ATTRS_TYPE_HASH
+        if type(const) is tuple:
+            return tuple(stable(item) for item in const)
+        return const
+
+    consts = tuple(stable(c) for c in code.co_consts)
+    return code if consts == code.co_consts else code.replace(co_consts=consts)
 
 
 def _book_key(code: types.CodeType) -> str | None:

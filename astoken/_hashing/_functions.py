@@ -24,24 +24,29 @@ def _function_layer(f: types.FunctionType, w: Walk) -> bytes:
     """One function's own code, defaults, keyword defaults and closure cells."""
     parts = [text(b"", code_token(f.__code__))]
     module = f.__globals__.get("__name__") if isinstance(f.__globals__, dict) else None
+    # Defaults read from process state (``def main(args=sys.argv)``): their source instead.
+    defaults = (w.expressions or {}).get(f"{f.__module__}:{f.__qualname__}")
     with w.home(module if isinstance(module, str) else None):
-        parts.extend(_function_values(f, w))
+        parts.extend(_function_values(f, w, defaults))
     return b"".join(parts)
 
 
-def _function_values(f: types.FunctionType, w: Walk) -> list[bytes]:
+def _function_values(f: types.FunctionType, w: Walk, defaults: str | None) -> list[bytes]:
     parts = []
-    try:
-        parts.append(enc(f.__defaults__, w))
-    except Fail as exc:
-        exc.segments.append(".__defaults__")
-        raise
-    kwdefaults = f.__kwdefaults__
-    try:
-        parts.append(enc(None if kwdefaults is None else dict(kwdefaults), w))
-    except Fail as exc:
-        exc.segments.append(".__kwdefaults__")
-        raise
+    if defaults is not None:
+        parts.append(text(b"X", defaults))
+    else:
+        try:
+            parts.append(enc(f.__defaults__, w))
+        except Fail as exc:
+            exc.segments.append(".__defaults__")
+            raise
+        kwdefaults = f.__kwdefaults__
+        try:
+            parts.append(enc(None if kwdefaults is None else dict(kwdefaults), w))
+        except Fail as exc:
+            exc.segments.append(".__kwdefaults__")
+            raise
     closure = f.__closure__ or ()
     parts.append(b"%d:" % len(closure))
     for name, cell in zip(f.__code__.co_freevars, closure, strict=True):
@@ -59,6 +64,11 @@ def _function_values(f: types.FunctionType, w: Walk) -> list[bytes]:
         try:
             parts.append(enc(contents, w))
         except Fail as exc:
+            if type(contents) is object:
+                # A bare ``object()`` bound in an enclosing function (``sentinel = object()``
+                # in a decorator) and at no module level: known by where it is bound.
+                parts.append(text(b"o", f"{f.__qualname__}.{name}"))
+                continue
             exc.segments.append(f".__closure__[{name!r}]")
             raise
     return parts

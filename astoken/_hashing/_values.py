@@ -14,6 +14,7 @@ import dataclasses
 import datetime as _dt
 import enum
 import functools
+import operator
 import pathlib
 import re
 import sys
@@ -321,13 +322,10 @@ def _enc_enum(v: enum.Enum, w: Walk) -> bytes:
     # ``Mode.FAST.value`` does. A value with no encoding of its own (``UNSET = object()``, the
     # sentinel-enum idiom) only makes the member distinct: the member's name is its identity.
     def build() -> bytes:
-        try:
-            value = _enc(v.value, w)
-        except Fail:
-            if type(v.value) is not object:
-                raise
-            value = b"!"
-        return text(b"E", type_name(type(v))) + text(b"", v.name) + value + behavior_of(type(v), w)
+        value = b"!" if type(v.value) is object else _enc(v.value, w)
+        # A Flag is its value: a combination (``R | W``) has no name on 3.10 and "R|W" later.
+        name = "" if isinstance(v, enum.Flag) else v.name
+        return text(b"E", type_name(type(v))) + text(b"", name) + value + behavior_of(type(v), w)
 
     return guarded(v, w, build)
 
@@ -427,6 +425,16 @@ FUNCTION_TYPES: tuple[type, ...] = (
 )
 for _tp in FUNCTION_TYPES:
     _EXACT[_tp] = _enc_function_like
+
+
+def _enc_operator_getter(v: object, w: Walk) -> bytes:
+    """``operator.itemgetter(0, 1)``, ``attrgetter("a.b")``, ``methodcaller("m", 2)``: C
+    callables fully described by how they pickle (their class and arguments)."""
+    return guarded(v, w, lambda: text(b"og", type_name(type(v))) + _enc(v.__reduce__(), w))
+
+
+for _tp in (operator.itemgetter, operator.attrgetter, operator.methodcaller):
+    _EXACT[_tp] = _enc_operator_getter
 
 
 def _enc_runtime_state(v: object, w: Walk) -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +81,17 @@ class Walk:
     ``root`` is the value the walk was started for (never replaced by a name of its own).
     """
 
-    __slots__ = ("active", "behavior", "by_reference", "homes", "kernel", "low", "root", "scope")
+    __slots__ = (
+        "active",
+        "behavior",
+        "by_reference",
+        "expressions",
+        "homes",
+        "kernel",
+        "low",
+        "root",
+        "scope",
+    )
 
     def __init__(
         self,
@@ -91,8 +101,10 @@ class Walk:
         *,
         by_reference: bool = False,
         root: object = None,
+        expressions: Mapping[str, str] | None = None,
     ) -> None:
         self.kernel = kernel
+        self.expressions = expressions
         self.root = root
         self.active: dict[int, int] = {}
         self.low = sys.maxsize
@@ -138,13 +150,16 @@ def walk_scope(
     *,
     by_reference: bool = False,
     root: object = None,
+    expressions: Mapping[str, str] | None = None,
 ) -> Iterator[Walk]:
     """The walk of the enclosing call on this thread, or a new one for the outermost call."""
     current: Walk | None = getattr(_LOCAL, "walk", None)
     if current is not None:
         yield current
         return
-    created = Walk(kernel, scope, behavior, by_reference=by_reference, root=root)
+    created = Walk(
+        kernel, scope, behavior, by_reference=by_reference, root=root, expressions=expressions
+    )
     _LOCAL.walk = created
     try:
         yield created

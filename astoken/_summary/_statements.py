@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +39,7 @@ from ._syntax import (
     target_names as _target_names,
 )
 from ._tables import AUGMENTED_OPS, CLS_METHODS, DECLARED_DEPS
+from ._volatile import VolatileIndex
 
 
 class Walker(ExpressionWalker):
@@ -52,6 +54,8 @@ class Walker(ExpressionWalker):
         self.all_valid = True
         self.in_handler = False  # inside a module-level ``except`` body
         self.in_local_class = False  # inside a class body nested in a function
+        self.volatile = VolatileIndex()  # constants' defining expressions
+        self.defaults = VolatileIndex()  # functions' and methods' default values
         self.stmt_dispatch: dict[type[cst.CSTNode], Callable[[Any], None]] = {
             cst.SimpleStatementLine: self.stmt_simple_line,
             cst.SimpleStatementSuite: self.stmt_simple_line,
@@ -313,9 +317,15 @@ class Walker(ExpressionWalker):
                 if sink is not None:
                     sinks.append(sink)
                     sink.returns.extend(o.then("*") if unpacked else o for o in origins)
+                    self.defines(sink, value)
         self.value_into(sinks, value, line, targets)
         for target in other_targets:
             self.target(target)
+
+    def defines(self, sink: Sink, value: cst.CSTNode) -> None:
+        """``value`` is (part of) the definition of constant ``sink``."""
+        if sink.kind is DefKind.CONSTANT:
+            self.volatile.add(sink.qualname, value)
 
     def value_into(
         self, sinks: list[Sink], value: cst.CSTNode, line: int, targets: Sequence[cst.CSTNode]
@@ -381,6 +391,7 @@ class Walker(ExpressionWalker):
         )
         if sink is not None:
             sink.returns.extend(self.origin_of(node.value))
+            self.defines(sink, node.value)
         with self.using(sink=sink or self.sink):
             with self.using(mode=RefKind.ANNOTATION):
                 self.expr(node.annotation.annotation)
@@ -395,6 +406,8 @@ class Walker(ExpressionWalker):
             if self.cls is None and target.value == "__all__":
                 self.set_all(node.value, extend=True)
             sink = self.constant_sink(target.value, self.line(target), lambda_value=False)
+            if sink is not None:
+                self.defines(sink, node)  # the operator counts: ``X += getpid()``
         with self.using(sink=sink or self.sink):
             if sink is None:  # (with a sink, the name is the definition being extended)
                 if isinstance(target, cst.Name):
@@ -561,6 +574,10 @@ class Walker(ExpressionWalker):
             self.decorator_refs(node.decorators, sink)
             self.parameters(node.params)
             self.return_annotation(node)
+        for param in _parameters(node.params):
+            if param.default is not None:
+                # Defaults are evaluated once, at definition: ``def main(args=sys.argv)``.
+                self.defaults.add(qualname, param.default)
         scope = self.new_scope(node.params)
         if cls is not None:
             self.method_self(node, scope, cls)
@@ -700,6 +717,23 @@ class Walker(ExpressionWalker):
             for sink in self.defs.values()
             if sink.kind is not None
         )
+        functions = {
+            d.qualname: (d.references, d.imports) for d in definitions if d.kind is DefKind.FUNCTION
+        }
+        defined = frozenset(self.defs)
+        volatile = {
+            **self.volatile.decide(self.module_imports, functions, defined),
+            **self.defaults.decide(self.module_imports, functions, defined),
+        }
+        if volatile:
+            definitions = tuple(
+                dataclasses.replace(
+                    d, volatile=volatile[d.qualname][0], expression=volatile[d.qualname][1]
+                )
+                if d.qualname in volatile
+                else d
+                for d in definitions
+            )
         all_names = tuple(self.all_names) if self.all_valid and self.all_names is not None else None
         return ModuleSummary(
             definitions=definitions,
@@ -727,3 +761,10 @@ def _exception_origins(node: cst.CSTNode | None) -> tuple[Sym, ...]:
         parts = dotted(value) if isinstance(value, cst.CSTNode) else None
         found.append(Sym(f"T:{'.'.join(parts)}") if parts else UNKNOWN)
     return tuple(found) or (UNKNOWN,)
+
+
+def _parameters(params: cst.Parameters) -> Iterator[cst.Param]:
+    """Every parameter that can have a default (positional-only, plain, keyword-only)."""
+    yield from params.posonly_params
+    yield from params.params
+    yield from params.kwonly_params

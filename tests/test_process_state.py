@@ -1,0 +1,284 @@
+"""Constants computed from process state are hashed by their defining source
+(``astoken._summary._volatile``, guarantees 1-5; ``astoken._hashing`` guarantee 7).
+
+Both sides of the rule: a constant reading the working directory, ``hash()``, the clock or the
+environment gives the same token in two processes with different directories and hash seeds,
+and still follows an edit of its expression; a constant that is a pure function of literals
+(``re.compile("...")``, ``frozenset({...})``) keeps being hashed by value.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from _fresh import run_fresh
+
+from astoken._summary import summarize_source
+from astoken._summary._volatile import canonical
+
+
+def _volatile(source: str) -> dict[str, tuple[str, ...]]:
+    summary = summarize_source(textwrap.dedent(source))
+    return {d.qualname: d.volatile for d in summary.definitions if d.kind.value == "constant"}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param("import os\nX = os.getcwd()", ("os.getcwd",), id="g2-working-directory"),
+        pytest.param(
+            "from os import getcwd as g\nX = g()", ("os.getcwd",), id="g1-through-import-alias"
+        ),
+        pytest.param(
+            "import os.path as osp\nX = osp.abspath('a')",
+            ("os.path.abspath",),
+            id="g1-module-alias",
+        ),
+        pytest.param("X = hash(range(0, 0))", ("hash",), id="g2-builtin-hash"),
+        pytest.param("X = id(object())", ("id", "object"), id="g2-builtin-id"),
+        pytest.param("import time\nX = time.time()", ("time.time",), id="g2-clock-module"),
+        pytest.param(
+            "import os\nX = os.environ.get('HOME', '')", ("os.environ",), id="g2-environment"
+        ),
+        pytest.param(
+            "from pathlib import Path\nX = Path('data').resolve()",
+            ("pathlib.Path.resolve",),
+            id="g1-method-of-a-call-result",
+        ),
+        pytest.param("import os\nX = os.path.dirname(__file__)", ("__file__",), id="g2-location"),
+        pytest.param("import os\nX = os.sep", (), id="g4-platform-constant-by-value"),
+        pytest.param("import re\nX = re.compile('ab+')", (), id="g4-pure-call"),
+        pytest.param("X = frozenset({1, 2})", (), id="g4-pure-builtin"),
+        pytest.param("def f(): ...\nX = f()", (), id="g4-first-party-call"),
+        pytest.param(
+            "import os\nX = (lambda: os.getcwd(),)", (), id="g3-lambda-body-not-at-import"
+        ),
+    ],
+)
+def test_which_constants_read_process_state(source: str, expected: tuple[str, ...]) -> None:
+    assert _volatile(source)["X"] == expected
+
+
+def test_process_state_spreads_through_the_module_g3() -> None:
+    found = _volatile(
+        """
+        import os
+        HERE = os.path.dirname(__file__)
+        DATA = os.path.join(HERE, "data")
+
+        def _root():
+            return os.getcwd()
+
+        ROOT = _root()
+        LIMIT = 10
+
+        class Paths:
+            BASE = DATA
+            MORE = BASE + "/more"
+            SIZE = LIMIT * 2
+        """
+    )
+    assert found["DATA"] == ("__file__",)
+    assert found["ROOT"] == ("os.getcwd",)
+    assert found["Paths.BASE"] == ("__file__",)
+    assert found["Paths.MORE"] == ("__file__",)
+    assert found["LIMIT"] == ()
+    assert found["Paths.SIZE"] == ()
+
+
+def _expression_of(source: str) -> str:
+    summary = summarize_source(textwrap.dedent(source))
+    return next(d.expression for d in summary.definitions if d.qualname == "X")
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "same"),
+    [
+        pytest.param(
+            "import os\nX = os.path.join(os.getcwd(), 'a')",
+            'import os\nX = os.path.join(  # where\n    os.getcwd(),\n    "a",\n)',
+            True,
+            id="g5-layout-comments-quotes",
+        ),
+        pytest.param(
+            "X = hash(1_000)", "X = (hash(0x3e8))", True, id="g5-number-spelling-parentheses"
+        ),
+        pytest.param("X = hash(1)", "X = hash(2)", False, id="g5-literal-edit"),
+        pytest.param(
+            "import os\nX = os.getcwd()", "import os\nX = os.getcwdb()", False, id="g5-call-edit"
+        ),
+    ],
+)
+def test_the_expression_digest_ignores_layout_only(before: str, after: str, same: bool) -> None:
+    assert (_expression_of(before) == _expression_of(after)) is same
+
+
+def test_canonical_keeps_operators_and_keywords() -> None:
+    import libcst as cst
+
+    def text(source: str) -> str:
+        return canonical(cst.parse_expression(source))
+
+    assert text("a + b") != text("a - b")
+    assert text("f(x=1)") != text("f(y=1)")
+    assert text("f(*a)") != text("f(a)")
+    assert text("'a' 'b'") == text("'ab'")
+
+
+_SOURCES = {
+    "__init__.py": "",
+    "settings.py": """\
+        import os
+        import re
+
+        _IMPORT_CWD = os.path.abspath(os.getcwd())
+        _PATTERN = re.compile("ab+")
+        _CHOICES = frozenset({"a", "b"})
+
+
+        class Range:
+            _EMPTY_HASH = hash(range(0, 0))
+            STEP = 1
+
+            def __init__(self, n):
+                self.n = n
+
+            def __hash__(self):
+                return self._EMPTY_HASH if not self.n else hash(self.n)
+        """,
+    "run.py": """\
+        from . import settings
+
+
+        def run(text):
+            where = settings._IMPORT_CWD
+            found = settings._PATTERN.findall(text)
+            return where, found, settings._CHOICES, hash(settings.Range(0))
+        """,
+}
+
+_PACKAGE = {name: textwrap.dedent(text) for name, text in _SOURCES.items()}
+
+_TOKEN = """\
+import json, astoken
+import proc_pkg.run as m
+e = astoken.explain(m.run)
+notes = sorted(d.name for d in e.dependencies if d.volatile)
+print(json.dumps([astoken.behavior_token(m.run), astoken.behavior_token(m.settings.Range), notes]))
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    package = root / "proc_pkg"
+    package.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (package / name).write_text(text)
+    return root
+
+
+def _tokens(root: Path, tmp_path: Path, seed: int, where: str) -> list[object]:
+    cwd = tmp_path / where
+    cwd.mkdir(exist_ok=True)
+    result = run_fresh(_TOKEN, paths=[root], seed=seed, cwd=cwd, cache_dir=tmp_path / f"c-{where}")
+    assert isinstance(result, list)
+    return result
+
+
+def test_process_state_constants_agree_across_processes_and_directories(tmp_path: Path) -> None:
+    root = _write(tmp_path / "src", _PACKAGE)
+    first = _tokens(root, tmp_path, seed=1, where="one")
+    second = _tokens(root, tmp_path, seed=2, where="two")
+    assert first == second
+    assert first[2] == ["proc_pkg.settings:Range._EMPTY_HASH", "proc_pkg.settings:_IMPORT_CWD"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changes"),
+    [
+        pytest.param(
+            "os.path.abspath(os.getcwd())",
+            "os.path.realpath(os.getcwd())",
+            (True, False),
+            id="process-state-expression-edited",
+        ),
+        pytest.param(
+            "hash(range(0, 0))", "hash(range(0, 1))", (True, True), id="class-constant-edited"
+        ),
+        pytest.param('re.compile("ab+")', 're.compile("ab*")', (True, False), id="pure-literal"),
+        pytest.param('{"a", "b"}', '{"a", "c"}', (True, False), id="frozenset-literal"),
+        pytest.param(
+            "os.path.abspath(os.getcwd())",
+            "os.path.abspath(  # the directory at import\n    os.getcwd()\n)",
+            (False, False),
+            id="comment-and-layout",
+        ),
+    ],
+)
+def test_edits_of_a_defining_expression_are_seen(
+    tmp_path: Path, old: str, new: str, changes: tuple[bool, bool]
+) -> None:
+    before = _tokens(_write(tmp_path / "a", _PACKAGE), tmp_path, seed=3, where="a")
+    edited = dict(_PACKAGE)
+    assert edited["settings.py"].count(old) == 1
+    edited["settings.py"] = edited["settings.py"].replace(old, new)
+    after = _tokens(_write(tmp_path / "b", edited), tmp_path, seed=4, where="b")
+    assert (before[0] != after[0], before[1] != after[1]) == changes
+
+
+_DEFAULTS = {
+    "__init__.py": "",
+    "cli.py": textwrap.dedent(
+        """\
+        import os
+        import sys
+
+
+        def main(args=sys.argv, *, where=os.getcwd(), retries=3):
+            return len(args), where, retries
+
+
+        class Runner:
+            def run(self, env=os.environ.get("MODE", "fast")):
+                return env
+        """
+    ),
+}
+
+_DEFAULT_TOKENS = """\
+import json, sys, astoken
+sys.argv = ["prog", sys.argv[-1]]
+import proc_pkg.cli as m
+print(json.dumps([astoken.behavior_token(m.main), astoken.behavior_token(m.Runner)]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changes"),
+    [
+        pytest.param(None, None, (False, False), id="g2-same-code-other-process"),
+        pytest.param("retries=3", "retries=4", (True, False), id="g4-plain-default-by-value"),
+        pytest.param("args=sys.argv", "args=sys.orig_argv", (True, False), id="default-edited"),
+        pytest.param('"fast"', '"slow"', (False, True), id="method-default-edited"),
+    ],
+)
+def test_defaults_read_from_process_state_are_hashed_by_source(
+    tmp_path: Path, old: str | None, new: str | None, changes: tuple[bool, bool]
+) -> None:
+    def tokens(files: dict[str, str], seed: int, where: str) -> list[object]:
+        root = _write(tmp_path / where, files)
+        cwd = tmp_path / f"cwd-{where}"
+        cwd.mkdir()
+        code = _DEFAULT_TOKENS.replace("sys.argv[-1]]", f"{where!r}]")
+        result = run_fresh(code, paths=[root], seed=seed, cwd=cwd, cache_dir=tmp_path / where)
+        assert isinstance(result, list)
+        return result
+
+    before = tokens(_DEFAULTS, seed=1, where="one")
+    edited = dict(_DEFAULTS)
+    if old is not None and new is not None:
+        assert edited["cli.py"].count(old) == 1
+        edited["cli.py"] = edited["cli.py"].replace(old, new)
+    after = tokens(edited, seed=2, where="two")
+    assert (before[0] != after[0], before[1] != after[1]) == changes
