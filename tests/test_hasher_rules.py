@@ -106,7 +106,9 @@ def test_an_anonymous_object_default_is_known_by_its_source(pkg: Path) -> None:
         pkg,
         {
             "anon/__init__.py": "",
-            "anon/m.py": "def f(x=object()):\n    return x\n\ndef g(x=object(), y=1):\n    return x\n",
+            "anon/m.py": (
+                "def f(x=object()):\n    return x\n\ndef g(x=object(), y=1):\n    return x\n"
+            ),
         },
     )
     f, g = astoken.behavior_token("anon.m:f"), astoken.behavior_token("anon.m:g")
