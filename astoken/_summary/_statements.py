@@ -29,6 +29,7 @@ from ._scopes import (
     resolve_references,
 )
 from ._syntax import (
+    all_params,
     annotation_type,
     dotted,
     generic_fields,
@@ -574,7 +575,7 @@ class Walker(ExpressionWalker):
             self.decorator_refs(node.decorators, sink)
             self.parameters(node.params)
             self.return_annotation(node)
-        for param in _parameters(node.params):
+        for param in all_params(node.params):
             if param.default is not None:
                 # Defaults are evaluated once, at definition: ``def main(args=sys.argv)``.
                 self.defaults.add(qualname, param.default)
@@ -761,10 +762,3 @@ def _exception_origins(node: cst.CSTNode | None) -> tuple[Sym, ...]:
         parts = dotted(value) if isinstance(value, cst.CSTNode) else None
         found.append(Sym(f"T:{'.'.join(parts)}") if parts else UNKNOWN)
     return tuple(found) or (UNKNOWN,)
-
-
-def _parameters(params: cst.Parameters) -> Iterator[cst.Param]:
-    """Every parameter that can have a default (positional-only, plain, keyword-only)."""
-    yield from params.posonly_params
-    yield from params.params
-    yield from params.kwonly_params
