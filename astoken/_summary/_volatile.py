@@ -218,7 +218,7 @@ def _emit_value(value: object, out: list[str]) -> None:
             _emit_value(item, out)
             out.append(";")
         out.append("]")
-    elif isinstance(value, str):
+    elif isinstance(value, (str, int)):  # names, ``*``/``**`` markers, flags (bool is an int)
         out.append(repr(value))
     else:  # None, MaybeSentinel.DEFAULT: absent
         out.append("-")
