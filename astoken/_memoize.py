@@ -48,6 +48,7 @@ import contextlib
 import functools
 import inspect
 import os
+import sys
 import threading
 import warnings
 import weakref
@@ -206,6 +207,19 @@ class CachedFunction(Generic[P, R]):
         result = self.__wrapped__(*args, **kwargs)
         store.set(key, result, behavior or "")
         return result
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """Pickled as a function is, by reference (module and qualified name), where it can be
+        imported so: a task sent to a dask or multiprocessing worker runs the function that
+        the worker's own import decorates, with its own store handle (a lock and an SQLite
+        connection do not travel). Otherwise by its parts: the function and the options."""
+        func = self.__wrapped__
+        found: object = sys.modules.get(func.__module__)
+        for part in func.__qualname__.split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return func.__qualname__
+        return (CachedFunction, (func, self._root, tuple(self._ignore), self._options))
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         """On a class, a method: the instance is the first argument (and part of the key)."""

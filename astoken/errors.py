@@ -27,6 +27,7 @@ __all__ = [
     "TargetError",
     "TargetNotFoundError",
     "TargetTypeError",
+    "TokenUnavailableWarning",
     "UnhashableValueError",
     "UnresolvedReferenceWarning",
     "UntrustedCacheWarning",
@@ -61,6 +62,20 @@ class UntrustedCacheWarning(CacheWarning):
     """Issued once per process and cache directory when the directory, or an entry in it, is
     writable by group or others or owned by another user: it is not used, as ssh and pip treat
     such files."""
+
+
+class TokenUnavailableWarning(AstokenWarning):
+    """Issued once per process and callable when an integration (``astoken.dask``) cannot
+    compute a behavior token and keys the callable the tool's own way instead."""
+
+    def __init__(self, target: str, reason: str, fallback: str) -> None:
+        self.target = target
+        self.reason = reason
+        self.fallback = fallback
+        super().__init__(f"no behavior token for {target} ({reason}): {fallback}")
+
+    def __reduce__(self) -> tuple[type[TokenUnavailableWarning], tuple[str, str, str]]:
+        return (type(self), (self.target, self.reason, self.fallback))
 
 
 class TargetError(AstokenError):
