@@ -145,8 +145,9 @@ def arch(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Run the ``>>>`` examples in README.md and docs/**/*.md as doctests."""
-    # The cache how-to runs @astoken.cache (diskcache), the joblib how-to joblib.Memory.
-    _install_project(session, "cache")
+    # The cache how-to runs @astoken.cache (diskcache), the joblib how-to joblib.Memory, the
+    # dask how-to dask's delayed.
+    _install_project(session, "cache,dask")
     session.install("pytest>=8", "joblib>=1.3")
     _isolated_cache(session)
     # The README's examples use the shipped example package ``pricing`` from examples/.
