@@ -9,6 +9,7 @@ Cache failures are never errors at all (a corrupt or missing entry is a miss).
 from __future__ import annotations
 
 __all__ = [
+    "AssetCodeVersionError",
     "AstokenError",
     "AstokenWarning",
     "CacheWarning",
@@ -317,3 +318,20 @@ class MissingExtraError(AstokenError, ModuleNotFoundError):
 
     def __reduce__(self) -> tuple[type[MissingExtraError], tuple[str, str, str]]:
         return (type(self), (self.feature, self.module, self.extra))
+
+
+class AssetCodeVersionError(AstokenError):
+    """Raised by :func:`astoken.dagster.with_code_versions` when an asset's compute function
+    has no behavior token, so that its definitions fail to load instead of carrying a stale
+    code version."""
+
+    def __init__(self, asset: str, reason: str) -> None:
+        self.asset = asset
+        self.reason = reason
+        super().__init__(
+            f"Dagster asset {asset}: no code version from astoken: {reason} (fix that, or set "
+            "code_version on the asset by hand; with_code_versions keeps a hand-set one)"
+        )
+
+    def __reduce__(self) -> tuple[type[AssetCodeVersionError], tuple[str, str]]:
+        return (type(self), (self.asset, self.reason))
