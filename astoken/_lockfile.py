@@ -124,7 +124,7 @@ def is_token(text: str) -> bool:
 
 def is_own_token(text: str) -> bool:
     """True when ``text`` is an own token in one of the forms astoken writes
-    (``astoken._api._own_token``): 64 hex digits (code or value), ``external:NAME`` or
+    (``astoken._pipeline._session.own_token``): 64 hex digits (code or value), ``external:NAME`` or
     ``external:NAME==VERSION`` (a third-party leaf), ``stdlib:NAME`` (a standard-library leaf),
     ``opaque:TYPE:DIGEST`` (a value with no deterministic encoding, by its type and the hex
     digest of the source that built it, or ``no-source``)."""

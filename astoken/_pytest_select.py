@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import _api
+from . import _api, _pipeline
 from .errors import AstokenError
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class SelectPlugin:
             roots_of[item.nodeid] = sorted({root.target for root in roots})
             params[item.nodeid] = _parameters(item)
         targets = sorted({target for names in roots_of.values() for target in names})
-        root_tokens = _api._closure_tokens(targets, include=self.include, exclude=self.exclude)
+        root_tokens = _pipeline.closure_tokens(targets, include=self.include, exclude=self.exclude)
         for nodeid, names in roots_of.items():
             pairs = [(name, root_tokens.get(name)) for name in names]
             if params[nodeid] == "" or any(token is None for _, token in pairs):

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, cast
 
-from . import _api, _combine, _hashing, _runtime, _targets
+from . import _combine, _hashing, _pipeline, _runtime, _targets
 from ._model import FORMAT_VERSION
 from .errors import DependencyCycleError, TargetError, TargetTypeError
 
@@ -117,7 +117,7 @@ def _discovered(cls: type) -> tuple[tuple[str, str], ...]:
     or ``exec``): ccflow's behaviour.
     """
     try:
-        return _api._discovered_dependency_tokens(cls)
+        return _pipeline.discovered_dependency_tokens(cls)
     except TargetError:
         return ()
 

@@ -45,7 +45,7 @@ def _child_memo(target: str) -> dict[str, Any]:
     import warnings
 
     import astoken
-    from astoken import _api  # what a repeat call re-checks: the memo entry's file list
+    from astoken._pipeline import _memo  # what a repeat call re-checks: the entry's file list
 
     warnings.simplefilter("ignore", astoken.errors.UnresolvedReferenceWarning)
     obj = _resolve(target)  # the user's import, not astoken's cost
@@ -71,12 +71,12 @@ def _child_memo(target: str) -> dict[str, Any]:
 
     by_object = repeat(obj)
     # The call after the recheck window: it stats every file the token's graph read.
-    window = float(getattr(_api, "MEMO_RECHECK_SECONDS", 0.0))
+    window = float(_memo.MEMO_RECHECK_SECONDS)
     time.sleep(window + 0.05)
     started = time.perf_counter()
     astoken.behavior_token(obj)
     recheck_us = (time.perf_counter() - started) * 1e6
-    entries = [e for e in getattr(_api, "_MEMO", {}).values() if e.target is obj]
+    entries = [e for e in _memo.MEMO.values() if e.target is obj]
     files = len(entries[0].files) if entries else -1
     astoken.behavior_token(target)  # the string is a memo key of its own: computed once
     by_string = repeat(target)

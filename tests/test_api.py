@@ -372,7 +372,7 @@ def test_data_token_of_an_instance_covers_its_class(pkg: Path):
 
 
 class _Clock:
-    """A stand-in for ``time`` in astoken._api: ``monotonic()`` moves only when told."""
+    """A stand-in for ``time`` in astoken._pipeline._memo: ``monotonic()`` moves only when told."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -383,7 +383,7 @@ class _Clock:
 
 def test_memo_hit_looks_at_no_file(pkg: Path, monkeypatch: pytest.MonkeyPatch):
     # Issue 11: a repeat call on unchanged code is a dict lookup, no file system access.
-    from astoken import _api
+    from astoken._pipeline import _memo
 
     _write(pkg, {"memo1/__init__.py": "", "memo1/m.py": "def f():\n    return 1\n"})
     from memo1 import m
@@ -394,7 +394,7 @@ def test_memo_hit_looks_at_no_file(pkg: Path, monkeypatch: pytest.MonkeyPatch):
     def no_stat(file: str) -> None:
         raise AssertionError(f"a memo hit looked at {file}")
 
-    monkeypatch.setattr(_api, "_file_signature", no_stat)
+    monkeypatch.setattr(_memo, "file_signature", no_stat)
     assert astoken.behavior_token(m.f) == first
     assert astoken.behavior_token("memo1.m:f") == first
 
@@ -402,19 +402,19 @@ def test_memo_hit_looks_at_no_file(pkg: Path, monkeypatch: pytest.MonkeyPatch):
 def test_memo_looks_at_the_files_again_after_the_window(pkg: Path, monkeypatch: pytest.MonkeyPatch):
     # A file edited after import is seen once MEMO_RECHECK_SECONDS have passed: the running code
     # is not its source any more, which is an error (issue 8), not a stale token.
-    from astoken import _api
+    from astoken._pipeline import _memo
     from astoken.errors import StaleCodeError
 
     clock = _Clock()
-    monkeypatch.setattr(_api, "time", clock)
+    monkeypatch.setattr(_memo, "time", clock)
     _write(pkg, {"memo2/__init__.py": "", "memo2/m.py": "def f():\n    return 1\n"})
     from memo2 import m
 
     first = astoken.behavior_token(m.f)
     (pkg / "memo2" / "m.py").write_text("def f():\n    return 22\n")
-    clock.now += _api.MEMO_RECHECK_SECONDS / 2
+    clock.now += _memo.MEMO_RECHECK_SECONDS / 2
     assert astoken.behavior_token(m.f) == first  # within the window: the running code's token
-    clock.now += _api.MEMO_RECHECK_SECONDS
+    clock.now += _memo.MEMO_RECHECK_SECONDS
     with pytest.raises(StaleCodeError):
         astoken.behavior_token(m.f)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from astoken import _api
+from astoken import _pipeline
 from astoken.ccflow import compute_behavior_token, compute_cache_token, compute_data_token
 from astoken.errors import DependencyCycleError
 
@@ -25,7 +25,7 @@ def _without_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
     discovery would add the enclosing test function (the code a local class is nested in)
     and hide what is being compared. So discovery adds nothing here; it is tested through
     the real orchestrator, on packages on disk, in tests/test_ccflow_discovery.py."""
-    monkeypatch.setattr(_api, "_discovered_dependency_tokens", lambda cls: ())
+    monkeypatch.setattr(_pipeline, "discovered_dependency_tokens", lambda cls: ())
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """astoken.ccflow through the real orchestrator: the helpers astoken discovers for a class are
-added to ccflow's token, on packages on disk (no fake of ``astoken._api``)."""
+added to ccflow's token, on packages on disk (no fake of ``astoken._pipeline``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from _fresh import run_fresh
 
-from astoken import _api
+from astoken import _api, _pipeline
 from astoken.ccflow import compute_behavior_token
 from astoken.errors import TargetTypeError, UnresolvedReferenceWarning
 
@@ -79,7 +79,7 @@ def mod(make_package: MakePackage, import_from: ImportFrom) -> ModuleType:
 
 
 def test_helpers_are_discovered_by_the_orchestrator(mod: ModuleType) -> None:
-    assert [name for name, _ in _api._discovered_dependency_tokens(mod.Base)] == [
+    assert [name for name, _ in _pipeline.discovered_dependency_tokens(mod.Base)] == [
         "ccd_pkg.mod:helper_a"
     ]
 
@@ -89,8 +89,8 @@ def test_inherited_members_are_methods_not_discovered_helpers(mod: ModuleType) -
     token, and the base's members are not counted a second time as discovered helpers."""
     assert compute_behavior_token(mod.Inherits) == compute_behavior_token(mod.Base)
     assert compute_behavior_token(mod.Overrides) != compute_behavior_token(mod.Base)
-    assert _api._discovered_dependency_tokens(mod.Inherits) == (
-        _api._discovered_dependency_tokens(mod.Base)
+    assert _pipeline.discovered_dependency_tokens(mod.Inherits) == (
+        _pipeline.discovered_dependency_tokens(mod.Base)
     )
 
 
@@ -223,13 +223,13 @@ def make():
 _LOCAL_TOKENS = """
 import json, sys
 import ccflow_local_pkg.mod as m
-from astoken import _api
+from astoken import _pipeline
 from astoken.ccflow import compute_behavior_token
 base, sub = m.make()
 print(json.dumps({
     "base": compute_behavior_token(base),
     "sub": compute_behavior_token(sub),
-    "discovered": [[n for n, _ in _api._discovered_dependency_tokens(c)] for c in (base, sub)],
+    "discovered": [[n for n, _ in _pipeline.discovered_dependency_tokens(c)] for c in (base, sub)],
 }))
 """
 

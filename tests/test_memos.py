@@ -16,6 +16,7 @@ import pytest
 
 import astoken
 from astoken import _api
+from astoken._pipeline import _memo, _summaries
 from astoken.errors import StaleCodeError, UnresolvedReferenceWarning
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def test_the_token_memo_sees_an_edit_that_keeps_size_and_mtime(
     """The token memo checks each file's change time too, which restoring a modification time
     cannot put back: the next check sees the edit (here: the running code is not the file any
     more, which is an error), instead of serving the remembered token for good."""
-    monkeypatch.setattr(_api, "MEMO_RECHECK_SECONDS", 0.0)  # look at the files on every call
+    monkeypatch.setattr(_memo, "MEMO_RECHECK_SECONDS", 0.0)  # look at the files on every call
     root = make_package({"memo_tok/__init__.py": "", "memo_tok/mod.py": _BEFORE})
     mod = import_from(root, "memo_tok.mod")
     assert astoken.behavior_token(mod.f) == astoken.behavior_token(mod.f)
@@ -71,13 +72,13 @@ def test_the_memos_are_bounded_and_forgetting_changes_no_answer(
     root = make_package(files)
     modules = [import_from(root, f"memo_lru.m{i}") for i in range(5)]
     expected = [astoken.explain(m.f).token for m in modules]
-    monkeypatch.setattr(_api, "_MEMO", {})
-    monkeypatch.setattr(_api, "_MEMO_LIMIT", 2)
-    monkeypatch.setattr(_api, "_SUMMARIES", _api._Lru(2))
+    monkeypatch.setattr(_memo, "MEMO", {})
+    monkeypatch.setattr(_memo, "MEMO_LIMIT", 2)
+    monkeypatch.setattr(_summaries, "SUMMARIES", _summaries.Lru(2))
     for _ in range(2):
         assert [astoken.behavior_token(m.f) for m in modules] == expected
-        assert 0 < len(_api._MEMO) <= 2
-        assert len(_api._SUMMARIES) == 2
+        assert 0 < len(_memo.MEMO) <= 2
+        assert len(_summaries.SUMMARIES) == 2
 
 
 _CLASSES = """\

@@ -200,7 +200,7 @@ def test_a_suite_whose_warnings_are_errors(project: Path) -> None:
 def test_closure_tokens_are_behavior_tokens(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The one-build tokens of the selection are each target's behavior token."""
     import astoken
-    from astoken import _api
+    from astoken import _pipeline
 
     monkeypatch.syspath_prepend(str(project))
     before = set(sys.modules)
@@ -211,7 +211,7 @@ def test_closure_tokens_are_behavior_tokens(project: Path, monkeypatch: pytest.M
             "tests.conftest:box",
             "lib.core:area",
         ]
-        tokens = _api._closure_tokens(targets)
+        tokens = _pipeline.closure_tokens(targets)
         assert tokens == {t: astoken.behavior_token(t) for t in targets}
         assert None not in tokens.values()
     finally:

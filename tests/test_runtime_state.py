@@ -98,7 +98,7 @@ def test_runtime_state_is_known_by_type_and_name(
     first = astoken.behavior_token(module.lookup)
     assert first is not None
     module.lookup(module.Key())  # the weak cache fills: not behaviour
-    astoken._api._MEMO.clear()
+    astoken._pipeline._memo.MEMO.clear()
     assert astoken.behavior_token(module.lookup) == first
     assert astoken.behavior_token(module.build) is not None
     assert astoken.behavior_token(module.option) is not None

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import astoken
-from astoken import _api
+from astoken import _api, _pipeline
 from astoken.errors import TargetTypeError, UnresolvedReferenceWarning
 
 FILES = {
@@ -175,7 +175,8 @@ def test_several_targets_in_real_networkx() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnresolvedReferenceWarning)
         together = _api.behavior_tokens(targets)
-        assert together == tuple(_api._analyze(t, _api._options()).token for t in targets)
+        options = _pipeline.make_options()
+        assert together == tuple(_pipeline.analyze(t, options).token for t in targets)
 
 
 MAKEFILE = """\

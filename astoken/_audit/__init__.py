@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 
-from astoken import _api
+from astoken import _pipeline
 from astoken._scope import Scope
 
 from ._figures import Closures, audit, summarize
@@ -63,6 +63,6 @@ def graph_closures(**options: object) -> Closures:
             # suite's "error" filters (still active when pytest's session ends) must not turn
             # them into a failed audit.
             warnings.simplefilter("ignore")
-            return _api._closures(targets, **options)
+            return _pipeline.closures(targets, **options)
 
     return closures

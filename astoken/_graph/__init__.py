@@ -45,7 +45,13 @@ from astoken._scope import Origin
 
 from ._builder import Builder
 from ._cached import LAYOUT, CachedBuild, cached_build, decode_build, encode_build, with_moves
-from ._closure import closure, closure_of_all, paths_from_root, to_dependency_graph
+from ._closure import (
+    closure,
+    closure_of_all,
+    package_graph,
+    paths_from_root,
+    to_dependency_graph,
+)
 from ._digraph import Digraph
 from ._journal import Journal, Moved, moved_lines, recording, replay
 from ._program import DEF_NODE_KIND
@@ -64,6 +70,7 @@ __all__ = [
     "decode_build",
     "encode_build",
     "moved_lines",
+    "package_graph",
     "paths_from_root",
     "recording",
     "replay",

@@ -120,6 +120,23 @@ def to_dependency_graph(
     )
 
 
+def package_graph(
+    package: str,
+    modules: tuple[str, ...],
+    graph: Digraph,
+    nodes: dict[str, Node],
+    unresolved: tuple[Unresolved, ...],
+) -> DependencyGraph:
+    """The dependency graph of a package (or module) whose ``modules`` (``package`` and its
+    submodules) were the build's roots: the package reaches each module as a member
+    (unconditionally), so that every node the build made is in its closure. Adds those edges
+    to ``graph``."""
+    for module in modules:
+        if module != package:
+            graph.add_edge(package, module, kinds={RefKind.MEMBER: 0}, conds={None})
+    return to_dependency_graph(package, graph, nodes, unresolved)
+
+
 def paths_from_root(graph: DependencyGraph) -> dict[str, tuple[Edge, ...]]:
     """Shortest edge path from the root to every node (ties broken by sorted names/kinds)."""
     by_source: dict[str, list[Edge]] = {}

@@ -1,0 +1,410 @@
+"""Analysis of targets: one target (``behavior_token``, ``explain``, ``dependency_graph``),
+several sharing one graph build (``behavior_tokens``, ``dependency_lists``, ``stamp``), and
+the closures and tokens other parts of astoken ask for (``astoken audit``,
+``pytest --astoken-select``, ``astoken.ccflow``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from astoken import _combine, _runtime, _targets
+from astoken._model import (
+    Dependency,
+    DependencyGraph,
+    Explanation,
+    NodeKind,
+    Options,
+    Unresolved,
+)
+from astoken._scope import Scope, iter_package_modules
+from astoken.errors import AstokenError, StrictModeError, TargetNotFoundError, TargetTypeError
+
+from . import _steps
+from ._graphs import build, package_graph, root_graph, scope_for
+from ._memo import FileSignature
+from ._options import Progress, make_options, store_for
+from ._session import (
+    Session,
+    check_running_code,
+    closure_token,
+    first_party,
+    own_token,
+    report_unresolved,
+    sorted_unresolved,
+    warn_compiled,
+)
+from ._summaries import ModuleLoader
+
+__all__ = [
+    "Analysis",
+    "analyze",
+    "analyze_loaded",
+    "analyze_with_files",
+    "closure_tokens",
+    "closures",
+    "dependency_graph_loaded",
+    "dependency_names",
+    "discovered_dependency_tokens",
+    "explanation",
+    "finish",
+    "for_each_target",
+    "refuse_unresolved",
+    "targets_not_found",
+]
+
+_T = TypeVar("_T")
+
+#: Why a module is no target where a token is (token, explain, deps): it has no token.
+_MODULE_TARGET = "is a module; give a function or class (module:name), or graph or snapshot it"
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """One target analysed: its dependency graph, the own token of each node (the compiled-code
+    leaves included), the target's own token and behavior token, and what stayed unresolved."""
+
+    target: _targets.Target
+    graph: DependencyGraph
+    own_tokens: dict[str, str | None]
+    target_token: str | None
+    token: str | None
+    unresolved: tuple[Unresolved, ...]
+
+
+def analyze(
+    obj: object,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    provenance: bool = False,
+    fold_nested: bool = True,
+) -> Analysis:
+    """The analysis of one target (a function, class, method or their spec)."""
+    return analyze_with_files(
+        obj, options, progress, provenance=provenance, fold_nested=fold_nested
+    )[0]
+
+
+def analyze_with_files(
+    obj: object,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    provenance: bool = False,
+    fold_nested: bool = True,
+) -> tuple[Analysis, tuple[FileSignature, ...]]:
+    """:func:`analyze`, and the files its graph read (what the token memo checks)."""
+    with _targets.target_environment(obj, prepare=_steps.prepare_steps):
+        return analyze_loaded(
+            obj, options, progress, provenance=provenance, fold_nested=fold_nested
+        )
+
+
+def analyze_loaded(
+    obj: object,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    provenance: bool = False,
+    fold_nested: bool = True,
+) -> tuple[Analysis, tuple[FileSignature, ...]]:
+    """:func:`analyze_with_files` inside the target's environment."""
+    target = _targets.load_target(obj, static=options.static)
+    if target.is_module:
+        raise TargetTypeError(target.spec, _MODULE_TARGET)
+    session = Session(options, scope_for(target.module, options), {}, {})
+    if target.obj is not None:
+        session.objects[target.node] = target.obj
+    loader = ModuleLoader(store_for(options), progress=progress)
+    built = build((target.node,), session, loader, provenance=provenance)
+    graph = root_graph(target.node, built, session, fold_nested=fold_nested)
+    analysis = finish(target, graph, session, progress)
+    return analysis, loader.read_files()
+
+
+def finish(
+    target: _targets.Target,
+    graph: DependencyGraph,
+    session: Session,
+    progress: Progress | None = None,
+) -> Analysis:
+    """The tokens of a target whose dependency graph is ``graph`` (none in static mode), its
+    unresolved references reported (``_session.report_unresolved``)."""
+    if session.options.static:
+        own: dict[str, str | None] = {}
+        target_token = token = None
+        unresolved = sorted_unresolved(graph.unresolved)
+    else:
+        check_running_code([target.module, *first_party(graph.nodes)], session.options)
+        result = closure_token(
+            graph.root,
+            [node.name for node in graph.nodes],
+            {node.name: node for node in graph.nodes},
+            session,
+            unresolved=graph.unresolved,
+            root_obj=target.obj,
+            owner=target.spec,
+            progress=progress,
+        )
+        own = {name: session.own.get(name) for name in result.dependencies}
+        own.update(result.leaves)
+        own[graph.root] = target_token = result.root_token
+        token, unresolved = result.token, result.unresolved
+        if session.options.strict and not _runtime.has_python_code(target.obj):
+            warn_compiled(target.spec, target.obj, session.options)
+    report_unresolved(target.spec, unresolved, session.options)
+    return Analysis(target, graph, own, target_token, token, unresolved)
+
+
+def explanation(analysis: Analysis) -> Explanation:
+    """What ``explain`` shows of an analysis (made with ``provenance``): each dependency with
+    its own token and the shortest path that reaches it."""
+    paths = _steps.graph.paths_from_root(analysis.graph)
+    enclosing = analysis.graph.root.partition(".<locals>.")[0]
+    if enclosing != analysis.graph.root:
+        # A nested target reaches the function it is nested in without an edge (its code is
+        # part of that function's): what only that function reaches is shown from it.
+        around = replace(analysis.graph, root=enclosing)
+        paths = {**_steps.graph.paths_from_root(around), **paths}
+    deps = []
+    for node in analysis.graph.nodes:
+        if node.name == analysis.graph.root:
+            continue
+        token = analysis.own_tokens.get(node.name)
+        deps.append(
+            Dependency(
+                name=node.name,
+                kind=node.kind,
+                token=token or "",
+                path=paths.get(node.name, ()),
+                file=node.file,
+                line=node.line,
+                volatile=node.volatile,
+            )
+        )
+    return Explanation(
+        target=analysis.target.node,
+        token=analysis.token,
+        dependencies=tuple(deps),
+        unresolved=analysis.unresolved,
+        arguments=analysis.graph.arguments,
+    )
+
+
+def dependency_names(graph: DependencyGraph) -> tuple[str, ...]:
+    """The names a graph's root depends on (every node but the root), in the graph's order."""
+    return tuple(n.name for n in graph.nodes if n.name != graph.root)
+
+
+def refuse_unresolved(spec: str, graph: DependencyGraph, opts: Options) -> None:
+    """Under ``strict``, a graph with unresolved references is a StrictModeError."""
+    if opts.strict and graph.unresolved:
+        raise StrictModeError(spec, tuple(u.describe() for u in graph.unresolved))
+
+
+def targets_not_found(spec: str, module: str) -> AstokenError:
+    return TargetNotFoundError(spec, f"no source files found for module {module!r}")
+
+
+def dependency_graph_loaded(
+    obj: object, opts: Options, progress: Progress | None = None
+) -> DependencyGraph:
+    """The dependency graph of a target or of every definition of a package or module, inside
+    the target's environment."""
+    target = _targets.load_target(obj, static=opts.static)
+    session = Session(opts, scope_for(target.module, opts), {}, {})
+    if target.obj is not None:
+        session.objects[target.node] = target.obj
+    loader = ModuleLoader(store_for(opts), progress=progress)
+    if target.is_module:
+        modules = iter_package_modules(target.module)
+        if not modules:
+            raise targets_not_found(target.spec, target.module)
+        roots = tuple(modules)
+        built = build(roots, session, loader, provenance=True)
+        graph = package_graph(target.module, roots, built)
+    else:
+        built = build((target.node,), session, loader, provenance=True)
+        graph = root_graph(target.node, built, session)
+    refuse_unresolved(target.spec, graph, opts)
+    return graph
+
+
+def _environment_key(obj: object) -> str:
+    """Targets with one key are analysed under one target environment. A file-path target
+    rebinds its module name to that file (see ``_targets.target_environment``), so each file
+    has its own key; every other target shares the key ``""``."""
+    if not isinstance(obj, str):
+        return ""
+    canonical = _targets.canonical_spec(obj)
+    if not os.path.isabs(canonical):
+        return ""
+    location, _, qualname = canonical.rpartition(":")
+    return location if qualname and os.path.isabs(location) else canonical
+
+
+def for_each_target(
+    objs: Sequence[object],
+    opts: Options,
+    progress: Progress | None,
+    each: Callable[[_targets.Target, DependencyGraph, Session, Progress | None], _T],
+    module: Callable[[object], _T] | None = None,
+) -> list[_T]:
+    """``each(target, graph, session, progress)`` for every target, in the order given, where
+    ``graph`` is the target's own dependency graph (what ``dependency_graph`` gives) and
+    the graphs of all targets that share a first-party scope come from one build.
+
+    Each target gets a session of its own over the shared live objects, so what one target's
+    hashing notes about a blind spot is never reported for another. A module target gives
+    ``module(target)`` (on its own), or is refused (:class:`~astoken.errors.TargetTypeError`)
+    when ``module`` is None.
+    """
+    by_environment: dict[str, list[int]] = {}
+    for index, obj in enumerate(objs):
+        by_environment.setdefault(_environment_key(obj), []).append(index)
+    results: dict[int, _T] = {}
+    for indexes in by_environment.values():
+        with _targets.target_environment(objs[indexes[0]], prepare=_steps.prepare_steps):
+            groups: dict[Scope, list[tuple[int, _targets.Target]]] = {}
+            for index in indexes:
+                target = _targets.load_target(objs[index], static=opts.static)
+                if target.is_module and module is not None:
+                    results[index] = module(objs[index])
+                    continue
+                if target.is_module:
+                    raise TargetTypeError(target.spec, _MODULE_TARGET)
+                groups.setdefault(scope_for(target.module, opts), []).append((index, target))
+            for scope, members in groups.items():
+                objects: dict[str, object] = {}
+                for _, target in members:
+                    if target.obj is not None:
+                        objects[target.node] = target.obj
+                shared = Session(opts, scope, objects, {})
+                loader = ModuleLoader(store_for(opts), progress=progress)
+                roots = tuple(sorted({target.node for _, target in members}))
+                built = build(roots, shared, loader)
+                single = len(members) == 1
+                for done, (index, target) in enumerate(members, 1):
+                    session = Session(opts, scope, objects, {})
+                    graph = root_graph(target.node, built, session)
+                    results[index] = each(target, graph, session, progress if single else None)
+                    if progress is not None and not single:
+                        progress("targets", done, len(members))
+    return [results[index] for index in range(len(objs))]
+
+
+def closures(targets: Sequence[object], **options: Any) -> dict[str, frozenset[str]]:
+    """Target node name -> the FUNCTION/METHOD nodes of its closure (itself included).
+
+    Each closure is what ``dependencies`` gives for that target alone, but the graph is
+    built once for all targets that share a first-party scope (usually one build in all), not
+    once per target. For tools that measure discovery (``astoken audit``); errors are those of
+    ``behavior_token`` (a module target is a :class:`TargetTypeError`).
+    """
+    opts = make_options(**options)
+    groups: dict[Scope, dict[str, _targets.Target]] = {}
+    for obj in targets:
+        target = _targets.load_target(obj, static=opts.static)
+        if target.is_module:
+            raise TargetTypeError(target.spec, "is a module; give a function or class")
+        groups.setdefault(scope_for(target.module, opts), {}).setdefault(target.node, target)
+    executable = (NodeKind.FUNCTION, NodeKind.METHOD)
+    found: dict[str, frozenset[str]] = {}
+    for scope, group in groups.items():
+        session = Session(opts, scope, {}, {})
+        for target in group.values():
+            if target.obj is not None:
+                session.objects[target.node] = target.obj
+        roots = tuple(sorted(group))
+        built = build(roots, session, ModuleLoader(store_for(opts)))
+        nodes = built.nodes
+        for root in roots:
+            reached, _conditions = _steps.graph.closure(built.graph, root)
+            found[root] = frozenset(
+                name for name in reached if name in nodes and nodes[name].kind in executable
+            )
+    return found
+
+
+def closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str | None]:
+    """Target node name -> its behavior token, for many targets with one graph build per
+    first-party scope (as :func:`closures`). A target whose token cannot be computed (a value
+    with no encoding anywhere in its closure, a target that does not load) maps to None; the
+    others are what ``snapshot`` gives them. For ``pytest --astoken-select``."""
+    opts = make_options(**options)
+    groups: dict[Scope, dict[str, _targets.Target]] = {}
+    tokens: dict[str, str | None] = {}
+    for obj in targets:
+        try:
+            target = _targets.load_target(obj, static=False)
+        except AstokenError:
+            tokens[str(obj)] = None
+            continue
+        if target.is_module:
+            tokens[target.node] = None
+            continue
+        groups.setdefault(scope_for(target.module, opts), {}).setdefault(target.node, target)
+    for scope, group in groups.items():
+        session = Session(opts, scope, {}, {})
+        for target in group.values():
+            if target.obj is not None:
+                session.objects[target.node] = target.obj
+        roots = tuple(sorted(group))
+        try:
+            built = build(roots, session, ModuleLoader(store_for(opts)))
+            check_running_code(first_party(built.nodes.values()), opts)
+        except AstokenError:
+            tokens.update(dict.fromkeys(roots))
+            continue
+        nodes = built.nodes
+        own: dict[str, str | None] = {}
+        failed: set[str] = set()
+        for root in roots:
+            reached, _conditions = _steps.graph.closure(built.graph, root)
+            pairs: list[tuple[str, str | None]] = []
+            for name in sorted(reached):
+                if name not in own and name not in failed and name in nodes:
+                    try:
+                        own[name] = own_token(nodes[name], session)
+                    except AstokenError:
+                        failed.add(name)
+                if name in failed:
+                    break
+                if name != root:
+                    pairs.append((name, own.get(name)))
+            else:
+                tokens[root] = _combine.combine([("<target>", own.get(root)), *pairs])
+                continue
+            tokens[root] = None
+    return tokens
+
+
+def discovered_dependency_tokens(cls: type) -> tuple[tuple[str, str], ...]:
+    """(name, own token) of everything ``cls`` reaches outside the classes of its MRO and
+    their members (which ccflow's contract hashes as methods already), sorted.
+
+    Used by :mod:`astoken.ccflow` to add discovered helpers to the declared ones. A class
+    defined in a function does not bring that function: ccflow's contract hashes a class by
+    its methods (live objects, closure cells included), never by the code around it.
+    """
+    analysis = analyze(cls, make_options(), fold_nested=False)
+    own_classes = set()
+    for klass in cls.__mro__:
+        name = _targets.object_name(klass)
+        if name is not None:
+            own_classes.add(f"{name[0]}:{name[1]}")
+    own_classes.add(analysis.graph.root)
+
+    def is_own(node: str) -> bool:
+        return node in own_classes or any(node.startswith(k + ".") for k in own_classes)
+
+    return tuple(
+        sorted(
+            (name, tok)
+            for name, tok in analysis.own_tokens.items()
+            if tok is not None and not is_own(name)
+        )
+    )

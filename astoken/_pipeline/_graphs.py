@@ -1,0 +1,109 @@
+"""The seam to the graph step: what it is asked (:func:`graph_request`), what it gives back
+(:class:`BuiltGraph`), and one root's dependency graph as users see it (:func:`root_graph`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from astoken import _runtime
+from astoken._model import DependencyGraph, Node, Options, Unresolved
+from astoken._scope import Scope
+
+from . import _steps
+from ._session import Session, compiled_leaves
+
+if TYPE_CHECKING:
+    from astoken._graph import Digraph, GraphRequest
+
+    from ._summaries import ModuleLoader
+
+__all__ = ["BuiltGraph", "build", "graph_request", "package_graph", "root_graph", "scope_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltGraph:
+    """What the graph step built for some roots: the graph (see ``astoken._graph.build_graph``
+    for its edge attributes), the unresolved references of nodes reachable from a root
+    (sorted), and a Node for every graph node."""
+
+    graph: Digraph
+    unresolved: tuple[Unresolved, ...]
+    nodes: dict[str, Node]
+
+
+def scope_for(module: str, options: Options) -> Scope:
+    """The first-party scope of a target in ``module`` under ``options``."""
+    return Scope((), options.include, options.exclude).with_root(module)
+
+
+def graph_request(
+    roots: tuple[str, ...],
+    session: Session,
+    loader: ModuleLoader,
+    *,
+    provenance: bool = False,
+) -> GraphRequest:
+    """What the graph step is asked to build for ``roots`` (see :func:`build`)."""
+    return _steps.graph.GraphRequest(
+        roots=roots,
+        scope=session.scope,
+        modules=loader,
+        runtime=session.runtime,
+        declared=session.declared,
+        registered=session.registered,
+        elements=session.elements,
+        locate=None if session.options.static else _runtime.locate_name,
+        branches=None if session.options.static else _runtime.branch_names,
+        external_versions=session.options.external_versions,
+        provenance=provenance,
+    )
+
+
+def build(
+    roots: tuple[str, ...],
+    session: Session,
+    loader: ModuleLoader,
+    *,
+    provenance: bool = False,
+) -> BuiltGraph:
+    """The graph of ``roots``; with ``provenance``, also the edges that only show a second way a
+    node is reached (for pictures and ``explain``; tokens and closures are the same without)."""
+    request = graph_request(roots, session, loader, provenance=provenance)
+    return BuiltGraph(*_steps.graph.build_graph(request))
+
+
+def package_graph(package: str, modules: tuple[str, ...], built: BuiltGraph) -> DependencyGraph:
+    """The dependency graph of a package or module target whose ``modules`` (``package`` and
+    its submodules) were the roots of ``built``: every node, the package reaching each
+    module."""
+    return _steps.graph.package_graph(package, modules, built.graph, built.nodes, built.unresolved)
+
+
+def root_graph(
+    root: str,
+    built: BuiltGraph,
+    session: Session,
+    *,
+    fold_nested: bool = True,
+) -> DependencyGraph:
+    """The dependency graph of one root as ``explain`` and ``dependency_graph`` show it: its
+    closure in the built graph (``fold_nested``: see ``_graph.closure``), the unresolved
+    references of that closure, and an edge from each node running compiled code to what
+    ships it (``_session.compiled_leaves``)."""
+    nodes = built.nodes
+    graph = _steps.graph.to_dependency_graph(root, built.graph, nodes, (), fold_nested=fold_nested)
+    names = [node.name for node in graph.nodes]
+    closure = set(names)
+    graph = replace(graph, unresolved=tuple(u for u in built.unresolved if u.owner in closure))
+    leaves, edges = compiled_leaves(names, nodes, session)
+    edges -= set(graph.edges)
+    if not edges:
+        return graph
+    return replace(
+        graph,
+        nodes=tuple(sorted((*graph.nodes, *leaves.values()), key=lambda n: n.name)),
+        edges=tuple(
+            sorted((*graph.edges, *edges), key=lambda e: (e.source, e.target, e.kind.value))
+        ),
+    )

@@ -1,0 +1,396 @@
+"""The token session: what one analysis learns of the live program (objects, own tokens,
+blind spots), the one path from a closure to its token, the compiled-code leaves, and how
+unresolved references and other blind spots are reported (errors under ``strict``, else
+warnings attributed to the caller)."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from astoken import _combine, _hashing, _runtime, _store, _targets
+from astoken._model import Edge, Node, NodeKind, Options, RefKind, RuntimeInfo, Unresolved
+from astoken._scope import Scope, distribution_version
+from astoken.errors import (
+    CompiledCodeWarning,
+    StrictModeError,
+    UnhashableValueError,
+    UnresolvedReferenceWarning,
+    ValueTooDeepError,
+)
+
+from ._options import Progress, cache_dir, code_book_for
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+__all__ = [
+    "Closure",
+    "Session",
+    "check_running_code",
+    "closure_token",
+    "compiled_leaves",
+    "first_party",
+    "own_token",
+    "report_unresolved",
+    "sorted_unresolved",
+    "warn",
+    "warn_compiled",
+]
+
+_CODE_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT)
+_LEAF_KINDS = (NodeKind.EXTERNAL, NodeKind.STDLIB)
+#: Kinds whose own token is the token of their live object (:func:`own_token`).
+_DEFINITION_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS)
+
+
+@dataclass(slots=True)
+class Session:
+    """State of one analysis: live objects found so far and notes about blind spots."""
+
+    options: Options
+    scope: Scope
+    objects: dict[str, object]
+    notes: dict[tuple[str, str], Unresolved]
+    own: dict[str, str | None] = field(default_factory=dict)
+
+    # Per graph node, computed once per analysis (a snapshot's closures overlap): the pair the
+    # combiner encodes for its own token (absent when it has none), and the leaf of what ships
+    # the compiled code its live object runs (absent when it runs Python code first).
+    pairs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    leaves: dict[str, Node] = field(default_factory=dict)
+    prepared: set[str] = field(default_factory=set)
+    looked_for_leaf: set[str] = field(default_factory=set)
+    # The constants hashed by their defining source (they read process state), for the class
+    # hasher; taken from the node table the session was last prepared with.
+    expressions: dict[str, str] = field(default_factory=dict)
+    expressions_of: object = None
+    refused: dict[str, UnhashableValueError | ValueTooDeepError] = field(default_factory=dict)
+
+    def own_token(self, node: Node) -> str | None:
+        """A node's own token, computed once per analysis (many roots share nodes); a node
+        whose value has no deterministic encoding raises the same error every time."""
+        if node.name not in self.own:
+            refused = self.refused.get(node.name)
+            if refused is not None:
+                raise refused
+            try:
+                self.own[node.name] = own_token(node, self)
+            except (UnhashableValueError, ValueTooDeepError) as exc:
+                self.refused[node.name] = exc
+                raise
+        return self.own[node.name]
+
+    def prepare(
+        self, names: Iterable[str], nodes: dict[str, Node], progress: Progress | None = None
+    ) -> None:
+        """Own tokens, encoded pairs and compiled-code leaves of the graph nodes ``names``
+        (``progress("hashing", done, total)`` as they are hashed)."""
+        if self.expressions_of is not nodes:
+            self.expressions_of = nodes
+            self.expressions = {n: node.expression for n, node in nodes.items() if node.expression}
+        todo = sorted(names)
+        for done, name in enumerate(todo, 1):
+            if progress is not None:
+                progress("hashing", done, len(todo))
+            node = nodes.get(name)
+            if node is None:
+                continue
+            token = self.own_token(node)
+            if token is not None:
+                self.pairs[name] = (name, _combine.encode_pair(name, token))
+            self.find_leaf(node)
+            self.prepared.add(name)
+
+    def find_leaf(self, node: Node) -> None:
+        """Record the leaf of what ships the compiled code ``node``'s live object runs."""
+        if node.name in self.looked_for_leaf:
+            return
+        self.looked_for_leaf.add(node.name)
+        if node.kind not in _CODE_KINDS or self.options.static:
+            return
+        obj = self.lookup(node.name)
+        module = _runtime.compiled_module(obj) if obj is not None else None
+        if module is not None:
+            self.leaves[node.name] = _provider_leaf(module, self.options)
+
+    def runtime(self, name: str) -> RuntimeInfo | None:
+        if self.options.static:
+            return None
+        obj = self.lookup(name)
+        if obj is None:
+            return None
+        info, found = _runtime.runtime_info(name, obj)
+        for key, value in found.items():
+            self.objects.setdefault(key, value)
+        return info
+
+    def declared(self, name: str) -> tuple[str, ...]:
+        """Dependencies declared on the live object (``__astoken_deps__``, and for classes
+        ``__ccflow_tokenizer_deps__`` over the MRO), as node names."""
+        if self.options.static:
+            return ()
+        if ":" not in name:
+            return ()
+        obj = self.lookup(name)
+        if obj is None:
+            return ()
+        return _runtime.declared_dependencies(obj)
+
+    def registered(self, name: str) -> tuple[str, ...]:
+        """What a node's live object dispatches to or has bound (``singledispatch``
+        implementations, a ``functools.partial``'s function arguments)."""
+        if self.options.static or ":" not in name:
+            return ()
+        obj = self.lookup(name)
+        return _runtime.registered_implementations(obj) if obj is not None else ()
+
+    def elements(self, name: str) -> tuple[str, ...]:
+        """The named functions and classes a constant's live container holds (a registry)."""
+        if self.options.static or ":" not in name:
+            return ()
+        obj = self.lookup(name)
+        return _runtime.container_elements(obj) if obj is not None else ()
+
+    def lookup(self, name: str) -> object | None:
+        if name in self.objects:
+            return self.objects[name]
+        try:
+            obj = _runtime.resolve_node(name)
+        except LookupError:
+            return None
+        self.objects[name] = obj
+        return obj
+
+
+def own_token(node: Node, session: Session) -> str | None:
+    """A node's own token: its code or value only (its dependencies are separate nodes)."""
+    if node.kind is NodeKind.EXTERNAL:
+        return f"external:{node.name}=={node.version}" if node.version else f"external:{node.name}"
+    if node.kind is NodeKind.STDLIB:
+        return f"stdlib:{node.name}"
+    if node.kind in (NodeKind.MODULE, NodeKind.NESTED):
+        return None  # a nested function is hashed as part of the code it is nested in
+    obj = session.lookup(node.name)
+    if obj is None:
+        if node.file is not None:
+            session.notes.setdefault(
+                (node.name, "import"),
+                Unresolved(
+                    node.name,
+                    node.name,
+                    "found in source but not at runtime",
+                    node.file,
+                    node.line or 0,
+                ),
+            )
+        return None
+    if node.expression and node.kind is NodeKind.CONSTANT:
+        # A constant computed from process state at import (the working directory, hash(),
+        # the clock...): its defining source, never its value (DESIGN.md). A function's
+        # expression stands for its defaults, in its code's token (``session.expressions``).
+        return node.expression
+    if node.kind is NodeKind.CONSTANT and _hashing.is_data(obj):
+        try:
+            return _hashing.value_token(
+                obj,
+                owner=node.name,
+                by_reference=True,
+                home=node.name.partition(":")[0],
+                scope=session.scope,
+            )
+        except UnhashableValueError as exc:
+            # A module/class-level object with no deterministic encoding (a logger, a lock, a
+            # client instance): its type and the canonical source of the assignment that built
+            # it are hashed, so editing how it is constructed still changes the token.
+            digest = _runtime.assignment_digest(node.file, node.line) or ""
+            source = hashlib.sha256(digest.encode()).hexdigest() if digest else "no-source"
+            return f"opaque:{exc.value_type}:{source}"
+    return _hashing.object_token(
+        obj, scope=session.scope, owner=node.name, expressions=session.expressions
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A root's token and what it was computed from: the root's own token, the tokens of the
+    compiled-code leaves its closure adds (the other own tokens are in the session's
+    ``own``), the names of its dependencies (sorted, root excluded) and its unresolved
+    references."""
+
+    root_token: str | None
+    token: str | None
+    leaves: dict[str, str | None]
+    dependencies: tuple[str, ...]
+    unresolved: tuple[Unresolved, ...]
+
+
+def closure_token(
+    root: str,
+    names: Iterable[str],
+    nodes: dict[str, Node],
+    session: Session,
+    *,
+    unresolved: Iterable[Unresolved],
+    root_obj: object,
+    owner: str,
+    progress: Progress | None = None,
+    keep_code_tokens: bool = True,
+) -> Closure:
+    """The one path from a root's closure (``names``, the root included, as
+    ``to_dependency_graph`` or ``closure`` of the built graph give it) to its token, shared
+    by ``behavior_token``, ``explain`` and every entry of ``snapshot``. What a node
+    contributes is computed once per session (a snapshot's closures overlap), so each
+    closure costs a few set operations. Code tokens computed on the way are written to the
+    cache at the end unless ``keep_code_tokens`` is false (a snapshot writes them once)."""
+    closure = names if isinstance(names, (set, frozenset)) else set(names)
+    members = (closure & nodes.keys()) - {root}
+    book = code_book_for(session.options)
+    with _hashing.code_book(book):
+        session.prepare(members - session.prepared, nodes, progress)
+        pairs = [session.pairs[name] for name in members & session.pairs.keys()]
+        leaves: dict[str, str | None] = {}
+        for leaf in compiled_leaves(closure, nodes, session)[0].values():
+            # A leaf's own token is its name and version (or "stdlib:name").
+            leaf_token = leaves[leaf.name] = own_token(leaf, session)
+            if leaf_token is not None:
+                pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
+        root_node = nodes.get(root)
+        if (
+            root_node is not None
+            and root_node.kind in _DEFINITION_KINDS
+            and owner == root
+            and session.lookup(root) is root_obj
+        ):
+            # The same call as its own token (a snapshot's roots are each other's members).
+            root_token = session.own_token(root_node)
+        else:
+            root_token = _hashing.object_token(
+                root_obj, scope=session.scope, owner=owner, expressions=session.expressions
+            )
+    if keep_code_tokens and book is not None and book.dirty:
+        book.flush()
+    if root_token is not None:
+        pairs.append(("<target>", _combine.encode_pair("<target>", root_token)))
+    token = _combine.combine_encoded(pairs)
+    if root_token is None and not leaves:
+        prefix = root + "."
+        if all(nodes[n].kind is NodeKind.CONSTANT and n.startswith(prefix) for n in members):
+            # A class with only data attributes has no behavior of its own (ccflow's rule);
+            # the code that reads its constants depends on them through its own graph.
+            token = None
+    found = [u for u in unresolved if u.owner in closure]
+    found.extend(u for u in session.notes.values() if u.owner in closure)
+    return Closure(
+        root_token,
+        token,
+        leaves,
+        tuple(sorted((*members, *leaves))),
+        sorted_unresolved(found),
+    )
+
+
+def compiled_leaves(
+    names: Iterable[str], nodes: dict[str, Node], session: Session
+) -> tuple[dict[str, Node], set[Edge]]:
+    """What ships the compiled code in a closure (``names``): for every node whose live object
+    runs compiled code first (``len``, ``math.sqrt``, numpy's dispatchers, an ``lru_cache``
+    wrapper, a C class), the leaf of the standard library (covered by the interpreter tag in
+    every token) or of the third-party distribution, with its version, and an edge to it.
+    There is no bytecode to hash in compiled code; this is what its token covers. Returns the
+    leaves not already in the closure, and the edges. A leaf whose name is first-party in the
+    closure is not added: that code has no version to stand for it."""
+    leaves: dict[str, Node] = {}
+    edges: set[Edge] = set()
+    if session.options.static:
+        return leaves, edges
+    closure = names if isinstance(names, (set, frozenset)) else set(names)
+    for name in closure - session.looked_for_leaf:
+        node = nodes.get(name)
+        if node is not None:
+            session.find_leaf(node)
+    for name in closure & session.leaves.keys():
+        leaf = session.leaves[name]
+        present = nodes[leaf.name] if leaf.name in closure and leaf.name in nodes else None
+        if present is not None and present.kind not in _LEAF_KINDS:
+            continue
+        if present is None:
+            leaves[leaf.name] = leaf
+        edges.add(Edge(name, leaf.name, RefKind.EXTERNAL, 0))
+    return leaves, edges
+
+
+def _provider_leaf(module: str, options: Options) -> Node:
+    """The leaf standing for what ships ``module``'s compiled code."""
+    top = module.partition(".")[0] or "builtins"
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        return Node(top, NodeKind.STDLIB)
+    version = distribution_version(top)[1] if options.external_versions else ""
+    return Node(top, NodeKind.EXTERNAL, version=version)
+
+
+def first_party(nodes: Iterable[Node]) -> list[str]:
+    """Names of the nodes whose code is hashed (leaves are hashed by name and version)."""
+    return [n.name for n in nodes if n.kind not in (NodeKind.EXTERNAL, NodeKind.STDLIB)]
+
+
+def check_running_code(names: Iterable[str], options: Options) -> None:
+    """StaleCodeError when a loaded module among ``names`` (node names or module names) does
+    not run the code of its source file: its objects are about to be hashed."""
+    verdicts = _store.VerdictStore(cache_dir(options))
+    for module_name in sorted({name.partition(":")[0] for name in names}):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            _runtime.check_source(module, verdicts)
+
+
+def sorted_unresolved(unresolved: Iterable[Unresolved]) -> tuple[Unresolved, ...]:
+    return tuple(sorted(set(unresolved), key=lambda u: (u.owner, u.line, u.expression, u.reason)))
+
+
+def report_unresolved(spec: str, unresolved: tuple[Unresolved, ...], options: Options) -> None:
+    """StrictModeError under ``strict``, else one warning (per spec and references)."""
+    if not unresolved:
+        return
+    if options.strict:
+        raise StrictModeError(spec, tuple(u.describe() for u in unresolved))
+    first = unresolved[0].describe()
+    more = ""
+    if len(unresolved) > 1:
+        more = f" (and {len(unresolved) - 1} more: {_targets.listing_command(spec)} lists them)"
+    warn(f"{spec}: unresolved reference {first}{more}", UnresolvedReferenceWarning)
+
+
+def warn_compiled(spec: str, obj: object, options: Options) -> None:
+    """Under ``strict``: say what the token of a target with no Python code covers."""
+    module = _runtime.compiled_module(obj)
+    if module is None:
+        covers = "its name only"
+    else:
+        leaf = _provider_leaf(module, options)
+        if leaf.kind is NodeKind.STDLIB:
+            covers = f"its name and the interpreter ({_combine.interpreter_tag()})"
+        elif leaf.version:
+            covers = f"its name and {leaf.name} {leaf.version}, the distribution that ships it"
+        else:
+            covers = f"its name only (no distribution version found for {leaf.name})"
+    warn(
+        f"{spec}: no Python code to hash; its token covers {covers}, not the compiled code",
+        CompiledCodeWarning,
+    )
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first caller outside astoken. astoken keeps no
+    record of what it warned about: the caller's warning filters decide (the default filter
+    shows a message once per calling line; ``error`` raises every time)."""
+    level = 2  # 1 is this function
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "astoken":
+        level += 1
+        frame = frame.f_back
+    warnings.warn(message, category, stacklevel=level)

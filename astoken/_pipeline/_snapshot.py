@@ -1,0 +1,365 @@
+"""Snapshots: every function, class and method of some packages with its token, from one graph
+build per package (kept in the build cache and replayed when nothing it asked has changed),
+the modules left out with the reason, and where a package that defines nothing has its code."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from astoken import _combine, _store, _targets
+from astoken._model import (
+    UNAVAILABLE_REASON,
+    Options,
+    Snapshot,
+    SnapshotEntry,
+    Unresolved,
+)
+from astoken._platform import unavailable_on_this_platform
+from astoken._scope import Scope, iter_package_modules, sibling_packages
+from astoken.errors import (
+    AstokenError,
+    AstokenWarning,
+    ImportFailedError,
+    SourceSyntaxError,
+    TargetNotFoundError,
+    TargetTypeError,
+    UnhashableValueError,
+    ValueTooDeepError,
+)
+
+from . import _steps
+from ._analysis import targets_not_found
+from ._graphs import graph_request
+from ._options import cache_dir, code_book_for, store_for
+from ._session import (
+    Session,
+    check_running_code,
+    closure_token,
+    first_party,
+    report_unresolved,
+    sorted_unresolved,
+    warn,
+)
+from ._summaries import ModuleLoader, stored_summary, summarize_modules
+
+if TYPE_CHECKING:
+    from astoken._graph import CachedBuild
+
+__all__ = ["SnapshotBuild", "snapshot_packages"]
+
+#: A snapshot's progress callback: ``(done, total)`` definitions hashed.
+SnapshotProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotBuild:
+    """A package's snapshot build: the session its live objects are looked up in, and the build
+    (roots, nodes, unresolved references and every root's closure)."""
+
+    session: Session
+    build: CachedBuild
+
+
+def snapshot_packages(
+    packages: Sequence[str],
+    opts: Options,
+    *,
+    jobs: int,
+    progress: SnapshotProgress | None,
+    include_tests: bool,
+) -> Snapshot:
+    """The snapshot of ``packages`` (see ``astoken.snapshot``), and of the packages of the same
+    distribution that hold the code of one that defines nothing."""
+    entries: list[SnapshotEntry] = []
+    own_all: dict[str, str] = {}
+    names: list[str] = []
+    failed: dict[str, str] = {}
+    specs = list(packages)
+    for spec in specs:  # grows when a package only re-exports its distribution's other ones
+        with _targets.target_environment(spec, prepare=_steps.prepare_steps):
+            name, spec_entries, own, problems = _snapshot_package(
+                spec, opts, jobs, progress, include_tests
+            )
+        if not spec_entries and not problems:
+            specs.extend(_code_elsewhere(name, (*specs, *names)))
+        names.append(name)
+        entries.extend(spec_entries)
+        for node, tok in own.items():
+            if tok is not None:
+                own_all[node] = tok
+        failed.update(problems)
+    entries.sort(key=lambda e: e.target)
+    return Snapshot(
+        packages=tuple(names),
+        entries=tuple(entries),
+        own_tokens=tuple(sorted(own_all.items())),
+        python=_combine.interpreter_tag(),
+        failed=tuple(sorted(failed.items())),
+    )
+
+
+def _code_elsewhere(package: str, known: Sequence[str]) -> list[str]:
+    """For a package that defines no function or class (``attrs`` re-exports ``attr``): the
+    other import packages of its distribution that define the names it exports, which the
+    snapshot then takes too, and a warning that says where its code is. Packages already in
+    ``known`` are neither added nor named again."""
+    origins: set[str] = set()
+    for module_name in sorted(sys.modules):
+        if module_name != package and not module_name.startswith(package + "."):
+            continue
+        module = sys.modules[module_name]
+        exported = getattr(module, "__all__", None)
+        names = exported if isinstance(exported, (list, tuple)) else vars(module)
+        for attribute in names:
+            if not isinstance(attribute, str) or attribute.startswith("_"):
+                continue
+            try:
+                defined_in = getattr(getattr(module, attribute, None), "__module__", None)
+            except Exception:  # a lazy attribute (PEP 562) that fails is no origin
+                continue
+            if isinstance(defined_in, str):
+                origins.add(defined_in.partition(".")[0])
+    top = package.partition(".")[0]
+    origins -= {top, "builtins", *sys.stdlib_module_names}
+    siblings = set(sibling_packages(top))
+    added = sorted(o for o in origins & siblings if o not in known)
+    elsewhere = sorted(o for o in origins - siblings if o not in known)
+    if added:
+        warn(
+            f"{package} defines no function or class itself: the names it exports are defined "
+            f"in {', '.join(added)}, installed by the same distribution, so the snapshot "
+            "includes it too",
+            AstokenWarning,
+        )
+    if elsewhere:
+        warn(
+            f"{package} defines no function or class itself: the names it exports are defined "
+            f"in {', '.join(elsewhere)} (snapshot that to record them)",
+            AstokenWarning,
+        )
+    if not origins:
+        warn(
+            f"{package} defines no function, class or method: the snapshot of it is empty",
+            AstokenWarning,
+        )
+    return added
+
+
+_TEST_PARTS = frozenset({"test", "tests", "conftest"})
+
+
+def _is_test_module(name: str) -> bool:
+    return any(
+        part in _TEST_PARTS or part.startswith("test_") or part.endswith("_test")
+        for part in name.split(".")
+    )
+
+
+def _package_modules(spec: str, opts: Options, include_tests: bool) -> tuple[str, tuple[str, ...]]:
+    """A snapshot spec's package (or module) and the modules of it that the snapshot takes."""
+    target = _targets.load_target(spec, static=True)
+    if not target.is_module:
+        raise TargetTypeError(spec, "snapshot takes packages or modules, not module:name")
+    modules = iter_package_modules(target.module)
+    if not modules:
+        raise targets_not_found(spec, target.module)
+    # ``__main__`` modules are programs: importing one runs it.
+    modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
+    if not include_tests and not _is_test_module(target.module):
+        modules = tuple(m for m in modules if not _is_test_module(m))
+    if opts.exclude:  # excluded modules are not the package's code: no entries of their own
+        excluded = Scope((), (), opts.exclude)
+        modules = tuple(m for m in modules if m == target.module or not excluded.excludes(m))
+    return target.module, modules
+
+
+def _snapshot_package(
+    spec: str,
+    opts: Options,
+    jobs: int,
+    progress: SnapshotProgress | None,
+    include_tests: bool,
+) -> tuple[str, list[SnapshotEntry], dict[str, str | None], dict[str, str]]:
+    """One package of a snapshot: its name, entries, own tokens and the modules left out."""
+    package, modules = _package_modules(spec, opts, include_tests)
+    problems: dict[str, AstokenError] = summarize_modules(modules, opts, jobs)
+    for module in modules:
+        if module in problems:
+            continue
+        try:
+            _targets.import_module(spec, module)
+        except (ImportFailedError, SourceSyntaxError, TargetNotFoundError) as exc:
+            problems[module] = exc
+    imported = tuple(m for m in modules if m not in problems)
+    check_running_code(imported, opts)
+    scope = Scope((), opts.include, opts.exclude).with_root(package)
+    key = _snapshot_build_key(package, imported, frozenset(problems), opts)
+    snapshot_build = _snapshot_build(key, scope, frozenset(problems), imported, opts)
+    session, build = snapshot_build.session, snapshot_build.build
+    nodes = build.nodes
+    check_running_code(first_party(nodes.values()), opts)
+    leaves: dict[str, str | None] = {}
+    unresolved: set[Unresolved] = set()
+    entries: list[SnapshotEntry] = []
+    refused: dict[str, str] = {}
+    total = len(build.roots)
+    for index, root in enumerate(sorted(build.roots)):
+        obj = session.lookup(root)
+        if obj is None:
+            continue
+        # The same path as behavior_token(root) and dependencies(root): the entry is their
+        # answer, computed from the graph built once for every root.
+        try:
+            result = closure_token(
+                root,
+                build.closure(root),
+                nodes,
+                session,
+                unresolved=build.unresolved,
+                root_obj=obj,
+                owner=root,
+                keep_code_tokens=False,
+            )
+        except (UnhashableValueError, ValueTooDeepError) as exc:
+            # No token rather than a wrong one, for this definition (and every one whose
+            # closure holds the value) only: the others' entries stand.
+            refused[root] = _failure_reason(exc)
+            continue
+        leaves.update(result.leaves)
+        unresolved.update(result.unresolved)
+        entries.append(
+            SnapshotEntry(
+                target=root,
+                kind=nodes[root].kind,
+                token=result.token,
+                own_token=result.root_token,
+                dependencies=result.dependencies,
+            )
+        )
+        if progress is not None:
+            progress(index + 1, total)
+    book = code_book_for(opts)
+    if book is not None:
+        book.flush()
+    report_unresolved(spec, sorted_unresolved(unresolved), opts)
+    # Every own token computed for some closure (the roots' are their entries' own tokens).
+    own = {**session.own, **leaves}
+    for entry in entries:
+        own[entry.target] = entry.own_token
+    reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
+    return package, entries, own, {**reasons, **refused}
+
+
+def _snapshot_build_key(
+    package: str,
+    imported: tuple[str, ...],
+    skipped: frozenset[str],
+    opts: Options,
+) -> str | None:
+    """The cache key of a package's snapshot build: everything the build depends on that its
+    journal does not replay (astoken's own code, the interpreter, the options that shape the
+    graph, the modules imported and those left out). The files read, those whose definitions
+    are the roots included, are in the journal: an edit makes the entry a miss, and the new
+    build replaces it (one entry per package and options, not one per edit). None when the
+    cache is off."""
+    if not opts.use_cache:
+        return None
+    digest = hashlib.sha256(b"astoken-snapshot-build\0")
+    for part in (
+        _store.astoken_fingerprint(),
+        sys.version,
+        _combine.interpreter_tag(),
+        package,
+        repr((opts.include, opts.exclude, opts.external_versions)),
+        repr(sorted(skipped)),
+        repr(imported),
+    ):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:" % len(data) + data)
+    return digest.hexdigest()
+
+
+def _snapshot_build(
+    key: str | None,
+    scope: Scope,
+    skipped: frozenset[str],
+    imported: tuple[str, ...],
+    opts: Options,
+) -> SnapshotBuild:
+    """The session and build of a package's snapshot: its roots are the functions, classes and
+    methods of the ``imported`` modules. A build kept under ``key`` whose journal replays with
+    the same answers is used as it is (what building again would give, see
+    ``astoken._graph._journal``); otherwise the graph is built, its closures taken, and the
+    result kept under ``key``."""
+    store = _store.BuildStore(cache_dir(opts))  # disabled, like ``key``, without the cache
+    text = store.get(key) if key is not None else None
+    if text is not None:
+        kept = _replayed(text, key, store, scope=scope, skipped=skipped, opts=opts)
+        if kept is not None:
+            return kept
+    graph_step = _steps.graph
+    session = Session(opts, scope, {}, {})
+    loader = ModuleLoader(store_for(opts), skip=skipped)
+    journal = graph_step.Journal()
+    request = graph_step.recording(graph_request((), session, loader), journal, loader.fingerprint)
+    defs: list[str] = []
+    for module in imported:
+        source = request.modules(module)
+        if source is None:
+            continue
+        for definition in source.summary.definitions:
+            if definition.kind.value in ("function", "class", "method"):
+                defs.append(f"{module}:{definition.qualname}")
+    roots = tuple(defs)
+    graph, graph_unresolved, nodes = graph_step.build_graph(replace(request, roots=roots))
+    build = graph_step.cached_build(roots, graph, nodes, graph_unresolved, journal.as_list())
+    if key is not None and journal.complete:
+        store.put(key, graph_step.encode_build(build))
+    return SnapshotBuild(session, build)
+
+
+def _replayed(
+    text: str,
+    key: str | None,
+    store: _store.BuildStore,
+    *,
+    scope: Scope,
+    skipped: frozenset[str],
+    opts: Options,
+) -> SnapshotBuild | None:
+    """The build kept as ``text`` when its journal replays with the same answers (lines that
+    only moved are taken over, and the moved build kept again), else None."""
+    graph_step = _steps.graph
+    try:
+        cached = graph_step.decode_build(text)
+    except ValueError:
+        return None
+    session = Session(opts, scope, {}, {})
+    loader = ModuleLoader(store_for(opts), skip=skipped)
+    request = graph_request(cached.roots, session, loader)
+    moves = graph_step.replay(cached.journal, request, loader.fingerprint, stored_summary(opts))
+    kept = graph_step.with_moves(cached, moves) if moves is not None else None
+    if kept is None:
+        return None
+    if moves and key is not None:
+        store.put(key, graph_step.encode_build(kept))
+    return SnapshotBuild(session, kept)
+
+
+def _failure_reason(exc: AstokenError) -> str:
+    """Why a module was left out of a snapshot, without the file's absolute path (the reason
+    is stored in lock files, which are compared across machines)."""
+    if isinstance(exc, SourceSyntaxError):
+        return f"syntax error at line {exc.line}: {exc.message}"
+    if isinstance(exc, ImportFailedError):
+        if unavailable_on_this_platform(exc.__cause__):
+            # Not a broken module: one for another platform (rich._win32_console on Linux),
+            # which leaves the snapshot complete for this one (Snapshot.is_partial).
+            described = f"{exc.error_type}: {exc.detail}" if exc.detail else exc.error_type
+            return f"{UNAVAILABLE_REASON}{sys.platform}: {described}"
+        return f"import failed: {exc.error_type}: {exc.detail}" if exc.detail else exc.error_type
+    return " ".join(str(exc).split())
