@@ -50,6 +50,14 @@ def _volatile(source: str) -> dict[str, tuple[str, ...]]:
         pytest.param("import os\nX = os.path.dirname(__file__)", ("__file__",), id="g2-location"),
         pytest.param("import os\nX = os.sep", (), id="g4-platform-constant-by-value"),
         pytest.param("import re\nX = re.compile('ab+')", (), id="g4-pure-call"),
+        pytest.param("X = '|'.join({'a', 'b'})", ("set iteration order",), id="g2-joined-set"),
+        pytest.param(
+            "S = {'a', 'b'}\nX = [s.upper() for s in S]",
+            ("set iteration order",),
+            id="g2-comprehension-over-a-set-constant",
+        ),
+        pytest.param("S = {'a', 'b'}\nX = '|'.join(sorted(S))", (), id="g4-sorted-set"),
+        pytest.param("S = {'a', 'b'}\nX = 'a' in S", (), id="g4-set-membership"),
         pytest.param("X = frozenset({1, 2})", (), id="g4-pure-builtin"),
         pytest.param("def f(): ...\nX = f()", (), id="g4-first-party-call"),
         pytest.param(

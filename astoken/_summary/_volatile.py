@@ -16,7 +16,10 @@ How the rule is recognised (guarantees, cited by ``tests/test_process_state.py``
 2. The expression depends on the process when a read is in :data:`PROCESS_STATE` (exactly, or
    as the start of a longer name: ``os.environ.get``) or in a module of
    :data:`PROCESS_MODULES` (``time.time``, ``random.random``), or is a module attribute that
-   names where the module lives (``__file__``, ``__path__``...).
+   names where the module lives (``__file__``, ``__path__``...), or when it iterates a set in
+   an order-keeping way (a comprehension's ``for``, ``"|".join(s)``, ``list(s)``...) — a set
+   display, ``set(...)``, or a constant of the module or class bound to one: the order of a
+   set of strings follows the hash seed (``SET_ORDER``).
 3. The dependence spreads through the module: a constant that reads another constant of the
    module (or of its class) that depends on the process, or calls a function of the module that
    reads process state, depends on it too. Reads in a ``lambda`` body are not made at import.
@@ -123,6 +126,8 @@ PROCESS_STATE = frozenset(
 )
 #: Modules every function of which reads process state (guarantee 2).
 PROCESS_MODULES = frozenset({"time", "random", "secrets", "tempfile", "site"})
+#: What a constant built by iterating a set reads (guarantee 2).
+SET_ORDER = "set iteration order"
 #: Module attributes that say where the module was loaded from (guarantee 2).
 LOCATION_NAMES = frozenset({"__file__", "__cached__", "__path__", "__spec__", "__loader__"})
 
@@ -255,6 +260,13 @@ def _chain(node: cst.CSTNode) -> list[str] | None:
     return None
 
 
+#: Calls whose result follows the iteration order of their first argument.
+_ORDERING_CALLS = frozenset(
+    {"join", "list", "tuple", "enumerate", "zip", "map", "filter", "iter", "next", "reversed"}
+)
+_SET_CALLS = frozenset({"set", "frozenset"})
+
+
 def _reads(node: cst.CSTNode) -> Iterator[list[str]]:
     """Every dotted name (through calls) the expression evaluates, outside lambda bodies."""
     stack = [node]
@@ -268,6 +280,36 @@ def _reads(node: cst.CSTNode) -> Iterator[list[str]]:
             stack.append(current.params)  # defaults run at import; the body does not
             continue
         stack.extend(current.children)
+
+
+def _iterated(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """What the expression iterates in an order-keeping way: the iterable of a comprehension's
+    ``for``, the first argument of ``"|".join(x)``, ``list(x)``, ``tuple(x)``... (lambda
+    bodies excepted)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.CompFor):
+            yield current.iter
+        elif isinstance(current, cst.Call) and current.args:
+            called = _chain(current.func) if not isinstance(current.func, cst.Call) else None
+            name = current.func.attr.value if isinstance(current.func, cst.Attribute) else None
+            if (called and called[-1] in _ORDERING_CALLS) or name in _ORDERING_CALLS:
+                yield current.args[0].value
+        if isinstance(current, cst.Lambda):
+            continue
+        stack.extend(current.children)
+
+
+def _is_set(node: cst.CSTNode) -> bool:
+    """A set display, a set comprehension or a ``set(...)``/``frozenset(...)`` call."""
+    if isinstance(node, (cst.Set, cst.SetComp)):
+        return True
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in _SET_CALLS
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -325,10 +367,17 @@ class VolatileIndex:
         scope = _Scope(module_imports, top)
         direct: dict[str, set[str]] = {}
         uses: dict[str, set[str]] = {}
+        sets = {q for q, nodes in self.values.items() if all(_is_set(n) for n in nodes)}
         for qualname, nodes in self.values.items():
             owner = qualname.rpartition(".")[0]
             found, used = direct.setdefault(qualname, set()), uses.setdefault(qualname, set())
             for node in nodes:
+                for iterated in _iterated(node):
+                    # Guarantee 2: a set's order follows the hash seed ("a|b" or "b|a").
+                    parts = _chain(iterated) if not isinstance(iterated, cst.Call) else None
+                    local = _local_name(parts[0], owner, defined) if parts else None
+                    if _is_set(iterated) or (local in sets and len(parts or ()) == 1):
+                        found.add(SET_ORDER)
                 for parts in _reads(node):
                     local = _local_name(parts[0], owner, defined)
                     if local is not None:
