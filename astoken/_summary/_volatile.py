@@ -42,6 +42,8 @@ import libcst as cst
 
 from astoken._model import ImportBinding, Reference, RefKind
 
+from ._tables import SKIP_FIELDS
+
 __all__ = ["PROCESS_MODULES", "PROCESS_STATE", "VolatileIndex", "canonical", "expression_digest"]
 
 #: Names whose value or result depends on the process that reads them (guarantee 2).
@@ -152,32 +154,10 @@ def _process_state(name: str) -> str | None:
 
 # ---- canonical source ----------------------------------------------------------------------
 
-#: Fields that only hold layout: whitespace, comments, brackets and separators.
-_LAYOUT_FIELDS = frozenset(
-    {
-        "lpar",
-        "rpar",
-        "comma",
-        "semicolon",
-        "leading_lines",
-        "lines_after_decorators",
-        "header",
-        "footer",
-        "trailing_whitespace",
-        "newline",
-        "equal",
-        "colon",
-        "dot",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "first_colon",
-        "second_colon",
-        "asynchronous",
-        "indent",
-    }
-)
+#: Fields that only hold layout (whitespace, comments, brackets, separators): those the summary
+#: walk skips, less those that carry meaning in source (an operator, a ``*``, a keyword name,
+#: ``async``), plus a block's indentation.
+_LAYOUT_FIELDS = (SKIP_FIELDS - {"operator", "star", "keyword", "asynchronous"}) | {"indent"}
 _LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
 
 
