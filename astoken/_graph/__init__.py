@@ -40,7 +40,7 @@ Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token cov
 
 from __future__ import annotations
 
-from astoken._model import Node, NodeKind, RuntimeInfo, Unresolved
+from astoken._model import Node, NodeKind, Unresolved
 from astoken._scope import Origin
 
 from ._builder import Builder
@@ -84,8 +84,8 @@ def build_graph(
 ) -> tuple[Digraph, tuple[Unresolved, ...], dict[str, Node]]:
     """Build the dependency graph of ``request.roots``.
 
-    Returns the graph (edge attributes ``kinds``: {RefKind: first line} and
-    ``conds``: the classes the edge is conditional on, None for unconditional), the sorted
+    Returns the graph (each edge's :class:`~._digraph.EdgeData`: its reference kinds with
+    their first line and the conditions it waits for), the sorted
     unresolved references of nodes reachable from a root, and a Node for every graph node.
     """
     builder = Builder(request)
@@ -128,8 +128,8 @@ def _make_node(builder: Builder, name: str, request: GraphRequest) -> Node:
             volatile=definition.volatile,
             expression=definition.expression,
         )
-    info = builder.graph.nodes[name].get("runtime")
-    if isinstance(info, RuntimeInfo):
+    info = builder.runtime_info.get(name)
+    if info is not None:
         return Node(name, info.kind, file=info.file, line=info.line)
     kind = NodeKind.METHOD if "." in qualname else NodeKind.FUNCTION
     return Node(name, kind, file=mod.file if mod else None)

@@ -2,11 +2,11 @@
 
 Edges may be *conditional* on a class being instantiated (Rapid Type Analysis): a method
 reached through the method-name index, or an override in a subclass, only counts for a root
-whose closure creates an instance of that class. An edge carries the set of classes it is
-conditional on (``None`` in the set: unconditional); :mod:`._closure` follows an edge when one
-of its conditions holds. The builder only adds a conditional edge once its class is
-instantiated somewhere in the graph, so a single-root graph holds nothing that root cannot
-reach.
+whose closure creates an instance of that class. An edge carries the set of conditions
+(:class:`~._digraph.Condition`) it waits for (``None`` in the set: unconditional);
+:mod:`._closure` follows an edge when one of its conditions holds. The builder only adds a
+conditional edge once its class is instantiated somewhere in the graph, so a single-root graph
+holds nothing that root cannot reach.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from astoken._model import (
     NodeKind,
     Reference,
     RefKind,
+    RuntimeInfo,
     Unresolved,
 )
 from astoken.errors import SourceSyntaxError
@@ -35,8 +36,8 @@ from ._classes import (
     metaclass_calls,
     mro,
 )
-from ._digraph import Digraph
-from ._flow import Context, Flow, Value
+from ._digraph import Condition, Digraph, Trigger, created, instantiated
+from ._flow import Context, Flow, Value, ValueKind
 from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res, is_test_module
 from ._request import GraphRequest
 
@@ -60,7 +61,7 @@ class Builder:
         self.traced: list[str] = []
         self.program = Program(request)
         self.flow = Flow(self.program)
-        self.graph = Digraph(self_classes={})
+        self.graph = Digraph()
         self.queue: deque[str] = deque()
         self.expanded: set[str] = set()
         self.unresolved: dict[tuple[str, str, int], Unresolved] = {}
@@ -68,7 +69,7 @@ class Builder:
         # classes method roots are named through.
         self.created: set[str] = set()
         self.instantiated: set[str] = set()
-        self.waiting: dict[str, list[_Pending]] = {}
+        self.waiting: dict[Condition, list[_Pending]] = {}
         self.subclasses: dict[str, list[str]] = {}  # base -> instantiated proper subclasses
         self.by_member: dict[str, list[str]] = {}  # attribute -> instantiated classes having it
         self.overridable: dict[str, list[tuple[str, str, RefKind, int]]] = {}
@@ -76,8 +77,9 @@ class Builder:
         self.index_refs: dict[str, list[tuple[str, RefKind, int]]] = {}
         self.index_seen: set[tuple[str, str, RefKind]] = set()
         #: node -> {member as written: first line}: operations on the caller's objects.
-        self.arguments: dict[str, dict[str, int]] = {}
-        self.graph.graph["arguments"] = self.arguments
+        self.arguments: dict[str, dict[str, int]] = self.graph.arguments
+        #: node -> what the runtime step read from its live object (code with no source).
+        self.runtime_info: dict[str, RuntimeInfo] = {}
 
     # -- graph primitives -------------------------------------------------------------------
 
@@ -87,9 +89,9 @@ class Builder:
             self.queue.append(name)
 
     def add_edge(
-        self, source: str, target: str, kind: RefKind, line: int, cond: str | None = None
+        self, source: str, target: str, kind: RefKind, line: int, cond: Condition | None = None
     ) -> None:
-        """An edge, unconditional or conditional on class ``cond`` being instantiated."""
+        """An edge, unconditional or conditional on ``cond``."""
         if self.trace is not None:
             self.traced.append(target)
         if source == target:
@@ -102,15 +104,14 @@ class Builder:
         if data is None:
             self.graph.add_edge(source, target, kinds={kind: line}, conds={cond})
         else:
-            data["kinds"].setdefault(kind, line)
-            data["conds"].add(cond)
+            data.kinds.setdefault(kind, line)
+            data.conds.add(cond)
 
-    def cond_met(self, cond: str) -> bool:
-        """``"C"``: class C is instantiated or is the class a method root is named through;
-        ``"~C"``: C itself is instantiated (its class node is in the graph)."""
-        if cond.startswith("~"):
-            return cond[1:] in self.created
-        return cond in self.instantiated
+    def cond_met(self, cond: Condition) -> bool:
+        """Whether ``cond`` holds in the graph built so far (see :class:`Trigger`)."""
+        if cond.trigger is Trigger.CREATED:
+            return cond.klass in self.created
+        return cond.klass in self.instantiated
 
     def note_unresolved(self, owner: str, expression: str, reason: str, line: int) -> None:
         module = owner.partition(":")[0]
@@ -128,7 +129,7 @@ class Builder:
             klass = self.root_class(root)
             if klass:
                 # A method named through a class (``Sub.run``): ``self`` is an instance of it.
-                self.graph.graph["self_classes"][root] = klass
+                self.graph.self_classes[root] = klass
                 self.instantiate(klass)
         while self.queue:
             node = self.queue.popleft()
@@ -228,7 +229,7 @@ class Builder:
         info = runtime(node) if runtime is not None else None
         if info is None:
             return
-        self.graph.set_node_attribute(node, "runtime", info)
+        self.runtime_info[node] = info
         generated = bool(owner) and self.program.node_kind(f"{module}:{owner}") is NodeKind.CLASS
         if (
             info.kind in (NodeKind.FUNCTION, NodeKind.METHOD)
@@ -262,7 +263,7 @@ class Builder:
     def expand_class(self, node: str) -> None:
         """Instantiating a class reaches every member over its first-party MRO (rule 1)."""
         program = self.program
-        self.graph.set_node_attribute(node, "instantiates", True)
+        self.graph.mark_creator(node)
         seen: set[str] = set()
         for klass in mro(program, node):
             for attr in members(program, klass):
@@ -281,8 +282,8 @@ class Builder:
         for call in metaclass_calls(program, node):
             self.add_edge(node, call, RefKind.METACLASS, 0)
         self.created.add(node)
-        for source, target, kind, line in self.waiting.pop(f"~{node}", ()):
-            self.add_edge(source, target, kind, line, f"~{node}")
+        for source, target, kind, line in self.waiting.pop(created(node), ()):
+            self.add_edge(source, target, kind, line, created(node))
         self.instantiate(node)
 
     # -- Rapid Type Analysis ----------------------------------------------------------------
@@ -292,8 +293,8 @@ class Builder:
         if klass in self.instantiated:
             return
         self.instantiated.add(klass)
-        for source, target, kind, line in self.waiting.pop(klass, ()):
-            self.add_edge(source, target, kind, line, klass)
+        for source, target, kind, line in self.waiting.pop(instantiated(klass), ()):
+            self.add_edge(source, target, kind, line, instantiated(klass))
         names = all_member_names(self.program, klass)
         for attr in names:
             self.by_member.setdefault(attr, []).append(klass)
@@ -323,9 +324,9 @@ class Builder:
         if member is None or member == lookup_member(self.program, owner, attr):
             return
         if kind in _SELF_KINDS:
-            self.add_edge(node, member, RefKind.OVERRIDE, line, klass)
+            self.add_edge(node, member, RefKind.OVERRIDE, line, instantiated(klass))
         else:
-            self.member_use(node, klass, attr, kind, line, cond=klass)
+            self.member_use(node, klass, attr, kind, line, cond=instantiated(klass))
 
     def index_use(self, node: str, attr: str, kind: RefKind, line: int) -> None:
         """A method/attribute/protocol on a receiver of unknown origin: the member of that name
@@ -346,7 +347,7 @@ class Builder:
             return  # library code never reaches test code through a guess
         # Conditional on the class really being created in the closure: the class a method
         # root is named through is the caller's object, not something the closure made.
-        self.member_use(node, klass, attr, kind, line, cond=f"~{klass}", index=True)
+        self.member_use(node, klass, attr, kind, line, cond=created(klass), index=True)
 
     # -- references -------------------------------------------------------------------------
 
@@ -392,10 +393,10 @@ class Builder:
         """``importlib.import_module("literal")``: the module, all of it (its code runs)."""
         name = self.program.import_name(ctx.module, ref.name)
         res = self.program.module_res(name)
-        if res.what == EXTERNAL:
+        if res.what is EXTERNAL:
             self.add_edge(node, res.name, RefKind.EXTERNAL, ref.line)
             return Outcome.EDGE
-        if res.what == MODULE and self.program.module(name) is not None:
+        if res.what is MODULE and self.program.module(name) is not None:
             self.add_edge(node, name, RefKind.IMPORT, ref.line)
             return Outcome.EDGE
         self.note_unresolved(node, ref.name, "no such first-party module", ref.line)
@@ -463,11 +464,11 @@ class Builder:
     ) -> Outcome | None:
         """``attr`` (a method call, attribute read or protocol) used on ``value``."""
         calling = kind is RefKind.PROTOCOL and attr == "__call__"
-        if value.kind == "inst":
+        if value.kind is ValueKind.INST:
             outcome = self.member_use(node, value.name, attr, kind, line)
             self.overridable_use(node, value.name, attr, kind, line)
             return outcome
-        if value.kind == "class":
+        if value.kind is ValueKind.CLASS:
             if calling:
                 self.add_edge(node, value.name, RefKind.INSTANTIATION, line)
                 return Outcome.EDGE
@@ -478,7 +479,7 @@ class Builder:
             if _is_dunder(attr):
                 return Outcome.BUILTIN  # ``C.__name__``, ``C.__mro__``: type's own
             return self.missing_member(node, value.name, attr, kind, line)
-        if value.kind == "func":
+        if value.kind is ValueKind.FUNC:
             if calling:
                 self.add_edge(node, value.name, RefKind.CALL, line)
                 return Outcome.EDGE
@@ -487,28 +488,28 @@ class Builder:
             # ``f.cache_clear()``: what a decorator attached, so the decorated function.
             self.add_edge(node, value.name, kind, line)
             return Outcome.EDGE
-        if value.kind == "module":
+        if value.kind is ValueKind.MODULE:
             res = self.program.module_attribute(value.name, attr)
             as_kind = RefKind.CALL if kind is RefKind.METHOD else RefKind.ATTRIBUTE
             return self.add_resolved(
                 node, res, Reference(as_kind, f"{value.name}.{attr}", line), ctx
             )
-        if value.kind == "argument":
+        if value.kind is ValueKind.ARGUMENT:
             written = f".{attr}()" if kind is RefKind.METHOD else attr
             if kind is RefKind.ATTRIBUTE:
                 written = f".{attr}"
             self.arguments.setdefault(node, {}).setdefault(written, line)
             return Outcome.ARGUMENT
-        if value.kind == "unknown":
+        if value.kind is ValueKind.UNKNOWN:
             self.index_use(node, attr, kind, line)
             return Outcome.GUESSED
-        if value.kind in ("builtin", "builtin_callable"):
+        if value.kind in (ValueKind.BUILTIN, ValueKind.BUILTIN_CALLABLE):
             return Outcome.BUILTIN
-        if value.kind == "external":
+        if value.kind is ValueKind.EXTERNAL:
             return Outcome.EXTERNAL
-        if value.kind == "const":
-            return Outcome.DATA  # the mark of a constant's value: its other values say more
-        return None
+        # ValueKind.CONST, the last kind: the mark of a constant's value; its other values say
+        # more.
+        return Outcome.DATA
 
     def member_use(
         self,
@@ -518,7 +519,7 @@ class Builder:
         kind: RefKind,
         line: int,
         *,
-        cond: str | None = None,
+        cond: Condition | None = None,
         index: bool = False,
     ) -> Outcome:
         """``attr`` used on an instance of ``klass``: the member's edge, and for a called
@@ -543,15 +544,15 @@ class Builder:
                 self.call_value(node, value, line, cond)
         return Outcome.EDGE
 
-    def call_value(self, node: str, value: Value, line: int, cond: str | None) -> None:
+    def call_value(self, node: str, value: Value, line: int, cond: Condition | None) -> None:
         """``value`` is called."""
-        if value.kind == "inst":
+        if value.kind is ValueKind.INST:
             call = lookup_member(self.program, value.name, "__call__")
             if call is not None:
                 self.add_edge(node, call, RefKind.CALL, line, cond)
-        elif value.kind == "class":
+        elif value.kind is ValueKind.CLASS:
             self.add_edge(node, value.name, RefKind.INSTANTIATION, line, cond)
-        elif value.kind == "func":
+        elif value.kind is ValueKind.FUNC:
             self.add_edge(node, value.name, RefKind.CALL, line, cond)
 
     def add_resolved(
@@ -561,7 +562,7 @@ class Builder:
         for instance in res.via:
             self.add_edge(node, instance, RefKind.ATTRIBUTE, ref.line)
             outcome = Outcome.EDGE
-        if res.what == NODE:
+        if res.what is NODE:
             kind = self.program.node_kind(res.name)
             if kind is NodeKind.CLASS and not res.partial:
                 if ref.kind is RefKind.BASE_CLASS:
@@ -581,16 +582,16 @@ class Builder:
                 for value in sorted(self.flow.constant(res.name), key=_value_key):
                     self.call_value(node, value, ref.line, None)
             return Outcome.EDGE
-        if res.what == EXTERNAL:
+        if res.what is EXTERNAL:
             self.add_edge(node, res.name, RefKind.EXTERNAL, ref.line)
             return Outcome.EDGE
-        if res.what == MODULE:
+        if res.what is MODULE:
             if res.partial:
                 self.note_unresolved(node, ref.name, f"not found in module {res.name}", ref.line)
                 return Outcome.REPORTED
             # A module as a value: what is used on it is followed where it is used.
             return outcome or Outcome.MODULE
-        if res.what == BUILTIN:
+        if res.what is BUILTIN:
             return outcome or Outcome.BUILTIN
         if self.program.node_kind(node) in (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.NESTED):
             self.note_unresolved(node, ref.name, "name not found", ref.line)
@@ -604,7 +605,7 @@ class Builder:
         bind: the modules it returns are what those attributes are, whole (its
         ``import_module`` literals reach theirs as its own references)."""
         for value in sorted(self.flow.returns(hook, ""), key=_value_key):
-            if value.kind == "module" and self.program.module(value.name) is not None:
+            if value.kind is ValueKind.MODULE and self.program.module(value.name) is not None:
                 self.add_edge(hook, value.name, RefKind.IMPORT, 0)
 
 
@@ -666,7 +667,7 @@ def _is_dunder(name: str) -> bool:
 
 
 def _value_key(value: Value) -> tuple[str, str, str]:
-    return (value.kind, value.name, value.bound)
+    return (value.kind.value, value.name, value.bound)
 
 
 def _is_source_file(file: str | None) -> bool:

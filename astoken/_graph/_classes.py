@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from astoken._model import DefKind, NodeKind, RefKind
 
-from ._program import NODE, Program
+from ._program import EXTERNAL, NODE, Program
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _ACCESSOR_SUFFIXES = (".setter", ".getter", ".deleter")
@@ -18,9 +18,9 @@ def bases(program: Program, class_node: str) -> tuple[list[str], list[str]]:
     first, external = [], []
     for base in definition.bases if definition is not None else ():
         res = program.resolve_dotted(module, (), base)
-        if res.what == NODE and program.node_kind(res.name) is NodeKind.CLASS:
+        if res.what is NODE and program.node_kind(res.name) is NodeKind.CLASS:
             first.append(res.name)
-        elif res.what == "external":
+        elif res.what is EXTERNAL:
             external.append(res.name)
     return first, external
 
@@ -116,7 +116,7 @@ def metaclass_calls(program: Program, class_node: str) -> list[str]:
     for ref in definition.references if definition is not None else ():
         if ref.kind is RefKind.METACLASS:
             res = program.resolve_dotted(module, (), ref.name)
-            if res.what == NODE:
+            if res.what is NODE:
                 call = lookup_member(program, res.name, "__call__")
                 if call is not None:
                     found.append(call)
@@ -161,7 +161,7 @@ def constant_class(program: Program, node: str) -> str | None:
         if ref.kind is RefKind.CALL:
             res = program.resolve_dotted(module, (), ref.name)
             if (
-                res.what == NODE
+                res.what is NODE
                 and not res.partial
                 and program.node_kind(res.name) is NodeKind.CLASS
             ):

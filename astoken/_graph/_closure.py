@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from astoken._model import ArgumentUse, DependencyGraph, Edge, Node, RefKind, Unresolved
 
-from ._digraph import Digraph
+from ._digraph import Condition, Digraph, created, created_conditions, instantiated
 
 #: Edges of one (source, target) pair are listed by the value of their kind.
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(sorted(RefKind, key=lambda k: k.value))}
 
 
-def closure(graph: Digraph, root: str, *, fold_nested: bool = True) -> tuple[set[str], set[str]]:
+def closure(
+    graph: Digraph, root: str, *, fold_nested: bool = True
+) -> tuple[set[str], set[Condition]]:
     """(nodes reachable from ``root``, conditions that hold in that closure).
 
-    An edge conditional on ``"C"`` is followed once class C is instantiated in the closure (its
-    class node is reached) or is the class a method root is named through; one conditional on
-    ``"~C"`` only in the first case. A nested function's node brings the definition it is
-    nested in (its code is part of it), unless ``fold_nested`` is false: ccflow's contract
-    hashes a local class by its live methods, never by the function that defines it.
+    An edge conditional on ``instantiated(C)`` is followed once class C is instantiated in the
+    closure (its class node is reached) or is the class a method root is named through; one
+    conditional on ``created(C)`` only in the first case. A nested function's node brings the
+    definition it is nested in (its code is part of it), unless ``fold_nested`` is false:
+    ccflow's contract hashes a local class by its live methods, never by the function that
+    defines it.
     """
     return _reach(graph, (root,), fold_nested=fold_nested)
 
@@ -30,19 +33,19 @@ def closure_of_all(graph: Digraph, roots: tuple[str, ...]) -> set[str]:
 
 def _reach(
     graph: Digraph, roots: tuple[str, ...], *, fold_nested: bool = True
-) -> tuple[set[str], set[str]]:
-    self_classes = graph.graph.get("self_classes", {})
-    active: set[str] = {self_classes[r] for r in roots if r in self_classes}
+) -> tuple[set[str], set[Condition]]:
+    self_classes = graph.self_classes
+    active: set[Condition] = {instantiated(self_classes[r]) for r in roots if r in self_classes}
     nodes = graph.nodes
     free, bound, creators = graph.split()
     reached = {r for r in roots if r in nodes}
     stack = list(reached)
-    waiting: dict[str, list[str]] = {}
+    waiting: dict[Condition | None, list[str]] = {}
 
     while stack:
         current = stack.pop()
         if current in creators:
-            for cond in (current, f"~{current}"):
+            for cond in (instantiated(current), created(current)):
                 if cond not in active:
                     active.add(cond)
                     for name in waiting.pop(cond, ()):
@@ -62,8 +65,8 @@ def _reach(
             if target in reached:
                 continue
             if active.isdisjoint(conds):
-                for cond in conds:
-                    waiting.setdefault(cond, []).append(target)
+                for waited in conds:
+                    waiting.setdefault(waited, []).append(target)
             else:
                 reached.add(target)
                 stack.append(target)
@@ -85,9 +88,8 @@ def to_dependency_graph(
         keep, active = closure(graph, root, fold_nested=fold_nested)
     else:
         keep = set(graph.nodes)
-        created = {n for n, data in graph.nodes.items() if data.get("instantiates")}
-        active = created | {f"~{n}" for n in created}
-        active |= set(graph.graph.get("self_classes", {}).values())
+        active = created_conditions(graph.creators)
+        active |= {instantiated(klass) for klass in graph.self_classes.values()}
     edges = []
     succ = graph.succ
     for source in sorted(keep):
@@ -95,13 +97,12 @@ def to_dependency_graph(
             if target not in keep:
                 continue
             data = succ[source][target]
-            conds = data["conds"]
-            if None not in conds and active.isdisjoint(conds):
+            if None not in data.conds and active.isdisjoint(data.conds):
                 continue
-            kinds = data["kinds"]
+            kinds = data.kinds
             for kind in sorted(kinds, key=_KIND_ORDER.__getitem__):
                 edges.append(Edge(source, target, kind, kinds[kind]))
-    uses: dict[str, dict[str, int]] = graph.graph.get("arguments", {})
+    uses = graph.arguments
     arguments = tuple(
         ArgumentUse(
             owner,

@@ -2,34 +2,88 @@
 networkx (about 0.2 s of a warm command). :meth:`DependencyGraph.to_networkx` is the way to
 networkx for users who want graph algorithms.
 
-The interface is the small part of ``networkx.DiGraph`` the pipeline uses: ``graph`` (graph
-attributes), ``nodes[name]`` (a node's attribute dict), ``succ[name]`` (``{target: edge
-attributes}``), ``add_node``, ``add_edge``, ``get_edge_data``, ``edges(data=True)``.
+What the builder records on the graph is typed here, not kept under string keys: each edge's
+:class:`EdgeData` (its reference kinds and the :class:`Condition`\\ s it waits for), the nodes
+that instantiate a class (``creators``), the class each method root is named through
+(``self_classes``) and the operations on the caller's objects (``arguments``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import enum
+from typing import NamedTuple
 
-#: (unconditional targets per node, conditional (target, conditions) per node, the nodes whose
-#: attribute ``instantiates`` is set).
+from astoken._model import RefKind
+
+
+class Trigger(enum.Enum):
+    """What makes a conditional edge live for its class C."""
+
+    #: C is instantiated in the closure, or is the class a method root is named through.
+    INSTANTIATED = "instantiated"
+    #: C itself is created in the closure (its class node is reached): an edge guessed for a
+    #: receiver of unknown origin, which the caller's object of a method root does not make.
+    CREATED = "created"
+
+
+class Condition(NamedTuple):
+    """An edge's condition: ``trigger`` holds for class ``klass`` (a tuple, hashed in C: the
+    closures test these for every conditional edge)."""
+
+    klass: str
+    trigger: Trigger
+
+
+def instantiated(klass: str) -> Condition:
+    """The condition "``klass`` is instantiated (or a method root is named through it)"."""
+    return Condition(klass, Trigger.INSTANTIATED)
+
+
+def created(klass: str) -> Condition:
+    """The condition "``klass`` itself is created in the closure"."""
+    return Condition(klass, Trigger.CREATED)
+
+
+def created_conditions(classes: set[str] | frozenset[str]) -> set[Condition]:
+    """The conditions that hold once each of ``classes`` is created: both triggers."""
+    return {c for klass in classes for c in (instantiated(klass), created(klass))}
+
+
+class EdgeData:
+    """One edge's attributes: each reference kind with the first line it is made at, and the
+    conditions it waits for (None in ``conds``: unconditional)."""
+
+    __slots__ = ("conds", "kinds")
+
+    def __init__(self, kinds: dict[RefKind, int], conds: set[Condition | None]) -> None:
+        self.kinds = kinds
+        self.conds = conds
+
+
+#: (unconditional targets per node, conditional (target, conditions) per node, the nodes that
+#: instantiate a class).
 Split = tuple[
     dict[str, tuple[str, ...]],
-    dict[str, tuple[tuple[str, frozenset[str]], ...]],
+    dict[str, tuple[tuple[str, frozenset[Condition | None]], ...]],
     frozenset[str],
 ]
 
 
 class Digraph:
-    """A directed graph over string node names with attribute dicts on graph, nodes, edges."""
+    """A directed graph over string node names, with typed attributes (see the module
+    docstring)."""
 
-    __slots__ = ("_split", "graph", "nodes", "succ")
+    __slots__ = ("_split", "arguments", "creators", "nodes", "self_classes", "succ")
 
-    def __init__(self, **attrs: Any) -> None:
-        self.graph: dict[str, Any] = dict(attrs)
-        self.nodes: dict[str, dict[str, Any]] = {}
-        self.succ: dict[str, dict[str, dict[str, Any]]] = {}
+    def __init__(self) -> None:
+        self.nodes: dict[str, None] = {}
+        self.succ: dict[str, dict[str, EdgeData]] = {}
+        #: Nodes that instantiate a class (class nodes whose members were expanded).
+        self.creators: set[str] = set()
+        #: Method root -> the class it is named through (``Sub.run``: ``self`` is a ``Sub``).
+        self.self_classes: dict[str, str] = {}
+        #: Node -> {member as written: first line}: operations on the caller's objects.
+        self.arguments: dict[str, dict[str, int]] = {}
         self._split: Split | None = None
 
     def __contains__(self, name: object) -> bool:
@@ -40,55 +94,58 @@ class Digraph:
 
     def add_node(self, name: str) -> None:
         if name not in self.nodes:
-            self.nodes[name] = {}
+            self.nodes[name] = None
             self.succ[name] = {}
             self._split = None
 
-    def set_node_attribute(self, name: str, key: str, value: Any) -> None:
+    def mark_creator(self, name: str) -> None:
+        """``name`` instantiates a class (see :attr:`creators`)."""
         self.add_node(name)
-        self.nodes[name][key] = value
+        self.creators.add(name)
         self._split = None
 
-    def add_edge(self, source: str, target: str, **attrs: Any) -> None:
-        """Add ``source -> target`` (and both nodes), or update its attributes."""
+    def add_edge(
+        self,
+        source: str,
+        target: str,
+        *,
+        kinds: dict[RefKind, int] | None = None,
+        conds: set[Condition | None] | None = None,
+    ) -> None:
+        """Add ``source -> target`` (and both nodes), or replace the attributes given."""
         self.add_node(source)
         self.add_node(target)
         data = self.succ[source].get(target)
         if data is None:
-            self.succ[source][target] = dict(attrs)
+            self.succ[source][target] = EdgeData(
+                dict(kinds or {}), set(conds) if conds is not None else {None}
+            )
         else:
-            data.update(attrs)
+            if kinds is not None:
+                data.kinds = dict(kinds)
+            if conds is not None:
+                data.conds = set(conds)
         self._split = None
 
     def split(self) -> Split:
         """Per node: the targets of its unconditional edges, and ``(target, conditions)`` of its
-        conditional ones (edge attribute ``conds``: a set where None means unconditional); and
-        the nodes marked ``instantiates``. Computed once per graph state (any change to the
-        graph drops it): closures walk this instead of the attribute dicts."""
+        conditional ones; and the :attr:`creators`. Computed once per graph state (any change
+        to the graph drops it): closures walk this instead of the edge data."""
         if self._split is None:
             free: dict[str, tuple[str, ...]] = {}
-            bound: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
+            bound: dict[str, tuple[tuple[str, frozenset[Condition | None]], ...]] = {}
             for source, targets in self.succ.items():
                 plain = []
                 conditional = []
-                for target, attrs in targets.items():
-                    conds = attrs.get("conds", {None})
-                    if None in conds:
+                for target, data in targets.items():
+                    if None in data.conds:
                         plain.append(target)
                     else:
-                        conditional.append((target, frozenset(conds)))
+                        conditional.append((target, frozenset(data.conds)))
                 free[source] = tuple(plain)
                 bound[source] = tuple(conditional)
-            creators = frozenset(n for n, attrs in self.nodes.items() if attrs.get("instantiates"))
-            self._split = (free, bound, creators)
+            self._split = (free, bound, frozenset(self.creators))
         return self._split
 
-    def get_edge_data(self, source: str, target: str) -> dict[str, Any] | None:
+    def get_edge_data(self, source: str, target: str) -> EdgeData | None:
         return self.succ.get(source, {}).get(target)
-
-    def edges(self, *, data: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """Every edge as ``(source, target, attributes)``."""
-        del data  # always with attributes: the only form the pipeline uses
-        for source, targets in self.succ.items():
-            for target, attrs in targets.items():
-                yield source, target, attrs

@@ -11,6 +11,7 @@ methods assign to ``self``, class and module constants, descriptors' ``__get__``
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,25 +34,39 @@ from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res
 _MAX_DEPTH = 40
 
 
+class ValueKind(enum.Enum):
+    """What an abstract :class:`Value` is."""
+
+    INST = "inst"  #: an instance of class ``name``
+    CLASS = "class"  #: the class object ``name``
+    FUNC = "func"  #: the function or method node ``name``, bound to class ``bound``
+    MODULE = "module"  #: the module ``name``
+    #: marks that a value came from constant ``name``: its elements are the names its
+    #: definition lists
+    CONST = "const"
+    BUILTIN = "builtin"  #: a builtin value
+    BUILTIN_CALLABLE = "builtin_callable"  #: a builtin function or type (``dict``, ``len``)
+    EXTERNAL = "external"  #: a third-party value
+    ARGUMENT = "argument"  #: the caller's object
+    UNKNOWN = "unknown"  #: nothing the flow can name
+
+
 @dataclass(frozen=True, slots=True)
 class Value:
-    """One abstract value. ``kind`` is one of: ``inst`` (instance of class ``name``), ``class``
-    (class object ``name``), ``func`` (function/method node ``name``, bound to class ``bound``),
-    ``module``, ``const`` (marks that a value came from constant ``name``: its elements are the
-    names its definition lists), ``builtin``, ``external``, ``argument`` (the caller's object),
-    ``unknown``."""
+    """One abstract value: a :class:`ValueKind` and, for some kinds, a node name (and the class
+    a method is bound to)."""
 
-    kind: str
+    kind: ValueKind
     name: str = ""
     bound: str = ""
 
 
-UNKNOWN = Value("unknown")
-ARGUMENT = Value("argument")
-BUILTIN_VALUE = Value("builtin")
+UNKNOWN = Value(ValueKind.UNKNOWN)
+ARGUMENT = Value(ValueKind.ARGUMENT)
+BUILTIN_VALUE = Value(ValueKind.BUILTIN)
 #: A builtin function or type (``dict``, ``len``): calling it gives a builtin value.
-BUILTIN_CALLABLE = Value("builtin_callable")
-EXTERNAL_VALUE = Value("external")
+BUILTIN_CALLABLE = Value(ValueKind.BUILTIN_CALLABLE)
+EXTERNAL_VALUE = Value(ValueKind.EXTERNAL)
 
 Values = frozenset[Value]
 
@@ -99,17 +114,17 @@ class Flow:
         if base in (ORIGIN_SELF, ORIGIN_CLS):
             if not ctx.self_class:
                 return frozenset((UNKNOWN,))
-            kind = "inst" if base == ORIGIN_SELF else "class"
+            kind = ValueKind.INST if base == ORIGIN_SELF else ValueKind.CLASS
             return frozenset((Value(kind, ctx.self_class),))
         prefix, _, text = base.partition(":")
         if prefix == "B":
             return frozenset((BUILTIN_VALUE,))
         if prefix == "N":
-            return frozenset((Value("func", f"{ctx.module}:{text}"),))
+            return frozenset((Value(ValueKind.FUNC, f"{ctx.module}:{text}"),))
         res = self.program.resolve_dotted(ctx.module, ctx.imports, text)
         if prefix == "T":
-            if res.what == NODE and self.program.node_kind(res.name) is NodeKind.CLASS:
-                return frozenset((Value("inst", res.name),))
+            if res.what is NODE and self.program.node_kind(res.name) is NodeKind.CLASS:
+                return frozenset((Value(ValueKind.INST, res.name),))
             if res.what in (EXTERNAL, BUILTIN):
                 return frozenset((BUILTIN_VALUE,))
             return frozenset((ARGUMENT,))  # a declared type we cannot see: the caller's
@@ -117,27 +132,27 @@ class Flow:
 
     def resolved(self, res: Res) -> Values:
         """The values a resolved name holds."""
-        if res.what == BUILTIN:
+        if res.what is BUILTIN:
             return frozenset((BUILTIN_CALLABLE,))
-        if res.what == MODULE and not res.partial:
-            return frozenset((Value("module", res.name),))
-        if res.what == EXTERNAL:
+        if res.what is MODULE and not res.partial:
+            return frozenset((Value(ValueKind.MODULE, res.name),))
+        if res.what is EXTERNAL:
             return frozenset((EXTERNAL_VALUE,))
-        if res.what != NODE or res.partial:
+        if res.what is not NODE or res.partial:
             return frozenset((UNKNOWN,))
         kind = self.program.node_kind(res.name)
         if kind is NodeKind.CLASS:
-            return frozenset((Value("class", res.name),))
+            return frozenset((Value(ValueKind.CLASS, res.name),))
         if kind is NodeKind.CONSTANT:
             return self.constant(res.name)
         if kind in (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.NESTED):
-            return frozenset((Value("func", res.name),))
+            return frozenset((Value(ValueKind.FUNC, res.name),))
         return frozenset((UNKNOWN,))
 
     def constant(self, node: str) -> Values:
         """A constant's value(s), marked with the constant itself."""
         definition = self.program.definition(node)
-        mark = Value("const", node)
+        mark = Value(ValueKind.CONST, node)
         if definition is None:
             return frozenset((mark, UNKNOWN))
         ctx = self.context(node)
@@ -180,7 +195,7 @@ class Flow:
         if definition is None:
             return frozenset((UNKNOWN,))
         if definition.kind is DefKind.CLASS:
-            return frozenset((Value("inst", func),))
+            return frozenset((Value(ValueKind.INST, func),))
         if not definition.returns:
             return frozenset((BUILTIN_VALUE,))  # falls off the end: None
         ctx = self.context(func, bound or None)
@@ -191,19 +206,19 @@ class Flow:
     def apply(self, values: Values, op: str) -> Values:
         out: set[Value] = set()
         for value in values:
-            if value.kind in ("argument", "unknown"):
+            if value.kind in (ValueKind.ARGUMENT, ValueKind.UNKNOWN):
                 out.add(value)
-            elif value.kind == "const":
+            elif value.kind is ValueKind.CONST:
                 if op in ("[]", "*"):
                     out |= self.elements(value.name)
             elif op.startswith("."):
                 out |= self.attribute(value, op[1:])
             elif op == "()":
                 out |= self.call(value)
-            elif op == "[]" and value.kind == "inst":
+            elif op == "[]" and value.kind is ValueKind.INST:
                 getitem = lookup_member(self.program, value.name, "__getitem__")
                 out |= self.returns(getitem, value.name) if getitem else {UNKNOWN}
-            elif op == "[]" and value.kind == "class":
+            elif op == "[]" and value.kind is ValueKind.CLASS:
                 out.add(value)  # ``C[int]``: a generic alias of the class
             else:
                 out.add(UNKNOWN)
@@ -227,21 +242,21 @@ class Flow:
             # By name, without reading the module: a registry of every algorithm of a package
             # must not load the package; only the entries that end up called are expanded.
             if self.program.is_first_party(name.partition(":")[0]):
-                out.add(Value("func", name))
+                out.add(Value(ValueKind.FUNC, name))
         return frozenset(out) | {UNKNOWN}
 
     def attribute(self, value: Value, attr: str) -> Values:
         program = self.program
-        if value.kind == "module":
+        if value.kind is ValueKind.MODULE:
             return self.resolved(program.module_attribute(value.name, attr))
-        if value.kind == "inst":
+        if value.kind is ValueKind.INST:
             if attr == "__class__":
-                return frozenset((Value("class", value.name),))
+                return frozenset((Value(ValueKind.CLASS, value.name),))
             member = lookup_member(program, value.name, attr)
             if member is None:
                 return self.instance_state(value.name, attr)
             return self.member_value(member, value.name, on_instance=True)
-        if value.kind == "class":
+        if value.kind is ValueKind.CLASS:
             member = lookup_member(program, value.name, attr)
             if member is None:
                 return frozenset((UNKNOWN,))
@@ -254,7 +269,7 @@ class Flow:
         if kind is NodeKind.METHOD:
             if on_instance and is_property(self.program, member):
                 return self.returns(member, klass)
-            return frozenset((Value("func", member, klass),))
+            return frozenset((Value(ValueKind.FUNC, member, klass),))
         if kind is NodeKind.CONSTANT:
             found = self.constant(member)
             if on_instance:
@@ -267,14 +282,14 @@ class Flow:
                 return self.descriptor_get(found) | state
             return found
         if kind is NodeKind.CLASS:
-            return frozenset((Value("class", member),))
+            return frozenset((Value(ValueKind.CLASS, member),))
         return frozenset((UNKNOWN,))
 
     def descriptor_get(self, values: Values) -> Values:
         """Class attributes read through an instance: a descriptor gives its ``__get__``."""
         out: set[Value] = set()
         for value in values:
-            if value.kind == "inst":
+            if value.kind is ValueKind.INST:
                 get = lookup_member(self.program, value.name, "__get__")
                 if get is not None:
                     out |= self.returns(get, value.name)
@@ -297,13 +312,13 @@ class Flow:
         return self.memoised(("state", klass, attr), compute)
 
     def call(self, value: Value) -> Values:
-        if value.kind == "builtin_callable":
+        if value.kind is ValueKind.BUILTIN_CALLABLE:
             return frozenset((BUILTIN_VALUE,))
-        if value.kind == "class":
-            return frozenset((Value("inst", value.name),))
-        if value.kind == "func":
+        if value.kind is ValueKind.CLASS:
+            return frozenset((Value(ValueKind.INST, value.name),))
+        if value.kind is ValueKind.FUNC:
             return self.returns(value.name, value.bound)
-        if value.kind == "inst":
+        if value.kind is ValueKind.INST:
             call = lookup_member(self.program, value.name, "__call__")
             return self.returns(call, value.name) if call else frozenset((UNKNOWN,))
         return frozenset((UNKNOWN,))

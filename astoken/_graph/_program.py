@@ -4,6 +4,7 @@ definitions, and name resolution through imports, re-exports and star imports.""
 from __future__ import annotations
 
 import builtins
+import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -90,15 +91,26 @@ def absolute_module(current: str, is_package: bool, level: int, module: str) -> 
     return base
 
 
-# What a name resolves to.
-NODE, MODULE, EXTERNAL, BUILTIN, UNKNOWN = "node", "module", "external", "builtin", "unknown"
+class Found(enum.Enum):
+    """What a name resolves to."""
+
+    NODE = "node"  #: a graph node (``Res.name``)
+    MODULE = "module"  #: a module (``Res.name``)
+    EXTERNAL = "external"  #: a third-party or stdlib package (``Res.name``, its top level)
+    BUILTIN = "builtin"  #: a builtin
+    UNKNOWN = "unknown"  #: nothing this pass can name
+
+
+# The members by their short names, as the graph step's modules compare them.
+NODE, MODULE, EXTERNAL = Found.NODE, Found.MODULE, Found.EXTERNAL
+BUILTIN, UNKNOWN = Found.BUILTIN, Found.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
 class Res:
     """A resolved name: a graph node, a module, an external package, a builtin, or unknown."""
 
-    what: str
+    what: Found
     name: str = ""
     # A dotted path stopped early at this node (for a module: at a name it does not bind).
     partial: bool = False
@@ -215,7 +227,7 @@ class Program:
         if not self.is_first_party(target):
             return self.external(target)
         res = self.module_attribute(target, binding.attr, depth + 1)
-        if res.what == UNKNOWN:
+        if res.what is UNKNOWN:
             sub = f"{target}.{binding.attr}"
             if self.module(sub) is not None:
                 return Res(MODULE, sub)
@@ -234,13 +246,13 @@ class Program:
         hook = mod.definitions.get("__getattr__")
         if hook is not None and hook.kind in (DefKind.FUNCTION, DefKind.CONSTANT):
             node = f"{module}:__getattr__"
-            if res.what == UNKNOWN:
+            if res.what is UNKNOWN:
                 return Res(NODE, node, partial=True)
-            if res.what == MODULE and res.name == f"{module}.{name}":
+            if res.what is MODULE and res.name == f"{module}.{name}":
                 # A submodule the package does not import itself: until something imports
                 # it, reading it runs __getattr__.
                 return Res(MODULE, res.name, via=(*res.via, node))
-        if res.what == UNKNOWN and name.startswith("__") and name.endswith("__"):
+        if res.what is UNKNOWN and name.startswith("__") and name.endswith("__"):
             return BUILTIN_RES
         return res
 
@@ -286,7 +298,7 @@ class Program:
             )
             if exported:
                 res = self.resolve_in_module(star_module, name, depth + 1)
-                if res.what != UNKNOWN:
+                if res.what is not UNKNOWN:
                     return res
         for level, star in mod.stars:
             star_module = absolute_module(module, mod.is_package, level, star)
@@ -368,9 +380,9 @@ class Program:
         elif mod is not None:
             res = self.resolve_in_module(module, parts[0])
         for part in parts[1:]:
-            if res.what == MODULE:
+            if res.what is MODULE:
                 nxt = self.module_attribute(res.name, part)
-                if nxt.what == UNKNOWN:
+                if nxt.what is UNKNOWN:
                     # The module does not bind the name: the path stops at the module (a
                     # blind spot the builder reports).
                     if self.module(res.name) is None:
@@ -379,7 +391,7 @@ class Program:
                 if res.via:  # the __getattr__ hooks passed on the way run too
                     nxt = Res(nxt.what, nxt.name, nxt.partial, (*res.via, *nxt.via))
                 res = nxt
-            elif res.what == NODE:
+            elif res.what is NODE:
                 res = self.member_of(res, part)
                 if res.partial:
                     return res
@@ -411,11 +423,11 @@ class Program:
         if ":" in name:
             target_module, _, qualname = name.partition(":")
             res = self.module_res(target_module)
-            if res.what != MODULE or not qualname:
+            if res.what is not MODULE or not qualname:
                 return res
             return self.resolve_dotted(target_module, (), qualname)
         res = self.resolve_dotted(module, (), name)
-        if res.what != UNKNOWN:
+        if res.what is not UNKNOWN:
             return res
         parts = name.split(".")
         for cut in range(len(parts) - 1, 0, -1):
