@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 
 from . import _combine, _config, _files, _hashing, _lockfile, _pipeline, _targets
 from ._model import DependencyGraph, Explanation, Snapshot, SnapshotDiff
-from ._pipeline import Progress, _memo
+from ._pipeline import Progress, Stage, _memo
 from .errors import OptionError, TargetTypeError
 
 __all__ = [
     "Progress",
+    "Stage",
     "behavior_token",
     "behavior_tokens",
     "cache_token",
@@ -398,13 +399,13 @@ def _write_if_changed(path: str | os.PathLike[str], content: bytes) -> bool:
 
 def snapshot_progress(progress: Progress | None) -> dict[str, Any]:
     """The keyword arguments that pass ``progress`` on to :func:`snapshot`, which reports
-    ``(done, total)``: as the stage ``"snapshot"``; none without ``progress``."""
+    ``(done, total)``: as :attr:`Stage.SNAPSHOT`; none without ``progress``."""
     if progress is None:
         return {}
     report = progress
 
     def counted(done: int, total: int) -> None:
-        report("snapshot", done, total)
+        report(Stage.SNAPSHOT.value, done, total)
 
     return {"progress": counted}
 

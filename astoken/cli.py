@@ -639,10 +639,10 @@ def _info(args: argparse.Namespace, streams: _Streams, message: str) -> None:
 _PROGRESS_DELAY = 0.5
 #: What each stage of a long command counts.
 _PROGRESS_UNITS = {
-    "reading modules": " modules",
-    "hashing": " definitions",
-    "targets": " targets",
-    "snapshot": " targets",
+    _api.Stage.READING.value: " modules",
+    _api.Stage.HASHING.value: " definitions",
+    _api.Stage.TARGETS.value: " targets",
+    _api.Stage.SNAPSHOT.value: " targets",
 }
 
 

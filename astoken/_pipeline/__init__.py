@@ -36,7 +36,7 @@ from ._analysis import (
     for_each_target,
     refuse_unresolved,
 )
-from ._options import DEFAULT_OPTIONS, Progress, make_options
+from ._options import DEFAULT_OPTIONS, Progress, Stage, make_options
 from ._session import Session
 from ._snapshot import snapshot_packages
 from ._steps import prepare_steps
@@ -46,6 +46,7 @@ __all__ = [
     "Analysis",
     "Progress",
     "Session",
+    "Stage",
     "analyze",
     "analyze_loaded",
     "analyze_with_files",

@@ -25,7 +25,7 @@ from astoken.errors import AstokenError, StrictModeError, TargetNotFoundError, T
 from . import _steps
 from ._graphs import build, package_graph, root_graph, scope_for
 from ._memo import FileSignature
-from ._options import Progress, make_options, store_for
+from ._options import Progress, Stage, make_options, report, store_for
 from ._session import (
     Session,
     check_running_code,
@@ -291,8 +291,8 @@ def for_each_target(
                     session = Session(opts, scope, objects, {})
                     graph = root_graph(target.node, built, session)
                     results[index] = each(target, graph, session, progress if single else None)
-                    if progress is not None and not single:
-                        progress("targets", done, len(members))
+                    if not single:
+                        report(progress, Stage.TARGETS, done, len(members))
     return [results[index] for index in range(len(objs))]
 
 

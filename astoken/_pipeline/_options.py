@@ -3,6 +3,7 @@ and the progress callback of the long queries."""
 
 from __future__ import annotations
 
+import enum
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -14,14 +15,35 @@ from astoken.errors import OptionError
 __all__ = [
     "DEFAULT_OPTIONS",
     "Progress",
+    "Stage",
     "cache_dir",
     "code_book_for",
     "make_options",
+    "report",
     "store_for",
 ]
 
-#: A progress callback of the long queries: ``(stage, done, total)``, total 0 while unknown.
+#: A progress callback of the long queries: ``(stage, done, total)``, total 0 while unknown;
+#: ``stage`` is the value of a :class:`Stage`.
 Progress = Callable[[str, int, int], None]
+
+
+class Stage(enum.Enum):
+    """The stages a :data:`Progress` callback is told about (by their values, the strings the
+    API reference documents)."""
+
+    READING = "reading modules"  #: after each module read (total 0: not known in advance)
+    HASHING = "hashing"  #: after each definition hashed
+    TARGETS = "targets"  #: after each target of a shared graph (``behavior_tokens``...)
+    SNAPSHOT = "snapshot"  #: after each target of a snapshot
+
+
+def report(progress: Progress | None, stage: Stage, done: int, total: int) -> None:
+    """Tell ``progress`` (when there is one) that ``done`` of ``total`` steps of ``stage`` are
+    done."""
+    if progress is not None:
+        progress(stage.value, done, total)
+
 
 #: The options of a call that gives none (the common call: no Options to build for a memo hit).
 DEFAULT_OPTIONS = Options()

@@ -23,7 +23,7 @@ from astoken.errors import (
     ValueTooDeepError,
 )
 
-from ._options import Progress, cache_dir, code_book_for
+from ._options import Progress, Stage, cache_dir, code_book_for, report
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -89,14 +89,13 @@ class Session:
         self, names: Iterable[str], nodes: dict[str, Node], progress: Progress | None = None
     ) -> None:
         """Own tokens, encoded pairs and compiled-code leaves of the graph nodes ``names``
-        (``progress("hashing", done, total)`` as they are hashed)."""
+        (reported to ``progress`` as :attr:`Stage.HASHING` as they are hashed)."""
         if self.expressions_of is not nodes:
             self.expressions_of = nodes
             self.expressions = {n: node.expression for n, node in nodes.items() if node.expression}
         todo = sorted(names)
         for done, name in enumerate(todo, 1):
-            if progress is not None:
-                progress("hashing", done, len(todo))
+            report(progress, Stage.HASHING, done, len(todo))
             node = nodes.get(name)
             if node is None:
                 continue

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from astoken import _combine, _store, _targets
 from astoken._model import (
     UNAVAILABLE_REASON,
+    DefKind,
     Options,
     Snapshot,
     SnapshotEntry,
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
     from astoken._graph import CachedBuild
 
 __all__ = ["SnapshotBuild", "snapshot_packages"]
+
+#: The definitions a snapshot records a token for (constants and nested code are covered by
+#: the tokens of what uses them).
+_TARGET_KINDS = frozenset({DefKind.FUNCTION, DefKind.CLASS, DefKind.METHOD})
 
 #: A snapshot's progress callback: ``(done, total)`` definitions hashed.
 SnapshotProgress = Callable[[int, int], None]
@@ -312,7 +317,7 @@ def _snapshot_build(
         if source is None:
             continue
         for definition in source.summary.definitions:
-            if definition.kind.value in ("function", "class", "method"):
+            if definition.kind in _TARGET_KINDS:
                 defs.append(f"{module}:{definition.qualname}")
     roots = tuple(defs)
     graph, graph_unresolved, nodes = graph_step.build_graph(replace(request, roots=roots))

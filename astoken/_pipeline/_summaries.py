@@ -18,7 +18,7 @@ from astoken.errors import AstokenError
 
 from . import _steps
 from ._memo import FileSignature, file_signature
-from ._options import Progress, store_for
+from ._options import Progress, Stage, report, store_for
 
 __all__ = [
     "SUMMARIES",
@@ -150,8 +150,7 @@ class ModuleLoader:
             return ModuleSource(name, None, True, _EMPTY_SUMMARY)
         summary = _summary_of(file, data, key, self.store)
         self.files[file] = file_signature(file)
-        if self.progress is not None:
-            self.progress("reading modules", len(self.files), 0)
+        report(self.progress, Stage.READING, len(self.files), 0)
         return ModuleSource(name, file, is_package, summary)
 
     def fingerprint(self, name: str) -> ModuleFingerprint | None:
