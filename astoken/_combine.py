@@ -8,6 +8,10 @@ Guarantees (cited by ``tests/test_combine.py``):
    (bytecode differs between Python minors, so a token is only comparable on one of them).
 4. Pairs whose token is None (nothing to hash) are dropped; if nothing is left the result is
    None. The same name given twice with different tokens is a caller bug: ``ValueError``.
+5. :func:`closure_token`: the root's own token enters under ``"<target>"``, so a target's
+   qualified name is not part of its token; a class with only data attributes (no own token,
+   no compiled-code leaf, every member a constant of the class) has no behavior token
+   (ccflow's rule).
 """
 
 from __future__ import annotations
@@ -17,9 +21,16 @@ import operator
 import sys
 from collections.abc import Iterable
 
-from ._model import FORMAT_VERSION
+from ._model import FORMAT_VERSION, Node, NodeKind
 
-__all__ = ["combine", "combine_encoded", "combine_ordered", "encode_pair", "interpreter_tag"]
+__all__ = [
+    "closure_token",
+    "combine",
+    "combine_encoded",
+    "combine_ordered",
+    "encode_pair",
+    "interpreter_tag",
+]
 
 
 def interpreter_tag() -> str:
@@ -59,6 +70,29 @@ def combine_encoded(encoded: list[tuple[str, bytes]]) -> str | None:
     digest.update(b"%d\x00" % len(encoded))
     digest.update(b"".join(item[1] for item in encoded))
     return digest.hexdigest()
+
+
+def closure_token(
+    root: str,
+    root_token: str | None,
+    encoded: list[tuple[str, bytes]],
+    members: Iterable[Node],
+    *,
+    leaves: bool,
+) -> str | None:
+    """The behavior token of ``root``'s closure (guarantee 5): ``encoded``, the pairs of its
+    members and compiled-code leaves (:func:`encode_pair`), and the root's own token.
+    ``members`` are the closure's nodes, the root and the leaves excluded; ``leaves`` says
+    whether the closure has compiled-code leaves. ``encoded`` is extended in place."""
+    if root_token is not None:
+        encoded.append(("<target>", encode_pair("<target>", root_token)))
+    if root_token is None and not leaves:
+        prefix = root + "."
+        if all(node.kind is NodeKind.CONSTANT and node.name.startswith(prefix) for node in members):
+            # A class with only data attributes has no behavior of its own (ccflow's rule);
+            # the code that reads its constants depends on them through its own graph.
+            return None
+    return combine_encoded(encoded)
 
 
 def combine(pairs: Iterable[tuple[str, str | None]]) -> str | None:

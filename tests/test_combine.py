@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -10,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import astoken
-from astoken import _combine, ccflow
+from astoken import _combine, _hashing, _lockfile, ccflow
 from astoken._combine import combine, combine_ordered, interpreter_tag
-from astoken._model import FORMAT_VERSION
+from astoken._model import FORMAT_VERSION, Node, NodeKind
+from astoken._scope import Scope
 
 hex_tokens = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 pair_lists = st.dictionaries(st.text(min_size=1), hex_tokens, min_size=1, max_size=8).map(
@@ -148,3 +150,73 @@ def test_behavior_tokens_cover_the_interpreter_and_cache_tokens_do_not(
         "behavior_token": True,
         "ccflow": True,
     }
+
+
+def _pair(name: str, token: str) -> tuple[str, bytes]:
+    return (name, _combine.encode_pair(name, token))
+
+
+def test_closure_token_enters_the_root_under_target_not_its_name() -> None:
+    """Guarantee 5: two roots with the same own token and members have the same token."""
+    member = Node("m:helper", NodeKind.FUNCTION)
+    a = _combine.closure_token(
+        "m:a", "1" * 64, [_pair("m:helper", "2" * 64)], [member], leaves=False
+    )
+    b = _combine.closure_token(
+        "m:b", "1" * 64, [_pair("m:helper", "2" * 64)], [member], leaves=False
+    )
+    assert a is not None
+    assert a == b == combine([("<target>", "1" * 64), ("m:helper", "2" * 64)])
+
+
+@pytest.mark.parametrize(
+    ("members", "root_token", "leaves", "data_only"),
+    [
+        pytest.param(("m:C.x", "m:C.y"), None, False, True, id="only-data-attributes"),
+        pytest.param(("m:C.x", "m:C.f"), None, False, False, id="a-method"),
+        pytest.param(("m:C.x", "m:OTHER"), None, False, False, id="a-constant-of-another-owner"),
+        pytest.param(("m:C.x",), None, True, False, id="a-compiled-code-leaf"),
+        pytest.param(("m:C.x",), "1" * 64, False, False, id="an-own-token"),
+    ],
+)
+def test_closure_token_of_a_data_only_class_is_none(
+    members: tuple[str, ...], root_token: str | None, leaves: bool, data_only: bool
+) -> None:
+    """Guarantee 5: ccflow's rule, a class with only data attributes has no behavior token."""
+    nodes = [
+        Node(name, NodeKind.FUNCTION if name.endswith(".f") else NodeKind.CONSTANT)
+        for name in members
+    ]
+    encoded = [_pair(name, "3" * 64) for name in members]
+    token = _combine.closure_token("m:C", root_token, encoded, nodes, leaves=leaves)
+    assert (token is None) is data_only
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        pytest.param(Node("numpy", NodeKind.EXTERNAL, version="2.1.0"), id="external-versioned"),
+        pytest.param(Node("numpy", NodeKind.EXTERNAL), id="external-unversioned"),
+        pytest.param(Node("json", NodeKind.STDLIB), id="stdlib"),
+    ],
+)
+def test_leaf_own_tokens_are_forms_lock_files_accept(node: Node) -> None:
+    """The own-token forms the hashing step writes are those a lock file may hold."""
+    token = _hashing.leaf_token(node)
+    assert token is not None
+    assert _lockfile.is_own_token(token)
+
+
+def test_opaque_own_tokens_are_forms_lock_files_accept() -> None:
+    """A constant with no deterministic encoding: ``opaque:TYPE:DIGEST``, with or without the
+    source that built it, is a form a lock file may hold; editing that source changes it."""
+    lock = threading.Lock()
+    node = Node("m:LOCK", NodeKind.CONSTANT)
+    scope = Scope(roots=("m",))
+    tokens = [
+        _hashing.node_token(node, lock, scope=scope, expressions={}, assignment=lambda s=s: s)
+        for s in ("threading.Lock()", "threading.RLock()", None)
+    ]
+    assert all(t is not None and t.startswith("opaque:") for t in tokens)
+    assert all(_lockfile.is_own_token(t) for t in tokens if t is not None)
+    assert len(set(tokens)) == 3

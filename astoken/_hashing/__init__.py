@@ -56,10 +56,13 @@ Guarantees (cited by ``tests/test_hashing.py`` and ``tests/test_encoder.py``):
 from __future__ import annotations
 
 import functools
+import hashlib
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from astoken._model import Node, NodeKind
 from astoken._scope import Scope
+from astoken.errors import UnhashableValueError
 
 from ._classes import hash_class, mro_members
 from ._code import CodeBook, code_book, code_token
@@ -78,6 +81,7 @@ from ._walk import (
 )
 
 __all__ = [
+    "LIVE_KINDS",
     "BehaviorHook",
     "CodeBook",
     "class_token",
@@ -86,7 +90,9 @@ __all__ = [
     "encode_value",
     "function_token",
     "is_data",
+    "leaf_token",
     "mro_members",
+    "node_token",
     "object_token",
     "register_encoder",
     "unregister_encoder",
@@ -235,3 +241,64 @@ def object_token(
     if callable(obj) or isinstance(obj, _DESCRIPTOR_TYPES) or held_function(obj) is not None:
         return function_token(obj, owner=owner, scope=scope, expressions=expressions)
     return value_token(obj, owner=owner)
+
+
+# --------------------------------------------------------------------------------------------
+# Own tokens of graph nodes: what one node contributes by itself (its dependencies are nodes of
+# their own). The forms, which ``astoken._lockfile.is_own_token`` accepts and the explain table
+# shows: 64 hex digits (code or value); ``external:NAME`` or ``external:NAME==VERSION`` (a
+# third-party leaf: its version stands for its code); ``stdlib:NAME`` (a standard-library leaf:
+# the interpreter tag in every token stands for it); ``opaque:TYPE:DIGEST`` (a value with no
+# deterministic encoding, by its type and the digest of the source that built it, or
+# ``no-source``).
+
+#: The kinds whose own token is computed from their live object (:func:`node_token`); the
+#: others have a token without one (:func:`leaf_token`).
+LIVE_KINDS = frozenset({NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT})
+
+
+def leaf_token(node: Node) -> str | None:
+    """The own token of a node that is not hashed through a live object: a third-party leaf by
+    its name and version, a standard-library leaf by its name; None for a module (its code is in
+    the nodes of its definitions) and a nested function (hashed as part of the code it is nested
+    in)."""
+    if node.kind is NodeKind.EXTERNAL:
+        return f"external:{node.name}=={node.version}" if node.version else f"external:{node.name}"
+    if node.kind is NodeKind.STDLIB:
+        return f"stdlib:{node.name}"
+    return None
+
+
+def node_token(
+    node: Node,
+    obj: object,
+    *,
+    scope: Scope,
+    expressions: Mapping[str, str],
+    assignment: Callable[[], str | None],
+) -> str | None:
+    """The own token of a node of one of the :data:`LIVE_KINDS` from ``obj``, its live object.
+
+    A constant computed from process state at import (the working directory, ``hash()``, the
+    clock...) is its defining source (``node.expression``), never its value (guarantee 7); a
+    function's expression stands for its defaults, in its code's token (``expressions``). A
+    constant whose value has no deterministic encoding (a logger, a lock, a client instance)
+    is its type and the digest of the canonical source of the assignment that built it
+    (``assignment()``, read only then), so editing how it is built still changes the token.
+    """
+    if node.expression and node.kind is NodeKind.CONSTANT:
+        return node.expression
+    if node.kind is NodeKind.CONSTANT and is_data(obj):
+        try:
+            return value_token(
+                obj,
+                owner=node.name,
+                by_reference=True,
+                home=node.name.partition(":")[0],
+                scope=scope,
+            )
+        except UnhashableValueError as exc:
+            built_by = assignment() or ""
+            source = hashlib.sha256(built_by.encode()).hexdigest() if built_by else "no-source"
+            return f"opaque:{exc.value_type}:{source}"
+    return object_token(obj, scope=scope, owner=node.name, expressions=expressions)

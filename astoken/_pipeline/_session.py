@@ -5,7 +5,6 @@ warnings attributed to the caller)."""
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import warnings
 from collections.abc import Iterable
@@ -42,7 +41,6 @@ __all__ = [
     "warn_compiled",
 ]
 
-_CODE_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS, NodeKind.CONSTANT)
 _LEAF_KINDS = (NodeKind.EXTERNAL, NodeKind.STDLIB)
 #: Kinds whose own token is the token of their live object (:func:`own_token`).
 _DEFINITION_KINDS = (NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.CLASS)
@@ -110,7 +108,7 @@ class Session:
         if node.name in self.looked_for_leaf:
             return
         self.looked_for_leaf.add(node.name)
-        if node.kind not in _CODE_KINDS or self.options.static:
+        if node.kind not in _hashing.LIVE_KINDS or self.options.static:
             return
         obj = self.lookup(node.name)
         module = _runtime.compiled_module(obj) if obj is not None else None
@@ -167,13 +165,11 @@ class Session:
 
 
 def own_token(node: Node, session: Session) -> str | None:
-    """A node's own token: its code or value only (its dependencies are separate nodes)."""
-    if node.kind is NodeKind.EXTERNAL:
-        return f"external:{node.name}=={node.version}" if node.version else f"external:{node.name}"
-    if node.kind is NodeKind.STDLIB:
-        return f"stdlib:{node.name}"
-    if node.kind in (NodeKind.MODULE, NodeKind.NESTED):
-        return None  # a nested function is hashed as part of the code it is nested in
+    """A node's own token: its code or value only (its dependencies are separate nodes), as
+    the hashing step computes it from the live object the session finds; a node found in
+    source but not at runtime has none, and is noted."""
+    if node.kind not in _hashing.LIVE_KINDS:
+        return _hashing.leaf_token(node)
     obj = session.lookup(node.name)
     if obj is None:
         if node.file is not None:
@@ -188,29 +184,12 @@ def own_token(node: Node, session: Session) -> str | None:
                 ),
             )
         return None
-    if node.expression and node.kind is NodeKind.CONSTANT:
-        # A constant computed from process state at import (the working directory, hash(),
-        # the clock...): its defining source, never its value (DESIGN.md). A function's
-        # expression stands for its defaults, in its code's token (``session.expressions``).
-        return node.expression
-    if node.kind is NodeKind.CONSTANT and _hashing.is_data(obj):
-        try:
-            return _hashing.value_token(
-                obj,
-                owner=node.name,
-                by_reference=True,
-                home=node.name.partition(":")[0],
-                scope=session.scope,
-            )
-        except UnhashableValueError as exc:
-            # A module/class-level object with no deterministic encoding (a logger, a lock, a
-            # client instance): its type and the canonical source of the assignment that built
-            # it are hashed, so editing how it is constructed still changes the token.
-            digest = _runtime.assignment_digest(node.file, node.line) or ""
-            source = hashlib.sha256(digest.encode()).hexdigest() if digest else "no-source"
-            return f"opaque:{exc.value_type}:{source}"
-    return _hashing.object_token(
-        obj, scope=session.scope, owner=node.name, expressions=session.expressions
+    return _hashing.node_token(
+        node,
+        obj,
+        scope=session.scope,
+        expressions=session.expressions,
+        assignment=lambda: _runtime.assignment_digest(node.file, node.line),
     )
 
 
@@ -254,8 +233,7 @@ def closure_token(
         pairs = [session.pairs[name] for name in members & session.pairs.keys()]
         leaves: dict[str, str | None] = {}
         for leaf in compiled_leaves(closure, nodes, session)[0].values():
-            # A leaf's own token is its name and version (or "stdlib:name").
-            leaf_token = leaves[leaf.name] = own_token(leaf, session)
+            leaf_token = leaves[leaf.name] = _hashing.leaf_token(leaf)
             if leaf_token is not None:
                 pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
         root_node = nodes.get(root)
@@ -273,15 +251,9 @@ def closure_token(
             )
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
-    if root_token is not None:
-        pairs.append(("<target>", _combine.encode_pair("<target>", root_token)))
-    token = _combine.combine_encoded(pairs)
-    if root_token is None and not leaves:
-        prefix = root + "."
-        if all(nodes[n].kind is NodeKind.CONSTANT and n.startswith(prefix) for n in members):
-            # A class with only data attributes has no behavior of its own (ccflow's rule);
-            # the code that reads its constants depends on them through its own graph.
-            token = None
+    token = _combine.closure_token(
+        root, root_token, pairs, (nodes[n] for n in members), leaves=bool(leaves)
+    )
     found = [u for u in unresolved if u.owner in closure]
     found.extend(u for u in session.notes.values() if u.owner in closure)
     return Closure(
