@@ -44,6 +44,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ._files import read_regular, replace_atomic
@@ -65,8 +66,6 @@ __all__ = [
 #: Environment variable that moves the cache (checked by :func:`default_cache_dir`).
 CACHE_DIR_ENV = "ASTOKEN_CACHE_DIR"
 
-# Version of the entry envelope itself (not of the summary inside it).
-_ENVELOPE = "astoken-summary-1"
 
 # A wheel-installed distribution's metadata directory: name and version (PEP 427, PEP 491).
 _LIBCST_DIST_INFO = re.compile(r"libcst-([^-]+)\.dist-info", re.IGNORECASE)
@@ -331,6 +330,45 @@ def _write_quietly(root: str, path: str, data: bytes) -> None:
         pass
 
 
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The one JSON envelope of a text entry (summaries, cached builds): its format name (the
+    version of the envelope, not of the text inside), the key it was written for, the text
+    under ``field`` and, when ``checked``, a SHA-256 of the text. :meth:`open` is the one check
+    every such entry goes through (guarantee 3)."""
+
+    format: str
+    field: str
+    checked: bool = False
+
+    def make(self, key: str, text: str) -> bytes:
+        """The bytes of the entry of ``text`` under ``key``."""
+        document = {"format": self.format, "key": key, self.field: text}
+        if self.checked:
+            document["check"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return json.dumps(document).encode("utf-8")
+
+    def open(self, document: dict[str, Any] | None, key: str) -> str | None:
+        """The text of ``document`` read for ``key``, or None when it is not this envelope's,
+        was written for another key, or (``checked``) its text does not match its check."""
+        if document is None:
+            return None
+        text = document.get(self.field)
+        if (
+            document.get("format") != self.format
+            or document.get("key") != key
+            or not isinstance(text, str)
+        ):
+            return None
+        if self.checked and document.get("check") != hashlib.sha256(text.encode()).hexdigest():
+            return None
+        return text
+
+
+# Version of the summary entry envelope itself (not of the summary inside it).
+_SUMMARY_ENVELOPE = Envelope("astoken-summary-1", "summary")
+
+
 class SummaryStore:
     """A directory of JSON summaries sharded by key prefix; ``None`` disables it."""
 
@@ -360,25 +398,14 @@ class SummaryStore:
         path = self._path(key)
         if path is None:
             return None
-        envelope = _read_document(self._directory or "", path)
-        if envelope is None:
-            return None
-        text = envelope.get("summary")
-        if (
-            envelope.get("format") != _ENVELOPE
-            or envelope.get("key") != key
-            or not isinstance(text, str)
-        ):
-            return None
-        return text
+        return _SUMMARY_ENVELOPE.open(_read_document(self._directory or "", path), key)
 
     def put(self, key: str, text: str) -> None:
         """Store ``text`` under ``key`` atomically; failures are swallowed (guarantees 2, 4)."""
         path = self._path(key)
         if path is None:
             return
-        payload = json.dumps({"format": _ENVELOPE, "key": key, "summary": text})
-        _write_quietly(self._directory or "", path, payload.encode("utf-8"))
+        _write_quietly(self._directory or "", path, _SUMMARY_ENVELOPE.make(key, text))
 
 
 class VerdictStore:
@@ -540,7 +567,7 @@ def _tokens_check(tokens: Mapping[str, object]) -> str:
 
 
 # Version of a cached build's envelope.
-_BUILD_ENVELOPE = "astoken-build-1"
+_BUILD_ENVELOPE = Envelope("astoken-build-1", "build", checked=True)
 
 
 class BuildStore:
@@ -565,24 +592,10 @@ class BuildStore:
         path = self._path(key)
         if path is None:
             return None
-        envelope = _read_document(self._root, path)
-        if envelope is None:
-            return None
-        text = envelope.get("build")
-        if (
-            envelope.get("format") != _BUILD_ENVELOPE
-            or envelope.get("key") != key
-            or not isinstance(text, str)
-            or envelope.get("check") != hashlib.sha256(text.encode("utf-8")).hexdigest()
-        ):
-            return None
-        return text
+        return _BUILD_ENVELOPE.open(_read_document(self._root, path), key)
 
     def put(self, key: str, text: str) -> None:
         """Store ``text`` under ``key`` atomically; failures are swallowed."""
         path = self._path(key)
-        if path is None:
-            return
-        check = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        payload = json.dumps({"build": text, "check": check, "format": _BUILD_ENVELOPE, "key": key})
-        _write_quietly(self._root, path, payload.encode("utf-8"))
+        if path is not None:
+            _write_quietly(self._root, path, _BUILD_ENVELOPE.make(key, text))
