@@ -46,6 +46,7 @@ __all__ = [
     "Origin",
     "Scope",
     "distribution_version",
+    "is_test_module",
     "locate_module",
     "sibling_packages",
 ]
@@ -169,6 +170,21 @@ def locate_module(name: str) -> ModuleLocation | None:
             search = tuple(path) if path is not None else ()
             return ModuleLocation(name=name, file=file, is_package=is_package, search=search)
     return _locate_cached(name, tuple(sys.path))
+
+
+_TEST_PARTS = frozenset({"test", "tests", "conftest"})
+
+
+def is_test_module(module: str) -> bool:
+    """True for test code, as pytest finds it: a module or package named ``test``/``tests``,
+    ``test_*``, ``*_test`` or ``conftest``, or one inside such a package. A ``testing`` module
+    (``click.testing``, ``numpy.testing``) is library code that tests use, not test code. The
+    one rule for both uses: a snapshot leaves test modules out unless asked, and a guess
+    (coverage.md rule 4) never reaches a class of test code from library code."""
+    return any(
+        part in _TEST_PARTS or part.startswith("test_") or part.endswith("_test")
+        for part in module.split(".")
+    )
 
 
 def _matches(module: str, patterns: tuple[str, ...]) -> bool:

@@ -1,6 +1,7 @@
-"""Guarantee 7 of astoken._graph (DESIGN.md: "Every reference the source pass records is either
-resolved or reported; none vanishes"), on in-memory modules, and on a package whose attribute is
-served lazily by a module-level ``__getattr__`` (PEP 562) end to end."""
+"""Guarantee 7 of astoken._graph (every reference the source pass records ends as a dependency,
+a report or a named reason: docs/explanation/coverage.md, "Reported blind spots"), on in-memory
+modules, and on a package whose attribute is served lazily by a module-level ``__getattr__``
+(PEP 562) end to end."""
 
 from __future__ import annotations
 

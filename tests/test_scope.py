@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import astoken
 from astoken import _scope
 from astoken._scope import iter_package_modules, locate_module
 
 if TYPE_CHECKING:
-    from conftest import MakePackage
+    from conftest import ImportFrom, MakePackage
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -293,3 +294,53 @@ def test_top_levels_read_from_record_are_those_of_the_file_list() -> None:
     assert compared >= 10  # this environment has pytest, libcst, networkx, ... as wheels
     quoted = '"odd,dir/__init__.py",sha256=x,1\nplain.py,,\n_ext.abi3.so,,\n'
     assert _scope._top_levels(_scope._record_paths(quoted)) == {"plain", "_ext"}
+
+
+@pytest.mark.parametrize(
+    ("module", "is_test"),
+    [
+        pytest.param("app.tests", True, id="tests-package"),
+        pytest.param("app.tests.helpers", True, id="inside-tests"),
+        pytest.param("app.test", True, id="test-package"),
+        pytest.param("app.test_core", True, id="test_-module"),
+        pytest.param("app.core_test", True, id="_test-module"),
+        pytest.param("conftest", True, id="conftest"),
+        pytest.param("app.testing", False, id="testing-is-library-code"),
+        pytest.param("app.testing.fakes", False, id="inside-testing"),
+        pytest.param("app.contest", False, id="not-a-test-word"),
+        pytest.param("app.latest", False, id="test-inside-a-word"),
+    ],
+)
+def test_one_test_module_rule(module: str, is_test: bool) -> None:
+    """One rule for what is test code (coverage.md rule 4, snapshots leaving tests out)."""
+    assert _scope.is_test_module(module) is is_test
+
+
+def test_snapshot_and_guesses_share_the_test_module_rule(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    """A ``testing`` module is library code for both uses of the rule: a snapshot takes it
+    (and leaves ``tests`` out), and a guess from library code (coverage.md rule 4) reaches a
+    class of it."""
+    root = make_package(
+        {
+            "tmrule/__init__.py": "",
+            "tmrule/testing.py": "class Fake:\n    def check(self):\n        return 1\n",
+            "tmrule/tests/__init__.py": "",
+            "tmrule/tests/test_core.py": "def test_it():\n    assert True\n",
+            "tmrule/core.py": (
+                "import json\n"
+                "from tmrule.testing import Fake\n"
+                "def run():\n"
+                "    Fake()\n"
+                "    return json.loads('1').check()\n"
+            ),
+        }
+    )
+    import_from(root, "tmrule.core")
+    targets = {entry.target for entry in astoken.snapshot(["tmrule"]).entries}
+    assert "tmrule.testing:Fake.check" in targets
+    assert not any(t.startswith("tmrule.tests") for t in targets)
+    graph = astoken.dependency_graph("tmrule.core:run")
+    guessed = {(e.source, e.target) for e in graph.edges if e.source == "tmrule.core:run"}
+    assert ("tmrule.core:run", "tmrule.testing:Fake.check") in guessed

@@ -8,7 +8,8 @@ networkx), ``_program`` (modules, definitions, name resolution),
 Rapid Type Analysis), ``_closure`` (per-root reachability), ``_journal`` (the questions a build
 asked the live program, to replay) and ``_cached`` (a snapshot's build as the cache keeps it).
 
-Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token covers"):
+Guarantees (tests cite them by number). The rules of what a token covers are numbered once, in
+``docs/explanation/coverage.md``, and cited as "coverage.md rule N" in code and tests:
 
 1. Only modules the closure reaches are summarised: nothing is indexed package-wide, so a module
    the static closure does not contain is never read (nor imported by the runtime step).
@@ -16,17 +17,22 @@ Guarantees (tests cite them by number; the rule is DESIGN.md's "What a token cov
    any depth, re-exports through ``__init__``, star imports (honouring ``__all__``), and imports
    inside function bodies, to the module that *defines* a name.
 3. ``self.x``/``cls.x`` resolve over the static MRO of the method's class; ``super().x`` over
-   the MRO after the class. An override in a subclass counts only where that subclass is
-   instantiated (or the root is a method named through it). Reading ``self.x`` that is not a
-   member reaches the methods of the class that assign ``self.x`` (state).
+   the MRO after the class; an override in a subclass counts only where that subclass is
+   instantiated (or the root is a method named through it) (coverage.md rule 7). Reading
+   ``self.x`` that is not a member reaches the methods of the class that assign ``self.x``
+   (coverage.md rule 5).
 4. Instantiating a class (calling it, decorating with it, passing it as a value, ``raise C``)
    reaches the class node, which reaches every member over its first-party MRO (first
-   definition wins), its metaclass's ``__call__`` and a generated ``__init__``.
-5. Receivers get types from flow (constructors, ``cls(...)``, return values, annotations,
-   attributes assigned in methods, properties, decorator factories, literals). A receiver that
-   is the caller's object (a parameter) adds no edge; one of unknown origin reaches the member
-   of that name of every class the closure instantiates, never in a test module unless the
-   code making the call is test code.
+   definition wins), its metaclass's ``__call__`` and a generated ``__init__`` (coverage.md
+   rule 1).
+5. Receivers get types from flow (coverage.md rule 2: constructors, ``cls(...)``, return
+   values, annotations, attributes assigned in methods, properties, decorator factories,
+   literals). A receiver that is the caller's object (a parameter) adds no edge (coverage.md
+   rule 3); one of unknown origin reaches the member of that name of every class the closure
+   instantiates, never in a test module unless the code making the call is test code
+   (coverage.md rule 4; test code as ``astoken._scope.is_test_module`` says). A registry's
+   live contents and a ``singledispatch`` function's implementations are reached (coverage.md
+   rule 6).
 6. Standard-library and third-party names become leaf nodes; nothing inside them is followed.
 7. What cannot be resolved statically is recorded as :class:`Unresolved`, never dropped silently.
 8. The result depends only on the code and on the answers of the request's callbacks (what

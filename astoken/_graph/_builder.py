@@ -23,6 +23,7 @@ from astoken._model import (
     RuntimeInfo,
     Unresolved,
 )
+from astoken._scope import is_test_module
 from astoken.errors import SourceSyntaxError
 
 from ._classes import (
@@ -38,7 +39,7 @@ from ._classes import (
 )
 from ._digraph import Condition, Digraph, Trigger, created, instantiated
 from ._flow import Context, Flow, Value, ValueKind
-from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res, is_test_module
+from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res
 from ._request import GraphRequest
 
 _RECEIVER_KINDS = (RefKind.METHOD, RefKind.PROTOCOL)
@@ -181,7 +182,8 @@ class Builder:
             res = self.program.resolve_declared(module, name)
             self.add_resolved(node, res, Reference(RefKind.DECLARED, name, 0))
         for name in self.request.registered(node) if self.request.registered else ():
-            # Registries are data (rule 6): what a singledispatch function dispatches to.
+            # Registries are data (coverage.md rule 6): what a singledispatch function
+            # dispatches to.
             res = self.program.resolve_declared(module, name)
             self.add_resolved(node, res, Reference(RefKind.RUNTIME, name, 0))
         declared = bool(runtime_declared) or any(
@@ -237,7 +239,7 @@ class Builder:
             and not generated
         ):
             # Defined in a REPL, a piped script or exec'd text: its global names are followed
-            # (below), but what it calls on objects and attributes cannot be read (rule 7).
+            # (below), but what it calls on objects and attributes cannot be read (guarantee 7).
             # (A method a class decorator generated, such as a dataclass's ``__init__``, is
             # made from the class's fields, which the class's token covers as data.)
             self.unresolved.setdefault(
@@ -261,7 +263,8 @@ class Builder:
                 self.add_edge(node, target_module.partition(".")[0], RefKind.EXTERNAL, 0)
 
     def expand_class(self, node: str) -> None:
-        """Instantiating a class reaches every member over its first-party MRO (rule 1)."""
+        """Instantiating a class reaches every member over its first-party MRO (coverage.md
+        rule 1)."""
         program = self.program
         self.graph.mark_creator(node)
         seen: set[str] = set()
@@ -330,9 +333,9 @@ class Builder:
 
     def index_use(self, node: str, attr: str, kind: RefKind, line: int) -> None:
         """A method/attribute/protocol on a receiver of unknown origin: the member of that name
-        of every class the closure instantiates (rule 4)."""
+        of every class the closure instantiates (coverage.md rule 4)."""
         if not self.request.provenance:
-            return  # every class the index could name reaches its own members (rule 1)
+            return  # every class the index could name reaches its own members (coverage.md rule 1)
         key = (node, attr, kind)
         if key in self.index_seen:
             return
@@ -414,7 +417,7 @@ class Builder:
         if member is not None:
             self.add_edge(node, member, ref.kind, ref.line)
         elif not skip:
-            # State (rule 5): reading ``self.x`` reaches the methods that assign it.
+            # State (coverage.md rule 5): reading ``self.x`` reaches the methods that assign it.
             assigners = {
                 program.enclosing(method)
                 for method, _origin in assigned_attributes(program, owner).get(ref.name, ())
@@ -621,7 +624,7 @@ class Outcome(enum.Enum):
     BUILTIN = "builtin"  #: a builtin, or a dunder of a type, function or module object
     EXTERNAL = "external"  #: an operation on a third-party value (its leaf is already reached)
     DATA = "data"  #: an attribute no first-party class defines: data set from outside
-    GUESSED = "guessed"  #: an unknown receiver: the method-name index decides (rule 4)
+    GUESSED = "guessed"  #: an unknown receiver: the method-name index decides (coverage.md rule 4)
     MODULE = "module"  #: a module as a value: what is used on it is followed where it is used
     NO_VALUE = "no_value"  #: the flow finds no value the receiver can hold
     LIVE_VALUE = "live_value"  #: a name in module- or class-level code: its values are hashed

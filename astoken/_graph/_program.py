@@ -28,16 +28,6 @@ DEF_NODE_KIND = {
     DefKind.CONSTANT: NodeKind.CONSTANT,
     DefKind.NESTED: NodeKind.NESTED,
 }
-_TEST_PARTS = frozenset({"tests", "test", "testing", "conftest"})
-
-
-def is_test_module(module: str) -> bool:
-    """True for test code: a ``tests``/``test`` package, ``test_*``/``*_test`` modules and
-    ``conftest``."""
-    return any(
-        part in _TEST_PARTS or part.startswith("test_") or part.endswith("_test")
-        for part in module.split(".")
-    )
 
 
 @dataclass(slots=True)

@@ -292,7 +292,8 @@ def _enc_function_like(v: object, w: Walk) -> bytes:
 
 def behavior_of(cls: type, w: Walk) -> bytes:
     """With a behavior hook (``data_token``): the behavior token of a first-party class whose
-    instance is data, so a cache key covers what the instance's methods do (rule 3)."""
+    instance is data, so a cache key covers what the instance's methods do (coverage.md
+    rule 3)."""
     hook = w.behavior
     module = getattr(cls, "__module__", None) or ""
     if hook is None or not module or module == "builtins":

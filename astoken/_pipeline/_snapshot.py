@@ -20,7 +20,7 @@ from astoken._model import (
     Unresolved,
 )
 from astoken._platform import unavailable_on_this_platform
-from astoken._scope import Scope, iter_package_modules, sibling_packages
+from astoken._scope import Scope, is_test_module, iter_package_modules, sibling_packages
 from astoken.errors import (
     AstokenError,
     AstokenWarning,
@@ -154,16 +154,6 @@ def _code_elsewhere(package: str, known: Sequence[str]) -> list[str]:
     return added
 
 
-_TEST_PARTS = frozenset({"test", "tests", "conftest"})
-
-
-def _is_test_module(name: str) -> bool:
-    return any(
-        part in _TEST_PARTS or part.startswith("test_") or part.endswith("_test")
-        for part in name.split(".")
-    )
-
-
 def _package_modules(spec: str, opts: Options, include_tests: bool) -> tuple[str, tuple[str, ...]]:
     """A snapshot spec's package (or module) and the modules of it that the snapshot takes."""
     target = _targets.load_target(spec, static=True)
@@ -174,8 +164,8 @@ def _package_modules(spec: str, opts: Options, include_tests: bool) -> tuple[str
         raise targets_not_found(spec, target.module)
     # ``__main__`` modules are programs: importing one runs it.
     modules = tuple(m for m in modules if m.rpartition(".")[2] != "__main__")
-    if not include_tests and not _is_test_module(target.module):
-        modules = tuple(m for m in modules if not _is_test_module(m))
+    if not include_tests and not is_test_module(target.module):
+        modules = tuple(m for m in modules if not is_test_module(m))
     if opts.exclude:  # excluded modules are not the package's code: no entries of their own
         excluded = Scope((), (), opts.exclude)
         modules = tuple(m for m in modules if m == target.module or not excluded.excludes(m))

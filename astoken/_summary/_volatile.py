@@ -1,11 +1,11 @@
 """Constants computed from process state, and the canonical source they are hashed by.
 
 A module or class constant is hashed by its live value, except one whose defining expression
-reads the state of the process that imported it (DESIGN.md, "Rules that keep tokens honest"):
-the working directory, the environment, the clock, randomness, ``hash()``/``id()``, process and
-host identity, where the interpreter and the module are installed (``__file__``). Its value
-differs between two processes running the same code, so the token takes the canonical source of
-its defining expressions instead (:func:`canonical`).
+reads the state of the process that imported it (docs/explanation/coverage.md, "Values a
+process computes for itself"): the working directory, the environment, the clock, randomness,
+``hash()``/``id()``, process and host identity, where the interpreter and the module are
+installed (``__file__``). Its value differs between two processes running the same code, so the
+token takes the canonical source of its defining expressions instead (:func:`canonical`).
 
 How the rule is recognised (guarantees, cited by ``tests/test_process_state.py``):
 
