@@ -16,9 +16,10 @@ and merged edges, sorted by name) and then writes it out in that order, so:
 7. with a ``width``, text lines are wrapped to it (a deep tree prefix or a long name still
    keeps at least 24 characters a line).
 
-What ``astoken graph`` draws is chosen by :func:`select` (``--modules``, ``--externals``,
-``--depth``); :func:`collapse_modules`, :func:`hide_externals` and :func:`limit_depth` are its
-pure steps, ``DependencyGraph -> DependencyGraph``.
+What ``astoken graph`` draws is chosen by :func:`select` (``--edges``, ``--modules``,
+``--externals``, ``--depth``); :func:`calls_only`, :func:`collapse_modules`,
+:func:`hide_externals` and :func:`limit_depth` are its pure steps,
+``DependencyGraph -> DependencyGraph``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._audit import AUDIT_FIX_NAMES, render_audit
-    from ._common import DOT_TIMEOUT, FILE_WIDTH, SHORT_TOKEN, GraphFormat, OutputFormat
+    from ._common import (
+        DOT_TIMEOUT,
+        FILE_WIDTH,
+        SHORT_TOKEN,
+        EdgeSet,
+        GraphFormat,
+        OutputFormat,
+    )
     from ._dot import DRAW_EDGES, DRAW_NODES
     from ._graphs import draw_graph, render_graph, render_graph_image, shows_tokens
     from ._results import (
@@ -41,7 +49,7 @@ if TYPE_CHECKING:
         render_tokens,
         unavailable_notes,
     )
-    from ._view import Selection, collapse_modules, hide_externals, limit_depth, select
+    from ._view import Selection, calls_only, collapse_modules, hide_externals, limit_depth, select
 
 __all__ = [
     "AUDIT_FIX_NAMES",
@@ -50,9 +58,11 @@ __all__ = [
     "DRAW_NODES",
     "FILE_WIDTH",
     "SHORT_TOKEN",
+    "EdgeSet",
     "GraphFormat",
     "OutputFormat",
     "Selection",
+    "calls_only",
     "collapse_modules",
     "diff_notes",
     "draw_graph",
@@ -82,6 +92,7 @@ _HOME: dict[str, str] = {
     "DOT_TIMEOUT": "_common",
     "FILE_WIDTH": "_common",
     "SHORT_TOKEN": "_common",
+    "EdgeSet": "_common",
     "GraphFormat": "_common",
     "OutputFormat": "_common",
     "DRAW_EDGES": "_dot",
@@ -99,6 +110,7 @@ _HOME: dict[str, str] = {
     "render_tokens": "_results",
     "unavailable_notes": "_results",
     "Selection": "_view",
+    "calls_only": "_view",
     "collapse_modules": "_view",
     "hide_externals": "_view",
     "limit_depth": "_view",

@@ -40,6 +40,7 @@ class GraphFormat(enum.Enum):
     SVG = "svg"
     PNG = "png"
     HTML = "html"
+    PYCG = "pycg"
 
     @property
     def is_binary(self) -> bool:
@@ -50,6 +51,14 @@ class GraphFormat(enum.Enum):
     def is_image(self) -> bool:
         """True for the formats Graphviz draws (SVG, PNG)."""
         return self in (GraphFormat.SVG, GraphFormat.PNG)
+
+
+class EdgeSet(enum.Enum):
+    """Which edges ``astoken graph`` draws: every reference (``all``, what a token covers) or
+    only what can run what (``calls``: no membership, structure, type or data edges)."""
+
+    ALL = "all"
+    CALLS = "calls"
 
 
 def dumps(document: object) -> str:

@@ -17,8 +17,17 @@ from collections.abc import Mapping
 from astoken._model import DependencyGraph, NodeKind, RefKind
 from astoken.errors import GraphTooLargeError, GraphvizNotFoundError
 
-from ._common import DOT_TIMEOUT, EXTERNAL_KINDS, GraphFormat
-from ._view import STDLIB, THIRD_PARTY, GraphView, cluster_of, distances, select, short_name
+from ._common import DOT_TIMEOUT, EXTERNAL_KINDS, EdgeSet, GraphFormat
+from ._view import (
+    STDLIB,
+    THIRD_PARTY,
+    GraphView,
+    calls_only,
+    cluster_of,
+    distances,
+    select,
+    short_name,
+)
 
 #: At most this many boxes and arrows in a picture (more is refused or drawn by module).
 DRAW_NODES = 120
@@ -230,8 +239,11 @@ def render_image(
     externals: bool = True,
     depth: int | None = None,
     timeout: float = DOT_TIMEOUT,
+    edges: EdgeSet = EdgeSet.ALL,
 ) -> bytes:
     """The SVG or PNG picture of the selected graph (see the module docstring)."""
+    if edges is EdgeSet.CALLS:
+        graph = calls_only(graph)  # first, so the advice on a --depth is about the calls too
     selection = select(graph, modules=modules, externals=externals, depth=depth)
     view = GraphView.of(selection.graph, selection.cut)
     text = drawable_dot(view)

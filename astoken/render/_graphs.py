@@ -9,9 +9,18 @@ from typing import Any
 
 from astoken._model import DependencyGraph
 
-from ._common import DOT_TIMEOUT, GraphFormat, dumps, edge_json, node_json, unresolved_json
+from ._common import (
+    DOT_TIMEOUT,
+    EdgeSet,
+    GraphFormat,
+    dumps,
+    edge_json,
+    node_json,
+    unresolved_json,
+)
 from ._dot import render_dot, render_image, render_mermaid
 from ._html import render_html
+from ._pycg import render_pycg
 from ._tree import render_tree
 from ._view import GraphView, Selection, select
 
@@ -42,17 +51,24 @@ def render_graph(
     externals: bool = True,
     depth: int | None = None,
     width: int | None = None,
+    edges: EdgeSet | str = EdgeSet.ALL,
 ) -> str:
-    """Render ``graph`` as text, json, dot, mermaid or html (svg/png: :func:`render_graph_image`).
+    """Render ``graph`` as text, json, dot, mermaid, html or pycg (svg/png:
+    :func:`render_graph_image`).
 
-    ``modules``, ``externals`` and ``depth`` select what is drawn (:func:`select`). ``tokens``
-    (node name -> own token, e.g. from :func:`astoken.explain`) is shown in the html side panel;
-    nodes without one show "not computed". ``width`` wraps the text tree's lines.
+    ``edges``, ``modules``, ``externals`` and ``depth`` select what is drawn (:func:`select`);
+    pycg (PyCG's JSON: caller -> callees) always draws the calls. ``tokens`` (node name -> own
+    token, e.g. from :func:`astoken.explain`) is shown in the html side panel; nodes without
+    one show "not computed". ``width`` wraps the text tree's lines.
     """
     fmt = GraphFormat(fmt)
     if fmt.is_image:
         raise ValueError(f"{fmt.value} is an image format: use render_graph_image")
-    selection = select(graph, modules=modules, externals=externals, depth=depth)
+    if fmt is GraphFormat.PYCG:
+        edges = EdgeSet.CALLS
+    selection = select(graph, modules=modules, externals=externals, depth=depth, edges=edges)
+    if fmt is GraphFormat.PYCG:
+        return render_pycg(selection.graph)
     if fmt is GraphFormat.JSON:
         return _graph_json(selection)
     view = GraphView.of(selection.graph, selection.cut)
@@ -73,6 +89,7 @@ def render_graph_image(
     externals: bool = True,
     depth: int | None = None,
     timeout: float = DOT_TIMEOUT,
+    edges: EdgeSet | str = EdgeSet.ALL,
 ) -> bytes:
     """Render ``graph`` to SVG or PNG bytes with Graphviz's ``dot`` program (guarantee 6).
 
@@ -84,7 +101,13 @@ def render_graph_image(
     if not fmt.is_image:
         raise ValueError(f"{fmt.value} is not an image format")
     return render_image(
-        graph, fmt, modules=modules, externals=externals, depth=depth, timeout=timeout
+        graph,
+        fmt,
+        modules=modules,
+        externals=externals,
+        depth=depth,
+        timeout=timeout,
+        edges=EdgeSet(edges),
     )
 
 
@@ -104,14 +127,28 @@ def draw_graph(
     depth: int | None = None,
     width: int | None = None,
     timeout: float = DOT_TIMEOUT,
+    edges: EdgeSet | str = EdgeSet.ALL,
 ) -> str | bytes:
     """What ``astoken graph`` writes: :func:`render_graph_image` for svg/png (bytes),
     :func:`render_graph` otherwise (text)."""
     fmt = GraphFormat(fmt)
     if fmt.is_image:
         return render_graph_image(
-            graph, fmt, modules=modules, externals=externals, depth=depth, timeout=timeout
+            graph,
+            fmt,
+            modules=modules,
+            externals=externals,
+            depth=depth,
+            timeout=timeout,
+            edges=edges,
         )
     return render_graph(
-        graph, fmt, tokens=tokens, modules=modules, externals=externals, depth=depth, width=width
+        graph,
+        fmt,
+        tokens=tokens,
+        modules=modules,
+        externals=externals,
+        depth=depth,
+        width=width,
+        edges=edges,
     )

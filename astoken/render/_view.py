@@ -6,9 +6,9 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from astoken._model import DependencyGraph, Edge, Node, NodeKind, Unresolved
+from astoken._model import DependencyGraph, Edge, Node, NodeKind, RefKind, Unresolved
 
-from ._common import EXTERNAL_KINDS, sorted_unresolved
+from ._common import EXTERNAL_KINDS, EdgeSet, sorted_unresolved
 
 #: The cluster of third-party leaves and of standard-library leaves in pictures.
 THIRD_PARTY = "(third-party)"
@@ -83,6 +83,102 @@ def hide_externals(graph: DependencyGraph) -> DependencyGraph:
         nodes=tuple(n for n in graph.nodes if n.name in keep),
         edges=tuple(e for e in graph.edges if e.source in keep and e.target in keep),
         unresolved=graph.unresolved,
+    )
+
+
+#: References that run their target where they are made: calls, protocols (``len(x)``, ``for``)
+#: and ``super().m`` (nearly always called). ``self.m()`` is a CALL besides its SELF_ATTR read,
+#: which is left out with the other reads (``return self.m`` runs nothing).
+_RUNS = frozenset(
+    {
+        RefKind.CALL,
+        RefKind.METHOD,
+        RefKind.PROTOCOL,
+        RefKind.SUPER_ATTR,
+        RefKind.OVERRIDE,
+    }
+)
+#: What code runs in: functions, methods, nested functions and lambdas, module bodies, class
+#: bodies; and the leaves, whose code runs when they are called.
+_CODE = frozenset(
+    {NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.NESTED, NodeKind.MODULE, *EXTERNAL_KINDS}
+)
+#: What calling a class runs of its own (PyCG's view: ``C()`` calls ``C.__init__``).
+_CONSTRUCTION = ("__new__", "__init__")
+
+
+def _defining_scope(name: str) -> str:
+    """Where the code defining ``name`` runs (and its decorators and default values): the
+    enclosing function of a nested one, the class of a method, the module of the rest."""
+    module, sep, qualname = name.partition(":")
+    if not sep:
+        return name
+    head, found, _ = qualname.rpartition(".<locals>.")
+    if found:
+        return f"{module}:{head}"
+    head = qualname.rpartition(".")[0]
+    return f"{module}:{head}" if head else module
+
+
+def calls_only(graph: DependencyGraph) -> DependencyGraph:
+    """The call graph: an edge ``a -> b`` when running ``a`` can run ``b`` where it is written.
+
+    Membership, nesting, base classes, annotations, plain reads, state, declared and import
+    edges go. Code in a module or class body that the graph files under a constant (``x =
+    f()``) is the module's (the class's); a decorator runs where the decorated definition is
+    made. Instantiating a class calls its first-party ``__new__`` and ``__init__`` (over the
+    MRO); a class with neither runs nothing first-party. Calling a constant runs what it holds,
+    which the graph already has as edges of their own. Every function, method, nested
+    function and module of ``graph`` stays a node; a class only while its body calls.
+    """
+    known = {n.name: n for n in graph.nodes}
+
+    def kind(name: str) -> NodeKind:
+        node = known.get(name)
+        return node.kind if node is not None else NodeKind.EXTERNAL
+
+    def scope(name: str) -> str:
+        # A constant's code is its scope's (a class constant's: its class body's).
+        while kind(name) is NodeKind.CONSTANT:
+            name = _defining_scope(name)
+        return name
+
+    construction: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        if edge.kind is RefKind.MEMBER and kind(edge.source) is NodeKind.CLASS:
+            short = edge.target.rpartition(":")[2].rpartition(".")[2]
+            if short in _CONSTRUCTION:
+                construction.setdefault(edge.source, []).append(edge.target)
+    edges: dict[tuple[str, str], Edge] = {}
+
+    def add(source: str, target: str, ref: RefKind, line: int) -> None:
+        if kind(target) in _CODE and kind(target) is not NodeKind.MODULE:
+            edges.setdefault((source, target), Edge(source, target, ref, line))
+
+    for edge in graph.edges:
+        source = scope(edge.source)
+        if edge.kind is RefKind.INSTANTIATION:
+            for target in sorted(construction.get(edge.target, ())):
+                add(source, target, RefKind.CALL, edge.line)
+        elif edge.kind is RefKind.DECORATOR:
+            add(scope(_defining_scope(edge.source)), edge.target, RefKind.CALL, edge.line)
+        elif edge.kind in _RUNS or (
+            edge.kind is RefKind.EXTERNAL and kind(edge.target) in EXTERNAL_KINDS
+        ):
+            add(source, edge.target, edge.kind, edge.line)
+    root = scope(graph.root)
+    ends = {name for pair in edges for name in pair}
+    nodes = [
+        n
+        for n in graph.nodes
+        if n.name in ends or n.name == root or (n.kind in _CODE and n.kind not in EXTERNAL_KINDS)
+    ]
+    return DependencyGraph(
+        root=root,
+        nodes=tuple(nodes),
+        edges=tuple(edges[key] for key in sorted(edges)),
+        unresolved=graph.unresolved,
+        arguments=graph.arguments,
     )
 
 
@@ -166,9 +262,13 @@ def select(
     modules: bool = False,
     externals: bool = True,
     depth: int | None = None,
+    edges: EdgeSet | str = EdgeSet.ALL,
 ) -> Selection:
-    """``graph`` collapsed to modules (``modules``), without third-party and standard-library
-    leaves (unless ``externals``), and cut ``depth`` edges from the root; in that order."""
+    """``graph`` reduced to its calls (``edges="calls"``), collapsed to modules (``modules``),
+    without third-party and standard-library leaves (unless ``externals``), and cut ``depth``
+    edges from the root; in that order."""
+    if EdgeSet(edges) is EdgeSet.CALLS:
+        graph = calls_only(graph)
     if modules:
         graph = collapse_modules(graph)
     if not externals:
