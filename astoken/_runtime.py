@@ -49,12 +49,11 @@ import marshal
 import os
 import re
 import sys
-import threading
 import types
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
+from ._lru import Lru
 from ._model import NodeKind, RefKind, RuntimeInfo
 from .errors import StaleCodeError
 
@@ -643,9 +642,7 @@ def declared_dependencies(obj: object) -> tuple[str, ...]:
 _Signature = tuple[int, ...]
 # module name -> (spec object, signature): modules verified in this process. Bounded: a
 # signature or spec that changed is simply verified again.
-_VERIFIED: OrderedDict[str, tuple[object, _Signature]] = OrderedDict()
-_VERIFIED_MAX = 8192
-_VERIFIED_LOCK = threading.Lock()
+_VERIFIED: Lru[str, tuple[object, _Signature]] = Lru(8192)
 
 
 def _stat_signature(path: str) -> tuple[int, int, int, int] | None:
@@ -681,16 +678,11 @@ def check_source(module: types.ModuleType, verdicts: VerdictBook | None = None) 
     pyc_sig = _stat_signature(pyc) if pyc else None
     signature: _Signature = source_sig + pyc_sig if pyc_sig is not None else source_sig
     name = module.__name__
-    with _VERIFIED_LOCK:
-        known = _VERIFIED.get(name)
+    known = _VERIFIED.get(name)
     if known is not None and known[0] is spec and known[1] == signature:
         return
     _verify(module, file, pyc, verdicts)
-    with _VERIFIED_LOCK:
-        _VERIFIED[name] = (spec, signature)
-        _VERIFIED.move_to_end(name)
-        while len(_VERIFIED) > _VERIFIED_MAX:
-            _VERIFIED.popitem(last=False)
+    _VERIFIED.put(name, (spec, signature))
 
 
 def _verify(

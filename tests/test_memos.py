@@ -16,6 +16,7 @@ import pytest
 
 import astoken
 from astoken import _api
+from astoken._lru import Lru
 from astoken._pipeline import _memo, _summaries
 from astoken.errors import StaleCodeError, UnresolvedReferenceWarning
 
@@ -74,7 +75,7 @@ def test_the_memos_are_bounded_and_forgetting_changes_no_answer(
     expected = [astoken.explain(m.f).token for m in modules]
     monkeypatch.setattr(_memo, "MEMO", {})
     monkeypatch.setattr(_memo, "MEMO_LIMIT", 2)
-    monkeypatch.setattr(_summaries, "SUMMARIES", _summaries.Lru(2))
+    monkeypatch.setattr(_summaries, "SUMMARIES", Lru(2))
     for _ in range(2):
         assert [astoken.behavior_token(m.f) for m in modules] == expected
         assert 0 < len(_memo.MEMO) <= 2
@@ -141,3 +142,16 @@ def test_warnings_are_left_to_the_callers_filters(
             astoken.explain("memo_warn.mod:f")
         # Attributed to the caller's line, not to astoken's internals.
         assert caught[0].filename == __file__
+
+
+def test_the_one_lru_forgets_the_least_recently_used() -> None:
+    """The bounded memo every in-process cache uses (``astoken._lru``): reading an entry keeps
+    it, the least recently read or written one goes first, and never more than its size."""
+    lru: Lru[str, int] = Lru(2)
+    lru.put("a", 1)
+    lru.put("b", 2)
+    assert lru.get("a") == 1  # "b" is now the least recently used
+    lru.put("c", 3)
+    assert (lru.get("a"), lru.get("b"), lru.get("c"), len(lru)) == (1, None, 3, 2)
+    lru.clear()
+    assert len(lru) == 0

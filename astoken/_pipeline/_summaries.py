@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
 
 from astoken import _hashing, _runtime, _store, _summary_codec
+from astoken._lru import Lru
 from astoken._model import ModuleSource, ModuleSummary, Options
 from astoken._scope import locate_module
 from astoken.errors import AstokenError
@@ -31,41 +29,6 @@ __all__ = [
 ]
 
 _EMPTY_SUMMARY = ModuleSummary(definitions=(), imports=())
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-
-class Lru(Generic[_K, _V]):
-    """A bounded, thread-safe map that forgets its least recently used entries: the
-    in-process memos. Each holds values that are pure functions of their key, so forgetting
-    costs time, never a different answer."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._data: OrderedDict[_K, _V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: _K) -> _V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: _K, value: _V) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
 
 # Summary cache key (the file's bytes, the summarizer, libcst, Python) -> summary: the disk
 # cache's key, so this memo can no more serve a summary of other content than the disk can.
