@@ -21,6 +21,7 @@ import operator
 import sys
 from collections.abc import Iterable
 
+from ._framing import frame_text
 from ._model import FORMAT_VERSION, Node, NodeKind
 
 __all__ = [
@@ -44,14 +45,9 @@ def interpreter_tag() -> str:
     return tag
 
 
-def _field(text: str) -> bytes:
-    raw = text.encode("utf-8", "surrogatepass")
-    return b"%d:" % len(raw) + raw
-
-
 def encode_pair(name: str, token: str) -> bytes:
     """The bytes one ``(name, own token)`` pair contributes (for :func:`combine_encoded`)."""
-    return _field(name) + _field(token)
+    return frame_text(name) + frame_text(token)
 
 
 _NAME = operator.itemgetter(0)
@@ -66,7 +62,7 @@ def combine_encoded(encoded: list[tuple[str, bytes]]) -> str | None:
     encoded = sorted(encoded, key=_NAME)
     digest = hashlib.sha256()
     digest.update(b"astoken-behavior\x00%d\x00" % FORMAT_VERSION)
-    digest.update(_field(interpreter_tag()))
+    digest.update(frame_text(interpreter_tag()))
     digest.update(b"%d\x00" % len(encoded))
     digest.update(b"".join(item[1] for item in encoded))
     return digest.hexdigest()
@@ -122,5 +118,5 @@ def combine_ordered(tokens: Iterable[str]) -> str:
     digest.update(b"astoken-cache\x00%d\x00" % FORMAT_VERSION)
     digest.update(b"%d\x00" % len(items))
     for token in items:
-        digest.update(_field(token))
+        digest.update(frame_text(token))
     return digest.hexdigest()

@@ -53,6 +53,7 @@ import types
 from collections.abc import Iterator
 from typing import Protocol
 
+from ._framing import framed_digest
 from ._lru import Lru
 from ._model import NodeKind, RefKind, RuntimeInfo
 from .errors import StaleCodeError
@@ -778,17 +779,15 @@ def function_codes(code: types.CodeType) -> Iterator[types.CodeType]:
 
 def _verdict_key(file: str, source: bytes, pyc_data: bytes) -> str:
     """The key of "``pyc_data`` holds the code of compiling ``source`` as ``file``, here"."""
-    digest = hashlib.sha256(b"astoken-pyc-verdict-1\0")
-    for part in (
+    parts = (
         sys.version.encode(),
         importlib.util.MAGIC_NUMBER,
         b"%d" % sys.flags.optimize,
         os.fsencode(file),
         hashlib.sha256(source).digest(),
         hashlib.sha256(pyc_data).digest(),
-    ):
-        digest.update(b"%d:" % len(part) + part)
-    return digest.hexdigest()
+    )
+    return framed_digest(b"astoken-pyc-verdict-1\0", parts)
 
 
 def _trusted_bytecode(

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._files import read_regular, replace_atomic
+from ._framing import framed_digest
 from .errors import UntrustedCacheWarning
 
 __all__ = [
@@ -480,15 +481,13 @@ class CodeTokenBook:
     def _path(self, filename: str) -> tuple[str, str] | None:
         if self._directory is None:
             return None
-        digest = hashlib.sha256(b"%s\0" % _CODE_SHARD.encode())
-        for part in (
+        parts = (
             sys.version.encode(),
             importlib.util.MAGIC_NUMBER,
             code_hasher_fingerprint().encode(),
             filename.encode("utf-8", "surrogatepass"),
-        ):
-            digest.update(b"%d:" % len(part) + part)
-        key = digest.hexdigest()
+        )
+        key = framed_digest(b"%s\0" % _CODE_SHARD.encode(), parts)
         return key, os.path.join(self._directory, key[:2], f"{key}.json")
 
     def _shard(self, filename: str) -> dict[str, str]:

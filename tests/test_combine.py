@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import astoken
-from astoken import _combine, _hashing, _lockfile, ccflow
+from astoken import _combine, _framing, _hashing, _lockfile, ccflow
 from astoken._combine import combine, combine_ordered, interpreter_tag
 from astoken._model import FORMAT_VERSION, Node, NodeKind
 from astoken._scope import Scope
@@ -220,3 +220,11 @@ def test_opaque_own_tokens_are_forms_lock_files_accept() -> None:
     assert all(t is not None and t.startswith("opaque:") for t in tokens)
     assert all(_lockfile.is_own_token(t) for t in tokens if t is not None)
     assert len(set(tokens)) == 3
+
+
+def test_framing_gives_every_sequence_of_parts_one_reading() -> None:
+    """Guarantee 2 rests on ``astoken._framing``: a part's length goes in front of it."""
+    assert _framing.frame(b"hello") == b"5:hello"
+    assert _framing.frame_text("é") == b"2:" + "é".encode()
+    split = [_framing.framed_digest(b"k\0", parts) for parts in ([b"ab", b"c"], [b"a", b"bc"])]
+    assert split[0] != split[1]

@@ -4,13 +4,13 @@ the modules left out with the reason, and where a package that defines nothing h
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from astoken import _combine, _store, _targets
+from astoken._framing import framed_digest
 from astoken._model import (
     UNAVAILABLE_REASON,
     DefKind,
@@ -263,8 +263,7 @@ def _snapshot_build_key(
     cache is off."""
     if not opts.use_cache:
         return None
-    digest = hashlib.sha256(b"astoken-snapshot-build\0")
-    for part in (
+    parts = (
         _store.astoken_fingerprint(),
         sys.version,
         _combine.interpreter_tag(),
@@ -272,10 +271,9 @@ def _snapshot_build_key(
         repr((opts.include, opts.exclude, opts.external_versions)),
         repr(sorted(skipped)),
         repr(imported),
-    ):
-        data = part.encode("utf-8", "surrogatepass")
-        digest.update(b"%d:" % len(data) + data)
-    return digest.hexdigest()
+    )
+    encoded = (part.encode("utf-8", "surrogatepass") for part in parts)
+    return framed_digest(b"astoken-snapshot-build\0", encoded)
 
 
 def _snapshot_build(
