@@ -64,6 +64,16 @@ SHOP = {
 
         def handle(request):
             return checkout(request)
+
+
+        def apply(fn, value):
+            return fn(value)
+
+
+        def discount(request):
+            from shop.prices import tax
+
+            return apply(tax, request)
         """,
 }
 
@@ -91,6 +101,9 @@ def test_edges_calls_keeps_only_what_runs(shop: Path, capsys: pytest.CaptureFixt
         ("shop.api", "shop.prices:checkout"),
         ("shop.prices", "shop.prices:log"),
         ("shop.api:handle", "shop.prices:checkout"),
+        # a function passed to one that calls its parameter runs there (not in the caller)
+        ("shop.api:discount", "shop.api:apply"),
+        ("shop.api:apply", "shop.prices:tax"),
         # instantiation calls __init__; method calls on a typed receiver
         ("shop.prices:checkout", "shop.prices:Cart.__init__"),
         ("shop.prices:checkout", "shop.prices:Cart.add"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from astoken._model import DependencyGraph, Edge, Node, NodeKind, RefKind, Unresolved
@@ -103,6 +103,7 @@ _RUNS = frozenset(
 _CODE = frozenset(
     {NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.NESTED, NodeKind.MODULE, *EXTERNAL_KINDS}
 )
+_FUNCTIONS = frozenset({NodeKind.FUNCTION, NodeKind.METHOD, NodeKind.NESTED})
 #: What calling a class runs of its own (PyCG's view: ``C()`` calls ``C.__init__``).
 _CONSTRUCTION = ("__new__", "__init__")
 
@@ -118,6 +119,33 @@ def _defining_scope(name: str) -> str:
         return f"{module}:{head}"
     head = qualname.rpartition(".")[0]
     return f"{module}:{head}" if head else module
+
+
+def _passed_and_called(
+    graph: DependencyGraph, kind: Callable[[str], NodeKind]
+) -> list[tuple[str, str]]:
+    """``(g, f)`` where a call ``g(..., f, ...)`` passes the function ``f`` to a ``g`` that calls
+    one of its parameters: the graph leaves that call to the caller (design rule 3, the caller's
+    closure holds ``f``), a call graph draws it where it runs. A function passed on the line of
+    a call to such a ``g`` counts as passed to it."""
+    calls_argument = {use.owner for use in graph.arguments if "__call__" in use.members}
+    called: dict[tuple[str, int], set[str]] = {}
+    passed: dict[tuple[str, int], set[str]] = {}
+    for edge in graph.edges:
+        if edge.line <= 0:
+            continue
+        where = (edge.source, edge.line)
+        if edge.kind is RefKind.CALL and edge.target in calls_argument:
+            called.setdefault(where, set()).add(edge.target)
+        elif edge.kind is RefKind.VALUE and kind(edge.target) in _FUNCTIONS:
+            passed.setdefault(where, set()).add(edge.target)
+    return sorted(
+        (callee, value)
+        for where, callees in called.items()
+        for callee in callees
+        for value in passed.get(where, ())
+        if value != callee
+    )
 
 
 def calls_only(graph: DependencyGraph) -> DependencyGraph:
@@ -155,6 +183,8 @@ def calls_only(graph: DependencyGraph) -> DependencyGraph:
         if kind(target) in _CODE and kind(target) is not NodeKind.MODULE:
             edges.setdefault((source, target), Edge(source, target, ref, line))
 
+    for callee, passed in _passed_and_called(graph, kind):
+        add(callee, passed, RefKind.CALL, 0)
     for edge in graph.edges:
         source = scope(edge.source)
         if edge.kind is RefKind.INSTANTIATION:
