@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from . import _combine, _config, _files, _hashing, _lockfile, _pipeline, _targets
-from ._model import DependencyGraph, Explanation, Snapshot, SnapshotDiff
+from ._model import TOKEN_OPTIONS, DependencyGraph, Explanation, Snapshot, SnapshotDiff
 from ._pipeline import Progress, Stage, _memo
-from .errors import OptionError, TargetTypeError
+from .errors import LiveCode, OptionError, TargetTypeError
 
 __all__ = [
     "Progress",
@@ -35,6 +35,10 @@ __all__ = [
 _T = TypeVar("_T")
 
 register_encoder = _hashing.register_encoder
+
+#: The token options' keywords and defaults, in the order of their declarations.
+_TOKEN_NAMES = tuple(spec.name for spec in TOKEN_OPTIONS)
+_TOKEN_DEFAULTS = tuple(spec.default for spec in TOKEN_OPTIONS)
 
 
 def behavior_token(
@@ -63,30 +67,15 @@ def behavior_token(
     accepted here: a token needs the live code; use :func:`dependency_graph` or
     :func:`dependencies` for static analysis.
     """
-    if (
-        strict
-        or static
-        or include
-        or exclude
-        or not external_versions
-        or cache_dir is not None
-        or not use_cache
-    ):
-        options = _pipeline.make_options(
-            strict=strict,
-            static=static,
-            include=include,
-            exclude=exclude,
-            external_versions=external_versions,
-            cache_dir=cache_dir,
-            use_cache=use_cache,
-        )
-        if options.static:
-            raise OptionError(
-                "behavior_token needs the live code: static=True is for graphs and dependencies"
-            )
+    # The keywords in the order of their declarations (a test holds the signature to them);
+    # as a tuple, so that the common call, which gives none, builds no Options for a memo hit.
+    given = (strict, static, include, exclude, external_versions, cache_dir, use_cache)
+    if given == _TOKEN_DEFAULTS:
+        options = _pipeline.DEFAULT_OPTIONS
     else:
-        options = _pipeline.DEFAULT_OPTIONS  # the common call: no Options to build for a hit
+        options = _pipeline.make_options(**dict(zip(_TOKEN_NAMES, given, strict=True)))
+        if options.static:
+            raise OptionError.static_mode("behavior_token")
     key = _memo.memo_key(obj, options)
     cached = _memo.lookup(key, obj)
     if cached is not None:
@@ -245,10 +234,7 @@ def snapshot(
     if isinstance(packages, str):
         raise TypeError("packages must be a sequence of package names, not a str")
     if opts.static:
-        raise OptionError(
-            "snapshot records tokens, which need the live code: static=True is "
-            "for graphs and dependencies"
-        )
+        raise OptionError.static_mode("snapshot", LiveCode.SNAPSHOT)
     return _pipeline.snapshot_packages(
         packages, opts, jobs=jobs, progress=progress, include_tests=include_tests
     )
@@ -293,9 +279,7 @@ def behavior_tokens(
         raise TypeError("targets must be a sequence of targets, not a str")
     opts = _pipeline.make_options(**options)
     if opts.static:
-        raise OptionError(
-            "behavior tokens need the live code: static=True is for graphs and dependencies"
-        )
+        raise OptionError.static_mode("behavior_tokens")
 
     def token(
         target: _targets.Target,

@@ -17,11 +17,14 @@ Rules (cited by ``tests/test_config.py``):
    (none when the working directory was deleted: then there is no configuration). A
    project root whose ``pyproject.toml`` has no ``[tool.astoken]`` table has no configuration:
    the search does not go further up.
-2. Options given explicitly (command line, keyword arguments) win over the file: ``include``
-   and ``exclude`` patterns are added to the file's, ``strict`` and ``external_versions`` given
-   as booleans replace the file's, ``cache_dir`` replaces it.
+2. Options given explicitly (command line, keyword arguments) win over the file: patterns
+   (``include``, ``exclude``) are added to the file's, any other option given (not None)
+   replaces the file's.
 3. An unknown key, or a value of the wrong type, raises :class:`~astoken.errors.OptionError`
    naming the file and the key: a typo never silently changes nothing.
+
+The keys, their types and how they combine are the token options' declarations
+(:data:`astoken._model.TOKEN_OPTIONS`: an option with a ``config_key`` can be set here).
 
 Reading a file never imports the target: the target's file is found as the summary pass finds
 it (:func:`astoken._scope.locate_module`).
@@ -33,20 +36,17 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from ._model import TOKEN_OPTIONS, OptionKind, OptionSpec
 from ._scope import locate_module
 from .errors import OptionError
 
 __all__ = ["ProjectConfig", "find_config", "start_directory"]
 
-_KEYS = {
-    "include": "include",
-    "exclude": "exclude",
-    "strict": "strict",
-    "cache-dir": "cache_dir",
-    "external-versions": "external_versions",
-}
+#: The token options the table can set, by key.
+_OPTION_KEYS = {spec.config_key: spec for spec in TOKEN_OPTIONS if spec.config_key is not None}
+_KEYS = sorted(_OPTION_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,25 +54,23 @@ class ProjectConfig:
     """The options a ``[tool.astoken]`` table sets (None: not set) and the file it is in."""
 
     file: str | None = None
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    strict: bool | None = None
-    external_versions: bool | None = None
-    cache_dir: str | None = None
+    #: The token options the table sets, as (option name, value) pairs sorted by name.
+    settings: tuple[tuple[str, object], ...] = ()
 
     def options(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """API keyword options: the file's, with ``given`` ones winning (rule 2). Options the
         file does not set and ``given`` does not have are left out (the API's defaults)."""
         given = dict(given or {})
+        settings = dict(self.settings)
         merged: dict[str, Any] = {}
-        for name in ("include", "exclude"):
-            patterns = (*getattr(self, name), *given.pop(name, ()))
-            if patterns:
-                merged[name] = tuple(dict.fromkeys(patterns))
-        for name in ("strict", "external_versions", "cache_dir"):
-            value = getattr(self, name)
-            if value is not None:
-                merged[name] = value
+        for spec in TOKEN_OPTIONS:
+            if spec.kind is OptionKind.PATTERNS:
+                ours = cast("tuple[str, ...]", settings.get(spec.name, ()))
+                patterns = (*ours, *(given.pop(spec.name, None) or ()))
+                if patterns:
+                    merged[spec.name] = tuple(dict.fromkeys(patterns))
+            elif spec.name in settings:
+                merged[spec.name] = settings[spec.name]
         merged.update({k: v for k, v in given.items() if v is not None})
         return merged
 
@@ -136,28 +134,31 @@ def _read(file: str) -> ProjectConfig:
         return ProjectConfig(file=None)
     if not isinstance(table, dict):
         raise OptionError(f"{file}: [tool.astoken] must be a table")
-    values: dict[str, Any] = {}
+    settings: list[tuple[str, object]] = []
     for key, value in table.items():
-        name = _KEYS.get(key)
-        if name is None:
-            known = ", ".join(sorted(_KEYS))
+        spec = _OPTION_KEYS.get(key)
+        if spec is None:
+            known = ", ".join(_KEYS)
             raise OptionError(f"{file}: [tool.astoken] has no key {key!r} (known: {known})")
-        values[name] = _checked(file, key, name, value)
-    cache_dir = values.get("cache_dir")
-    if cache_dir is not None:
-        values["cache_dir"] = os.path.normpath(os.path.join(os.path.dirname(file), cache_dir))
-    return ProjectConfig(file=file, **values)
+        settings.append((spec.name, _checked(file, key, spec, value)))
+    return ProjectConfig(file=file, settings=tuple(sorted(settings)))
 
 
-def _checked(file: str, key: str, name: str, value: object) -> object:
-    if name in ("include", "exclude"):
+def _checked(file: str, key: str, spec: OptionSpec, value: object) -> object:
+    """The value of token option ``spec`` as the table gives it, checked as its kind says."""
+    if spec.kind is OptionKind.PATTERNS:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise OptionError(f"{file}: [tool.astoken] {key} must be a list of module patterns")
         return tuple(value)
-    if name in ("strict", "external_versions"):
-        if not isinstance(value, bool):
-            raise OptionError(f"{file}: [tool.astoken] {key} must be true or false")
-        return value
+    if spec.kind is OptionKind.PATH:  # relative to this file's directory
+        path = _checked_path(file, key, value, "path")
+        return os.path.normpath(os.path.join(os.path.dirname(file), path))
+    if not isinstance(value, bool):
+        raise OptionError(f"{file}: [tool.astoken] {key} must be true or false")
+    return value
+
+
+def _checked_path(file: str, key: str, value: object, what: str) -> str:
     if not isinstance(value, str) or not value:
-        raise OptionError(f"{file}: [tool.astoken] {key} must be a non-empty path")
+        raise OptionError(f"{file}: [tool.astoken] {key} must be a non-empty {what}")
     return value

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import networkx
+
+_T = TypeVar("_T")
 
 #: Version of the token format. Bump it whenever the bytes fed to SHA-256 change meaning.
 FORMAT_VERSION = 2
@@ -355,6 +357,50 @@ class Explanation:
     arguments: tuple[ArgumentUse, ...] = ()
 
 
+class OptionKind(enum.Enum):
+    """How a token option is given: each kind has one command-line action, one
+    ``[tool.astoken]`` type and one way to combine what is given with the file's."""
+
+    #: A boolean, false by default, made true by its flag (``--strict``).
+    SWITCH = "switch"
+    #: A boolean, true by default, made false by its flag (``--no-cache``).
+    SWITCH_OFF = "switch_off"
+    #: Module-name globs (a sequence, never one str), one per repeated ``--flag GLOB``; those
+    #: given are added to the file's.
+    PATTERNS = "patterns"
+    #: A directory (None: the default), never empty; in the file, relative to the file's
+    #: directory.
+    PATH = "path"
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """The declaration of one token option (one field of :class:`Options`), from which the
+    public functions' checks (``_pipeline.make_options``), the command line's flags
+    (``cli``) and the ``[tool.astoken]`` reader (``_config``) are derived.
+
+    ``flag`` is its command-line spelling, ``help`` the command line's help text, ``metavar``
+    its value's name there, ``config_key`` its ``[tool.astoken]`` key (None: the file cannot
+    set it). ``name`` and ``default`` are the field's (see :data:`TOKEN_OPTIONS`).
+    """
+
+    kind: OptionKind
+    flag: str
+    help: str
+    metavar: str | None = None
+    config_key: str | None = None
+    name: str = ""
+    default: object = None
+
+
+_OPTION_SPEC = "astoken.option"  # the metadata key of a field's OptionSpec
+
+
+def _option(default: _T, spec: OptionSpec) -> _T:
+    """A field of :class:`Options` with its declaration (the field's metadata)."""
+    return field(default=default, metadata={_OPTION_SPEC: spec})
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     """Options shared by every API call (each public function takes them as keywords).
@@ -364,15 +410,79 @@ class Options:
     distribution version; ``static`` builds the graph from source without importing user code;
     ``cache_dir`` is the summary cache location (``None``: platform default or
     ``$ASTOKEN_CACHE_DIR``); ``use_cache=False`` disables the on-disk cache.
+
+    Each field is declared once, here: adding an option is one field, and the public
+    functions' keywords, the command line's flags and the ``[tool.astoken]`` keys follow (a
+    test fails when a public function's signature misses one).
     """
 
-    strict: bool = False
-    static: bool = False
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    external_versions: bool = True
-    cache_dir: str | None = None
-    use_cache: bool = True
+    strict: bool = _option(
+        False,
+        OptionSpec(
+            OptionKind.SWITCH,
+            "--strict",
+            "unresolved references are an error (exit 7)",
+            config_key="strict",
+        ),
+    )
+    static: bool = _option(
+        False,
+        OptionSpec(
+            OptionKind.SWITCH,
+            "--static",
+            "build the graph from source only, without importing user code (explain, deps, "
+            "graph and diff of two files; refused by the commands that need the live code)",
+        ),
+    )
+    include: tuple[str, ...] = _option(
+        (),
+        OptionSpec(
+            OptionKind.PATTERNS,
+            "--include",
+            "also treat modules matching GLOB as first-party (repeatable)",
+            metavar="GLOB",
+            config_key="include",
+        ),
+    )
+    exclude: tuple[str, ...] = _option(
+        (),
+        OptionSpec(
+            OptionKind.PATTERNS,
+            "--exclude",
+            "never treat modules matching GLOB as first-party (repeatable)",
+            metavar="GLOB",
+            config_key="exclude",
+        ),
+    )
+    external_versions: bool = _option(
+        True,
+        OptionSpec(
+            OptionKind.SWITCH_OFF,
+            "--no-external-versions",
+            "third-party leaves do not contribute their distribution version",
+            config_key="external-versions",
+        ),
+    )
+    cache_dir: str | None = _option(
+        None,
+        OptionSpec(
+            OptionKind.PATH,
+            "--cache-dir",
+            "cache directory (default: $ASTOKEN_CACHE_DIR or the user cache dir)",
+            metavar="DIR",
+            config_key="cache-dir",
+        ),
+    )
+    use_cache: bool = _option(
+        True,
+        OptionSpec(OptionKind.SWITCH_OFF, "--no-cache", "do not read or write the on-disk cache"),
+    )
+
+
+#: Every token option's declaration, in the order of :class:`Options`' fields.
+TOKEN_OPTIONS: tuple[OptionSpec, ...] = tuple(
+    replace(f.metadata[_OPTION_SPEC], name=f.name, default=f.default) for f in fields(Options)
+)
 
 
 # --------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ import os
 import shutil
 import signal
 import sys
+import textwrap
 import traceback
 import types
 import warnings
@@ -70,13 +71,15 @@ from typing import IO, Any
 from . import __version__, _api, render
 from ._files import write_atomic
 from ._lockfile import dumps_snapshot, write_snapshot
-from ._model import is_unavailable_reason
+from ._model import TOKEN_OPTIONS, OptionKind, is_unavailable_reason
 from ._targets import canonical_spec
 from .errors import (
     AstokenError,
     AstokenWarning,
     GraphvizNotFoundError,
     ImportFailedError,
+    LiveCode,
+    OptionError,
     SnapshotFormatError,
     SourceSyntaxError,
     StaleCodeError,
@@ -189,54 +192,17 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         return value if top else argparse.SUPPRESS
 
     group: Any = parser.add_argument_group("global options") if top else _Hidden(parser)
-    group.add_argument(
-        "--strict",
-        action="store_true",
-        default=default(False),
-        help="unresolved references are an error (exit 7)",
-    )
-    group.add_argument(
-        "--static",
-        action="store_true",
-        default=default(False),
-        help="build the graph from source only, without importing user code (explain, deps, "
-        "graph and diff of two files; refused by the commands that need the live code)",
-    )
-    group.add_argument(
-        "--include",
-        action="append",
-        metavar="GLOB",
-        default=default([]),
-        help="also treat modules matching GLOB as first-party (repeatable)",
-    )
-    group.add_argument(
-        "--exclude",
-        action="append",
-        metavar="GLOB",
-        default=default([]),
-        help="never treat modules matching GLOB as first-party (repeatable)",
-    )
-    group.add_argument(
-        "--no-external-versions",
-        dest="external_versions",
-        action="store_false",
-        default=default(True),
-        help="third-party leaves do not contribute their distribution version",
-    )
-    group.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        type=_non_empty,
-        default=default(None),
-        help="cache directory (default: $ASTOKEN_CACHE_DIR or the user cache dir)",
-    )
-    group.add_argument(
-        "--no-cache",
-        dest="use_cache",
-        action="store_false",
-        default=default(True),
-        help="do not read or write the on-disk cache",
-    )
+    for spec in TOKEN_OPTIONS:  # the token options, as their declarations spell them
+        arguments: dict[str, Any] = dict(_FLAG_ACTIONS[spec.kind])
+        if spec.metavar:
+            arguments["metavar"] = spec.metavar
+        if spec.kind is OptionKind.PATH:
+            arguments["type"] = _non_empty
+        # Patterns gather into a list of the parser's own (argparse appends to its default).
+        initial = [] if spec.kind is OptionKind.PATTERNS else spec.default
+        group.add_argument(
+            spec.flag, dest=spec.name, default=default(initial), help=spec.help, **arguments
+        )
     group.add_argument(
         "--debug",
         action="store_true",
@@ -263,6 +229,25 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+#: The argparse action of a token option's flag, by its kind (a PATH takes a value, which
+#: must not be empty: ``_non_empty``).
+_FLAG_ACTIONS: dict[OptionKind, dict[str, str]] = {
+    OptionKind.SWITCH: {"action": "store_true"},
+    OptionKind.SWITCH_OFF: {"action": "store_false"},
+    OptionKind.PATTERNS: {"action": "append"},
+    OptionKind.PATH: {},
+}
+
+#: What the command line gives the API for a token option, by its kind: None where the flag
+#: was not given, so that ``[tool.astoken]`` decides (``project_options``).
+_GIVEN: dict[OptionKind, Callable[[Any], Any]] = {
+    OptionKind.SWITCH: lambda value: True if value else None,
+    OptionKind.SWITCH_OFF: lambda value: None if value else False,
+    OptionKind.PATTERNS: tuple,
+    OptionKind.PATH: lambda value: value,
+}
+
+
 class _Hidden:
     """Adds arguments that a sub-command accepts but its ``--help`` does not list (the global
     options, listed once by ``astoken --help``)."""
@@ -280,12 +265,19 @@ _TARGETS_HELP = (
     "graph and snapshot also take a package or module (pkg.module) or a directory"
 )
 
-#: The last lines of every sub-command's --help: where the rest is.
-_SUBCOMMAND_EPILOG = (
-    "global options (--strict, --static, --include GLOB, --exclude GLOB, --cache-dir DIR,\n"
-    "--no-cache, --no-external-versions, --debug, -q, -v) go before or after the command;\n"
-    "exit codes: 0 success, 2 usage error, 3 and up other errors ('astoken --help' lists them)"
-)
+
+def _subcommand_epilog() -> str:
+    """The last lines of every sub-command's --help: where the rest is."""
+    flags = [f"{spec.flag} {spec.metavar}" if spec.metavar else spec.flag for spec in TOKEN_OPTIONS]
+    named = ", ".join([*flags, "--debug", "-q", "-v"])
+    text = f"global options ({named}) go before or after the command;"
+    codes = (
+        "exit codes: 0 success, 2 usage error, 3 and up other errors ('astoken --help' lists them)"
+    )
+    return "\n".join([*textwrap.wrap(text, width=90, break_on_hyphens=False), codes])
+
+
+_SUBCOMMAND_EPILOG = _subcommand_epilog()
 
 
 def _epilog() -> str:
@@ -587,20 +579,12 @@ class _Streams:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """The API options of the command line over those of the target's ``[tool.astoken]``."""
-    given = {
-        "strict": True if args.strict else None,
-        "static": args.static,
-        "include": tuple(args.include),
-        "exclude": tuple(args.exclude),
-        "external_versions": None if args.external_versions else False,
-        "cache_dir": args.cache_dir,
-        "use_cache": args.use_cache,
-    }
+    given = {spec.name: _GIVEN[spec.kind](getattr(args, spec.name)) for spec in TOKEN_OPTIONS}
     first = getattr(args, "target", None) or next(
         iter(getattr(args, "targets", None) or getattr(args, "packages", None) or ()), None
     )
-    defaults = {"strict": False, "include": (), "exclude": (), "external_versions": True}
-    return {**defaults, "cache_dir": None, **_api.project_options(first, **given)}
+    defaults = {spec.name: spec.default for spec in TOKEN_OPTIONS}
+    return {**defaults, **_api.project_options(first, **given)}
 
 
 def _emit(args: argparse.Namespace, streams: _Streams, data: str | bytes) -> None:
@@ -913,10 +897,10 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _Streams], ExitCode]] = {
 #: Commands that need the live code, hence refuse ``--static`` (``diff`` only when it takes a
 #: fresh snapshot, i.e. without NEW.json).
 _NEEDS_LIVE_CODE = {
-    "token": "a token hashes the running code",
-    "stamp": "a stamp holds a token, which hashes the running code",
-    "snapshot": "a snapshot records tokens, which hash the running code",
-    "diff": "without NEW.json, diff takes a fresh snapshot, which imports the packages",
+    "token": LiveCode.TOKEN,
+    "stamp": LiveCode.STAMP,
+    "snapshot": LiveCode.SNAPSHOT,
+    "diff": LiveCode.FRESH_SNAPSHOT,
 }
 
 
@@ -1083,7 +1067,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("argument --update: refreshes OLD.json from a fresh snapshot; not with NEW")
     reason = _NEEDS_LIVE_CODE.get(args.command)
     if args.static and reason and not (args.command == "diff" and args.new):
-        parser.error(f"argument --static: {args.command} cannot honour it: {reason}")
+        parser.error(str(OptionError.static_mode(args.command, reason, option="--static")))
     if args.command == "stamp" and len(args.output) not in (1, len(args.targets)):
         parser.error(
             f"argument -o/--output: {len(args.targets)} targets and {len(args.output)} "

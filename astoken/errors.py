@@ -8,6 +8,8 @@ Cache failures are never errors at all (a corrupt or missing entry is a miss).
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
     "AssetCodeVersionError",
     "AstokenError",
@@ -284,8 +286,29 @@ class GraphvizNotFoundError(AstokenError):
         return (type(self), (self.output_format,))
 
 
+class LiveCode(enum.Enum):
+    """Why a request needs the live code, hence cannot be honoured in static mode (the reason
+    :meth:`OptionError.static_mode` gives)."""
+
+    TOKEN = "a token hashes the live code"
+    STAMP = "a stamp holds a token, which hashes the live code"
+    SNAPSHOT = "a snapshot records tokens, which hash the live code"
+    FRESH_SNAPSHOT = "without NEW.json, diff takes a fresh snapshot, which imports the packages"
+
+
 class OptionError(AstokenError, ValueError):
     """Raised when options contradict the request (e.g. a token asked for in static mode)."""
+
+    @classmethod
+    def static_mode(
+        cls, request: str, why: LiveCode = LiveCode.TOKEN, *, option: str = "static=True"
+    ) -> OptionError:
+        """The one refusal of static mode: ``request`` (a function, or a command) cannot honour
+        ``option`` (its spelling where it was given) because of ``why``."""
+        return cls(
+            f"{request} cannot honour {option}: {why.value}; static mode imports nothing, and "
+            "is for graphs and dependencies"
+        )
 
 
 class GraphTooLargeError(AstokenError):

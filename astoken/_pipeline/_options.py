@@ -6,10 +6,11 @@ from __future__ import annotations
 import enum
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Any
 
 from astoken import _store
-from astoken._model import Options
+from astoken._model import TOKEN_OPTIONS, OptionKind, Options, OptionSpec
 from astoken.errors import OptionError
 
 __all__ = [
@@ -49,31 +50,30 @@ def report(progress: Progress | None, stage: Stage, done: int, total: int) -> No
 DEFAULT_OPTIONS = Options()
 
 
-def make_options(
-    *,
-    strict: bool = False,
-    static: bool = False,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    external_versions: bool = True,
-    cache_dir: str | os.PathLike[str] | None = None,
-    use_cache: bool = True,
-) -> Options:
-    """The options of a public call's keywords, checked (TypeError, OptionError)."""
-    for name, patterns in (("include", include), ("exclude", exclude)):
-        if isinstance(patterns, str):
-            raise TypeError(f"{name} must be a sequence of module patterns, not a str")
-    if cache_dir is not None and not os.fspath(cache_dir):
-        raise OptionError("cache_dir is empty: give a directory, or None for the default")
-    return Options(
-        strict=strict,
-        static=static,
-        include=tuple(include),
-        exclude=tuple(exclude),
-        external_versions=external_versions,
-        cache_dir=os.fspath(cache_dir) if cache_dir is not None else None,
-        use_cache=use_cache,
-    )
+#: The token options' declarations by keyword.
+_BY_NAME = {spec.name: spec for spec in TOKEN_OPTIONS}
+
+
+def make_options(**given: Any) -> Options:
+    """The options of a public call's keywords, each checked as its declaration's kind says
+    (:data:`~astoken._model.TOKEN_OPTIONS`): TypeError for an unknown keyword or for one str
+    where patterns go, OptionError for an empty path."""
+    for name in sorted(given.keys() - _BY_NAME.keys()):
+        known = ", ".join(_BY_NAME)
+        raise TypeError(f"unexpected keyword argument {name!r} (token options: {known})")
+    return Options(**{name: _checked(_BY_NAME[name], value) for name, value in given.items()})
+
+
+def _checked(spec: OptionSpec, value: Any) -> Any:
+    if spec.kind is OptionKind.PATTERNS:
+        if isinstance(value, str):
+            raise TypeError(f"{spec.name} must be a sequence of module patterns, not a str")
+        return tuple(value)
+    if spec.kind is OptionKind.PATH and value is not None:
+        if not os.fspath(value):
+            raise OptionError(f"{spec.name} is empty: give a directory, or None for the default")
+        return os.fspath(value)
+    return value
 
 
 def cache_dir(options: Options) -> str | None:
