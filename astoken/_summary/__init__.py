@@ -5,8 +5,20 @@ module, the references its code makes, as written (names are resolved later by t
 step), and the *origins* of values (see ``astoken._model``, "Origins"): what functions return,
 what methods assign to ``self``, and the receiver of every method call, attribute read and
 protocol. One concern per module: ``_lines`` (line numbers), ``_tables`` (vocabularies),
-``_syntax`` (pure readings of nodes), ``_scopes`` (scopes, symbolic origins and their
-resolution), ``_expressions`` and ``_statements`` (the walk).
+``_syntax`` (pure readings of nodes), ``_scopes`` (scopes, symbolic origins, pending references
+and their resolution), ``_volatile`` (constants computed from process state), and the walk:
+
+- ``_walk``: wires the readers below over one :class:`~._context.WalkContext` (the module's
+  lines, where the walk is, what it has collected) and builds the summary from what they
+  collected;
+- ``_statements`` (:class:`StatementReader`): the dispatch over statements, control flow and
+  ``match`` patterns, handing ``def``/``class`` to ``_definitions``, assignments to
+  ``_assignments`` and imports to ``_module_names`` (which also reads ``__all__``);
+- ``_expressions`` (:class:`ExpressionReader`): the dispatch over expressions and assignment
+  targets;
+- ``_references`` (names, chains, protocols, the builtins that stand for them), ``_origins``
+  (what an expression evaluates to; records nothing) and ``_bindings`` (scopes opened and
+  names bound), which the readers share.
 
 Guarantees (tests cite them by number):
 
@@ -57,7 +69,7 @@ from astoken._summary_codec import summary_from_json, summary_to_json
 from astoken.errors import SourceSyntaxError, SourceTooDeepError
 
 from ._lines import node_lines
-from ._statements import Walker
+from ._walk import walk_module
 
 __all__ = ["summarize_source", "summary_from_json", "summary_to_json"]
 
@@ -145,7 +157,7 @@ def _walk(source: str | bytes, filename: str) -> ModuleSummary:
         # transformer rebuilds the tree, which an ASCII source (nearly all) never pays for.
         module = module.visit(_FoldIdentifiers())
     lines = node_lines(module)
-    return Walker(lines).run(module)
+    return walk_module(module, lines)
 
 
 # The child that walks a module too deep for the caller's stack: a process of its own, so that

@@ -107,11 +107,27 @@ class Scope:
         self.origins.setdefault(name, []).extend(origins)
 
 
-# A reference before its receiver and locality are known: (kind, name, receiver).
+# A reference before its receiver and locality are known: (kind, name, receiver), the receiver
+# a final origin string or a symbolic one. A plain tuple: the walk builds one for nearly every
+# name it reads.
 PendingRef = tuple[RefKind, str, "str | Sym"]
-# (line, scope, root, refs if root is not local, refs if it is). Resolved when the walk is over,
-# because a name assigned anywhere in a function is local everywhere in it.
-Pending = tuple[int, "Scope | None", str, tuple[PendingRef, ...], tuple[PendingRef, ...]]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PendingReference:
+    """References made at ``line``, resolved when the walk is over: a name assigned anywhere in
+    a function is local everywhere in it, so which variant applies is known only then.
+
+    ``if_local`` applies when ``root`` is local to ``scope``, else ``if_global``; with no
+    ``scope`` (module or class code, a ``global`` name, a reference that does not depend on a
+    name) it is always ``if_global``.
+    """
+
+    line: int
+    scope: Scope | None
+    root: str
+    if_global: tuple[PendingRef, ...]
+    if_local: tuple[PendingRef, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -121,7 +137,7 @@ class Sink:
     qualname: str
     kind: DefKind | None
     line: int
-    pending: list[Pending] = field(default_factory=list)
+    pending: list[PendingReference] = field(default_factory=list)
     imports: list[ImportBinding] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)
     decorators: list[str] = field(default_factory=list)
@@ -207,14 +223,18 @@ def _extend(origin: str, ops: tuple[str, ...]) -> str:
     return join_origin(base, before + ops)
 
 
-def resolve_references(pending: list[Pending], resolver: OriginResolver) -> tuple[Reference, ...]:
+def resolve_references(
+    pending: list[PendingReference], resolver: OriginResolver
+) -> tuple[Reference, ...]:
     """Pick each pending reference's local/global variant, resolve receivers, de-duplicate on
     ``(kind, name, receiver)`` keeping the first line."""
     seen: set[tuple[RefKind, str, str]] = set()
     out: list[Reference] = []
-    for line, scope, root, if_global, if_local in pending:
-        refs = if_local if scope is not None and scope.is_local(root) else if_global
-        for kind, name, receiver in refs:
+    for entry in pending:
+        scope = entry.scope
+        line = entry.line
+        local = scope is not None and scope.is_local(entry.root)
+        for kind, name, receiver in entry.if_local if local else entry.if_global:
             receivers = resolver.resolve(receiver) if isinstance(receiver, Sym) else (receiver,)
             for one in receivers:
                 key = (kind, name, one)

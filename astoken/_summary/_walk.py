@@ -1,0 +1,94 @@
+"""One module walk: the readers wired together over one context, and the summary built from
+what they collected."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import libcst as cst
+
+from astoken._model import Definition, DefKind, ModuleSummary
+
+from ._assignments import AssignmentReader
+from ._bindings import ScopeTracker
+from ._context import WalkContext
+from ._expressions import ExpressionReader
+from ._module_names import ModuleNames
+from ._origins import OriginReader
+from ._references import ReferenceRecorder
+from ._scopes import OriginResolver, resolve_origins, resolve_references
+from ._statements import StatementReader
+
+
+def walk_module(module: cst.Module, lines: dict[int, int]) -> ModuleSummary:
+    """Read every statement of ``module`` (``lines``: node id -> line) into its summary."""
+    ctx = WalkContext(lines)
+    origins = OriginReader(ctx)
+    scopes = ScopeTracker(ctx, origins)
+    refs = ReferenceRecorder(ctx, origins)
+    expressions = ExpressionReader(ctx, origins=origins, scopes=scopes, refs=refs)
+    names = ModuleNames(ctx)
+    assignments = AssignmentReader(
+        ctx, origins=origins, scopes=scopes, refs=refs, expressions=expressions, names=names
+    )
+    statements = StatementReader(
+        ctx,
+        origins=origins,
+        scopes=scopes,
+        refs=refs,
+        expressions=expressions,
+        names=names,
+        assignments=assignments,
+    )
+    for statement in module.body:
+        statements.stmt(statement)
+    return _summary(ctx, names)
+
+
+def _summary(ctx: WalkContext, names: ModuleNames) -> ModuleSummary:
+    """Resolve what the walk collected (every scope is complete now) into the summary."""
+    module_names = {q for q in ctx.defs if "." not in q} | names.import_names
+    resolver = OriginResolver(module_names)
+    definitions = tuple(
+        Definition(
+            qualname=sink.qualname,
+            kind=sink.kind,
+            line=sink.line,
+            references=resolve_references(sink.pending, resolver),
+            imports=tuple(sink.imports),
+            bases=tuple(sink.bases),
+            decorators=tuple(sink.decorators),
+            returns=resolve_origins(sink.returns, resolver),
+            assigns=tuple(
+                dict.fromkeys(
+                    (attr, origin) for attr, sym in sink.assigns for origin in resolver.resolve(sym)
+                )
+            ),
+        )
+        for sink in ctx.defs.values()
+        if sink.kind is not None
+    )
+    functions = {
+        d.qualname: (d.references, d.imports) for d in definitions if d.kind is DefKind.FUNCTION
+    }
+    defined = frozenset(ctx.defs)
+    volatile = {
+        **ctx.volatile.decide(names.imports, functions, defined),
+        **ctx.defaults.decide(names.imports, functions, defined),
+    }
+    if volatile:
+        definitions = tuple(
+            dataclasses.replace(
+                d, volatile=volatile[d.qualname][0], expression=volatile[d.qualname][1]
+            )
+            if d.qualname in volatile
+            else d
+            for d in definitions
+        )
+    return ModuleSummary(
+        definitions=definitions,
+        imports=tuple(names.imports),
+        star_imports=tuple(names.star_imports),
+        all_names=names.exported(),
+        module_references=resolve_references(ctx.module_sink.pending, resolver),
+    )
