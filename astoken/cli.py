@@ -840,7 +840,7 @@ def _cmd_audit(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     import subprocess  # noqa: PLC0415 - audit only
     import tempfile  # noqa: PLC0415 - audit only
 
-    from ._audit_codec import report_from_dict  # noqa: PLC0415 - audit only
+    from ._audit._codec import report_from_dict  # noqa: PLC0415 - audit only
 
     if importlib.util.find_spec("pytest") is None:
         raise AstokenError(f"audit runs pytest, which is not installed for {sys.executable}")

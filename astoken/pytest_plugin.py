@@ -292,14 +292,14 @@ class AuditPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         """pytest-xdist controller: a worker finished; keep its report."""
-        from ._audit_codec import report_from_dict  # noqa: PLC0415 - xdist controller only
+        from ._audit._codec import report_from_dict  # noqa: PLC0415 - xdist controller only
 
         output = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
         if output is not None:
             self._worker_reports.append(report_from_dict(json.loads(output)))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from ._audit_codec import report_to_dict  # noqa: PLC0415 - enabled audits only
+        from ._audit._codec import report_to_dict  # noqa: PLC0415 - enabled audits only
 
         config = session.config
         workeroutput = getattr(config, "workeroutput", None)

@@ -7,10 +7,9 @@ module each:
 - ``_trace``: a low-overhead tracer records which first-party functions start and the
   nearest first-party function below each on the stack;
 - ``_record``: one test's call edges -> a :class:`Recording` in node names;
-- ``_figures``: recordings + a closure function -> an :class:`~astoken._model.AuditReport`.
-
-The report's JSON form is :mod:`astoken._audit_codec` (values only, so the renderer and the
-CLI read and write it without this package).
+- ``_figures``: recordings + a closure function -> an :class:`~astoken._model.AuditReport`;
+- ``_codec``: the report's JSON form (values only: what the renderer and the CLI read and
+  write).
 
 The pytest side (which tests, which roots, when to start and stop) is in
 :mod:`astoken.pytest_plugin`; nothing here imports pytest.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from astoken._audit_codec import report_to_dict
+from astoken._audit._codec import report_to_dict
 from astoken._model import AuditedTest, AuditReport, MissedFunction
 
 from ._common import OutputFormat, dumps, join_names

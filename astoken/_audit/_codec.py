@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._model import (
+from astoken._model import (
     AuditCaller,
     AuditedTest,
     AuditMiss,
