@@ -125,7 +125,7 @@ def register_workers(client: Any) -> None:
     from ._dask_plugin import RegisterPlugin  # noqa: PLC0415 - needs distributed
 
     register()
-    client.register_plugin(RegisterPlugin())
+    client.register_plugin(RegisterPlugin(register, unregister))
 
 
 # ---- normalisation ----------------------------------------------------------------------
