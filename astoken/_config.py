@@ -7,6 +7,7 @@
     exclude = ["myapp.*.tests"]        # never first-party; also left out of snapshots
     strict = true                      # unresolved references are errors
     cache-dir = ".astoken-cache"       # summary cache, relative to this file's directory
+    cache-store = "s3://bucket/prefix" # @astoken.cache results (an fsspec URL, or a path)
     external-versions = false          # third-party leaves by name only
 
 Rules (cited by ``tests/test_config.py``):
@@ -24,7 +25,8 @@ Rules (cited by ``tests/test_config.py``):
    naming the file and the key: a typo never silently changes nothing.
 
 The keys, their types and how they combine are the token options' declarations
-(:data:`astoken._model.TOKEN_OPTIONS`: an option with a ``config_key`` can be set here).
+(:data:`astoken._model.TOKEN_OPTIONS`: an option with a ``config_key`` can be set here);
+``cache-store`` is the one key that is not a token option.
 
 Reading a file never imports the target: the target's file is found as the summary pass finds
 it (:func:`astoken._scope.locate_module`).
@@ -46,7 +48,9 @@ __all__ = ["ProjectConfig", "find_config", "start_directory"]
 
 #: The token options the table can set, by key.
 _OPTION_KEYS = {spec.config_key: spec for spec in TOKEN_OPTIONS if spec.config_key is not None}
-_KEYS = sorted(_OPTION_KEYS)
+#: The key of where ``@astoken.cache`` keeps results (not a token option).
+_CACHE_STORE = "cache-store"
+_KEYS = sorted([*_OPTION_KEYS, _CACHE_STORE])
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,9 @@ class ProjectConfig:
     file: str | None = None
     #: The token options the table sets, as (option name, value) pairs sorted by name.
     settings: tuple[tuple[str, object], ...] = ()
+    #: Where ``@astoken.cache`` keeps results (not a token option: :meth:`options` leaves it
+    #: out; ``astoken._memoize`` reads it).
+    cache_store: str | None = None
 
     def options(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """API keyword options: the file's, with ``given`` ones winning (rule 2). Options the
@@ -135,13 +142,19 @@ def _read(file: str) -> ProjectConfig:
     if not isinstance(table, dict):
         raise OptionError(f"{file}: [tool.astoken] must be a table")
     settings: list[tuple[str, object]] = []
+    store: str | None = None
     for key, value in table.items():
         spec = _OPTION_KEYS.get(key)
-        if spec is None:
+        if key == _CACHE_STORE:
+            store = _checked_path(file, key, value, "URL or path")
+            if "://" not in store:  # a path, relative to this file
+                store = os.path.normpath(os.path.join(os.path.dirname(file), store))
+        elif spec is not None:
+            settings.append((spec.name, _checked(file, key, spec, value)))
+        else:
             known = ", ".join(_KEYS)
             raise OptionError(f"{file}: [tool.astoken] has no key {key!r} (known: {known})")
-        settings.append((spec.name, _checked(file, key, spec, value)))
-    return ProjectConfig(file=file, settings=tuple(sorted(settings)))
+    return ProjectConfig(file=file, settings=tuple(sorted(settings)), cache_store=store)
 
 
 def _checked(file: str, key: str, spec: OptionSpec, value: object) -> object:

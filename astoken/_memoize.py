@@ -50,16 +50,24 @@ import inspect
 import os
 import sys
 import threading
-import warnings
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from . import _api, _store
+from . import _api, _config, _store
+from ._resultstore import (
+    MISS,
+    EntryCodec,
+    FaultPolicy,
+    FsspecLocation,
+    SharedStore,
+    StoreSettings,
+    describe,
+    report_once,
+)
 from .errors import (
-    CacheWarning,
     MissingExtraError,
     UnhashableValueError,
     UntrustedCacheWarning,
@@ -74,7 +82,7 @@ T = TypeVar("T")
 
 #: Where results go when no directory is given: this subdirectory of astoken's cache directory.
 _RESULTS = "results"
-_MISS = object()
+_MISS = MISS
 #: SQLite's primary result codes for a file that is not a database or is malformed.
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
@@ -109,6 +117,7 @@ class CachedFunction(Generic[P, R]):
         directory: str | os.PathLike[str] | None,
         ignore: Iterable[str],
         options: dict[str, Any],
+        settings: StoreSettings | None = None,
     ) -> None:
         self.__wrapped__ = func
         functools.update_wrapper(self, func)
@@ -121,7 +130,8 @@ class CachedFunction(Generic[P, R]):
             )
         self._options = options
         self._root = directory
-        self._store: _ResultStore | None = None
+        self._settings = settings or StoreSettings()
+        self._store: _ResultStore | SharedStore | None = None
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -172,21 +182,37 @@ class CachedFunction(Generic[P, R]):
     # ---- store ---------------------------------------------------------------------------
 
     @property
+    def _name(self) -> str:
+        func = self.__wrapped__
+        return f"{func.__module__}.{func.__qualname__}".replace("<", "_").replace(">", "_")
+
+    @property
     def directory(self) -> str:
-        """The directory of this function's entries."""
+        """Where this function's entries are: a directory, or the URL of a shared store
+        followed by ``/<module>.<qualified name>``."""
+        url = self._settings.url
+        if url is not None:
+            return f"{url.rstrip('/') or url}/{self._name}"
         if self._root is not None:
             root = os.fspath(self._root)
         else:  # results/ in the cache directory the options name (or the default one)
             cache_dir = self._options.get("cache_dir") or _store.default_cache_dir()
             root = os.path.join(cache_dir, _RESULTS)
-        func = self.__wrapped__
-        name = f"{func.__module__}.{func.__qualname__}".replace("<", "_").replace(">", "_")
-        return os.path.join(root, name)
+        return os.path.join(root, self._name)
 
-    def _open(self) -> _ResultStore:
+    def _open(self) -> _ResultStore | SharedStore:
         with self._lock:
             if self._store is None:
-                self._store = _ResultStore(self.directory)
+                settings = self._settings
+                where = self.directory
+                policy = FaultPolicy(where, settings.raise_errors)
+                mode = "portable" if self._options.get("portable") else "bytecode"
+                codec = EntryCodec(where, mode, settings.secret)
+                if settings.url is not None:
+                    location = FsspecLocation(settings.url, settings.storage_options)
+                    self._store = SharedStore(location, self._name, codec, policy)
+                else:
+                    self._store = _ResultStore(where, codec, policy)
                 # The store's SQLite connection closes with the function (a cached function
                 # defined in a module that is dropped, or in a test, would leave it open).
                 weakref.finalize(self, self._store.close)
@@ -219,7 +245,8 @@ class CachedFunction(Generic[P, R]):
             found = getattr(found, part, None)
         if found is self:
             return func.__qualname__
-        return (CachedFunction, (func, self._root, tuple(self._ignore), self._options))
+        parts = (func, self._root, tuple(self._ignore), self._options, self._settings)
+        return (CachedFunction, parts)
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         """On a class, a method: the instance is the first argument (and part of the key)."""
@@ -228,16 +255,10 @@ class CachedFunction(Generic[P, R]):
         return functools.partial(self._call, instance)
 
     def cache_info(self) -> CacheInfo:
-        """Entries, entries of the current behavior token, bytes on disk, hits and misses (a
+        """Entries, entries of the current behavior token, bytes stored, hits and misses (a
         store that cannot be used counts as empty)."""
         behavior = self._behavior() or ""
-
-        def count(cache: Any) -> tuple[int, int, int]:
-            tags = [_entry_tag(cache, key) for key in list(cache.iterkeys())]
-            entries = [tag for tag in tags if tag is not _MISS]  # not removed meanwhile
-            return len(entries), entries.count(behavior), int(cache.volume())
-
-        entries, current, size = self._open().use(count, (0, 0, 0))
+        entries, current, size = self._open().count(behavior)
         return CacheInfo(
             directory=self.directory,
             behavior_token=behavior or None,
@@ -251,19 +272,7 @@ class CachedFunction(Generic[P, R]):
     def cache_clear(self, *, stale: bool = False) -> int:
         """Remove the stored results (with ``stale``, only those of other behavior tokens);
         returns how many were removed."""
-        if not stale:
-            return self._open().use(lambda cache: int(cache.clear(retry=True)), 0)
-        behavior = self._behavior() or ""
-
-        def clear_stale(cache: Any) -> int:
-            removed = 0
-            for key in list(cache.iterkeys()):
-                tag = _entry_tag(cache, key)
-                if tag is not _MISS and tag != behavior:
-                    removed += bool(cache.delete(key, retry=True))
-            return removed
-
-        return self._open().use(clear_stale, 0)
+        return self._open().clear((self._behavior() or "") if stale else None)
 
 
 def _entry_tag(cache: Any, key: object) -> object:
@@ -313,32 +322,17 @@ def _is_damage(exc: BaseException) -> bool:
     return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
 
 
-# (directory, kind of fault) pairs already reported in this process.
-_REPORTED: set[tuple[str, str]] = set()
-_REPORTED_LOCK = threading.Lock()
-
-
-def _report(
-    directory: str, kind: str, message: str, category: type[Warning] = CacheWarning
-) -> None:
-    """Warn once per process, directory and kind of fault."""
-    with _REPORTED_LOCK:
-        if (directory, kind) in _REPORTED:
-            return
-        _REPORTED.add((directory, kind))
-    warnings.warn(message, category, stacklevel=4)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 class _ResultStore:
     """One function's diskcache store, opened on first use, whose faults cost a recomputation
-    and never a result (guarantees 5-7 of this module)."""
+    and never a result (guarantees 5-7 of this module). Values are the checked entries of
+    ``codec`` (a damaged value file is a miss, whatever the result's type)."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(
+        self, directory: str, codec: EntryCodec | None = None, policy: FaultPolicy | None = None
+    ) -> None:
         self.directory = directory
+        self._codec = codec or EntryCodec(directory)
+        self._policy = policy or FaultPolicy(directory)
         self._cache: Any = None
         # The (device, inode) of the database file the open store reads: a damaged store is
         # set aside only while it is still the one in place (another process may have done it).
@@ -364,22 +358,21 @@ class _ResultStore:
             if cache is None:
                 return _MISS
             try:
-                return cache.get(key, default=_MISS, retry=True)
+                raw = cache.get(key, default=_MISS, retry=True)
             except faults as exc:
                 if attempt == 0 and self._recover(cache, exc):
                     continue
                 self._fault(exc)
                 return _MISS
-            except Exception as exc:  # unpickling a damaged value raises anything
-                _report(
-                    self.directory,
-                    "entry",
-                    f"a stored result in {self.directory} could not be read back "
-                    f"({_describe(exc)}): it is computed again and replaced",
-                )
+            except Exception:  # an entry of an older astoken that no longer unpickles
+                raw = None
+            if raw is _MISS:
+                return _MISS
+            found = self._codec.unpack(raw, key)
+            if found is _MISS:  # damaged, foreign or unsigned: the new result replaces it
                 with contextlib.suppress(*faults):
                     cache.delete(key, retry=True)
-                return _MISS
+            return found
         return _MISS  # pragma: no cover - the loop returns
 
     def set(self, key: str, value: object, tag: str) -> None:
@@ -387,25 +380,46 @@ class _ResultStore:
         and the value not kept."""
         diskcache = _diskcache()
         faults = _faults(diskcache)
+        data = self._codec.pack(key, value, tag)
+        if data is None:
+            return
         for attempt in (0, 1):
             cache = self._connect(diskcache)
             if cache is None:
                 return
             try:
-                cache.set(key, value, tag=tag, retry=True)
+                cache.set(key, data, tag=tag, retry=True)
             except faults as exc:
                 if attempt == 0 and self._recover(cache, exc):
                     continue
                 self._fault(exc)
-            except Exception as exc:  # pickling a value can raise anything
-                kind = type(value)
-                _report(
-                    self.directory,
-                    "unpicklable",
-                    f"a result of type {kind.__module__}.{kind.__qualname__} cannot be kept in "
-                    f"{self.directory} ({_describe(exc)}): it is returned, not stored",
-                )
             return
+
+    def count(self, behavior: str) -> tuple[int, int, int]:
+        """(entries, entries of ``behavior``, bytes); zeros when the store cannot be used."""
+
+        def count(cache: Any) -> tuple[int, int, int]:
+            tags = [_entry_tag(cache, key) for key in list(cache.iterkeys())]
+            entries = [tag for tag in tags if tag is not _MISS]  # not removed meanwhile
+            return len(entries), entries.count(behavior), int(cache.volume())
+
+        return self.use(count, (0, 0, 0))
+
+    def clear(self, keep_behavior: str | None) -> int:
+        """Remove the entries (with ``keep_behavior``, only those of other behavior tokens);
+        how many were removed."""
+        if keep_behavior is None:
+            return self.use(lambda cache: int(cache.clear(retry=True)), 0)
+
+        def clear_stale(cache: Any) -> int:
+            removed = 0
+            for key in list(cache.iterkeys()):
+                tag = _entry_tag(cache, key)
+                if tag is not _MISS and tag != keep_behavior:
+                    removed += bool(cache.delete(key, retry=True))
+            return removed
+
+        return self.use(clear_stale, 0)
 
     def use(self, operation: Callable[[Any], T], default: T) -> T:
         """``operation(store)``, or ``default`` when the store cannot be used."""
@@ -462,7 +476,7 @@ class _ResultStore:
                 continue  # no database yet: diskcache makes it in the directory just checked
             reason = _store.untrusted_reason(status)
             if reason is not None:
-                _report(
+                report_once(
                     self.directory,
                     "untrusted",
                     f"{path} is {reason}: results stored there are not used, since reading "
@@ -510,22 +524,17 @@ class _ResultStore:
             except OSError as error:
                 self._fault(error)
                 return False
-            _report(
+            report_once(
                 self.directory,
                 "damaged",
-                f"the results store in {self.directory} is damaged ({_describe(exc)}): set "
+                f"the results store in {self.directory} is damaged ({describe(exc)}): set "
                 f"aside as {aside} and a new, empty one started",
             )
             return True
         return False
 
     def _fault(self, exc: BaseException) -> None:
-        _report(
-            self.directory,
-            "fault",
-            f"the results store in {self.directory} cannot be used ({_describe(exc)}): "
-            "results are returned but not kept",
-        )
+        self._policy.fault(exc)
 
 
 def _open_cache(diskcache: ModuleType, directory: str) -> Any:
@@ -548,6 +557,10 @@ def cache(func: Callable[P, R], /) -> CachedFunction[P, R]: ...
 def cache(
     *,
     directory: str | os.PathLike[str] | None = None,
+    store: str | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    secret: str | bytes | None = None,
+    on_store_error: str = "warn",
     ignore: Iterable[str] = (),
     **options: Any,
 ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]: ...
@@ -558,13 +571,24 @@ def cache(
     /,
     *,
     directory: str | os.PathLike[str] | None = None,
+    store: str | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    secret: str | bytes | None = None,
+    on_store_error: str = "warn",
     ignore: Iterable[str] = (),
     **options: Any,
 ) -> CachedFunction[P, R] | Callable[[Callable[P, R]], CachedFunction[P, R]]:
-    """Store the results of a function on disk, keyed by its arguments and behavior token.
+    """Store the results of a function, keyed by its arguments and behavior token.
 
-    ``@astoken.cache`` or ``@astoken.cache(directory=..., ignore=("verbose",))``. The other
-    keyword options are those of :func:`astoken.behavior_token` (``include``, ``exclude``,
+    ``@astoken.cache`` or ``@astoken.cache(directory=..., ignore=("verbose",))``. Results go
+    to a local diskcache store (in ``directory``, or under astoken's cache directory), or to
+    the shared store at ``store``, an fsspec URL (``s3://bucket/prefix``, ``gs://...``,
+    ``az://...``, ``file:///shared/dir``, ``memory://...``) opened with ``storage_options``;
+    without ``store=`` or ``directory=``, ``$ASTOKEN_CACHE_STORE`` or ``cache-store`` in
+    ``[tool.astoken]`` names it. With a ``secret`` (or ``$ASTOKEN_CACHE_SECRET``) entries are
+    signed and unsigned ones are misses. A store fault warns once and the result is returned
+    (``on_store_error="raise"``: :class:`~astoken.errors.ResultStoreError`). The other keyword
+    options are those of :func:`astoken.behavior_token` (``include``, ``exclude``,
     ``strict``...), over the ``[tool.astoken]`` table of the function's project. See the module
     docstring for the rules of the key.
     """
@@ -574,6 +598,15 @@ def cache(
 
     def decorate(target: Callable[P, R]) -> CachedFunction[P, R]:
         merged = _api.project_options(target, **options)
-        return CachedFunction(target, directory, ignored, merged)
+        configured = _config.find_config(_config.start_directory(target)).cache_store
+        settings = StoreSettings.resolve(
+            store=store,
+            directory_given=directory is not None,
+            configured=configured,
+            storage_options=storage_options,
+            secret=secret,
+            on_store_error=on_store_error,
+        )
+        return CachedFunction(target, directory, ignored, merged, settings)
 
     return decorate(func) if func is not None else decorate

@@ -1,9 +1,9 @@
 """The ``astoken`` command line: parse, call one API function, render, return an exit code.
 
 Commands: ``token``, ``explain``, ``deps``, ``graph``, ``snapshot``, ``diff``, ``stamp``,
-``audit`` (``astoken COMMAND --help`` for each). Results go to stdout (or to ``-o FILE``, written
-atomically and only after success, through a symbolic link to its target, directly into a
-device or FIFO); diagnostics go to stderr as one line ``astoken: error: <message>``;
+``audit``, ``cache`` (``astoken COMMAND --help`` for each). Results go to stdout (or to
+``-o FILE``, written atomically and only after success, through a symbolic link to its target,
+directly into a device or FIFO); diagnostics go to stderr as one line ``astoken: error: <message>``;
 ``--debug`` adds the traceback. Whatever the code under analysis prints while it is imported
 goes to stderr, so stdout holds exactly the result. Every path on the command line (outputs,
 snapshot files, path targets, directories, ``--cache-dir``) is made absolute before any code
@@ -80,6 +80,7 @@ from .errors import (
     ImportFailedError,
     LiveCode,
     OptionError,
+    ResultStoreError,
     SnapshotFormatError,
     SourceSyntaxError,
     StaleCodeError,
@@ -151,6 +152,7 @@ _ERROR_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (StrictModeError, ExitCode.STRICT_UNRESOLVED),
     (SnapshotFormatError, ExitCode.BAD_SNAPSHOT),
     (GraphvizNotFoundError, ExitCode.GRAPHVIZ_MISSING),
+    (ResultStoreError, ExitCode.IO_ERROR),
     (AstokenError, ExitCode.ERROR),
     (OSError, ExitCode.IO_ERROR),
 )
@@ -520,7 +522,60 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PYTEST_ARG",
         help="arguments for pytest (after '--' when the first one starts with '-')",
     )
+
+    sub = command(
+        "cache",
+        "inspect or clear a shared result store of @astoken.cache",
+        "STORE is an fsspec URL (s3://bucket/prefix, gs://..., az://..., file:///dir) or a\n"
+        "directory; default: $ASTOKEN_CACHE_STORE, else cache-store in [tool.astoken].",
+    )
+    actions = sub.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    for action, text in (
+        ("info", "print the entries, bytes and oldest and newest entry of a store"),
+        ("clear", "remove a store's entries (all, or those older than --older-than DAYS)"),
+    ):
+        nested = actions.add_parser(
+            action,
+            help=text,
+            description=text,
+            epilog=_SUBCOMMAND_EPILOG,
+            formatter_class=formatter,
+        )
+        _add_common(nested, top=False)
+        nested.add_argument("--store", metavar="URL", type=_non_empty, help="the store")
+        nested.add_argument(
+            "--storage-options",
+            metavar="JSON",
+            type=_json_object,
+            default={},
+            help="fsspec options of the store, a JSON object (e.g. '{\"anon\": true}')",
+        )
+        if action == "clear":
+            nested.add_argument(
+                "--older-than",
+                type=_non_negative_days,
+                metavar="DAYS",
+                help="only entries last written more than DAYS days ago (fractions allowed)",
+            )
+        text_or_json(nested, "one line per figure" if action == "info" else "one line", "{...}")
     return parser
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("not a JSON object")
+    return value
+
+
+def _non_negative_days(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of days (0 or more)")
+    return value
 
 
 def _non_empty(text: str) -> str:
@@ -635,6 +690,8 @@ _PROGRESS_UNITS = {
     _api.Stage.HASHING.value: " definitions",
     _api.Stage.TARGETS.value: " targets",
     _api.Stage.SNAPSHOT.value: " targets",
+    "listing store": " objects",  # astoken cache
+    "removing": " objects",
 }
 
 
@@ -883,6 +940,37 @@ def _cmd_audit(args: argparse.Namespace, streams: _Streams) -> ExitCode:
     return ExitCode.OK
 
 
+def _cmd_cache(args: argparse.Namespace, streams: _Streams) -> ExitCode:
+    """``astoken cache info|clear``: the figures of a shared result store, or clear it."""
+    from . import _config, _resultstore  # noqa: PLC0415 - only this command uses them
+    from .render import _store as render_store  # noqa: PLC0415 - only this command renders it
+
+    url = args.store or os.environ.get(_resultstore.STORE_ENV)
+    if not url:
+        url = _config.find_config(_config.start_directory(None)).cache_store
+    if not url:
+        raise OptionError(
+            "no store: give --store URL, or set $ASTOKEN_CACHE_STORE or cache-store in "
+            "[tool.astoken]"
+        )
+    with _progress_bar(args, streams) as progress:
+        if args.cache_command == "info":
+            info = _resultstore.store_info(
+                url, storage_options=args.storage_options, progress=progress
+            )
+            text = render_store.render_store_info(info, args.format)
+        else:
+            clearing = _resultstore.clear_store(
+                url,
+                older_than_days=args.older_than,
+                storage_options=args.storage_options,
+                progress=progress,
+            )
+            text = render_store.render_store_clearing(clearing, args.format)
+    _emit(args, streams, text)
+    return ExitCode.OK
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _Streams], ExitCode]] = {
     "token": _cmd_token,
     "explain": _cmd_explain,
@@ -892,6 +980,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _Streams], ExitCode]] = {
     "diff": _cmd_diff,
     "stamp": _cmd_stamp,
     "audit": _cmd_audit,
+    "cache": _cmd_cache,
 }
 
 #: Commands that need the live code, hence refuse ``--static`` (``diff`` only when it takes a

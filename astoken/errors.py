@@ -22,6 +22,7 @@ __all__ = [
     "ImportFailedError",
     "MissingExtraError",
     "OptionError",
+    "ResultStoreError",
     "SnapshotFormatError",
     "SourceSyntaxError",
     "SourceTooDeepError",
@@ -341,6 +342,19 @@ class MissingExtraError(AstokenError, ModuleNotFoundError):
 
     def __reduce__(self) -> tuple[type[MissingExtraError], tuple[str, str, str]]:
         return (type(self), (self.feature, self.module, self.extra))
+
+
+class ResultStoreError(AstokenError):
+    """Raised when a result store cannot be read or written: by ``@astoken.cache`` only with
+    ``on_store_error="raise"`` (otherwise a warning), and by ``astoken cache info/clear``."""
+
+    def __init__(self, store: str, reason: str) -> None:
+        self.store = store
+        self.reason = reason
+        super().__init__(f"the results store {store} cannot be used: {reason}")
+
+    def __reduce__(self) -> tuple[type[ResultStoreError], tuple[str, str]]:
+        return (type(self), (self.store, self.reason))
 
 
 class AssetCodeVersionError(AstokenError):
