@@ -51,6 +51,12 @@ Guarantees (cited by ``tests/test_hashing.py`` and ``tests/test_encoder.py``):
    summary pass computes, ``astoken._summary._volatile``); the ``hash()`` constant attrs bakes into
    the code it generates is replaced by a marker; a bare ``object()`` is known by the name it
    is bound to (a module-level name, an enum member, a closure cell's function and name).
+8. A value is encoded once per run, however many own tokens reach it: a run is one walk, or
+   the block of :func:`value_memo` (one token session). The memo keeps each value alive and
+   serves its bytes only where encoding it again would give the same bytes (the same object,
+   a container of the same length, the same walk context, an encoding that did not depend on
+   the walk's stack), so it changes no token; a later run encodes afresh and sees a mutated
+   constant (:class:`~astoken._hashing._walk.ValueMemo`).
 """
 
 from __future__ import annotations
@@ -72,11 +78,13 @@ from ._walk import (
     BehaviorHook,
     Fail,
     Kernel,
+    ValueMemo,
     default_scope,
     digest,
     obj_name,
     too_deep,
     unhashable,
+    value_memo,
     walk_scope,
 )
 
@@ -84,6 +92,7 @@ __all__ = [
     "LIVE_KINDS",
     "BehaviorHook",
     "CodeBook",
+    "ValueMemo",
     "class_token",
     "code_book",
     "code_token",
@@ -96,6 +105,7 @@ __all__ = [
     "object_token",
     "register_encoder",
     "unregister_encoder",
+    "value_memo",
     "value_token",
 ]
 

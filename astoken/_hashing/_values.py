@@ -266,6 +266,9 @@ def _reference(v: object, w: Walk) -> bytes | None:
     qualified name is encoded by that name: the graph covers its code as a node of its own (a
     registry's entries when the registry is called through), so an edit to one registered
     function does not change every token that reads the registry."""
+    # Functions and classes are encoded by what the context says (by reference, with the
+    # expressions that stand for process state): not plain data for the memo.
+    w.contextual += 1
     if not w.by_reference:
         return None
     module = getattr(v, "__module__", None)
@@ -492,7 +495,8 @@ class _Dispatch:
     own subclasses: a pydantic model is encoded by its fields, not as "a subclass of BaseModel"
     plus its ``__dict__``). ``resolved`` caches the resolution per type, weakly (a class that is
     garbage-collected leaves it), and is emptied whenever either table changes, so a cached
-    answer is never older than the tables it was computed from.
+    answer is never older than the tables it was computed from. ``generation`` counts those
+    changes: a run's memo of encodings (``ValueMemo``) made under another one is dropped.
     """
 
     def __init__(self) -> None:
@@ -501,6 +505,7 @@ class _Dispatch:
         self.library: dict[type, Handler] = {}
         self.loaded: set[str] = set()
         self.resolved: weakref.WeakKeyDictionary[type, Handler] = weakref.WeakKeyDictionary()
+        self.generation = 0
 
     def load_libraries(self) -> None:
         """Add the encoders of optional libraries, and the standard-library types of
@@ -513,6 +518,7 @@ class _Dispatch:
                 _BY_MRO.update(stdlib)
                 self.library.update(found)
                 self.resolved.clear()
+                self.generation += 1
 
 
 _DISPATCH = _Dispatch()
@@ -544,6 +550,7 @@ def register_encoder(tp: type, fn: Callable[[Any], object]) -> None:
             raise EncoderConflictError(type_name(tp))
         _DISPATCH.registered[tp] = fn
         _DISPATCH.resolved.clear()
+        _DISPATCH.generation += 1
 
 
 def unregister_encoder(tp: type) -> None:
@@ -551,14 +558,17 @@ def unregister_encoder(tp: type) -> None:
     with _DISPATCH.lock:
         _DISPATCH.registered.pop(tp, None)
         _DISPATCH.resolved.clear()
+        _DISPATCH.generation += 1
 
 
 def enc(v: object, w: Walk) -> bytes:
     """The canonical bytes of ``v`` (raises :class:`Fail` for a value with no encoding)."""
-    handler = _EXACT.get(type(v))
-    if handler is not None:
-        return handler(v, w)
     tp = type(v)
+    handler = _EXACT.get(tp)
+    if handler is not None:
+        if tp not in _SIZED or len(v) < _MEMO_MIN_LENGTH:  # type: ignore[arg-type]
+            return handler(v, w)
+        return _memoized(v, handler, len(v), w)  # type: ignore[arg-type]
     handler = _DISPATCH.resolved.get(tp)
     if handler is None:
         _DISPATCH.load_libraries()
@@ -567,10 +577,64 @@ def enc(v: object, w: Walk) -> bytes:
             handler = _resolve(tp)
             with _DISPATCH.lock:
                 _DISPATCH.resolved[tp] = handler
-    return handler(v, w)
+    return _memoized(v, handler, -1, w)
 
 
 _enc = enc
+
+#: The containers the memo keeps (from this length on: a shorter one costs less to encode
+#: again than to look up, and the long values inside it are memoised themselves), with the
+#: ones whose length is their cheap change check (see ``ValueMemo``). Every value of a type
+#: outside the exact table (instances, enum members, subclasses of built-in types) is kept.
+_SIZED: frozenset[type] = frozenset(
+    {tuple, list, dict, set, frozenset, OrderedDict, defaultdict, deque, types.MappingProxyType}
+)
+_MEMO_MIN_LENGTH = 8
+
+
+def _memoized(v: object, handler: Handler, length: int, w: Walk) -> bytes:
+    """``handler(v, w)``, served from the run's memo when a fresh encoding would give the
+    same bytes, and kept there when those bytes do not depend on where the walk met ``v``
+    (guarantee 8 of :mod:`astoken._hashing`, :class:`~astoken._hashing._walk.ValueMemo`).
+
+    An encoding that read no more of the walk's context than the scope and the behavior hook
+    (plain data: no function or class, no sentinel, no instance encoded by its state) is kept
+    under that smaller key, so a constant's value and the same value in a class token share it.
+    """
+    memo = w.memo
+    if memo.generation != _DISPATCH.generation:
+        memo.entries.clear()  # an encoder was registered: older encodings may be stale
+        memo.generation = _DISPATCH.generation
+    entries = memo.entries
+    plain_key = (id(v), w.plain_context())
+    entry = entries.get(plain_key)
+    contextual_entry = entry is None
+    if contextual_entry:
+        entry = entries.get((id(v), w.context()))
+    if entry is not None and entry[0] is v and entry[1] == length and entry[3].isdisjoint(w.active):
+        w.entered.append(entry[3])
+        if contextual_entry:
+            w.contextual += 1  # what encoded it read the context: so does whatever holds it
+        return entry[2]
+    depth = len(w.active)
+    start = len(w.entered)
+    outer_low, w.low = w.low, sys.maxsize
+    root_hits, contextual = w.root_hits, w.contextual
+    try:
+        data = handler(v, w)
+    finally:
+        inner_low = w.low
+        w.low = min(outer_low, inner_low)
+    if inner_low >= depth and w.root_hits == root_hits and memo.keep:
+        ids: set[int] = set()
+        for item in w.entered[start:]:
+            if isinstance(item, int):
+                ids.add(item)
+            else:
+                ids.update(item)
+        kept = plain_key if w.contextual == contextual else (id(v), w.context())
+        entries[kept] = (v, length, data, frozenset(ids))
+    return data
 
 
 def _resolve(tp: type) -> Handler:
@@ -631,6 +695,7 @@ def _subclass_handler(base: Handler) -> Handler:
 
 
 def _enc_fallback(v: object, w: Walk) -> bytes:
+    w.contextual += 1  # by-reference mode, sentinels by name: see ``_memoized``
     typing_bytes = typing_construct(v, w)
     if typing_bytes is not None:
         return typing_bytes
@@ -654,11 +719,16 @@ def _enc_fallback(v: object, w: Walk) -> bytes:
                 # A module-level singleton whose state has no encoding (a context object
                 # holding a thread-local or a lock): known by the name it is bound to, like a
                 # sentinel; otherwise the failure stands.
-                name = sentinel_name(v, w.homes) if v is not w.root else None
+                if v is w.root:
+                    w.root_hits += 1  # refused here, named elsewhere: see ``_memoized``
+                    raise
+                name = sentinel_name(v, w.homes)
                 if name is None:
                     raise
                 return text(b"g", name)
-    if v is not w.root:
+    if v is w.root:
+        w.root_hits += 1  # refused here, named anywhere else: see ``_memoized``
+    else:
         # A sentinel (``_MISSING = object()`` used as a default, in a closure or inside a
         # value): known by the module-level name it is bound to (see _names). The value a
         # token is asked for is never replaced by its own name.

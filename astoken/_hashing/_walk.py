@@ -27,6 +27,7 @@ __all__ = [
     "Fail",
     "Handler",
     "Kernel",
+    "ValueMemo",
     "Walk",
     "blob",
     "default_scope",
@@ -42,6 +43,7 @@ __all__ = [
     "too_deep",
     "type_name",
     "unhashable",
+    "value_memo",
     "walk_scope",
 ]
 
@@ -70,6 +72,49 @@ class Kernel:
     klass: Callable[[type, Walk, Scope], str | None]
 
 
+class ValueMemo:
+    """Encodings of the values one run has encoded, by identity (guarantee 8 of
+    :mod:`astoken._hashing`).
+
+    A run is one walk, or everything between entering and leaving :func:`value_memo` (one
+    token session: a ``behavior_token`` call, a snapshot), so a value that many closures reach
+    (pygments' token tables, a registry) is encoded once per run however many own tokens
+    contain it. An entry keeps its value alive, so its ``id`` cannot be reused by another
+    object while the entry exists, and is served only when
+
+    - the value is the same object and, for a mutable container, has the same length (within a
+      run values are not expected to change; encoding can fill a cache, which this notices);
+    - the walk's context is the same (scope, by-reference mode, the modules sentinels are
+      looked up in, the expressions standing for process state, the encoder tables);
+    - its encoding was self-contained: no back-reference pointed above the value (a cycle
+      through an object the walk was already in) and it did not meet the walk's root; and
+      none of the objects its encoding entered is on the current walk's stack, where a fresh
+      encoding would write a back-reference instead.
+
+    Those are exactly the conditions under which encoding the value again gives the same bytes,
+    so the memo changes no token. A later run starts empty, so a long-lived process sees a
+    module constant mutated between two ``behavior_token`` calls.
+    """
+
+    __slots__ = ("entries", "generation", "keep", "pinned")
+
+    def __init__(self, *, keep: bool = True) -> None:
+        #: False: keep nothing (every value encoded afresh; the tests' reference encoding).
+        self.keep = keep
+        #: The encoder tables' generation the entries were computed with (``_values``).
+        self.generation = 0
+        #: ``(id(value), context) -> (value, length, bytes, ids the encoding entered)``.
+        self.entries: dict[tuple[int, tuple[object, ...]], MemoEntry] = {}
+        #: Unhashable context objects (the expressions mapping) by id, kept alive so that an id
+        #: in a key always names the same object.
+        self.pinned: dict[int, object] = {}
+
+
+#: A memo entry: the value (kept alive), its length (-1: not a sized container), its encoding
+#: and the ids of the objects its encoding entered.
+MemoEntry = tuple[object, int, bytes, frozenset[int]]
+
+
 class Walk:
     """The objects currently being encoded (for cycles) and the context of the walk.
 
@@ -79,17 +124,26 @@ class Walk:
     itself depends on where the walk started and must not be cached. ``homes`` is the stack of
     modules whose functions' defaults and closures are being encoded (innermost last);
     ``root`` is the value the walk was started for (never replaced by a name of its own).
+    ``memo`` holds the encodings of the run (see :class:`ValueMemo`); ``entered`` logs the
+    objects entered (an id, or a memo entry's ids on a hit) so a value's encoding knows which
+    objects it went through; ``root_hits`` counts the times the root was met inside a value,
+    ``contextual`` the times an encoder read more of the context than the scope and hook.
     """
 
     __slots__ = (
+        "_context",
         "active",
         "behavior",
         "by_reference",
+        "contextual",
+        "entered",
         "expressions",
         "homes",
         "kernel",
         "low",
+        "memo",
         "root",
+        "root_hits",
         "scope",
     )
 
@@ -102,6 +156,7 @@ class Walk:
         by_reference: bool = False,
         root: object = None,
         expressions: Mapping[str, str] | None = None,
+        memo: ValueMemo | None = None,
     ) -> None:
         self.kernel = kernel
         self.expressions = expressions
@@ -112,6 +167,33 @@ class Walk:
         self.behavior = behavior
         self.by_reference = by_reference
         self.homes: list[str] = []
+        self.memo = memo if memo is not None else ValueMemo()
+        self.entered: list[int | frozenset[int]] = []
+        self.root_hits = 0
+        self.contextual = 0
+        self._context: tuple[object, ...] | None = None
+
+    def plain_context(self) -> tuple[object, ...]:
+        """What the encoding of plain data depends on besides the value: the scope and the
+        behavior hook (an encoding that read nothing else is kept under this key)."""
+        return (self.scope, self.behavior)
+
+    def context(self) -> tuple[object, ...]:
+        """What any encoding depends on besides the value: also the by-reference mode, the
+        modules sentinels are looked up in and the expressions standing for process state."""
+        context = self._context
+        if context is None:
+            expressions = self.expressions
+            if expressions is not None:
+                self.memo.pinned.setdefault(id(expressions), expressions)
+            context = self._context = (
+                self.scope,
+                self.behavior,
+                self.by_reference,
+                tuple(self.homes),
+                id(expressions),
+            )
+        return context
 
     def enter(self, obj: object) -> bytes | None:
         """Mark ``obj`` active; returns a back-reference marker if it already is."""
@@ -121,6 +203,7 @@ class Walk:
             self.low = min(self.low, depth)
             return b"@%d;" % (len(self.active) - depth)
         self.active[key] = len(self.active)
+        self.entered.append(key)
         return None
 
     def leave(self, obj: object) -> None:
@@ -133,13 +216,29 @@ class Walk:
             yield
             return
         self.homes.append(module)
+        self._context = None
         try:
             yield
         finally:
             self.homes.pop()
+            self._context = None
 
 
 _LOCAL = threading.local()
+
+
+@contextmanager
+def value_memo(memo: ValueMemo | None = None) -> Iterator[ValueMemo]:
+    """Share one :class:`ValueMemo` between the walks started on this thread inside the block
+    (a run: one token session), instead of one memo per walk. Walks with a behavior hook
+    (``data_token``) keep a memo of their own: what the hook returns depends on the classes
+    whose behavior is being computed at the time."""
+    saved = getattr(_LOCAL, "memo", None)
+    current = _LOCAL.memo = memo if memo is not None else ValueMemo()
+    try:
+        yield current
+    finally:
+        _LOCAL.memo = saved
 
 
 @contextmanager
@@ -158,7 +257,13 @@ def walk_scope(
         yield current
         return
     created = Walk(
-        kernel, scope, behavior, by_reference=by_reference, root=root, expressions=expressions
+        kernel,
+        scope,
+        behavior,
+        by_reference=by_reference,
+        root=root,
+        expressions=expressions,
+        memo=getattr(_LOCAL, "memo", None) if behavior is None else None,
     )
     _LOCAL.walk = created
     try:

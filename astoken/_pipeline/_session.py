@@ -68,6 +68,9 @@ class Session:
     expressions: dict[str, str] = field(default_factory=dict)
     expressions_of: object = None
     refused: dict[str, UnhashableValueError | ValueTooDeepError] = field(default_factory=dict)
+    # The encodings of the values hashed in this analysis (a snapshot's lexers share their
+    # token tables): one session is one run of the value memo (``astoken._hashing``, 8).
+    values: _hashing.ValueMemo = field(default_factory=_hashing.ValueMemo)
 
     def own_token(self, node: Node) -> str | None:
         """A node's own token, computed once per analysis (many roots share nodes); a node
@@ -228,7 +231,7 @@ def closure_token(
     closure = names if isinstance(names, (set, frozenset)) else set(names)
     members = (closure & nodes.keys()) - {root}
     book = code_book_for(session.options)
-    with _hashing.code_book(book):
+    with _hashing.code_book(book), _hashing.value_memo(session.values):
         session.prepare(members - session.prepared, nodes, progress)
         pairs = [session.pairs[name] for name in members & session.pairs.keys()]
         leaves: dict[str, str | None] = {}
