@@ -6,14 +6,23 @@ each library's own API: ``diskcache.Cache.set/get/__contains__`` and joblib's
 ``FileSystemStoreBackend.dump_item/load_item/contains_item`` (what ``joblib.Memory`` uses for
 one call's result). Prints milliseconds; asserts nothing.
 
+``--hits`` measures instead what issue 18 (part 2) targets: a hit of ``@astoken.cache`` on a
+1 MB result (``bytes``, so that what is timed is the store, not unpickling) from the local
+diskcache store and from a ``file://`` shared store, each the median of many calls in this
+process (both read and check one entry: SHA-256 over its bytes, then unpickle), and prints one
+JSON object.
+
 Usage::
 
     python benchmarks/bench_cache_store.py
+    python benchmarks/bench_cache_store.py --hits
 """
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -72,7 +81,56 @@ def _diskcache(cache: Any, value: Any) -> tuple[float, float, float]:
         cache.close()
 
 
+#: Calls per measured hit series (after one call that computes and stores the result).
+HIT_CALLS = 200
+
+
+def _one_megabyte(seed: int) -> bytes:
+    return bytes([seed]) * (1 << 20)
+
+
+def _hit_us(cached: Any, repeat: int = HIT_CALLS) -> float:
+    cached(1)  # computed and stored
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        cached(1)
+        times.append(time.perf_counter() - start)
+    info = cached.cache_info()
+    assert info.misses == 1, info  # every timed call was a hit
+    return statistics.median(times) * 1e6
+
+
+def hits() -> dict[str, float]:
+    """Median µs of a hit on the local store and on a file:// store, 1 MB result, alternated
+    in rounds so that a shared machine's load falls on both alike."""
+    import pickle
+
+    import astoken
+
+    local: list[float] = []
+    shared: list[float] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for round_ in range(3):
+            local.append(
+                _hit_us(astoken.cache(directory=f"{scratch}/local-{round_}")(_one_megabyte))
+            )
+            shared.append(
+                _hit_us(astoken.cache(store=f"file://{scratch}/shared-{round_}")(_one_megabyte))
+            )
+    return {
+        "pickled_bytes": len(pickle.dumps(_one_megabyte(1), protocol=5)),
+        "local_us": min(local),
+        "file_store_us": min(shared),
+        "difference_us": min(shared) - min(local),
+        "calls": HIT_CALLS,
+    }
+
+
 def main() -> int:
+    if "--hits" in sys.argv[1:]:
+        print(json.dumps(hits()))
+        return 0
     import diskcache
     from joblib import Memory
 

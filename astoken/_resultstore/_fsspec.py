@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from astoken._files import read_regular, replace_atomic
+from astoken._files import replace_atomic
 from astoken.errors import MissingExtraError, OptionError
 
 from ._common import MISS, EntryCodec, FaultPolicy
@@ -58,7 +59,6 @@ _EXTRAS = {
     "abfss": ("adlfs", "azure"),
     "adl": ("adlfs", "azure"),
 }
-_NO_LIMIT = 1 << 62
 
 
 def protocol_of(url: str) -> str:
@@ -106,6 +106,19 @@ def _timestamp(info: Mapping[str, Any]) -> float | None:
     return None
 
 
+def _read_local(path: str, limit: int | None) -> bytes:
+    """The bytes of a local entry (its first ``limit``), read with one allocation of the
+    file's size (a hit on a large result is dominated by the copies). Not a regular file
+    (a FIFO, a device): no bytes, which no entry is."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        data = handle.read(limit) if limit is not None else handle.readall()
+        return data or b""
+
+
 class FsspecLocation:
     """A store URL's file system, opened on first use: bytes in and out, faults raised."""
 
@@ -146,11 +159,7 @@ class FsspecLocation:
         fs, _root, local = self.open()
         try:
             if local:
-                data = read_regular(path, HEADER_PREFIX_BYTES if head else _NO_LIMIT)
-                if data is None and head:  # longer than the prefix: read its start
-                    with open(path, "rb") as handle:
-                        data = handle.read(HEADER_PREFIX_BYTES)
-                return data
+                return _read_local(path, HEADER_PREFIX_BYTES if head else None)
             if head:
                 return bytes(fs.cat_file(path, start=0, end=HEADER_PREFIX_BYTES))
             return bytes(fs.cat_file(path))
