@@ -30,8 +30,9 @@ code  name                meaning
                           token astoken would not write) or of another version
 9     GRAPHVIZ_MISSING    ``--format svg|png`` without Graphviz's ``dot`` on PATH
 10    IO_ERROR            an output file or directory cannot be written or read (also a
-                          closed standard output, and a relative path given while the
-                          working directory no longer exists)
+                          closed standard output, a result store ``cache`` cannot list or
+                          clear, and a relative path given while the working directory no
+                          longer exists)
 11    ERROR               any other astoken error (e.g. a cycle of declared dependencies)
 12    IMPORT_FAILED       importing a module of the target raised (any exception,
                           including ``sys.exit()`` and ``pytest.importorskip``)
@@ -129,7 +130,7 @@ _EXIT_HELP: dict[ExitCode, str] = {
     ExitCode.STRICT_UNRESOLVED: "--strict and some references are unresolved",
     ExitCode.BAD_SNAPSHOT: "snapshot file unreadable, malformed or of another version",
     ExitCode.GRAPHVIZ_MISSING: "--format svg/png but Graphviz 'dot' is not on PATH",
-    ExitCode.IO_ERROR: "a file (or stdout, or a deleted working dir) cannot be used",
+    ExitCode.IO_ERROR: "a file, result store, stdout or deleted working dir is unusable",
     ExitCode.ERROR: "any other astoken error",
     ExitCode.IMPORT_FAILED: "importing a module raised (also sys.exit, pytest.skip)",
     ExitCode.STALE_CODE: "running code is not its source file (stale __pycache__?)",
