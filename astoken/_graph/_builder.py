@@ -36,6 +36,8 @@ from ._classes import (
     members,
     metaclass_calls,
     mro,
+    resolve_declared,
+    resolve_dotted,
 )
 from ._digraph import Condition, Digraph, Trigger, created, instantiated
 from ._flow import Context, Flow, Value, ValueKind
@@ -179,12 +181,12 @@ class Builder:
         runtime_declared = self.request.declared(node) if self.request.declared else ()
         for name in runtime_declared:
             # Declared on the live object (``depends_on`` with computed objects): by node name.
-            res = self.program.resolve_declared(module, name)
+            res = resolve_declared(self.program, module, name)
             self.add_resolved(node, res, Reference(RefKind.DECLARED, name, 0))
         for name in self.request.registered(node) if self.request.registered else ():
             # Registries are data (coverage.md rule 6): what a singledispatch function
             # dispatches to.
-            res = self.program.resolve_declared(module, name)
+            res = resolve_declared(self.program, module, name)
             self.add_resolved(node, res, Reference(RefKind.RUNTIME, name, 0))
         declared = bool(runtime_declared) or any(
             ref.kind is RefKind.DECLARED for ref in definition.references
@@ -387,9 +389,9 @@ class Builder:
         if kind is RefKind.IMPORT:
             return self.import_reference(node, ctx, ref)
         if kind is RefKind.DECLARED:
-            res = self.program.resolve_declared(ctx.module, ref.name)
+            res = resolve_declared(self.program, ctx.module, ref.name)
         else:
-            res = self.program.resolve_dotted(ctx.module, ctx.imports, ref.name)
+            res = resolve_dotted(self.program, ctx.module, ctx.imports, ref.name)
         return self.add_resolved(node, res, ref, ctx)
 
     def import_reference(self, node: str, ctx: Context, ref: Reference) -> Outcome:

@@ -1,11 +1,18 @@
 """Class facts over the loaded program: bases, MRO, members, properties, the attributes
-methods assign, and the class a module-level instance was built by."""
+methods assign, and the class a module-level instance was built by; and names resolved
+through class members (``Model.fit``, ``model.predict`` for ``model = Model()``), which the
+facts need in turn (a base class is a dotted name): :func:`resolve_dotted`.
+
+:mod:`._program` knows modules and names bound in them; this module builds on it, never the
+other way round."""
 
 from __future__ import annotations
 
-from astoken._model import DefKind, NodeKind, RefKind
+from collections.abc import Iterable
 
-from ._program import EXTERNAL, NODE, Program
+from astoken._model import DefKind, ImportBinding, NodeKind, RefKind
+
+from ._program import EXTERNAL, MODULE, NODE, UNKNOWN, UNKNOWN_RES, Program, Res
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
 _ACCESSOR_SUFFIXES = (".setter", ".getter", ".deleter")
@@ -17,7 +24,7 @@ def bases(program: Program, class_node: str) -> tuple[list[str], list[str]]:
     module = class_node.partition(":")[0]
     first, external = [], []
     for base in definition.bases if definition is not None else ():
-        res = program.resolve_dotted(module, (), base)
+        res = resolve_dotted(program, module, (), base)
         if res.what is NODE and program.node_kind(res.name) is NodeKind.CLASS:
             first.append(res.name)
         elif res.what is EXTERNAL:
@@ -115,7 +122,7 @@ def metaclass_calls(program: Program, class_node: str) -> list[str]:
     found = []
     for ref in definition.references if definition is not None else ():
         if ref.kind is RefKind.METACLASS:
-            res = program.resolve_dotted(module, (), ref.name)
+            res = resolve_dotted(program, module, (), ref.name)
             if res.what is NODE:
                 call = lookup_member(program, res.name, "__call__")
                 if call is not None:
@@ -159,7 +166,7 @@ def constant_class(program: Program, node: str) -> str | None:
     found = None
     for ref in definition.references:
         if ref.kind is RefKind.CALL:
-            res = program.resolve_dotted(module, (), ref.name)
+            res = resolve_dotted(program, module, (), ref.name)
             if (
                 res.what is NODE
                 and not res.partial
@@ -169,3 +176,77 @@ def constant_class(program: Program, node: str) -> str | None:
             break
     program.constant_classes[node] = found
     return found
+
+
+# -- names through class members --------------------------------------------------------
+
+
+def resolve_dotted(
+    program: Program, module: str, local_imports: Iterable[ImportBinding], dotted: str
+) -> Res:
+    """Resolve a dotted expression as written in ``module`` (inside a definition with
+    ``local_imports``): through modules, then class members and module-level instances."""
+    parts = dotted.split(".")
+    mod = program.module(module)
+    res = UNKNOWN_RES
+    local = {b.name: b for b in local_imports}
+    if parts[0] in local and mod is not None:
+        res = program.resolve_binding(mod, local[parts[0]])
+    elif mod is not None:
+        res = program.resolve_in_module(module, parts[0])
+    for part in parts[1:]:
+        if res.what is MODULE:
+            nxt = program.module_attribute(res.name, part)
+            if nxt.what is UNKNOWN:
+                # The module does not bind the name: the path stops at the module (a
+                # blind spot the builder reports).
+                if program.module(res.name) is None:
+                    return UNKNOWN_RES
+                return Res(MODULE, res.name, partial=True, via=res.via)
+            if res.via:  # the __getattr__ hooks passed on the way run too
+                nxt = Res(nxt.what, nxt.name, nxt.partial, (*res.via, *nxt.via))
+            res = nxt
+        elif res.what is NODE:
+            res = member_of(program, res, part)
+            if res.partial:
+                return res
+        else:
+            return res
+    return res
+
+
+def member_of(program: Program, res: Res, part: str) -> Res:
+    """``X.part`` for a resolved node X: a class member, or a member of the class that
+    built a module-level instance."""
+    kind = program.node_kind(res.name)
+    via = res.via
+    klass = res.name if kind is NodeKind.CLASS else None
+    if kind is NodeKind.CONSTANT and not res.via:
+        klass = constant_class(program, res.name)
+        via = (res.name,)
+    if klass is None:
+        return Res(NODE, res.name, partial=True, via=res.via)
+    member = lookup_member(program, klass, part)
+    if member is None:
+        return Res(NODE, res.name, partial=True, via=res.via)
+    return Res(NODE, member, via=via)
+
+
+def resolve_declared(program: Program, module: str, name: str) -> Res:
+    """A declared dependency: a name in the module, ``"pkg.mod:Qual.name"`` or an absolute
+    dotted path ``"pkg.mod.Qual.name"``."""
+    if ":" in name:
+        target_module, _, qualname = name.partition(":")
+        res = program.module_res(target_module)
+        if res.what is not MODULE or not qualname:
+            return res
+        return resolve_dotted(program, target_module, (), qualname)
+    res = resolve_dotted(program, module, (), name)
+    if res.what is not UNKNOWN:
+        return res
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:cut])
+        if program.is_first_party(prefix) and program.module(prefix) is not None:
+            return resolve_dotted(program, prefix, (), ".".join(parts[cut:]))
+    return res

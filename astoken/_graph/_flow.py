@@ -27,7 +27,7 @@ from astoken._model import (
     split_origin,
 )
 
-from ._classes import assigned_attributes, is_property, lookup_member
+from ._classes import assigned_attributes, is_property, lookup_member, resolve_dotted
 from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res
 
 #: Deeper evaluations give up (unknown) rather than recurse without bound.
@@ -121,7 +121,7 @@ class Flow:
             return frozenset((BUILTIN_VALUE,))
         if prefix == "N":
             return frozenset((Value(ValueKind.FUNC, f"{ctx.module}:{text}"),))
-        res = self.program.resolve_dotted(ctx.module, ctx.imports, text)
+        res = resolve_dotted(self.program, ctx.module, ctx.imports, text)
         if prefix == "T":
             if res.what is NODE and self.program.node_kind(res.name) is NodeKind.CLASS:
                 return frozenset((Value(ValueKind.INST, res.name),))
@@ -235,7 +235,7 @@ class Flow:
         out: set[Value] = set()
         for ref in definition.references:
             if ref.kind is RefKind.VALUE:
-                res = self.program.resolve_dotted(module, (), ref.name)
+                res = resolve_dotted(self.program, module, (), ref.name)
                 out |= self.resolved(res) - {UNKNOWN}
         live = self.program.request.elements
         for name in live(constant) if live is not None else ():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from astoken._model import (
@@ -355,73 +355,3 @@ class Program:
         if mod is not None and mod.is_package and self.module(f"{module}.{name}") is not None:
             return Res(MODULE, f"{module}.{name}")
         return BUILTIN_RES if name in BUILTIN_NAMES else UNKNOWN_RES
-
-    def resolve_dotted(
-        self, module: str, local_imports: Iterable[ImportBinding], dotted: str
-    ) -> Res:
-        """Resolve a dotted expression as written in ``module`` (inside a definition with
-        ``local_imports``): through modules, then class members and module-level instances."""
-        parts = dotted.split(".")
-        mod = self.module(module)
-        res = UNKNOWN_RES
-        local = {b.name: b for b in local_imports}
-        if parts[0] in local and mod is not None:
-            res = self.resolve_binding(mod, local[parts[0]])
-        elif mod is not None:
-            res = self.resolve_in_module(module, parts[0])
-        for part in parts[1:]:
-            if res.what is MODULE:
-                nxt = self.module_attribute(res.name, part)
-                if nxt.what is UNKNOWN:
-                    # The module does not bind the name: the path stops at the module (a
-                    # blind spot the builder reports).
-                    if self.module(res.name) is None:
-                        return UNKNOWN_RES
-                    return Res(MODULE, res.name, partial=True, via=res.via)
-                if res.via:  # the __getattr__ hooks passed on the way run too
-                    nxt = Res(nxt.what, nxt.name, nxt.partial, (*res.via, *nxt.via))
-                res = nxt
-            elif res.what is NODE:
-                res = self.member_of(res, part)
-                if res.partial:
-                    return res
-            else:
-                return res
-        return res
-
-    def member_of(self, res: Res, part: str) -> Res:
-        """``X.part`` for a resolved node X: a class member, or a member of the class that
-        built a module-level instance."""
-        from ._classes import constant_class, lookup_member  # noqa: PLC0415 - mutual helpers
-
-        kind = self.node_kind(res.name)
-        via = res.via
-        klass = res.name if kind is NodeKind.CLASS else None
-        if kind is NodeKind.CONSTANT and not res.via:
-            klass = constant_class(self, res.name)
-            via = (res.name,)
-        if klass is None:
-            return Res(NODE, res.name, partial=True, via=res.via)
-        member = lookup_member(self, klass, part)
-        if member is None:
-            return Res(NODE, res.name, partial=True, via=res.via)
-        return Res(NODE, member, via=via)
-
-    def resolve_declared(self, module: str, name: str) -> Res:
-        """A declared dependency: a name in the module, ``"pkg.mod:Qual.name"`` or an absolute
-        dotted path ``"pkg.mod.Qual.name"``."""
-        if ":" in name:
-            target_module, _, qualname = name.partition(":")
-            res = self.module_res(target_module)
-            if res.what is not MODULE or not qualname:
-                return res
-            return self.resolve_dotted(target_module, (), qualname)
-        res = self.resolve_dotted(module, (), name)
-        if res.what is not UNKNOWN:
-            return res
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            prefix = ".".join(parts[:cut])
-            if self.is_first_party(prefix) and self.module(prefix) is not None:
-                return self.resolve_dotted(prefix, (), ".".join(parts[cut:]))
-        return res
