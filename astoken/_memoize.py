@@ -30,7 +30,11 @@ The store never costs a result (:class:`_ResultStore`):
 7. results are pickles, and reading a pickle runs code: a store directory, or its database,
    that is writable by group or others or owned by another user is not used
    (:class:`~astoken.errors.UntrustedCacheWarning`), and the directories astoken makes for it
-   are ``0o700`` whatever the umask.
+   are ``0o700`` whatever the umask;
+8. every entry is a checked envelope (:mod:`astoken._resultstore._envelope`: a SHA-256 over
+   its metadata and pickle, an HMAC with a secret), in this store as in a shared one
+   (``store=``, :mod:`astoken._resultstore._fsspec`), so a damaged value file is a miss
+   whatever the result's type (diskcache keeps large ``bytes`` and ``str`` as raw files).
 
 Results are stored with diskcache (one ``diskcache.Cache`` per function, in a directory of its
 own under ``results/`` in astoken's cache directory, or under ``directory=``), chosen by
