@@ -24,6 +24,7 @@ from ._api import (
     snapshot,
 )
 from ._joblib import joblib_cache
+from ._lockfile import Snapshot, SnapshotEntry
 from ._memoize import CachedFunction, CacheInfo, cache
 from ._model import (
     ChangedTarget,
@@ -34,9 +35,7 @@ from ._model import (
     Node,
     NodeKind,
     RefKind,
-    Snapshot,
     SnapshotDiff,
-    SnapshotEntry,
     Unresolved,
 )
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from . import _combine, _config, _files, _hashing, _lockfile, _pipeline, _targets
-from ._model import TOKEN_OPTIONS, DependencyGraph, Explanation, Snapshot, SnapshotDiff
+from ._lockfile import Snapshot
+from ._model import TOKEN_OPTIONS, DependencyGraph, Explanation, SnapshotDiff
 from ._pipeline import Progress, Stage, _memo
 from .errors import LiveCode, OptionError, TargetTypeError
 

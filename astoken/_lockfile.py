@@ -52,6 +52,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ._files import read_regular, write_atomic
@@ -59,15 +60,16 @@ from ._model import (
     FORMAT_VERSION,
     ChangedTarget,
     NodeKind,
-    Snapshot,
     SnapshotDiff,
-    SnapshotEntry,
+    is_unavailable_reason,
 )
 from .errors import SnapshotFormatError
 
 __all__ = [
     "MAX_SNAPSHOT_BYTES",
     "SNAPSHOT_LAYOUT",
+    "Snapshot",
+    "SnapshotEntry",
     "diff_snapshots",
     "dumps_snapshot",
     "is_node_name",
@@ -79,6 +81,75 @@ __all__ = [
     "write_atomic",
     "write_snapshot",
 ]
+
+# The values a lock file holds; defined with their file format, so that reading and writing
+# them (``Snapshot.load``/``save``) needs no import back from the value objects' module.
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotEntry:
+    """One target of a snapshot: its behavior token, its own token and its dependency names."""
+
+    target: str
+    kind: NodeKind
+    token: str | None
+    own_token: str | None
+    dependencies: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Tokens of every function, class and method in some packages (``astoken snapshot``).
+
+    ``own_tokens`` maps every node name seen in any entry's closure to its own token, so that a
+    diff can say which changed definition caused a target to change. ``failed`` lists the
+    modules left out because they could not be summarised or imported, and the definitions
+    left out because a value their token covers has no deterministic encoding (named
+    ``module:qualname``), as sorted ``(name, reason)`` pairs: a snapshot with failures is
+    partial, unless every module left out is :attr:`unavailable` on this platform by design
+    (it is listed all the same, so that a diff with a snapshot from another platform neither
+    adds nor removes its targets).
+    """
+
+    packages: tuple[str, ...]
+    entries: tuple[SnapshotEntry, ...]
+    own_tokens: tuple[tuple[str, str], ...]
+    format_version: int = FORMAT_VERSION
+    python: str = ""
+    failed: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_partial(self) -> bool:
+        """True when some modules of the packages were left out (see ``failed``) for a reason
+        other than being written for another platform."""
+        return any(not is_unavailable_reason(reason) for _, reason in self.failed)
+
+    @property
+    def unavailable(self) -> tuple[str, ...]:
+        """The modules left out because they cannot be imported on this platform by design
+        (their reason starts with :data:`~astoken._model.UNAVAILABLE_REASON`)."""
+        return tuple(module for module, reason in self.failed if is_unavailable_reason(reason))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Snapshot:
+        """Read a snapshot file (``astoken snapshot -o FILE``); raises
+        :class:`~astoken.errors.SnapshotFormatError` when it is unreadable or malformed."""
+        return read_snapshot(path)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this snapshot to ``path`` atomically (equal snapshots, identical bytes)."""
+        write_snapshot(self, path)
+
+    def summary(self) -> str:
+        """One line: how many targets, of which packages, and how many modules left out."""
+        text = f"{len(self.entries)} targets in {', '.join(self.packages) or 'no package'}"
+        unavailable = len(self.unavailable)
+        if len(self.failed) > unavailable:
+            text += f"; {len(self.failed) - unavailable} modules left out (partial)"
+        if unavailable:
+            text += f"; {unavailable} modules for another platform left out"
+        return text
+
 
 #: Version of the JSON layout of a snapshot file (bump when keys change meaning).
 SNAPSHOT_LAYOUT = 1

@@ -8,7 +8,6 @@ they live on fields that never reach the hasher.
 from __future__ import annotations
 
 import enum
-import os
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -486,19 +485,8 @@ TOKEN_OPTIONS: tuple[OptionSpec, ...] = tuple(
 
 
 # --------------------------------------------------------------------------------------------
-# Snapshots (lock files) and their diff.
+# Snapshots (lock files: their values and file format are astoken._lockfile's) and their diff.
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotEntry:
-    """One target of a snapshot: its behavior token, its own token and its dependency names."""
-
-    target: str
-    kind: NodeKind
-    token: str | None
-    own_token: str | None
-    dependencies: tuple[str, ...]
 
 
 #: How the reason of a module left out of a snapshot starts when the module cannot be imported
@@ -510,64 +498,6 @@ UNAVAILABLE_REASON = "unavailable on "
 def is_unavailable_reason(reason: str) -> bool:
     """True when a left-out module's reason says it was written for another platform."""
     return reason.startswith(UNAVAILABLE_REASON)
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Tokens of every function, class and method in some packages (``astoken snapshot``).
-
-    ``own_tokens`` maps every node name seen in any entry's closure to its own token, so that a
-    diff can say which changed definition caused a target to change. ``failed`` lists the
-    modules left out because they could not be summarised or imported, and the definitions
-    left out because a value their token covers has no deterministic encoding (named
-    ``module:qualname``), as sorted ``(name, reason)`` pairs: a snapshot with failures is
-    partial, unless every module left out is :attr:`unavailable` on this platform by design
-    (it is listed all the same, so that a diff with a snapshot from another platform neither
-    adds nor removes its targets).
-    """
-
-    packages: tuple[str, ...]
-    entries: tuple[SnapshotEntry, ...]
-    own_tokens: tuple[tuple[str, str], ...]
-    format_version: int = FORMAT_VERSION
-    python: str = ""
-    failed: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def is_partial(self) -> bool:
-        """True when some modules of the packages were left out (see ``failed``) for a reason
-        other than being written for another platform."""
-        return any(not is_unavailable_reason(reason) for _, reason in self.failed)
-
-    @property
-    def unavailable(self) -> tuple[str, ...]:
-        """The modules left out because they cannot be imported on this platform by design
-        (their reason starts with :data:`UNAVAILABLE_REASON`)."""
-        return tuple(module for module, reason in self.failed if is_unavailable_reason(reason))
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Snapshot:
-        """Read a snapshot file (``astoken snapshot -o FILE``); raises
-        :class:`~astoken.errors.SnapshotFormatError` when it is unreadable or malformed."""
-        from . import _lockfile  # noqa: PLC0415 - the file format is the lock-file step's
-
-        return _lockfile.read_snapshot(path)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write this snapshot to ``path`` atomically (equal snapshots, identical bytes)."""
-        from . import _lockfile  # noqa: PLC0415 - the file format is the lock-file step's
-
-        _lockfile.write_snapshot(self, path)
-
-    def summary(self) -> str:
-        """One line: how many targets, of which packages, and how many modules left out."""
-        text = f"{len(self.entries)} targets in {', '.join(self.packages) or 'no package'}"
-        unavailable = len(self.unavailable)
-        if len(self.failed) > unavailable:
-            text += f"; {len(self.failed) - unavailable} modules left out (partial)"
-        if unavailable:
-            text += f"; {unavailable} modules for another platform left out"
-        return text
 
 
 @dataclass(frozen=True, slots=True)

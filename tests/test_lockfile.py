@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 
 from astoken._lockfile import (
+    Snapshot,
+    SnapshotEntry,
     diff_snapshots,
     dumps_snapshot,
     read_snapshot,
     write_atomic,
     write_snapshot,
 )
-from astoken._model import FORMAT_VERSION, ChangedTarget, NodeKind, Snapshot, SnapshotEntry
+from astoken._model import FORMAT_VERSION, ChangedTarget, NodeKind
 from astoken.errors import SnapshotFormatError
 
 FIT, SCALE, LIMIT, NEW = "app.train:fit", "app.features:scale", "app.features:LIMIT", "app.x:new"

@@ -19,8 +19,15 @@ from typing import Any
 import pytest
 
 from astoken import cli
-from astoken._lockfile import dumps_snapshot, loads_snapshot, read_snapshot, write_snapshot
-from astoken._model import ChangedTarget, NodeKind, Snapshot, SnapshotDiff, SnapshotEntry
+from astoken._lockfile import (
+    Snapshot,
+    SnapshotEntry,
+    dumps_snapshot,
+    loads_snapshot,
+    read_snapshot,
+    write_snapshot,
+)
+from astoken._model import ChangedTarget, NodeKind, SnapshotDiff
 from astoken.errors import SnapshotFormatError
 from astoken.render import diff_notes, render_diff
 from astoken.render._common import dumps

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 
 from astoken import _combine, _store, _targets
 from astoken._framing import framed_digest
+from astoken._lockfile import Snapshot, SnapshotEntry
 from astoken._model import (
     UNAVAILABLE_REASON,
     DefKind,
     Options,
-    Snapshot,
-    SnapshotEntry,
     Unresolved,
 )
 from astoken._platform import unavailable_on_this_platform
