@@ -12,11 +12,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import libcst as cst
 import pytest
 from _fresh import run_fresh
 
 from astoken._summary import summarize_source
-from astoken._summary._volatile import canonical
+from astoken._summary._volatile import _children, canonical
 
 
 def _volatile(source: str) -> dict[str, tuple[str, ...]]:
@@ -290,3 +291,29 @@ def test_defaults_read_from_process_state_are_hashed_by_source(
         edited["cli.py"] = edited["cli.py"].replace(old, new)
     after = tokens(edited, seed=2, where="two")
     assert (before[0] != after[0], before[1] != after[1]) == changes
+
+
+def test_the_process_state_pass_walks_every_child_libcst_lists() -> None:
+    # The pass reads children from the nodes' fields (libcst's ``children`` property runs a
+    # visitor, which made the pass cost more than parsing on pygments' token tables): the same
+    # nodes, for every node of a module of statements, literals, lambdas and comprehensions.
+    source = textwrap.dedent(
+        """\
+        import os
+        TABLE = {"root": [(r"\\s+", "ws"), (rf"{os.sep}", "sep", ("a", "b"))], **EXTRA}
+        KEYS = "|".join(sorted({k for k in TABLE if k}))
+        f = lambda x, *a, y=1, **k: [i async for i in x if i] or x[1:2, ::3]
+        class C(Base, metaclass=M):
+            @dec(1)
+            async def m(self, /, p: int = 2) -> "C":
+                with a as (b, c), d: yield from (await e)
+        """
+    )
+    stack: list[cst.CSTNode] = [cst.parse_module(source)]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        assert sorted(map(id, _children(node))) == sorted(map(id, node.children)), node
+        stack.extend(node.children)
+        seen += 1
+    assert seen > 300

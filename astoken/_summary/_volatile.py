@@ -247,6 +247,26 @@ _ORDERING_CALLS = frozenset(
 _SET_CALLS = frozenset({"set", "frozenset"})
 
 
+@functools.cache
+def _node_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    """The fields of a libcst node class."""
+    return tuple(field.name for field in dataclasses.fields(kind))
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` (its child nodes, whitespace included), read from its fields: libcst's
+    property runs a visitor to find them, which made this pass cost more than parsing on
+    modules of large literal tables (pygments' lexers)."""
+    found: list[cst.CSTNode] = []
+    for name in _node_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return found
+
+
 def _reads(node: cst.CSTNode) -> Iterator[list[str]]:
     """Every dotted name (through calls) the expression evaluates, outside lambda bodies."""
     stack = [node]
@@ -259,7 +279,7 @@ def _reads(node: cst.CSTNode) -> Iterator[list[str]]:
         if isinstance(current, cst.Lambda):
             stack.append(current.params)  # defaults run at import; the body does not
             continue
-        stack.extend(current.children)
+        stack.extend(_children(current))
 
 
 def _iterated(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -278,7 +298,7 @@ def _iterated(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 yield current.args[0].value
         if isinstance(current, cst.Lambda):
             continue
-        stack.extend(current.children)
+        stack.extend(_children(current))
 
 
 def _is_set(node: cst.CSTNode) -> bool:
