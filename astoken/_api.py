@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from . import _combine, _config, _files, _hashing, _lockfile, _pipeline, _targets
+from . import _combine, _config, _diff, _files, _hashing, _lockfile, _pipeline, _targets
 from ._lockfile import Snapshot
 from ._model import TOKEN_OPTIONS, DependencyGraph, Explanation, SnapshotDiff
 from ._pipeline import Progress, Stage, _memo
@@ -260,7 +260,7 @@ def _compared(
     left_out = [("old", module, reason) for module, reason in old.failed]
     left_out += [(which_new, module, reason) for module, reason in new.failed]
     return dataclasses.replace(
-        _lockfile.diff_snapshots(old, new, targets=targets),
+        _diff.diff_snapshots(old, new, targets=targets),
         pythons=(old.python, new.python),
         left_out=tuple(left_out),
     )

@@ -29,6 +29,7 @@ __all__ = [
     "combine",
     "combine_encoded",
     "combine_ordered",
+    "combine_sorted",
     "encode_pair",
     "interpreter_tag",
 ]
@@ -53,18 +54,30 @@ def encode_pair(name: str, token: str) -> bytes:
 _NAME = operator.itemgetter(0)
 
 
-def combine_encoded(encoded: list[tuple[str, bytes]]) -> str | None:
+def combine_encoded(
+    encoded: list[tuple[str, bytes]], *, interpreter: str | None = None
+) -> str | None:
     """The behavior token of pairs already encoded by :func:`encode_pair`, as ``(name,
     bytes)``; the same as :func:`combine` of those pairs (which it implements). For callers
-    that combine many overlapping closures (a snapshot) and encode each pair once."""
+    that combine many overlapping closures (a snapshot) and encode each pair once.
+    ``interpreter``: the tag of the interpreter the own tokens were computed on, when not this
+    one (a lock file's)."""
     if not encoded:
         return None
     encoded = sorted(encoded, key=_NAME)
+    return combine_sorted([item[1] for item in encoded], interpreter=interpreter)
+
+
+def combine_sorted(pairs: list[bytes], *, interpreter: str | None = None) -> str | None:
+    """:func:`combine_encoded` of pairs given as their bytes only, already in the order of
+    their names (a lock file's reader, which has them in that order)."""
+    if not pairs:
+        return None
     digest = hashlib.sha256()
     digest.update(b"astoken-behavior\x00%d\x00" % FORMAT_VERSION)
-    digest.update(frame_text(interpreter_tag()))
-    digest.update(b"%d\x00" % len(encoded))
-    digest.update(b"".join(item[1] for item in encoded))
+    digest.update(frame_text(interpreter_tag() if interpreter is None else interpreter))
+    digest.update(b"%d\x00" % len(pairs))
+    digest.update(b"".join(pairs))
     return digest.hexdigest()
 
 

@@ -1,26 +1,36 @@
-"""Snapshot files (``astoken snapshot -o astoken.lock.json``): read, write and diff.
+"""Snapshot files (``astoken snapshot -o astoken.lock.json``): read and write (layout 2).
 
-The file is UTF-8 JSON, written with sorted keys, two-space indentation and a final newline,
-so two equal snapshots are byte-identical files and a VCS diff of two snapshots is readable::
+The file is UTF-8 JSON with sorted keys and a final newline, one line per definition and per
+entry, so two equal snapshots are byte-identical files and a one-function edit changes a few
+lines of a version-control diff. It holds what the behavior tokens are made of, not the
+tokens: each definition's own token once, and each entry's closure written compactly (the
+entries whose closures it contains, see :mod:`astoken._compact`, and the other names)::
 
     {
-      "astoken_snapshot": 1,                 # layout version of this file
+      "astoken_snapshot": 2,                 # layout version of this file
+      "definitions": {                       # the own token of every name in any closure
+        "app.features:scale": "<64 hex>",
+        "app.train:fit": "<64 hex>",
+        "numpy": "external:numpy==2.1.0"
+      },
       "entries": {                           # one per function, class and method, by name
-        "app.train:fit": {
-          "dependencies": ["app.features:scale", "numpy"],   # sorted closure, target excluded
-          "kind": "function",                # a NodeKind value
-          "own_token": "<64 hex>",           # the definition's own code only (or null)
-          "token": "<64 hex>"                # its behavior token (or null: nothing to hash)
-        }
+        "app.train:fit": {"bases": ["app.features:scale"], "deps": ["numpy"], "kind": "function"}
       },
       "failed": {"app.slow": "importing app.slow failed: ..."},  # only in a partial snapshot
-      "format_version": 1,                   # token format (astoken._model.FORMAT_VERSION)
-      "own_tokens": {"app.features:scale": "<64 hex>", ...},  # every name in any closure
+      "format_version": 2,                   # token format (astoken._model.FORMAT_VERSION)
       "packages": ["app"],                   # what was snapshotted, as given
       "python": "cpython-311"                # interpreter tag (tokens depend on bytecode)
     }
 
-Guarantees (cited by tests/test_lockfile.py):
+An entry's dependencies are its ``deps`` and, for each of its ``bases``, that entry and its
+dependencies. Its own token is its name's definition (null: none), its behavior token is
+made again when the file is read, by the combiner, from the own tokens of its closure and the
+interpreter tag. An entry whose token that would not give (only data attributes, own tokens
+from several packages' analyses), or whose own token is not its definition's, says so:
+``"token"``, ``"own"``. Layout 1 (every closure and token written out: networkx's file was
+20 MB) is refused with the advice to run ``astoken snapshot`` again.
+
+Guarantees (cited by tests/test_lockfile.py and tests/test_lockfile_layout.py):
 
 1. ``read_snapshot(write_snapshot(s))`` equals ``s`` (entries and own tokens sorted by name).
 2. Equal snapshots serialise to identical bytes; writes go through
@@ -29,40 +39,36 @@ Guarantees (cited by tests/test_lockfile.py):
 3. A file that is unreadable, not a regular file, larger than :data:`MAX_SNAPSHOT_BYTES`, not
    JSON, nested too deeply, not a snapshot, of another layout or token-format version, or
    malformed raises :class:`~astoken.errors.SnapshotFormatError` naming the file and what is
-   wrong.
-4. :func:`diff_snapshots` is pure and its result is sorted. A target of a module that either
-   snapshot left out (``failed``) is neither added nor removed: nothing is known about it.
-5. A diff filtered to some targets (``targets=``, ``astoken diff --target``) is the diff of
-   the selected targets only: the same changes, additions, removals and causes as the full
-   diff restricted to them.
+   wrong; a file of an older layout says to run ``astoken snapshot`` again.
+4. An edit of one definition's code changes its line under ``definitions`` and no other; an
+   edit that adds or removes a reference also changes the lines of the entries that do not
+   reach the edited definition through their bases (few: see :mod:`astoken._compact`).
+5. (Diffing is :mod:`astoken._diff`'s.)
 6. A lock file is untrusted input (it comes from a branch, a pull request, an artifact): every
-   name in it (entries, dependencies, own tokens, packages, modules left out) follows the
-   grammar astoken writes (:func:`is_node_name`), every token is one of the forms astoken
-   writes (:func:`is_token`, :func:`is_own_token`) and the interpreter tag is a tag; anything
-   else raises :class:`~astoken.errors.SnapshotFormatError` naming the entry by its ``repr``.
-   So no name read from a lock file carries a newline, a terminal escape or a forged report
-   line into ``astoken diff``'s output. (The reasons of ``failed`` are free text, as the
-   exceptions they come from: renderers escape them.)
+   name in it (entries, bases, dependencies, definitions, packages, modules left out) follows
+   the grammar astoken writes (:func:`is_node_name`), every token is one of the forms astoken
+   writes (:func:`is_token`, :func:`is_own_token`), the interpreter tag is a tag, bases are
+   entries without a cycle, and the closures hold at most :data:`MAX_EXPANDED_NAMES` names in
+   all; anything else raises :class:`~astoken.errors.SnapshotFormatError` naming the entry by
+   its ``repr``. So no name read from a lock file carries a newline, a terminal escape or a
+   forged report line into ``astoken diff``'s output, and a small file cannot expand into
+   closures that fill the memory. (The reasons of ``failed`` are free text, as the exceptions
+   they come from: renderers escape them.)
 """
 
 from __future__ import annotations
 
-import fnmatch
+import bisect
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from . import _combine
+from ._compact import CompactError, compact_closures, expand_closures
 from ._files import read_regular, write_atomic
-from ._model import (
-    FORMAT_VERSION,
-    ChangedTarget,
-    NodeKind,
-    SnapshotDiff,
-    is_unavailable_reason,
-)
+from ._model import FORMAT_VERSION, NodeKind, is_unavailable_reason
 from .errors import SnapshotFormatError
 
 __all__ = [
@@ -70,13 +76,11 @@ __all__ = [
     "SNAPSHOT_LAYOUT",
     "Snapshot",
     "SnapshotEntry",
-    "diff_snapshots",
     "dumps_snapshot",
     "is_node_name",
     "is_own_token",
     "is_token",
     "loads_snapshot",
-    "matches_targets",
     "read_snapshot",
     "write_atomic",
     "write_snapshot",
@@ -152,10 +156,15 @@ class Snapshot:
 
 
 #: Version of the JSON layout of a snapshot file (bump when keys change meaning).
-SNAPSHOT_LAYOUT = 1
+SNAPSHOT_LAYOUT = 2
 
-#: A snapshot file larger than this is refused rather than read (100k entries take ~50 MB).
+#: A snapshot file larger than this is refused rather than read.
 MAX_SNAPSHOT_BYTES = 1 << 30
+
+#: The most dependency names the closures of one file may expand to, in all: as many as a
+#: file of :data:`MAX_SNAPSHOT_BYTES` could list one by one (about 40 bytes a name), so a
+#: small file whose bases nest cannot make the reader fill the memory.
+MAX_EXPANDED_NAMES = MAX_SNAPSHOT_BYTES // 40
 
 
 #: A behavior token or a code/value own token: SHA-256 in lowercase hex.
@@ -194,11 +203,11 @@ def is_token(text: str) -> bool:
 
 
 def is_own_token(text: str) -> bool:
-    """True when ``text`` is an own token in one of the forms astoken writes (the hashing
-    step's ``node_token`` and ``leaf_token``): 64 hex digits (code or value), ``external:NAME``
-    or ``external:NAME==VERSION`` (a third-party leaf), ``stdlib:NAME`` (a standard-library
-    leaf), ``opaque:TYPE:DIGEST`` (a value with no deterministic encoding, by its type and the
-    hex digest of the source that built it, or ``no-source``)."""
+    """True when ``text`` is an own token in one of the forms astoken writes
+    (``astoken._pipeline._session.own_token``): 64 hex digits (code or value), ``external:NAME`` or
+    ``external:NAME==VERSION`` (a third-party leaf), ``stdlib:NAME`` (a standard-library leaf),
+    ``opaque:TYPE:DIGEST`` (a value with no deterministic encoding, by its type and the hex
+    digest of the source that built it, or ``no-source``)."""
     if is_token(text):
         return True
     form, _, rest = text.partition(":")
@@ -241,28 +250,75 @@ def _sorted_snapshot(snapshot: Snapshot) -> Snapshot:
     )
 
 
+class _Tokens:
+    """Behavior tokens made from the own tokens of a file's definitions, the way the combiner
+    makes them in an analysis (the pairs of a closure's names with an own token, the entry's
+    own token as ``<target>``, the file's interpreter tag)."""
+
+    def __init__(self, definitions: Mapping[str, str], python: str) -> None:
+        self.python = python
+        self.pairs = {name: _combine.encode_pair(name, tok) for name, tok in definitions.items()}
+
+    def token(self, own: str | None, dependencies: tuple[str, ...]) -> str | None:
+        """The token of a closure (``dependencies`` sorted): the pairs are taken in the order of
+        their names, ``<target>`` in its place, without a sort per closure."""
+        get = self.pairs.get
+        if own is None:
+            pairs = list(filter(None, map(get, dependencies)))
+        else:
+            at = bisect.bisect_left(dependencies, "<target>")
+            pairs = list(filter(None, map(get, dependencies[:at])))
+            pairs.append(_combine.encode_pair("<target>", own))
+            pairs.extend(filter(None, map(get, dependencies[at:])))
+        return _combine.combine_sorted(pairs, interpreter=self.python)
+
+
+def _line(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _table(rows: Mapping[str, object]) -> str:
+    """A JSON object with one sorted key a line (an empty one on one line)."""
+    if not rows:
+        return "{}"
+    lines = ",\n".join(f"    {_line(key)}: {_line(rows[key])}" for key in sorted(rows))
+    return "{\n" + lines + "\n  }"
+
+
 def dumps_snapshot(snapshot: Snapshot) -> str:
     """The snapshot as the JSON text described in the module docstring."""
-    document: dict[str, Any] = {
-        "astoken_snapshot": SNAPSHOT_LAYOUT,
-        "entries": {
-            entry.target: {
-                "dependencies": sorted(entry.dependencies),
-                "kind": entry.kind.value,
-                "own_token": entry.own_token,
-                "token": entry.token,
-            }
-            for entry in snapshot.entries
-        },
-        "format_version": snapshot.format_version,
-        "own_tokens": dict(snapshot.own_tokens),
-        "packages": list(snapshot.packages),
-        "python": snapshot.python,
+    definitions = dict(snapshot.own_tokens)
+    closures = {e.target: frozenset(e.dependencies) - {e.target} for e in snapshot.entries}
+    compact = compact_closures(closures)
+    tokens = _Tokens(definitions, snapshot.python)
+    entries: dict[str, dict[str, object]] = {}
+    for entry in snapshot.entries:
+        bases, extra = compact[entry.target]
+        row: dict[str, object] = {"kind": entry.kind.value}
+        if bases:
+            row["bases"] = list(bases)
+        if extra:
+            row["deps"] = list(extra)
+        if entry.target in entry.dependencies:
+            row["self"] = True  # a closure that holds its own target (never written by astoken)
+        if entry.own_token != definitions.get(entry.target):
+            row["own"] = entry.own_token
+        if tokens.token(entry.own_token, entry.dependencies) != entry.token:
+            row["token"] = entry.token
+        entries[entry.target] = row
+    fields = {
+        "astoken_snapshot": str(SNAPSHOT_LAYOUT),
+        "definitions": _table(definitions),
+        "entries": _table(entries),
+        "format_version": _line(snapshot.format_version),
+        "packages": _line(list(snapshot.packages)),
+        "python": _line(snapshot.python),
     }
     if snapshot.failed:
         # Only a partial snapshot has the key: a complete one is the same file as before.
-        document["failed"] = dict(snapshot.failed)
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        fields["failed"] = _table(dict(snapshot.failed))
+    body = ",\n".join(f"  {_line(key)}: {fields[key]}" for key in sorted(fields))
+    return "{\n" + body + "\n}\n"
 
 
 def write_snapshot(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
@@ -301,6 +357,13 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
     if not isinstance(document, dict) or "astoken_snapshot" not in document:
         raise SnapshotFormatError(source, "not an astoken snapshot (no 'astoken_snapshot' key)")
     layout = document["astoken_snapshot"]
+    if isinstance(layout, int) and not isinstance(layout, bool) and 0 < layout < SNAPSHOT_LAYOUT:
+        raise SnapshotFormatError(
+            source,
+            f"snapshot layout version {layout} is older than this astoken's {SNAPSHOT_LAYOUT} "
+            "(which writes each definition once, not every closure out): "
+            "run astoken snapshot again",
+        )
     if layout != SNAPSHOT_LAYOUT:
         raise SnapshotFormatError(
             source,
@@ -326,10 +389,10 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
         f"python {_shown(python)}",
         "an interpreter tag (such as 'cpython-311')",
     )
-    own_tokens = _string_map(source, document.get("own_tokens"), "own_tokens")
-    for name, token in own_tokens.items():
-        _check(source, is_node_name(name), f"own_tokens: {_shown(name)}", _NAME_FORM)
-        _check(source, is_own_token(token), f"own_tokens[{_shown(name)}]", _OWN_TOKEN_FORM)
+    definitions = _string_map(source, document.get("definitions"), "definitions")
+    for name, token in definitions.items():
+        _check(source, is_node_name(name), f"definitions: {_shown(name)}", _NAME_FORM)
+        _check(source, is_own_token(token), f"definitions[{_shown(name)}]", _OWN_TOKEN_FORM)
     failed = _string_map(source, document.get("failed", {}), "failed")
     for left_out in failed:
         # A module that could not be imported, or a definition whose value has no encoding.
@@ -342,11 +405,27 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
     raw_entries = document.get("entries")
     if not isinstance(raw_entries, dict):
         raise SnapshotFormatError(source, "entries must be an object")
-    entries = tuple(_entry(source, target, raw_entries[target]) for target in sorted(raw_entries))
+    rows = {target: _row(source, target, raw_entries[target]) for target in sorted(raw_entries)}
+    _check_names(source, rows)
+    try:
+        closures = expand_closures(
+            {target: (row.bases, row.deps) for target, row in rows.items()},
+            limit=MAX_EXPANDED_NAMES,
+        )
+    except CompactError as exc:
+        raise SnapshotFormatError(source, f"entries: {exc}") from None
+    tokens = _Tokens(definitions, python)
+    entries = []
+    for target, row in rows.items():
+        own = row.own if row.has_own else definitions.get(target)
+        closure = closures[target] | {target} if row.itself else closures[target]
+        dependencies = tuple(sorted(closure))
+        behavior = row.token if row.has_token else tokens.token(own, dependencies)
+        entries.append(SnapshotEntry(target, row.kind, behavior, own, dependencies))
     return Snapshot(
         packages=tuple(packages),
-        entries=entries,
-        own_tokens=tuple(sorted(own_tokens.items())),
+        entries=tuple(entries),
+        own_tokens=tuple(sorted(definitions.items())),
         format_version=FORMAT_VERSION,
         python=python,
         failed=tuple(sorted(failed.items())),
@@ -387,7 +466,21 @@ def _optional_token(source: str, value: object, where: str, *, own: bool = False
     return value
 
 
-def _entry(source: str, target: str, value: object) -> SnapshotEntry:
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One line of ``entries`` as read (checked, not yet expanded)."""
+
+    kind: NodeKind
+    bases: tuple[str, ...]
+    deps: tuple[str, ...]
+    itself: bool
+    has_own: bool
+    own: str | None
+    has_token: bool
+    token: str | None
+
+
+def _row(source: str, target: str, value: object) -> _Row:
     where = f"entries[{_shown(target)}]"
     _check(source, is_node_name(target), where, _NAME_FORM)
     if not isinstance(value, dict):
@@ -399,98 +492,38 @@ def _entry(source: str, target: str, value: object) -> SnapshotEntry:
         raise SnapshotFormatError(
             source, f"{where}.kind {kind_value!r} is not a node kind"
         ) from None
-    return SnapshotEntry(
-        target=target,
+    itself = value.get("self", False)
+    if not isinstance(itself, bool):
+        raise SnapshotFormatError(source, f"{where}.self must be true or false")
+    return _Row(
         kind=kind,
+        bases=_names(source, value.get("bases", []), f"{where}.bases"),
+        deps=_names(source, value.get("deps", []), f"{where}.deps"),
+        itself=itself,
+        has_own="own" in value,
+        own=_optional_token(source, value.get("own"), f"{where}.own", own=True),
+        has_token="token" in value,
         token=_optional_token(source, value.get("token"), f"{where}.token"),
-        own_token=_optional_token(source, value.get("own_token"), f"{where}.own_token", own=True),
-        dependencies=tuple(sorted(_dependencies(source, value.get("dependencies"), where))),
     )
 
 
-def _dependencies(source: str, value: object, where: str) -> list[str]:
-    names = _string_list(source, value, f"{where}.dependencies")
-    for name in names:
-        _check(source, is_node_name(name), f"{where}.dependencies: {_shown(name)}", _NAME_FORM)
-    return names
+def _names(source: str, value: object, where: str) -> tuple[str, ...]:
+    """A list of names (checked by :func:`_check_names`, once each)."""
+    return tuple(_string_list(source, value, where))
 
 
-def _own_token_lookup(snapshot: Snapshot) -> dict[str, str | None]:
-    lookup: dict[str, str | None] = dict(snapshot.own_tokens)
-    for entry in snapshot.entries:
-        # An entry's own token is authoritative for its own name.
-        lookup[entry.target] = entry.own_token
-    return lookup
-
-
-def matches_targets(target: str, patterns: Sequence[str]) -> bool:
-    """True when ``target`` is selected by a pattern (guarantee 5): no patterns select
-    everything; a pattern selects the target of that name, every target of a module or package
-    of that name (``pkg.mod`` selects ``pkg.mod:f`` and ``pkg.mod.sub:g``, ``pkg.mod:C``
-    selects ``pkg.mod:C.m``), and any target it matches as a glob (``pkg.*:fit*``)."""
-    if not patterns:
-        return True
-    module, _, qualname = target.partition(":")
-    for pattern in patterns:
-        if target == pattern or fnmatch.fnmatchcase(target, pattern):
-            return True
-        if ":" in pattern:
-            if target.startswith(pattern + "."):
-                return True
-        elif (
-            module == pattern
-            or module.startswith(pattern + ".")
-            or (fnmatch.fnmatchcase(module, pattern) and qualname)
-        ):
-            return True
-    return False
-
-
-def diff_snapshots(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ()) -> SnapshotDiff:
-    """Targets whose behavior token changed, with causes; plus added and removed targets.
-
-    The causes of a changed target are the names in its closure (itself and its dependencies)
-    whose own token differs between the snapshots, or that joined or left the closure. A
-    target can change with no cause when only the interpreter or token format differs. With
-    ``targets``, only the targets they select are compared (see :func:`matches_targets`).
-    """
-    old_entries: Mapping[str, SnapshotEntry] = {
-        e.target: e for e in old.entries if matches_targets(e.target, targets)
-    }
-    new_entries: Mapping[str, SnapshotEntry] = {
-        e.target: e for e in new.entries if matches_targets(e.target, targets)
-    }
-    old_own = _own_token_lookup(old)
-    new_own = _own_token_lookup(new)
-    changed: list[ChangedTarget] = []
-    unchanged = 0
-    for target in sorted(old_entries.keys() & new_entries.keys()):
-        before, after = old_entries[target], new_entries[target]
-        if before.token == after.token:
-            unchanged += 1
-            continue
-        old_closure = {target, *before.dependencies}
-        new_closure = {target, *after.dependencies}
-        causes = {
-            name for name in new_closure & old_closure if old_own.get(name) != new_own.get(name)
-        }
-        causes |= old_closure ^ new_closure
-        changed.append(
-            ChangedTarget(
-                target=target,
-                old_token=before.token,
-                new_token=after.token,
-                causes=tuple(sorted(causes)),
-            )
-        )
-    left_out = {module for module, _ in (*old.failed, *new.failed)}
-
-    def known(target: str) -> bool:
-        return target not in left_out and target.partition(":")[0] not in left_out
-
-    return SnapshotDiff(
-        changed=tuple(changed),
-        added=tuple(sorted(t for t in new_entries.keys() - old_entries.keys() if known(t))),
-        removed=tuple(sorted(t for t in old_entries.keys() - new_entries.keys() if known(t))),
-        unchanged=unchanged,
-    )
+def _check_names(source: str, rows: Mapping[str, _Row]) -> None:
+    """Every name of every entry's bases and deps is a node name: each distinct name is checked
+    once (a closure's names recur across entries); a bad one is named with the first entry
+    that holds it."""
+    names: set[str] = set()
+    for row in rows.values():
+        names.update(row.bases, row.deps)
+    bad = sorted(name for name in names if not is_node_name(name))
+    if not bad:
+        return
+    for target, row in rows.items():
+        for field, listed in (("bases", row.bases), ("deps", row.deps)):
+            if bad[0] in listed:
+                where = f"entries[{_shown(target)}].{field}: {_shown(bad[0])}"
+                _check(source, False, where, _NAME_FORM)

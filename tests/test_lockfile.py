@@ -1,4 +1,5 @@
-"""Snapshot files and their diff (astoken._lockfile); numbers cite its module docstring."""
+"""Snapshot files (astoken._lockfile) and their diff (astoken._diff); numbers cite the module
+docstrings (diff guarantees as "diff N")."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from astoken._diff import diff_snapshots
 from astoken._lockfile import (
     Snapshot,
     SnapshotEntry,
-    diff_snapshots,
     dumps_snapshot,
     read_snapshot,
     write_atomic,
@@ -69,7 +70,7 @@ def test_equal_snapshots_are_identical_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
     document = json.loads((tmp_path / "a.json").read_text("utf-8"))
     assert list(document["entries"]) == sorted(document["entries"])
-    assert document["astoken_snapshot"] == 1
+    assert document["astoken_snapshot"] == 2
     assert document["format_version"] == FORMAT_VERSION
 
 
@@ -130,13 +131,28 @@ MALFORMED = [
         id="bad-token",
     ),
     pytest.param(
-        mutate(lambda d: d["entries"][FIT].update(dependencies="x")).encode(),
-        "entries['app.train:fit'].dependencies must be a list of strings",
+        mutate(lambda d: d["entries"][FIT].update(deps="x")).encode(),
+        "entries['app.train:fit'].deps must be a list of strings",
         id="bad-dependencies",
     ),
     pytest.param(
-        mutate(lambda d: d.update(own_tokens={"x": 1})).encode(),
-        "own_tokens must be an object of strings",
+        mutate(lambda d: d["entries"][FIT].update(bases=[NEW])).encode(),
+        "base 'app.x:new' of 'app.train:fit' is not a target",
+        id="base-not-a-target",
+    ),
+    pytest.param(
+        mutate(
+            lambda d: (
+                d["entries"][FIT].update(bases=[SCALE]),
+                d["entries"][SCALE].update(bases=[FIT]),
+            )
+        ).encode(),
+        "form a cycle",
+        id="bases-in-a-cycle",
+    ),
+    pytest.param(
+        mutate(lambda d: d.update(definitions={"x": 1})).encode(),
+        "definitions must be an object of strings",
         id="bad-own-tokens",
     ),
     pytest.param(
@@ -233,7 +249,7 @@ def test_diff_snapshots(
     added: list[str],
     removed: list[str],
 ) -> None:
-    """Guarantee 4, and causes = changed own tokens plus closure members that came or went."""
+    """Diff 1, and causes = changed own tokens plus closure members that came or went (diff 3)."""
     result = diff_snapshots(BASE, new)
     assert [(c.target, c.causes) for c in result.changed] == changed
     assert list(result.added) == added
@@ -279,7 +295,7 @@ def test_partial_snapshot_round_trip_and_complete_files_unchanged(tmp_path: Path
 
 
 def test_targets_of_left_out_modules_are_neither_added_nor_removed() -> None:
-    """Guarantee 4: nothing is known about a module one side could not import."""
+    """Diff 1: nothing is known about a module one side could not import."""
     gone = snap([entry(FIT, "1", "a", SCALE, LIMIT)], {FIT: "a", SCALE: "b", LIMIT: "c"})
     partial = Snapshot(
         packages=gone.packages,

@@ -58,7 +58,7 @@ def document() -> dict[str, Any]:
 
 
 def entry_value() -> dict[str, Any]:
-    return {"dependencies": [], "kind": "function", "own_token": HEX, "token": HEX}
+    return {"kind": "function", "own": HEX, "token": HEX}
 
 
 def with_change(change: Callable[[dict[str, Any]], object]) -> str:
@@ -94,9 +94,14 @@ HOSTILE = [
         id="entry-name-long-is-shortened",
     ),
     pytest.param(
-        with_change(lambda d: d["entries"][FIT].update(dependencies=[SCALE, "app:\x1b[2J"])),
-        "entries['app.train:fit'].dependencies: 'app:\\x1b[2J' is not a name",
+        with_change(lambda d: d["entries"][FIT].update(deps=[SCALE, "app:\x1b[2J"])),
+        "entries['app.train:fit'].deps: 'app:\\x1b[2J' is not a name",
         id="dependency",
+    ),
+    pytest.param(
+        with_change(lambda d: d["entries"][FIT].update(bases=["app:\x1b[2J"])),
+        "entries['app.train:fit'].bases: 'app:\\x1b[2J' is not a name",
+        id="base",
     ),
     pytest.param(
         with_change(lambda d: d["entries"][FIT].update(token="A" * 64)),
@@ -109,28 +114,28 @@ HOSTILE = [
         id="token-in-an-own-token-form",
     ),
     pytest.param(
-        with_change(lambda d: d["entries"][FIT].update(own_token="external:numpy==1.0\n")),
-        "entries['app.train:fit'].own_token 'external:numpy==1.0\\n' is not a token",
+        with_change(lambda d: d["entries"][FIT].update(own="external:numpy==1.0\n")),
+        "entries['app.train:fit'].own 'external:numpy==1.0\\n' is not a token",
         id="own-token-version-newline",
     ),
     pytest.param(
-        with_change(lambda d: d["entries"][FIT].update(own_token="opaque:a\x1bb:no-source")),
-        "own_token 'opaque:a\\x1bb:no-source' is not a token",
+        with_change(lambda d: d["entries"][FIT].update(own="opaque:a\x1bb:no-source")),
+        "own 'opaque:a\\x1bb:no-source' is not a token",
         id="own-token-opaque-type-escape",
     ),
     pytest.param(
-        with_change(lambda d: d["entries"][FIT].update(own_token="sha1:abc")),
-        "own_token 'sha1:abc' is not a token",
+        with_change(lambda d: d["entries"][FIT].update(own="sha1:abc")),
+        "own 'sha1:abc' is not a token",
         id="own-token-unknown-form",
     ),
     pytest.param(
-        with_change(lambda d: d["own_tokens"].update({"app.x:y\r": HEX})),
-        "own_tokens: 'app.x:y\\r' is not a name",
+        with_change(lambda d: d["definitions"].update({"app.x:y\r": HEX})),
+        "definitions: 'app.x:y\\r' is not a name",
         id="own-tokens-name",
     ),
     pytest.param(
-        with_change(lambda d: d["own_tokens"].update({SCALE: "\x1b[31m"})),
-        "own_tokens['app.features:scale'] is not a token",
+        with_change(lambda d: d["definitions"].update({SCALE: "\x1b[31m"})),
+        "definitions['app.features:scale'] is not a token",
         id="own-tokens-value",
     ),
     pytest.param(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import astoken
 from astoken import NodeKind, Snapshot, SnapshotEntry, cli
-from astoken._lockfile import matches_targets
+from astoken._diff import matches_targets
 from astoken.errors import SnapshotFormatError
 
 NAMES = ("app.a:f", "app.a:C", "app.a:C.m", "app.b:g", "app.b.sub:h", "lib.x:k")
@@ -82,7 +82,7 @@ def test_target_patterns(pattern: str, selected: set[str]) -> None:
 def test_a_filtered_diff_is_the_full_diff_restricted(
     old: dict[str, str], new: dict[str, str], patterns: list[str]
 ) -> None:
-    """Guarantee 5 of astoken._lockfile."""
+    """Guarantee 2 of astoken._diff."""
     full = astoken.diff(_snapshot(old), _snapshot(new))
     part = astoken.diff(_snapshot(old), _snapshot(new), targets=patterns)
 
