@@ -203,11 +203,11 @@ def is_token(text: str) -> bool:
 
 
 def is_own_token(text: str) -> bool:
-    """True when ``text`` is an own token in one of the forms astoken writes
-    (``astoken._pipeline._session.own_token``): 64 hex digits (code or value), ``external:NAME`` or
-    ``external:NAME==VERSION`` (a third-party leaf), ``stdlib:NAME`` (a standard-library leaf),
-    ``opaque:TYPE:DIGEST`` (a value with no deterministic encoding, by its type and the hex
-    digest of the source that built it, or ``no-source``)."""
+    """True when ``text`` is an own token in one of the forms astoken writes (the hashing
+    step's ``node_token`` and ``leaf_token``): 64 hex digits (code or value), ``external:NAME``
+    or ``external:NAME==VERSION`` (a third-party leaf), ``stdlib:NAME`` (a standard-library
+    leaf), ``opaque:TYPE:DIGEST`` (a value with no deterministic encoding, by its type and the
+    hex digest of the source that built it, or ``no-source``)."""
     if is_token(text):
         return True
     form, _, rest = text.partition(":")
