@@ -16,7 +16,7 @@ import astoken
 from astoken import _hashing
 
 if TYPE_CHECKING:
-    from .conftest import ImportFrom, MakePackage
+    from conftest import ImportFrom, MakePackage
 
 
 class Counted:
