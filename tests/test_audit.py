@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from astoken import _audit, cli
 from astoken._audit import Caller, RanFunction, Recording, Root
-from astoken._audit._sites import SiteKind, fold_qualname, qualnames_in_source
 from astoken._audit._codec import report_from_dict, report_to_dict
+from astoken._audit._sites import SiteKind, fold_qualname, qualnames_in_source
 from astoken._model import AuditCaller, AuditedTest, AuditMiss, AuditReport
 from astoken.errors import TargetNotFoundError
 
