@@ -20,7 +20,7 @@ _T = TypeVar("_T")
 FORMAT_VERSION = 2
 
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
-SUMMARY_VERSION = 5
+SUMMARY_VERSION = 6
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,6 +90,10 @@ class RefKind(enum.Enum):
     IMPORT = "import"  #: ``importlib.import_module("literal")`` and function-level imports
     DECLARED = "declared"  #: ``__astoken_deps__`` / ``@depends_on`` / ``__ccflow_tokenizer_deps__``
     DYNAMIC = "dynamic"  #: ``getattr(x, name)``, ``eval``, ``exec``, ``import_module(var)``
+    #: ``f(obj)``: an object passed to a call of a global (dotted) name; ``name`` is the callee,
+    #: ``receiver`` the object's origin. Into third-party code, the object escapes
+    #: (coverage.md rule 1).
+    PASSED = "passed"
     MEMBER = "member"  #: graph only: a class to one of its members (method, constant, nested)
     NESTED = "nested"  #: a function to a function or lambda defined in its body
     STATE = "state"  #: graph only: ``self.x`` read -> the methods of the class that assign it
@@ -119,7 +123,9 @@ class Reference:
     ``receiver`` is the origin of the object a METHOD/PROTOCOL/``.attr`` ATTRIBUTE reference
     acts on (see "Origins" above: ``"T:Foo"``, ``"V:make|()"``, ``"S"``, ``"?"``); the empty
     origin means unknown. Decorators written as calls (``@factory(...)``) add a PROTOCOL
-    ``__call__`` whose receiver is the factory's result.
+    ``__call__`` whose receiver is the factory's result. A PASSED reference's receiver is the
+    origin of the object passed, and a DYNAMIC ``getattr``/``setattr``... one's the origin of
+    the object whose attribute is computed.
     """
 
     kind: RefKind
@@ -279,6 +285,49 @@ class ArgumentUse:
         return f"{where}{self.owner}: {' '.join(self.members)}"
 
 
+class MemberReason(enum.Enum):
+    """Why a member of a class is in a closure (coverage.md rule 1)."""
+
+    CONSTRUCTION = "construction"  #: runs when an object is made (``__new__``, ``__init__``...)
+    PROTOCOL = "protocol"  #: a dunder or descriptor: protocols and attribute access run it
+    FIELD = "field"  #: class-level data a class decorator or a third-party base reads
+    NAMED = "named"  #: its name is used in code of the closure (``.name``, ``getattr(x, "name")``)
+    ESCAPED = "escaped"  #: an object of the class escapes into code the closure cannot see
+    TARGET = "target"  #: the class is the target: its token covers all of its behavior
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """Why ``member`` of class ``klass`` is in a closure: the reason and, for NAMED and
+    ESCAPED, the code that names it or lets an object escape (``where``, at ``file:line``;
+    diagnostics only), or for an object that is third-party at birth its base (``detail``)."""
+
+    member: str
+    klass: str
+    reason: MemberReason
+    where: str = ""
+    file: str | None = None
+    line: int | None = None
+    detail: str = ""
+
+    def describe(self) -> str:
+        """One phrase: ``named at file:line``, ``escaped at file:line``, ``construction``..."""
+        at = f"{self.file}:{self.line}" if self.file else self.where
+        if self.reason is MemberReason.NAMED:
+            return f"named at {at}" if at else "named"
+        if self.reason is MemberReason.ESCAPED:
+            if self.detail:
+                return f"escaped: a {self.detail} object"
+            return f"escaped at {at}" if at else "escaped"
+        if self.reason is MemberReason.PROTOCOL:
+            return "a dunder or descriptor"
+        if self.reason is MemberReason.FIELD:
+            return "a field its machinery reads"
+        if self.reason is MemberReason.TARGET:
+            return "a member of the target class"
+        return "construction"
+
+
 @dataclass(frozen=True, slots=True)
 class DependencyGraph:
     """The dependency graph of one target: sorted nodes and edges, plus unresolved references.
@@ -291,6 +340,8 @@ class DependencyGraph:
     edges: tuple[Edge, ...]
     unresolved: tuple[Unresolved, ...] = ()
     arguments: tuple[ArgumentUse, ...] = ()
+    #: Why each member of a class the closure creates is in it (sorted by member, class).
+    memberships: tuple[Membership, ...] = ()
 
     def node(self, name: str) -> Node:
         """The node called ``name`` (KeyError if absent)."""
@@ -343,6 +394,8 @@ class Dependency:
     file: str | None = None
     line: int | None = None
     volatile: tuple[str, ...] = ()
+    #: For a member of a class the closure creates: why it is in (coverage.md rule 1).
+    membership: Membership | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,8 +175,106 @@ CASES = [
             ),
         },
         "app.m:f",
-        {"app.m:C", "app.m:C.__init__", "app.m:C.unused"},
-        id="instantiation-reaches-the-whole-class",
+        {"app.m:C", "app.m:C.__init__"},
+        id="instantiation-reaches-construction-not-unnamed-members",
+    ),
+    # Guarantee 4 (DESIGN rule 1): what can run on an object the closure creates.
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class C:\n    def area(self):\n        return 1\n"
+                "    def perimeter(self):\n        return 2\n"
+                "    def __len__(self):\n        return 3\n"
+                "    @property\n    def size(self):\n        return 4\n"
+                "def f():\n    return C().area()\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:C", "app.m:C.area", "app.m:C.__len__", "app.m:C.size"},
+        id="instantiation-reaches-named-members-dunders-and-properties",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class C:\n    def area(self):\n        return 1\n"
+                "    def perimeter(self):\n        return 2\n"
+                "def use(shape):\n    return shape.perimeter()\n"
+                "def f():\n    return use(C())\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:C", "app.m:use", "app.m:C.perimeter"},
+        id="member-named-on-a-parameter-of-a-callee",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "import thirdparty\n"
+                "class Est:\n    def fit(self):\n        return 1\n"
+                "def f():\n    return thirdparty.run(Est())\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:Est", "app.m:Est.fit", "thirdparty"},
+        id="object-escaping-to-third-party-reaches-every-member",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "import thirdparty\n"
+                "class Est:\n    def fit(self):\n        return 1\n"
+                "def hand_over(est):\n    return thirdparty.run(est)\n"
+                "def f():\n    return hand_over(Est())\n"
+            ),
+        },
+        "app.m:f",
+        # hand_over's parameter is its caller's object (coverage.md rule 3): f's closure holds
+        # what f itself can see; a cache key holding the object covers its class.
+        {"app.m:Est", "app.m:hand_over", "thirdparty"},
+        id="object-handed-on-by-a-first-party-callee-is-the-callers",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class C:\n    def a(self):\n        return 1\n"
+                "def f(name):\n    return getattr(C(), name)()\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:C", "app.m:C.a"},
+        id="computed-getattr-reaches-every-member",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "import json\n"
+                "class Enc(json.JSONEncoder):\n    def default(self, o):\n        return 1\n"
+                "def f():\n    return Enc()\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:Enc", "app.m:Enc.default", "json"},
+        id="third-party-base-object-is-third-party-at-birth",
+    ),
+    pytest.param(
+        {
+            "app": "",
+            "app.m": (
+                "class C:\n    def area(self):\n        return 1\n"
+                "    def perimeter(self):\n        return 2\n"
+                "class Sub(C):\n    def area(self):\n        return self.perimeter()\n"
+                "def f():\n    return C().area()\n"
+            ),
+        },
+        "app.m:f",
+        {"app.m:C", "app.m:C.area"},
+        id="member-named-only-in-an-uncreated-subclass",
     ),
     pytest.param(
         {
@@ -214,7 +312,7 @@ CASES = [
             ),
         },
         "app.m:f",
-        {"app.m:Deco", "app.m:Deco.__init__", "app.m:Deco.__call__", "app.m:Deco.unrelated"},
+        {"app.m:Deco", "app.m:Deco.__init__", "app.m:Deco.__call__"},
         id="class-decorator-instantiates-the-class",
     ),
     pytest.param(

@@ -275,6 +275,7 @@ SAMPLE = {
             obj.nothing_defines_this
             Child.again()
             helper(obj)
+            json.dumps(obj)
             len(items)
             items.append(1)
             base.Base.make()
@@ -334,7 +335,9 @@ def test_every_reference_ends_resolved_or_reported() -> None:
     for node, ref, outcome, targets in builder.trace or ():
         key = (node, ref.line, ref.kind, ref.name, ref.receiver)
         traced.setdefault(key, []).append((outcome, targets))
-    edges = {(source, target) for source, target, _ in builder.graph.edges()}
+    edges = {
+        (source, target) for source, targets in builder.graph.succ.items() for target in targets
+    }
     waiting = {(s, t) for pending in builder.waiting.values() for s, t, _, _ in pending}
     reported = {(u.owner, u.line) for u in builder.unresolved.values()}
 

@@ -4,9 +4,10 @@ Node names are ``"pkg.module:Qual.name"`` for first-party definitions, ``"pkg.mo
 modules, and the top-level import name for standard-library and third-party leaves. One concern
 per module: ``_request`` (what is asked), ``_digraph`` (the graph structure: plain dicts, no
 networkx), ``_program`` (modules, definitions, name resolution),
-``_classes`` (MRO, members, state), ``_flow`` (what a receiver can be), ``_builder`` (edges and
-Rapid Type Analysis), ``_closure`` (per-root reachability), ``_journal`` (the questions a build
-asked the live program, to replay) and ``_cached`` (a snapshot's build as the cache keeps it).
+``_classes`` (MRO, members, state), ``_flow`` (what a receiver can be), ``_builder`` (edges,
+Rapid Type Analysis, the names and escapes that conditions wait for), ``_closure`` (per-root
+reachability, why each member is in), ``_journal`` (the questions a build asked the live
+program, to replay) and ``_cached`` (a snapshot's build as the cache keeps it).
 
 Guarantees (tests cite them by number). The rules of what a token covers are numbered once, in
 ``docs/explanation/coverage.md``, and cited as "coverage.md rule N" in code and tests:
@@ -22,9 +23,19 @@ Guarantees (tests cite them by number). The rules of what a token covers are num
    ``self.x`` that is not a member reaches the methods of the class that assign ``self.x``
    (coverage.md rule 5).
 4. Instantiating a class (calling it, decorating with it, passing it as a value, ``raise C``)
-   reaches the class node, which reaches every member over its first-party MRO (first
-   definition wins), its metaclass's ``__call__`` and a generated ``__init__`` (coverage.md
-   rule 1).
+   reaches the class node, which reaches what can run on its objects over its first-party MRO
+   (first definition wins; coverage.md rule 1): construction, dunders (and ``_sunder_``
+   hooks), properties, its metaclass's ``__call__`` and a generated ``__init__`` always; any
+   other member once code of the closure names it (``.name``, ``self.name``, a literal
+   ``getattr``, a dotted global ``m.C.name``), or once an object of the class or of a base
+   *escapes* in the closure (handed to a third-party or standard-library callable, directly or
+   in a display or comprehension, except the standard-library modules that run only
+   protocols; ``getattr`` with a computed name); a parameter is the caller's (coverage.md
+   rule 3). An object with a third-party base other than ``abc``, ``typing``,
+   ``collections``, ``enum``, ``numbers`` or ``dataclasses`` is third-party at birth, and a
+   class given as a root stands for all of its behavior: every member. Class constants are
+   reached like methods, unless a class decorator or a third-party base reads them (fields).
+   A class node's own token is its data: its code is in its members' nodes.
 5. Receivers get types from flow (coverage.md rule 2: constructors, ``cls(...)``, return
    values, annotations, attributes assigned in methods, properties, decorator factories,
    literals). A receiver that is the caller's object (a parameter) adds no edge (coverage.md

@@ -17,6 +17,7 @@ from collections import deque
 
 from astoken._model import (
     DefKind,
+    MemberReason,
     NodeKind,
     Reference,
     RefKind,
@@ -39,13 +40,76 @@ from ._classes import (
     resolve_declared,
     resolve_dotted,
 )
-from ._digraph import Condition, Digraph, Trigger, created, instantiated
+from ._digraph import Condition, Digraph, Trigger, created, escaped, instantiated, named
 from ._flow import Context, Flow, Value, ValueKind
 from ._program import BUILTIN, EXTERNAL, MODULE, NODE, Program, Res
 from ._request import GraphRequest
 
 _RECEIVER_KINDS = (RefKind.METHOD, RefKind.PROTOCOL)
 _SELF_KINDS = (RefKind.SELF_ATTR, RefKind.CLS_ATTR, RefKind.SUPER_ATTR)
+#: References written as a dotted global name (``m.f``, ``C.attr``): every part after the
+#: first is an attribute name the code uses.
+_DOTTED_KINDS = (
+    RefKind.CALL,
+    RefKind.ATTRIBUTE,
+    RefKind.VALUE,
+    RefKind.DECORATOR,
+    RefKind.DEFAULT,
+)
+#: Members that run when an object is made.
+_CONSTRUCTION = frozenset(
+    {"__new__", "__init__", "__post_init__", "__attrs_pre_init__", "__attrs_post_init__"}
+)
+#: Non-dunder hooks the protocol-only bases below call by name (``collections.abc`` set
+#: mixins build results with ``_from_iterable`` and hash with ``_hash``).
+_ABC_HOOKS = frozenset({"_from_iterable", "_hash"})
+#: Third-party-looking bases whose code calls only protocols on an object (dunders, enum's
+#: ``_sunder_`` hooks, the hooks above): the object does not escape at birth.
+_PROTOCOL_ONLY_BASES = frozenset(
+    {"abc", "typing", "typing_extensions", "collections", "enum", "numbers", "dataclasses"}
+)
+
+#: Standard-library modules whose callables run only protocols (dunders) on the objects they
+#: are given, or call what they are given as functions: an object handed to them does not
+#: escape (``itertools.chain(g)``, ``functools.partial(f, g)``, ``copy.deepcopy(g)``, whose
+#: ``__deepcopy__`` is reached anyway). Any other library may call a method by name.
+_PROTOCOL_ONLY_MODULES = frozenset(
+    {
+        "abc",
+        "array",
+        "bisect",
+        "builtins",
+        "cmath",
+        "collections",
+        "copy",
+        "copyreg",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "enum",
+        "fractions",
+        "functools",
+        "heapq",
+        "inspect",
+        "itertools",
+        "math",
+        "numbers",
+        "operator",
+        "pickle",
+        "pprint",
+        "random",
+        "re",
+        "reprlib",
+        "statistics",
+        "string",
+        "textwrap",
+        "types",
+        "typing",
+        "typing_extensions",
+        "warnings",
+        "weakref",
+    }
+)
 
 # (source, target, kind, line) of an edge waiting for its condition class.
 _Pending = tuple[str, str, RefKind, int]
@@ -79,6 +143,11 @@ class Builder:
         self.overridable_seen: set[tuple[str, str, str, RefKind]] = set()
         self.index_refs: dict[str, list[tuple[str, RefKind, int]]] = {}
         self.index_seen: set[tuple[str, str, RefKind]] = set()
+        # Rule 1 state: attribute names named in code of the graph, classes whose objects
+        # escape, and the class roots (``"module:Root."``), which stand for all they hold.
+        self.named: set[str] = set()
+        self.escaped: set[str] = set()
+        self.whole: list[str] = []
         #: node -> {member as written: first line}: operations on the caller's objects.
         self.arguments: dict[str, dict[str, int]] = self.graph.arguments
         #: node -> what the runtime step read from its live object (code with no source).
@@ -114,7 +183,41 @@ class Builder:
         """Whether ``cond`` holds in the graph built so far (see :class:`Trigger`)."""
         if cond.trigger is Trigger.CREATED:
             return cond.klass in self.created
+        if cond.trigger is Trigger.NAMED:
+            return cond.klass in self.named
+        if cond.trigger is Trigger.ESCAPED:
+            klass = cond.klass
+            return klass in self.escaped or any(f"{klass}.".startswith(w) for w in self.whole)
         return cond.klass in self.instantiated
+
+    def release(self, cond: Condition) -> None:
+        """``cond`` holds from now on: add the edges that waited for it."""
+        for source, target, kind, line in self.waiting.pop(cond, ()):
+            self.add_edge(source, target, kind, line, cond)
+
+    def name_attribute(self, node: str, attr: str, line: int) -> None:
+        """``node``'s code names attribute ``attr``: the members of that name of the classes
+        the closure creates are reached (coverage.md rule 1)."""
+        if self.graph.mark_named(node, attr, line) and attr not in self.named:
+            self.named.add(attr)
+            self.release(named(attr))
+
+    def escape(self, node: str, klass: str, line: int) -> None:
+        """``node``'s code lets an object of ``klass`` escape: every member (coverage.md rule 1)."""
+        if self.graph.mark_escaped(node, klass, line) and klass not in self.escaped:
+            self.escaped.add(klass)
+            self.release(escaped(klass))
+
+    def escape_values(self, node: str, values: tuple[Value, ...], line: int) -> bool:
+        """Objects that escape from ``node``: instances and classes (a class handed over is
+        instantiated there). The caller's objects (parameters) are the caller's (coverage.md
+        rule 3): its closure or cache key covers them. True if any value was first-party."""
+        found = False
+        for value in values:
+            if value.kind in (ValueKind.INST, ValueKind.CLASS):
+                self.escape(node, value.name, line)
+                found = True
+        return found
 
     def note_unresolved(self, owner: str, expression: str, reason: str, line: int) -> None:
         module = owner.partition(":")[0]
@@ -128,6 +231,10 @@ class Builder:
     def run(self) -> None:
         for root in self.request.roots:
             self.add_node(root)
+            if self.program.node_kind(root) is NodeKind.CLASS:
+                # A class root stands for all of its behavior, its nested classes' included
+                # (see ``_closure``).
+                self.whole.append(f"{root}.")
         for root in self.request.roots:
             klass = self.root_class(root)
             if klass:
@@ -265,31 +372,62 @@ class Builder:
                 self.add_edge(node, target_module.partition(".")[0], RefKind.EXTERNAL, 0)
 
     def expand_class(self, node: str) -> None:
-        """Instantiating a class reaches every member over its first-party MRO (coverage.md
-        rule 1)."""
+        """Creating an object of a class reaches what can run on it (coverage.md rule 1):
+        construction, dunders and descriptors over its first-party MRO, its metaclass's
+        ``__call__`` and a generated ``__init__``; every other member once code of the closure
+        names it or lets an object of the class (or of a base) escape. An object whose
+        third-party base's code runs on it is third-party at birth: every member."""
         program = self.program
         self.graph.mark_creator(node)
+        order = mro(program, node)
+        externals = [top for klass in order for top in bases(program, klass)[1]]
+        foreign = next((top for top in externals if top not in _PROTOCOL_ONLY_BASES), "")
+        framework = bool(externals) or is_classlike_decorated(program, node)
+        escapes = [escaped(klass) for klass in order]
         seen: set[str] = set()
-        for klass in mro(program, node):
+        for klass in order:
             for attr in members(program, klass):
-                if attr not in seen:
-                    seen.add(attr)
-                    member = lookup_member(program, node, attr)
-                    if member is not None:
-                        self.add_edge(node, member, RefKind.MEMBER, 0)
-            _, external = bases(program, klass)
-            for top in external:
-                self.add_edge(node, top, RefKind.EXTERNAL, 0)
+                if attr in seen:
+                    continue
+                seen.add(attr)
+                member = lookup_member(program, node, attr)
+                if member is None:
+                    continue
+                reason = MemberReason.ESCAPED if foreign else self.implicit(member, attr, framework)
+                if reason is not None:
+                    self.add_edge(node, member, RefKind.MEMBER, 0)
+                    self.graph.member_reasons.setdefault((node, member), (reason, foreign))
+                    continue
+                self.add_edge(node, member, RefKind.MEMBER, 0, named(attr))
+                for cond in escapes:
+                    self.add_edge(node, member, RefKind.MEMBER, 0, cond)
+        for top in externals:
+            self.add_edge(node, top, RefKind.EXTERNAL, 0)
         if "__init__" not in seen and is_classlike_decorated(program, node):
             # A class decorator (dataclass, attrs...) may generate __init__: the runtime step
             # hashes the generated code.
             self.add_edge(node, f"{node}.__init__", RefKind.MEMBER, 0)
+            self.graph.member_reasons[(node, f"{node}.__init__")] = (MemberReason.CONSTRUCTION, "")
         for call in metaclass_calls(program, node):
             self.add_edge(node, call, RefKind.METACLASS, 0)
         self.created.add(node)
-        for source, target, kind, line in self.waiting.pop(created(node), ()):
-            self.add_edge(source, target, kind, line, created(node))
+        self.release(created(node))
         self.instantiate(node)
+
+    def implicit(self, member: str, attr: str, framework: bool) -> MemberReason | None:
+        """Why ``member`` runs on an object without being named, or None (coverage.md rule
+        1): made at construction, a protocol (dunder, ``_sunder_`` hook) or descriptor
+        (property), or class-level data that a class decorator or third-party base reads
+        (``framework``)."""
+        if attr in _CONSTRUCTION:
+            return MemberReason.CONSTRUCTION
+        if _is_dunder(attr) or _is_sunder(attr) or attr in _ABC_HOOKS:
+            return MemberReason.PROTOCOL
+        if is_property(self.program, member):
+            return MemberReason.PROTOCOL
+        if framework and self.program.node_kind(member) is NodeKind.CONSTANT:
+            return MemberReason.FIELD
+        return None
 
     # -- Rapid Type Analysis ----------------------------------------------------------------
 
@@ -298,8 +436,7 @@ class Builder:
         if klass in self.instantiated:
             return
         self.instantiated.add(klass)
-        for source, target, kind, line in self.waiting.pop(instantiated(klass), ()):
-            self.add_edge(source, target, kind, line, instantiated(klass))
+        self.release(instantiated(klass))
         names = all_member_names(self.program, klass)
         for attr in names:
             self.by_member.setdefault(attr, []).append(klass)
@@ -361,6 +498,8 @@ class Builder:
         caller's object, or one of the reasons :class:`Outcome` names for reaching no code;
         one that would end as none of these is reported rather than dropped."""
         self.traced.clear()
+        for attr in _named_attributes(ref):
+            self.name_attribute(node, attr, ref.line)
         outcome = self.follow(node, ctx, ref)
         if outcome is None:
             self.note_unresolved(node, ref.name, "not resolved", ref.line)
@@ -377,8 +516,14 @@ class Builder:
         if kind is RefKind.ANNOTATION:
             return Outcome.TYPE
         if kind is RefKind.DYNAMIC:
+            if ref.receiver:
+                # ``getattr(obj, name)``: any member of obj's class may be read.
+                values = tuple(sorted(self.flow.evaluate(ref.receiver, ctx), key=_value_key))
+                self.escape_values(node, values, ref.line)
             self.note_unresolved(node, ref.name, "dynamic; declare it with depends_on", ref.line)
             return Outcome.REPORTED
+        if kind is RefKind.PASSED:
+            return self.passed(node, ctx, ref)
         if kind is RefKind.NESTED:
             self.add_edge(node, f"{ctx.module}:{ref.name}", RefKind.NESTED, ref.line)
             return Outcome.EDGE
@@ -393,6 +538,16 @@ class Builder:
         else:
             res = resolve_dotted(self.program, ctx.module, ctx.imports, ref.name)
         return self.add_resolved(node, res, ref, ctx)
+
+    def passed(self, node: str, ctx: Context, ref: Reference) -> Outcome:
+        """``f(obj)``: handed to third-party or standard-library code, ``obj`` escapes
+        (coverage.md rule 1), unless that code runs only protocols on it; a first-party
+        callable names what it uses on it."""
+        res = resolve_dotted(self.program, ctx.module, ctx.imports, ref.name)
+        if res.what is not EXTERNAL or res.name in _PROTOCOL_ONLY_MODULES:
+            return Outcome.PASSED
+        values = tuple(sorted(self.flow.evaluate(ref.receiver, ctx), key=_value_key))
+        return Outcome.ESCAPED if self.escape_values(node, values, ref.line) else Outcome.PASSED
 
     def import_reference(self, node: str, ctx: Context, ref: Reference) -> Outcome:
         """``importlib.import_module("literal")``: the module, all of it (its code runs)."""
@@ -575,6 +730,9 @@ class Builder:
                     return Outcome.EDGE if outcome else Outcome.BASE
                 edge = RefKind.INSTANTIATION if ref.kind is RefKind.CALL else ref.kind
                 self.add_edge(node, res.name, edge, ref.line)
+                if ref.kind is RefKind.DECLARED:
+                    # A class declared as a dependency is declared whole: all of its behavior.
+                    self.escape(node, res.name, ref.line)
                 return Outcome.EDGE
             self.add_edge(node, res.name, ref.kind, ref.line)
             if (
@@ -632,6 +790,11 @@ class Outcome(enum.Enum):
     LIVE_VALUE = "live_value"  #: a name in module- or class-level code: its values are hashed
     DECLARED = "declared"  #: a dynamic reference the author declared with ``depends_on``
     OTHER_BRANCH = "other_branch"  #: made only in an ``if`` branch that did not define the code
+    #: objects handed to third-party code escape: every member of their classes (coverage.md rule 1)
+    ESCAPED = "escaped"
+    #: objects handed to first-party code (which names what it uses on them), or no object
+    #: a first-party class made
+    PASSED = "passed"
 
 
 _OUTCOME_ORDER = list(Outcome)
@@ -669,6 +832,25 @@ def _in_branch(ref: Reference, names: frozenset[str]) -> bool:
 
 def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
+
+
+def _is_sunder(name: str) -> bool:
+    """``_missing_``, ``_generate_next_value_``: hooks enum (and others) call by name."""
+    return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
+
+
+def _named_attributes(ref: Reference) -> tuple[str, ...]:
+    """The attribute names a reference's code uses (dunders aside: always reached)."""
+    kind = ref.kind
+    if kind is RefKind.METHOD or kind in _SELF_KINDS:
+        names: tuple[str, ...] = (ref.name,)
+    elif kind is RefKind.ATTRIBUTE and ref.name.startswith("."):
+        names = (ref.name[1:],)
+    elif kind in _DOTTED_KINDS:
+        names = tuple(ref.name.split(".")[1:])
+    else:
+        return ()
+    return tuple(name for name in names if not _is_dunder(name))
 
 
 def _value_key(value: Value) -> tuple[str, str, str]:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from astoken._model import ArgumentUse, DependencyGraph, Edge, Node, RefKind, Unresolved
+import bisect
 
-from ._digraph import Condition, Digraph, created, created_conditions, instantiated
+from astoken._model import (
+    ArgumentUse,
+    DependencyGraph,
+    Edge,
+    MemberReason,
+    Membership,
+    Node,
+    RefKind,
+    Unresolved,
+)
+
+from ._digraph import Condition, Digraph, Trigger, created_conditions, escaped, instantiated
 
 #: Edges of one (source, target) pair are listed by the value of their kind.
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(sorted(RefKind, key=lambda k: k.value))}
@@ -17,7 +28,9 @@ def closure(
 
     An edge conditional on ``instantiated(C)`` is followed once class C is instantiated in the
     closure (its class node is reached) or is the class a method root is named through; one
-    conditional on ``created(C)`` only in the first case. A nested function's node brings the
+    conditional on ``created(C)`` only in the first case; one conditional on ``named(a)`` once
+    code of the closure names attribute ``a``; one conditional on ``escaped(C)`` once code of
+    the closure lets an object of C escape. A nested function's node brings the
     definition it is nested in (its code is part of it), unless ``fold_nested`` is false:
     ccflow's contract hashes a local class by its live methods, never by the function that
     defines it.
@@ -36,22 +49,24 @@ def _reach(
 ) -> tuple[set[str], set[Condition]]:
     self_classes = graph.self_classes
     active: set[Condition] = {instantiated(self_classes[r]) for r in roots if r in self_classes}
+    # A class as a root stands for all of its behavior (``data_token`` of an instance, a
+    # class target), its nested classes' included: as if their objects escaped.
+    active |= {escaped(c) for r in roots if r in graph.creators for c in _nested(graph, r)}
     nodes = graph.nodes
-    free, bound, creators = graph.split()
+    free, bound, activators = graph.split()
     reached = {r for r in roots if r in nodes}
     stack = list(reached)
     waiting: dict[Condition | None, list[str]] = {}
 
     while stack:
         current = stack.pop()
-        if current in creators:
-            for cond in (instantiated(current), created(current)):
-                if cond not in active:
-                    active.add(cond)
-                    for name in waiting.pop(cond, ()):
-                        if name not in reached:
-                            reached.add(name)
-                            stack.append(name)
+        for cond in activators.get(current, ()):
+            if cond not in active:
+                active.add(cond)
+                for name in waiting.pop(cond, ()):
+                    if name not in reached:
+                        reached.add(name)
+                        stack.append(name)
         if fold_nested and ".<locals>." in current:
             enclosing = current.partition(".<locals>.")[0]
             if enclosing not in reached and enclosing in nodes:
@@ -73,6 +88,19 @@ def _reach(
     return reached, active
 
 
+def _nested(graph: Digraph, klass: str) -> list[str]:
+    """``klass`` and the classes of the graph nested in its body (``mod:C.Inner``)."""
+    creators = graph.sorted_creators()
+    start = bisect.bisect_left(creators, f"{klass}.")
+    found = [klass]
+    for name in creators[start:]:
+        if not name.startswith(f"{klass}."):
+            break
+        if ".<locals>." not in name:
+            found.append(name)
+    return found
+
+
 def to_dependency_graph(
     root: str,
     graph: Digraph,
@@ -90,6 +118,7 @@ def to_dependency_graph(
         keep = set(graph.nodes)
         active = created_conditions(graph.creators)
         active |= {instantiated(klass) for klass in graph.self_classes.values()}
+        active |= {cond for conds in graph.activators().values() for cond in conds}
     edges = []
     succ = graph.succ
     for source in sorted(keep):
@@ -118,7 +147,51 @@ def to_dependency_graph(
         edges=tuple(edges),
         unresolved=unresolved,
         arguments=arguments,
+        memberships=memberships(graph, root, keep, active, nodes),
     )
+
+
+def memberships(
+    graph: Digraph, root: str, keep: set[str], active: set[Condition], nodes: dict[str, Node]
+) -> tuple[Membership, ...]:
+    """Why each member edge of a class in ``keep`` is live (coverage.md rule 1): the reason
+    the builder gave an unconditional one; for a conditional one, the first code (by name) of
+    ``keep`` that names the member or lets an object of the class escape."""
+    namers: dict[str, tuple[str, int]] = {}
+    escapers: dict[str, tuple[str, int]] = {}
+    for name in sorted(keep):
+        for attr, line in graph.named_by.get(name, {}).items():
+            namers.setdefault(attr, (name, line))
+        for klass, line in graph.escaped_by.get(name, {}).items():
+            escapers.setdefault(klass, (name, line))
+    found = []
+    for klass in sorted(keep & graph.creators):
+        for member, data in sorted(graph.succ[klass].items()):
+            if member not in keep or RefKind.MEMBER not in data.kinds:
+                continue
+            if None in data.conds:
+                reason, detail = graph.member_reasons.get(
+                    (klass, member), (MemberReason.PROTOCOL, "")
+                )
+                found.append(Membership(member, klass, reason, detail=detail))
+                continue
+            live = sorted(
+                (c for c in data.conds if c is not None and c in active),
+                key=lambda c: (c.trigger is not Trigger.NAMED, c.klass),
+            )
+            if not live:
+                continue
+            cond = live[0]
+            if cond.trigger is Trigger.ESCAPED and cond.klass not in escapers:
+                found.append(Membership(member, klass, MemberReason.TARGET))
+                continue
+            if cond.trigger is Trigger.NAMED:
+                reason, (where, line) = MemberReason.NAMED, namers.get(cond.klass, ("", 0))
+            else:
+                reason, (where, line) = MemberReason.ESCAPED, escapers.get(cond.klass, ("", 0))
+            file = nodes[where].file if where in nodes else None
+            found.append(Membership(member, klass, reason, where, file, line or None))
+    return tuple(sorted(found, key=lambda m: (m.member, m.klass)))
 
 
 def package_graph(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
-from astoken._model import RefKind
+from astoken._model import MemberReason, RefKind
 
 
 class Trigger(enum.Enum):
@@ -24,11 +24,17 @@ class Trigger(enum.Enum):
     #: C itself is created in the closure (its class node is reached): an edge guessed for a
     #: receiver of unknown origin, which the caller's object of a method root does not make.
     CREATED = "created"
+    #: Code of the closure names an attribute called C (``Condition.klass`` holds the name):
+    #: the members of that name of the classes the closure creates.
+    NAMED = "named"
+    #: An object of class C escapes in the closure into code it cannot see (a third-party
+    #: callable, ``getattr`` with a computed name): every member of the classes created.
+    ESCAPED = "escaped"
 
 
 class Condition(NamedTuple):
-    """An edge's condition: ``trigger`` holds for class ``klass`` (a tuple, hashed in C: the
-    closures test these for every conditional edge)."""
+    """An edge's condition: ``trigger`` holds for class ``klass`` (for NAMED: an attribute
+    name) (a tuple, hashed in C: the closures test these for every conditional edge)."""
 
     klass: str
     trigger: Trigger
@@ -42,6 +48,16 @@ def instantiated(klass: str) -> Condition:
 def created(klass: str) -> Condition:
     """The condition "``klass`` itself is created in the closure"."""
     return Condition(klass, Trigger.CREATED)
+
+
+def named(attr: str) -> Condition:
+    """The condition "code of the closure names an attribute ``attr``"."""
+    return Condition(attr, Trigger.NAMED)
+
+
+def escaped(klass: str) -> Condition:
+    """The condition "an object of ``klass`` escapes in the closure"."""
+    return Condition(klass, Trigger.ESCAPED)
 
 
 def created_conditions(classes: set[str] | frozenset[str]) -> set[Condition]:
@@ -60,12 +76,12 @@ class EdgeData:
         self.conds = conds
 
 
-#: (unconditional targets per node, conditional (target, conditions) per node, the nodes that
-#: instantiate a class).
+#: (unconditional targets per node, conditional (target, conditions) per node, the conditions
+#: each node makes hold once it is reached).
 Split = tuple[
     dict[str, tuple[str, ...]],
     dict[str, tuple[tuple[str, frozenset[Condition | None]], ...]],
-    frozenset[str],
+    dict[str, tuple[Condition, ...]],
 ]
 
 
@@ -73,7 +89,18 @@ class Digraph:
     """A directed graph over string node names, with typed attributes (see the module
     docstring)."""
 
-    __slots__ = ("_split", "arguments", "creators", "nodes", "self_classes", "succ")
+    __slots__ = (
+        "_sorted",
+        "_split",
+        "arguments",
+        "creators",
+        "escaped_by",
+        "member_reasons",
+        "named_by",
+        "nodes",
+        "self_classes",
+        "succ",
+    )
 
     def __init__(self) -> None:
         self.nodes: dict[str, None] = {}
@@ -84,7 +111,15 @@ class Digraph:
         self.self_classes: dict[str, str] = {}
         #: Node -> {member as written: first line}: operations on the caller's objects.
         self.arguments: dict[str, dict[str, int]] = {}
+        #: Node -> {attribute name its code names: first line} (the NAMED conditions).
+        self.named_by: dict[str, dict[str, int]] = {}
+        #: Node -> {class whose objects its code lets escape: first line} (ESCAPED).
+        self.escaped_by: dict[str, dict[str, int]] = {}
+        #: (class, member) -> why an unconditional member edge is there, and for an object
+        #: that is third-party at birth, the base that makes it so.
+        self.member_reasons: dict[tuple[str, str], tuple[MemberReason, str]] = {}
         self._split: Split | None = None
+        self._sorted: list[str] = []
 
     def __contains__(self, name: object) -> bool:
         return name in self.nodes
@@ -103,6 +138,41 @@ class Digraph:
         self.add_node(name)
         self.creators.add(name)
         self._split = None
+
+    def mark_named(self, name: str, attr: str, line: int) -> bool:
+        """``name``'s code names attribute ``attr`` (first at ``line``); False if known."""
+        names = self.named_by.setdefault(name, {})
+        if attr in names:
+            return False
+        names[attr] = line
+        self._split = None
+        return True
+
+    def mark_escaped(self, name: str, klass: str, line: int) -> bool:
+        """``name``'s code lets an object of ``klass`` escape; False if known."""
+        classes = self.escaped_by.setdefault(name, {})
+        if klass in classes:
+            return False
+        classes[klass] = line
+        self._split = None
+        return True
+
+    def activators(self) -> dict[str, tuple[Condition, ...]]:
+        """The conditions each node makes hold once a closure reaches it."""
+        found: dict[str, list[Condition]] = {}
+        for name in self.creators:
+            found.setdefault(name, []).extend((instantiated(name), created(name)))
+        for name, attrs in self.named_by.items():
+            found.setdefault(name, []).extend(named(attr) for attr in attrs)
+        for name, classes in self.escaped_by.items():
+            found.setdefault(name, []).extend(escaped(klass) for klass in classes)
+        return {name: tuple(conds) for name, conds in found.items()}
+
+    def sorted_creators(self) -> list[str]:
+        """:attr:`creators`, sorted (kept until a creator is added: none is ever removed)."""
+        if len(self._sorted) != len(self.creators):
+            self._sorted = sorted(self.creators)
+        return self._sorted
 
     def add_edge(
         self,
@@ -129,8 +199,9 @@ class Digraph:
 
     def split(self) -> Split:
         """Per node: the targets of its unconditional edges, and ``(target, conditions)`` of its
-        conditional ones; and the :attr:`creators`. Computed once per graph state (any change
-        to the graph drops it): closures walk this instead of the edge data."""
+        conditional ones; and the conditions it makes hold (:meth:`activators`). Computed once
+        per graph state (any change to the graph drops it): closures walk this instead of the
+        edge data."""
         if self._split is None:
             free: dict[str, tuple[str, ...]] = {}
             bound: dict[str, tuple[tuple[str, frozenset[Condition | None]], ...]] = {}
@@ -144,7 +215,7 @@ class Digraph:
                         conditional.append((target, frozenset(data.conds)))
                 free[source] = tuple(plain)
                 bound[source] = tuple(conditional)
-            self._split = (free, bound, frozenset(self.creators))
+            self._split = (free, bound, self.activators())
         return self._split
 
     def get_edge_data(self, source: str, target: str) -> EdgeData | None:

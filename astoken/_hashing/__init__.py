@@ -193,8 +193,10 @@ def class_token(
     scope: Scope | None = None,
     owner: str = "",
     expressions: Mapping[str, str] | None = None,
+    code: bool = True,
 ) -> str | None:
-    """astoken's own token of a class: its members and those of its first-party bases.
+    """astoken's own token of a class: its members and those of its first-party bases (without
+    ``code``: its data only, see :func:`~astoken._hashing._classes.hash_class`).
 
     See guarantee 5 of this module. ``scope`` decides which bases are walked (default: the
     top-level package of ``cls.__module__``). ``expressions`` maps ``"module:Class.attr"`` of
@@ -206,7 +208,7 @@ def class_token(
     name = owner or f"{cls.__module__}:{cls.__qualname__}"
     with walk_scope(_KERNEL, effective, root=cls, expressions=expressions) as w:
         try:
-            return hash_class(cls, w, effective)
+            return hash_class(cls, w, effective, code=code)
         except Fail as exc:
             raise unhashable(exc, name) from None
         except RecursionError:
@@ -311,4 +313,8 @@ def node_token(
             built_by = assignment() or ""
             source = hashlib.sha256(built_by.encode()).hexdigest() if built_by else "no-source"
             return f"opaque:{exc.value_type}:{source}"
+    if node.kind is NodeKind.CLASS and isinstance(obj, type):
+        # Its methods and nested classes are nodes of their own, in the closure only where they
+        # can run (coverage.md rule 1): the class's own token is its data.
+        return class_token(obj, scope=scope, owner=node.name, expressions=expressions, code=False)
     return object_token(obj, scope=scope, owner=node.name, expressions=expressions)

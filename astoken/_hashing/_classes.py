@@ -166,7 +166,9 @@ def _member(value: object, w: Walk, scope: Scope) -> tuple[bytes, bool]:
         return text(b"U", type_name(type(value))), False
 
 
-def _class_members(cls: type, w: Walk, scope: Scope) -> tuple[list[bytes], bool]:
+def _class_members(
+    cls: type, w: Walk, scope: Scope, *, code: bool = True
+) -> tuple[list[bytes], bool]:
     def outside(owner: type) -> bool:
         return owner is object or not is_first_party(getattr(owner, "__module__", "") or "", scope)
 
@@ -188,6 +190,10 @@ def _class_members(cls: type, w: Walk, scope: Scope) -> tuple[list[bytes], bool]
     expressions = w.expressions or {}
     for owner, name, value in mro_members(cls, outside):
         if _skip_member(owner, name, value):
+            continue
+        if not code and isinstance(value, (type, *FUNCTION_TYPES)):
+            # A node of its own (see ``hash_class``); a method is behaviour all the same.
+            has_behaviour = has_behaviour or not isinstance(value, type)
             continue
         expression = expressions.get(f"{owner.__module__}:{owner.__qualname__}.{name}")
         if expression is not None and not (callable(value) or isinstance(value, FUNCTION_TYPES)):
@@ -298,11 +304,15 @@ def _enum_section(cls: type, w: Walk) -> bytes:
     return b"".join(parts)
 
 
-def hash_class(cls: type, w: Walk, scope: Scope) -> str | None:
+def hash_class(cls: type, w: Walk, scope: Scope, *, code: bool = True) -> str | None:
+    """The token of a class's members and those of its first-party bases (module docstring);
+    None when none of them has behaviour. Without ``code``, as a node of a graph closure: its
+    data only (its methods, properties and nested classes are nodes of their own, in a closure
+    only where they can run: coverage.md rule 1)."""
     # The mode of the walk is part of the key: by reference, first-party classes and functions
     # inside members are names; with a behavior hook, instances carry their class's token; with
     # the graph's expressions, process-state constants are their source.
-    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior, w.expressions is not None)
+    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior, w.expressions is not None, code)
     cache = cls.__dict__.get("__astoken_cache__")
     if isinstance(cache, dict) and key in cache:
         cached: str | None = cache[key]
@@ -314,12 +324,12 @@ def hash_class(cls: type, w: Walk, scope: Scope) -> str | None:
     outer_low = w.low
     w.low = sys.maxsize
     try:
-        parts, has_behaviour = _class_members(cls, w, scope)
+        parts, has_behaviour = _class_members(cls, w, scope, code=code)
     finally:
         w.leave(cls)
         inner_low = w.low
         w.low = min(outer_low, inner_low)
-    token = digest(b"class", *parts) if has_behaviour else None
+    token = digest(b"class" if code else b"class-data", *parts) if has_behaviour else None
     if inner_low > depth:
         # Only a token that does not depend on where the walk started may be cached: a class
         # on a cycle (a back-reference to itself or above) is recomputed on every walk, so

@@ -169,6 +169,7 @@ def explanation(analysis: Analysis) -> Explanation:
         # part of that function's): what only that function reaches is shown from it.
         around = replace(analysis.graph, root=enclosing)
         paths = {**_steps.graph.paths_from_root(around), **paths}
+    membership = {m.member: m for m in reversed(analysis.graph.memberships)}
     deps = []
     for node in analysis.graph.nodes:
         if node.name == analysis.graph.root:
@@ -183,6 +184,7 @@ def explanation(analysis: Analysis) -> Explanation:
                 file=node.file,
                 line=node.line,
                 volatile=node.volatile,
+                membership=membership.get(node.name),
             )
         )
     return Explanation(

@@ -166,6 +166,8 @@ class ExpressionReader:
             self.expr(arg.value)
             if arg.star == "*":
                 refs.protocol(arg.value, ("__iter__", "__next__"), line)
+        if parts is not None and ctx.mode is None:
+            refs.passed(parts, node, line)
 
     def subscript(self, node: cst.Subscript) -> None:
         self.expr(node.value)

@@ -4,6 +4,7 @@ recorded anyway)."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 import libcst as cst
@@ -12,9 +13,12 @@ from astoken._model import RefKind
 
 from ._context import WalkContext
 from ._origins import CLS, SELF, OriginReader
-from ._scopes import PendingRef, Scope, Sym
+from ._scopes import UNKNOWN, PendingRef, Scope, Sym
 from ._syntax import dotted, is_super_call, literal_type, string_value
 from ._tables import ATTR_BUILTINS, BOOL_OPERANDS, BUILTIN_PROTOCOLS, IMPLICIT_NAMES
+
+#: Builtin names: objects handed to them do not escape (see ``ReferenceRecorder.passed``).
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 class ReferenceRecorder:
@@ -120,7 +124,8 @@ class ReferenceRecorder:
         """``getattr(x, "a")``, ``setattr``, ``hasattr``...: the attribute, if it is named."""
         attr = string_value(attr_node)
         if attr is None or not attr.isidentifier():
-            self.ctx.emit(line, ((RefKind.DYNAMIC, name, ""),))
+            # With the receiver's origin: an object whose attribute is computed escapes.
+            self.on_value(RefKind.DYNAMIC, name, target, line)
             return
         target_parts = dotted(target)
         if target_parts is not None:
@@ -129,6 +134,49 @@ class ReferenceRecorder:
             self.ctx.emit(line, ((RefKind.SUPER_ATTR, attr, ""),))
         else:
             self.on_value(RefKind.ATTRIBUTE, f".{attr}", target, line)
+
+    def passed(self, parts: list[str], node: cst.Call, line: int) -> None:
+        """The objects handed to a call of a global (dotted) name: where the graph resolves
+        that name to third-party code, they escape the closure (coverage.md rule 1). Objects
+        of unknown origin say nothing; a builtin runs only protocols on what it is given (a
+        module that binds a builtin's name to something else is the rare case left out); a
+        local callee (``q.put(x)``) is not followed."""
+        root = parts[0]
+        scope = self.ctx.scope
+        if root in IMPLICIT_NAMES or (scope is not None and root == scope.self_name):
+            return
+        if len(parts) == 1 and root in _BUILTIN_NAMES:
+            return
+        callee = self.ctx.global_name(parts)
+        refs = tuple(
+            (RefKind.PASSED, callee, origin)
+            for arg in node.args
+            for origin in self.passed_origins(arg.value)
+            if origin is not UNKNOWN
+        )
+        if refs:
+            self.ctx.emit_dep(line, root, refs, ())
+
+    def passed_origins(self, value: cst.BaseExpression) -> tuple[Sym, ...]:
+        """The origins of what an argument hands over: the elements of a display or the
+        element of a comprehension (``f([Item(w) for w in ws])``), else the value itself;
+        literals and lambdas hand over no object of a first-party class."""
+        if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+            return tuple(o for e in value.elements for o in self.passed_origins(e.value))
+        if isinstance(value, cst.Dict):
+            return tuple(
+                o
+                for e in value.elements
+                if isinstance(e, cst.DictElement)
+                for o in self.passed_origins(e.value)
+            )
+        if isinstance(value, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            return self.passed_origins(value.elt)
+        if isinstance(value, cst.DictComp):
+            return self.passed_origins(value.value)
+        if literal_type(value) is not None or isinstance(value, cst.Lambda):
+            return ()
+        return self.origins.origin_of(value)
 
     def import_call(self, positional: list[cst.BaseExpression], line: int) -> None:
         """``__import__("m")`` / ``importlib.import_module("m", package)``."""

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from astoken._model import Dependency, Edge, Explanation, SnapshotDiff, is_unavailable_reason
+from astoken._model import (
+    Dependency,
+    Edge,
+    Explanation,
+    Membership,
+    RefKind,
+    SnapshotDiff,
+    is_unavailable_reason,
+)
 from astoken.errors import TargetTypeError
 
 from ._common import (
@@ -63,12 +71,15 @@ def render_dependency_lists(
     )
 
 
-def _describe_path(path: Sequence[Edge], target: str) -> str:
+def _describe_path(path: Sequence[Edge], target: str, membership: Membership | None = None) -> str:
     """The edges from the target to a dependency; a nested target reaches the function it is
-    nested in without an edge, and what that function reaches from there."""
+    nested in without an edge, and what that function reaches from there. A member reached
+    as a member of its class says why it is in (rule 1)."""
     if not path:
         return "(encloses the target)"
     steps = " → ".join(f"{edge.kind.value} {edge.target}" for edge in path)
+    if membership is not None and path[-1].kind is RefKind.MEMBER:
+        steps += f" ({membership.describe()})"
     return steps if path[0].source == target else f"enclosing {path[0].source} → {steps}"
 
 
@@ -85,12 +96,16 @@ def _token_cell(token: str) -> str:
     return token[:SHORT_TOKEN] if token else "-"
 
 
-def _elided_path(path: Sequence[Edge], target: str, room: int) -> str:
+def _elided_path(
+    path: Sequence[Edge], target: str, room: int, membership: Membership | None = None
+) -> str:
     """:func:`_describe_path` in at most ``room`` characters where leaving steps out can make
     it fit: the first and last steps around how many are left out, else the last step alone
     (how the dependency is reached in the end). A name is never cut."""
-    full = _describe_path(path, target)
+    full = _describe_path(path, target, membership)
     parts = [f"{edge.kind.value} {edge.target}" for edge in path]
+    if parts and membership is not None and path[-1].kind is RefKind.MEMBER:
+        parts[-1] += f" ({membership.describe()})"
     if path and path[0].source != target:
         parts.insert(0, f"enclosing {path[0].source}")
     if len(full) <= room or len(parts) < 2:
@@ -106,14 +121,14 @@ def _dependency_rows(
 ) -> list[str]:
     rows = [("NAME", "KIND", "TOKEN", "REACHED VIA")]
     rows.extend(
-        (d.name, d.kind.value, _token_cell(d.token), _describe_path(d.path, target))
+        (d.name, d.kind.value, _token_cell(d.token), _describe_path(d.path, target, d.membership))
         for d in dependencies
     )
     if width is None and elide_to is not None:
         # One row per line for grep and cut; the path, which is decoration, is shortened.
         column = max(len(line) for line in table([row[:3] for row in rows])) + 2
         rows[1:] = [
-            (*row[:3], _elided_path(d.path, target, elide_to - column))
+            (*row[:3], _elided_path(d.path, target, elide_to - column, d.membership))
             for row, d in zip(rows[1:], dependencies, strict=True)
         ]
     lines = table(rows)
@@ -156,6 +171,18 @@ _ARGUMENTS_LEGEND = (
 )
 
 
+def _membership_json(membership: Membership) -> dict[str, object]:
+    """Why a member of a class is in (rule 1): the reason, and where it is named or escapes."""
+    return {
+        "class": membership.klass,
+        "detail": membership.detail,
+        "file": membership.file,
+        "kind": membership.reason.value,
+        "line": membership.line,
+        "where": membership.where,
+    }
+
+
 def _explanation_json(explanation: Explanation) -> dict[str, object]:
     """The JSON document of one explanation (keys sorted by :func:`dumps`)."""
     dependencies = sorted(explanation.dependencies, key=lambda d: d.name)
@@ -168,6 +195,7 @@ def _explanation_json(explanation: Explanation) -> dict[str, object]:
                 "line": d.line,
                 "name": d.name,
                 "path": [edge_json(e) for e in d.path],
+                **({"reason": _membership_json(d.membership)} if d.membership else {}),
                 "token": d.token,
                 **({"volatile": list(d.volatile)} if d.volatile else {}),
             }

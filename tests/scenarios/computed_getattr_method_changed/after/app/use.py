@@ -1,0 +1,5 @@
+from .ops import Ops
+
+
+def run(x, name):
+    return getattr(Ops(x), name)()

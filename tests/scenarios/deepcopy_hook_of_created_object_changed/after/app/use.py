@@ -1,0 +1,7 @@
+import copy
+
+from .box import Box
+
+
+def clone(items):
+    return copy.deepcopy(Box(items))
