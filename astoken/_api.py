@@ -52,6 +52,8 @@ def behavior_token(
     external_versions: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
+    portable: bool = False,
+    allow_bytecode: bool = False,
 ) -> str | None:
     """The 64-hex SHA-256 behavior token of ``obj`` and everything it reaches.
 
@@ -67,10 +69,26 @@ def behavior_token(
     :class:`~astoken.errors.UnresolvedReferenceWarning` is issued once). ``static=True`` is not
     accepted here: a token needs the live code; use :func:`dependency_graph` or
     :func:`dependencies` for static analysis.
+
+    ``portable=True`` hashes each definition by its canonical source instead of its bytecode:
+    the token is then the same on every CPython minor (3.10-3.13), never equal to a bytecode
+    token, and a definition without source (``exec``, a REPL) raises
+    :class:`~astoken.errors.NoSourceError` unless ``allow_bytecode=True`` lets its bytecode
+    stand in (marked: such a token holds on one Python minor only).
     """
     # The keywords in the order of their declarations (a test holds the signature to them);
     # as a tuple, so that the common call, which gives none, builds no Options for a memo hit.
-    given = (strict, static, include, exclude, external_versions, cache_dir, use_cache)
+    given = (
+        strict,
+        static,
+        include,
+        exclude,
+        external_versions,
+        cache_dir,
+        use_cache,
+        portable,
+        allow_bytecode,
+    )
     if given == _TOKEN_DEFAULTS:
         options = _pipeline.DEFAULT_OPTIONS
     else:

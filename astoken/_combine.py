@@ -12,6 +12,9 @@ Guarantees (cited by ``tests/test_combine.py``):
    qualified name is not part of its token; a class with only data attributes (no own token,
    no compiled-code leaf, every member a constant of the class) has no behavior token
    (ccflow's rule).
+6. A portable token (pairs hashed from source, ``portable=True``) starts from another header
+   (``astoken-portable`` and :data:`~astoken._model.PORTABLE_FORMAT_VERSION`) and carries no
+   interpreter tag: it never equals a bytecode token, and is the same on every Python minor.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sys
 from collections.abc import Iterable
 
 from ._framing import frame_text
-from ._model import FORMAT_VERSION, Node, NodeKind
+from ._model import FORMAT_VERSION, PORTABLE_FORMAT_VERSION, Node, NodeKind
 
 __all__ = [
     "closure_token",
@@ -55,27 +58,32 @@ _NAME = operator.itemgetter(0)
 
 
 def combine_encoded(
-    encoded: list[tuple[str, bytes]], *, interpreter: str | None = None
+    encoded: list[tuple[str, bytes]], *, portable: bool = False, interpreter: str | None = None
 ) -> str | None:
     """The behavior token of pairs already encoded by :func:`encode_pair`, as ``(name,
     bytes)``; the same as :func:`combine` of those pairs (which it implements). For callers
     that combine many overlapping closures (a snapshot) and encode each pair once.
-    ``interpreter``: the tag of the interpreter the own tokens were computed on, when not this
-    one (a lock file's)."""
+    ``portable``: the pairs hash code by its source (guarantee 6). ``interpreter``: the tag of
+    the interpreter the own tokens were computed on, when not this one (a lock file's)."""
     if not encoded:
         return None
     encoded = sorted(encoded, key=_NAME)
-    return combine_sorted([item[1] for item in encoded], interpreter=interpreter)
+    return combine_sorted([item[1] for item in encoded], portable=portable, interpreter=interpreter)
 
 
-def combine_sorted(pairs: list[bytes], *, interpreter: str | None = None) -> str | None:
+def combine_sorted(
+    pairs: list[bytes], *, portable: bool = False, interpreter: str | None = None
+) -> str | None:
     """:func:`combine_encoded` of pairs given as their bytes only, already in the order of
     their names (a lock file's reader, which has them in that order)."""
     if not pairs:
         return None
     digest = hashlib.sha256()
-    digest.update(b"astoken-behavior\x00%d\x00" % FORMAT_VERSION)
-    digest.update(frame_text(interpreter_tag() if interpreter is None else interpreter))
+    if portable:
+        digest.update(b"astoken-portable\x00%d\x00" % PORTABLE_FORMAT_VERSION)
+    else:
+        digest.update(b"astoken-behavior\x00%d\x00" % FORMAT_VERSION)
+        digest.update(frame_text(interpreter_tag() if interpreter is None else interpreter))
     digest.update(b"%d\x00" % len(pairs))
     digest.update(b"".join(pairs))
     return digest.hexdigest()
@@ -88,6 +96,7 @@ def closure_token(
     members: Iterable[Node],
     *,
     leaves: bool,
+    portable: bool = False,
 ) -> str | None:
     """The behavior token of ``root``'s closure (guarantee 5): ``encoded``, the pairs of its
     members and compiled-code leaves (:func:`encode_pair`), and the root's own token.
@@ -101,10 +110,10 @@ def closure_token(
             # A class with only data attributes has no behavior of its own (ccflow's rule);
             # the code that reads its constants depends on them through its own graph.
             return None
-    return combine_encoded(encoded)
+    return combine_encoded(encoded, portable=portable)
 
 
-def combine(pairs: Iterable[tuple[str, str | None]]) -> str | None:
+def combine(pairs: Iterable[tuple[str, str | None]], *, portable: bool = False) -> str | None:
     """The behavior token of ``(name, own token)`` pairs; see the module guarantees 1-4.
 
     The caller passes the target's own entry under the name ``"<target>"`` so that the
@@ -116,7 +125,8 @@ def combine(pairs: Iterable[tuple[str, str | None]]) -> str | None:
             raise ValueError(f"combine(): {name!r} given twice with different tokens")
         chosen[name] = token
     return combine_encoded(
-        [(name, encode_pair(name, token)) for name, token in chosen.items() if token is not None]
+        [(name, encode_pair(name, token)) for name, token in chosen.items() if token is not None],
+        portable=portable,
     )
 
 

@@ -32,9 +32,16 @@ TOKEN_PARAMETER = "astoken_behavior_token"
 class _Following:
     """``memory.cache(f)`` with ``f``'s behavior token passed along as one more argument."""
 
-    def __init__(self, memory: Any, func: Callable[..., Any], ignore: Iterable[str], **kw: Any):
+    def __init__(
+        self,
+        memory: Any,
+        func: Callable[..., Any],
+        ignore: Iterable[str],
+        portable: bool | None = None,
+        **kw: Any,
+    ):
         self.func = func
-        self._options = _api.project_options(func)
+        self._options = _api.project_options(func, portable=portable)
         signature = inspect.signature(func)
         if TOKEN_PARAMETER in signature.parameters:
             raise TypeError(f"{func.__qualname__} already has a parameter {TOKEN_PARAMETER}")
@@ -76,13 +83,20 @@ class _Following:
 
 
 def joblib_cache(
-    memory: Any, func: Callable[..., Any] | None = None, *, ignore: Iterable[str] = (), **kw: Any
+    memory: Any,
+    func: Callable[..., Any] | None = None,
+    *,
+    ignore: Iterable[str] = (),
+    portable: bool | None = None,
+    **kw: Any,
 ) -> Any:
     """``memory.cache`` that also keys on the behavior token: ``@astoken.joblib_cache(memory)``
     (or ``joblib_cache(memory, f)``). ``ignore`` and the other keywords are ``memory.cache``'s.
+    ``portable=True`` keys on the portable token (the same on every Python minor, for a
+    ``memory`` location machines share); None takes ``[tool.astoken]``'s ``portable``.
     """
     if isinstance(ignore, str):
         raise TypeError("ignore must be a sequence of parameter names, not a str")
     if func is None:
-        return lambda target: _Following(memory, target, ignore, **kw)
-    return _Following(memory, func, ignore, **kw)
+        return lambda target: _Following(memory, target, ignore, portable, **kw)
+    return _Following(memory, func, ignore, portable, **kw)

@@ -19,7 +19,8 @@ entries whose closures it contains, see :mod:`astoken._compact`, and the other n
       "failed": {"app.slow": "importing app.slow failed: ..."},  # only in a partial snapshot
       "format_version": 2,                   # token format (astoken._model.FORMAT_VERSION)
       "packages": ["app"],                   # what was snapshotted, as given
-      "python": "cpython-311"                # interpreter tag (tokens depend on bytecode)
+      "python": "cpython-311"                # interpreter tag (tokens depend on bytecode), or
+                                             # "portable" (tokens hash source: any interpreter)
     }
 
 An entry's dependencies are its ``deps`` and, for each of its ``bases``, that entry and its
@@ -68,7 +69,7 @@ from dataclasses import dataclass
 from . import _combine
 from ._compact import CompactError, compact_closures, expand_closures
 from ._files import read_regular, write_atomic
-from ._model import FORMAT_VERSION, NodeKind, is_unavailable_reason
+from ._model import FORMAT_VERSION, PORTABLE_TAG, NodeKind, is_unavailable_reason
 from .errors import SnapshotFormatError
 
 __all__ = [
@@ -270,7 +271,9 @@ class _Tokens:
             pairs = list(filter(None, map(get, dependencies[:at])))
             pairs.append(_combine.encode_pair("<target>", own))
             pairs.extend(filter(None, map(get, dependencies[at:])))
-        return _combine.combine_sorted(pairs, interpreter=self.python)
+        # A portable snapshot's tag says its own tokens hash source: no interpreter in them.
+        portable = self.python == PORTABLE_TAG
+        return _combine.combine_sorted(pairs, portable=portable, interpreter=self.python)
 
 
 def _line(value: object) -> str:

@@ -19,6 +19,14 @@ _T = TypeVar("_T")
 #: Version of the token format. Bump it whenever the bytes fed to SHA-256 change meaning.
 FORMAT_VERSION = 2
 
+#: Version of the portable token format (code hashed by its canonical source, no interpreter
+#: tag). Bump it whenever the canonical source or the bytes fed to SHA-256 change meaning.
+PORTABLE_FORMAT_VERSION = 1
+
+#: What a portable snapshot records where a bytecode one records its interpreter's tag: its
+#: tokens hold on every interpreter.
+PORTABLE_TAG = "portable"
+
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
 SUMMARY_VERSION = 6
 
@@ -199,6 +207,18 @@ class ModuleSummary:
     star_imports: tuple[tuple[int, str], ...] = ()
     all_names: tuple[str, ...] | None = None
     module_references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSource:
+    """The canonical source digest of one ``def`` or ``lambda`` of a module (what a portable
+    token hashes instead of its bytecode): ``line`` and ``name`` as the function's code object
+    has them (``co_firstlineno``, ``co_name``), ``digest`` the SHA-256 of its canonical source
+    (see ``astoken._summary._canonical``)."""
+
+    line: int
+    name: str
+    digest: str
 
 
 # --------------------------------------------------------------------------------------------
@@ -461,7 +481,10 @@ class Options:
     the first-party scope; ``external_versions`` makes third-party leaves contribute their
     distribution version; ``static`` builds the graph from source without importing user code;
     ``cache_dir`` is the summary cache location (``None``: platform default or
-    ``$ASTOKEN_CACHE_DIR``); ``use_cache=False`` disables the on-disk cache.
+    ``$ASTOKEN_CACHE_DIR``); ``use_cache=False`` disables the on-disk cache; ``portable``
+    hashes code by its canonical source instead of its bytecode (a token equal on every CPython
+    minor), and ``allow_bytecode`` lets a portable token hash code without source by its
+    bytecode instead of refusing it.
 
     Each field is declared once, here: adding an option is one field, and the public
     functions' keywords, the command line's flags and the ``[tool.astoken]`` keys follow (a
@@ -528,6 +551,26 @@ class Options:
     use_cache: bool = _option(
         True,
         OptionSpec(OptionKind.SWITCH_OFF, "--no-cache", "do not read or write the on-disk cache"),
+    )
+    portable: bool = _option(
+        False,
+        OptionSpec(
+            OptionKind.SWITCH,
+            "--portable",
+            "hash code by its canonical source instead of bytecode: the same token on every "
+            "CPython minor (code without source is an error, exit 16)",
+            config_key="portable",
+        ),
+    )
+    allow_bytecode: bool = _option(
+        False,
+        OptionSpec(
+            OptionKind.SWITCH,
+            "--allow-bytecode",
+            "with --portable, hash code that has no source (exec, REPL) by its bytecode, "
+            "marked: such a token holds on this Python minor only",
+            config_key="allow-bytecode",
+        ),
     )
 
 

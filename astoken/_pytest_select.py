@@ -59,6 +59,7 @@ class SelectPlugin:
     roots_of: RootsOf
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    portable: bool = False
     tokens: dict[str, str | None] = field(default_factory=dict)
     passed: dict[str, str] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
@@ -91,7 +92,9 @@ class SelectPlugin:
             roots_of[item.nodeid] = sorted({root.target for root in roots})
             params[item.nodeid] = _parameters(item)
         targets = sorted({target for names in roots_of.values() for target in names})
-        root_tokens = _pipeline.closure_tokens(targets, include=self.include, exclude=self.exclude)
+        root_tokens = _pipeline.closure_tokens(
+            targets, include=self.include, exclude=self.exclude, portable=self.portable
+        )
         for nodeid, names in roots_of.items():
             pairs = [(name, root_tokens.get(name)) for name in names]
             if params[nodeid] == "" or any(token is None for _, token in pairs):

@@ -43,6 +43,9 @@ code  name                meaning
                           Modules written for another platform (``rich._win32_console``
                           on Linux) are left out without it
 15    RECALL_BELOW        ``audit --fail-under``: the pooled recall is below the threshold
+16    NO_SOURCE           ``--portable``: a definition the token covers has no source
+                          (``exec``, a REPL); ``--allow-bytecode`` hashes its bytecode
+                          instead
 70    INTERNAL            a bug in astoken: please report it with the ``--debug`` output
 130   INTERRUPTED         interrupted (Ctrl-C) or terminated (SIGTERM); the ``--jobs``
                           workers are stopped first, and no output file is written
@@ -80,6 +83,7 @@ from .errors import (
     GraphvizNotFoundError,
     ImportFailedError,
     LiveCode,
+    NoSourceError,
     OptionError,
     ResultStoreError,
     SnapshotFormatError,
@@ -115,6 +119,7 @@ class ExitCode(enum.IntEnum):
     STALE_CODE = 13
     PARTIAL = 14
     RECALL_BELOW = 15
+    NO_SOURCE = 16
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -136,6 +141,7 @@ _EXIT_HELP: dict[ExitCode, str] = {
     ExitCode.STALE_CODE: "running code is not its source file (stale __pycache__?)",
     ExitCode.PARTIAL: "snapshot/diff: some modules could not be imported (left out)",
     ExitCode.RECALL_BELOW: "audit --fail-under: pooled recall below the threshold",
+    ExitCode.NO_SOURCE: "--portable: a definition has no source (see --allow-bytecode)",
     ExitCode.INTERNAL: "internal error (a bug: report it with --debug output)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C) or terminated (SIGTERM)",
 }
@@ -144,6 +150,7 @@ _EXIT_HELP: dict[ExitCode, str] = {
 _ERROR_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (ImportFailedError, ExitCode.IMPORT_FAILED),
     (StaleCodeError, ExitCode.STALE_CODE),
+    (NoSourceError, ExitCode.NO_SOURCE),
     (ValueTooDeepError, ExitCode.UNHASHABLE_VALUE),
     (TargetNotFoundError, ExitCode.TARGET_NOT_FOUND),
     (TargetTypeError, ExitCode.NOT_A_TARGET),

@@ -21,6 +21,7 @@ __all__ = [
     "GraphvizNotFoundError",
     "ImportFailedError",
     "MissingExtraError",
+    "NoSourceError",
     "OptionError",
     "ResultStoreError",
     "SnapshotFormatError",
@@ -200,6 +201,27 @@ class UnhashableValueError(AstokenError, TypeError):
 
     def __reduce__(self) -> tuple[type[UnhashableValueError], tuple[str, str, str]]:
         return (type(self), (self.owner, self.value_type, self.path))
+
+
+class NoSourceError(UnhashableValueError):
+    """Raised when a portable token needs the source of a definition that has none (code run
+    with ``exec``, typed at a REPL, generated at run time)."""
+
+    def __init__(self, owner: str, file: str) -> None:
+        self.owner = owner
+        self.file = file
+        self.value_type = "code without source"
+        self.path = ""
+        AstokenError.__init__(
+            self,
+            f"{owner}: a portable token hashes source, and this definition has none (its code "
+            f"comes from {file}); define it in a module file, or pass allow_bytecode=True "
+            "(--allow-bytecode) to hash its bytecode instead, which makes the token valid on "
+            "this Python minor only",
+        )
+
+    def __reduce__(self) -> tuple[type[NoSourceError], tuple[str, str]]:  # type: ignore[override]
+        return (type(self), (self.owner, self.file))
 
 
 class EncoderConflictError(AstokenError, ValueError):

@@ -118,6 +118,14 @@ def _add_select_option(parser: pytest.Parser) -> None:
         "first-party they reach) equals the one recorded when they last passed; records the "
         "tokens of the tests that pass (in pytest's cache directory)",
     )
+    group.addoption(
+        "--astoken-portable",
+        action="store_true",
+        default=False,
+        help="with --astoken-select, record and compare portable tokens (code hashed by its "
+        "source: the same on every Python minor, so a cache directory can be shared); also "
+        "portable = true in [tool.astoken]",
+    )
 
 
 def _configure_select(config: pytest.Config) -> None:
@@ -132,6 +140,7 @@ def _configure_select(config: pytest.Config) -> None:
         roots_of=item_roots,
         include=tuple(options.get("include", ())),
         exclude=tuple(options.get("exclude", ())),
+        portable=bool(config.getoption("astoken_portable") or options.get("portable", False)),
     )
     config.pluginmanager.register(plugin, "astoken-select")
 

@@ -4,6 +4,9 @@ Each folder under ``tests/scenarios/`` is a small package before and after one e
 target and whether its behavior token must change (a reached helper, default, constant... was
 edited) or stay the same (a cosmetic edit, or an edit to code the target does not reach).
 
+Every scenario runs in both token modes: bytecode (the default) and portable (issue 18: code
+hashed by its canonical source), with the same expectation.
+
 Each side is fingerprinted in a fresh interpreter, in a different directory (``one/`` and
 ``some/deeper/two/``), with a different ``PYTHONHASHSEED`` and its own summary cache:
 
@@ -75,11 +78,23 @@ def test_scenario_folder_is_well_formed(scenario: Scenario) -> None:
     ), f"target module {module} missing from before/"
 
 
+#: The two token modes: bytecode (the default) and portable (code hashed by its canonical
+#: source, issue 18): every scenario holds in both.
+_MODES = {"bytecode": {}, "portable": {"portable": True}}
+#: Scenarios whose code has no source (built with ``exec``): a portable token refuses it
+#: (``NoSourceError``, tests/test_portable.py) unless its bytecode may stand in, which is what
+#: the portable run of these asks for.
+_NO_SOURCE = frozenset({"runtime_fallback_exec_target_helper_changed"})
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
+def test_scenario(scenario: Scenario, mode: str, tmp_path: Path) -> None:
     one = copy_tree(scenario.before, tmp_path / "one")
     two = copy_tree(scenario.after, tmp_path / "some" / "deeper" / "two")
-    options = scenario.options
+    options = {**scenario.options, **_MODES[mode]}
+    if mode == "portable" and scenario.name in _NO_SOURCE:
+        options["allow_bytecode"] = True
     first = TokenRun(TokenJob(one, scenario.target, seed=1, options=options))
     second = TokenRun(TokenJob(two, scenario.target, seed=2, options=options))
     third: TokenRun | None = None

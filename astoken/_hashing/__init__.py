@@ -73,6 +73,7 @@ from astoken.errors import UnhashableValueError
 from ._classes import hash_class, mro_members
 from ._code import CodeBook, code_book, code_token
 from ._functions import function, held_function
+from ._source import SourceBook, current_source_book, source_book
 from ._values import FUNCTION_TYPES, enc, register_encoder, unregister_encoder, wrapped_of
 from ._walk import (
     BehaviorHook,
@@ -92,10 +93,12 @@ __all__ = [
     "LIVE_KINDS",
     "BehaviorHook",
     "CodeBook",
+    "SourceBook",
     "ValueMemo",
     "class_token",
     "code_book",
     "code_token",
+    "current_source_book",
     "encode_value",
     "function_token",
     "is_data",
@@ -104,6 +107,7 @@ __all__ = [
     "node_token",
     "object_token",
     "register_encoder",
+    "source_book",
     "unregister_encoder",
     "value_memo",
     "value_token",

@@ -30,6 +30,7 @@ from astoken._model import FORMAT_VERSION
 from astoken._scope import Scope
 
 from ._functions import function
+from ._source import current_source_book, generated_member
 from ._values import FUNCTION_TYPES, annotation, enc, mapping, own_dict, typing_construct
 from ._walk import Fail, Walk, blob, digest, is_first_party, opt, text, type_name
 
@@ -188,6 +189,7 @@ def _class_members(
                 )
             )
     expressions = w.expressions or {}
+    portable = current_source_book() is not None
     for owner, name, value in mro_members(cls, outside):
         if _skip_member(owner, name, value):
             continue
@@ -195,6 +197,8 @@ def _class_members(
             # A node of its own (see ``hash_class``); a method is behaviour all the same.
             has_behaviour = has_behaviour or not isinstance(value, type)
             continue
+        if portable and generated_member(owner, value) is not None:
+            continue  # what the generator wrote it from is hashed (``_source``, guarantee 2)
         expression = expressions.get(f"{owner.__module__}:{owner.__qualname__}.{name}")
         if expression is not None and not (callable(value) or isinstance(value, FUNCTION_TYPES)):
             # A constant computed from process state at import: its defining source stands in
@@ -226,7 +230,10 @@ def _dataclass_section(cls: type, w: Walk) -> bytes:
         return b""
     parts = [b"dc"]
     params = getattr(cls, "__dataclass_params__", None)
-    parts.append(enc(tuple(getattr(params, flag, None) for flag in _DATACLASS_PARAMS), w))
+    # Portable: the options every minor records (3.12 added kw_only, slots... to the record;
+    # what they do shows in the fields and members anyway).
+    flags = _DATACLASS_PARAMS if current_source_book() is None else _DATACLASS_PARAMS[:6]
+    parts.append(enc(tuple(getattr(params, flag, None) for flag in flags), w))
     for name, field in fields.items():
         try:
             parts.append(
@@ -312,7 +319,10 @@ def hash_class(cls: type, w: Walk, scope: Scope, *, code: bool = True) -> str | 
     # The mode of the walk is part of the key: by reference, first-party classes and functions
     # inside members are names; with a behavior hook, instances carry their class's token; with
     # the graph's expressions, process-state constants are their source.
-    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior, w.expressions is not None, code)
+    # A portable session hashes code by its source: another key (and bytecode stand-ins too).
+    book = current_source_book()
+    mode = 0 if book is None else 2 if book.allow_bytecode else 1
+    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior, w.expressions is not None, mode, code)
     cache = cls.__dict__.get("__astoken_cache__")
     if isinstance(cache, dict) and key in cache:
         cached: str | None = cache[key]

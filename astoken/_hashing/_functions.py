@@ -14,6 +14,7 @@ import functools
 import types
 
 from ._code import code_token
+from ._source import current_source_book, generated_method, portable_code
 from ._values import enc, wrapped_of
 from ._walk import Fail, Walk, default_scope, digest, opt, text, type_name
 
@@ -21,8 +22,10 @@ __all__ = ["function"]
 
 
 def _function_layer(f: types.FunctionType, w: Walk) -> bytes:
-    """One function's own code, defaults, keyword defaults and closure cells."""
-    parts = [text(b"", code_token(f.__code__))]
+    """One function's own code (its source in a portable session), defaults, keyword defaults
+    and closure cells."""
+    book = current_source_book()
+    parts = [text(b"", code_token(f.__code__)) if book is None else portable_code(f, book)]
     module = f.__globals__.get("__name__") if isinstance(f.__globals__, dict) else None
     # Defaults read from process state (``def main(args=sys.argv)``): their source instead.
     defaults = (w.expressions or {}).get(f"{f.__module__}:{f.__qualname__}")
@@ -196,6 +199,10 @@ def _function_unguarded(obj: object, w: Walk) -> str | None:
     if _is_singledispatch(obj):
         return _singledispatch(obj, w)
     if isinstance(obj, types.FunctionType) or wrapped_of(obj) is not None:
+        if current_source_book() is not None:
+            generated = generated_method(obj)
+            if generated is not None:
+                return digest(b"function", generated)
         return _wrapped_chain(obj, w)
     if callable(obj):
         # A callable instance behaves like its class; a named C-level callable (a ufunc...)

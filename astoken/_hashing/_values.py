@@ -36,6 +36,7 @@ from astoken.errors import EncoderConflictError
 from . import _optional
 from ._code import code_token
 from ._names import library_name, sentinel_name
+from ._source import current_source_book, portable_code_object
 from ._walk import (
     Fail,
     Handler,
@@ -258,6 +259,9 @@ def _enc_module(v: types.ModuleType, w: Walk) -> bytes:
 
 
 def _enc_code(v: types.CodeType, w: Walk) -> bytes:
+    book = current_source_book()
+    if book is not None:
+        return b"K" + portable_code_object(v, book)
     return text(b"K", code_token(v))
 
 

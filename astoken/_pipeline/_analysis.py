@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from astoken import _combine, _runtime, _targets
+from astoken import _combine, _hashing, _runtime, _targets
 from astoken._model import (
     Dependency,
     DependencyGraph,
@@ -370,7 +370,8 @@ def closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str |
             for name in sorted(reached):
                 if name not in own and name not in failed and name in nodes:
                     try:
-                        own[name] = own_token(nodes[name], session)
+                        with _hashing.source_book(session.sources):
+                            own[name] = own_token(nodes[name], session)
                     except AstokenError:
                         failed.add(name)
                 if name in failed:
@@ -378,7 +379,9 @@ def closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str |
                 if name != root:
                     pairs.append((name, own.get(name)))
             else:
-                tokens[root] = _combine.combine([("<target>", own.get(root)), *pairs])
+                tokens[root] = _combine.combine(
+                    [("<target>", own.get(root)), *pairs], portable=opts.portable
+                )
                 continue
             tokens[root] = None
     return tokens

@@ -69,6 +69,8 @@ def build(
 ) -> BuiltGraph:
     """The graph of ``roots``; with ``provenance``, also the edges that only show a second way a
     node is reached (for pictures and ``explain``; tokens and closures are the same without)."""
+    if session.sources is not None:
+        loader.sources = session.sources  # one parse gives the summary and the digests
     request = graph_request(roots, session, loader, provenance=provenance)
     return BuiltGraph(*_steps.graph.build_graph(request))
 

@@ -23,6 +23,7 @@ from astoken.errors import (
 )
 
 from ._options import Progress, Stage, cache_dir, code_book_for, report
+from ._sources import SourceTables, source_tables_for
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -71,6 +72,13 @@ class Session:
     # The encodings of the values hashed in this analysis (a snapshot's lexers share their
     # token tables): one session is one run of the value memo (``astoken._hashing``, 8).
     values: _hashing.ValueMemo = field(default_factory=_hashing.ValueMemo)
+    # A portable analysis's source book (the canonical source digests its functions are hashed
+    # by); None for bytecode tokens.
+    sources: SourceTables | None = None
+
+    def __post_init__(self) -> None:
+        if self.sources is None:
+            self.sources = source_tables_for(self.options)
 
     def own_token(self, node: Node) -> str | None:
         """A node's own token, computed once per analysis (many roots share nodes); a node
@@ -231,7 +239,11 @@ def closure_token(
     closure = names if isinstance(names, (set, frozenset)) else set(names)
     members = (closure & nodes.keys()) - {root}
     book = code_book_for(session.options)
-    with _hashing.code_book(book), _hashing.value_memo(session.values):
+    with (
+        _hashing.code_book(book),
+        _hashing.value_memo(session.values),
+        _hashing.source_book(session.sources),
+    ):
         session.prepare(members - session.prepared, nodes, progress)
         pairs = [session.pairs[name] for name in members & session.pairs.keys()]
         leaves: dict[str, str | None] = {}
@@ -254,8 +266,15 @@ def closure_token(
             )
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
+    if keep_code_tokens and session.sources is not None:
+        session.sources.flush()
     token = _combine.closure_token(
-        root, root_token, pairs, (nodes[n] for n in members), leaves=bool(leaves)
+        root,
+        root_token,
+        pairs,
+        (nodes[n] for n in members),
+        leaves=bool(leaves),
+        portable=session.options.portable,
     )
     found = [u for u in unresolved if u.owner in closure]
     found.extend(u for u in session.notes.values() if u.owner in closure)

@@ -13,6 +13,7 @@ from astoken import _combine, _store, _targets
 from astoken._framing import framed_digest
 from astoken._lockfile import Snapshot, SnapshotEntry
 from astoken._model import (
+    PORTABLE_TAG,
     UNAVAILABLE_REASON,
     DefKind,
     Options,
@@ -101,7 +102,8 @@ def snapshot_packages(
         packages=tuple(names),
         entries=tuple(entries),
         own_tokens=tuple(sorted(own_all.items())),
-        python=_combine.interpreter_tag(),
+        # A portable snapshot's tokens hold on every interpreter (``diff`` compares the tags).
+        python=PORTABLE_TAG if opts.portable else _combine.interpreter_tag(),
         failed=tuple(sorted(failed.items())),
     )
 
@@ -239,6 +241,8 @@ def _snapshot_package(
     book = code_book_for(opts)
     if book is not None:
         book.flush()
+    if session.sources is not None:
+        session.sources.flush()
     report_unresolved(spec, sorted_unresolved(unresolved), opts)
     # Every own token computed for some closure (the roots' are their entries' own tokens).
     own = {**session.own, **leaves}
@@ -268,6 +272,7 @@ def _snapshot_build_key(
         _combine.interpreter_tag(),
         package,
         repr((opts.include, opts.exclude, opts.external_versions)),
+        repr((opts.portable, opts.allow_bytecode)),
         repr(sorted(skipped)),
         repr(imported),
     )

@@ -7,10 +7,11 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from astoken import _hashing, _runtime, _store, _summary_codec
 from astoken._lru import Lru
-from astoken._model import ModuleSource, ModuleSummary, Options
+from astoken._model import FunctionSource, ModuleSource, ModuleSummary, Options
 from astoken._scope import locate_module
 from astoken.errors import AstokenError
 
@@ -23,6 +24,7 @@ __all__ = [
     "Lru",
     "ModuleFingerprint",
     "ModuleLoader",
+    "SourceSink",
     "known_summary",
     "stored_summary",
     "summarize_modules",
@@ -48,14 +50,37 @@ def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
     return _summary_of(file, data, key, store)
 
 
-def _summary_of(file: str, data: bytes, key: str, store: _store.SummaryStore) -> ModuleSummary:
-    """The summary of ``data`` (``file``'s bytes, whose key is ``key``): memo, disk, or parse."""
+def _summary_of(
+    file: str,
+    data: bytes,
+    key: str,
+    store: _store.SummaryStore,
+    sources: SourceSink | None = None,
+) -> ModuleSummary:
+    """The summary of ``data`` (``file``'s bytes, whose key is ``key``): memo, disk, or parse.
+    A portable analysis passes its ``sources``: a module parsed here gives them its functions'
+    canonical source digests from the same parse."""
     summary = known_summary(key, store)
     if summary is None:
-        summary = _steps.summary.summarize_source(data, filename=file)
+        if sources is not None and sources.wanted(key):
+            found, entries = _steps.summary.summarize_with_sources(data, filename=file)
+            assert found is not None  # asked for
+            summary = found
+            sources.put(key, entries)
+        else:
+            summary = _steps.summary.summarize_source(data, filename=file)
         store.put(key, _summary_codec.summary_to_json(summary))
         SUMMARIES.put(key, summary)
     return summary
+
+
+class SourceSink(Protocol):
+    """Where a portable analysis keeps the function digests of the modules it parses
+    (``_sources.SourceTables``)."""
+
+    def wanted(self, summary_key: str) -> bool: ...
+
+    def put(self, summary_key: str, entries: tuple[FunctionSource, ...] | None) -> None: ...
 
 
 def known_summary(key: str, store: _store.SummaryStore) -> ModuleSummary | None:
@@ -88,7 +113,10 @@ ModuleFingerprint = tuple["str | None", bool, "str | None"]
 class ModuleLoader:
     """Module name -> ModuleSource for the graph step; records the files it read. Modules in
     ``skip`` (left out of a snapshot) are treated as not found. ``progress`` hears of each
-    module read (how many modules a closure reaches is known only at the end)."""
+    module read (how many modules a closure reaches is known only at the end). ``sources``, set
+    by a portable analysis, keeps the function digests of the modules parsed on the way."""
+
+    sources: SourceSink | None = None
 
     def __init__(
         self,
@@ -111,7 +139,7 @@ class ModuleLoader:
         if file is None or data is None or key is None:
             # A namespace package: nothing defined, submodules only.
             return ModuleSource(name, None, True, _EMPTY_SUMMARY)
-        summary = _summary_of(file, data, key, self.store)
+        summary = _summary_of(file, data, key, self.store, self.sources)
         self.files[file] = file_signature(file)
         report(self.progress, Stage.READING, len(self.files), 0)
         return ModuleSource(name, file, is_package, summary)

@@ -64,14 +64,21 @@ import unicodedata
 
 import libcst as cst
 
-from astoken._model import ModuleSummary
+from astoken._model import FunctionSource, ModuleSummary
 from astoken._summary_codec import summary_from_json, summary_to_json
 from astoken.errors import SourceSyntaxError, SourceTooDeepError
 
+from ._canonical import SNIPPET_HEADER, function_sources, snippet_digest
 from ._lines import node_lines
 from ._walk import walk_module
 
-__all__ = ["summarize_source", "summary_from_json", "summary_to_json"]
+__all__ = [
+    "function_digest",
+    "summarize_source",
+    "summarize_with_sources",
+    "summary_from_json",
+    "summary_to_json",
+]
 
 
 # Python's parser refuses nesting this deep (brackets: 200; operators and blocks: a few
@@ -150,13 +157,17 @@ class _FoldIdentifiers(cst.CSTTransformer):
         return updated_node.with_changes(value=unicodedata.normalize("NFKC", value))
 
 
-def _walk(source: str | bytes, filename: str) -> ModuleSummary:
+def _tree(source: str | bytes, filename: str) -> tuple[cst.Module, dict[int, int]]:
     module = _parse(source, filename)
     if not source.isascii():
         # Only a source with non-ASCII characters can hold an identifier that folds; the
         # transformer rebuilds the tree, which an ASCII source (nearly all) never pays for.
         module = module.visit(_FoldIdentifiers())
-    lines = node_lines(module)
+    return module, node_lines(module)
+
+
+def _walk(source: str | bytes, filename: str) -> ModuleSummary:
+    module, lines = _tree(source, filename)
     return walk_module(module, lines)
 
 
@@ -225,3 +236,37 @@ def summarize_source(source: str | bytes, *, filename: str = "<unknown>") -> Mod
     except RecursionError:
         pass  # the stack is unwound here: start the child with room to spare
     return _walk_in_child(source, filename)
+
+
+def summarize_with_sources(
+    source: str | bytes, *, filename: str = "<unknown>", summary: bool = True
+) -> tuple[ModuleSummary | None, tuple[FunctionSource, ...] | None]:
+    """The summary (unless ``summary`` is false) and the canonical source digest of every
+    function of one module (``astoken._summary._canonical``; what a portable token hashes),
+    from one parse. The digests are None for a module nested too deep for the calling
+    thread's stack (its functions then have no source to a portable token); errors as
+    :func:`summarize_source`."""
+    try:
+        module, lines = _tree(source, filename)
+        found = walk_module(module, lines) if summary else None
+    except RecursionError:
+        return (summarize_source(source, filename=filename) if summary else None), None
+    try:
+        return found, function_sources(module, lines)
+    except RecursionError:
+        return found, None
+
+
+def function_digest(lines: str, name: str) -> str | None:
+    """The canonical source digest of function ``name`` from its own ``lines`` (decorators
+    first, at its indentation in its file): what :func:`summarize_with_sources` gives that
+    function, when it reads no variable of an enclosing function, without parsing the rest
+    of the file.
+    None when the lines hold no complete ``def name`` (cut too short) or do not parse."""
+    source = SNIPPET_HEADER + lines if lines[:1] in (" ", "\t") else lines
+    try:
+        # Identifiers are folded name by name by the digest (rebuilding the tree with
+        # _FoldIdentifiers costs more than the parse).
+        return snippet_digest(cst.parse_module(source), unicodedata.normalize("NFKC", name))
+    except (cst.ParserSyntaxError, RecursionError, SyntaxError, ValueError):
+        return None
