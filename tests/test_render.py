@@ -379,8 +379,9 @@ def test_html_is_one_self_contained_file() -> None:
     data = re.search(r'id="astoken-data">(.*?)</script>', page, re.S)
     assert data is not None
     payload = json.loads(data.group(1))
-    assert {n["name"] for n in payload["nodes"]} == {n.name for n in graph.nodes}
-    assert next(n for n in payload["nodes"] if n["name"] == FIT)["token"] == token("7")
+    # Compact rows: [name, kind, module index, line, {extras}] (see _html.page_data).
+    assert {n[0] for n in payload["nodes"]} == {n.name for n in graph.nodes}
+    assert next(n for n in payload["nodes"] if n[0] == FIT)[4]["token"] == token("7")
     assert "/*ASTOKEN_JS*/" not in page
     assert "ASTOKEN_DATA" not in page
 
@@ -514,7 +515,8 @@ def test_depth_marks_what_it_cut_in_every_format() -> None:
     assert "cut" not in json.loads(render.render_graph(graph, "json"))
     page = render.render_graph(graph, "html", depth=1)
     payload = json.loads(re.search(r'id="astoken-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
-    assert {n["name"]: n["cut"] for n in payload["nodes"]} == {FIT: 0, SCALE: 1, MODEL: 2}
+    cuts = {n[0]: n[4].get("cut", 0) if len(n) > 4 else 0 for n in payload["nodes"]}
+    assert cuts == {FIT: 0, SCALE: 1, MODEL: 2}
 
 
 def test_explain_token_column_shows_what_a_leaf_token_is() -> None:

@@ -1,6 +1,8 @@
 /* astoken graph viewer. Self-contained (no network): the data comes from #astoken-data.
 
-   Modules are boxes. An open box lists the module's definitions as rows; a collapsed one
+   Packages nest modules: a closed package is one box standing for everything under it, and
+   packages open a level at a time (a whole package's graph starts as its subpackages and
+   top-level modules). Modules are boxes. An open box lists the module's definitions as rows; a collapsed one
    stands for all of them, and edges to or from its definitions end at the box, merged, with
    their count. Boxes stand in bands by how many edges the target needs to reach their
    nearest definition, so opening or closing a box never moves another to another band.
@@ -26,18 +28,29 @@
   var canvas = document.getElementById("canvas");
 
   /* ---------------------------------------------------------------- the graph ---- */
+  /* The compact data of _html.page_data: [name, kind, module index, line, {extras}] nodes
+     and flat (source, target, kinds index) edge triples. */
   var nodes = data.nodes.map(function (n, i) {
-    return { index: i, name: n.name, kind: n.kind, module: n.module, label: n.label,
-      file: n.file, line: n.line, version: n.version, token: n.token, cut: n.cut,
+    var name = n[0], kind = n[1], box = data.modules[n[2]], extra = n[4] || {};
+    var colon = name.indexOf(":");
+    var label = colon >= 0 && kind !== "external" && kind !== "stdlib" ? name.slice(colon + 1) : name;
+    return { index: i, name: name, kind: kind, module: box[0], label: label,
+      file: "file" in extra ? extra.file : box[1], line: n[3], version: extra.version || "",
+      token: extra.token || null, cut: extra.cut || 0,
       out: [], inc: [], depth: Infinity, via: null };
   });
   var byName = {};
   nodes.forEach(function (n) { byName[n.name] = n; });
-  var edges = data.edges.map(function (e) {
-    var edge = { source: nodes[e[0]], target: nodes[e[1]], kinds: e[2] };
+  var edges = [];
+  for (var at = 0; at < data.edges.length; at += 3) {
+    var edge = { source: nodes[data.edges[at]], target: nodes[data.edges[at + 1]],
+      kinds: data.edge_kinds[data.edges[at + 2]] };
+    /* A package's membership of its own modules is what the nesting shows: not an arrow. */
+    edge.nesting = edge.source.kind === "module" && edge.target.kind === "module" &&
+      edge.kinds.length === 1 && edge.kinds[0] === "member";
     edge.source.out.push(edge); edge.target.inc.push(edge);
-    return edge;
-  });
+    edges.push(edge);
+  }
   var root = byName[data.root] || null;
 
   /* Depth and the way each node is reached: breadth-first from the target (in a package
@@ -68,12 +81,40 @@
     m.members.push(n);
   });
   var moduleNames = Object.keys(modules).sort();
+
+  /* Packages: every proper dotted prefix of a module's name ("lib.part0" of
+     "lib.part0.mod"); a package's own __init__ module sits inside it. A package with one
+     child (a subpackage or module) is a passage and is never drawn closed. */
+  var packages = {};
+  moduleNames.forEach(function (name) {
+    if (name.charAt(0) === "(") { return; }  /* the third-party and standard-library boxes */
+    var parts = name.split(".");
+    for (var i = 1; i < parts.length; i++) {
+      var p = parts.slice(0, i).join(".");
+      (packages[p] = packages[p] || { name: p, level: i - 1, modules: [], children: {} });
+    }
+  });
+  var packageNames = Object.keys(packages).sort();
+  var chains = {};  /* module -> the packages holding it, outermost first */
+  moduleNames.forEach(function (name) {
+    var chain = [], parts = name.split(".");
+    for (var i = 1; i <= parts.length; i++) {
+      var p = parts.slice(0, i).join(".");
+      if (packages[p]) { chain.push(p); packages[p].modules.push(name); }
+    }
+    chains[name] = chain;
+    var home = chain.length ? chain[chain.length - 1] : null;
+    if (home) { packages[home].children["m:" + name] = true; }
+    for (var j = 1; j < chain.length; j++) { packages[chain[j - 1]].children["p:" + chain[j]] = true; }
+  });
+  function isPassage(p) { return Object.keys(packages[p].children).length <= 1; }
+  var packageLevels = packageNames.reduce(function (m, p) { return Math.max(m, packages[p].level); }, -1);
   var kindsPresent = Object.keys(KIND_STYLE).filter(function (k) {
     return nodes.some(function (n) { return n.kind === k; });
   });
 
   /* ---------------------------------------------------------------- view state ---- */
-  var state = { expanded: {}, hiddenModules: {}, hiddenKinds: {}, maxDepth: deepest,
+  var state = { expanded: {}, open: {}, hiddenModules: {}, hiddenKinds: {}, maxDepth: deepest,
     selected: null, matches: [], matchIndex: -1, view: { x: 0, y: 0, scale: 1 } };
   var layoutNow = null;
 
@@ -82,29 +123,60 @@
     return !state.hiddenModules[n.module] && !state.hiddenKinds[n.kind] && n.depth <= state.maxDepth;
   }
   function shownMembers(m) { return m.members.filter(isShown); }
+  /* The closed package a module is drawn inside (the outermost), or null. */
+  function closedPackage(module) {
+    var chain = chains[module] || [];
+    for (var i = 0; i < chain.length; i++) {
+      if (!state.open[chain[i]] && !isPassage(chain[i])) { return chain[i]; }
+    }
+    return null;
+  }
+  function openPackagesOf(module) { (chains[module] || []).forEach(function (p) { state.open[p] = true; }); }
 
   /* Boxes open by default: at most collapse_above shown definitions; then the largest open
      ones close until at most max_visible boxes and rows show; then, if that is still too
      many, the depth filter drops the deepest nodes. */
   function visibleCount() {
-    var count = 0;
+    var count = 0, boxes = {};
     moduleNames.forEach(function (name) {
       var shown = shownMembers(modules[name]).length;
       if (!shown) { return; }
-      if (state.expanded[name]) { count += shown; }
-      else { count += 1 + (root && root.module === name && shown > 1 ? 1 : 0); }
+      var rootHere = root && root.module === name;
+      var closed = closedPackage(name);
+      if (closed) {
+        if (rootHere) { count += 1; shown -= 1; }
+        if (shown && !boxes[closed]) { boxes[closed] = true; count += 1; }
+      } else if (state.expanded[name]) { count += shown; }
+      else { count += 1 + (rootHere && shown > 1 ? 1 : 0); }
     });
     return count;
   }
+  /* Packages open a level at a time while the boxes fit (every module closed), and at least
+     until more than one box shows. */
+  function openPackageLevels() {
+    var saved = state.expanded;
+    state.expanded = {};
+    for (var level = 0; level <= packageLevels; level++) {
+      var before = visibleCount();
+      var opened = packageNames.filter(function (p) { return packages[p].level === level && !state.open[p]; });
+      opened.forEach(function (p) { state.open[p] = true; });
+      if (visibleCount() > data.max_visible && before > 1) {
+        opened.forEach(function (p) { delete state.open[p]; });
+        break;
+      }
+    }
+    state.expanded = saved;
+  }
   function defaultState() {
-    state.expanded = {}; state.hiddenModules = {}; state.hiddenKinds = {};
+    state.expanded = {}; state.open = {}; state.hiddenModules = {}; state.hiddenKinds = {};
     state.maxDepth = deepest;
+    openPackageLevels();
     moduleNames.forEach(function (name) {
-      if (shownMembers(modules[name]).length <= data.collapse_above) { state.expanded[name] = true; }
+      if (!closedPackage(name) && shownMembers(modules[name]).length <= data.collapse_above) { state.expanded[name] = true; }
     });
     while (visibleCount() > data.max_visible) {
       var open = moduleNames.filter(function (name) {
-        return state.expanded[name] && shownMembers(modules[name]).length > 1;
+        return state.expanded[name] && !closedPackage(name) && shownMembers(modules[name]).length > 1;
       });
       if (!open.length) { break; }
       open.sort(function (a, b) { return shownMembers(modules[b]).length - shownMembers(modules[a]).length || (a < b ? -1 : 1); });
@@ -137,10 +209,30 @@
   }
 
   function buildUnits() {
-    var units = [], anchor = {};
+    var units = [], anchor = {}, packageBoxes = {};
     moduleNames.forEach(function (name) {
       var shown = shownMembers(modules[name]);
       if (!shown.length) { return; }
+      var closed = closedPackage(name);
+      if (closed) {
+        var rest = shown;
+        if (root && root.module === name) {
+          var solo = { id: "root:" + name, module: name, collapsed: false, rows: [root], members: [root] };
+          units.push(solo);
+          anchor[root.index] = { unit: solo, row: root };
+          rest = shown.filter(function (n) { return n !== root; });
+        }
+        if (!rest.length) { return; }
+        var pkg = packageBoxes[closed];
+        if (!pkg) {
+          pkg = packageBoxes[closed] = { id: "package:" + closed, module: closed, pkg: closed,
+            collapsed: true, rows: [], members: [], modules: [] };
+          units.push(pkg);
+        }
+        pkg.modules.push(name);
+        rest.forEach(function (n) { pkg.members.push(n); anchor[n.index] = { unit: pkg, row: null }; });
+        return;
+      }
       if (state.expanded[name]) {
         var unit = { id: "open:" + name, module: name, collapsed: false, rows: shown, members: shown };
         units.push(unit);
@@ -183,8 +275,15 @@
       return box;
     });
     if (u.collapsed) {
-      u.noteLines = [u.members.length + (u.members.length === 1 ? " definition" : " definitions") + " \u25b8",
-        kindSummary(u.members)].map(function (t) { return wrapText(t, Math.floor((u.w - 16) / CHAR_W)); })
+      var notes = [u.members.length + (u.members.length === 1 ? " definition" : " definitions") + " \u25b8",
+        kindSummary(u.members)];
+      if (u.pkg) {
+        var subs = Object.keys(packages[u.pkg].children).filter(function (c) { return c.charAt(0) === "p"; }).length;
+        notes = ["package: " + (subs ? subs + (subs === 1 ? " subpackage, " : " subpackages, ") : "") +
+          u.modules.length + (u.modules.length === 1 ? " module" : " modules") + " \u25b8",
+          u.members.length + (u.members.length === 1 ? " definition" : " definitions")];
+      }
+      u.noteLines = notes.map(function (t) { return wrapText(t, Math.floor((u.w - 16) / CHAR_W)); })
         .reduce(function (a, b) { return a.concat(b); }, []);
       y += u.noteLines.length * LINE_H + HEADER_PAD * 2;
     }
@@ -206,6 +305,7 @@
     var merged = {}, list = [];
     edges.forEach(function (e) {
       if (!isShown(e.source) || !isShown(e.target)) { return; }
+      if (e.nesting) { return; }
       var a = anchor[e.source.index], b = anchor[e.target.index];
       if (!a || !b || (a.unit === b.unit && (!a.row || !b.row))) { return; }
       var key = a.unit.id + "|" + (a.row ? a.row.index : "") + ">" + b.unit.id + "|" + (b.row ? b.row.index : "");
@@ -326,9 +426,12 @@
   }
 
   function drawUnit(u, parent) {
-    var cls = "unit" + (u.collapsed ? " collapsed" : "") + (u.members.indexOf(root) !== -1 ? " root" : "");
-    var g = el("g", { "class": cls, "data-module": u.module, "data-count": String(u.members.length),
-      transform: "translate(" + u.x + "," + u.y + ")" }, parent);
+    var cls = "unit" + (u.collapsed ? " collapsed" : "") + (u.pkg ? " package" : "") +
+      (u.members.indexOf(root) !== -1 ? " root" : "");
+    var attrs = { "class": cls, "data-count": String(u.members.length),
+      transform: "translate(" + u.x + "," + u.y + ")" };
+    attrs[u.pkg ? "data-package" : "data-module"] = u.module;
+    var g = el("g", attrs, parent);
     el("rect", { "class": "box", width: String(u.w), height: String(u.h), rx: "6" }, g);
     var header = el("g", { "class": "header" }, g);
     el("rect", { width: String(u.w), height: String(u.headerH), rx: "6" }, header);
@@ -339,7 +442,10 @@
         text(g, 8, u.headerH + HEADER_PAD + LINE_H * (i + 1) - 4, line, "note");
       });
       el("title", {}, g).textContent = u.module + ": " + u.members.length + " definitions (click to open)";
-      g.addEventListener("click", function (event) { event.stopPropagation(); api.expand(u.module); });
+      g.addEventListener("click", function (event) {
+        event.stopPropagation();
+        if (u.pkg) { api.openPackage(u.pkg); } else { api.expand(u.module); }
+      });
     } else {
       header.addEventListener("click", function (event) {
         event.stopPropagation();
@@ -468,15 +574,45 @@
   function report() {
     var lay = layoutNow;
     var rows = lay.units.reduce(function (s, u) { return s + u.rowBoxes.length; }, 0);
-    var collapsed = lay.units.filter(function (u) { return u.collapsed; }).length;
+    var collapsed = lay.units.filter(function (u) { return u.collapsed && !u.pkg; }).length;
+    var closedPackages = lay.units.filter(function (u) { return u.pkg; }).length;
     var shown = nodes.filter(isShown).length;
     document.getElementById("summary").textContent = data.summary + ". Showing " + shown +
       " of " + nodes.length + " nodes: " + rows + " rows, " + collapsed + " collapsed modules, " +
+      (closedPackages ? closedPackages + " closed packages, " : "") +
       lay.edges.length + " edges.";
     document.getElementById("depth").value = String(state.maxDepth);
     document.getElementById("depth-value").textContent = String(state.maxDepth);
     kindBoxes.forEach(function (box) { box.checked = !state.hiddenKinds[box.value]; });
     moduleBoxes.forEach(function (box) { box.checked = !state.hiddenModules[box.value]; });
+    drawPackageTree();
+  }
+
+  /* The package tree in the panel: each package that shows, opened or closed from here too. */
+  var packageTree = document.getElementById("packages");
+  function drawPackageTree() {
+    packageTree.textContent = "";
+    var drawable = packageNames.filter(function (p) { return !isPassage(p); });
+    if (!drawable.length) { return; }
+    html("h3", "Packages", packageTree);
+    var ul = html("ul", null, packageTree);
+    drawable.forEach(function (p) {
+      /* Shown when every package above it is open. */
+      var parts = p.split("."), visible = true;
+      for (var i = 1; i < parts.length; i++) {
+        var above = parts.slice(0, i).join(".");
+        if (packages[above] && !isPassage(above) && !state.open[above]) { visible = false; }
+      }
+      if (!visible) { return; }
+      var li = html("li", (state.open[p] ? "\u25be " : "\u25b8 ") + p, ul, "link");
+      li.style.paddingLeft = (packages[p].level * 12) + "px";
+      li.setAttribute("data-package", p);
+      li.setAttribute("data-open", state.open[p] ? "true" : "false");
+      html("span", " " + packages[p].modules.length + " modules", li, "via");
+      li.addEventListener("click", function () {
+        if (state.open[p]) { api.closePackage(p); } else { api.openPackage(p); }
+      });
+    });
   }
 
   /* ---------------------------------------------------------------- pan and zoom ---- */
@@ -617,7 +753,9 @@
       var lay = layoutNow;
       return {
         boxes: lay.units.length,
-        collapsed: lay.units.filter(function (u) { return u.collapsed; }).map(function (u) { return u.module; }),
+        collapsed: lay.units.filter(function (u) { return u.collapsed && !u.pkg; }).map(function (u) { return u.module; }),
+        packages: lay.units.filter(function (u) { return u.pkg; }).map(function (u) { return u.pkg; }),
+        openPackages: Object.keys(state.open).sort(),
         expanded: Object.keys(state.expanded).sort(),
         rows: lay.units.reduce(function (s, u) { return s + u.rowBoxes.length; }, 0),
         visible: lay.units.reduce(function (s, u) { return s + (u.collapsed ? 1 : u.rowBoxes.length); }, 0),
@@ -636,8 +774,29 @@
     },
     expand: function (module) {
       if (!modules[module]) { return false; }
+      openPackagesOf(module);
       state.expanded[module] = true;
       redrawKeeping(module);
+      return true;
+    },
+    /** Open a package: its subpackages and modules show as boxes of their own. */
+    openPackage: function (name) {
+      if (!packages[name]) { return false; }
+      name.split(".").forEach(function (part, i, parts) {
+        var p = parts.slice(0, i + 1).join(".");
+        if (packages[p]) { state.open[p] = true; }
+      });
+      draw();
+      return true;
+    },
+    /** Close a package (and the packages inside it): it shows as one box again. */
+    closePackage: function (name) {
+      if (!packages[name]) { return false; }
+      Object.keys(state.open).forEach(function (p) {
+        if (p === name || p.indexOf(name + ".") === 0) { delete state.open[p]; }
+      });
+      if (state.selected && closedPackage(state.selected.module)) { state.selected = null; showDetails(); }
+      draw();
       return true;
     },
     collapse: function (module) {
@@ -646,7 +805,11 @@
       redrawKeeping(module);
       return true;
     },
-    expandAll: function () { moduleNames.forEach(function (m) { state.expanded[m] = true; }); draw(); fit(); },
+    expandAll: function () {
+      packageNames.forEach(function (p) { state.open[p] = true; });
+      moduleNames.forEach(function (m) { state.expanded[m] = true; });
+      draw(); fit();
+    },
     collapseAll: function () { state.expanded = {}; draw(); fit(); },
     reset: function () { defaultState(); state.selected = null; draw(); fit(READABLE_SCALE); showDetails(); },
     /** Hide modules, kinds (lists replace the current ones) and nodes deeper than depth. */
@@ -673,6 +836,7 @@
       delete state.hiddenModules[n.module];
       delete state.hiddenKinds[n.kind];
       if (n.depth !== Infinity && n.depth > state.maxDepth) { state.maxDepth = n.depth; }
+      openPackagesOf(n.module);
       state.expanded[n.module] = true;
       state.selected = n;
       draw();
@@ -714,13 +878,14 @@
   fit(READABLE_SCALE);
 
   /* URL fragment: #search=text searches and goes to the first match; #node=name goes to a
-     node; #expand=module opens a module. */
+     node; #expand=module opens a module; #open=package opens a package. */
   function fromHash() {
     var params = {};
     location.hash.replace(/^#/, "").split("&").forEach(function (part) {
       var i = part.indexOf("=");
       if (i > 0) { params[part.slice(0, i)] = decodeURIComponent(part.slice(i + 1)); }
     });
+    if (params.open !== undefined) { api.openPackage(params.open); }
     if (params.expand !== undefined) { api.expand(params.expand); }
     if (params.search !== undefined) { api.search(params.search); }
     if (params.node !== undefined) { api.goTo(params.node); }
