@@ -199,10 +199,10 @@ def _function_unguarded(obj: object, w: Walk) -> str | None:
     if _is_singledispatch(obj):
         return _singledispatch(obj, w)
     if isinstance(obj, types.FunctionType) or wrapped_of(obj) is not None:
-        if current_source_book() is not None:
-            generated = generated_method(obj)
-            if generated is not None:
-                return digest(b"function", generated)
+        if current_source_book() is not None and generated_method(obj) is not None:
+            # Nothing of its own: which methods a generator writes differs between minors
+            # (3.13's __replace__), and its class's token covers what it writes them from.
+            return None
         return _wrapped_chain(obj, w)
     if callable(obj):
         # A callable instance behaves like its class; a named C-level callable (a ufunc...)

@@ -18,8 +18,8 @@ Guarantees (cited by ``tests/test_portable.py``):
    it wraps them, differs between minors (3.13's dataclasses add ``__replace__``): a class's
    portable token leaves them out, and covers what the generator made them from instead (the
    fields, their defaults and the generator options every minor records, hashed by value).
-   Hashed by itself (a graph node), such a method contributes the generator's name and its
-   own.
+   Hashed by itself (a graph node), such a method has no own token (its pair is left out), so
+   that a closure reaching it on one minor and not on another has one token.
 3. Any other function without source (``exec``, a REPL, a template) raises
    :class:`~astoken.errors.NoSourceError` naming it, unless the book allows a bytecode stand-in
    (``allow_bytecode=True``): then it contributes ``"B"``, the interpreter's cache tag and its
@@ -121,9 +121,9 @@ def generated_member(owner: type, value: object) -> str | None:
 
 
 def generated_method(obj: object) -> bytes | None:
-    """The marker of a method a class generator wrote at run time (guarantee 2), or None; the
-    method is found again as its class's member under ``__module__`` and ``__qualname__``
-    (which wrappers copy)."""
+    """A marker when ``obj`` is a method a class generator wrote at run time (guarantee 2),
+    else None; the method is found again as its class's member under ``__module__`` and
+    ``__qualname__`` (which wrappers copy)."""
     if not isinstance(obj, types.FunctionType):
         return None
     owner_path, _, name = obj.__qualname__.rpartition(".")
