@@ -5,6 +5,7 @@ measurement imported or memoised helps another.
 - ``memo TARGET``: repeated ``behavior_token`` calls (item 1);
 - ``imports``: the cost of ``import astoken`` alone (item 2);
 - ``cold TARGET``: one target on an empty summary cache, with the files it parsed (item 3);
+- ``mode TARGET bytecode|portable``: one token in that mode on the cache there is (item 9);
 - ``parse LIST [visit]``: bare ``libcst.parse_module`` (and a no-op visitor pass) over the
   files listed in the JSON file LIST (items 3 and 4).
 """
@@ -137,6 +138,24 @@ def _child_cold(target: str) -> dict[str, Any]:
     }
 
 
+def _child_mode(target: str, mode: str) -> dict[str, Any]:
+    """Item 9: one ``behavior_token`` of ``target`` in ``mode`` (``bytecode`` or ``portable``)
+    on whatever summary cache ASTOKEN_CACHE_DIR holds (empty: cold; filled: warm). libcst,
+    astoken's summary step and the target are imported before the clock starts."""
+    import warnings
+
+    import libcst  # noqa: F401
+
+    import astoken
+    import astoken._summary
+
+    warnings.simplefilter("ignore", astoken.errors.UnresolvedReferenceWarning)
+    obj = _resolve(target)
+    started = time.perf_counter()
+    token = astoken.behavior_token(obj, portable=mode == "portable")
+    return {"seconds": time.perf_counter() - started, "token": token}
+
+
 def _child_parse(list_file: str, visit: bool) -> dict[str, Any]:
     """Items 3 and 4: bare ``libcst.parse_module`` (plus, with ``visit``, one pass of a no-op
     ``CSTVisitor``) over the files listed in ``list_file``, one process."""
@@ -176,6 +195,8 @@ def run_child(mode: str, rest: Sequence[str]) -> dict[str, Any]:
         return _child_imports()
     if mode == "cold":
         return _child_cold(rest[0])
+    if mode == "mode":
+        return _child_mode(rest[0], rest[1])
     if mode == "parse":
         return _child_parse(rest[0], visit=rest[1:] == ["visit"])
     raise SystemExit(f"unknown child mode {mode!r}")

@@ -20,6 +20,8 @@ module, in-process memo or warm allocator of one measurement helps another. The 
 7. (``--suite``) the test suite: ``pytest -q`` and ``pytest -q -n 2``.
 8. ``@astoken.cache`` hits on a 1 MB result: a ``file://`` shared store against the local
    diskcache store (issue 18; ``benchmarks/bench_cache_store.py --hits`` in a child).
+9. Portable against bytecode tokens of a networkx target and of the shipped example, cold
+   (empty cache) and warm (a fresh process on that cache), alternated, medians (issue 18).
 
 networkx is installed in site-packages; astoken treats a target's own top-level package as
 first-party, so no ``include=`` is passed anywhere.
@@ -773,6 +775,48 @@ def item_store_hit(ctx: Context) -> None:
     )
 
 
+#: Item 9: cold and warm runs per mode (alternated, medians reported).
+MODE_RUNS = 3
+
+
+def item_portable(ctx: Context) -> None:
+    """9. Portable against bytecode tokens: cold (empty cache) and warm, two targets."""
+    for target in (EDIT_TARGET, EXAMPLE_TARGET):
+        _portable_target(ctx, target)
+
+
+def _portable_target(ctx: Context, target: str) -> None:
+    load = load_average()
+    seconds: dict[tuple[str, str], list[float]] = {}
+    for run in range(MODE_RUNS):
+        # Alternated, so that a shared machine's load falls on both modes alike.
+        for mode in ("bytecode", "portable"):
+            cache = ctx.scratch / f"cache-mode-{_short(target).replace(':', '-')}-{mode}-{run}"
+            command = child_command("mode", target, mode)
+            for state in ("cold", "warm"):  # the second child finds the first one's cache
+                result = run_process(command, child_env(cache)).result()
+                seconds.setdefault((mode, state), []).append(result["seconds"])
+    medians = {key: statistics.median(values) for key, values in seconds.items()}
+    ctx.report.figures.setdefault("portable", {})[target] = {
+        f"{m}_{s}_s": v for (m, s), v in medians.items()
+    }
+    for state, wanted in (("cold", "<= 1.3x"), ("warm", "<= 1.3x (same)")):
+        ratio = medians[("portable", state)] / medians[("bytecode", state)]
+        ctx.report.add(
+            "9",
+            f"{state} portable / bytecode token, {_short(target)}",
+            f"{medians[('portable', state)]:.2f}/{medians[('bytecode', state)]:.2f} s "
+            f"= {ratio:.2f}x",
+            wanted,
+            value=ratio,
+            limit=1.3,
+            load=load,
+            source=f"children `{shown(child_command('mode', target, 'portable'))}` and the "
+            f"same with bytecode, alternated, median of {MODE_RUNS} (cold: empty "
+            "ASTOKEN_CACHE_DIR; warm: a fresh child on the cache the cold one filled)",
+        )
+
+
 ITEMS: dict[int, Callable[[Context], None]] = {
     1: item_memo,
     2: item_warm_cli,
@@ -781,6 +825,7 @@ ITEMS: dict[int, Callable[[Context], None]] = {
     6: item_peers,
     7: item_suite,
     8: item_store_hit,
+    9: item_portable,
 }
 
 
@@ -790,12 +835,12 @@ def _selected(args: argparse.Namespace) -> list[int]:
         if 5 in wanted:
             wanted = (wanted - {5}) | {4}
     elif args.quick:
-        wanted = {1, 2, 3, 8}
+        wanted = {1, 2, 3, 8, 9}
     else:
-        wanted = {1, 2, 3, 4, 6, 8} | ({7} if args.suite else set())
+        wanted = {1, 2, 3, 4, 6, 8, 9} | ({7} if args.suite else set())
     unknown = wanted - set(ITEMS)
     if unknown:
-        raise SystemExit(f"no item {sorted(unknown)}; items are 1-8")
+        raise SystemExit(f"no item {sorted(unknown)}; items are 1-9")
     return sorted(wanted)
 
 
