@@ -5,7 +5,8 @@ nox itself runs on. ``nox -s tests-3.10 tests-3.13`` runs the suite on one pinne
 each (python3.10 ... python3.13 must be on PATH); ``nox -s bench`` prints the table of issue
 11's speed targets (docs/explanation/performance.md), ``nox -s bench_discovery`` the one of
 discovery on real test suites, ``nox -s bench_data`` data tokens against joblib and dask,
-``nox -s bench_select`` test selection against pytest-testmon.
+``nox -s bench_select`` test selection against pytest-testmon, ``nox -s bench_pycg`` the call
+graph on PyCG's micro-benchmark.
 Arguments after ``--`` go to pytest: ``nox -s tests -- -k scenario -x``.
 """
 
@@ -208,3 +209,25 @@ def bench_select(session: nox.Session) -> None:
     _install_project(session, "test")
     session.install("pytest-testmon>=2.1")
     session.run("python", "benchmarks/bench_select.py", *session.posargs)
+
+
+#: PyCG's last commit (archived); its micro-benchmark is what ``bench_pycg`` scores against.
+PYCG_COMMIT = "8d5dc40837803beef1d8d379fbf2cdad6cd94641"
+
+
+@nox.session
+def bench_pycg(session: nox.Session) -> None:
+    """Print ``astoken graph --format pycg`` scored on PyCG's micro-benchmark, per category
+    (precision and recall of call edges, builtins left out; no assertions). ``-- --pycg DIR``
+    uses a checkout (or git directory) already on disk instead of cloning."""
+    _install_project(session)
+    _isolated_cache(session)
+    args = list(session.posargs)
+    if "--pycg" not in args:
+        clone = Path(session.create_tmp()) / "PyCG"
+        if not (clone / ".git").is_dir():
+            git = ["git", "clone", "-q", "https://github.com/vitsalis/PyCG", str(clone)]
+            session.run(*git, external=True)
+        session.run("git", "-C", str(clone), "checkout", "-q", PYCG_COMMIT, external=True)
+        args += ["--pycg", str(clone)]
+    session.run("python", "benchmarks/bench_pycg_micro.py", *args)

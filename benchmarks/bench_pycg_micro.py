@@ -33,9 +33,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: The last commit of vitsalis/PyCG (the archival message); the benchmark did not change after.
-PYCG_COMMIT = "8d5dc40837803beef1d8d379fbf2cdad6cd94641"
-PYCG_URL = "https://github.com/vitsalis/PyCG"
 TARGET = 0.95
 #: PyCG's own figures on this benchmark (precision, recall).
 PYCG_FIGURES = (0.979, 0.944)
