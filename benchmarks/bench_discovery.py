@@ -14,6 +14,8 @@ each test's closure (test function + fixtures + xunit setup):
 
 Figures, per discovery: the pooled recall (functions that ran and are in the closure / functions
 that ran, summed over tests) and the median over tests of closure size / functions that ran;
+for the graph, the re-run factor of an edit (for every first-party function that ran in some
+test, the tests whose closure holds it over the tests that ran it: precision as users feel it);
 then the number of tests and of (test, missed function) pairs of the graph discovery, and wall
 times: the suite without the audit ("plain"), with it ("audited": tracing and the graph's
 closures) and of the closures alone. The same traced run feeds both discoveries.
@@ -215,6 +217,47 @@ def _figures(report: Any) -> dict[str, object]:
     }
 
 
+def rerun_factor(
+    recordings: Sequence[Any], closures: Mapping[str, frozenset[str]]
+) -> tuple[float | None, float | None, int]:
+    """The re-run factor of an edit: for every first-party function that ran in some test,
+    (tests whose closure holds it) / (tests that ran it) -- how many tests an edit of it
+    invalidates per test it can affect. Returns (mean over the functions, the sum of holders
+    over the sum of runners, the number of functions). A test's closure and what it ran are
+    taken as the audit takes them (``astoken._audit._figures``, guarantees 1-2); tests whose
+    closure could not be computed are left out, like the audit leaves them out."""
+    holders: dict[str, int] = {}
+    runners: dict[str, int] = {}
+    for recording in recordings:
+        if recording.skipped or any(r.target not in closures for r in recording.roots):
+            continue
+        closure: set[str] = set()
+        for root in recording.roots:
+            closure |= closures[root.target]
+        closure -= {r.target for r in recording.roots if r.target != r.definition}
+        functions = {f.function for f in recording.functions}
+        called: dict[str, set[str]] = {}
+        for function in recording.functions:
+            for caller in function.callers:
+                called.setdefault(caller.function, set()).add(function.function)
+        ran = {r.definition for r in recording.roots if r.definition in functions}
+        stack = list(ran)
+        while stack:
+            for callee in called.get(stack.pop(), ()):
+                if callee not in ran:
+                    ran.add(callee)
+                    stack.append(callee)
+        for name in ran:
+            runners[name] = runners.get(name, 0) + 1
+        for name in closure:
+            holders[name] = holders.get(name, 0) + 1
+    if not runners:
+        return None, None, 0
+    factors = [holders.get(name, 0) / count for name, count in runners.items()]
+    pooled = sum(holders.get(name, 0) for name in runners) / sum(runners.values())
+    return statistics.fmean(factors), pooled, len(runners)
+
+
 def _pytest_args(suite: str, scratch: str) -> list[str]:
     # An empty ini in a scratch directory: the suite runs with its own conftest only, not
     # with the configuration of whatever project the benchmark is started from.
@@ -242,11 +285,14 @@ def _child_audit(suite: str, save: str | None) -> dict[str, object]:
 
     graph = _audit.graph_closures()
     spent = {"closures": 0.0}
+    seen: dict[str, frozenset[str]] = {}
 
     def timed_graph(targets: Sequence[str]) -> Mapping[str, frozenset[str]]:
         started = time.perf_counter()
         try:
-            return graph(targets)
+            found = graph(targets)
+            seen.update(found)
+            return found
         finally:
             spent["closures"] += time.perf_counter() - started
 
@@ -266,8 +312,12 @@ def _child_audit(suite: str, save: str | None) -> dict[str, object]:
         for name, report in (("graph", plugin.report), ("baseline", baseline)):
             path = os.path.join(save, f"{suite}.{name}.json")
             Path(path).write_text(render.render_audit(report, "json"), encoding="utf-8")
+    rerun, rerun_pooled, edited = rerun_factor(plugin.recordings, seen)
     return {
         "exit": int(code),
+        "rerun": rerun,
+        "rerun_pooled": rerun_pooled,
+        "edited": edited,
         "audited_s": audited,
         "closures_s": spent["closures"],
         "baseline_s": baseline_s,
@@ -373,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 str(graph["missed"]),
                 _fmt(graph["recall"], 3),
                 _fmt(graph["ratio"], 1),
+                _fmt(r["rerun"], 2),
+                _fmt(r["rerun_pooled"], 2),
                 _fmt(baseline["recall"], 3),
                 _fmt(baseline["ratio"], 1),
                 _fmt(r.get("plain_s"), 1),
@@ -387,6 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "misses",
             "recall",
             "closure/ran",
+            "re-run",
+            "re-run pooled",
             "base recall",
             "base c/r",
             "plain s",
@@ -397,7 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         "\nrecall: pooled over tests; closure/ran: median over tests; misses: (test, function)"
-        " pairs; base: the plain runtime walk\nfrom the same roots. plain s: the suite without "
+        " pairs; re-run: for each function\nthat ran in some test, (tests whose closure holds "
+        "it) / (tests that ran it), the mean over those functions (pooled: summed\nover them "
+        "first) -- how many tests an edit of it invalidates per test it can affect; base: the "
+        "plain runtime\nwalk from the same roots. plain s: the suite without "
         "the audit; audited s: with it (tracing + the graph's closures); closures s: the\n"
         "graph's closures alone (one graph build per suite, then one closure per distinct "
         "test function, fixture and setup)."

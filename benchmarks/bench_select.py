@@ -4,28 +4,40 @@ A copy of the installed networkx is the project (so that edits never touch site-
 both tools see first-party code). For each tool, in a fresh copy:
 
 1. a first run of the test directories records (astoken: closure tokens; testmon: coverage);
-2. a comment is edited in the edited module: what each tool runs (ideally nothing);
-3. one function is edited to introduce a bug (``EDIT``): what each tool runs, how long it
-   takes, and which of the tests that fail after the edit (found by a full run without any
-   tool) it did *not* run — a test a selector skips that would have failed is a missed bug.
+2. a comment is edited in one module: what each tool runs (ideally nothing), then reverted;
+3. ``--edits`` (default 30) single-function edits, one at a time, each reverted (and the
+   tool run again, so that it starts the next edit from the recorded state): a function of
+   networkx's that ran in some test (found by a traced run, seeded random choice) gets
+   ``raise RuntimeError`` as its first statement. What each tool runs, and which of the tests
+   that fail after the edit it did *not* run (a test a selector skips that would have failed
+   is a missed bug).
+
+Which tests fail after an edit is found by running, with no tool, the tests that ran the
+function in the traced run (an edit that raises can only fail a test that runs the function).
 
 Prints a table; asserts nothing. Needs pytest-testmon installed (``nox -s bench_select``).
 
 Usage::
 
-    python benchmarks/bench_select.py                  # shortest-path and DAG tests
+    python benchmarks/bench_select.py                  # shortest-path and DAG tests, 30 edits
+    python benchmarks/bench_select.py --edits 5 --seed 2
     python benchmarks/bench_select.py --tests networkx/algorithms/shortest_paths/tests
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
+import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,19 +50,51 @@ TESTS = (
     "networkx/algorithms/tests/test_dag.py",
     "networkx/algorithms/tests/test_simple_paths.py",
 )
-#: (file, old, new): the first occurrence is in ``_single_shortest_path_length``, the BFS
-#: behind every unweighted shortest-path length; the edit counts two levels per step.
-EDIT = (
-    "networkx/algorithms/shortest_paths/unweighted.py",
-    "        level += 1\n",
-    "        level += 2\n",
-)
 COMMENT = (
     "networkx/algorithms/shortest_paths/unweighted.py",
     '"""\nShortest path algorithms for unweighted graphs.\n"""',
     '"""\nShortest path algorithms for unweighted graphs (edited docstring).\n"""',
 )
 TOOLS = {"astoken": ["--astoken-select"], "testmon": ["--testmon"]}
+#: The statement an edit puts first in a function's body.
+RAISE = 'raise RuntimeError("bench_select edit")'
+
+#: A pytest plugin (written next to the copy) recording, per test, the networkx functions
+#: (file relative to the copy, first line, name) whose code ran.
+TRACER = """
+import json, os, sys
+import pytest
+
+_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "networkx") + os.sep
+_RAN = {}
+
+
+def _profile(seen):
+    def hook(frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            file = code.co_filename
+            if file.startswith(_ROOT) and os.sep + "tests" + os.sep not in file:
+                relative = "networkx/" + file[len(_ROOT):].replace(os.sep, "/")
+                seen.add((relative, code.co_firstlineno, code.co_name))
+    return hook
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    seen = set()
+    sys.setprofile(_profile(seen))
+    try:
+        yield
+    finally:
+        sys.setprofile(None)
+        _RAN[item.nodeid] = sorted(seen)
+
+
+def pytest_sessionfinish(session):
+    with open(os.environ["BENCH_SELECT_TRACE"], "w") as out:
+        json.dump(_RAN, out)
+"""
 
 
 @dataclass
@@ -58,6 +102,16 @@ class Run:
     seconds: float
     ran: set[str]
     failed: set[str]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """``RAISE`` inserted before line ``line`` (1-based) of ``file``, at ``indent``."""
+
+    file: str
+    function: str
+    line: int
+    indent: int
 
 
 def _pytest(root: Path, tests: tuple[str, ...], extra: list[str]) -> Run:
@@ -85,48 +139,165 @@ def _copy(destination: Path) -> Path:
     return destination
 
 
-def _edit(root: Path, edit: tuple[str, str, str]) -> None:
+def _trace(root: Path, tests: tuple[str, ...]) -> dict[str, list[tuple[str, int, str]]]:
+    """Per test id, the networkx functions that ran in it."""
+    (root / "bench_select_tracer.py").write_text(TRACER)
+    out = root / "trace.json"
+    os.environ["BENCH_SELECT_TRACE"] = str(out)
+    try:
+        _pytest(root, tests, ["-p", "bench_select_tracer"])
+    finally:
+        del os.environ["BENCH_SELECT_TRACE"]
+    raw = json.loads(out.read_text())
+    return {test: [tuple(f) for f in functions] for test, functions in raw.items()}
+
+
+def _edit_for(root: Path, file: str, first: int, name: str) -> Edit | None:
+    """Where ``RAISE`` goes in the function ``name`` whose code starts at line ``first``: before
+    its first statement after the docstring (None for a body that is only a docstring, or a
+    function the source does not show)."""
+    tree = ast.parse((root / file).read_text())
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != name:
+            continue
+        start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        if first not in (start, node.lineno):
+            continue
+        body = node.body
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            body = body[1:]
+        if not body or body[0].lineno == node.lineno:
+            return None  # only a docstring, or a one-line ``def f(): return x``
+        return Edit(file, f"{file}:{name}", body[0].lineno, body[0].col_offset)
+    return None
+
+
+def _choose(
+    root: Path, trace: dict[str, list[tuple[str, int, str]]], count: int, seed: int
+) -> list[tuple[Edit, set[str]]]:
+    """``count`` distinct functions that ran (seeded choice), with the tests that ran each."""
+    runners: dict[tuple[str, int, str], set[str]] = {}
+    for test, functions in trace.items():
+        for function in functions:
+            runners.setdefault(function, set()).add(test)
+    candidates = sorted(f for f in runners if not f[2].startswith("<"))
+    random.Random(seed).shuffle(candidates)
+    chosen: list[tuple[Edit, set[str]]] = []
+    for file, first, name in candidates:
+        edit = _edit_for(root, file, first, name)
+        if edit is not None:
+            chosen.append((edit, runners[(file, first, name)]))
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _apply(root: Path, edit: Edit) -> str:
+    path = root / edit.file
+    original = path.read_text()
+    lines = original.splitlines(keepends=True)
+    lines.insert(edit.line - 1, " " * edit.indent + RAISE + "\n")
+    path.write_text("".join(lines))
+    return original
+
+
+def _replace(root: Path, edit: tuple[str, str, str]) -> str:
     path = root / edit[0]
     text = path.read_text()
     if edit[1] not in text:
         raise SystemExit(f"{edit[0]}: the text to edit is not there (another networkx version?)")
     path.write_text(text.replace(edit[1], edit[2], 1))
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", nargs="+", default=list(TESTS))
+    parser.add_argument("--edits", type=int, default=30, help="single-function edits (30)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the choice of functions")
     args = parser.parse_args(argv)
     tests = tuple(args.tests)
     with tempfile.TemporaryDirectory(prefix="astoken-bench-select-") as tmp:
         truth_root = _copy(Path(tmp) / "truth")
+        started = time.perf_counter()
         full = _pytest(truth_root, tests, [])
-        _edit(truth_root, EDIT)
-        broken = _pytest(truth_root, tests, [])
+        plain = time.perf_counter() - started
+        trace = _trace(truth_root, tests)
+        edits = _choose(truth_root, trace, args.edits, args.seed)
+        # Which tests each edit fails: those that ran the function, run with the edit applied.
+        failing: list[set[str]] = []
+        for edit, runners in edits:
+            original = _apply(truth_root, edit)
+            try:
+                ids = sorted(t for t in runners if t in full.ran)
+                failing.append(_pytest(truth_root, tuple(ids), []).failed if ids else set())
+            finally:
+                (truth_root / edit.file).write_text(original)
         print(f"networkx {networkx.__version__}: {len(full.ran)} tests in {', '.join(tests)}")
-        print(f"plain run: {full.seconds:.1f} s; after the edit {len(broken.failed)} fail")
-        print(f"edit: {EDIT[0]}: {EDIT[1].strip()!r} -> {EDIT[2].strip()!r}")
+        print(
+            f"plain run: {plain:.1f} s; {len(edits)} edits (seed {args.seed}) of functions "
+            f"that ran, each '{RAISE}' as the first statement; per edit, tests that ran the "
+            f"function: median {statistics.median(len(r) for _, r in edits):.0f}, failing after "
+            f"it: median {statistics.median(len(f) for f in failing):.0f}"
+        )
+        for (edit, runners), fails in zip(edits, failing, strict=True):
+            print(
+                f"  {edit.function}: ran in {len(runners)} tests, {len(fails)} fail after the edit"
+            )
         print()
         header = (
-            f"{'tool':<9} {'record s':>9} {'comment: ran':>13} {'s':>6} "
-            f"{'edit: ran':>10} {'s':>6} {'failed':>7} {'missed':>7}"
+            f"{'tool':<9} {'record s':>9} {'comment: ran':>13} {'edits: ran':>11} "
+            f"{'per edit':>9} {'/ failing':>10} {'s per edit':>11} {'missed':>7}"
         )
         print(header)
+        totals: dict[str, int] = {}
         for tool, options in TOOLS.items():
             root = _copy(Path(tmp) / tool)
             record = _pytest(root, tests, options)
-            _edit(root, COMMENT)
+            original = _replace(root, COMMENT)
             comment = _pytest(root, tests, options)
-            _edit(root, EDIT)
-            edited = _pytest(root, tests, options)
-            missed = broken.failed - edited.ran
+            (root / COMMENT[0]).write_text(original)
+            _pytest(root, tests, options)
+            ran: list[int] = []
+            seconds: list[float] = []
+            missed: list[tuple[str, str]] = []
+            for (edit, _), fails in zip(edits, failing, strict=True):
+                original = _apply(root, edit)
+                try:
+                    edited = _pytest(root, tests, options)
+                finally:
+                    (root / edit.file).write_text(original)
+                ran.append(len(edited.ran))
+                seconds.append(edited.seconds)
+                missed.extend((edit.function, test) for test in sorted(fails - edited.ran))
+                _pytest(root, tests, options)  # back to the recorded state
+            totals[tool] = sum(ran)
+            fail_total = sum(len(f) for f in failing) or 1
             print(
-                f"{tool:<9} {record.seconds:>9.1f} {len(comment.ran):>13} {comment.seconds:>6.1f} "
-                f"{len(edited.ran):>10} {edited.seconds:>6.1f} {len(edited.failed):>7} "
-                f"{len(missed):>7}"
+                f"{tool:<9} {record.seconds:>9.1f} {len(comment.ran):>13} {sum(ran):>11} "
+                f"{statistics.fmean(ran):>9.1f} {sum(ran) / fail_total:>10.2f} "
+                f"{statistics.fmean(seconds):>11.1f} {len(missed):>7}"
             )
-            for name in sorted(missed):
-                print(f"    missed: {name}")
+            for function, test in missed:
+                print(f"    missed: {test} (edit of {function})")
+        if totals.get("testmon"):
+            print(
+                f"\nastoken / testmon, tests run over all edits: "
+                f"{totals['astoken'] / totals['testmon']:.2f}"
+            )
+        print(
+            textwrap.dedent(
+                """
+                edits: ran: tests each tool ran after the edits, summed; per edit: the mean;
+                / failing: summed over the tests that fail after the edits (1.00 is ideal);
+                missed: (edit, test) pairs where a test that fails after the edit was not run."""
+            )
+        )
     return 0
 
 
