@@ -170,3 +170,18 @@ def test_a_memoised_part_met_again_inside_a_cycle_through_it_is_encoded_afresh()
         fresh = [_hashing.encode_value(inner), _hashing.encode_value(outer)]
     with _hashing.value_memo():
         assert [_hashing.encode_value(inner), _hashing.encode_value(outer)] == fresh
+
+
+def test_a_long_encoding_made_of_kept_parts_is_not_kept() -> None:
+    # pygments' lexer tables repeat token types whose encodings are large: the memo keeps the
+    # parts, not every table that joins them (it had grown to 2.5 GB over pygments' lexers).
+    part = list(range(8_000))
+    table = [part] * 40
+    with _hashing.value_memo() as memo:
+        encoded = _hashing.encode_value(table)
+    kept = {id(entry[0]) for entry in memo.entries.values()}
+    assert id(part) in kept
+    assert id(table) not in kept
+    assert len(encoded) > 40 * 8_000
+    with _hashing.value_memo(_hashing.ValueMemo(keep=False)):
+        assert _hashing.encode_value(table) == encoded

@@ -38,6 +38,8 @@ from ._code import code_token
 from ._names import library_name, sentinel_name
 from ._source import current_source_book, portable_code_object
 from ._walk import (
+    MEMO_BYTES_PER_OBJECT,
+    MEMO_ENTRY_BYTES,
     Fail,
     Handler,
     Walk,
@@ -629,15 +631,21 @@ def _memoized(v: object, handler: Handler, length: int, w: Walk) -> bytes:
     finally:
         inner_low = w.low
         w.low = min(outer_low, inner_low)
-    if inner_low >= depth and w.root_hits == root_hits and memo.keep:
+    if inner_low >= depth and w.root_hits == root_hits and memo.keep and memo.room > 0:
         ids: set[int] = set()
+        fresh = 0
         for item in w.entered[start:]:
             if isinstance(item, int):
                 ids.add(item)
+                fresh += 1
             else:
                 ids.update(item)
-        kept = plain_key if w.contextual == contextual else (id(v), w.context())
-        entries[kept] = (v, length, data, frozenset(ids))
+        # A long encoding made mostly of kept parts (a table repeating a large value) costs
+        # little to make again and much to keep: kept only when short, or when it took work.
+        if len(data) <= MEMO_ENTRY_BYTES or len(data) <= MEMO_BYTES_PER_OBJECT * fresh:
+            kept = plain_key if w.contextual == contextual else (id(v), w.context())
+            entries[kept] = (v, length, data, frozenset(ids))
+            memo.room -= len(data) + 64 * len(ids)
     return data
 
 

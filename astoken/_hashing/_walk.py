@@ -23,6 +23,9 @@ from astoken._scope import Origin, Scope
 from astoken.errors import UnhashableValueError, ValueTooDeepError
 
 __all__ = [
+    "MEMO_BYTES",
+    "MEMO_BYTES_PER_OBJECT",
+    "MEMO_ENTRY_BYTES",
     "BehaviorHook",
     "Fail",
     "Handler",
@@ -72,6 +75,15 @@ class Kernel:
     klass: Callable[[type, Walk, Scope], str | None]
 
 
+#: An encoding up to this long is kept by a :class:`ValueMemo`; a longer one only when it
+#: entered at least one object afresh per :data:`MEMO_BYTES_PER_OBJECT` bytes.
+MEMO_ENTRY_BYTES = 64 << 10
+#: See :data:`MEMO_ENTRY_BYTES`.
+MEMO_BYTES_PER_OBJECT = 512
+#: What one :class:`ValueMemo` keeps at most, encodings and the ids they entered together.
+MEMO_BYTES = 256 << 20
+
+
 class ValueMemo:
     """Encodings of the values one run has encoded, by identity (guarantee 8 of
     :mod:`astoken._hashing`).
@@ -94,13 +106,20 @@ class ValueMemo:
     Those are exactly the conditions under which encoding the value again gives the same bytes,
     so the memo changes no token. A later run starts empty, so a long-lived process sees a
     module constant mutated between two ``behavior_token`` calls.
+
+    What the memo holds is bounded: a long encoding made mostly of kept parts is not kept
+    (a table repeating a large value: encoding it again only joins the parts, see
+    :data:`MEMO_ENTRY_BYTES`), and a run keeps at most :data:`MEMO_BYTES` of encodings and
+    ids in all (pygments' lexers kept 2.5 GB without the bounds).
     """
 
-    __slots__ = ("entries", "generation", "keep", "pinned")
+    __slots__ = ("entries", "generation", "keep", "pinned", "room")
 
     def __init__(self, *, keep: bool = True) -> None:
         #: False: keep nothing (every value encoded afresh; the tests' reference encoding).
         self.keep = keep
+        #: How many more bytes of encodings (and ids, at 64 bytes each) the memo may keep.
+        self.room = MEMO_BYTES
         #: The encoder tables' generation the entries were computed with (``_values``).
         self.generation = 0
         #: ``(id(value), context) -> (value, length, bytes, ids the encoding entered)``.
