@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from astoken import _api, cli
-from astoken._lockfile import write_snapshot
+from astoken._lockfile import Snapshot, SnapshotEntry, write_snapshot
 from astoken._model import (
     Dependency,
     DependencyGraph,
@@ -34,8 +34,6 @@ from astoken._model import (
     Node,
     NodeKind,
     RefKind,
-    Snapshot,
-    SnapshotEntry,
     Unresolved,
 )
 from astoken.errors import (

@@ -19,12 +19,12 @@ import tokenize
 import types
 
 from astoken import _store
+from astoken._lru import Lru
 from astoken._model import FunctionSource, Options
 from astoken.errors import AstokenError
 
 from . import _steps
 from ._options import store_for
-from ._summaries import Lru
 
 __all__ = ["SourceTables", "source_tables_for", "sources_key"]
 

@@ -21,7 +21,6 @@ from ._options import Progress, Stage, report, store_for
 
 __all__ = [
     "SUMMARIES",
-    "Lru",
     "ModuleFingerprint",
     "ModuleLoader",
     "SourceSink",
