@@ -4,7 +4,7 @@ Guarantees (tests cite them by number):
 
 1. The key depends only on the source bytes, the *summarizer fingerprint* (a SHA-256 of the
    source of every module that produces a summary or its JSON form: the summary step, module
-   or package, ``_summary_codec`` and ``_model``; see :func:`summarizer_fingerprint`), the
+   or package, its codec among them, and ``_model``; see :func:`summarizer_fingerprint`), the
    installed libcst version and the Python minor version (libcst's grammar choice can depend
    on it). So an entry written by another build of astoken is never read, even when nobody
    remembered to bump a version number.
@@ -76,7 +76,7 @@ MAX_ENTRY_BYTES = 64 << 20
 
 #: The modules whose code decides what a summary (or its JSON form) is. A name may be a module
 #: or a package (every ``.py`` file below it counts): the summary step may become a package.
-_SUMMARIZER_MODULES = ("astoken._summary", "astoken._summary_codec", "astoken._model")
+_SUMMARIZER_MODULES = ("astoken._summary", "astoken._model")
 
 #: The modules whose code decides a code object's token (:class:`CodeTokenBook`): the code
 #: hasher, the byte primitives it uses, and the token format version in ``_model``.

@@ -54,18 +54,18 @@ def _run_child(code: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 _THREADS = """
 import json, sys, threading
-from astoken import _summary, _summary_codec
+from astoken import _summary
 
 def refuse(limit):
     raise AssertionError("the recursion limit was changed")
 
 sys.setrecursionlimit = refuse  # astoken must never call it
 sources = json.loads(sys.argv[1])
-alone = [_summary_codec.summary_to_json(_summary.summarize_source(s)) for s in sources]
+alone = [_summary.summary_to_json(_summary.summarize_source(s)) for s in sources]
 results = {}
 def work(i):
     text = sources[i % len(sources)]
-    results[i] = _summary_codec.summary_to_json(_summary.summarize_source(text))
+    results[i] = _summary.summary_to_json(_summary.summarize_source(text))
 threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
 for t in threads:
     t.start()

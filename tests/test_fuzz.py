@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import astoken
 from astoken._model import SUMMARY_VERSION, ModuleSummary
-from astoken._summary_codec import summary_from_json, summary_to_json
+from astoken._summary import summary_from_json, summary_to_json
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

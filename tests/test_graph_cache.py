@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 _SNAPSHOT = """\
 import json
 import astoken
-from astoken import _graph, _summary_codec
+from astoken import _graph
+from astoken._summary import _codec as summary_codec
 
 built = []
 _real = _graph.build_graph
@@ -65,7 +66,7 @@ def counting(request):
 
 
 decoded = []
-_real_decode = _summary_codec.summary_from_json
+_real_decode = summary_codec.summary_from_json
 
 
 def counting_decode(text):
@@ -74,7 +75,7 @@ def counting_decode(text):
 
 
 _graph.build_graph = counting
-_summary_codec.summary_from_json = counting_decode
+summary_codec.summary_from_json = counting_decode
 snap = astoken.snapshot([PACKAGE], **OPTIONS)
 entries = {e.target: [e.token, list(e.dependencies)] for e in snap.entries}
 print(json.dumps({"built": len(built), "decoded": len(decoded), "entries": entries}))

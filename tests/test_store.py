@@ -242,7 +242,7 @@ def test_libcst_version_without_importing_package_metadata(
 def test_fingerprint_covers_the_summary_step_codec_and_model() -> None:
     files = [Path(f) for name in _store._SUMMARIZER_MODULES for f in _store._module_files(name)]
     names = {f.name for f in files}
-    assert {"_summary_codec.py", "_model.py"} <= names
+    assert {"_codec.py", "_pass.py", "_model.py"} <= names
     assert any(f.name == "_summary.py" or f.parent.name == "_summary" for f in files)
     assert _store.summarizer_fingerprint() == _store.summarizer_fingerprint()
     assert len(_store.summarizer_fingerprint()) == 64

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -1240,3 +1242,23 @@ def test_origins_are_bounded() -> None:
     returns = _definition_of(source, "f").returns
     assert len(returns) == 9
     assert returns[-1] == ""
+
+
+def test_reading_a_summary_never_imports_libcst() -> None:
+    """The codec lives in the summary package, whose entry points (and libcst) load on first
+    use: a warm run that only decodes cached summaries pays no libcst import (~0.5 s)."""
+    script = (
+        "import sys\n"
+        "from astoken._summary import summary_from_json, summary_to_json\n"
+        "assert 'libcst' not in sys.modules, 'codec import loaded libcst'\n"
+        "from astoken import _summary\n"
+        "s = _summary.summarize_source('def f():\\n    return g()\\n')\n"
+        "assert 'libcst' in sys.modules\n"
+        "assert summary_from_json(summary_to_json(s)) == s\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -9,10 +9,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from astoken import _hashing, _runtime, _store, _summary_codec
+from astoken import _hashing, _runtime, _store
 from astoken._lru import Lru
 from astoken._model import FunctionSource, ModuleSource, ModuleSummary, Options
 from astoken._scope import locate_module
+from astoken._summary import _codec as summary_codec
 from astoken.errors import AstokenError
 
 from . import _steps
@@ -68,7 +69,7 @@ def _summary_of(
             sources.put(key, entries)
         else:
             summary = _steps.summary.summarize_source(data, filename=file)
-        store.put(key, _summary_codec.summary_to_json(summary))
+        store.put(key, summary_codec.summary_to_json(summary))
         SUMMARIES.put(key, summary)
     return summary
 
@@ -92,7 +93,7 @@ def known_summary(key: str, store: _store.SummaryStore) -> ModuleSummary | None:
     if text is None:
         return None
     try:
-        summary = _summary_codec.summary_from_json(text)
+        summary = summary_codec.summary_from_json(text)
     except ValueError:
         return None
     SUMMARIES.put(key, summary)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ._model import (
+from astoken._model import (
     SUMMARY_VERSION,
     Definition,
     DefKind,
