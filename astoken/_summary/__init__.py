@@ -20,7 +20,8 @@ first use, so that reading a cached summary with ``_codec`` never imports libcst
   targets;
 - ``_references`` (names, chains, protocols, the builtins that stand for them), ``_origins``
   (what an expression evaluates to; records nothing) and ``_bindings`` (scopes opened and
-  names bound), which the readers share.
+  names bound), which the readers share, handed to each together with the context by
+  ``_reader`` (:class:`~._reader.WalkParts`).
 
 Guarantees (tests cite them by number):
 

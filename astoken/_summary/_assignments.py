@@ -10,37 +10,20 @@ import libcst as cst
 
 from astoken._model import DefKind, RefKind
 
-from ._bindings import ScopeTracker
-from ._context import WalkContext
 from ._expressions import ExpressionReader
-from ._module_names import ModuleNames
-from ._origins import OriginReader
-from ._references import ReferenceRecorder
+from ._reader import Reader, WalkParts
 from ._scopes import Sink, Sym
 from ._syntax import annotation_type
 from ._syntax import target_names as _target_names
 from ._tables import AUGMENTED_OPS, DECLARED_DEPS
 
 
-class AssignmentReader:
+class AssignmentReader(Reader):
     """Reads ``=``, annotated and augmented assignments."""
 
-    def __init__(
-        self,
-        ctx: WalkContext,
-        *,
-        origins: OriginReader,
-        scopes: ScopeTracker,
-        refs: ReferenceRecorder,
-        expressions: ExpressionReader,
-        names: ModuleNames,
-    ) -> None:
-        self.ctx = ctx
-        self.origins = origins
-        self.scopes = scopes
-        self.refs = refs
+    def __init__(self, parts: WalkParts, *, expressions: ExpressionReader) -> None:
+        super().__init__(parts)
         self.expressions = expressions
-        self.names = names
 
     def assign(self, node: cst.Assign) -> None:
         ctx = self.ctx

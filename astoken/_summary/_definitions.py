@@ -9,30 +9,24 @@ import libcst as cst
 
 from astoken._model import DefKind, RefKind
 
-from ._bindings import ScopeTracker
-from ._context import WalkContext
 from ._expressions import ExpressionReader
-from ._references import ReferenceRecorder
+from ._reader import Reader, WalkParts
 from ._scopes import ClassContext, Sink, Sym
 from ._syntax import all_params, dotted
 
 
-class DefinitionReader:
+class DefinitionReader(Reader):
     """Reads ``def`` and ``class`` statements; their bodies go back to ``read_body`` (the
     statement reader)."""
 
     def __init__(
         self,
-        ctx: WalkContext,
+        parts: WalkParts,
         *,
-        scopes: ScopeTracker,
-        refs: ReferenceRecorder,
         expressions: ExpressionReader,
         read_body: Callable[[cst.CSTNode], None],
     ) -> None:
-        self.ctx = ctx
-        self.scopes = scopes
-        self.refs = refs
+        super().__init__(parts)
         self.expressions = expressions
         self.read_body = read_body
 

@@ -10,10 +10,7 @@ import libcst as cst
 
 from astoken._model import RefKind
 
-from ._bindings import ScopeTracker
-from ._context import WalkContext
-from ._origins import OriginReader
-from ._references import ReferenceRecorder
+from ._reader import Reader, WalkParts
 from ._scopes import UNKNOWN, Sym
 from ._syntax import (
     STRING_ANNOTATION,
@@ -28,21 +25,11 @@ from ._tables import BINARY_OPS, COMPARISONS, TYPE_CHECKS, UNARY_OPS
 _CONVERSIONS = {"r": "__repr__", "s": "__str__", "a": "__repr__"}
 
 
-class ExpressionReader:
+class ExpressionReader(Reader):
     """Reads expressions and assignment targets into the walk's current definition."""
 
-    def __init__(
-        self,
-        ctx: WalkContext,
-        *,
-        origins: OriginReader,
-        scopes: ScopeTracker,
-        refs: ReferenceRecorder,
-    ) -> None:
-        self.ctx = ctx
-        self.origins = origins
-        self.scopes = scopes
-        self.refs = refs
+    def __init__(self, parts: WalkParts) -> None:
+        super().__init__(parts)
         skip = _skip
         self.dispatch: dict[type[cst.CSTNode], Callable[[Any], None]] = {
             cst.Name: self.name,

@@ -11,41 +11,23 @@ import libcst as cst
 from astoken._model import RefKind
 
 from ._assignments import AssignmentReader
-from ._bindings import ScopeTracker
-from ._context import WalkContext
 from ._definitions import DefinitionReader
 from ._expressions import ExpressionReader
-from ._module_names import ModuleNames
-from ._origins import OriginReader
-from ._references import ReferenceRecorder
+from ._reader import Reader, WalkParts
 from ._scopes import UNKNOWN, Sym
 from ._syntax import dotted, generic_fields
 
 
-class StatementReader:
+class StatementReader(Reader):
     """Reads statements, handing each kind to the reader that owns it."""
 
     def __init__(
-        self,
-        ctx: WalkContext,
-        *,
-        origins: OriginReader,
-        scopes: ScopeTracker,
-        refs: ReferenceRecorder,
-        expressions: ExpressionReader,
-        names: ModuleNames,
-        assignments: AssignmentReader,
+        self, parts: WalkParts, *, expressions: ExpressionReader, assignments: AssignmentReader
     ) -> None:
-        self.ctx = ctx
-        self.origins = origins
-        self.scopes = scopes
-        self.refs = refs
+        super().__init__(parts)
         self.expressions = expressions
-        self.names = names
         self.assignments = assignments
-        definitions = DefinitionReader(
-            ctx, scopes=scopes, refs=refs, expressions=expressions, read_body=self.stmt
-        )
+        definitions = DefinitionReader(parts, expressions=expressions, read_body=self.stmt)
         self.dispatch: dict[type[cst.CSTNode], Callable[[Any], None]] = {
             cst.SimpleStatementLine: self.simple_line,
             cst.SimpleStatementSuite: self.simple_line,
@@ -66,8 +48,8 @@ class StatementReader:
             cst.AugAssign: assignments.augmented,
             cst.Del: self.del_,
             cst.Return: self.return_,
-            cst.Import: names.import_,
-            cst.ImportFrom: names.import_from,
+            cst.Import: self.names.import_,
+            cst.ImportFrom: self.names.import_from,
             cst.Global: self.global_,
             cst.Nonlocal: self.nonlocal_,
             cst.Pass: _skip,

@@ -10,39 +10,23 @@ import libcst as cst
 from astoken._model import Definition, DefKind, ModuleSummary
 
 from ._assignments import AssignmentReader
-from ._bindings import ScopeTracker
 from ._context import WalkContext
 from ._expressions import ExpressionReader
 from ._module_names import ModuleNames
-from ._origins import OriginReader
-from ._references import ReferenceRecorder
+from ._reader import WalkParts
 from ._scopes import OriginResolver, resolve_origins, resolve_references
 from ._statements import StatementReader
 
 
 def walk_module(module: cst.Module, lines: dict[int, int]) -> ModuleSummary:
     """Read every statement of ``module`` (``lines``: node id -> line) into its summary."""
-    ctx = WalkContext(lines)
-    origins = OriginReader(ctx)
-    scopes = ScopeTracker(ctx, origins)
-    refs = ReferenceRecorder(ctx, origins)
-    expressions = ExpressionReader(ctx, origins=origins, scopes=scopes, refs=refs)
-    names = ModuleNames(ctx)
-    assignments = AssignmentReader(
-        ctx, origins=origins, scopes=scopes, refs=refs, expressions=expressions, names=names
-    )
-    statements = StatementReader(
-        ctx,
-        origins=origins,
-        scopes=scopes,
-        refs=refs,
-        expressions=expressions,
-        names=names,
-        assignments=assignments,
-    )
+    parts = WalkParts.over(WalkContext(lines))
+    expressions = ExpressionReader(parts)
+    assignments = AssignmentReader(parts, expressions=expressions)
+    statements = StatementReader(parts, expressions=expressions, assignments=assignments)
     for statement in module.body:
         statements.stmt(statement)
-    return _summary(ctx, names)
+    return _summary(parts.ctx, parts.names)
 
 
 def _summary(ctx: WalkContext, names: ModuleNames) -> ModuleSummary:
