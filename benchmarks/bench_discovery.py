@@ -224,29 +224,16 @@ def rerun_factor(
     (tests whose closure holds it) / (tests that ran it) -- how many tests an edit of it
     invalidates per test it can affect. Returns (mean over the functions, the sum of holders
     over the sum of runners, the number of functions). A test's closure and what it ran are
-    taken as the audit takes them (``astoken._audit._figures``, guarantees 1-2); tests whose
-    closure could not be computed are left out, like the audit leaves them out."""
+    the audit's own (``astoken._audit.closure_and_ran``, guarantees 1-2 of ``_figures``);
+    tests whose closure could not be computed are left out, like the audit leaves them out."""
+    from astoken._audit import closure_and_ran
+
     holders: dict[str, int] = {}
     runners: dict[str, int] = {}
     for recording in recordings:
         if recording.skipped or any(r.target not in closures for r in recording.roots):
             continue
-        closure: set[str] = set()
-        for root in recording.roots:
-            closure |= closures[root.target]
-        closure -= {r.target for r in recording.roots if r.target != r.definition}
-        functions = {f.function for f in recording.functions}
-        called: dict[str, set[str]] = {}
-        for function in recording.functions:
-            for caller in function.callers:
-                called.setdefault(caller.function, set()).add(function.function)
-        ran = {r.definition for r in recording.roots if r.definition in functions}
-        stack = list(ran)
-        while stack:
-            for callee in called.get(stack.pop(), ()):
-                if callee not in ran:
-                    ran.add(callee)
-                    stack.append(callee)
+        closure, ran = closure_and_ran(recording, closures)
         for name in ran:
             runners[name] = runners.get(name, 0) + 1
         for name in closure:

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from astoken import _pipeline
 from astoken._scope import Scope
 
-from ._figures import Closures, audit, summarize
+from ._figures import Closures, audit, closure_and_ran, summarize
 from ._record import Caller, RanFunction, Recording, Root, classifier, record
 from ._sites import SiteIndex
 from ._trace import CallEdge, CallTracer, Classify
@@ -40,6 +40,7 @@ __all__ = [
     "SiteIndex",
     "audit",
     "classifier",
+    "closure_and_ran",
     "graph_closures",
     "record",
     "scope_for",

@@ -66,15 +66,16 @@ def _isolating(
     return {**first, **second}, {**first_errors, **second_errors}
 
 
-def audit_test(
-    recording: Recording, closures: Mapping[str, frozenset[str]], errors: Mapping[str, str]
-) -> AuditedTest:
-    """Guarantees 1-3 for one test."""
+def closure_and_ran(
+    recording: Recording, closures: Mapping[str, frozenset[str]]
+) -> tuple[set[str], set[str]]:
+    """A test's closure (guarantee 1; a root without a closure adds nothing) and the functions
+    it ran (guarantee 2)."""
     closure: set[str] = set()
     for root in recording.roots:
         closure |= closures.get(root.target, frozenset())
     closure -= {r.target for r in recording.roots if r.target != r.definition}
-    functions = {f.function: f for f in recording.functions}
+    functions = {f.function for f in recording.functions}
     called: dict[str, set[str]] = {}
     for function in recording.functions:
         for caller in function.callers:
@@ -86,6 +87,15 @@ def audit_test(
             if callee not in ran:
                 ran.add(callee)
                 stack.append(callee)
+    return closure, ran
+
+
+def audit_test(
+    recording: Recording, closures: Mapping[str, frozenset[str]], errors: Mapping[str, str]
+) -> AuditedTest:
+    """Guarantees 1-3 for one test."""
+    closure, ran = closure_and_ran(recording, closures)
+    functions = {f.function: f for f in recording.functions}
     misses = tuple(
         AuditMiss(
             function=name,
