@@ -38,7 +38,6 @@ source.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import unicodedata
 from collections.abc import Iterator
@@ -47,25 +46,13 @@ import libcst as cst
 
 from astoken._model import FunctionSource
 
-from ._tables import SKIP_FIELDS
+from ._syntax import LITERALS, all_params, source_fields
 
 __all__ = ["SNIPPET_HEADER", "function_sources", "snippet_digest"]
 
-#: Fields that only hold layout (see ``_volatile._LAYOUT_FIELDS``).
-_LAYOUT_FIELDS = (SKIP_FIELDS - {"operator", "star", "keyword", "asynchronous"}) | {"indent"}
-_LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
-_CONSTANTS = (*_LITERALS, cst.ConcatenatedString, cst.Ellipsis)
+_CONSTANTS = (*LITERALS, cst.ConcatenatedString, cst.Ellipsis)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _FUNCTIONS = (cst.FunctionDef, cst.Lambda)
-
-
-@functools.cache
-def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    return tuple(
-        f.name
-        for f in dataclasses.fields(kind)
-        if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
-    )
 
 
 # ---- scopes ----------------------------------------------------------------------------------
@@ -119,7 +106,7 @@ def _ident(value: str) -> str:
 def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The child nodes that can hold code, in tree order (libcst's ``children`` runs a visitor
     over the node: many times slower)."""
-    for name in _fields(type(node)):
+    for name in source_fields(type(node)):
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):
             yield value
@@ -251,25 +238,15 @@ class _Scopes:
 
     @staticmethod
     def _params(params: cst.Parameters, scope: _Scope) -> None:
-        for param in _all_params(params):
+        for param in all_params(params):
             scope.params.add(_ident(param.name.value))
 
     def _outside_params(self, params: cst.Parameters, where: _Scope) -> None:
         """Defaults and annotations are evaluated where the function is defined."""
-        for param in _all_params(params):
+        for param in all_params(params):
             for part in (param.default, param.annotation):
                 if part is not None:
                     self.moved[id(part)] = where
-
-
-def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:
-    yield from params.posonly_params
-    yield from params.params
-    if isinstance(params.star_arg, cst.Param):
-        yield params.star_arg
-    yield from params.kwonly_params
-    if params.star_kwarg is not None:
-        yield params.star_kwarg
 
 
 def _dotted(node: cst.CSTNode) -> str:
@@ -392,7 +369,7 @@ class _Emitter:
         if isinstance(node, cst.Name):
             self._name(node)
             return
-        if isinstance(node, _LITERALS) or (
+        if isinstance(node, LITERALS) or (
             isinstance(node, cst.ConcatenatedString) and _evaluated(node) is not None
         ):
             out.append(f"={_evaluated(node)!r};")
@@ -472,7 +449,7 @@ class _Emitter:
         kind = type(node)
         out.append(kind.__name__)
         out.append("(")
-        for name in _fields(kind):
+        for name in source_fields(kind):
             value = getattr(node, name)
             if value is None or isinstance(value, cst.MaybeSentinel) or value == ():
                 continue  # guarantee 5
@@ -538,7 +515,7 @@ class _Emitter:
 _SPECIAL = frozenset(
     {
         cst.Name,
-        *_LITERALS,
+        *LITERALS,
         cst.ConcatenatedString,
         cst.Attribute,
         cst.Arg,

@@ -13,6 +13,13 @@ from ._tables import LITERAL_TYPES, SKIP_FIELDS, TRANSPARENT_GENERICS
 
 STRING_ANNOTATION = re.compile(r"[A-Za-z_][\w.]*")
 
+#: Fields that only hold layout (whitespace, comments, brackets, separators): those the summary
+#: walk skips, less those that carry meaning in source (an operator, a ``*``, a keyword name,
+#: ``async``), plus a block's indentation.
+_LAYOUT_FIELDS = (SKIP_FIELDS - {"operator", "star", "keyword", "asynchronous"}) | {"indent"}
+#: Literals that canonical source writes by value.
+LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
+
 
 @functools.cache
 def generic_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
@@ -21,6 +28,17 @@ def generic_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
         f.name
         for f in dataclasses.fields(kind)
         if f.name not in SKIP_FIELDS and not f.name.startswith("whitespace")
+    )
+
+
+@functools.cache
+def source_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    """The fields of a node type that carry meaning in source, layout left out (memoised per
+    type): what canonical source is written from."""
+    return tuple(
+        f.name
+        for f in dataclasses.fields(kind)
+        if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
     )
 
 

@@ -42,7 +42,7 @@ import libcst as cst
 
 from astoken._model import ImportBinding, Reference, RefKind
 
-from ._tables import SKIP_FIELDS
+from ._syntax import LITERALS, source_fields
 
 __all__ = ["PROCESS_MODULES", "PROCESS_STATE", "VolatileIndex", "canonical", "expression_digest"]
 
@@ -154,21 +154,6 @@ def _process_state(name: str) -> str | None:
 
 # ---- canonical source ----------------------------------------------------------------------
 
-#: Fields that only hold layout (whitespace, comments, brackets, separators): those the summary
-#: walk skips, less those that carry meaning in source (an operator, a ``*``, a keyword name,
-#: ``async``), plus a block's indentation.
-_LAYOUT_FIELDS = (SKIP_FIELDS - {"operator", "star", "keyword", "asynchronous"}) | {"indent"}
-_LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
-
-
-@functools.cache
-def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    return tuple(
-        f.name
-        for f in dataclasses.fields(kind)
-        if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
-    )
-
 
 def canonical(node: cst.CSTNode) -> str:
     """A text that is equal for two trees exactly when they differ at most in layout
@@ -180,7 +165,7 @@ def canonical(node: cst.CSTNode) -> str:
 
 def _emit(node: cst.CSTNode, out: list[str]) -> None:
     kind = type(node)
-    if isinstance(node, _LITERALS) or (
+    if isinstance(node, LITERALS) or (
         isinstance(node, cst.ConcatenatedString) and _evaluated(node) is not None
     ):
         # By value: ``'a' 'b'`` is ``"ab"``, ``1_000`` is ``0x3e8``; ``repr`` keeps types apart.
@@ -188,7 +173,7 @@ def _emit(node: cst.CSTNode, out: list[str]) -> None:
         return
     out.append(kind.__name__)
     out.append("(")
-    for name in _fields(kind):
+    for name in source_fields(kind):
         _emit_value(getattr(node, name), out)
         out.append(",")
     out.append(")")
