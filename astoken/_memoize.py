@@ -69,10 +69,10 @@ from ._resultstore import (
     SharedStore,
     StoreSettings,
     describe,
+    import_extra,
     report_once,
 )
 from .errors import (
-    MissingExtraError,
     UnhashableValueError,
     UntrustedCacheWarning,
     ValueTooDeepError,
@@ -295,15 +295,9 @@ def _entry_tag(cache: Any, key: object) -> object:
 
 
 def _diskcache() -> ModuleType:
-    """The diskcache module, or an error that says which extra installs it."""
-    try:
-        import diskcache  # noqa: PLC0415 - only a cached call needs the store
-    except ModuleNotFoundError as exc:
-        if exc.name != "diskcache":
-            raise
-        raise MissingExtraError("astoken.cache", "diskcache", "cache") from exc
-    module: ModuleType = diskcache
-    return module
+    """The diskcache module (only a cached call needs the store), or an error that says which
+    extra installs it."""
+    return import_extra("diskcache", "astoken.cache", "cache")
 
 
 def _faults(diskcache: ModuleType) -> tuple[type[Exception], ...]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._admin import StoreClearing, StoreInfo, clear_store, store_info
-from ._common import MISS, EntryCodec, FaultPolicy, describe, report_once
+from ._common import MISS, EntryCodec, FaultPolicy, describe, import_extra, report_once
 from ._fsspec import RETRY_SECONDS, FsspecLocation, SharedStore, protocol_of
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "StoreSettings",
     "clear_store",
     "describe",
+    "import_extra",
     "protocol_of",
     "report_once",
     "store_info",

@@ -3,16 +3,18 @@ the codec that turns a result into a checked entry and back."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
+from types import ModuleType
 
-from astoken.errors import CacheWarning, ResultStoreError
+from astoken.errors import CacheWarning, MissingExtraError, ResultStoreError
 
 from ._envelope import Rejected, load_payload, make_entry, open_entry
 
-__all__ = ["MISS", "EntryCodec", "FaultPolicy", "describe", "report_once"]
+__all__ = ["MISS", "EntryCodec", "FaultPolicy", "describe", "import_extra", "report_once"]
 
 #: What a store returns for a key it has no usable entry for.
 MISS = object()
@@ -31,6 +33,17 @@ def report_once(
             return
         _REPORTED.add((where, kind))
     warnings.warn(message, category, stacklevel=5)
+
+
+def import_extra(module: str, feature: str, extra: str) -> ModuleType:
+    """``module`` (imported on first use: only a store of its kind needs it), or the error that
+    names the extra of astoken that installs it; a failing import inside it propagates."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise MissingExtraError(feature, module, extra) from exc
 
 
 def describe(exc: BaseException) -> str:

@@ -32,12 +32,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from astoken._files import replace_atomic
 from astoken.errors import MissingExtraError, OptionError
 
-from ._common import MISS, EntryCodec, FaultPolicy
+from ._common import MISS, EntryCodec, FaultPolicy, import_extra
 from ._envelope import HEADER_PREFIX_BYTES, Rejected, read_meta
 
 __all__ = ["RETRY_SECONDS", "FsspecLocation", "SharedStore", "StoredObject"]
@@ -67,14 +68,9 @@ def protocol_of(url: str) -> str:
     return scheme.lower() if separator else "file"
 
 
-def _fsspec() -> Any:
-    try:
-        import fsspec  # noqa: PLC0415 - only a shared store needs it (guarantee 5)
-    except ModuleNotFoundError as exc:
-        if exc.name != "fsspec":
-            raise
-        raise MissingExtraError("a shared result store", "fsspec", "cache") from exc
-    return fsspec
+def _fsspec() -> ModuleType:
+    """fsspec, imported only when a shared store is opened (guarantee 5)."""
+    return import_extra("fsspec", "a shared result store", "cache")
 
 
 @dataclass(frozen=True, slots=True)
