@@ -4,9 +4,11 @@ Rules (cited by ``tests/test_pytest_select.py``):
 
 1. A test's *closure token* covers its roots, as ``pytest --astoken-audit`` finds them: the test
    function, every fixture it uses (the closest definition of each name, and the ones it
-   overrides and requests), the xunit setups pytest calls for it; each root contributes its
-   behavior token (everything first-party it reaches), computed with one graph build for the
-   whole session. A parametrized test also contributes its parameter values.
+   overrides and requests), the xunit setups pytest calls for it; the roots are taken
+   together, as they run in one test: everything first-party any of them reaches, with
+   coverage.md rule 1 pooled over them (an object a fixture creates has the members the test
+   names), computed with one graph build for the whole session. A parametrized test also
+   contributes its parameter values.
 2. After a test passes (setup, call and teardown; an xfail that failed as expected counts as a
    pass), its closure token is recorded under its node id in pytest's cache directory
    (``.pytest_cache``, key ``astoken/select``). A test that fails, errors or is skipped has its
@@ -91,17 +93,16 @@ class SelectPlugin:
                 continue
             roots_of[item.nodeid] = sorted({root.target for root in roots})
             params[item.nodeid] = _parameters(item)
-        targets = sorted({target for names in roots_of.values() for target in names})
-        root_tokens = _pipeline.closure_tokens(
-            targets, include=self.include, exclude=self.exclude, portable=self.portable
+        pooled = _pipeline.pooled_tokens(
+            roots_of, include=self.include, exclude=self.exclude, portable=self.portable
         )
-        for nodeid, names in roots_of.items():
-            pairs = [(name, root_tokens.get(name)) for name in names]
-            if params[nodeid] == "" or any(token is None for _, token in pairs):
+        for nodeid in roots_of:
+            token = pooled.get(nodeid)
+            if params[nodeid] == "" or token is None:
                 self.tokens[nodeid] = None
                 continue
-            pairs.append(("<parameters>", params[nodeid]))
-            self.tokens[nodeid] = _api.data_token(tuple(pairs))
+            pairs = (("<roots>", token), ("<parameters>", params[nodeid]))
+            self.tokens[nodeid] = _api.data_token(pairs)
 
     # ---- hooks -----------------------------------------------------------------------------
 

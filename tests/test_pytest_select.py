@@ -217,3 +217,59 @@ def test_closure_tokens_are_behavior_tokens(project: Path, monkeypatch: pytest.M
     finally:
         for name in set(sys.modules) - before:
             del sys.modules[name]
+
+
+POOLED = {
+    "lib/__init__.py": "",
+    "lib/shapes.py": """
+        class Rect:
+            def __init__(self, w, h):
+                self.w, self.h = w, h
+
+            def area(self):
+                return self.w * self.h
+
+            def scaled(self, k):
+                return Rect(self.w * k, self.h * k)
+    """,
+    "tests/conftest.py": """
+        import pytest
+        from lib.shapes import Rect
+
+        @pytest.fixture
+        def rect():
+            return Rect(2, 3)
+    """,
+    "tests/test_rect.py": """
+        class TestRect:
+            def setup_method(self):
+                from lib.shapes import Rect
+                self.made = Rect(1, 1)
+
+            def test_scaled(self, rect):
+                assert rect.scaled(2).w == 4
+
+            def test_made(self):
+                assert self.made.scaled(3).h == 3
+    """,
+}
+
+
+def test_a_method_named_by_the_test_on_an_object_its_fixture_made(tmp_path: Path) -> None:
+    """Rule 1: the roots are taken together. The fixture (or xunit setup) creates the Rect, the
+    test names ``.scaled``: neither root's own closure holds ``Rect.scaled`` (coverage.md rule
+    1: a method runs on an object only where code names it), so an edit of it must still
+    select both tests, and then fail them, not skip them."""
+    for relative, source in POOLED.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\npythonpath = ["."]\n', encoding="utf-8"
+    )
+    both = {"tests/test_rect.py::TestRect::test_scaled", "tests/test_rect.py::TestRect::test_made"}
+    assert _pytest(tmp_path, "--astoken-select")[:2] == (0, both)
+    assert _pytest(tmp_path, "--astoken-select")[:2] == (0, set())
+    _edit(tmp_path, "lib/shapes.py", "Rect(self.w * k, self.h * k)", "Rect(self.w + k, self.h)")
+    code, ran, out = _pytest(tmp_path, "--astoken-select")
+    assert (code, ran) == (1, both), out

@@ -84,6 +84,7 @@ __all__ = [
     "build_graph",
     "cached_build",
     "closure",
+    "closure_of_all",
     "decode_build",
     "encode_build",
     "moved_lines",

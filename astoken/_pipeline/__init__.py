@@ -34,6 +34,7 @@ from ._analysis import (
     explanation,
     finish,
     for_each_target,
+    pooled_tokens,
     refuse_unresolved,
 )
 from ._options import DEFAULT_OPTIONS, Progress, Stage, make_options
@@ -59,6 +60,7 @@ __all__ = [
     "finish",
     "for_each_target",
     "make_options",
+    "pooled_tokens",
     "prepare_steps",
     "refuse_unresolved",
     "snapshot_packages",

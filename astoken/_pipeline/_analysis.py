@@ -6,7 +6,7 @@ the closures and tokens other parts of astoken ask for (``astoken audit``,
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -23,7 +23,7 @@ from astoken._scope import Scope, iter_package_modules
 from astoken.errors import AstokenError, StrictModeError, TargetNotFoundError, TargetTypeError
 
 from . import _steps
-from ._graphs import build, package_graph, root_graph, scope_for
+from ._graphs import BuiltGraph, build, package_graph, root_graph, scope_for
 from ._memo import FileSignature
 from ._options import Progress, Stage, make_options, report, store_for
 from ._session import (
@@ -51,6 +51,7 @@ __all__ = [
     "explanation",
     "finish",
     "for_each_target",
+    "pooled_tokens",
     "refuse_unresolved",
     "targets_not_found",
 ]
@@ -335,56 +336,133 @@ def closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str |
     """Target node name -> its behavior token, for many targets with one graph build per
     first-party scope (as :func:`closures`). A target whose token cannot be computed (a value
     with no encoding anywhere in its closure, a target that does not load) maps to None; the
-    others are what ``snapshot`` gives them. For ``pytest --astoken-select``."""
+    others are what ``snapshot`` gives them."""
     opts = make_options(**options)
-    groups: dict[Scope, dict[str, _targets.Target]] = {}
+    scopes, tokens = _load_by_scope(targets, opts)
+    for group in scopes.values():
+        if group.built is None:
+            tokens.update(dict.fromkeys(group.roots))
+            continue
+        for root in group.roots:
+            reached, _conditions = _steps.graph.closure(group.built.graph, root)
+            pairs = group.pairs(sorted(reached))
+            if pairs is None:
+                tokens[root] = None
+                continue
+            mine = [pair for pair in pairs if pair[0] != root]
+            own = dict(pairs).get(root)
+            tokens[root] = _combine.combine([("<target>", own), *mine], portable=opts.portable)
+    return tokens
+
+
+def pooled_tokens(groups: Mapping[str, Sequence[str]], **options: Any) -> dict[str, str | None]:
+    """Group key -> the token of its roots taken together, for ``pytest --astoken-select``
+    (a test's roots: its function, fixtures and setups run in one test). The closure is
+    pooled (coverage.md rule 1): an object one root creates has the members another root
+    names, which the union of the roots' own closures would miss (a fixture makes a Graph, the
+    test calls ``.subgraph``). None when a root does not load or a value in the closure has no
+    encoding. One graph build per first-party scope, as :func:`closure_tokens`."""
+    opts = make_options(**options)
+    names = sorted({name for roots in groups.values() for name in roots})
+    scopes, failed = _load_by_scope(names, opts)
+    scope_of = {root: scope for scope, group in scopes.items() for root in group.roots}
     tokens: dict[str, str | None] = {}
+    seen: dict[tuple[str, ...], str | None] = {}  # tests sharing their roots share a token
+    for key, given in groups.items():
+        roots = tuple(sorted(set(given)))
+        if roots in seen:
+            tokens[key] = seen[roots]
+            continue
+        tokens[key] = seen[roots] = _pooled_token(roots, scopes, scope_of, failed, opts)
+    return tokens
+
+
+def _pooled_token(
+    roots: tuple[str, ...],
+    scopes: dict[Scope, _ScopeGroup],
+    scope_of: dict[str, Scope],
+    failed: dict[str, str | None],
+    opts: Options,
+) -> str | None:
+    """The token of ``roots`` taken together (see :func:`pooled_tokens`)."""
+    if not roots or any(root in failed or root not in scope_of for root in roots):
+        return None
+    parts: list[tuple[str, str | None]] = []
+    for scope in sorted({scope_of[root] for root in roots}, key=repr):
+        group = scopes[scope]
+        if group.built is None:
+            return None
+        mine = tuple(root for root in roots if scope_of[root] == scope)
+        reached = _steps.graph.closure_of_all(group.built.graph, mine)
+        pairs = group.pairs(sorted(reached))
+        if pairs is None:
+            return None
+        parts.append((repr(scope), _combine.combine(pairs, portable=opts.portable)))
+    return parts[0][1] if len(parts) == 1 else _combine.combine(parts, portable=opts.portable)
+
+
+@dataclass
+class _ScopeGroup:
+    """The targets of one first-party scope, their one graph build (None when it failed) and
+    the own tokens computed so far (None for a node whose value has no encoding)."""
+
+    roots: tuple[str, ...]
+    session: Session
+    built: BuiltGraph | None
+    own: dict[str, str | None]
+    failed: set[str]
+
+    def pairs(self, names: list[str]) -> list[tuple[str, str | None]] | None:
+        """(name, own token) of ``names`` (None for a name with no node); None if a node's
+        value has no encoding."""
+        assert self.built is not None
+        nodes = self.built.nodes
+        pairs: list[tuple[str, str | None]] = []
+        for name in names:
+            if name in nodes and name not in self.own and name not in self.failed:
+                try:
+                    with _hashing.source_book(self.session.sources):
+                        self.own[name] = own_token(nodes[name], self.session)
+                except AstokenError:
+                    self.failed.add(name)
+            if name in self.failed:
+                return None
+            pairs.append((name, self.own.get(name)))
+        return pairs
+
+
+def _load_by_scope(
+    targets: Sequence[object], opts: Options
+) -> tuple[dict[Scope, _ScopeGroup], dict[str, str | None]]:
+    """The targets grouped by first-party scope, each group's graph built once; and the
+    targets that did not load (or are modules), mapped to None."""
+    loaded: dict[Scope, dict[str, _targets.Target]] = {}
+    failed: dict[str, str | None] = {}
     for obj in targets:
         try:
             target = _targets.load_target(obj, static=False)
         except AstokenError:
-            tokens[str(obj)] = None
+            failed[str(obj)] = None
             continue
         if target.is_module:
-            tokens[target.node] = None
+            failed[target.node] = None
             continue
-        groups.setdefault(scope_for(target.module, opts), {}).setdefault(target.node, target)
-    for scope, group in groups.items():
+        loaded.setdefault(scope_for(target.module, opts), {}).setdefault(target.node, target)
+    scopes: dict[Scope, _ScopeGroup] = {}
+    for scope, group in loaded.items():
         session = Session(opts, scope, {}, {})
         for target in group.values():
             if target.obj is not None:
                 session.objects[target.node] = target.obj
         roots = tuple(sorted(group))
+        built: BuiltGraph | None
         try:
             built = build(roots, session, ModuleLoader(store_for(opts)))
             check_running_code(first_party(built.nodes.values()), opts)
         except AstokenError:
-            tokens.update(dict.fromkeys(roots))
-            continue
-        nodes = built.nodes
-        own: dict[str, str | None] = {}
-        failed: set[str] = set()
-        for root in roots:
-            reached, _conditions = _steps.graph.closure(built.graph, root)
-            pairs: list[tuple[str, str | None]] = []
-            for name in sorted(reached):
-                if name not in own and name not in failed and name in nodes:
-                    try:
-                        with _hashing.source_book(session.sources):
-                            own[name] = own_token(nodes[name], session)
-                    except AstokenError:
-                        failed.add(name)
-                if name in failed:
-                    break
-                if name != root:
-                    pairs.append((name, own.get(name)))
-            else:
-                tokens[root] = _combine.combine(
-                    [("<target>", own.get(root)), *pairs], portable=opts.portable
-                )
-                continue
-            tokens[root] = None
-    return tokens
+            built = None
+        scopes[scope] = _ScopeGroup(roots, session, built, {}, set())
+    return scopes, failed
 
 
 def discovered_dependency_tokens(cls: type) -> tuple[tuple[str, str], ...]:

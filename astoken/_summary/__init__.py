@@ -59,6 +59,7 @@ of a parse). Line numbers come from one line-counting code generation pass inste
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from ._codec import summary_from_json, summary_to_json
@@ -78,11 +79,10 @@ _PASS = frozenset({"function_digest", "summarize_source", "summarize_with_source
 
 
 def __getattr__(name: str) -> object:
-    """The pass's entry points, imported from ``_pass`` (and libcst) on first use."""
+    """The pass's entry points, imported from ``_pass`` (and libcst) on first use. Looked up
+    in ``sys.modules`` on every access, never kept here: a test suite that drops the modules
+    it imported (libcst and ``_pass`` among them) gets a fresh, consistent pair next time,
+    not an old ``_pass`` over a re-imported libcst."""
     if name in _PASS:
-        from . import _pass  # noqa: PLC0415 - libcst only when a module is summarised
-
-        value = getattr(_pass, name)
-        globals()[name] = value
-        return value
+        return getattr(importlib.import_module("astoken._summary._pass"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
