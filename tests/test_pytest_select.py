@@ -75,16 +75,21 @@ ALL = {
 }
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    for relative, source in PROJECT.items():
-        path = tmp_path / relative
+def _write_project(root: Path, files: dict[str, str]) -> Path:
+    """The project's files under ``root``, with pytest told to import from it."""
+    for relative, source in files.items():
+        path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(source), encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text(
+    (root / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\npythonpath = ["."]\n', encoding="utf-8"
     )
-    return tmp_path
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return _write_project(tmp_path, PROJECT)
 
 
 def _pytest(root: Path, *args: str) -> tuple[int, set[str], str]:
@@ -260,13 +265,7 @@ def test_a_method_named_by_the_test_on_an_object_its_fixture_made(tmp_path: Path
     test names ``.scaled``: neither root's own closure holds ``Rect.scaled`` (coverage.md rule
     1: a method runs on an object only where code names it), so an edit of it must still
     select both tests, and then fail them, not skip them."""
-    for relative, source in POOLED.items():
-        path = tmp_path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.pytest.ini_options]\npythonpath = ["."]\n', encoding="utf-8"
-    )
+    _write_project(tmp_path, POOLED)
     both = {"tests/test_rect.py::TestRect::test_scaled", "tests/test_rect.py::TestRect::test_made"}
     assert _pytest(tmp_path, "--astoken-select")[:2] == (0, both)
     assert _pytest(tmp_path, "--astoken-select")[:2] == (0, set())
