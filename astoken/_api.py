@@ -99,8 +99,8 @@ def behavior_token(
     cached = _memo.lookup(key, obj)
     if cached is not None:
         return cached.token
-    analysis, files = _pipeline.analyze_with_files(obj, options)
-    _memo.remember(key, obj, files, analysis.token)
+    analysis = _pipeline.analyze(obj, options)
+    _memo.remember(key, obj, analysis.files, analysis.token)
     return analysis.token
 
 
@@ -344,7 +344,7 @@ def graph_with_tokens(
         target = _targets.load_target(obj, static=opts.static)
         if not tokens or opts.static or target.is_module:
             return _pipeline.dependency_graph_loaded(obj, opts, progress), {}
-        analysis = _pipeline.analyze_loaded(obj, opts, progress, provenance=True)[0]
+        analysis = _pipeline.analyze(obj, opts, progress, provenance=True, entered=True)
     own = dict(analysis.own_tokens)
     own[analysis.graph.root] = analysis.token
     return analysis.graph, own

@@ -24,8 +24,6 @@ from __future__ import annotations
 from ._analysis import (
     Analysis,
     analyze,
-    analyze_loaded,
-    analyze_with_files,
     closure_tokens,
     closures,
     dependency_graph_loaded,
@@ -49,8 +47,6 @@ __all__ = [
     "Session",
     "Stage",
     "analyze",
-    "analyze_loaded",
-    "analyze_with_files",
     "closure_tokens",
     "closures",
     "dependency_graph_loaded",

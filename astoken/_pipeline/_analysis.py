@@ -5,6 +5,7 @@ the closures and tokens other parts of astoken ask for (``astoken audit``,
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -41,8 +42,6 @@ from ._summaries import ModuleLoader
 __all__ = [
     "Analysis",
     "analyze",
-    "analyze_loaded",
-    "analyze_with_files",
     "closure_tokens",
     "closures",
     "dependency_graph_loaded",
@@ -73,6 +72,9 @@ class Analysis:
     target_token: str | None
     token: str | None
     unresolved: tuple[Unresolved, ...]
+    #: The files its graph read (what the token memo checks); only :func:`analyze` records
+    #: them, a graph from a shared build (:func:`for_each_target`) has none.
+    files: tuple[FileSignature, ...] = ()
 
 
 def analyze(
@@ -82,48 +84,28 @@ def analyze(
     *,
     provenance: bool = False,
     fold_nested: bool = True,
+    entered: bool = False,
 ) -> Analysis:
-    """The analysis of one target (a function, class, method or their spec)."""
-    return analyze_with_files(
-        obj, options, progress, provenance=provenance, fold_nested=fold_nested
-    )[0]
-
-
-def analyze_with_files(
-    obj: object,
-    options: Options,
-    progress: Progress | None = None,
-    *,
-    provenance: bool = False,
-    fold_nested: bool = True,
-) -> tuple[Analysis, tuple[FileSignature, ...]]:
-    """:func:`analyze`, and the files its graph read (what the token memo checks)."""
-    with _targets.target_environment(obj, prepare=_steps.prepare_steps):
-        return analyze_loaded(
-            obj, options, progress, provenance=provenance, fold_nested=fold_nested
-        )
-
-
-def analyze_loaded(
-    obj: object,
-    options: Options,
-    progress: Progress | None = None,
-    *,
-    provenance: bool = False,
-    fold_nested: bool = True,
-) -> tuple[Analysis, tuple[FileSignature, ...]]:
-    """:func:`analyze_with_files` inside the target's environment."""
-    target = _targets.load_target(obj, static=options.static)
-    if target.is_module:
-        raise TargetTypeError(target.spec, _MODULE_TARGET)
-    session = Session(options, scope_for(target.module, options), {}, {})
-    if target.obj is not None:
-        session.objects[target.node] = target.obj
-    loader = ModuleLoader(store_for(options), progress=progress)
-    built = build((target.node,), session, loader, provenance=provenance)
-    graph = root_graph(target.node, built, session, fold_nested=fold_nested)
-    analysis = finish(target, graph, session, progress)
-    return analysis, loader.read_files()
+    """The analysis of one target (a function, class, method or their spec), with the files
+    its graph read. ``entered``: the caller already holds the target's environment
+    (``_targets.target_environment``), so it is not entered again."""
+    environment = (
+        contextlib.nullcontext()
+        if entered
+        else _targets.target_environment(obj, prepare=_steps.prepare_steps)
+    )
+    with environment:
+        target = _targets.load_target(obj, static=options.static)
+        if target.is_module:
+            raise TargetTypeError(target.spec, _MODULE_TARGET)
+        session = Session(options, scope_for(target.module, options), {}, {})
+        if target.obj is not None:
+            session.objects[target.node] = target.obj
+        loader = ModuleLoader(store_for(options), progress=progress)
+        built = build((target.node,), session, loader, provenance=provenance)
+        graph = root_graph(target.node, built, session, fold_nested=fold_nested)
+        analysis = finish(target, graph, session, progress)
+        return replace(analysis, files=loader.read_files())
 
 
 def finish(
