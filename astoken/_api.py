@@ -146,29 +146,49 @@ def project_options(target: object = None, **given: Any) -> dict[str, Any]:
     return _config.find_config(start).options(given)
 
 
-def data_token(value: object) -> str:
+def data_token(value: object, *, portable: bool = False, allow_bytecode: bool = False) -> str:
     """The deterministic token of a plain value (see docs/reference/token-format.md).
 
     An instance of a first-party class (and such a class given as a value) also carries its
     class's behavior token: an object's methods run on the code its caller's cache key is
     computed for, so editing them must change the key (parameters are the caller's).
 
+    ``portable=True`` makes the functions inside the value (a callback, a default) count by
+    their canonical source and the classes by their portable behavior token, so that the token
+    is the same on every CPython minor, as :func:`behavior_token`'s ``portable`` (with its
+    ``allow_bytecode``); plain values encode alike in both modes.
+
     Raises :class:`~astoken.errors.UnhashableValueError` for a value with no deterministic
     encoding.
     """
-    return _hashing.value_token(value, owner="data_token()", behavior=_class_behavior)
+    if not portable:
+        return _hashing.value_token(value, owner="data_token()", behavior=_class_behavior)
+    options = _pipeline.make_options(portable=True, allow_bytecode=allow_bytecode)
+    hook = _PortableBehavior(allow_bytecode)
+    with _hashing.source_book(_pipeline.source_tables_for(options)):
+        return _hashing.value_token(value, owner="data_token()", behavior=hook)
 
 
-def _class_behavior(cls: type) -> str | None:
+def _class_behavior(cls: type, **options: Any) -> str | None:
     """The behavior token of a class whose instance is data (the hook of :func:`data_token`)."""
     active = _CLASS_BEHAVIOR_ACTIVE.get()
     if cls in active:
         return None  # a class whose behavior reaches an instance of itself: counted once
     reset = _CLASS_BEHAVIOR_ACTIVE.set(active | {cls})
     try:
-        return behavior_token(cls)
+        return behavior_token(cls, **options)
     finally:
         _CLASS_BEHAVIOR_ACTIVE.reset(reset)
+
+
+@dataclasses.dataclass(frozen=True)
+class _PortableBehavior:
+    """The behavior hook of a portable :func:`data_token`: portable class tokens."""
+
+    allow_bytecode: bool
+
+    def __call__(self, cls: type) -> str | None:
+        return _class_behavior(cls, portable=True, allow_bytecode=self.allow_bytecode)
 
 
 # Classes whose behavior token is being computed for a data token, in this thread or task: a
@@ -183,6 +203,8 @@ def cache_token(
     *,
     data: list[object] | tuple[object, ...] = (),
     behavior: list[object] | tuple[object, ...] = (),
+    portable: bool = False,
+    allow_bytecode: bool = False,
 ) -> str:
     """Combine data values and behavior objects, in order, into one token.
 
@@ -190,6 +212,7 @@ def cache_token(
     else raises TypeError, since iterating it would key on its parts (a DataFrame's column
     names, a dict's keys, a string's characters) instead of on the value. Behavior objects
     whose token is None (nothing to hash) are skipped, like ccflow's ``compute_cache_token``.
+    ``portable`` and ``allow_bytecode`` apply to both kinds (see :func:`data_token`).
     """
     for argument, given in (("data", data), ("behavior", behavior)):
         if not isinstance(given, (list, tuple)):
@@ -197,9 +220,9 @@ def cache_token(
                 f"cache_token({argument}=...) takes a list or tuple of values, got "
                 f"{_type_name(given)}; for one value pass {argument}=[value]"
             )
-    tokens = [data_token(value) for value in data]
+    tokens = [data_token(v, portable=portable, allow_bytecode=allow_bytecode) for v in data]
     for obj in behavior:
-        token = behavior_token(obj)
+        token = behavior_token(obj, portable=portable, allow_bytecode=allow_bytecode)
         if token is not None:
             tokens.append(token)
     return _combine.combine_ordered(tokens)

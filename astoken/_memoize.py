@@ -170,7 +170,7 @@ class CachedFunction(Generic[P, R]):
         for name, value in self._arguments(args, kwargs):
             owner = f"{self.__wrapped__.__qualname__}(): argument {name!r}"
             try:
-                tokens.append(_api.data_token((name, value)))
+                tokens.append(_api.data_token((name, value), **self._mode))
             except UnhashableValueError as exc:
                 raise UnhashableValueError(
                     owner=owner, value_type=exc.value_type, path=exc.path.removeprefix("[1]")
@@ -182,6 +182,16 @@ class CachedFunction(Generic[P, R]):
                     owner=owner, value_type=f"{kind.__module__}.{kind.__qualname__}"
                 ) from None
         return _api.cache_token(data=[tuple(tokens), behavior])
+
+    @property
+    def _mode(self) -> dict[str, bool]:
+        """The token mode arguments are encoded in: a portable function's key holds on every
+        Python minor, so the functions and first-party classes in its arguments count by
+        source too."""
+        return {
+            "portable": bool(self._options.get("portable")),
+            "allow_bytecode": bool(self._options.get("allow_bytecode")),
+        }
 
     # ---- store ---------------------------------------------------------------------------
 

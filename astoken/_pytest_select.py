@@ -92,7 +92,7 @@ class SelectPlugin:
             if not roots:
                 continue
             roots_of[item.nodeid] = sorted({root.target for root in roots})
-            params[item.nodeid] = _parameters(item)
+            params[item.nodeid] = _parameters(item, self.portable)
         pooled = _pipeline.pooled_tokens(
             roots_of, include=self.include, exclude=self.exclude, portable=self.portable
         )
@@ -185,13 +185,13 @@ def _recorded(config: pytest.Config) -> dict[str, str]:
     return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _parameters(item: pytest.Function) -> str | None:
+def _parameters(item: pytest.Function, portable: bool) -> str | None:
     """The data token of a parametrized test's parameter values; None for no parameters;
     "" when they have no encoding (the test then always runs)."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return None
     try:
-        return _api.data_token(dict(callspec.params))
+        return _api.data_token(dict(callspec.params), portable=portable)
     except AstokenError:
         return ""

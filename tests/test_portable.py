@@ -95,6 +95,17 @@ _SAMPLE = {
             by_name = sorted(items, key=lambda i: i.name)
             return math.floor(subtotal), [i.label for i in items], by_name
         """,
+    "shop/jobs.py": """\
+        import astoken
+
+        from .model import Item
+        from .pricing import discount
+
+
+        @astoken.cache(portable=True)
+        def priced(item, rule=discount):
+            return rule(item.gross())
+        """,
 }
 _TARGETS = ("shop.pricing:total", "shop.model:Item", "shop.pricing:discount")
 
@@ -110,17 +121,26 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 _CHILD = """\
 import json, sys
 import astoken
+from shop.jobs import priced
+from shop.model import Item
+from shop.pricing import cached, discount
 targets = json.loads(sys.argv[1])
+values = [discount, Item("a", 2.0), {"rule": cached}]
 print(json.dumps({
-    "portable": [astoken.behavior_token(t, portable=True) for t in targets],
-    "bytecode": [astoken.behavior_token(t) for t in targets],
+    "portable": [astoken.behavior_token(t, portable=True) for t in targets]
+    + [astoken.data_token(v, portable=True) for v in values]
+    + [priced.cache_key(Item("a", 2.0)), priced.cache_key(Item("a", 2.0), rule=abs)],
+    "bytecode": [astoken.behavior_token(t) for t in targets]
+    + [astoken.data_token(v) for v in values],
 }))
 """
 
 
 def test_portable_tokens_equal_on_every_minor(tmp_path: Path, pytestconfig: pytest.Config) -> None:
     """The sample package's portable tokens are the same on CPython 3.10-3.13 (each child in
-    its own directory, hash seed and cache); its bytecode tokens differ on every minor."""
+    its own directory, hash seed and cache); its bytecode tokens differ on every minor. So do
+    portable data tokens of values holding functions and first-party objects, and the keys of
+    a portable ``@astoken.cache`` function called with them."""
     found = interpreters(pytestconfig)
     results = {}
     for seed, minor in enumerate(MINORS, 1):
@@ -400,3 +420,29 @@ print(json.dumps({{
     assert found["python"] == "portable"
     assert found["read"] == found["made"]
     assert found["read"]["shop.pricing:total"] == found["total"]
+
+
+def test_a_portable_snapshot_with_jobs_has_its_workers_compute_the_digests(tmp_path: Path) -> None:
+    """``--jobs`` workers leave each module's function digests in the cache beside its
+    summary (the parent parses no file again for them); the tokens are those of one job."""
+    from astoken import _store
+    from astoken._pipeline._sources import sources_key
+
+    root = _write(tmp_path / "code", _SAMPLE)
+    code = """\
+import json, astoken
+print(json.dumps({e.target: e.token for e in astoken.snapshot(["shop"], portable=True, jobs=JOBS).entries}))
+"""
+    tokens = {}
+    for jobs in (2, 1):
+        cache = tmp_path / f"cache{jobs}"
+        tokens[jobs] = run_fresh(
+            code.replace("JOBS", str(jobs)), paths=[root], seed=jobs, cwd=root, cache_dir=cache
+        )
+    assert tokens[2] == tokens[1]
+    assert "shop.pricing:total" in tokens[2]
+    store = _store.SummaryStore(str(tmp_path / "cache2"))
+    files = sorted((root / "shop").glob("*.py"))
+    assert len(files) == 5
+    for file in files:
+        assert store.has(sources_key(_store.summary_key(file.read_bytes()))), file.name

@@ -38,6 +38,7 @@ from ._analysis import (
 from ._options import DEFAULT_OPTIONS, Progress, Stage, make_options
 from ._session import Session
 from ._snapshot import snapshot_packages
+from ._sources import source_tables_for
 from ._steps import prepare_steps
 
 __all__ = [
@@ -60,4 +61,5 @@ __all__ = [
     "prepare_steps",
     "refuse_unresolved",
     "snapshot_packages",
+    "source_tables_for",
 ]
