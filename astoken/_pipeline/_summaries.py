@@ -19,6 +19,7 @@ from astoken.errors import AstokenError
 from . import _steps
 from ._memo import FileSignature, file_signature
 from ._options import Progress, Stage, report, store_for
+from ._sources import SourceTables, source_tables_for
 
 __all__ = [
     "SUMMARIES",
@@ -45,9 +46,18 @@ def _read_keyed(file: str) -> tuple[bytes, str]:
     return data, _store.summary_key(data)
 
 
-def _summarize_file(file: str, store: _store.SummaryStore) -> ModuleSummary:
+def _summarize_file(
+    file: str, store: _store.SummaryStore, sources: SourceSink | None = None
+) -> ModuleSummary:
+    """``file``'s summary, and with ``sources`` (a portable analysis) its functions' digests,
+    each from the memo, the disk cache or one parse."""
     data, key = _read_keyed(file)
-    return _summary_of(file, data, key, store)
+    summary = _summary_of(file, data, key, store, sources)
+    if sources is not None and sources.wanted(key):  # the summary was known, the digests not
+        sources.put(
+            key, _steps.summary.summarize_with_sources(data, filename=file, summary=False)[1]
+        )
+    return summary
 
 
 def _summary_of(
@@ -182,7 +192,9 @@ def summarize_modules(
         if location is not None and location.file is not None:
             files[name] = location.file
     store = store_for(options)
-    missing = {name: file for name, file in files.items() if not _has_summary(file, store)}
+    # A portable snapshot also wants each module's function digests (one parse gives both).
+    sources = source_tables_for(options)
+    missing = {name: file for name, file in files.items() if not _has_summary(file, store, sources)}
     problems: dict[str, AstokenError] = {}
     if jobs > 1 and len(missing) > 1 and options.use_cache:
         cache_dir = options.cache_dir or _store.default_cache_dir()
@@ -193,7 +205,10 @@ def summarize_modules(
             # Largest first, so that no large file is left for one worker at the end.
             names = sorted(missing, key=lambda n: -_file_size(missing[n]))
             results = pool.map(
-                summarize_in_worker, [files[n] for n in names], [cache_dir] * len(names)
+                summarize_in_worker,
+                [files[n] for n in names],
+                [cache_dir] * len(names),
+                [options.portable] * len(names),
             )
             for name, error in zip(names, results, strict=True):
                 if error is not None:
@@ -203,18 +218,20 @@ def summarize_modules(
     for name, file in missing.items():
         if name not in problems:
             try:
-                _summarize_file(file, store)
+                _summarize_file(file, store, sources)
             except AstokenError as exc:
                 problems[name] = exc
     return problems
 
 
-def _has_summary(file: str, store: _store.SummaryStore) -> bool:
-    """Whether ``file``'s summary is in memory or in the disk cache (unreadable: False, so that
-    summarising it reports why)."""
+def _has_summary(file: str, store: _store.SummaryStore, sources: SourceSink | None = None) -> bool:
+    """Whether ``file``'s summary (and with ``sources``, its digests) is in memory or in the
+    disk cache (unreadable: False, so that summarising it reports why)."""
     try:
         key = _read_keyed(file)[1]
     except OSError:
+        return False
+    if sources is not None and sources.wanted(key):
         return False
     return SUMMARIES.get(key) is not None or store.has(key)
 
@@ -226,11 +243,15 @@ def _file_size(file: str) -> int:
         return 0
 
 
-def summarize_in_worker(file: str, cache_dir: str) -> AstokenError | None:
-    """A worker's job (``--jobs``): summarise ``file`` into the disk cache and answer ahead
-    what the parent will ask of its code; the error that stops it, else None."""
+def summarize_in_worker(file: str, cache_dir: str, portable: bool = False) -> AstokenError | None:
+    """A worker's job (``--jobs``): summarise ``file`` into the disk cache (``portable``: with
+    its functions' digests) and answer ahead what the parent will ask of its code; the error
+    that stops it, else None."""
+    store = _store.SummaryStore(cache_dir)
     try:
-        _summarize_file(file, _store.SummaryStore(cache_dir))
+        _summarize_file(
+            file, store, SourceTables(store, allow_bytecode=False) if portable else None
+        )
     except AstokenError as exc:
         return exc  # astoken's errors pickle with their attributes: re-raised as they were
     _prepare_code_checks(file, cache_dir)
