@@ -662,3 +662,30 @@ def test_cache_command_errors(
         0,
         str(tmp_path / "s"),
     )
+
+
+def test_a_pickled_cached_function_leaves_an_environment_secret_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached function sent to a worker by its parts (it cannot be imported by name) does
+    not carry ``$ASTOKEN_CACHE_SECRET`` in its pickle: the worker signs with its own. A secret
+    given as ``secret=`` is in the code that made the function, and travels with it."""
+    import pickle
+
+    monkeypatch.setenv("ASTOKEN_CACHE_SECRET", "fleet-secret-in-env")
+    from_env = astoken.cache(directory=tmp_path / "a")(double)
+    given = astoken.cache(directory=tmp_path / "b", secret="given-secret")(double)
+    sent_env, sent_given = pickle.dumps(from_env), pickle.dumps(given)
+    assert b"fleet-secret-in-env" not in sent_env
+    assert b"given-secret" in sent_given
+    monkeypatch.setenv("ASTOKEN_CACHE_SECRET", "worker-secret")
+    assert pickle.loads(sent_env)._settings.secret == b"worker-secret"
+    assert pickle.loads(sent_given)._settings.secret == b"given-secret"
+    monkeypatch.delenv("ASTOKEN_CACHE_SECRET")
+    assert pickle.loads(sent_env)._settings.secret is None
+    assert pickle.loads(sent_env)(4) == 8
+
+
+def double(x: int) -> int:
+    """A plain function of this module (pickled by name; its cached wrappers by parts)."""
+    return 2 * x

@@ -56,6 +56,20 @@ class StoreSettings:
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     secret: bytes | None = field(default=None, repr=False)
     raise_errors: bool = False
+    #: Whether ``secret`` was read from ``$ASTOKEN_CACHE_SECRET`` (not given as ``secret=``).
+    secret_from_env: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A secret read from the environment does not travel in a pickle (a cached function
+        sent to a worker by its parts): the worker reads its own ``$ASTOKEN_CACHE_SECRET``,
+        as the fleet's processes do. A secret given as ``secret=`` is carried, as the code that
+        gave it is."""
+        if self.secret_from_env:
+            return (_settings_in_worker, (self.url, dict(self.storage_options), self.raise_errors))
+        return (
+            StoreSettings,
+            (self.url, dict(self.storage_options), self.secret, self.raise_errors, False),
+        )
 
     @classmethod
     def resolve(
@@ -79,6 +93,7 @@ class StoreSettings:
         url = store
         if url is None and not directory_given:
             url = os.environ.get(STORE_ENV) or configured or None
+        from_env = secret is None
         if secret is None:
             secret = os.environ.get(SECRET_ENV) or None
         key = secret.encode("utf-8") if isinstance(secret, str) else secret
@@ -87,4 +102,20 @@ class StoreSettings:
             storage_options=dict(storage_options or {}),
             secret=key or None,
             raise_errors=on_store_error == "raise",
+            secret_from_env=from_env and bool(key),
         )
+
+
+def _settings_in_worker(
+    url: str | None, storage_options: Mapping[str, Any], raise_errors: bool
+) -> StoreSettings:
+    """Settings unpickled in another process: the secret is that process's
+    ``$ASTOKEN_CACHE_SECRET`` (see :meth:`StoreSettings.__reduce__`)."""
+    secret = os.environ.get(SECRET_ENV) or None
+    return StoreSettings(
+        url=url,
+        storage_options=dict(storage_options),
+        secret=secret.encode("utf-8") if secret else None,
+        raise_errors=raise_errors,
+        secret_from_env=secret is not None,
+    )
