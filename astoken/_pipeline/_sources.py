@@ -26,7 +26,7 @@ from astoken.errors import AstokenError
 from . import _steps
 from ._options import store_for
 
-__all__ = ["SourceTables", "source_tables_for", "sources_key"]
+__all__ = ["SourceTables", "lone_digest", "source_tables_for", "sources_key"]
 
 #: Functions of one file by (first line, name) -> their digests, in source order.
 Table = dict[tuple[int, str], tuple[str, ...]]
@@ -165,8 +165,7 @@ class SourceTables:
             known = table.get(entry)
         if known is not None:
             return known
-        lines = _block(data, code)
-        digest = _steps.summary.function_digest(lines, code.co_name) if lines else None
+        digest = lone_digest(data, code)
         if digest is not None:
             with self._lock:
                 table[entry] = digest
@@ -282,6 +281,14 @@ def _block(data: bytes, code: types.CodeType) -> str | None:
             break
         end += 1
     return "".join(lines[first:end])
+
+
+def lone_digest(data: bytes, code: types.CodeType) -> str | None:
+    """The digest of the function of ``code`` (which reads no variable of an enclosing
+    function) from its own lines of the file whose bytes are ``data``: the digest the whole
+    file's parse gives it, or None when its lines do not parse alone."""
+    lines = _block(data, code)
+    return _steps.summary.function_digest(lines, code.co_name) if lines else None
 
 
 def source_tables_for(options: Options) -> SourceTables | None:
