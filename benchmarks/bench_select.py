@@ -12,10 +12,18 @@ both tools see first-party code). For each tool, in a fresh copy:
    that fail after the edit it did *not* run (a test a selector skips that would have failed
    is a missed bug).
 
-Which tests fail after an edit is found by running, with no tool, the tests that ran the
-function in the traced run (an edit that raises can only fail a test that runs the function).
+Which tests fail after an edit is found by running all the test directories with the edit and
+no tool (not only the tests the traced run attributes the function to: a ``setup_class`` or a
+module-scoped fixture runs inside the first test that needs it, yet fails every test that uses
+it).
 
-Prints a table; asserts nothing. Needs pytest-testmon installed (``nox -s bench_select``).
+The default tests are a subset of networkx's suite (shortest paths, DAGs, simple paths): with
+the whole suite, the 1 + 2 x 2 runs per edit take hours on two cores.
+
+Prints, per edit, the edited function, the tests each tool ran, the tests that fail after the
+edit and those a tool did not run (a miss: a test a selector skips that would have failed),
+then the astoken / testmon ratio of tests run (summed, and the median over edits) and the wall
+time. Asserts nothing. Needs pytest-testmon installed (``nox -s bench_select``).
 
 Usage::
 
@@ -157,6 +165,13 @@ def _edit_for(root: Path, file: str, first: int, name: str) -> Edit | None:
     its first statement after the docstring (None for a body that is only a docstring, or a
     function the source does not show)."""
     tree = ast.parse((root / file).read_text())
+    # Qualified names (``Class.method``), so that the table tells apart the many ``__iter__``.
+    qualnames: dict[ast.AST, str] = {}
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                outer = qualnames.get(parent)
+                qualnames[child] = f"{outer}.{child.name}" if outer else child.name
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != name:
             continue
@@ -173,7 +188,7 @@ def _edit_for(root: Path, file: str, first: int, name: str) -> Edit | None:
             body = body[1:]
         if not body or body[0].lineno == node.lineno:
             return None  # only a docstring, or a one-line ``def f(): return x``
-        return Edit(file, f"{file}:{name}", body[0].lineno, body[0].col_offset)
+        return Edit(file, f"{file}:{qualnames[node]}", body[0].lineno, body[0].col_offset)
     return None
 
 
@@ -215,47 +230,51 @@ def _replace(root: Path, edit: tuple[str, str, str]) -> str:
     return text
 
 
+def _ratio(mine: int, theirs: int) -> float:
+    """``mine / theirs``, 1.0 when both ran nothing and infinity when only ``mine`` ran some."""
+    if theirs:
+        return mine / theirs
+    return 1.0 if not mine else float("inf")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", nargs="+", default=list(TESTS))
     parser.add_argument("--edits", type=int, default=30, help="single-function edits (30)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the choice of functions")
+    parser.add_argument(
+        "--save", type=Path, help="also write each edit's tests (run, failing) as JSON here"
+    )
     args = parser.parse_args(argv)
     tests = tuple(args.tests)
+    wall = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="astoken-bench-select-") as tmp:
         truth_root = _copy(Path(tmp) / "truth")
-        started = time.perf_counter()
         full = _pytest(truth_root, tests, [])
-        plain = time.perf_counter() - started
         trace = _trace(truth_root, tests)
         edits = _choose(truth_root, trace, args.edits, args.seed)
-        # Which tests each edit fails: those that ran the function, run with the edit applied.
+        # Which tests each edit fails: all the tests, run with the edit applied, that did not
+        # already fail before it.
         failing: list[set[str]] = []
-        for edit, runners in edits:
+        for edit, _ in edits:
             original = _apply(truth_root, edit)
             try:
-                ids = sorted(t for t in runners if t in full.ran)
-                failing.append(_pytest(truth_root, tuple(ids), []).failed if ids else set())
+                failing.append(_pytest(truth_root, tests, []).failed - full.failed)
             finally:
                 (truth_root / edit.file).write_text(original)
         print(f"networkx {networkx.__version__}: {len(full.ran)} tests in {', '.join(tests)}")
+        if tests == TESTS:
+            print("(a subset of networkx's suite: the whole suite takes hours at 5 runs per edit)")
         print(
-            f"plain run: {plain:.1f} s; {len(edits)} edits (seed {args.seed}) of functions "
-            f"that ran, each '{RAISE}' as the first statement; per edit, tests that ran the "
-            f"function: median {statistics.median(len(r) for _, r in edits):.0f}, failing after "
-            f"it: median {statistics.median(len(f) for f in failing):.0f}"
+            f"plain run: {full.seconds:.1f} s, {len(full.failed)} failing before any edit; "
+            f"{len(edits)} edits (seed {args.seed}) of functions that ran, each '{RAISE}' as "
+            f"the first statement; per edit, tests that ran the function: median "
+            f"{statistics.median(len(r) for _, r in edits):.0f}, failing after it: median "
+            f"{statistics.median(len(f) for f in failing):.0f}"
         )
-        for (edit, runners), fails in zip(edits, failing, strict=True):
-            print(
-                f"  {edit.function}: ran in {len(runners)} tests, {len(fails)} fail after the edit"
-            )
         print()
-        header = (
-            f"{'tool':<9} {'record s':>9} {'comment: ran':>13} {'edits: ran':>11} "
-            f"{'per edit':>9} {'/ failing':>10} {'s per edit':>11} {'missed':>7}"
-        )
-        print(header)
-        totals: dict[str, int] = {}
+        print(f"{'tool':<9} {'record s':>9} {'comment: ran':>13} {'s per edit':>11}")
+        results: dict[str, list[Run]] = {}
         for tool, options in TOOLS.items():
             root = _copy(Path(tmp) / tool)
             record = _pytest(root, tests, options)
@@ -263,39 +282,94 @@ def main(argv: list[str] | None = None) -> int:
             comment = _pytest(root, tests, options)
             (root / COMMENT[0]).write_text(original)
             _pytest(root, tests, options)
-            ran: list[int] = []
-            seconds: list[float] = []
-            missed: list[tuple[str, str]] = []
-            for (edit, _), fails in zip(edits, failing, strict=True):
+            runs: list[Run] = []
+            for edit, _ in edits:
                 original = _apply(root, edit)
                 try:
-                    edited = _pytest(root, tests, options)
+                    runs.append(_pytest(root, tests, options))
                 finally:
                     (root / edit.file).write_text(original)
-                ran.append(len(edited.ran))
-                seconds.append(edited.seconds)
-                missed.extend((edit.function, test) for test in sorted(fails - edited.ran))
+                missing = sorted(failing[len(runs) - 1] - runs[-1].ran)
+                print(  # progress, and a miss as soon as it happens
+                    f"{tool} {len(runs)}/{len(edits)} {edit.function}: ran {len(runs[-1].ran)}, "
+                    f"missed {missing}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 _pytest(root, tests, options)  # back to the recorded state
-            totals[tool] = sum(ran)
-            fail_total = sum(len(f) for f in failing) or 1
+            results[tool] = runs
             print(
-                f"{tool:<9} {record.seconds:>9.1f} {len(comment.ran):>13} {sum(ran):>11} "
-                f"{statistics.fmean(ran):>9.1f} {sum(ran) / fail_total:>10.2f} "
-                f"{statistics.fmean(seconds):>11.1f} {len(missed):>7}"
+                f"{tool:<9} {record.seconds:>9.1f} {len(comment.ran):>13} "
+                f"{statistics.fmean(r.seconds for r in runs):>11.1f}"
             )
-            for function, test in missed:
+        if args.save is not None:
+            args.save.write_text(
+                json.dumps(
+                    [
+                        {
+                            "function": edit.function,
+                            "ran it": sorted(runners),
+                            "failing": sorted(fails),
+                            **{name: sorted(results[name][i].ran) for name in TOOLS},
+                        }
+                        for i, ((edit, runners), fails) in enumerate(
+                            zip(edits, failing, strict=True)
+                        )
+                    ],
+                    indent=1,
+                )
+            )
+        print()
+        names = list(TOOLS)
+        width = max(len(edit.function) for edit, _ in edits)
+        print(
+            f"{'edited function':<{width}} {'ran it':>6} {'fail':>5} "
+            + " ".join(f"{name:>8}" for name in names)
+            + f" {'ratio':>6} "
+            + " ".join(f"{name + ' miss':>13}" for name in names)
+        )
+        missed: dict[str, list[tuple[str, str]]] = {name: [] for name in names}
+        ratios: list[float] = []
+        for index, ((edit, runners), fails) in enumerate(zip(edits, failing, strict=True)):
+            ran = {name: results[name][index].ran for name in names}
+            misses = {name: sorted(fails - ran[name]) for name in names}
+            for name in names:
+                missed[name].extend((edit.function, test) for test in misses[name])
+            ratio = _ratio(len(ran["astoken"]), len(ran["testmon"]))
+            ratios.append(ratio)
+            print(
+                f"{edit.function:<{width}} {len(runners):>6} {len(fails):>5} "
+                + " ".join(f"{len(ran[name]):>8}" for name in names)
+                + f" {ratio:>6.2f} "
+                + " ".join(f"{len(misses[name]) or '-':>13}" for name in names)
+            )
+        totals = {name: sum(len(r.ran) for r in results[name]) for name in names}
+        fail_total = sum(len(f) for f in failing)
+        print(
+            f"{'total':<{width}} {sum(len(r) for _, r in edits):>6} {fail_total:>5} "
+            + " ".join(f"{totals[name]:>8}" for name in names)
+            + f" {_ratio(totals['astoken'], totals['testmon']):>6.2f} "
+            + " ".join(f"{len(missed[name]) or '-':>13}" for name in names)
+        )
+        print()
+        print(
+            f"astoken / testmon, tests run: summed over the edits "
+            f"{_ratio(totals['astoken'], totals['testmon']):.2f}, median per edit "
+            f"{statistics.median(ratios):.2f}; per edit, astoken ran more than 1.2x testmon "
+            f"in {sum(r > 1.2 for r in ratios)} of {len(ratios)} edits"
+        )
+        for name in names:
+            print(f"{name}: {len(missed[name])} (edit, failing test) pairs missed")
+            for function, test in missed[name]:
                 print(f"    missed: {test} (edit of {function})")
-        if totals.get("testmon"):
-            print(
-                f"\nastoken / testmon, tests run over all edits: "
-                f"{totals['astoken'] / totals['testmon']:.2f}"
-            )
+        print(f"wall time: {time.perf_counter() - wall:.0f} s")
         print(
             textwrap.dedent(
                 """
-                edits: ran: tests each tool ran after the edits, summed; per edit: the mean;
-                / failing: summed over the tests that fail after the edits (1.00 is ideal);
-                missed: (edit, test) pairs where a test that fails after the edit was not run."""
+                ran it: tests the traced run saw run the function; fail: tests that fail after
+                the edit (and passed before it); astoken, testmon: tests each tool ran after the
+                edit; ratio: astoken / testmon; miss: tests that fail after the edit that the
+                tool did not run (a correctness bug)."""
             )
         )
     return 0
