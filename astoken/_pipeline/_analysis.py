@@ -290,24 +290,14 @@ def closures(targets: Sequence[object], **options: Any) -> dict[str, frozenset[s
     ``behavior_token`` (a module target is a :class:`TargetTypeError`).
     """
     opts = make_options(**options)
-    groups: dict[Scope, dict[str, _targets.Target]] = {}
-    for obj in targets:
-        target = _targets.load_target(obj, static=opts.static)
-        if target.is_module:
-            raise TargetTypeError(target.spec, "is a module; give a function or class")
-        groups.setdefault(scope_for(target.module, opts), {}).setdefault(target.node, target)
+    scopes, _ = _load_by_scope(targets, opts, strict=True)
     executable = (NodeKind.FUNCTION, NodeKind.METHOD)
     found: dict[str, frozenset[str]] = {}
-    for scope, group in groups.items():
-        session = Session(opts, scope, {}, {})
-        for target in group.values():
-            if target.obj is not None:
-                session.objects[target.node] = target.obj
-        roots = tuple(sorted(group))
-        built = build(roots, session, ModuleLoader(store_for(opts)))
-        nodes = built.nodes
-        for root in roots:
-            reached, _conditions = _steps.graph.closure(built.graph, root)
+    for group in scopes.values():
+        assert group.built is not None  # strict: a failed build raised
+        nodes = group.built.nodes
+        for root in group.roots:
+            reached, _conditions = _steps.graph.closure(group.built.graph, root)
             found[root] = frozenset(
                 name for name in reached if name in nodes and nodes[name].kind in executable
             )
@@ -320,7 +310,7 @@ def closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str |
     with no encoding anywhere in its closure, a target that does not load) maps to None; the
     others are what ``snapshot`` gives them."""
     opts = make_options(**options)
-    scopes, tokens = _load_by_scope(targets, opts)
+    scopes, tokens = _load_by_scope(targets, opts, strict=False)
     for group in scopes.values():
         if group.built is None:
             tokens.update(dict.fromkeys(group.roots))
@@ -346,7 +336,7 @@ def pooled_tokens(groups: Mapping[str, Sequence[str]], **options: Any) -> dict[s
     encoding. One graph build per first-party scope, as :func:`closure_tokens`."""
     opts = make_options(**options)
     names = sorted({name for roots in groups.values() for name in roots})
-    scopes, failed = _load_by_scope(names, opts)
+    scopes, failed = _load_by_scope(names, opts, strict=False)
     scope_of = {root: scope for scope, group in scopes.items() for root in group.roots}
     tokens: dict[str, str | None] = {}
     seen: dict[tuple[str, ...], str | None] = {}  # tests sharing their roots share a token
@@ -414,19 +404,31 @@ class _ScopeGroup:
 
 
 def _load_by_scope(
-    targets: Sequence[object], opts: Options
+    targets: Sequence[object], opts: Options, *, strict: bool
 ) -> tuple[dict[Scope, _ScopeGroup], dict[str, str | None]]:
     """The targets grouped by first-party scope, each group's graph built once; and the
-    targets that did not load (or are modules), mapped to None."""
+    targets that did not load (or are modules), mapped to None.
+
+    ``strict`` (for :func:`closures`; not ``Options.strict``): a target that does not load, a
+    module target and a failed build raise, as ``behavior_token`` would; the options' static
+    mode applies, and the running code is not checked, since nothing is hashed. Otherwise (the
+    token loaders) such targets are in the second mapping and such a group has no build, nor
+    has a group whose first-party code does not run what its source says.
+    """
     loaded: dict[Scope, dict[str, _targets.Target]] = {}
     failed: dict[str, str | None] = {}
     for obj in targets:
         try:
-            target = _targets.load_target(obj, static=False)
+            # A token needs the live objects: the token loaders import even in static mode.
+            target = _targets.load_target(obj, static=strict and opts.static)
         except AstokenError:
+            if strict:
+                raise
             failed[str(obj)] = None
             continue
         if target.is_module:
+            if strict:
+                raise TargetTypeError(target.spec, "is a module; give a function or class")
             failed[target.node] = None
             continue
         loaded.setdefault(scope_for(target.module, opts), {}).setdefault(target.node, target)
@@ -440,8 +442,11 @@ def _load_by_scope(
         built: BuiltGraph | None
         try:
             built = build(roots, session, ModuleLoader(store_for(opts)))
-            check_running_code(first_party(built.nodes.values()), opts)
+            if not strict:
+                check_running_code(first_party(built.nodes.values()), opts)
         except AstokenError:
+            if strict:
+                raise
             built = None
         scopes[scope] = _ScopeGroup(roots, session, built, {}, set())
     return scopes, failed
