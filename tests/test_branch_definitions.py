@@ -151,3 +151,48 @@ def test_which_definitions_exclude_each_other(
     file.write_text(source, encoding="utf-8")
     found = _runtime._branch_definitions(str(file), (0, len(source)))
     assert {name: set(lines) for name, lines in found} == expected
+
+
+@pytest.mark.parametrize("package", ["networkx", "rich", "pygments", "toolz", "attr", "click"])
+def test_the_cheap_look_never_misses_a_redefinition_on_a_real_package(package: str) -> None:
+    """Every file in which the full parse finds a function defined in branches of one ``if``
+    passes the cheap look (which lets most files skip the parse)."""
+    import ast
+    import importlib
+
+    root = Path(importlib.import_module(package).__file__ or "").parent
+    files = sorted(root.rglob("*.py"))
+    parsed = skipped = 0
+    for file in files:
+        source = file.read_bytes()
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        found = _runtime._branch_definitions_in(tree)
+        if _runtime._may_redefine(source):
+            parsed += 1
+        else:
+            skipped += 1
+            assert found == (), file
+    assert parsed + skipped >= 10
+    if package == "networkx":
+        assert skipped > 10 * parsed  # the point of the look: most files are not parsed
+
+
+def test_the_cheap_look_names_definitions_by_their_enclosing_classes() -> None:
+    one_each = b"class A:\n    def __init__(self): ...\nclass B:\n    def __init__(self): ...\n"
+    branches = (
+        b"class A:\n    if X:\n        def f(self): ...\n    else:\n        def f(self): ...\n"
+    )
+    assert not _runtime._may_redefine(one_each)
+    assert _runtime._may_redefine(branches)
+    assert _runtime._may_redefine(b"if X:\n    def f(): ...\nelse:\n\tdef f(): ...\n")
+    # An ``if`` at a class's level closes the method above it (distributed's diskutils).
+    after_method = (
+        b"class W:\n    def g(self): ...\n    if X:\n\n        def f(self): ...\n"
+        b"    else:\n\n        def f(self):\n            def inner(): ...\n"
+    )
+    assert _runtime._may_redefine(after_method)
+    nested_twice = b"def a():\n    def h(): ...\ndef b():\n    def h(): ...\n"
+    assert not _runtime._may_redefine(nested_twice)  # functions' own helpers: never branches
