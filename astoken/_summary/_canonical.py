@@ -41,6 +41,7 @@ import dataclasses
 import hashlib
 import unicodedata
 from collections.abc import Iterator
+from typing import TypeGuard, cast
 
 import libcst as cst
 
@@ -51,8 +52,10 @@ from ._syntax import LITERALS, all_params, source_fields
 __all__ = ["SNIPPET_HEADER", "function_sources", "snippet_digest"]
 
 _CONSTANTS = (*LITERALS, cst.ConcatenatedString, cst.Ellipsis)
+_CONSTANT_TYPES = frozenset(_CONSTANTS)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _FUNCTIONS = (cst.FunctionDef, cst.Lambda)
+_FUNCTION_TYPES = frozenset(_FUNCTIONS)
 
 
 # ---- scopes ----------------------------------------------------------------------------------
@@ -103,16 +106,35 @@ def _ident(value: str) -> str:
     return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
+#: Type -> whether it is a libcst node. ``isinstance`` against a libcst class goes through
+#: ``ABCMeta.__instancecheck__`` unless the type is the class itself; the walks below ask it of
+#: every field of every node, so they look types up here (libcst's node classes are final:
+#: a node's exact type decides every test).
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node(value: object) -> TypeGuard[cst.CSTNode]:
+    kind = type(value)
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The child nodes that can hold code, in tree order (libcst's ``children`` runs a visitor
     over the node: many times slower)."""
     for name in source_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if (known := _IS_NODE.get(type(value))) is None:
+            known = _is_node(value)
+        if known:
             yield value
         elif isinstance(value, (list, tuple)):
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if (known := _IS_NODE.get(type(item))) is None:
+                    known = _is_node(item)
+                if known:
                     yield item
 
 
@@ -163,6 +185,9 @@ class _Scopes:
         # Nodes below a child of the node being entered that sit in another scope than that
         # child (a parameter's default and annotation: evaluated where the function is).
         self.moved: dict[int, _Scope] = {}
+        # A function's (def or lambda) node id -> the scopes opened by it or by a node under
+        # it (what its emitter renames locals of).
+        self.under: dict[int, list[_Scope]] = {}
         root = _Scope("module", None, module)
         self.opened[id(module)] = root
         self._walk(module, root)
@@ -173,14 +198,21 @@ class _Scopes:
         return scope
 
     def _walk(self, node: cst.CSTNode, scope: _Scope) -> None:
-        stack: list[tuple[cst.CSTNode, _Scope]] = [(node, scope)]
+        # Each node with the ids of the functions it sits under (syntactically).
+        stack: list[tuple[cst.CSTNode, _Scope, tuple[int, ...]]] = [(node, scope, ())]
         while stack:
-            current, where = stack.pop()
+            current, where, functions = stack.pop()
             where = self.moved.pop(id(current), where)
             self.of_node[id(current)] = where
             inner = self._enter(current, where)
+            if inner is not None:  # current opened a scope
+                if type(current) in _FUNCTION_TYPES:
+                    functions = (*functions, id(current))
+                opened = self.opened[id(current)]
+                for function in functions:
+                    self.under.setdefault(function, []).append(opened)
             for child in reversed(list(_children(current))):
-                stack.append((child, inner.get(id(child), where) if inner else where))
+                stack.append((child, inner.get(id(child), where) if inner else where, functions))
 
     def _enter(self, node: cst.CSTNode, where: _Scope) -> dict[int, _Scope] | None:
         """Record what ``node`` binds in ``where``; the scope of each child that sits in a new
@@ -262,12 +294,13 @@ def _dotted(node: cst.CSTNode) -> str:
 
 def _trivial(node: cst.CSTNode) -> bool:
     """A statement that compiles to nothing: ``pass``, a docstring or another constant."""
-    if isinstance(node, cst.Pass):
+    kind = type(node)  # exact types: see _IS_NODE
+    if kind is cst.Pass:
         return True
-    if isinstance(node, cst.Expr):
-        return isinstance(node.value, _CONSTANTS)
-    if isinstance(node, cst.SimpleStatementLine):
-        return all(_trivial(item) for item in node.body)
+    if kind is cst.Expr:
+        return type(cast(cst.Expr, node).value) in _CONSTANT_TYPES
+    if kind is cst.SimpleStatementLine:
+        return all(_trivial(item) for item in cast(cst.SimpleStatementLine, node).body)
     return False
 
 
@@ -290,22 +323,13 @@ class _Emitter:
 
     def text(self) -> str:
         root = self.root
-        self.inside = {id(s) for s in self._scopes_under(root)}
+        self.inside = {id(s) for s in self.scopes.under.get(id(root), ())}
         kind = "A" if isinstance(root, cst.FunctionDef) and root.asynchronous else "F"
         self.out.append(kind)
         self._params(root.params, top=True)
         self.out.append(":")
         self._emit(root.body)
         return "".join(self.out)
-
-    def _scopes_under(self, node: cst.CSTNode) -> Iterator[_Scope]:
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            scope = self.scopes.opened.get(id(current))
-            if scope is not None:
-                yield scope
-            stack.extend(_children(current))
 
     # -- names
 
@@ -465,12 +489,12 @@ class _Emitter:
 
     def _value(self, value: object, field: str) -> None:
         out = self.out
-        if isinstance(value, cst.CSTNode):
+        if _is_node(value):
             self._emit(value)
         elif isinstance(value, (list, tuple)):
             out.append("[")
             for item in value:
-                if field == "body" and isinstance(item, cst.CSTNode) and _trivial(item):
+                if field == "body" and _is_node(item) and _trivial(item):
                     continue  # docstrings included (guarantee 1)
                 self._value(item, "")
                 out.append(";")
