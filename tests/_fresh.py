@@ -1,7 +1,9 @@
 """Run a snippet in a fresh interpreter (own hash seed, own cache dir) and read its stdout.
 
 For tests where the process is what matters: import state, hash seeds, what a module-level
-cache remembers. The snippet prints its result as JSON on its last line.
+cache remembers. The snippet prints its result as JSON on its last line. ``run_astoken`` runs
+the command line (``python -m astoken``) the same way, ``run_child`` any other command, and
+both hand back the finished process for the test to read.
 """
 
 from __future__ import annotations
@@ -10,11 +12,19 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COUNT_WORK", "REPO_ROOT", "TESTS_DIR", "run_fresh"]
+__all__ = [
+    "COUNT_WORK",
+    "REPO_ROOT",
+    "TESTS_DIR",
+    "child_env",
+    "run_astoken",
+    "run_child",
+    "run_fresh",
+]
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -45,6 +55,70 @@ builtins.compile, _code._canonical_code = _counting_compile, _counting_canonical
 """
 
 
+def child_env(
+    *,
+    paths: Sequence[Path] = (),
+    seed: int | str | None = None,
+    cache_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """This process's environment with ``env`` added for a child, then ``paths`` and this
+    checkout as PYTHONPATH, ``seed`` as PYTHONHASHSEED and ``cache_dir`` as ASTOKEN_CACHE_DIR
+    (the last two inherited when None)."""
+    environ = {**os.environ, **(env or {})}
+    if seed is not None:
+        environ["PYTHONHASHSEED"] = str(seed)
+    environ["PYTHONPATH"] = os.pathsep.join([*map(str, paths), str(REPO_ROOT)])
+    if cache_dir is not None:
+        environ["ASTOKEN_CACHE_DIR"] = str(cache_dir)
+    return environ
+
+
+def run_child(
+    command: Sequence[str | Path],
+    *,
+    cwd: Path | None = None,
+    paths: Sequence[Path] = (),
+    seed: int | str | None = None,
+    cache_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``command`` run in ``cwd`` with :func:`child_env`'s environment, its output captured as
+    text; never raises on a failed exit (the test reads ``returncode``)."""
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=child_env(paths=paths, seed=seed, cache_dir=cache_dir, env=env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_astoken(
+    *argv: str,
+    python_options: Sequence[str] = (),
+    cwd: Path | None = None,
+    paths: Sequence[Path] = (),
+    seed: int | str | None = None,
+    cache_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``python [python_options] -m astoken argv...`` as :func:`run_child` runs a command."""
+    return run_child(
+        [sys.executable, *python_options, "-m", "astoken", *argv],
+        cwd=cwd,
+        paths=paths,
+        seed=seed,
+        cache_dir=cache_dir,
+        env=env,
+        timeout=timeout,
+    )
+
+
 def run_fresh(
     code: str,
     *,
@@ -57,19 +131,14 @@ def run_fresh(
 ) -> Any:
     """Run ``code`` in a new interpreter with ``paths`` (and this checkout) on PYTHONPATH;
     return the JSON value of the last line it printed. Fails the test if the child fails."""
-    environ = {**os.environ, **(env or {})}
-    environ["PYTHONHASHSEED"] = str(seed)
-    environ["PYTHONPATH"] = os.pathsep.join([*map(str, paths), str(REPO_ROOT)])
-    if cache_dir is not None:
-        environ["ASTOKEN_CACHE_DIR"] = str(cache_dir)
-    done = subprocess.run(
+    done = run_child(
         [sys.executable, "-c", code],
         cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
+        paths=paths,
+        seed=seed,
+        cache_dir=cache_dir,
+        env=env,
         timeout=timeout,
-        check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     lines = done.stdout.strip().splitlines()

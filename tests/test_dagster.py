@@ -10,14 +10,12 @@ about the recorded materializations. Dagster, its warnings included, stays out o
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
-from _fresh import REPO_ROOT, run_fresh
+from _fresh import run_child, run_fresh
+from _samples import write_sample
 
 PACKAGE = {
     "shop/__init__.py": "",
@@ -89,22 +87,10 @@ PACKAGE = {
     """,
 }
 
-#: Edits of shop/helpers.py: one a comment (same behavior), one its code (changed behavior).
-EDITS = {
-    "comment": ("return x * 3", "return x * 3  # three of them"),
-    "helper": ("return x * 3", "return x * 4"),
-}
-
 
 def write_package(root: Path, edit: str | None = None) -> Path:
-    for name, text in PACKAGE.items():
-        body = textwrap.dedent(text).lstrip()
-        if edit is not None and name == "shop/helpers.py":
-            body = body.replace(*EDITS[edit])
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
-    return root
+    """The package under ``root``, its shop/helpers.py edited by ``HELPER_EDITS[edit]``."""
+    return write_sample(root, PACKAGE, helper="shop/helpers.py", edit=edit)
 
 
 #: Loads shop.definitions as a code location does, materializes everything when MATERIALIZE,
@@ -236,21 +222,14 @@ def test_an_asset_without_a_token_fails_to_load(tmp_path: Path) -> None:
     the good definitions beside them load."""
     root = write_package(tmp_path / "pkg")
     home = _dagster_home(tmp_path)
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "PYTHONPATH": os.pathsep.join([str(root), str(REPO_ROOT)]),
-        "ASTOKEN_CACHE_DIR": str(tmp_path / "astoken-cache"),
-    }
     dagster_cli = Path(sys.executable).with_name("dagster")
-    done = subprocess.run(
+    done = run_child(
         [dagster_cli, "definitions", "validate", "-m", "shop.definitions", "-m", "shop.broken"],
         cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
+        paths=[root],
+        cache_dir=tmp_path / "astoken-cache",
+        env={"DAGSTER_HOME": str(home)},
         timeout=180,
-        check=False,
     )
     output = done.stdout + done.stderr
     assert done.returncode != 0, output[-3000:]

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import pickle
-import subprocess
 import sys
-import textwrap
 import types
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _fresh import REPO_ROOT, run_fresh
+from _fresh import run_child, run_fresh
+from _samples import HELPER_EDITS, write_sample
 
 import astoken
 import astoken.dask
@@ -68,22 +66,10 @@ PACKAGE = {
     """,
 }
 
-#: Edits of calc/helpers.py: one a comment (same behavior), one its code (changed behavior).
-EDITS = {
-    "comment": ("return x * 3", "return x * 3  # three of them"),
-    "helper": ("return x * 3", "return x * 4"),
-}
-
 
 def write_package(root: Path, edit: str | None = None) -> Path:
-    for name, text in PACKAGE.items():
-        body = textwrap.dedent(text).lstrip()
-        if edit is not None and name == "calc/helpers.py":
-            body = body.replace(*EDITS[edit])
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
-    return root
+    """The package under ``root``, its calc/helpers.py edited by ``HELPER_EDITS[edit]``."""
+    return write_sample(root, PACKAGE, helper="calc/helpers.py", edit=edit)
 
 
 KEYS = """
@@ -133,7 +119,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str | None, Any]:
         edit: run_fresh(
             KEYS, paths=[write_package(root / str(edit), edit)], cache_dir=cache, timeout=120
         )
-        for edit in (None, *EDITS)
+        for edit in (None, *HELPER_EDITS)
     }
 
 
@@ -301,21 +287,13 @@ def test_cluster_workers_agree_and_share_a_cache(tmp_path: Path) -> None:
     package = write_package(tmp_path / "src")
     script = tmp_path / "cluster_run.py"
     script.write_text(CLUSTER)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(package), str(REPO_ROOT)]),
-        "ASTOKEN_CACHE_DIR": str(tmp_path / "astoken-cache"),
-        "SHARED_CACHE": str(tmp_path / "shared"),
-        "RUNS_LOG": str(tmp_path / "runs.log"),
-    }
-    done = subprocess.run(
+    done = run_child(
         [sys.executable, str(script)],
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
+        paths=[package],
+        cache_dir=tmp_path / "astoken-cache",
+        env={"SHARED_CACHE": str(tmp_path / "shared"), "RUNS_LOG": str(tmp_path / "runs.log")},
         timeout=180,
-        check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from _fresh import run_astoken
 
 import astoken
 from astoken import cli
@@ -182,15 +183,14 @@ def test_deep_list_constant_on_the_command_line(tmp_path: Path) -> None:
     (package / "data.py").write_text(
         "X = " + "[" * 5000 + "]" * 5000 + "\n\n\ndef f():\n    return X\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "ASTOKEN_CACHE_DIR": str(tmp_path / "c")}
-    result = subprocess.run(
-        [sys.executable, "-m", "astoken", "deps", "--static", "deepy.data:f"],
+    result = run_astoken(
+        "deps",
+        "--static",
+        "deepy.data:f",
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
+        paths=[tmp_path],
+        cache_dir=tmp_path / "c",
         timeout=_TIMEOUT,
-        check=False,
     )
     assert (result.returncode, result.stdout) == (cli.ExitCode.SOURCE_SYNTAX, "")
     assert result.stderr.startswith("astoken: error: ")

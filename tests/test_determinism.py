@@ -11,14 +11,11 @@ computes for functions that take and build attrs, dataclass and pydantic objects
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from _fresh import REPO_ROOT, run_fresh
+from _fresh import run_astoken, run_fresh
 
 pytestmark = pytest.mark.slow
 
@@ -32,20 +29,15 @@ def _snapshot(package: str, root: Path, seed: int) -> tuple[bytes, int, str]:
     cwd = root / f"cwd-{seed}" / "deeper"
     cwd.mkdir(parents=True)
     output = root / f"lock-{seed}.json"
-    env = {
-        **os.environ,
-        "PYTHONHASHSEED": str(seed),
-        "ASTOKEN_CACHE_DIR": str(root / f"cache-{seed}"),
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "astoken", "snapshot", package, "-o", str(output)],
+    done = run_astoken(
+        "snapshot",
+        package,
+        "-o",
+        str(output),
         cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
+        seed=seed,
+        cache_dir=root / f"cache-{seed}",
         timeout=600,
-        check=False,
     )
     return output.read_bytes() if output.exists() else b"", done.returncode, done.stderr
 

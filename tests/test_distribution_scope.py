@@ -11,13 +11,10 @@ in fresh interpreters) and on the real attrs.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _fresh import REPO_ROOT, run_fresh
+from _fresh import run_astoken, run_fresh
 
 if TYPE_CHECKING:
     from conftest import MakePackage
@@ -151,18 +148,11 @@ print(json.dumps([astoken.behavior_token(t) for t in ("attrs:define", "attr:defi
     via_attrs, via_attr = run_fresh(code, cache_dir=tmp_path / "cache")
     assert via_attrs == via_attr
 
-    env = {**os.environ, "ASTOKEN_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO_ROOT)}
     locks, stderr = {}, {}
     for package in ("attrs", "attr"):
         lock = tmp_path / f"{package}.json"
-        done = subprocess.run(
-            [sys.executable, "-m", "astoken", "snapshot", package, "-o", str(lock)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-            check=False,
+        done = run_astoken(
+            "snapshot", package, "-o", str(lock), cwd=tmp_path, cache_dir=tmp_path / "cache"
         )
         assert done.returncode == 0, done.stderr
         locks[package], stderr[package] = json.loads(lock.read_text()), done.stderr

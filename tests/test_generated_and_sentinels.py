@@ -4,15 +4,13 @@ definition whose value has no encoding at all (one entry left out of a snapshot,
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from _fresh import REPO_ROOT, run_fresh
+from _fresh import run_astoken, run_fresh
 
 _MODELS = """\
 import enum
@@ -138,30 +136,15 @@ def test_one_refused_definition_costs_its_entry_not_the_snapshot(tmp_path: Path)
     (root / "refusing" / "__init__.py").write_text("")
     (root / "refusing" / "mod.py").write_text(_REFUSED)
     output = tmp_path / "lock.json"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(root), str(REPO_ROOT)]),
-        "ASTOKEN_CACHE_DIR": str(tmp_path / "cache"),
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore::ResourceWarning",
-            "-m",
-            "astoken",
-            "snapshot",
-            "refusing",
-            "-o",
-            str(output),
-        ],
+    astoken = functools.partial(
+        run_astoken,
+        python_options=["-W", "ignore::ResourceWarning"],
         cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
+        paths=[root],
+        cache_dir=tmp_path / "cache",
         timeout=120,
-        check=False,
     )
+    done = astoken("snapshot", "refusing", "-o", str(output))
     assert done.returncode == 14, done.stderr
     assert "snapshot left out refusing.mod:bad: refusing.mod:bad" in done.stderr
     assert "io.TextIOWrapper" in done.stderr
@@ -170,15 +153,7 @@ def test_one_refused_definition_costs_its_entry_not_the_snapshot(tmp_path: Path)
     assert "refusing.mod:bad" not in lock["entries"]
     assert list(lock["failed"]) == ["refusing.mod:bad"]
     # The lock file it wrote is one astoken reads back, and diffs against itself cleanly.
-    again = subprocess.run(
-        [sys.executable, "-W", "ignore::ResourceWarning", "-m", "astoken", "diff", str(output)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = astoken("diff", str(output))
     assert again.returncode == 14, again.stderr
     assert "removed" not in again.stdout
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from _fresh import REPO_ROOT
+from _fresh import run_astoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,16 +46,7 @@ def _generated(helper_body: str = "return x + 1", extra_call: str = "") -> dict[
 
 
 def _snapshot(root: Path, out: Path) -> Path:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(REPO_ROOT)])}
-    done = subprocess.run(
-        [sys.executable, "-m", "astoken", "snapshot", "gen", "-o", str(out), "-q"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_astoken("snapshot", "gen", "-o", str(out), "-q", cwd=root, paths=[root])
     assert done.returncode == 0, done.stderr
     return out
 

@@ -8,15 +8,14 @@ escaped; and whatever a lock file holds, no control character reaches the termin
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _fresh import run_astoken
 
 from astoken import cli
 from astoken._lockfile import (
@@ -242,19 +241,10 @@ def test_a_real_snapshot_is_read_back_and_diffs_clean(tmp_path: Path) -> None:
     (root / "realpkg").mkdir(parents=True)
     for name, source in REAL_PACKAGE.items():
         (root / "realpkg" / name).write_text(source)
-    env = {**os.environ, "PYTHONPATH": str(root), "ASTOKEN_CACHE_DIR": str(tmp_path / "cache")}
     lock = tmp_path / "lock.json"
 
     def astoken(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "astoken", *argv],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        return run_astoken(*argv, cwd=root, paths=[root], cache_dir=tmp_path / "cache")
 
     made = astoken("snapshot", "realpkg", "-o", str(lock))
     assert made.returncode == 0, made.stderr

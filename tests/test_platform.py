@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from _fresh import REPO_ROOT
+from _fresh import run_astoken
 
 from astoken._platform import unavailable_on_this_platform
 
@@ -99,20 +99,7 @@ _PACKAGE = {
 
 
 def _astoken(*argv: str, cwd: Path, path: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(path), str(REPO_ROOT)]),
-        "ASTOKEN_CACHE_DIR": str(cwd / "cache"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "astoken", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
+    return run_astoken(*argv, cwd=cwd, paths=[path], cache_dir=cwd / "cache")
 
 
 def test_modules_for_another_platform_are_reported_once_and_are_no_failure(

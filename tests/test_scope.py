@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from _fresh import run_astoken
 
 import astoken
 from astoken import _scope
@@ -188,17 +189,12 @@ def test_the_command_line_tokenizes_a_test_in_a_namespace_directory(
             "pkg/tests/test_core.py": _TEST.format(core="pkg.core"),
         }
     )
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(root), str(_REPO_ROOT)])
-    env["ASTOKEN_CACHE_DIR"] = str(tmp_path / "cache")
-    proc = subprocess.run(
-        [sys.executable, "-m", "astoken", "token", "pkg.tests.test_core:test_f"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
+    proc = run_astoken(
+        "token",
+        "pkg.tests.test_core:test_f",
         cwd=tmp_path,
-        timeout=300,
+        paths=[root],
+        cache_dir=tmp_path / "cache",
     )
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.strip()) == 64

@@ -3,30 +3,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from _fresh import REPO_ROOT
+from _fresh import run_astoken
 
 
 def _astoken(root: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(root), str(REPO_ROOT)]),
-        "ASTOKEN_CACHE_DIR": str(cache),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "astoken", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_astoken(*args, cwd=root, paths=[root], cache_dir=cache)
 
 
 @pytest.mark.parametrize("command", ["snapshot", "diff"])

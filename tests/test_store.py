@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _fresh import run_astoken
 
 from astoken import _store
 from astoken._store import SummaryStore, default_cache_dir, summary_key
@@ -680,18 +681,7 @@ _TRUST_PACKAGE = {
 
 
 def _token_cli(root: Path, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(root), str(Path(__file__).resolve().parents[1])])
-    env["ASTOKEN_CACHE_DIR"] = str(cache)
-    return subprocess.run(
-        [sys.executable, "-m", "astoken", "token", "trusty.mod:f"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=root,
-        timeout=300,
-    )
+    return run_astoken("token", "trusty.mod:f", cwd=root, paths=[root], cache_dir=cache)
 
 
 def _forge_code_tokens(cache: Path) -> int:
