@@ -451,3 +451,51 @@ def test_a_nested_target_lists_what_it_covers(
         astoken.behavior_token("nest2.mod:outer.<locals>.innr")
     with pytest.raises(TargetNotFoundError, match="is not a qualified name"):
         astoken.behavior_token("nest2.mod:outer.<locals>")
+
+
+_REEXPORT = {
+    "reexp/__init__.py": "from .core import Model, run\n",
+    "reexp/core.py": """\
+def helper(x):
+    return x + 1
+
+
+def run(x):
+    return helper(x)
+
+
+class Model:
+    def fit(self):
+        return helper(2)
+""",
+}
+
+
+def test_static_mode_follows_a_re_exported_target_to_its_definition(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    """Nothing is imported in static mode, so ``pkg:run`` (a package re-exporting ``run``) is
+    found through the package's import: it depends on what ``run`` depends on, as in live
+    mode, not on nothing."""
+    root = make_package(_REEXPORT)
+    import_from(root, "reexp")
+    assert "reexp.core:helper" in astoken.dependencies("reexp:run", static=True)
+    assert "reexp.core:helper" in astoken.dependencies("reexp:Model.fit", static=True)
+    assert "reexp.core:helper" in astoken.dependencies("reexp:run")
+
+
+@pytest.mark.parametrize("spec", ["reexp.core:nothing", "reexp.core:Model.nothing", "reexp:nope"])
+def test_static_mode_refuses_a_name_the_source_does_not_bind(
+    make_package: MakePackage, import_from: ImportFrom, spec: str
+) -> None:
+    """A name its module neither defines nor imports is an error in static mode too (it was
+    an empty dependency list and exit 0), with the CLI's not-found exit code."""
+    from astoken import cli
+
+    root = make_package(_REEXPORT)
+    import_from(root, "reexp")
+    with pytest.raises(TargetNotFoundError) as caught:
+        astoken.dependencies(spec, static=True)
+    assert spec in str(caught.value)
+    assert "neither defines nor imports" in str(caught.value)
+    assert cli.main(["--static", "deps", spec]) == 3

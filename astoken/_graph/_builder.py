@@ -339,6 +339,7 @@ class Builder:
         runtime = self.request.runtime
         info = runtime(node) if runtime is not None else None
         if info is None:
+            self.static_alias(node, module, qualname)
             return
         self.runtime_info[node] = info
         generated = bool(owner) and self.program.node_kind(f"{module}:{owner}") is NodeKind.CLASS
@@ -370,6 +371,25 @@ class Builder:
                 self.add_edge(node, target, kind, 0)
             else:
                 self.add_edge(node, target_module.partition(".")[0], RefKind.EXTERNAL, 0)
+
+    def static_alias(self, node: str, module: str, qualname: str) -> None:
+        """A name with no definition and no live object (static mode) that its module binds by
+        an import (a package re-exporting ``run``, ``pkg:Model.fit`` through an imported
+        class) stands for what the import binds, read from the summaries: whole, as a declared
+        dependency."""
+        head, _, rest = qualname.partition(".")
+        res = self.program.resolve_in_module(module, head)
+        if res.what is NODE and res.name != f"{module}:{head}":
+            name = f"{res.name}.{rest}" if rest else res.name
+        elif res.what is MODULE and rest:
+            name = f"{res.name}:{rest}"
+        elif res.what is EXTERNAL and res.name:
+            self.add_edge(node, res.name, RefKind.EXTERNAL, 0)
+            return
+        else:
+            return
+        if self.program.node_kind(name) is not None:
+            self.add_resolved(node, Res(NODE, name), Reference(RefKind.DECLARED, qualname, 0))
 
     def expand_class(self, node: str) -> None:
         """Creating an object of a class reaches what can run on it (coverage.md rule 1):

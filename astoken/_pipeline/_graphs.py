@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from astoken import _runtime
 from astoken._model import DependencyGraph, Node, Options, Unresolved
 from astoken._scope import Scope
+from astoken.errors import TargetNotFoundError
 
 from . import _steps
 from ._session import Session, compiled_leaves
@@ -72,7 +73,27 @@ def build(
     if session.sources is not None:
         loader.sources = session.sources  # one parse gives the summary and the digests
     request = graph_request(roots, session, loader, provenance=provenance)
-    return BuiltGraph(*_steps.graph.build_graph(request))
+    built = BuiltGraph(*_steps.graph.build_graph(request))
+    if session.options.static:
+        _refuse_missing_roots(roots, built)
+    return built
+
+
+def _refuse_missing_roots(roots: tuple[str, ...], built: BuiltGraph) -> None:
+    """In static mode nothing is imported, so a target's name is checked here: a root that
+    its module's source neither defines nor binds by an import is a TargetNotFoundError, not
+    an empty dependency list."""
+    for root in roots:
+        module, _, qualname = root.partition(":")
+        if not qualname:
+            continue
+        node = built.nodes.get(root)
+        if node is None or (node.line is None and not built.graph.succ.get(root)):
+            raise TargetNotFoundError(
+                root,
+                f"the source of {module} neither defines nor imports {qualname!r} "
+                "(static mode reads source only)",
+            )
 
 
 def package_graph(package: str, modules: tuple[str, ...], built: BuiltGraph) -> DependencyGraph:
