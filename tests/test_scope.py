@@ -292,6 +292,17 @@ def test_top_levels_read_from_record_are_those_of_the_file_list() -> None:
     assert _scope._top_levels(_scope._record_paths(quoted)) == {"plain", "_ext"}
 
 
+def test_distribution_names_read_from_the_metadata_top_are_the_parsed_ones() -> None:
+    """The ``Name`` header read from the top of each installed distribution's metadata file
+    is what the e-mail parser of ``dist.metadata`` gives, for every one installed."""
+    import importlib.metadata
+
+    dists = list(importlib.metadata.distributions())
+    assert len(dists) >= 10
+    for dist in dists:
+        assert _scope._distribution_name(dist) == (dist.metadata["Name"] or None)
+
+
 @pytest.mark.parametrize(
     ("module", "is_test"),
     [
