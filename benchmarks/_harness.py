@@ -1,20 +1,24 @@
 """Processes and the table for ``bench_tokens.py``: running a command with its wall time, CPU
 time and peak RSS (and a timeout that stops its whole process group), and the report of
-figures against targets.
+figures against targets; and the in-process timing loops of the per-call benchmarks
+(``bench_dask.py``, ``bench_prefect.py``) with the sample package they write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,6 +153,41 @@ def shown(command: Sequence[str], limit: int = 8) -> str:
     for long, short in SHORT_PATHS:
         text = text.replace(long, short)
     return text
+
+
+# ============================================================================================
+# In-process timings
+# ============================================================================================
+
+
+def write_package(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``{relative path: source}`` under ``root`` (sources dedented); return ``root``."""
+    for relative, source in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
+    return root
+
+
+def per_call_us(call: Callable[[], object], number: int) -> float:
+    """Mean µs per call over ``number`` calls of ``call``."""
+    gc.collect()  # the garbage of the previous timing is not this one's to collect
+    start = time.perf_counter()
+    for _ in range(number):
+        call()
+    return (time.perf_counter() - start) / number * 1e6
+
+
+def median_per_call_us(call: Callable[[], object], rounds: int, seconds: float) -> float:
+    """Median over ``rounds`` of :func:`per_call_us`, each round about ``seconds`` long: after
+    one warm-up call, the calls made in 50 ms set how many a round makes."""
+    call()
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < 0.05:
+        call()
+        n += 1
+    per_round = max(1, int(n * seconds / 0.05))
+    return statistics.median(per_call_us(call, per_round) for _ in range(rounds))
 
 
 # ============================================================================================

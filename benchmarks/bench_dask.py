@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import os
 import shutil
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _harness import per_call_us, write_package
 
 TARGET_US = 50.0
 
@@ -54,21 +54,6 @@ PACKAGE = {
 }
 
 
-def _write(root: Path) -> None:
-    for name, text in PACKAGE.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-
-
-def _per_call_us(fn: Callable[[], object], number: int) -> float:
-    gc.collect()  # the garbage of the previous timing is not this one's to collect
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - start) / number * 1e6
-
-
 def _interleaved(
     call: Callable[[], object], number: int, rounds: int, register: Callable[[], None]
 ) -> tuple[float, float]:
@@ -76,9 +61,9 @@ def _interleaved(
     that the load of a shared machine falls on both alike."""
     own, registered = [], []
     for _ in range(rounds):
-        own.append(_per_call_us(call, number))
+        own.append(per_call_us(call, number))
         register()
-        registered.append(_per_call_us(call, number))
+        registered.append(per_call_us(call, number))
         astoken_dask().unregister()
     return min(own), min(registered)
 
@@ -97,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="astoken-bench-dask-"))
     os.environ["ASTOKEN_CACHE_DIR"] = str(work / "cache")  # a cold first token
-    _write(work / "src")
+    write_package(work / "src", PACKAGE)
     sys.path.insert(0, str(work / "src"))
 
     import dask

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import textwrap
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _harness import median_per_call_us, write_package
 
 TARGET_US = 50.0
 
@@ -62,30 +61,9 @@ PACKAGE = {
 }
 
 
-def _per_call_us(call: Callable[[], object], rounds: int, seconds: float) -> float:
-    """Median over ``rounds`` of the mean time per call, each round about ``seconds`` long."""
-    call()
-    start, n = time.perf_counter(), 0
-    while time.perf_counter() - start < 0.05:
-        call()
-        n += 1
-    per_round = max(1, int(n * seconds / 0.05))
-    means = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(per_round):
-            call()
-        means.append((time.perf_counter() - start) / per_round)
-    return statistics.median(means) * 1e6
-
-
 def _captured_context(work: Path) -> Any:
     """Run the task once in a real flow and return the ``TaskRunContext`` it ran in."""
-    for relative, source in PACKAGE.items():
-        path = work / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
-    sys.path.insert(0, str(work))
+    sys.path.insert(0, str(write_package(work, PACKAGE)))
     from benchpkg import tasks
     from prefect import flow
 
@@ -139,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "DEFAULT (INPUTS + TASK_SOURCE + RUN_ID)": DEFAULT,
     }
     figures = {
-        name: _per_call_us(
+        name: median_per_call_us(
             lambda policy=policy: policy.compute_key(ctx, inputs, {}), args.rounds, args.seconds
         )
         for name, policy in policies.items()
