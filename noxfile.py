@@ -166,11 +166,12 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Print issue 11's speed targets as one table, measured in one run (no assertions);
-    arguments go to the script: ``-- --quick``, ``-- --only 2,4``, ``-- --suite``,
-    ``-- --timeout 900``, ``-- --json figures.json``."""
-    # The test extra for ``--suite``; the peers the table compares with (PyCG's wheel imports
-    # itself under another name: the script runs it through a shim).
+    """Print issue 11's speed targets (with issue 18's and 19's, items 8-10) as one table,
+    measured in one run (no assertions); arguments go to the script: ``-- --quick``,
+    ``-- --only 2,4``, ``-- --suite``, ``-- --timeout 900``, ``-- --json figures.json``."""
+    # The test extra for ``--suite`` (and dask and Prefect, item 10's); the peers the table
+    # compares with (PyCG's wheel imports itself under another name: the script runs it
+    # through a shim).
     # Installed as a user installs it (not editable: an editable install's import hook costs
     # ~14 ms at every interpreter start, which item 2 counts), bytecode compiled by pip.
     session.install(".[test]")

@@ -10,13 +10,17 @@ cache) is printed too. Asserts nothing.
 
 Usage::
 
-    python benchmarks/bench_dask.py [--number 1000] [--rounds 7]
+    python benchmarks/bench_dask.py [--number 1000] [--rounds 7] [--json]
+
+``--json`` also prints the figures as one JSON line, last (what ``bench_tokens.py`` item 10
+reads).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import shutil
 import sys
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--number", type=int, default=1000, help="calls per timing")
     parser.add_argument("--rounds", type=int, default=7, help="alternating timings per case")
+    parser.add_argument("--json", action="store_true", help="figures as a JSON line, last")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="astoken-bench-dask-"))
@@ -111,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     first_ms = 0.0
+    figures: dict[str, dict[str, float]] = {}
     for name, call in cases.items():
         astoken.dask.register()
         started = time.perf_counter()
@@ -120,9 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         astoken.dask.unregister()
         own, registered = _interleaved(call, args.number, args.rounds, astoken.dask.register)
         extra = registered - own
+        figures[name] = {"own_us": own, "registered_us": registered}
         verdict = "yes" if extra <= TARGET_US else "NO"
         print(f"{name:30} {own:9.1f} {registered:11.1f} {extra:+8.1f}  {verdict}")
     print(f"first registered tokenize (cold token, empty astoken cache): {first_ms:.0f} ms")
+    if args.json:
+        run = {"number": args.number, "rounds": args.rounds, "first_ms": first_ms}
+        print(json.dumps({**run, "dask": dask.__version__, "cases": figures}))
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -10,12 +10,16 @@ nothing.
 
 Usage (needs ``astoken[prefect]``; Prefect's server takes 10-30 s to start)::
 
-    python benchmarks/bench_prefect.py [--rounds 5] [--seconds 0.5]
+    python benchmarks/bench_prefect.py [--rounds 5] [--seconds 0.5] [--json]
+
+``--json`` also prints the figures as one JSON line, last (what ``bench_tokens.py`` item 10
+reads).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -26,6 +30,8 @@ from typing import Any
 from _harness import median_per_call_us, write_package
 
 TARGET_US = 50.0
+#: (astoken's policy, Prefect's own it stands in for): the pairs the target compares.
+PAIRS = (("BEHAVIOR", "TASK_SOURCE"), ("INPUTS + BEHAVIOR", "INPUTS + TASK_SOURCE"))
 
 PACKAGE = {
     "benchpkg/__init__.py": "",
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=0.5, help="length of one round")
+    parser.add_argument("--json", action="store_true", help="figures as a JSON line, last")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-prefect-"))
@@ -132,16 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'policy'.ljust(width)}  µs/call")
     for name, us in figures.items():
         print(f"{name.ljust(width)}  {us:8.1f}")
-    for ours, theirs in [
-        ("BEHAVIOR", "TASK_SOURCE"),
-        ("INPUTS + BEHAVIOR", "INPUTS + TASK_SOURCE"),
-    ]:
+    for ours, theirs in PAIRS:
         delta = figures[ours] - figures[theirs]
         verdict = "within" if delta <= TARGET_US else "OVER"
         print(
             f"({ours}) - ({theirs}): {delta:+.1f} µs per call ({verdict} the {TARGET_US:.0f} µs "
             f"target, {TARGET_US - delta:+.1f} µs to spare)"
         )
+    if args.json:
+        run = {"rounds": args.rounds, "seconds": args.seconds, "first_ms": cold_ms}
+        versus = {"prefect": prefect.__version__, "policies_us": figures, "pairs": PAIRS}
+        print(json.dumps({**run, **versus}))
     return 0
 
 

@@ -22,14 +22,17 @@ module, in-process memo or warm allocator of one measurement helps another. The 
    diskcache store (issue 18; ``benchmarks/bench_cache_store.py --hits`` in a child).
 9. Portable against bytecode tokens of a networkx target and of the shipped example, cold
    (empty cache) and warm (a fresh process on that cache), alternated, medians (issue 18).
+10. The orchestrators' per-call cost in a warm process (issue 19, item 5): dask's keys with
+    ``astoken.dask.register()`` against dask's own, Prefect's ``BEHAVIOR`` policy against
+    ``TASK_SOURCE`` (``benchmarks/bench_dask.py`` and ``bench_prefect.py`` in children).
 
 networkx is installed in site-packages; astoken treats a target's own top-level package as
 first-party, so no ``include=`` is passed anywhere.
 
 Usage::
 
-    python benchmarks/bench_tokens.py                   # items 1-6, 8 (peers take the longest)
-    python benchmarks/bench_tokens.py --quick           # items 1-3, 8
+    python benchmarks/bench_tokens.py                   # items 1-6, 8-10 (peers take longest)
+    python benchmarks/bench_tokens.py --quick           # items 1-3, 8, 9
     python benchmarks/bench_tokens.py --only 2,4 --json figures.json
     python benchmarks/bench_tokens.py --suite --timeout 900
 """
@@ -817,6 +820,55 @@ def _portable_target(ctx: Context, target: str) -> None:
         )
 
 
+DASK_BENCH = Path(__file__).resolve().parent / "bench_dask.py"
+PREFECT_BENCH = Path(__file__).resolve().parent / "bench_prefect.py"
+#: Item 10's target: astoken's per-call cost over the orchestrator's own, µs.
+ORCHESTRATOR_US = 50.0
+
+
+def item_orchestrators(ctx: Context) -> None:
+    """10. dask's keys registered and Prefect's BEHAVIOR, per call, against their own."""
+    load = load_average()
+    command = [sys.executable, str(DASK_BENCH), "--json"]
+    result = run_process(command, child_env(ctx.scratch / "cache-dask"), timeout=ctx.timeout)
+    dask = ctx.report.figures["dask"] = result.result()
+    for case, figures in dask["cases"].items():
+        extra = figures["registered_us"] - figures["own_us"]
+        ctx.report.add(
+            "10",
+            f"registered - dask's own, {case}",
+            f"{extra:+.1f} µs",
+            f"<= {ORCHESTRATOR_US:g} µs",
+            value=extra,
+            limit=ORCHESTRATOR_US,
+            load=load,
+            source=f"child `{shown(command)}`: best of {dask['rounds']} alternating timings "
+            f"of {dask['number']} calls each",
+        )
+    load = load_average()
+    command = [sys.executable, str(PREFECT_BENCH), "--json"]
+    result = run_process(command, child_env(ctx.scratch / "cache-prefect"), timeout=ctx.timeout)
+    prefect = ctx.report.figures["prefect"] = result.result()
+    for ours, theirs in prefect["pairs"]:
+        extra = prefect["policies_us"][ours] - prefect["policies_us"][theirs]
+        ctx.report.add(
+            "10",
+            f"({ours}) - ({theirs}), Prefect",
+            f"{extra:+.1f} µs",
+            f"<= {ORCHESTRATOR_US:g} µs",
+            value=extra,
+            limit=ORCHESTRATOR_US,
+            load=load,
+            source=f"child `{shown(command)}`: compute_key on a kept TaskRunContext, median of "
+            f"{prefect['rounds']} rounds of {prefect['seconds']} s",
+        )
+    ctx.report.note(
+        f"10: the first registered tokenize (a cold token) took {dask['first_ms']:.0f} ms, "
+        f"BEHAVIOR's first call {prefect['first_ms']:.0f} ms; a flow run on Prefect's "
+        "ephemeral API starts its server first (10-30 s of the item's time)."
+    )
+
+
 ITEMS: dict[int, Callable[[Context], None]] = {
     1: item_memo,
     2: item_warm_cli,
@@ -826,6 +878,7 @@ ITEMS: dict[int, Callable[[Context], None]] = {
     7: item_suite,
     8: item_store_hit,
     9: item_portable,
+    10: item_orchestrators,
 }
 
 
@@ -837,10 +890,10 @@ def _selected(args: argparse.Namespace) -> list[int]:
     elif args.quick:
         wanted = {1, 2, 3, 8, 9}
     else:
-        wanted = {1, 2, 3, 4, 6, 8, 9} | ({7} if args.suite else set())
+        wanted = {1, 2, 3, 4, 6, 8, 9, 10} | ({7} if args.suite else set())
     unknown = wanted - set(ITEMS)
     if unknown:
-        raise SystemExit(f"no item {sorted(unknown)}; items are 1-9")
+        raise SystemExit(f"no item {sorted(unknown)}; items are 1-10")
     return sorted(wanted)
 
 
@@ -849,7 +902,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__.splitlines()[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="items 1-3 and 8 only")
+    parser.add_argument("--quick", action="store_true", help="items 1-3, 8 and 9 only")
     parser.add_argument("--only", metavar="N,M", help="only these items (5 comes with 4)")
     parser.add_argument("--suite", action="store_true", help="also item 7 (the test suite)")
     parser.add_argument(
