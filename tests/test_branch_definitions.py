@@ -194,5 +194,9 @@ def test_the_cheap_look_names_definitions_by_their_enclosing_classes() -> None:
         b"    else:\n\n        def f(self):\n            def inner(): ...\n"
     )
     assert _runtime._may_redefine(after_method)
+    assert _runtime._def_names(b"async  def f(): ...\nx = 'def g'\n\tdef\th(): ...\n") == [
+        b"f",
+        b"h",
+    ]
     nested_twice = b"def a():\n    def h(): ...\ndef b():\n    def h(): ...\n"
     assert not _runtime._may_redefine(nested_twice)  # functions' own helpers: never branches
