@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import textwrap
 import warnings
@@ -12,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _fresh import run_child
 
 import astoken
 from astoken import NodeKind, RefKind
@@ -46,16 +45,8 @@ def pkg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _fresh_token(root: Path, target: str, seed: int, code: str = "") -> str:
     script = code or f"import astoken; print(astoken.behavior_token({target!r}))"
-    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONHASHSEED": str(seed)}
-    env["ASTOKEN_CACHE_DIR"] = str(root / ".cache")
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = [sys.executable, "-c", script]
+    done = run_child(command, cwd=root, paths=[root], seed=seed, cache_dir=root / ".cache")
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
