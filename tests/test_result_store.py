@@ -333,31 +333,40 @@ def _another_keys_entry(data: bytes) -> bytes:
     return _entry(99.0, key=OTHER_KEY)
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        pytest.param(_truncate, id="truncated"),
-        pytest.param(_flip_payload, id="flipped-byte"),
-        pytest.param(_foreign, id="foreign-object"),
-        pytest.param(_another_keys_entry, id="another-keys-entry"),
-    ],
-)
-def test_a_damaged_object_is_a_miss_that_recomputes(
-    store: Store, tmp_path: Path, damage: Any
-) -> None:
-    """E1, F2: never a wrong result, never an exception; the entry is replaced."""
+#: Damage done to a stored entry, each a miss that recomputes (one project goes through all).
+DAMAGES = {
+    "truncated": _truncate,
+    "flipped-byte": _flip_payload,
+    "foreign-object": _foreign,
+    "another-keys-entry": _another_keys_entry,
+}
+
+
+def test_a_damaged_object_is_a_miss_that_recomputes(store: Store, tmp_path: Path) -> None:
+    """E1, F2: never a wrong result, never an exception; the entry is replaced.
+
+    One project meets every kind of damage in turn (a process per damage, not three): after
+    each, the entry left in the store is whole again, which the next damage starts from; the
+    last one is then served to a further process."""
     project = Project(tmp_path, store.env())
     assert project.run().calls == 1
-    (path,) = store.entries()
-    fs = store.fs()
-    fs.pipe_file(path, damage(fs.cat_file(path)))
-    damaged = project.run(2)
-    assert (damaged.results, damaged.calls) == ([12, 12], 2)
-    assert len(damaged.warnings) == 1
-    assert "could not be read back" in damaged.warnings[0]
-    assert store.url in damaged.warnings[0]
-    healed = project.run()  # the recomputed result replaced the damaged object
-    assert (healed.results, healed.calls, healed.warnings) == ([12], 2, [])
+    for calls, (name, damage) in enumerate(DAMAGES.items(), 2):
+        (path,) = store.entries()
+        fs = store.fs()
+        fs.pipe_file(path, damage(fs.cat_file(path)))
+        damaged = project.run(2)
+        assert (damaged.results, damaged.calls) == ([12, 12], calls), name
+        assert len(damaged.warnings) == 1, name
+        assert "could not be read back" in damaged.warnings[0], name
+        assert store.url in damaged.warnings[0], name
+        # The recomputed result replaced the damaged object.
+        (healed,) = store.entries()
+        key = healed.rsplit("/", 1)[-1]
+        opened = _envelope.open_entry(store.fs().cat_file(healed), key, None)
+        assert not isinstance(opened, _envelope.Rejected), (name, opened)
+        assert _envelope.load_payload(opened[1]) == 12, name
+    healed_run = project.run()
+    assert (healed_run.results, healed_run.calls, healed_run.warnings) == ([12], 5, [])
 
 
 def test_with_a_secret_an_entry_written_without_it_is_a_miss(store: Store, tmp_path: Path) -> None:
