@@ -28,6 +28,7 @@ Rules (cited by ``tests/test_pytest_select.py``):
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import _api, _pipeline
+from . import _api, _hashing, _pipeline
 from .errors import AstokenError
 
 if TYPE_CHECKING:
@@ -62,10 +63,13 @@ class SelectPlugin:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     portable: bool = False
+    #: The directory the tests run from: with it the graph build is kept for the next run.
+    project: str | None = None
     tokens: dict[str, str | None] = field(default_factory=dict)
     passed: dict[str, str] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     deselected: int = 0
+    work: _pipeline.PooledWork | None = None
     _outcomes: dict[str, bool] = field(default_factory=dict)
 
     # ---- tokens ----------------------------------------------------------------------------
@@ -91,13 +95,18 @@ class SelectPlugin:
             roots = self.roots_of(item, [], scope)
             if not roots:
                 continue
-            roots_of[item.nodeid] = sorted({root.target for root in roots})
-            params[item.nodeid] = _parameters(item, self.portable)
+            params[item.nodeid], classes = _parameters(item, self.portable)
+            roots_of[item.nodeid] = sorted({root.target for root in roots} | set(classes))
         pooled = _pipeline.pooled_tokens(
-            roots_of, include=self.include, exclude=self.exclude, portable=self.portable
+            roots_of,
+            project=self.project,
+            include=self.include,
+            exclude=self.exclude,
+            portable=self.portable,
         )
+        self.work = pooled.work
         for nodeid in roots_of:
-            token = pooled.get(nodeid)
+            token = pooled.tokens.get(nodeid)
             if params[nodeid] == "" or token is None:
                 self.tokens[nodeid] = None
                 continue
@@ -171,10 +180,13 @@ class SelectPlugin:
         recorded.update(self.passed)
         cache.set(CACHE_KEY, dict(sorted(recorded.items())))
 
-    def pytest_report_collectionfinish(self, config: pytest.Config) -> str | None:
+    def pytest_report_collectionfinish(self, config: pytest.Config) -> str | list[str] | None:
         if not self.select:
             return None
-        return f"astoken: {self.deselected} tests unchanged since they last passed, deselected"
+        line = f"astoken: {self.deselected} tests unchanged since they last passed, deselected"
+        if self.work is None:
+            return line
+        return [line, f"astoken: {self.work.describe()}"]
 
 
 def _recorded(config: pytest.Config) -> dict[str, str]:
@@ -185,13 +197,36 @@ def _recorded(config: pytest.Config) -> dict[str, str]:
     return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _parameters(item: pytest.Function, portable: bool) -> str | None:
-    """The data token of a parametrized test's parameter values; None for no parameters;
-    "" when they have no encoding (the test then always runs)."""
+def _parameters(item: pytest.Function, portable: bool) -> tuple[str | None, tuple[str, ...]]:
+    """The data token of a parametrized test's parameter values (None for no parameters; ""
+    when they have no encoding: the test then always runs), and the first-party classes in
+    them, which are roots of the test's closure (rule 1).
+
+    A class in a value (given, or the class of an instance) is covered by its behavior, as
+    ``data_token`` covers it, but here by taking it among the test's roots, whose closures
+    one graph build serves for the whole session, rather than by a ``behavior_token`` (a
+    graph build each) of its own. A class that cannot be found again by its name (defined
+    in a function) keeps its behavior token."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
-        return None
+        return None, ()
+    classes: list[str] = []
+
+    def behavior(cls: type) -> str | None:
+        module, qualname = cls.__module__, cls.__qualname__
+        if "<" in qualname or sys.modules.get(module) is None:
+            return _api.behavior_token(cls, portable=portable)
+        classes.append(f"{module}:{qualname}")
+        return classes[-1]  # its behavior is in the test's closure
+
+    values = dict(callspec.params)
     try:
-        return _api.data_token(dict(callspec.params), portable=portable)
+        if not portable:
+            token = _hashing.value_token(values, owner="data_token()", behavior=behavior)
+        else:  # functions in the values count by their canonical source, as data_token's
+            options = _pipeline.make_options(portable=True)
+            with _hashing.source_book(_pipeline.source_tables_for(options)):
+                token = _hashing.value_token(values, owner="data_token()", behavior=behavior)
     except AstokenError:
-        return ""
+        return "", ()
+    return token, tuple(classes)

@@ -141,6 +141,7 @@ def _configure_select(config: pytest.Config) -> None:
         include=tuple(options.get("include", ())),
         exclude=tuple(options.get("exclude", ())),
         portable=bool(config.getoption("astoken_portable") or options.get("portable", False)),
+        project=str(config.rootpath),
     )
     config.pluginmanager.register(plugin, "astoken-select")
 

@@ -272,3 +272,90 @@ def test_a_method_named_by_the_test_on_an_object_its_fixture_made(tmp_path: Path
     _edit(tmp_path, "lib/shapes.py", "Rect(self.w * k, self.h * k)", "Rect(self.w + k, self.h)")
     code, ran, out = _pytest(tmp_path, "--astoken-select")
     assert (code, ran) == (1, both), out
+
+
+def _work(out: str) -> dict[str, int]:
+    """The work line of ``--astoken-select``: graphs built and replayed, closures walked,
+    definitions hashed, tokens combined."""
+    found = re.search(
+        r"astoken: graphs built (\d+), replayed (\d+); closures walked (\d+); "
+        r"definitions hashed (\d+); tokens combined (\d+)",
+        out,
+    )
+    assert found is not None, out
+    keys = ("built", "replayed", "walked", "hashed", "combined")
+    return dict(zip(keys, map(int, found.groups()), strict=True))
+
+
+def test_a_warm_run_replays_the_kept_build(project: Path) -> None:
+    """Nothing changed: the build kept by the last run is replayed (no graph built, no closure
+    walked) and each definition is hashed once, however many closures hold it. An edit that
+    changes no reference keeps the build; one that adds a reference builds the graph again.
+    Either way the tests whose closure holds the edited function run."""
+    code, ran, out = _pytest(project, "--astoken-select")
+    assert (code, ran) == (0, ALL), out
+    first = _work(out)
+    scopes = first["built"]  # one build per first-party scope: the test module, the conftest
+    assert (scopes, first["replayed"], first["walked"]) == (2, 0, 6)
+    code, ran, out = _pytest(project, "--astoken-select")
+    assert (code, ran) == (0, set()), out
+    warm = _work(out)
+    assert (warm["built"], warm["replayed"], warm["walked"]) == (0, scopes, 0)
+    assert warm["hashed"] == first["hashed"]
+    assert warm["combined"] <= len(ALL)
+    users = {"tests/test_shapes.py::test_area", "tests/test_shapes.py::TestGroup::test_value"}
+    _edit(project, "lib/deep.py", "x * 2", "x * 2.0")  # same references, same summary
+    code, ran, out = _pytest(project, "--astoken-select")
+    assert (ran, _work(out)["built"], _work(out)["replayed"]) == (users, 0, scopes), out
+    # A new reference: the scope whose build read lib/deep.py builds again, the other not.
+    _edit(project, "lib/deep.py", "x * 2.0", "abs(x) * 2")
+    code, ran, out = _pytest(project, "--astoken-select")
+    assert (ran, _work(out)["built"], _work(out)["replayed"]) == (users, 1, scopes - 1), out
+    assert _work(_pytest(project, "--astoken-select")[2])["replayed"] == scopes
+
+
+PARAMETERS = {
+    "lib/__init__.py": "",
+    "lib/ops.py": """
+        class Double:
+            def apply(self, x):
+                return x * 2
+
+        class Square:
+            def apply(self, x):
+                return x * x
+    """,
+    "tests/test_ops.py": """
+        import pytest
+        from lib.ops import Double, Square
+
+        @pytest.mark.parametrize("op", [Double(), Square()], ids=["double", "square"])
+        def test_op(op):
+            assert op.apply(2) == 4
+
+        @pytest.mark.parametrize("cls", [Square, Double], ids=["square", "double"])
+        def test_class(cls):
+            assert cls is not None
+    """,
+}
+
+
+def test_a_parameter_class_is_a_root_of_the_test(tmp_path: Path) -> None:
+    """Rule 1: a first-party class in a parameter value (given, or an instance's) is covered
+    by its behavior, taken among the test's roots: an edit of one of its methods selects the
+    tests it is a parameter of, and no graph is built for it alone (one build per scope: the
+    test module's, and lib's for the classes)."""
+    _write_project(tmp_path, PARAMETERS)
+    code, ran, out = _pytest(tmp_path, "--astoken-select")
+    assert (code, len(ran), _work(out)["built"]) == (0, 4, 2), out
+    assert _pytest(tmp_path, "--astoken-select")[:2] == (0, set())
+    _edit(tmp_path, "lib/ops.py", "return x * x", "return x ** 2")
+    code, ran, out = _pytest(tmp_path, "--astoken-select")
+    # test_op's decorator makes both objects and the test names .apply on its parameter: its
+    # closure holds every apply (coverage.md rule 4), whichever object it is given.
+    assert ran == {
+        "tests/test_ops.py::test_op[square]",
+        "tests/test_ops.py::test_op[double]",
+        "tests/test_ops.py::test_class[square]",
+    }
+    assert _work(out)["built"] + _work(out)["replayed"] == 2

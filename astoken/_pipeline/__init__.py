@@ -15,6 +15,7 @@ and never does their work. One concern per module:
   (:class:`BuiltGraph`), one root's dependency graph.
 - ``_analysis``: one target, or several sharing one build; closures and tokens for
   ``astoken audit``, ``pytest --astoken-select`` and ``astoken.ccflow``.
+- ``_pooled``: the pooled tokens of ``pytest --astoken-select``, its build kept and replayed.
 - ``_memo``: ``behavior_token``'s in-process memo.
 - ``_snapshot``: the snapshot of packages, its build cache, why a module was left out.
 """
@@ -32,10 +33,10 @@ from ._analysis import (
     explanation,
     finish,
     for_each_target,
-    pooled_tokens,
     refuse_unresolved,
 )
 from ._options import DEFAULT_OPTIONS, Progress, Stage, make_options
+from ._pooled import PooledTokens, PooledWork, pooled_tokens
 from ._session import Session
 from ._snapshot import snapshot_packages
 from ._sources import source_tables_for
@@ -44,6 +45,8 @@ from ._steps import prepare_steps
 __all__ = [
     "DEFAULT_OPTIONS",
     "Analysis",
+    "PooledTokens",
+    "PooledWork",
     "Progress",
     "Session",
     "Stage",

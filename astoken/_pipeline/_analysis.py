@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -50,7 +50,6 @@ __all__ = [
     "explanation",
     "finish",
     "for_each_target",
-    "pooled_tokens",
     "refuse_unresolved",
     "targets_not_found",
 ]
@@ -325,52 +324,6 @@ def closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str |
             own = dict(pairs).get(root)
             tokens[root] = _combine.combine([("<target>", own), *mine], portable=opts.portable)
     return tokens
-
-
-def pooled_tokens(groups: Mapping[str, Sequence[str]], **options: Any) -> dict[str, str | None]:
-    """Group key -> the token of its roots taken together, for ``pytest --astoken-select``
-    (a test's roots: its function, fixtures and setups run in one test). The closure is
-    pooled (coverage.md rule 1): an object one root creates has the members another root
-    names, which the union of the roots' own closures would miss (a fixture makes a Graph, the
-    test calls ``.subgraph``). None when a root does not load or a value in the closure has no
-    encoding. One graph build per first-party scope, as :func:`closure_tokens`."""
-    opts = make_options(**options)
-    names = sorted({name for roots in groups.values() for name in roots})
-    scopes, failed = _load_by_scope(names, opts, strict=False)
-    scope_of = {root: scope for scope, group in scopes.items() for root in group.roots}
-    tokens: dict[str, str | None] = {}
-    seen: dict[tuple[str, ...], str | None] = {}  # tests sharing their roots share a token
-    for key, given in groups.items():
-        roots = tuple(sorted(set(given)))
-        if roots in seen:
-            tokens[key] = seen[roots]
-            continue
-        tokens[key] = seen[roots] = _pooled_token(roots, scopes, scope_of, failed, opts)
-    return tokens
-
-
-def _pooled_token(
-    roots: tuple[str, ...],
-    scopes: dict[Scope, _ScopeGroup],
-    scope_of: dict[str, Scope],
-    failed: dict[str, str | None],
-    opts: Options,
-) -> str | None:
-    """The token of ``roots`` taken together (see :func:`pooled_tokens`)."""
-    if not roots or any(root in failed or root not in scope_of for root in roots):
-        return None
-    parts: list[tuple[str, str | None]] = []
-    for scope in sorted({scope_of[root] for root in roots}, key=repr):
-        group = scopes[scope]
-        if group.built is None:
-            return None
-        mine = tuple(root for root in roots if scope_of[root] == scope)
-        reached = _steps.graph.closure_of_all(group.built.graph, mine)
-        pairs = group.pairs(sorted(reached))
-        if pairs is None:
-            return None
-        parts.append((repr(scope), _combine.combine(pairs, portable=opts.portable)))
-    return parts[0][1] if len(parts) == 1 else _combine.combine(parts, portable=opts.portable)
 
 
 @dataclass

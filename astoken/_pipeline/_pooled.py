@@ -1,0 +1,327 @@
+"""Pooled tokens for ``pytest --astoken-select``: the token of each test's roots taken together,
+from one graph build per first-party scope that is kept in the build cache and replayed on the
+next run while nothing it asked has changed (``astoken._graph._journal``).
+
+What a run costs, in the order a warm run with nothing changed meets it:
+
+1. The kept build of the scope (key: astoken's code, the interpreter, the options, the scope
+   and the project) is replayed: every module file it read is read and hashed again, every
+   live fact it asked is asked again. Any different answer, or a test whose roots the entry
+   has no closure for, builds the graph again and keeps the new build (one entry per scope,
+   options and project: an edit replaces it, never adds one).
+2. The pooled closures of the tests come from the entry (an index string per distinct set
+   of roots); walking the graph happens only when it was built in this run.
+3. Own tokens are computed once per definition in the union of the closures, live values
+   hashed again every run (code tokens come from the code-token cache, as for
+   ``behavior_token``), each pair encoded once.
+4. A closure shared by several tests (parametrizations, tests with the same fixtures) is
+   combined into a token once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from astoken import _combine, _hashing, _store, _targets
+from astoken._framing import framed_digest
+from astoken._model import Node, Options
+from astoken._scope import Scope
+from astoken.errors import AstokenError
+
+from . import _steps
+from ._graphs import graph_request, scope_for
+from ._options import cache_dir, code_book_for, make_options, store_for
+from ._session import Session, check_running_code, first_party
+from ._summaries import ModuleLoader, stored_summary
+
+if TYPE_CHECKING:
+    from astoken._graph import CachedBuild
+
+__all__ = ["PooledTokens", "PooledWork", "pooled_tokens"]
+
+
+@dataclass(frozen=True, slots=True)
+class PooledWork:
+    """What one :func:`pooled_tokens` call did, counted (tests assert on work, not time):
+    graphs built, kept builds replayed and used, pooled closures walked in a graph, own
+    tokens computed, distinct closures combined into a token."""
+
+    built: int = 0
+    replayed: int = 0
+    walked: int = 0
+    hashed: int = 0
+    combined: int = 0
+
+    def describe(self) -> str:
+        """One line for pytest's header (``--astoken-select``)."""
+        return (
+            f"graphs built {self.built}, replayed {self.replayed}; closures walked "
+            f"{self.walked}; definitions hashed {self.hashed}; tokens combined {self.combined}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PooledTokens:
+    """Group key -> its token (None when it cannot be computed), and the work it took."""
+
+    tokens: dict[str, str | None]
+    work: PooledWork
+
+
+@dataclass
+class _Counts:
+    built: int = 0
+    replayed: int = 0
+    walked: int = 0
+    hashed: int = 0
+    combined: int = 0
+
+    def frozen(self) -> PooledWork:
+        return PooledWork(self.built, self.replayed, self.walked, self.hashed, self.combined)
+
+
+def pooled_tokens(
+    groups: Mapping[str, Sequence[str]], *, project: str | None = None, **options: Any
+) -> PooledTokens:
+    """Group key -> the token of its roots taken together, for ``pytest --astoken-select``
+    (a test's roots: its function, fixtures and setups run in one test). The closure is
+    pooled (coverage.md rule 1): an object one root creates has the members another root
+    names, which the union of the roots' own closures would miss (a fixture makes a Graph, the
+    test calls ``.subgraph``). None when a root does not load, a value in the closure has no
+    encoding or the first-party code does not run its source. One graph build per first-party
+    scope; with ``project`` (the directory the tests run from) and the cache on, the build is
+    kept for the next call and replayed (see the module docstring)."""
+    opts = make_options(**options)
+    counts = _Counts()
+    names = sorted({name for roots in groups.values() for name in roots})
+    node_of, scope_of, targets = _load(names, opts)
+    # Per test, its roots (node names) by scope; a root that did not load fails the test.
+    wanted: dict[str, dict[Scope, tuple[str, ...]] | None] = {}
+    per_scope: dict[Scope, set[tuple[str, ...]]] = {}
+    for key, given in groups.items():
+        if not given or any(name not in node_of for name in given):
+            wanted[key] = None
+            continue
+        by_scope: dict[Scope, set[str]] = {}
+        for name in given:
+            by_scope.setdefault(scope_of[node_of[name]], set()).add(node_of[name])
+        split = {scope: tuple(sorted(roots)) for scope, roots in by_scope.items()}
+        wanted[key] = split
+        for scope, roots in split.items():
+            per_scope.setdefault(scope, set()).add(roots)
+    scopes = {
+        scope: _ScopeTokens.load(
+            scope, sorted(sets), targets[scope], opts=opts, project=project, counts=counts
+        )
+        for scope, sets in per_scope.items()
+    }
+    tokens: dict[str, str | None] = {}
+    for key, in_scopes in wanted.items():
+        if in_scopes is None:
+            tokens[key] = None
+            continue
+        parts = [
+            (repr(scope), scopes[scope].token(roots, counts))
+            for scope, roots in sorted(in_scopes.items(), key=lambda item: repr(item[0]))
+        ]
+        if any(token is None for _, token in parts):
+            tokens[key] = None
+        elif len(parts) == 1:
+            tokens[key] = parts[0][1]
+        else:
+            tokens[key] = _combine.combine(parts, portable=opts.portable)
+    for group in scopes.values():
+        group.flush()
+    return PooledTokens(tokens, counts.frozen())
+
+
+def _load(
+    names: list[str], opts: Options
+) -> tuple[dict[str, str], dict[str, Scope], dict[Scope, dict[str, object]]]:
+    """Root name -> node name (for the roots that load and are no modules), node -> scope,
+    scope -> its roots' live objects."""
+    node_of: dict[str, str] = {}
+    scope_of: dict[str, Scope] = {}
+    objects: dict[Scope, dict[str, object]] = {}
+    for name in names:
+        try:
+            target = _targets.load_target(name, static=False)
+        except AstokenError:
+            continue
+        if target.is_module:
+            continue
+        node_of[name] = target.node
+        scope = scope_of.setdefault(target.node, scope_for(target.module, opts))
+        found = objects.setdefault(scope, {})
+        if target.obj is not None:
+            found[target.node] = target.obj
+    return node_of, scope_of, objects
+
+
+def _group_key(roots: tuple[str, ...]) -> str:
+    """The entry's name of a set of roots (node names never hold a newline)."""
+    return "\n".join(roots)
+
+
+def _build_key(scope: Scope, opts: Options, project: str) -> str:
+    """The build cache key of a selection's scope: what the build depends on that its journal
+    does not replay (astoken's code, the interpreter, the options that shape the graph), and
+    the scope and project it is for. The sets of roots are in the entry: another set is a
+    miss whose new build replaces the entry."""
+    parts = (
+        _store.astoken_fingerprint(),
+        sys.version,
+        _combine.interpreter_tag(),
+        repr(scope),
+        project,
+        repr((opts.include, opts.exclude, opts.external_versions)),
+        repr((opts.portable, opts.allow_bytecode)),
+    )
+    encoded = (part.encode("utf-8", "surrogatepass") for part in parts)
+    return framed_digest(b"astoken-select-build\0", encoded)
+
+
+@dataclass
+class _ScopeTokens:
+    """One first-party scope of a selection: its session, its build (None when it failed) and
+    what is computed once per run: own tokens as encoded pairs (None: no token; a name in
+    ``refused`` has no encoding), and the token of each distinct closure."""
+
+    session: Session
+    build: CachedBuild | None
+    pairs: dict[str, bytes | None] = field(default_factory=dict)
+    refused: set[str] = field(default_factory=set)
+    combined: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        scope: Scope,
+        sets: list[tuple[str, ...]],
+        objects: dict[str, object],
+        *,
+        opts: Options,
+        project: str | None,
+        counts: _Counts,
+    ) -> _ScopeTokens:
+        """The scope's build: kept and replayed when it can be, else built (and kept)."""
+        session = Session(opts, scope, dict(objects), {})
+        key = _build_key(scope, opts, project) if project is not None else None
+        store = _store.BuildStore(cache_dir(opts))  # disabled, like the key, without the cache
+        build: CachedBuild | None = None
+        try:
+            text = store.get(key) if key is not None else None
+            if text is not None:
+                build = _replayed(text, sets, session, opts)
+            if build is not None:
+                counts.replayed += 1
+            else:
+                build, complete = _built(sets, session, opts, counts)
+                if key is not None and complete:
+                    store.put(key, _steps.graph.encode_build(build))
+            check_running_code(first_party(build.nodes.values()), opts)
+        except AstokenError:
+            build = None
+        return cls(session, build)
+
+    def token(self, roots: tuple[str, ...], counts: _Counts) -> str | None:
+        """The token of ``roots``' pooled closure (None: see :func:`pooled_tokens`)."""
+        if self.build is None:
+            return None
+        indexes = self.build.closures[_group_key(roots)]
+        if indexes in self.combined:
+            return self.combined[indexes]
+        if not indexes:  # nothing reached has a node: no pairs, no token
+            return None
+        names = self.build.names
+        nodes = self.build.nodes
+        encoded: list[bytes] = []
+        token: str | None = None
+        book = code_book_for(self.session.options)
+        with (
+            _hashing.code_book(book),
+            _hashing.value_memo(self.session.values),
+            _hashing.source_book(self.session.sources),
+        ):
+            # Indexes ascend into sorted names: the pairs come in the combiner's order.
+            for name in (names[i] for i in map(int, indexes.split(","))):
+                if name not in self.pairs and name not in self.refused:
+                    self._hash(name, nodes[name], counts)
+                if name in self.refused:
+                    break
+                pair = self.pairs[name]
+                if pair is not None:
+                    encoded.append(pair)
+            else:
+                token = _combine.combine_sorted(encoded, portable=self.session.options.portable)
+                counts.combined += 1
+        self.combined[indexes] = token
+        return token
+
+    def _hash(self, name: str, node: Node, counts: _Counts) -> None:
+        counts.hashed += 1
+        try:
+            own = self.session.own_token(node)
+        except AstokenError:
+            self.refused.add(name)
+            return
+        self.pairs[name] = None if own is None else _combine.encode_pair(name, own)
+
+    def flush(self) -> None:
+        """Write the code tokens and source digests computed in this run to the cache."""
+        book = code_book_for(self.session.options)
+        if book is not None and book.dirty:
+            book.flush()
+        if self.session.sources is not None:
+            self.session.sources.flush()
+
+
+def _built(
+    sets: list[tuple[str, ...]], session: Session, opts: Options, counts: _Counts
+) -> tuple[CachedBuild, bool]:
+    """The graph of every root of ``sets`` built once (its journal recorded), with the pooled
+    closure of each set; and whether the journal is complete (else the build is not kept)."""
+    graph_step = _steps.graph
+    loader = ModuleLoader(store_for(opts))
+    journal = graph_step.Journal()
+    roots = tuple(sorted({root for roots in sets for root in roots}))
+    request = graph_request(roots, session, loader)
+    request = graph_step.recording(request, journal, loader.fingerprint)
+    if session.sources is not None:
+        loader.sources = session.sources  # one parse gives the summary and the digests
+    graph, unresolved, nodes = graph_step.build_graph(request)
+    counts.built += 1
+    names = tuple(sorted(nodes))
+    index = {name: i for i, name in enumerate(names)}
+    closures: dict[str, str] = {}
+    for members in sets:
+        reached = graph_step.closure_of_all(graph, members)
+        counts.walked += 1
+        closures[_group_key(members)] = ",".join(
+            map(str, sorted(index[name] for name in reached if name in index))
+        )
+    built = graph_step.CachedBuild(
+        tuple(closures), nodes, unresolved, names, closures, journal.as_list()
+    )
+    return built, journal.complete
+
+
+def _replayed(
+    text: str, sets: list[tuple[str, ...]], session: Session, opts: Options
+) -> CachedBuild | None:
+    """The kept build ``text`` when it has a closure for every set of roots and its journal
+    replays with the same answers (lines that only moved taken over), else None."""
+    graph_step = _steps.graph
+    try:
+        cached = graph_step.decode_build(text)
+    except ValueError:
+        return None
+    if any(_group_key(roots) not in cached.closures for roots in sets):
+        return None
+    loader = ModuleLoader(store_for(opts))
+    request = graph_request((), session, loader)
+    moves = graph_step.replay(cached.journal, request, loader.fingerprint, stored_summary(opts))
+    return graph_step.with_moves(cached, moves) if moves is not None else None
