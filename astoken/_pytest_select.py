@@ -7,8 +7,10 @@ Rules (cited by ``tests/test_pytest_select.py``):
    overrides and requests), the xunit setups pytest calls for it; the roots are taken
    together, as they run in one test: everything first-party any of them reaches, with
    coverage.md rule 1 pooled over them (an object a fixture creates has the members the test
-   names), computed with one graph build for the whole session. A parametrized test also
-   contributes its parameter values.
+   names), computed with one graph build per first-party scope for the whole session, kept
+   for the next session and replayed while nothing it read has changed
+   (``_pipeline._pooled``). A parametrized test also contributes its parameter values; a
+   first-party class in them (a class given, or an instance's) is one of its roots.
 2. After a test passes (setup, call and teardown; an xfail that failed as expected counts as a
    pass), its closure token is recorded under its node id in pytest's cache directory
    (``.pytest_cache``, key ``astoken/select``). A test that fails, errors or is skipped has its
