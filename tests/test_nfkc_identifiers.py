@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
 from _fresh import run_fresh
 
 from astoken._model import RefKind
@@ -68,3 +69,40 @@ def test_editing_a_constant_spelled_with_the_micro_sign_changes_the_token(tmp_pa
     module.write_text(text.replace("0.5", "0.7"), encoding="utf-8")
     after, _, _ = run_fresh(code, paths=[tmp_path], cache_dir=tmp_path / ".c")
     assert after != before
+
+
+# Folding rebuilds the whole tree (about half a parse), so the pass folds only a source where an
+# identifier may fold; the cases say which sources need it, and that those it skips summarise as
+# the folded tree would.
+_FOLDS = [
+    pytest.param(f"{MICRO} = 1\n", True, id="micro-sign-name"),
+    pytest.param(f"import os\nx = os.{FULLWIDTH_F}spath\n", True, id="fullwidth-attribute"),
+    pytest.param(f'def g(v):\n    return f"{{v.{MICRO}!r}}"\n', True, id="in-fstring"),
+    pytest.param("e\u0301 = 1\n", True, id="combining-accent-name"),
+    pytest.param("\ufb01le = 3\n", True, id="ligature-name"),
+    pytest.param("\u03b1\u1d62 = 3\n", True, id="subscript-letter-name"),  # NFKC "\u03b1i"
+    pytest.param('"""Erd\u0151s\u2014R\u00e9nyi"""\nx = 1  # \u00bd \u2026\n', False, id="docs"),
+    # A word in a comment that would fold as a name: folded needlessly (the check is textual).
+    pytest.param(f"x = 1  # {MICRO}m\n", True, id="foldable-word-in-comment"),
+    pytest.param(f'x = "{MICRO}{FULLWIDTH_F}\u00a0\u2026"\n', False, id="string-literal"),
+    pytest.param("caf\u00e9 = 1\nna\u00efve = caf\u00e9\n", False, id="names-already-nfkc"),
+    pytest.param(f'{MICRO} = "\\N{{NO SUCH NAME}}"\n', True, id="only-libcst-accepts"),
+]
+
+
+@pytest.mark.parametrize(("source", "folds"), _FOLDS)
+def test_the_tree_is_folded_when_an_identifier_may_fold(source: str, folds: bool) -> None:
+    from astoken._summary import _pass
+
+    for text in (source, source.encode("utf-8")):
+        module, python_accepts = _pass._parse(text, "<case>")
+        assert _pass._may_fold(text, module, python_accepts) is folds
+        folded = module.visit(_pass._FoldIdentifiers())
+        assert folds or folded.deep_equals(module)  # what is skipped changes nothing
+
+
+def test_a_latin1_source_folds_its_identifiers() -> None:
+    text = f"# -*- coding: latin-1 -*-\n{MICRO} = 2  # \u00e9\n\n\ndef r():\n    return {MICRO}\n"
+    summary = summarize_source(text.encode("latin-1"))
+    assert [d.qualname for d in summary.definitions] == [MU, "r"]
+    assert [r.name for r in summary.definitions[1].references if r.name] == [MU]

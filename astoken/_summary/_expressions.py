@@ -4,7 +4,7 @@ names assignment targets bind. Dispatch is on the node's exact type, into one me
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 
@@ -17,6 +17,7 @@ from ._syntax import (
     all_params,
     dotted,
     generic_fields,
+    is_node,
     is_super_call,
     string_value,
 )
@@ -72,11 +73,11 @@ class ExpressionReader(Reader):
         """A node without a handler: every field that can hold code."""
         for name in generic_fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            if is_node(value):
                 self.expr(value)
             elif isinstance(value, (tuple, list)):
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if is_node(item):
                         self.expr(item)
 
     # -- names and members -------------------------------------------------------------------
@@ -360,15 +361,17 @@ class ExpressionReader(Reader):
         self, node: cst.CSTNode, origins: tuple[Sym, ...] = (UNKNOWN,), *, delete: bool = False
     ) -> None:
         """An assignment (or ``for``/``with``/``del``) target receiving values of ``origins``."""
-        if isinstance(node, cst.Name):
-            self.scopes.bind(node.value, origins)
-        elif isinstance(node, (cst.Tuple, cst.List)):
+        kind = type(node)  # exact types: see _syntax._IS_NODE
+        if kind is cst.Name:
+            self.scopes.bind(cast(cst.Name, node).value, origins)
+        elif kind is cst.Tuple or kind is cst.List:
             elements = tuple(o.then("*") for o in origins)
-            for item in node.elements:
+            for item in cast(cst.Tuple | cst.List, node).elements:
                 self.target(item.value, elements, delete=delete)
-        elif isinstance(node, cst.StarredElement):
-            self.target(node.value, (Sym("B:list"),), delete=delete)
-        elif isinstance(node, cst.Attribute):
+        elif kind is cst.StarredElement:
+            self.target(cast(cst.StarredElement, node).value, (Sym("B:list"),), delete=delete)
+        elif kind is cst.Attribute:
+            assert isinstance(node, cst.Attribute)  # exact type (checked above): no ABC walk
             self.attribute(node)
             self.scopes.store_attribute(node, origins)
         elif isinstance(node, cst.Subscript):

@@ -8,6 +8,7 @@ leading blank/comment lines, which statements skip.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -16,7 +17,12 @@ from libcst._nodes.internal import CodegenState  # the base of libcst's own posi
 __all__ = ["node_lines"]
 
 
-@dataclass
+#: What ``record_syntactic_position`` gives: one reusable do-nothing context (libcst's is a
+#: generator-based context manager made anew for every expression and many statements).
+_NOTHING_TO_RECORD: AbstractContextManager[None] = nullcontext()
+
+
+@dataclass(slots=True)
 class _LineCounter(CodegenState):
     line: int = 1
     newline: str = "\n"
@@ -34,6 +40,15 @@ class _LineCounter(CodegenState):
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.lines[id(node)] = self.line
+
+    def record_syntactic_position(  # type: ignore[override]  # a context, not a generator's
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> AbstractContextManager[None]:
+        return _NOTHING_TO_RECORD  # positions are the lines above, nothing else
 
 
 def node_lines(module: cst.Module) -> dict[int, int]:

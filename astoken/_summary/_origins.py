@@ -43,8 +43,9 @@ class OriginReader:
         parts = dotted(node)
         if parts is not None:
             return (self.name_origin(parts[0]).then(*(f".{p}" for p in parts[1:])),)
-        kind = type(node)
-        if isinstance(node, cst.Call):
+        kind = type(node)  # exact types: see _syntax._IS_NODE
+        if kind is cst.Call:
+            assert isinstance(node, cst.Call)  # exact type (checked above): no ABC walk
             return self.call_origin(node)
         if kind is cst.Attribute:
             assert isinstance(node, cst.Attribute)
@@ -67,7 +68,7 @@ class OriginReader:
             assert isinstance(node, cst.NamedExpr)
             return self.origin_of(node.value)
         if kind is cst.Comparison or (
-            kind is cst.UnaryOperation and isinstance(getattr(node, "operator", None), cst.Not)
+            kind is cst.UnaryOperation and type(getattr(node, "operator", None)) is cst.Not
         ):
             return (Sym("B:bool"),)
         return (UNKNOWN,)

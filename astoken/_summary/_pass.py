@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import unicodedata
@@ -69,7 +70,8 @@ def _bracket_depth(source: str | bytes) -> int:
     return deepest
 
 
-def _parse(source: str | bytes, filename: str) -> cst.Module:
+def _parse(source: str | bytes, filename: str) -> tuple[cst.Module, bool]:
+    """The tree, and whether Python's parser accepted the source too."""
     verdict = _python_verdict(source, filename)
     if verdict is not None:
         error, deep = verdict
@@ -78,7 +80,7 @@ def _parse(source: str | bytes, filename: str) -> cst.Module:
         if deep or _bracket_depth(source) > _MAX_BRACKET_DEPTH:
             raise error
     try:
-        return cst.parse_module(source)
+        return cst.parse_module(source), verdict is None
     except cst.ParserSyntaxError as exc:
         if verdict is not None:
             raise verdict[0] from exc  # Python's line and message: what an import would show
@@ -105,11 +107,45 @@ class _FoldIdentifiers(cst.CSTTransformer):
         return updated_node.with_changes(value=unicodedata.normalize("NFKC", value))
 
 
+# A run of characters that identifiers are made of (ASCII letters, digits and ``_``, and every
+# non-ASCII character), at least one of them non-ASCII.
+_NON_ASCII_WORDS = re.compile(r"[0-9A-Z_a-z]*[^\x00-\x7f][0-9A-Z_a-z\x80-\U0010ffff]*")
+
+
+def _may_fold(source: str | bytes, module: cst.Module, python_accepts: bool) -> bool:
+    """Whether an identifier of ``module`` may change under NFKC (whether the tree needs
+    :class:`_FoldIdentifiers`, which rebuilds all of it, in about the time of a parse; 88 of
+    networkx's 580 files hold non-ASCII characters, none of them in an identifier).
+
+    In a source Python accepts, a non-ASCII character outside strings and comments is part of
+    an identifier, and an identifier is bounded by ASCII characters that are not letters,
+    digits or ``_``: each identifier holding a non-ASCII character is a whole run matched by
+    ``_NON_ASCII_WORDS``, so it folds only if one of those runs is not in NFKC and is an
+    identifier in NFKC (Python checks an identifier's NFKC form). Runs in strings and comments
+    can only say yes needlessly; any doubt (a source only libcst accepts, bytes in an encoding
+    that does not decode) says yes."""
+    if source.isascii():
+        return False
+    if not python_accepts:
+        return True
+    if isinstance(source, bytes):
+        try:
+            text = source.decode(module.encoding)
+        except (LookupError, UnicodeDecodeError):
+            return True
+    else:
+        text = source
+    return any(
+        not unicodedata.is_normalized("NFKC", run)
+        # What is no identifier once folded is no identifier: Python refuses it in code.
+        and unicodedata.normalize("NFKC", run).isidentifier()
+        for run in _NON_ASCII_WORDS.findall(text)
+    )
+
+
 def _tree(source: str | bytes, filename: str) -> tuple[cst.Module, dict[int, int]]:
-    module = _parse(source, filename)
-    if not source.isascii():
-        # Only a source with non-ASCII characters can hold an identifier that folds; the
-        # transformer rebuilds the tree, which an ASCII source (nearly all) never pays for.
+    module, python_accepts = _parse(source, filename)
+    if _may_fold(source, module, python_accepts):
         module = module.visit(_FoldIdentifiers())
     return module, node_lines(module)
 

@@ -19,6 +19,9 @@ from ._tables import ATTR_BUILTINS, BOOL_OPERANDS, BUILTIN_PROTOCOLS, IMPLICIT_N
 
 #: Builtin names: objects handed to them do not escape (see ``ReferenceRecorder.passed``).
 _BUILTIN_NAMES = frozenset(dir(builtins))
+#: What ``passed_origins`` hands on the elements of, by exact type.
+_DISPLAYS = frozenset({cst.List, cst.Tuple, cst.Set})
+_ELEMENT_COMPREHENSIONS = frozenset({cst.ListComp, cst.SetComp, cst.GeneratorExp})
 
 
 class ReferenceRecorder:
@@ -161,20 +164,25 @@ class ReferenceRecorder:
         """The origins of what an argument hands over: the elements of a display or the
         element of a comprehension (``f([Item(w) for w in ws])``), else the value itself;
         literals and lambdas hand over no object of a first-party class."""
-        if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        kind = type(value)  # exact types (see _syntax._IS_NODE); isinstance(exact) is cheap
+        if kind in _DISPLAYS:
+            assert isinstance(value, (cst.List, cst.Tuple, cst.Set))
             return tuple(o for e in value.elements for o in self.passed_origins(e.value))
-        if isinstance(value, cst.Dict):
+        if kind is cst.Dict:
+            assert isinstance(value, cst.Dict)
             return tuple(
                 o
                 for e in value.elements
-                if isinstance(e, cst.DictElement)
+                if type(e) is cst.DictElement
                 for o in self.passed_origins(e.value)
             )
-        if isinstance(value, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        if kind in _ELEMENT_COMPREHENSIONS:
+            assert isinstance(value, (cst.ListComp, cst.SetComp, cst.GeneratorExp))
             return self.passed_origins(value.elt)
-        if isinstance(value, cst.DictComp):
+        if kind is cst.DictComp:
+            assert isinstance(value, cst.DictComp)
             return self.passed_origins(value.value)
-        if literal_type(value) is not None or isinstance(value, cst.Lambda):
+        if literal_type(value) is not None or kind is cst.Lambda:
             return ()
         return self.origins.origin_of(value)
 

@@ -9,7 +9,6 @@ final :class:`~astoken._model.Reference` values when the module is done.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 from astoken._model import (
@@ -52,7 +51,9 @@ class Sym:
         """This origin followed by more operations."""
         if self.base in (ORIGIN_UNKNOWN, ORIGIN_ARGUMENT) and not self.local and not self.builtin:
             return self
-        return dataclasses.replace(self, ops=self.ops + ops)
+        # The constructor, not dataclasses.replace: a tenth of the summary walk went to
+        # replace's field-by-field copy.
+        return Sym(self.base, self.ops + ops, self.local, self.scope, self.builtin, self.args)
 
 
 UNKNOWN = Sym()

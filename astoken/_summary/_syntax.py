@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Iterator, Sequence
+from typing import TypeGuard, cast
 
 import libcst as cst
 
@@ -19,6 +20,22 @@ STRING_ANNOTATION = re.compile(r"[A-Za-z_][\w.]*")
 _LAYOUT_FIELDS = (SKIP_FIELDS - {"operator", "star", "keyword", "asynchronous"}) | {"indent"}
 #: Literals that canonical source writes by value.
 LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
+
+
+#: Type -> whether it is a libcst node. ``isinstance`` against a libcst class goes through
+#: ``ABCMeta.__instancecheck__`` unless the type is the class itself, and the walks ask it of
+#: every field of every node they pass; libcst's concrete node classes have no subclasses, so
+#: the readers test those by exact type (``type(node) is cst.Name``) and ask this of the rest.
+_IS_NODE: dict[type, bool] = {}
+
+
+def is_node(value: object) -> TypeGuard[cst.CSTNode]:
+    """``isinstance(value, cst.CSTNode)``, memoised per type."""
+    kind = type(value)
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 @functools.cache
@@ -45,10 +62,10 @@ def source_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
 def dotted(node: cst.CSTNode) -> list[str] | None:
     """``a.b.c`` -> ["a", "b", "c"]; None when not a chain of names."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:  # exact types: see _IS_NODE
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         parts.append(node.value)
         parts.reverse()
         return parts
@@ -60,12 +77,15 @@ def literal_type(node: cst.CSTNode) -> str | None:
     found = LITERAL_TYPES.get(type(node))
     if found is not None:
         return found
-    if isinstance(node, cst.SimpleString):
-        return "bytes" if "b" in node.prefix.lower() else "str"
-    if isinstance(node, cst.ConcatenatedString):
-        return literal_type(node.left)
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return "NoneType" if node.value == "None" else "bool"
+    kind = type(node)  # exact types: see _IS_NODE
+    if kind is cst.SimpleString:
+        return "bytes" if "b" in cast(cst.SimpleString, node).prefix.lower() else "str"
+    if kind is cst.ConcatenatedString:
+        return literal_type(cast(cst.ConcatenatedString, node).left)
+    if kind is cst.Name:
+        value = cast(cst.Name, node).value
+        if value in ("True", "False", "None"):
+            return "NoneType" if value == "None" else "bool"
     return None
 
 

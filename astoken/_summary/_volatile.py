@@ -37,12 +37,13 @@ import dataclasses
 import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
+from typing import cast
 
 import libcst as cst
 
 from astoken._model import ImportBinding, Reference, RefKind
 
-from ._syntax import LITERALS, source_fields
+from ._syntax import LITERALS, is_node, source_fields
 
 __all__ = ["PROCESS_MODULES", "PROCESS_STATE", "VolatileIndex", "canonical", "expression_digest"]
 
@@ -245,10 +246,10 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = []
     for name in _node_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if is_node(value):
             found.append(value)
         elif isinstance(value, (list, tuple)):
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+            found.extend(item for item in value if is_node(item))
     return found
 
 
@@ -257,12 +258,14 @@ def _reads(node: cst.CSTNode) -> Iterator[list[str]]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, (cst.Name, cst.Attribute)):
+        kind = type(current)  # exact types: see _syntax._IS_NODE
+        if kind is cst.Name or kind is cst.Attribute:
             found = _chain(current)
             if found is not None:
                 yield found
-        if isinstance(current, cst.Lambda):
-            stack.append(current.params)  # defaults run at import; the body does not
+        if kind is cst.Lambda:
+            # Defaults run at import; the body does not.
+            stack.append(cast(cst.Lambda, current).params)
             continue
         stack.extend(_children(current))
 
@@ -274,14 +277,16 @@ def _iterated(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.CompFor):
-            yield current.iter
-        elif isinstance(current, cst.Call) and current.args:
+        kind = type(current)  # exact types: see _syntax._IS_NODE
+        if kind is cst.CompFor:
+            yield cast(cst.CompFor, current).iter
+        elif kind is cst.Call and cast(cst.Call, current).args:
+            assert isinstance(current, cst.Call)  # exact type (checked above): no ABC walk
             called = _chain(current.func) if not isinstance(current.func, cst.Call) else None
             name = current.func.attr.value if isinstance(current.func, cst.Attribute) else None
             if (called and called[-1] in _ORDERING_CALLS) or name in _ORDERING_CALLS:
                 yield current.args[0].value
-        if isinstance(current, cst.Lambda):
+        if kind is cst.Lambda:
             continue
         stack.extend(_children(current))
 
