@@ -89,6 +89,7 @@ class SelectPlugin:
 
         roots_of: dict[str, list[str]] = {}
         params: dict[str, str | None] = {}
+        parameters = _Parameters(self.portable)
         for item in items:
             if not isinstance(item, pytest.Function):
                 continue
@@ -97,7 +98,7 @@ class SelectPlugin:
             roots = self.roots_of(item, [], scope)
             if not roots:
                 continue
-            params[item.nodeid], classes = _parameters(item, self.portable)
+            params[item.nodeid], classes = parameters.of(item)
             roots_of[item.nodeid] = sorted({root.target for root in roots} | set(classes))
         pooled = _pipeline.pooled_tokens(
             roots_of,
@@ -199,19 +200,49 @@ def _recorded(config: pytest.Config) -> dict[str, str]:
     return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _parameters(item: pytest.Function, portable: bool) -> tuple[str | None, tuple[str, ...]]:
-    """The data token of a parametrized test's parameter values (None for no parameters; ""
-    when they have no encoding: the test then always runs), and the first-party classes in
-    them, which are roots of the test's closure (rule 1).
+@dataclass
+class _Parameters:
+    """The parameter tokens of a session's tests, each distinct value encoded once (networkx
+    passes a few graph classes to thousands of tests)."""
+
+    portable: bool
+    #: id(value) -> (value, its token or None without an encoding, first-party classes in it)
+    known: dict[int, tuple[object, str | None, tuple[str, ...]]] = field(default_factory=dict)
+
+    def of(self, item: pytest.Function) -> tuple[str | None, tuple[str, ...]]:
+        """The token of a parametrized test's parameter values (None for no parameters; ""
+        when one has no encoding: the test then always runs), and the first-party classes in
+        them, which are roots of the test's closure (rule 1)."""
+        callspec = getattr(item, "callspec", None)
+        if callspec is None:
+            return None, ()
+        parts: list[str] = []
+        classes: list[str] = []
+        for name, value in sorted(callspec.params.items()):
+            token, found = self._value(value)
+            if token is None:
+                return "", ()
+            parts.extend((name, token))
+            classes.extend(found)
+        return _hashing.value_token(tuple(parts)), tuple(classes)
+
+    def _value(self, value: object) -> tuple[str | None, tuple[str, ...]]:
+        entry = self.known.get(id(value))
+        if entry is None or entry[0] is not value:
+            entry = (value, *_parameter(value, self.portable))
+            self.known[id(value)] = entry
+        return entry[1], entry[2]
+
+
+def _parameter(value: object, portable: bool) -> tuple[str | None, tuple[str, ...]]:
+    """The data token of one parameter value (None: it has no encoding) and the first-party
+    classes in it.
 
     A class in a value (given, or the class of an instance) is covered by its behavior, as
     ``data_token`` covers it, but here by taking it among the test's roots, whose closures
     one graph build serves for the whole session, rather than by a ``behavior_token`` (a
     graph build each) of its own. A class that cannot be found again by its name (defined
     in a function) keeps its behavior token."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return None, ()
     classes: list[str] = []
 
     def behavior(cls: type) -> str | None:
@@ -221,14 +252,13 @@ def _parameters(item: pytest.Function, portable: bool) -> tuple[str | None, tupl
         classes.append(f"{module}:{qualname}")
         return classes[-1]  # its behavior is in the test's closure
 
-    values = dict(callspec.params)
     try:
         if not portable:
-            token = _hashing.value_token(values, owner="data_token()", behavior=behavior)
+            token = _hashing.value_token(value, owner="data_token()", behavior=behavior)
         else:  # functions in the values count by their canonical source, as data_token's
             options = _pipeline.make_options(portable=True)
             with _hashing.source_book(_pipeline.source_tables_for(options)):
-                token = _hashing.value_token(values, owner="data_token()", behavior=behavior)
+                token = _hashing.value_token(value, owner="data_token()", behavior=behavior)
     except AstokenError:
-        return "", ()
+        return None, ()
     return token, tuple(classes)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from astoken import _combine, _hashing, _store, _targets
 from astoken._framing import framed_digest
-from astoken._model import Node, Options
+from astoken._model import Options
 from astoken._scope import Scope
 from astoken.errors import AstokenError
 
@@ -187,13 +187,15 @@ def _build_key(scope: Scope, opts: Options, project: str) -> str:
 @dataclass
 class _ScopeTokens:
     """One first-party scope of a selection: its session, its build (None when it failed) and
-    what is computed once per run: own tokens as encoded pairs (None: no token; a name in
-    ``refused`` has no encoding), and the token of each distinct closure."""
+    what is computed once per run, by index into the build's names: whether a node's own
+    token was computed (``done``), its encoded pair (empty: no token), the nodes whose value
+    has no encoding (``refused``); and the token of each distinct closure."""
 
     session: Session
     build: CachedBuild | None
-    pairs: dict[str, bytes | None] = field(default_factory=dict)
-    refused: set[str] = field(default_factory=set)
+    pairs: list[bytes] = field(default_factory=list)
+    done: bytearray = field(default_factory=bytearray)
+    refused: set[int] = field(default_factory=set)
     combined: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
@@ -236,39 +238,40 @@ class _ScopeTokens:
             return self.combined[indexes]
         if not indexes:  # nothing reached has a node: no pairs, no token
             return None
-        names = self.build.names
-        nodes = self.build.nodes
-        encoded: list[bytes] = []
+        if not self.pairs:
+            self.pairs = [b""] * len(self.build.names)
+            self.done = bytearray(len(self.build.names))
+        order = list(map(int, indexes.split(",")))
+        todo = [i for i in order if not self.done[i]]
+        if todo:
+            book = code_book_for(self.session.options)
+            with (
+                _hashing.code_book(book),
+                _hashing.value_memo(self.session.values),
+                _hashing.source_book(self.session.sources),
+            ):
+                for i in todo:
+                    self._hash(i, counts)
         token: str | None = None
-        book = code_book_for(self.session.options)
-        with (
-            _hashing.code_book(book),
-            _hashing.value_memo(self.session.values),
-            _hashing.source_book(self.session.sources),
-        ):
+        if not self.refused or self.refused.isdisjoint(order):
             # Indexes ascend into sorted names: the pairs come in the combiner's order.
-            for name in (names[i] for i in map(int, indexes.split(","))):
-                if name not in self.pairs and name not in self.refused:
-                    self._hash(name, nodes[name], counts)
-                if name in self.refused:
-                    break
-                pair = self.pairs[name]
-                if pair is not None:
-                    encoded.append(pair)
-            else:
-                token = _combine.combine_sorted(encoded, portable=self.session.options.portable)
-                counts.combined += 1
+            encoded = [pair for pair in map(self.pairs.__getitem__, order) if pair]
+            token = _combine.combine_sorted(encoded, portable=self.session.options.portable)
+            counts.combined += 1
         self.combined[indexes] = token
         return token
 
-    def _hash(self, name: str, node: Node, counts: _Counts) -> None:
+    def _hash(self, index: int, counts: _Counts) -> None:
+        assert self.build is not None
+        name = self.build.names[index]
+        self.done[index] = 1
         counts.hashed += 1
         try:
-            own = self.session.own_token(node)
+            own = self.session.own_token(self.build.nodes[name])
         except AstokenError:
-            self.refused.add(name)
+            self.refused.add(index)
             return
-        self.pairs[name] = None if own is None else _combine.encode_pair(name, own)
+        self.pairs[index] = b"" if own is None else _combine.encode_pair(name, own)
 
     def flush(self) -> None:
         """Write the code tokens and source digests computed in this run to the cache."""
