@@ -11,6 +11,7 @@ themselves.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
 import shutil
@@ -103,8 +104,8 @@ def interpreters(config: pytest.Config) -> dict[str, str]:
         cache = Path(config.cache.mkdir("astoken-interpreters"))
     else:  # pytest -p no:cacheprovider: built for this run only
         cache = Path(tempfile.mkdtemp(prefix="astoken-interpreters-"))
-    found: dict[str, str] = {}
-    for minor in MINORS:
+
+    def ready(minor: str) -> str:
         executable = _find(minor)
         if executable is None:
             pytest.fail(
@@ -112,5 +113,9 @@ def interpreters(config: pytest.Config) -> dict[str, str]:
                 f"checked on every supported minor ({', '.join(MINORS)}), as .ci/run runs them"
             )
         probe = subprocess.run([executable, "-c", _probe()], capture_output=True, check=False)
-        found[minor] = executable if probe.returncode == 0 else _venv(executable, minor, cache)
-    return found
+        return executable if probe.returncode == 0 else _venv(executable, minor, cache)
+
+    # The minors at once: finding, probing and (on a fresh checkout) building each is mostly
+    # waiting on child processes, and this one test would otherwise be the suite's tail.
+    with concurrent.futures.ThreadPoolExecutor(len(MINORS)) as pool:
+        return dict(zip(MINORS, pool.map(ready, MINORS), strict=True))
