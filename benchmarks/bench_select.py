@@ -165,13 +165,20 @@ def _edit_for(root: Path, file: str, first: int, name: str) -> Edit | None:
     its first statement after the docstring (None for a body that is only a docstring, or a
     function the source does not show)."""
     tree = ast.parse((root / file).read_text())
-    # Qualified names (``Class.method``), so that the table tells apart the many ``__iter__``.
+    # Qualified names as Python gives them (``Class.method``, ``f.<locals>.g`` also under an
+    # ``if``), so that the table tells apart the many ``__iter__`` and nested ``iterate``.
     qualnames: dict[ast.AST, str] = {}
-    for parent in ast.walk(tree):
+
+    def name_within(parent: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(parent):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                outer = qualnames.get(parent)
-                qualnames[child] = f"{outer}.{child.name}" if outer else child.name
+                qualnames[child] = prefix + child.name
+                local = "" if isinstance(child, ast.ClassDef) else ".<locals>"
+                name_within(child, f"{qualnames[child]}{local}.")
+            else:
+                name_within(child, prefix)
+
+    name_within(tree, "")
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != name:
             continue

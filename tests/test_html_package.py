@@ -32,17 +32,23 @@ def networkx_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return page
 
 
-@pytest.fixture
-def page(tmp_path_factory: pytest.TempPathFactory, networkx_page: Path) -> Iterator[Chromium]:
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """One browser for the module (as in test_html_browser.py); each test loads the page anew."""
     browser = Chromium(tmp_path_factory.mktemp("profile"), 1280, 800)
-    try:
-        browser.open(networkx_page)
-        assert browser.evaluate("document.body.dataset.ready") == "true"
-        yield browser
-        assert browser.evaluate("window.astokenErrors") == []
-        assert browser.exceptions() == []
-    finally:
-        browser.close()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(chromium: Chromium, networkx_page: Path) -> Iterator[Chromium]:
+    """networkx's page, freshly loaded; no script error may happen while a test uses it."""
+    chromium.events.clear()
+    chromium.open(networkx_page)
+    assert chromium.evaluate("document.body.dataset.ready") == "true"
+    yield chromium
+    assert chromium.evaluate("window.astokenErrors") == []
+    assert chromium.exceptions() == []
 
 
 def state(page: Chromium) -> dict[str, Any]:

@@ -41,13 +41,13 @@ import dataclasses
 import hashlib
 import unicodedata
 from collections.abc import Iterator
-from typing import TypeGuard, cast
+from typing import cast
 
 import libcst as cst
 
 from astoken._model import FunctionSource
 
-from ._syntax import LITERALS, all_params, source_fields
+from ._syntax import IS_NODE, LITERALS, all_params, is_node, source_fields
 
 __all__ = ["SNIPPET_HEADER", "function_sources", "snippet_digest"]
 
@@ -106,34 +106,19 @@ def _ident(value: str) -> str:
     return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
-#: Type -> whether it is a libcst node. ``isinstance`` against a libcst class goes through
-#: ``ABCMeta.__instancecheck__`` unless the type is the class itself; the walks below ask it of
-#: every field of every node, so they look types up here (libcst's node classes are final:
-#: a node's exact type decides every test).
-_IS_NODE: dict[type, bool] = {}
-
-
-def _is_node(value: object) -> TypeGuard[cst.CSTNode]:
-    kind = type(value)
-    known = _IS_NODE.get(kind)
-    if known is None:
-        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
-    return known
-
-
 def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The child nodes that can hold code, in tree order (libcst's ``children`` runs a visitor
     over the node: many times slower)."""
     for name in source_fields(type(node)):
         value = getattr(node, name)
-        if (known := _IS_NODE.get(type(value))) is None:
-            known = _is_node(value)
+        if (known := IS_NODE.get(type(value))) is None:
+            known = is_node(value)
         if known:
             yield value
         elif isinstance(value, (list, tuple)):
             for item in value:
-                if (known := _IS_NODE.get(type(item))) is None:
-                    known = _is_node(item)
+                if (known := IS_NODE.get(type(item))) is None:
+                    known = is_node(item)
                 if known:
                     yield item
 
@@ -294,7 +279,7 @@ def _dotted(node: cst.CSTNode) -> str:
 
 def _trivial(node: cst.CSTNode) -> bool:
     """A statement that compiles to nothing: ``pass``, a docstring or another constant."""
-    kind = type(node)  # exact types: see _IS_NODE
+    kind = type(node)  # exact types: see _syntax.IS_NODE
     if kind is cst.Pass:
         return True
     if kind is cst.Expr:
@@ -489,12 +474,12 @@ class _Emitter:
 
     def _value(self, value: object, field: str) -> None:
         out = self.out
-        if _is_node(value):
+        if is_node(value):
             self._emit(value)
         elif isinstance(value, (list, tuple)):
             out.append("[")
             for item in value:
-                if field == "body" and _is_node(item) and _trivial(item):
+                if field == "body" and is_node(item) and _trivial(item):
                     continue  # docstrings included (guarantee 1)
                 self._value(item, "")
                 out.append(";")

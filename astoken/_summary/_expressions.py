@@ -361,7 +361,7 @@ class ExpressionReader(Reader):
         self, node: cst.CSTNode, origins: tuple[Sym, ...] = (UNKNOWN,), *, delete: bool = False
     ) -> None:
         """An assignment (or ``for``/``with``/``del``) target receiving values of ``origins``."""
-        kind = type(node)  # exact types: see _syntax._IS_NODE
+        kind = type(node)  # exact types: see _syntax.IS_NODE
         if kind is cst.Name:
             self.scopes.bind(cast(cst.Name, node).value, origins)
         elif kind is cst.Tuple or kind is cst.List:

@@ -43,7 +43,7 @@ class OriginReader:
         parts = dotted(node)
         if parts is not None:
             return (self.name_origin(parts[0]).then(*(f".{p}" for p in parts[1:])),)
-        kind = type(node)  # exact types: see _syntax._IS_NODE
+        kind = type(node)  # exact types: see _syntax.IS_NODE
         if kind is cst.Call:
             assert isinstance(node, cst.Call)  # exact type (checked above): no ABC walk
             return self.call_origin(node)

@@ -164,7 +164,7 @@ class ReferenceRecorder:
         """The origins of what an argument hands over: the elements of a display or the
         element of a comprehension (``f([Item(w) for w in ws])``), else the value itself;
         literals and lambdas hand over no object of a first-party class."""
-        kind = type(value)  # exact types (see _syntax._IS_NODE); isinstance(exact) is cheap
+        kind = type(value)  # exact types (see _syntax.IS_NODE); isinstance(exact) is cheap
         if kind in _DISPLAYS:
             assert isinstance(value, (cst.List, cst.Tuple, cst.Set))
             return tuple(o for e in value.elements for o in self.passed_origins(e.value))

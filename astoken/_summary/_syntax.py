@@ -26,15 +26,15 @@ LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
 #: ``ABCMeta.__instancecheck__`` unless the type is the class itself, and the walks ask it of
 #: every field of every node they pass; libcst's concrete node classes have no subclasses, so
 #: the readers test those by exact type (``type(node) is cst.Name``) and ask this of the rest.
-_IS_NODE: dict[type, bool] = {}
+IS_NODE: dict[type, bool] = {}
 
 
 def is_node(value: object) -> TypeGuard[cst.CSTNode]:
     """``isinstance(value, cst.CSTNode)``, memoised per type."""
     kind = type(value)
-    known = _IS_NODE.get(kind)
+    known = IS_NODE.get(kind)
     if known is None:
-        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+        known = IS_NODE[kind] = issubclass(kind, cst.CSTNode)
     return known
 
 
@@ -62,7 +62,7 @@ def source_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
 def dotted(node: cst.CSTNode) -> list[str] | None:
     """``a.b.c`` -> ["a", "b", "c"]; None when not a chain of names."""
     parts: list[str] = []
-    while type(node) is cst.Attribute:  # exact types: see _IS_NODE
+    while type(node) is cst.Attribute:  # exact types: see IS_NODE
         parts.append(node.attr.value)
         node = node.value
     if type(node) is cst.Name:
@@ -77,7 +77,7 @@ def literal_type(node: cst.CSTNode) -> str | None:
     found = LITERAL_TYPES.get(type(node))
     if found is not None:
         return found
-    kind = type(node)  # exact types: see _IS_NODE
+    kind = type(node)  # exact types: see IS_NODE
     if kind is cst.SimpleString:
         return "bytes" if "b" in cast(cst.SimpleString, node).prefix.lower() else "str"
     if kind is cst.ConcatenatedString:

@@ -258,7 +258,7 @@ def _reads(node: cst.CSTNode) -> Iterator[list[str]]:
     stack = [node]
     while stack:
         current = stack.pop()
-        kind = type(current)  # exact types: see _syntax._IS_NODE
+        kind = type(current)  # exact types: see _syntax.IS_NODE
         if kind is cst.Name or kind is cst.Attribute:
             found = _chain(current)
             if found is not None:
@@ -277,7 +277,7 @@ def _iterated(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     stack = [node]
     while stack:
         current = stack.pop()
-        kind = type(current)  # exact types: see _syntax._IS_NODE
+        kind = type(current)  # exact types: see _syntax.IS_NODE
         if kind is cst.CompFor:
             yield cast(cst.CompFor, current).iter
         elif kind is cst.Call and cast(cst.Call, current).args:
