@@ -90,11 +90,14 @@ class SelectPlugin:
         roots_of: dict[str, list[str]] = {}
         params: dict[str, str | None] = {}
         parameters = _Parameters(self.portable)
+        scopes: dict[str, Scope] = {}  # per test module (networkx: 6,485 tests in 265 files)
         for item in items:
             if not isinstance(item, pytest.Function):
                 continue
             module = item.module.__name__ if item.module is not None else ""
-            scope = _audit.scope_for(module, self.include, self.exclude)
+            scope = scopes.get(module)
+            if scope is None:
+                scope = scopes[module] = _audit.scope_for(module, self.include, self.exclude)
             roots = self.roots_of(item, [], scope)
             if not roots:
                 continue

@@ -61,7 +61,15 @@ from astoken._model import Node, NodeKind, Unresolved
 from astoken._scope import Origin
 
 from ._builder import Builder
-from ._cached import LAYOUT, CachedBuild, cached_build, decode_build, encode_build, with_moves
+from ._cached import (
+    LAYOUT,
+    CachedBuild,
+    cached_build,
+    closure_indexes,
+    decode_build,
+    encode_build,
+    with_moves,
+)
 from ._closure import (
     closure,
     closure_of_all,
@@ -84,6 +92,7 @@ __all__ = [
     "build_graph",
     "cached_build",
     "closure",
+    "closure_indexes",
     "closure_of_all",
     "decode_build",
     "encode_build",

@@ -3,8 +3,11 @@ closure of every root, and the journal its build recorded (``_journal``).
 
 A snapshot of a package never walks its graph except to take closures, so the graph itself is
 not kept: a cache hit gives every root's closure at once. Names are written once (a table) and
-closures as strings of indexes into it, identical closures once: a networkx snapshot's 2,100
-closures of ~150 names take ~2 MB.
+a closure as the ascending indexes of its names, packed as little-endian unsigned integers of
+``width`` bytes (2 while the table has at most 65,536 names, else 4) in base64, identical
+closures once. Unpacking is a copy, not a parse: networkx's whole test suite (4,848 distinct
+closures of ~450 names, 2.2 million indexes) unpacks in a few milliseconds, where the same
+closures as decimal strings took 0.36 s to parse.
 
 :func:`decode_build` raises ValueError for anything that is not what :func:`encode_build`
 wrote (a damaged entry is a miss to its caller, never a wrong graph).
@@ -12,9 +15,13 @@ wrote (a damaged entry is a miss to its caller, never a wrong graph).
 
 from __future__ import annotations
 
+import base64
 import json
-import re
+import operator
+import sys
+from array import array
 from dataclasses import dataclass, replace
+from itertools import islice
 from typing import Any
 
 from astoken._model import Node, NodeKind, Unresolved
@@ -24,27 +31,37 @@ from ._digraph import Digraph
 from ._journal import Moved
 
 #: Version of the layout below (bump when it changes meaning).
-LAYOUT = 2
+LAYOUT = 3
+
+#: Array type codes of 2 and of 4 bytes (C's ``unsigned short`` and the first of
+#: ``unsigned int``/``unsigned long`` that has 4 bytes on this platform).
+_NARROW = "H"
+_WIDE = next(code for code in "IL" if array(code).itemsize == 4)
 
 
 @dataclass(frozen=True, slots=True)
 class CachedBuild:
     """What a snapshot takes from its build: roots, nodes by name, the unresolved references,
     each root's closure and the build's journal. A closure is held as the sorted indexes of
-    its names in ``names`` (comma-separated): 2,100 networkx closures take ~2 MB so, against
-    ~13 MB as sets of names; :meth:`closure` gives one as a set."""
+    its names in ``names``, an ``array`` (identical closures share one): a closure's pairs
+    are taken by index without parsing; :meth:`closure` gives one as a set."""
 
     roots: tuple[str, ...]
     nodes: dict[str, Node]
     unresolved: tuple[Unresolved, ...]
     names: tuple[str, ...]
-    closures: dict[str, str]
+    closures: dict[str, array[int]]
     journal: list[list[Any]]
 
     def closure(self, root: str) -> frozenset[str]:
         """The names ``root`` reaches, itself included."""
-        names = self.names
-        return frozenset([names[i] for i in map(int, self.closures[root].split(","))])
+        return frozenset(map(self.names.__getitem__, self.closures[root]))
+
+
+def closure_indexes(sorted_indexes: list[int], size: int) -> array[int]:
+    """A closure's ascending indexes into a table of ``size`` names, as :class:`CachedBuild`
+    holds them."""
+    return array(_NARROW if size <= 1 << 16 else _WIDE, sorted_indexes)
 
 
 def cached_build(
@@ -56,11 +73,11 @@ def cached_build(
 ) -> CachedBuild:
     """The build of ``roots`` as a snapshot keeps it (every root's closure taken now)."""
     names = tuple(sorted(nodes))
-    index = {name: str(i) for i, name in enumerate(names)}
+    index = {name: i for i, name in enumerate(names)}
     closures = {}
     for root in roots:
         reached = closure(graph, root)[0]
-        closures[root] = ",".join(sorted((index[name] for name in reached), key=int))
+        closures[root] = closure_indexes(sorted(index[name] for name in reached), len(names))
     return CachedBuild(roots, nodes, unresolved, names, closures, journal)
 
 
@@ -103,10 +120,14 @@ def encode_build(build: CachedBuild) -> str:
     """``build`` as JSON text (see the module docstring)."""
     files = sorted({node.file for node in build.nodes.values() if node.file is not None})
     file_index = {file: i for i, file in enumerate(files)}
+    width = 2 if len(build.names) <= 1 << 16 else 4
     sets: dict[str, int] = {}
-    closures = [sets.setdefault(build.closures[root], len(sets)) for root in build.roots]
+    closures = [
+        sets.setdefault(_pack(build.closures[root], width), len(sets)) for root in build.roots
+    ]
     document = {
         "layout": LAYOUT,
+        "width": width,
         "names": list(build.names),
         "files": files,
         "nodes": [
@@ -129,7 +150,29 @@ def encode_build(build: CachedBuild) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-_INDEXES = re.compile(r"(?:0|[1-9][0-9]*)(?:,(?:0|[1-9][0-9]*))*")
+def _pack(closure: array[int], width: int) -> str:
+    """A closure's indexes as base64 of little-endian integers of ``width`` bytes."""
+    packed = array(_NARROW if width == 2 else _WIDE, closure)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _unpack(text: str, width: int, size: int) -> array[int]:
+    """:func:`_pack`'s inverse, checked: ascending indexes below ``size``; ValueError else."""
+    packed = array(_NARROW if width == 2 else _WIDE)
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) % width:
+        raise ValueError("malformed closure")
+    packed.frombytes(raw)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    # Checks at C speed: the last index is the largest once every index exceeds the one before.
+    if packed and (
+        packed[-1] >= size or not all(map(operator.lt, packed, islice(packed, 1, None)))
+    ):
+        raise ValueError("malformed closure")
+    return packed
 
 
 def decode_build(text: str) -> CachedBuild:
@@ -167,10 +210,10 @@ def decode_build(text: str) -> CachedBuild:
             for owner, expression, reason, file, line in document["unresolved"]
         )
         roots = _strings(document["roots"])
-        sets = _strings(document["sets"])
-        for members in sets:
-            if not _INDEXES.fullmatch(members) or max(map(int, members.split(","))) >= len(names):
-                raise ValueError("malformed closure")
+        width = document["width"]
+        if type(width) is not int or width not in (2, 4) or len(names) > 1 << (8 * width):
+            raise ValueError(f"closure width {width!r}")
+        sets = [_unpack(members, width, len(names)) for members in _strings(document["sets"])]
         closures = {
             root: sets[_index(i, len(sets))]
             for root, i in zip(roots, document["closures"], strict=True)
@@ -179,6 +222,7 @@ def decode_build(text: str) -> CachedBuild:
         if not isinstance(journal, list) or not all(isinstance(e, list) for e in journal):
             raise ValueError("malformed journal")
     except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
+        # (base64's binascii.Error is a ValueError)
         raise ValueError(f"malformed cached build: {exc}") from exc
     return CachedBuild(tuple(roots), nodes, unresolved, tuple(names), closures, journal)
 

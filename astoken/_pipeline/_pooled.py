@@ -21,8 +21,10 @@ What a run costs, in the order a warm run with nothing changed meets it:
 from __future__ import annotations
 
 import sys
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from astoken import _combine, _hashing, _store, _targets
@@ -188,15 +190,15 @@ def _build_key(scope: Scope, opts: Options, project: str) -> str:
 class _ScopeTokens:
     """One first-party scope of a selection: its session, its build (None when it failed) and
     what is computed once per run, by index into the build's names: whether a node's own
-    token was computed (``done``), its encoded pair (empty: no token), the nodes whose value
-    has no encoding (``refused``); and the token of each distinct closure."""
+    token is still to compute (``pending``), its encoded pair (empty: no token), the nodes
+    whose value has no encoding (``refused``); and the token of each distinct closure."""
 
     session: Session
     build: CachedBuild | None
     pairs: list[bytes] = field(default_factory=list)
-    done: bytearray = field(default_factory=bytearray)
+    pending: bytearray = field(default_factory=bytearray)
     refused: set[int] = field(default_factory=set)
-    combined: dict[str, str | None] = field(default_factory=dict)
+    combined: dict[bytes, str | None] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -233,16 +235,17 @@ class _ScopeTokens:
         """The token of ``roots``' pooled closure (None: see :func:`pooled_tokens`)."""
         if self.build is None:
             return None
-        indexes = self.build.closures[_group_key(roots)]
-        if indexes in self.combined:
-            return self.combined[indexes]
-        if not indexes:  # nothing reached has a node: no pairs, no token
+        order = self.build.closures[_group_key(roots)]
+        if not order:  # nothing reached has a node: no pairs, no token
             return None
+        distinct = order.tobytes()
+        if distinct in self.combined:
+            return self.combined[distinct]
         if not self.pairs:
             self.pairs = [b""] * len(self.build.names)
-            self.done = bytearray(len(self.build.names))
-        order = list(map(int, indexes.split(",")))
-        todo = [i for i in order if not self.done[i]]
+            self.pending = bytearray(b"\x01" * len(self.build.names))
+        # At C speed: the suite's closures hold millions of indexes, nearly all hashed already.
+        todo = list(compress(order, map(self.pending.__getitem__, order)))
         if todo:
             book = code_book_for(self.session.options)
             with (
@@ -255,16 +258,16 @@ class _ScopeTokens:
         token: str | None = None
         if not self.refused or self.refused.isdisjoint(order):
             # Indexes ascend into sorted names: the pairs come in the combiner's order.
-            encoded = [pair for pair in map(self.pairs.__getitem__, order) if pair]
+            encoded = list(filter(None, map(self.pairs.__getitem__, order)))
             token = _combine.combine_sorted(encoded, portable=self.session.options.portable)
             counts.combined += 1
-        self.combined[indexes] = token
+        self.combined[distinct] = token
         return token
 
     def _hash(self, index: int, counts: _Counts) -> None:
         assert self.build is not None
         name = self.build.names[index]
-        self.done[index] = 1
+        self.pending[index] = 0
         counts.hashed += 1
         try:
             own = self.session.own_token(self.build.nodes[name])
@@ -299,12 +302,12 @@ def _built(
     counts.built += 1
     names = tuple(sorted(nodes))
     index = {name: i for i, name in enumerate(names)}
-    closures: dict[str, str] = {}
+    closures: dict[str, array[int]] = {}
     for members in sets:
         reached = graph_step.closure_of_all(graph, members)
         counts.walked += 1
-        closures[_group_key(members)] = ",".join(
-            map(str, sorted(index[name] for name in reached if name in index))
+        closures[_group_key(members)] = graph_step.closure_indexes(
+            sorted(index[name] for name in reached if name in index), len(names)
         )
     built = graph_step.CachedBuild(
         tuple(closures), nodes, unresolved, names, closures, journal.as_list()
