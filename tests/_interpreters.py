@@ -100,8 +100,9 @@ def _venv(executable: str, minor: str, cache: Path) -> str:
 def interpreters(config: pytest.Config) -> dict[str, str]:
     """Minor -> an interpreter of that minor that can import astoken from this checkout (with
     the checkout on PYTHONPATH). Fails the test when a minor is missing: CI has them all."""
-    if config.cache is not None:
-        cache = Path(config.cache.mkdir("astoken-interpreters"))
+    store = getattr(config, "cache", None)  # no attribute at all without the cacheprovider
+    if store is not None:
+        cache = Path(store.mkdir("astoken-interpreters"))
     else:  # pytest -p no:cacheprovider: built for this run only
         cache = Path(tempfile.mkdtemp(prefix="astoken-interpreters-"))
 
