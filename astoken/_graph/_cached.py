@@ -5,9 +5,10 @@ A snapshot of a package never walks its graph except to take closures, so the gr
 not kept: a cache hit gives every root's closure at once. Names are written once (a table) and
 a closure as the ascending indexes of its names, packed as little-endian unsigned integers of
 ``width`` bytes (2 while the table has at most 65,536 names, else 4) in base64, identical
-closures once. Unpacking is a copy, not a parse: networkx's whole test suite (4,848 distinct
-closures of ~450 names, 2.2 million indexes) unpacks in a few milliseconds, where the same
-closures as decimal strings took 0.36 s to parse.
+closures once. Unpacking is a copy, not a parse: for networkx's whole test suite (4,848
+distinct closures of ~450 names, 2.2 million indexes) decoding the build takes 0.26 s, most
+of it checking that each closure ascends, where the same closures as decimal strings took
+0.47 s to decode and as long again to parse a second time where they were used.
 
 :func:`decode_build` raises ValueError for anything that is not what :func:`encode_build`
 wrote (a damaged entry is a miss to its caller, never a wrong graph).
@@ -61,7 +62,16 @@ class CachedBuild:
 def closure_indexes(sorted_indexes: list[int], size: int) -> array[int]:
     """A closure's ascending indexes into a table of ``size`` names, as :class:`CachedBuild`
     holds them."""
-    return array(_NARROW if size <= 1 << 16 else _WIDE, sorted_indexes)
+    return array(_typecode(_width(size)), sorted_indexes)
+
+
+def _width(size: int) -> int:
+    """Bytes per index into a table of ``size`` names."""
+    return 2 if size <= 1 << 16 else 4
+
+
+def _typecode(width: int) -> str:
+    return _NARROW if width == 2 else _WIDE
 
 
 def cached_build(
@@ -120,7 +130,7 @@ def encode_build(build: CachedBuild) -> str:
     """``build`` as JSON text (see the module docstring)."""
     files = sorted({node.file for node in build.nodes.values() if node.file is not None})
     file_index = {file: i for i, file in enumerate(files)}
-    width = 2 if len(build.names) <= 1 << 16 else 4
+    width = _width(len(build.names))
     sets: dict[str, int] = {}
     closures = [
         sets.setdefault(_pack(build.closures[root], width), len(sets)) for root in build.roots
@@ -152,7 +162,7 @@ def encode_build(build: CachedBuild) -> str:
 
 def _pack(closure: array[int], width: int) -> str:
     """A closure's indexes as base64 of little-endian integers of ``width`` bytes."""
-    packed = array(_NARROW if width == 2 else _WIDE, closure)
+    packed = array(_typecode(width), closure)
     if sys.byteorder != "little":
         packed.byteswap()
     return base64.b64encode(packed.tobytes()).decode("ascii")
@@ -160,7 +170,7 @@ def _pack(closure: array[int], width: int) -> str:
 
 def _unpack(text: str, width: int, size: int) -> array[int]:
     """:func:`_pack`'s inverse, checked: ascending indexes below ``size``; ValueError else."""
-    packed = array(_NARROW if width == 2 else _WIDE)
+    packed = array(_typecode(width))
     raw = base64.b64decode(text, validate=True)
     if len(raw) % width:
         raise ValueError("malformed closure")
