@@ -47,6 +47,8 @@ from ._request import GraphRequest
 
 _RECEIVER_KINDS = (RefKind.METHOD, RefKind.PROTOCOL)
 _SELF_KINDS = (RefKind.SELF_ATTR, RefKind.CLS_ATTR, RefKind.SUPER_ATTR)
+#: Values the flow cannot type: any object the closure creates may be one of them.
+_OPEN_VALUES = frozenset((ValueKind.ARGUMENT, ValueKind.UNKNOWN))
 #: References written as a dotted global name (``m.f``, ``C.attr``): every part after the
 #: first is an attribute name the code uses.
 _DOTTED_KINDS = (
@@ -518,13 +520,32 @@ class Builder:
         caller's object, or one of the reasons :class:`Outcome` names for reaching no code;
         one that would end as none of these is reported rather than dropped."""
         self.traced.clear()
-        for attr in _named_attributes(ref):
-            self.name_attribute(node, attr, ref.line)
+        names = _named_attributes(ref)
+        if names and self.receiver_is_open(ctx, ref):
+            for attr in names:
+                self.name_attribute(node, attr, ref.line)
         outcome = self.follow(node, ctx, ref)
         if outcome is None:
             self.note_unresolved(node, ref.name, "not resolved", ref.line)
             outcome = Outcome.REPORTED
         self.account(node, ref, outcome)
+
+    def receiver_is_open(self, ctx: Context, ref: Reference) -> bool:
+        """Whether the object a reference uses an attribute of may be one the flow cannot type
+        (coverage.md rule 1, "named"): a parameter or an unknown value may be any object the
+        closure creates, so naming the attribute there reaches that member of every created
+        class. A receiver the flow types completely names nothing more: ``self`` (the owner's
+        member, and overrides in created subclasses), an instance of a class the flow
+        constructed, or a builtin, module, function or class object."""
+        kind = ref.kind
+        if kind in _SELF_KINDS:
+            return not ctx.self_class
+        if kind in _RECEIVER_KINDS or (kind is RefKind.ATTRIBUTE and ref.name.startswith(".")):
+            if not ref.receiver:
+                return True
+            values = self.flow.evaluate(ref.receiver, ctx)
+            return not values or any(v.kind in _OPEN_VALUES for v in values)
+        return True
 
     def account(self, node: str, ref: Reference, outcome: Outcome) -> None:
         if self.trace is not None:

@@ -1,0 +1,5 @@
+from .store import Store
+
+
+def drain():
+    return Store().drain()

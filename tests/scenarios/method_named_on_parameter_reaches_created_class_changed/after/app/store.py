@@ -1,0 +1,7 @@
+class Store:
+    def __init__(self):
+        self._items = {}
+
+    def clear(self):
+        self._items = {}
+        return "cleared!"

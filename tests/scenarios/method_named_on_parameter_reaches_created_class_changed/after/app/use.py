@@ -1,0 +1,9 @@
+from .store import Store
+
+
+def reset(obj):
+    return obj.clear()
+
+
+def drain():
+    return reset(Store())
