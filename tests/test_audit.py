@@ -546,6 +546,14 @@ FIXED_RUN = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _only_named_pytest_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Child pytest runs (ours and ``astoken audit``'s) load only the plugins named with -p:
+    the other installed ones (hypothesis, hydra, testmon, ...) play no part in what these
+    tests check, and importing them cost each child about two seconds."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
 def run_pytest(
     project: Path, *args: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -776,7 +784,7 @@ def test_plugin_under_xdist_gives_the_same_report(
     _, plain = shop_audited
     assert plain  # the plain run wrote its report
     project = write_tree(tmp_path / "shop", SHOP)
-    result, distributed = run_pytest(project, "-n", "2")
+    result, distributed = run_pytest(project, "-p", "xdist", "-n", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert distributed == plain
 
