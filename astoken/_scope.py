@@ -178,6 +178,7 @@ def locate_module(name: str) -> ModuleLocation | None:
 _TEST_PARTS = frozenset({"test", "tests", "conftest"})
 
 
+@functools.lru_cache(maxsize=8192)
 def is_test_module(module: str) -> bool:
     """True for test code, as pytest finds it: a module or package named ``test``/``tests``,
     ``test_*``, ``*_test`` or ``conftest``, or one inside such a package. A ``testing`` module

@@ -26,6 +26,8 @@ Usage::
     python benchmarks/bench_discovery.py --quick               # one small suite, no plain run
     python benchmarks/bench_discovery.py --only toolz --top 10
     python benchmarks/bench_discovery.py --save reports/       # also each suite's JSON report
+                                                               # and SUITE.rerun.json: each
+                                                               # function's holders / runners
     nox -s bench_discovery -- --quick
 
 The summary cache lives in a temporary directory shared by the suites of one run (the first
@@ -218,14 +220,17 @@ def _figures(report: Any) -> dict[str, object]:
 
 
 def rerun_factor(
-    recordings: Sequence[Any], closures: Mapping[str, frozenset[str]]
+    recordings: Sequence[Any],
+    closures: Mapping[str, frozenset[str]],
+    table: dict[str, tuple[int, int]] | None = None,
 ) -> tuple[float | None, float | None, int]:
     """The re-run factor of an edit: for every first-party function that ran in some test,
     (tests whose closure holds it) / (tests that ran it) -- how many tests an edit of it
     invalidates per test it can affect. Returns (mean over the functions, the sum of holders
     over the sum of runners, the number of functions). A test's closure and what it ran are
     the audit's own (``astoken._audit.closure_and_ran``, guarantees 1-2 of ``_figures``);
-    tests whose closure could not be computed are left out, like the audit leaves them out."""
+    tests whose closure could not be computed are left out, like the audit leaves them out.
+    ``table``, when given, receives each function's (tests holding it, tests that ran it)."""
     from astoken._audit import closure_and_ran
 
     holders: dict[str, int] = {}
@@ -240,6 +245,8 @@ def rerun_factor(
             holders[name] = holders.get(name, 0) + 1
     if not runners:
         return None, None, 0
+    if table is not None:
+        table.update((name, (holders.get(name, 0), count)) for name, count in runners.items())
     factors = [holders.get(name, 0) / count for name, count in runners.items()]
     pooled = sum(holders.get(name, 0) for name in runners) / sum(runners.values())
     return statistics.fmean(factors), pooled, len(runners)
@@ -294,12 +301,18 @@ def _child_audit(suite: str, save: str | None) -> dict[str, object]:
         warnings.simplefilter("ignore")  # importing while walking may warn; not our subject
         baseline = _audit.audit(plugin.recordings, RuntimeWalk(), python=plugin.report.python)
     baseline_s = time.perf_counter() - started
+    table: dict[str, tuple[int, int]] = {}
+    rerun, rerun_pooled, edited = rerun_factor(plugin.recordings, seen, table)
     if save:
         os.makedirs(save, exist_ok=True)
         for name, report in (("graph", plugin.report), ("baseline", baseline)):
             path = os.path.join(save, f"{suite}.{name}.json")
             Path(path).write_text(render.render_audit(report, "json"), encoding="utf-8")
-    rerun, rerun_pooled, edited = rerun_factor(plugin.recordings, seen)
+        # The functions whose edit re-runs the most tests per test that ran them, first.
+        rows = sorted(table.items(), key=lambda item: (-item[1][0] / item[1][1], item[0]))
+        rerun_rows = [{"function": f, "holders": h, "ran": r} for f, (h, r) in rows]
+        path = os.path.join(save, f"{suite}.rerun.json")
+        Path(path).write_text(json.dumps(rerun_rows, indent=1), encoding="utf-8")
     return {
         "exit": int(code),
         "rerun": rerun,

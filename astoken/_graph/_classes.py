@@ -102,12 +102,19 @@ def all_member_names(program: Program, class_node: str) -> set[str]:
 
 def is_property(program: Program, node: str) -> bool:
     """True for a method read as an attribute: ``property``/``cached_property`` and accessors."""
-    definition = program.definition(node)
-    if definition is None or definition.kind is not DefKind.METHOD:
-        return False
-    return any(
-        d in _PROPERTY_DECORATORS or d.endswith(_ACCESSOR_SUFFIXES) for d in definition.decorators
-    )
+    found = program.property_cache.get(node)
+    if found is None:
+        definition = program.definition(node)
+        found = (
+            definition is not None
+            and definition.kind is DefKind.METHOD
+            and any(
+                d in _PROPERTY_DECORATORS or d.endswith(_ACCESSOR_SUFFIXES)
+                for d in definition.decorators
+            )
+        )
+        program.property_cache[node] = found
+    return found
 
 
 def is_classlike_decorated(program: Program, class_node: str) -> bool:

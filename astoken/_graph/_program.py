@@ -127,6 +127,7 @@ class Program:
         self.assigns_cache: dict[str, dict[str, list[tuple[str, str]]]] = {}
         self.rebound_cache: dict[str, Res | None] = {}
         self.branch_cache: dict[str, dict[str, frozenset[str]]] = {}
+        self.property_cache: dict[str, bool] = {}
 
     # -- modules ---------------------------------------------------------------------------
 
