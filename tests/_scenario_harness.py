@@ -48,15 +48,17 @@ _MARKER = "ASTOKEN-SCENARIO-RESULT:"
 #: Generous: a cold run parses a few tiny modules, but the machine is shared.
 _TIMEOUT_S = 300
 
-# The child reads its target and options from argv so that no quoting of user text is needed.
+# The child reads its target and option sets from argv so that no quoting of user text is
+# needed; ``options`` (in scope for ``extra_code``) is the first set, the one of a fresh process.
 _CHILD_CODE = """\
 import json, sys
 import astoken
 target = sys.argv[1]
-options = json.loads(sys.argv[2])
+option_sets = json.loads(sys.argv[2])
+options = option_sets[0]
 {extra_code}
-token = astoken.behavior_token(target, **options)
-print({marker!r} + json.dumps(token))
+tokens = [astoken.behavior_token(target, **each) for each in option_sets]
+print({marker!r} + json.dumps(tokens))
 """
 
 
@@ -110,6 +112,10 @@ class TokenJob:
 
     ``cache_dir`` defaults to ``<root>/../.astoken-cache-<seed>-<root name>``, i.e. one cache per
     side; pass the same directory to two jobs to share one (the cache is content-keyed).
+
+    ``then`` are further option sets whose tokens the same process computes after the first
+    (:meth:`TokenRun.results`): only the first token comes from a process that computed nothing
+    before it.
     """
 
     root: Path
@@ -118,6 +124,7 @@ class TokenJob:
     options: Mapping[str, Any] | None = None
     extra_code: str = ""
     cache_dir: Path | None = None
+    then: Sequence[Mapping[str, Any]] = ()
 
     @property
     def effective_cache_dir(self) -> Path:
@@ -147,8 +154,9 @@ class TokenRun:
     def __init__(self, job: TokenJob) -> None:
         self.job = job
         code = _CHILD_CODE.format(extra_code=job.extra_code, marker=_MARKER)
+        option_sets = [dict(job.options or {}), *map(dict, job.then)]
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code, job.target, json.dumps(dict(job.options or {}))],
+            [sys.executable, "-c", code, job.target, json.dumps(option_sets)],
             cwd=job.root,
             env=_environment(job),
             stdout=subprocess.PIPE,
@@ -164,6 +172,10 @@ class TokenRun:
 
     def result(self) -> str:
         """The token (``"None"`` when there is nothing to hash); AssertionError on failure."""
+        return self.results()[0]
+
+    def results(self) -> list[str]:
+        """The token of each option set, the job's ``options`` first, then its ``then``."""
         job, process = self.job, self._process
         try:
             stdout, stderr = process.communicate(timeout=_TIMEOUT_S)
@@ -180,14 +192,17 @@ class TokenRun:
                 f"tokenizing {job.target} in {job.root} (seed {job.seed}) failed with exit "
                 f"code {process.returncode}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
             )
-        token = json.loads(results[0][len(_MARKER) :])
-        if token is None:
-            return "None"
-        if not (
-            isinstance(token, str) and len(token) == 64 and set(token) <= set("0123456789abcdef")
-        ):
-            raise AssertionError(f"{job.target} in {job.root}: not a 64-hex token: {token!r}")
-        return token
+        tokens = json.loads(results[0][len(_MARKER) :])
+        return [_checked(job, token) for token in tokens]
+
+
+def _checked(job: TokenJob, token: object) -> str:
+    """A child's token as a string (``"None"`` for None); AssertionError if not a token."""
+    if token is None:
+        return "None"
+    if not (isinstance(token, str) and len(token) == 64 and set(token) <= set("0123456789abcdef")):
+        raise AssertionError(f"{job.target} in {job.root}: not a 64-hex token: {token!r}")
+    return token
 
 
 def tokens_in_fresh_interpreters(jobs: Sequence[TokenJob]) -> list[str]:

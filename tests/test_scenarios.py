@@ -8,7 +8,9 @@ Every scenario runs in both token modes: bytecode (the default) and portable (is
 hashed by its canonical source), with the same expectation.
 
 Each side is fingerprinted in a fresh interpreter, in a different directory (``one/`` and
-``some/deeper/two/``), with a different ``PYTHONHASHSEED`` and its own summary cache:
+``some/deeper/two/``), with a different ``PYTHONHASHSEED`` and its own summary cache. One
+interpreter per side computes both modes' tokens, in opposite orders on the two sides, so each
+mode is once computed first in its process and once after the other mode (see ``test_scenario``):
 
 - ``same``: before (seed 1) == after (seed 2). Equality across directories and seeds is itself the
   determinism check.
@@ -87,46 +89,68 @@ _MODES = {"bytecode": {}, "portable": {"portable": True}}
 _NO_SOURCE = frozenset({"runtime_fallback_exec_target_helper_changed"})
 
 
-@pytest.mark.parametrize("mode", list(_MODES))
+def _job(root: Path, scenario: Scenario, seed: int, modes: list[str], **more: Path) -> TokenJob:
+    """One child computing the token of every mode in ``modes``, in that order."""
+    options = []
+    for mode in modes:
+        chosen = {**scenario.options, **_MODES[mode]}
+        if mode == "portable" and scenario.name in _NO_SOURCE:
+            chosen["allow_bytecode"] = True
+        options.append(chosen)
+    return TokenJob(root, scenario.target, seed=seed, options=options[0], then=options[1:], **more)
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_scenario(scenario: Scenario, mode: str, tmp_path: Path) -> None:
+def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
+    """Both modes, one child per side: before/ computes bytecode then portable, after/ the
+    other way round, so each mode's token is once the first thing a fresh process computes and
+    once computed after the other mode's (a "same" scenario then also fails if a token depends
+    on what the process computed before it). Within a process the two modes' tokens must
+    differ: a portable token never equals a bytecode one, so equal ones are a mixed-up mode."""
     one = copy_tree(scenario.before, tmp_path / "one")
     two = copy_tree(scenario.after, tmp_path / "some" / "deeper" / "two")
-    options = {**scenario.options, **_MODES[mode]}
-    if mode == "portable" and scenario.name in _NO_SOURCE:
-        options["allow_bytecode"] = True
-    first = TokenRun(TokenJob(one, scenario.target, seed=1, options=options))
-    second = TokenRun(TokenJob(two, scenario.target, seed=2, options=options))
+    order = list(_MODES)
+    first = TokenRun(_job(one, scenario, 1, order))
+    second = TokenRun(_job(two, scenario, 2, order[::-1]))
     third: TokenRun | None = None
     try:
-        tokens = [first.result()]
+        runs = [dict(zip(order, first.results(), strict=True))]
         if scenario.name in _RERUN:
             # Third run: other directory, other seed, and the *warm* summary cache of the first
             # run (the cache is content-keyed, so sharing it is legitimate and must not matter).
             three = copy_tree(scenario.before, tmp_path / "third" / "three")
             cache = first.job.effective_cache_dir
-            third = TokenRun(
-                TokenJob(three, scenario.target, seed=3, options=options, cache_dir=cache)
-            )
-            tokens += [second.result(), third.result()]
+            third = TokenRun(_job(three, scenario, 3, order, cache_dir=cache))
+            runs.append(dict(zip(order[::-1], second.results(), strict=True)))
+            runs.append(dict(zip(order, third.results(), strict=True)))
         else:
-            tokens.append(second.result())
+            runs.append(dict(zip(order[::-1], second.results(), strict=True)))
     finally:
         for run in (first, second, third):
             if run is not None:
                 run.kill()
 
-    before, after = tokens[0], tokens[1]
-    assert before != "None", f"{scenario.target} has no token: the scenario tests nothing"
-    if scenario.expect == "same":
-        assert before == after, f"token changed, but only this changed: {scenario.covers}"
-    else:
-        if scenario.name in _RERUN:
-            assert tokens[2] == before, (
-                "before/ tokenized twice (other directory, other hash seed, warm cache) gave "
-                "different tokens"
+    for mode in order:
+        assert runs[0][mode] != "None", (
+            f"{scenario.target} has no {mode} token: the scenario tests nothing"
+        )
+    for tokens in runs:
+        assert tokens["bytecode"] != tokens["portable"], f"one token for both modes: {tokens}"
+    for mode in order:
+        before, after = runs[0][mode], runs[1][mode]
+        if scenario.expect == "same":
+            assert before == after, (
+                f"{mode} token changed, but only this changed: {scenario.covers}"
             )
-        assert before != after, f"token unchanged (stale cache!) after: {scenario.covers}"
+        else:
+            if scenario.name in _RERUN:
+                assert runs[2][mode] == before, (
+                    "before/ tokenized twice (other directory, other hash seed, warm cache) gave "
+                    f"different {mode} tokens"
+                )
+            assert before != after, (
+                f"{mode} token unchanged (stale cache!) after: {scenario.covers}"
+            )
 
 
 def test_scenario_dir_is_the_one_in_the_repository() -> None:
