@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+from pygments.token import Token
 
 from astoken._hashing import encode_value
 
@@ -195,6 +196,8 @@ VALUES: dict[str, Callable[[], object]] = {
     "polars-frame": lambda: pl.DataFrame(
         {"n": pl.Series([1, None, 3], dtype=pl.Int64), "s": pl.Series(["a", None, "c"])}
     ),
+    # By path, whatever child types the process has created (astoken/_hashing/_pygments.py).
+    "pygments-token-types": lambda: (Token, Token.Name.Builtin, Token.Literal.String.Doc),
 }
 
 

@@ -17,7 +17,7 @@ from ._walk import Handler
 
 __all__ = ["LIBRARIES", "new_handlers", "newly_imported"]
 
-#: Library (top-level import name) -> module of ``astoken._hashing`` with its encoders.
+#: Library module (the one defining its types) -> module of ``astoken._hashing`` with its encoders.
 LIBRARIES: dict[str, str] = {
     "logging": "_logging",
     "numpy": "_numpy",
@@ -25,6 +25,7 @@ LIBRARIES: dict[str, str] = {
     "polars": "_polars",
     "pyarrow": "_arrow",
     "pydantic": "_pydantic",
+    "pygments.token": "_pygments",
 }
 
 
