@@ -30,17 +30,25 @@ json_values = st.recursive(
     max_leaves=30,
 )
 
-# Documents shaped like summaries, so that the decoder gets past its first checks.
+# Documents shaped like summaries, so that the decoder gets past its first checks. Their
+# fields hold small JSON values: the decoder stops at the first field of the wrong type, so
+# large values there (json_values has up to 30 leaves, in each of up to 40 fields) only cost
+# generating time (most of this file's) and are decoded by test_any_json_... anyway.
+field_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=4,
+)
 _DEFINITION = ("qualname", "kind", "line", "references", "imports", "bases", "decorators")
-definition_like = st.fixed_dictionaries(dict.fromkeys(_DEFINITION, json_values))
+definition_like = st.fixed_dictionaries(dict.fromkeys(_DEFINITION, field_values))
 summary_like = st.fixed_dictionaries(
     {
         "version": st.just(SUMMARY_VERSION),
         "definitions": st.lists(definition_like, max_size=3),
-        "imports": st.lists(st.lists(json_values, max_size=5), max_size=3),
-        "star_imports": st.lists(st.lists(json_values, max_size=2), max_size=3),
-        "all_names": json_values,
-        "module_references": st.lists(st.lists(json_values, max_size=4), max_size=3),
+        "imports": st.lists(st.lists(field_values, max_size=5), max_size=3),
+        "star_imports": st.lists(st.lists(field_values, max_size=2), max_size=3),
+        "all_names": field_values,
+        "module_references": st.lists(st.lists(field_values, max_size=4), max_size=3),
     }
 )
 
