@@ -7,8 +7,10 @@ results a run persists are what the next run's cache lookups find. The database 
 once per test session (``prefect_home``), so no run pays for it. Nothing of Prefect is imported
 into the pytest process: its import and logging set-up stay out of ``filterwarnings = error``.
 
-One flow sequence covers the cases, three runs in all (each run costs Prefect's server
-start-up, about 10 s of CPU): each task reaches only the files its case edits.
+One flow sequence covers the cases, two runs in all (each run costs Prefect's server start-up,
+about 10 s of CPU): each task reaches only the files its case edits, so the second run meets a
+cosmetic edit (``tidy``'s helper), a helper's new code (``compute``'s) and a nested task's new
+code (``parent``'s) at once.
 """
 
 from __future__ import annotations
@@ -39,6 +41,17 @@ PACKAGE = {
         def shifted(x):
             return factor(x) + 1
     """,
+    "flowpkg/fmt.py": """
+        def label(x):
+            return "n" + str(x)
+    """,
+    "flowpkg/show.py": """
+        from flowpkg.fmt import label
+
+
+        def shown(x):
+            return label(x) + "!"
+    """,
     "flowpkg/tasks.py": """
         import threading
 
@@ -47,6 +60,7 @@ PACKAGE = {
 
         import astoken.prefect
         from flowpkg.shift import shifted
+        from flowpkg.show import shown
 
         POLICY = INPUTS + astoken.prefect.BEHAVIOR
 
@@ -67,6 +81,12 @@ PACKAGE = {
         def compute_by_source(x):
             record("compute_by_source")
             return shifted(x)
+
+
+        @task(cache_policy=POLICY, persist_result=True)
+        def tidy(x):
+            record("tidy")
+            return shown(x)
 
 
         @task(cache_policy=POLICY, persist_result=True)
@@ -130,6 +150,7 @@ def pipeline():
         "compute_by_source": tasks.compute_by_source(10),
         "parent": tasks.parent(1),
         "locked": tasks.locked(5),
+        "tidy": tasks.tidy(7),
     }
 
 
@@ -227,8 +248,14 @@ def test_flow_runs_reuse_and_recompute_as_behavior_changes(
 
     # Run 1: nothing cached yet, every task body runs (guarantee 1).
     first, ran = _run(root)
-    assert first["results"] == {"compute": 31, "compute_by_source": 31, "parent": 202, "locked": 5}
-    assert ran == ["compute", "compute_by_source", "locked", "nested", "parent"]
+    assert first["results"] == {
+        "compute": 31,
+        "compute_by_source": 31,
+        "parent": 202,
+        "locked": 5,
+        "tidy": "n7!",
+    }
+    assert ran == ["compute", "compute_by_source", "locked", "nested", "parent", "tidy"]
 
     # The task whose closure holds a lock has no token: Prefect logs astoken's reason through
     # its own cache-key error path and runs the task uncached, every time (guarantee 3).
@@ -243,31 +270,35 @@ def test_flow_runs_reuse_and_recompute_as_behavior_changes(
 
     assert_locked_ran_uncached(first)
 
-    # Run 2: a comment, a docstring and new formatting in the helper two modules away from
-    # `compute`; nothing at all that `parent` reaches. Both reuse; `locked` runs again.
-    (root / "flowpkg" / "scale.py").write_text(
-        'def factor(x):\n    """Triple it."""\n    # the factor is fixed\n    return (x\n'
-        "            * 3)\n",
+    # Run 2, three edits, each reaching one task:
+    # - a comment, a docstring and new formatting in the helper two modules away from `tidy`:
+    #   `tidy` reuses;
+    # - the helper two modules away from `compute` computes something else: `compute`
+    #   recomputes 41, where Prefect's TASK_SOURCE serves the stale 31;
+    # - so does the nested task: `parent` recomputes through its new code, though its own
+    #   source is unchanged.
+    # `locked` runs again.
+    (root / "flowpkg" / "fmt.py").write_text(
+        'def label(x):\n    """Name it."""\n    # the prefix is fixed\n    return ("n"\n'
+        "            + str(x))\n",
         encoding="utf-8",
     )
-    second, ran = _run(root)
-    assert second["results"] == first["results"]
-    assert ran == ["locked"]
-    assert_locked_ran_uncached(second)
-
-    # Run 3: the helper two modules away computes something else, and so does the nested
-    # task. `compute` recomputes 41; `parent` recomputes through its nested task's new code,
-    # though its own source is unchanged. Prefect's TASK_SOURCE serves the stale 31.
     (root / "flowpkg" / "scale.py").write_text(
         "def factor(x):\n    return x * 4\n", encoding="utf-8"
     )
     tasks_py.write_text(
         tasks_py.read_text(encoding="utf-8").replace("x + 100", "x + 200"), encoding="utf-8"
     )
-    third, ran = _run(root)
-    assert third["results"] == {"compute": 41, "compute_by_source": 31, "parent": 402, "locked": 5}
+    second, ran = _run(root)
+    assert second["results"] == {
+        "compute": 41,
+        "compute_by_source": 31,
+        "parent": 402,
+        "locked": 5,
+        "tidy": "n7!",
+    }
     assert ran == ["compute", "locked", "nested", "parent"]
-    assert_locked_ran_uncached(third)
+    assert_locked_ran_uncached(second)
 
 
 def test_without_prefect_the_import_names_the_extra() -> None:
