@@ -37,6 +37,9 @@ def test_ccflows_own_tokenizer_tests_pass_against_astoken_ccflow(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), str(REPO_ROOT)])
     env["ASTOKEN_CCFLOW_RAN"] = str(ran)
+    # Only the plugins named with -p: the other installed ones (hypothesis, hydra, testmon,
+    # ...) take no part in ccflow's tokenizer tests, and importing them costs seconds.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(
         [
             sys.executable,
