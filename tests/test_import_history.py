@@ -27,7 +27,9 @@ if {everything!r}:
             continue  # runs the program
         try:
             importlib.import_module(info.name)
-        except Exception:  # an optional dependency the machine lacks
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # an optional dependency missing (pytest.importorskip in tests)
             pass
 imported = len(sys.modules)
 names = sorted(
@@ -70,3 +72,73 @@ def test_a_token_is_the_same_beside_every_module_of_its_package(
     assert all(len(token) == 64 for token in alone.values() if token is not None)
     differ = sorted(name for name in alone if alone[name] != beside.get(name))
     assert not differ, f"{module}: tokens depend on the other modules imported: {differ}"
+
+
+CALLED_FIRST = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import astoken, networkx as nx
+names = [
+    "networkx.convert:from_dict_of_lists",
+    "networkx.generators.classic:empty_graph",
+    "networkx.generators.classic:path_graph",
+    "networkx.algorithms.dag:dag_longest_path",
+]
+if {call!r}:
+    nx.dag_longest_path(nx.path_graph(4, create_using=nx.DiGraph))
+    nx.from_dict_of_lists({{1: [2]}})
+print(json.dumps({{name: astoken.behavior_token(name) for name in names}}))
+"""
+
+
+@pytest.mark.slow
+def test_networkx_tokens_do_not_depend_on_which_functions_ran_first(tmp_path: Path) -> None:
+    """networkx's ``argmap`` decorators compile their wrapper on the first call, replacing the
+    function's code and numbering it with a class-level counter: neither may reach a token."""
+    cache = tmp_path / "cache"
+    before = run_fresh(CALLED_FIRST.format(call=False), cache_dir=cache, seed=1)
+    after = run_fresh(CALLED_FIRST.format(call=True), cache_dir=cache, seed=2)
+    assert before == after
+
+
+COUNTER = """
+class Counter:
+    issued = {start}
+
+    @classmethod
+    def next(cls):
+        cls.issued += 1
+        return cls.issued
+
+
+CALLS = 0
+
+
+def tally():
+    global CALLS
+    CALLS += 1
+    return CALLS + Counter.next()
+"""
+
+COUNTER_TOKEN = """
+import json, warnings
+warnings.simplefilter("ignore")
+import astoken, counting
+for _ in range({calls}):
+    counting.tally()
+print(json.dumps(astoken.behavior_token(counting.tally)))
+"""
+
+
+def test_a_counter_the_code_advances_is_hashed_by_its_source(tmp_path: Path) -> None:
+    module = tmp_path / "counting.py"
+
+    def token(start: int, calls: int) -> str:
+        module.write_text(COUNTER.format(start=start), encoding="utf-8")
+        code = COUNTER_TOKEN.format(calls=calls)
+        found: str = run_fresh(code, paths=[tmp_path], cache_dir=tmp_path / "cache")
+        return found
+
+    untouched = token(0, calls=0)
+    assert token(0, calls=2) == untouched  # the calls advanced both counters
+    assert token(10, calls=0) != untouched  # an edit of the starting value is still seen

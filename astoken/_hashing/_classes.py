@@ -199,7 +199,9 @@ def _class_members(
             continue
         if portable and generated_member(owner, value) is not None:
             continue  # what the generator wrote it from is hashed (``_source``, guarantee 2)
-        expression = expressions.get(f"{owner.__module__}:{owner.__qualname__}.{name}")
+        expression = expressions.get(
+            f"{owner.__module__}:{owner.__qualname__}.{_source_name(owner, name)}"
+        )
         if expression is not None and not (callable(value) or isinstance(value, FUNCTION_TYPES)):
             # A constant computed from process state at import: its defining source stands in
             # (a method's entry is its defaults', used by the function hasher).
@@ -350,3 +352,12 @@ def hash_class(cls: type, w: Walk, scope: Scope, *, code: bool = True) -> str | 
         with contextlib.suppress(TypeError, AttributeError):
             cls.__astoken_cache__ = new_cache  # type: ignore[attr-defined]
     return token
+
+
+def _source_name(owner: type, name: str) -> str:
+    """The name a class member has in its source: ``__count`` for the ``_argmap__count`` that
+    Python's private-name mangling stores."""
+    prefix = f"_{owner.__name__.lstrip('_')}__"
+    if name.startswith(prefix) and not name.endswith("__") and len(name) > len(prefix):
+        return "__" + name[len(prefix) :]
+    return name

@@ -5,7 +5,8 @@ keyword defaults and closure cells (encoded as values, with the function's modul
 where a sentinel default is looked up by name); decorated functions every layer of their
 ``__wrapped__`` chain; bound methods their function (the instance is data); descriptors their
 functions, each slot tagged; builtins their module and qualified name (and a bound builtin its
-``__self__``); ``singledispatch`` functions their registry; callable instances their class.
+``__self__``); ``singledispatch`` functions their registry; networkx's lazily compiled
+``argmap`` wrappers their decorator and wrapped function; callable instances their class.
 """
 
 from __future__ import annotations
@@ -198,6 +199,8 @@ def _function_unguarded(obj: object, w: Walk) -> str | None:
         return function(obj.dispatcher, w)
     if _is_singledispatch(obj):
         return _singledispatch(obj, w)
+    if _is_argmap(obj):
+        return _argmap(obj, w)
     if isinstance(obj, types.FunctionType) or wrapped_of(obj) is not None:
         if current_source_book() is not None and generated_method(obj) is not None:
             # Nothing of its own: which methods a generator writes differs between minors
@@ -249,12 +252,44 @@ def _singledispatch(obj: object, w: Walk) -> str | None:
     return digest(b"singledispatch", *parts)
 
 
+def _is_argmap(obj: object) -> bool:
+    """A function decorated by networkx's ``argmap``: a stub that, on its first call, compiles
+    the real wrapper from generated source and replaces its own ``__code__`` (and adds to its
+    ``__dict__`` and globals), with names numbered by a process-wide counter."""
+    own = getattr(obj, "__dict__", None)
+    return (
+        isinstance(obj, types.FunctionType)
+        and isinstance(own, dict)
+        and "__argmap__" in own
+        and "__wrapped__" in own
+        and own.get("__self__") is obj
+    )
+
+
+def _argmap(obj: object, w: Walk) -> str | None:
+    """The decorator object (its class's code and what it maps arguments with) and the wrapped
+    function: what the generated wrapper is compiled from. Not the function's current code,
+    which is the stub until the first call and generated code after it, so the token would
+    depend on whether the process had called the function."""
+    own = obj.__dict__
+    try:
+        decorator = enc(own["__argmap__"], w)
+    except Fail as exc:
+        exc.segments.append(".__argmap__")
+        raise
+    return digest(b"argmap", decorator, opt(function(own["__wrapped__"], w)))
+
+
 def _wrapped_chain(obj: object, w: Walk) -> str | None:
     """Every layer of a ``__wrapped__`` chain (wrappers' code counts), innermost last."""
     layers = []
     seen = {id(obj)}
     current: object = obj
     while True:
+        if current is not obj and _is_argmap(current):
+            # An argmap wrapper inside the chain: its own rule (its code is process history).
+            layers.append(b"I" + opt(function(current, w)))
+            break
         if isinstance(current, types.FunctionType):
             layers.append(b"L" + _function_layer(current, w))
         elif current is obj:

@@ -26,6 +26,9 @@ class ScopeTracker:
         ctx = self.ctx
         scope = ctx.scope
         if scope is not None:
+            if name in scope.globals:
+                # ``global COUNT; COUNT += 1``: the module constant is state the code changes.
+                ctx.volatile.rebind(name, ctx.sink.qualname)
             scope.add_origins(name, origins)
         elif ctx.cls is not None:
             ctx.cls.names.add(name)
@@ -110,11 +113,15 @@ class ScopeTracker:
         ctx = self.ctx
         scope = ctx.scope
         parts = dotted(node)
-        if (
-            scope is not None
-            and parts is not None
-            and len(parts) == 2
-            and parts[0] == scope.self_name
-            and scope.self_kind is not None
-        ):
+        if scope is None or parts is None or len(parts) != 2:
+            return
+        if parts[0] == scope.self_name and scope.self_kind is not None:
             ctx.sink.assigns.extend((parts[1], o) for o in origins)
+        owner = scope.class_qualname
+        if owner and (
+            (parts[0] == scope.self_name and scope.self_kind is RefKind.CLS_ATTR)
+            or parts[0] == owner.rpartition(".")[2]
+        ):
+            # ``cls.count += 1`` / ``Owner.count = n`` in the class's own code: the class
+            # constant is state the code changes at run time.
+            ctx.volatile.rebind(f"{owner}.{parts[1]}", ctx.sink.qualname)

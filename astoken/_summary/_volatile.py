@@ -28,6 +28,11 @@ How the rule is recognised (guarantees, cited by ``tests/test_process_state.py``
    edit of a literal is still seen either way.
 5. :func:`canonical` depends only on the syntax tree: comments, formatting, parentheses,
    trailing commas, string quoting and number spelling (``1_000``, ``0x3e8``) do not change it.
+6. A module or class constant that the module's own code assigns again when it runs
+   (``global COUNT; COUNT += 1`` in a function, ``cls.count += 1`` or ``Owner.count = n`` in a
+   method of its class) holds state the process accumulates (networkx's ``argmap`` numbers the
+   functions it compiles on their first call): it is hashed by its defining source, with
+   ``state:<function>`` naming each function that assigns it.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ from astoken._model import ImportBinding, Reference, RefKind
 from ._syntax import LITERALS, is_node, source_fields
 
 __all__ = ["PROCESS_MODULES", "PROCESS_STATE", "VolatileIndex", "canonical", "expression_digest"]
+
+#: Marks a constant the module's own code assigns at run time (guarantee 6), with the function.
+STATE_PREFIX = "state:"
 
 #: Names whose value or result depends on the process that reads them (guarantee 2).
 PROCESS_STATE = frozenset(
@@ -336,10 +344,15 @@ class VolatileIndex:
 
     def __init__(self) -> None:
         self.values: dict[str, list[cst.CSTNode]] = {}
+        self.rebound: dict[str, set[str]] = {}
 
     def add(self, qualname: str, node: cst.CSTNode) -> None:
         """``node`` is (part of) what defines constant ``qualname``."""
         self.values.setdefault(qualname, []).append(node)
+
+    def rebind(self, qualname: str, by: str) -> None:
+        """Code of function ``by`` assigns constant ``qualname`` when it runs (guarantee 6)."""
+        self.rebound.setdefault(qualname, set()).add(by)
 
     def decide(
         self,
@@ -361,6 +374,9 @@ class VolatileIndex:
         for qualname, nodes in self.values.items():
             owner = qualname.rpartition(".")[0]
             found, used = direct.setdefault(qualname, set()), uses.setdefault(qualname, set())
+            # Guarantee 6: a value the module's own code assigns again is the state of the
+            # process that ran it (a counter of calls), not code.
+            found.update(f"{STATE_PREFIX}{by}" for by in self.rebound.get(qualname, ()))
             for node in nodes:
                 for iterated in _iterated(node):
                     # Guarantee 2: a set's order follows the hash seed ("a|b" or "b|a").
