@@ -241,16 +241,32 @@ _ORDERING_CALLS = frozenset(
 _SET_CALLS = frozenset({"set", "frozenset"})
 
 
+#: Fields that hold only layout (whitespace, comments, brackets, separators, operator
+#: tokens): no name is read and nothing is iterated below them.
+_LAYOUT_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "lbrace", "rbrace", "lbracket", "rbracket", "comma", "trailing_comma",
+        "colon", "first_colon", "second_colon", "semicolon", "dot", "equal", "operator",
+        "leading_lines", "lines_after_decorators", "trailing_whitespace", "empty_lines",
+        "header", "footer", "comment", "asynchronous",
+    }
+)  # fmt: skip
+
+
 @functools.cache
 def _node_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    """The fields of a libcst node class."""
-    return tuple(field.name for field in dataclasses.fields(kind))
+    """The fields of a libcst node class that may hold expressions (not layout)."""
+    return tuple(
+        field.name
+        for field in dataclasses.fields(kind)
+        if field.name not in _LAYOUT_FIELDS and not field.name.startswith("whitespace")
+    )
 
 
 def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """``node.children`` (its child nodes, whitespace included), read from its fields: libcst's
-    property runs a visitor to find them, which made this pass cost more than parsing on
-    modules of large literal tables (pygments' lexers)."""
+    """``node``'s child nodes that may hold expressions, read from its fields (layout left
+    out): libcst's ``children`` property runs a visitor to find them, which made this pass
+    cost more than parsing on modules of large literal tables (pygments' lexers)."""
     found: list[cst.CSTNode] = []
     for name in _node_fields(type(node)):
         value = getattr(node, name)
