@@ -139,8 +139,11 @@ def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
     for mode in order:
         before, after = runs[0][mode], runs[1][mode]
         if scenario.expect == "same":
+            # before/ computed this mode first in its process, after/ second (or the reverse):
+            # a difference may also be a token that depends on what its process did before.
             assert before == after, (
-                f"{mode} token changed, but only this changed: {scenario.covers}"
+                f"{mode} token changed, but only this changed: {scenario.covers} "
+                f"(before/ computed the modes in the order {order}, after/ in {order[::-1]})"
             )
         else:
             if scenario.name in _RERUN:
