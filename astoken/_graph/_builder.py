@@ -520,32 +520,20 @@ class Builder:
         caller's object, or one of the reasons :class:`Outcome` names for reaching no code;
         one that would end as none of these is reported rather than dropped."""
         self.traced.clear()
-        names = _named_attributes(ref)
-        if names and self.receiver_is_open(ctx, ref):
-            for attr in names:
-                self.name_attribute(node, attr, ref.line)
+        if not _uses_receiver(ref) and (ref.kind not in _SELF_KINDS or not ctx.self_class):
+            # Rule 1, "named": a dotted name or ``self.x`` outside a method names its
+            # attributes on objects the flow cannot type; receivers are named where their
+            # values are known (``expand_receiver``), ``self`` reaches its owner's member.
+            self.name_attributes(node, ref)
         outcome = self.follow(node, ctx, ref)
         if outcome is None:
             self.note_unresolved(node, ref.name, "not resolved", ref.line)
             outcome = Outcome.REPORTED
         self.account(node, ref, outcome)
 
-    def receiver_is_open(self, ctx: Context, ref: Reference) -> bool:
-        """Whether the object a reference uses an attribute of may be one the flow cannot type
-        (coverage.md rule 1, "named"): a parameter or an unknown value may be any object the
-        closure creates, so naming the attribute there reaches that member of every created
-        class. A receiver the flow types completely names nothing more: ``self`` (the owner's
-        member, and overrides in created subclasses), an instance of a class the flow
-        constructed, or a builtin, module, function or class object."""
-        kind = ref.kind
-        if kind in _SELF_KINDS:
-            return not ctx.self_class
-        if kind in _RECEIVER_KINDS or (kind is RefKind.ATTRIBUTE and ref.name.startswith(".")):
-            if not ref.receiver:
-                return True
-            values = self.flow.evaluate(ref.receiver, ctx)
-            return not values or any(v.kind in _OPEN_VALUES for v in values)
-        return True
+    def name_attributes(self, node: str, ref: Reference) -> None:
+        for attr in _named_attributes(ref):
+            self.name_attribute(node, attr, ref.line)
 
     def account(self, node: str, ref: Reference, outcome: Outcome) -> None:
         if self.trace is not None:
@@ -570,7 +558,7 @@ class Builder:
             return Outcome.EDGE
         if kind in _SELF_KINDS:
             return self.self_reference(node, ctx, ref)
-        if kind in _RECEIVER_KINDS or (kind is RefKind.ATTRIBUTE and ref.name.startswith(".")):
+        if _uses_receiver(ref):
             return self.expand_receiver(node, ctx, ref)
         if kind is RefKind.IMPORT:
             return self.import_reference(node, ctx, ref)
@@ -649,10 +637,17 @@ class Builder:
         return outcome
 
     def expand_receiver(self, node: str, ctx: Context, ref: Reference) -> Outcome | None:
+        """``receiver.attr``: the member on each value the flow gives the receiver. The name
+        is named (coverage.md rule 1) only where the receiver may be an object the flow
+        cannot type (a parameter, an unknown value): there it may be any object the closure
+        creates. A receiver typed completely (an instance of a class the flow constructed, a
+        builtin, module, function or class object) reaches that type's member only."""
         attr = ref.name.lstrip(".")
+        values = sorted(self.flow.evaluate(ref.receiver, ctx), key=_value_key)
+        if not ref.receiver or not values or any(v.kind in _OPEN_VALUES for v in values):
+            self.name_attributes(node, ref)
         outcomes = [
-            self.value_use(node, value, attr, ref.kind, line=ref.line, ctx=ctx)
-            for value in sorted(self.flow.evaluate(ref.receiver, ctx), key=_value_key)
+            self.value_use(node, value, attr, ref.kind, line=ref.line, ctx=ctx) for value in values
         ]
         if not outcomes:
             return Outcome.NO_VALUE
@@ -878,6 +873,12 @@ def _is_dunder(name: str) -> bool:
 def _is_sunder(name: str) -> bool:
     """``_missing_``, ``_generate_next_value_``: hooks enum (and others) call by name."""
     return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
+
+
+def _uses_receiver(ref: Reference) -> bool:
+    """``receiver.attr`` / ``receiver.attr()``: an attribute of a value the flow evaluates."""
+    kind = ref.kind
+    return kind in _RECEIVER_KINDS or (kind is RefKind.ATTRIBUTE and ref.name.startswith("."))
 
 
 def _named_attributes(ref: Reference) -> tuple[str, ...]:
