@@ -329,14 +329,24 @@ def locate_name(module: str, name: str) -> str | None:
     """Where a module-level name of an already imported module comes from, read from the live
     module without importing anything or running a module ``__getattr__``: ``""`` when the
     module has no such name, ``"module:pkg.mod"`` for a module, ``"node:pkg.mod:Qual.name"``
-    for a function or class defined elsewhere, None when the value cannot say."""
+    for a function or class defined elsewhere, None when the value cannot say.
+
+    A dotted name is a class attribute (``"Klass.attr"``), read from each class's own
+    ``__dict__`` (no descriptor runs): ``__call__ = _fast if HAVE_C else _slow`` in a class body
+    is located at the function the condition chose."""
     live = sys.modules.get(module)
     namespace = _own_namespace(live) if live is not None else None
     if not isinstance(namespace, dict):
         return None
-    if name not in namespace:
-        return ""
-    value = namespace[name]
+    first, *attributes = name.split(".")
+    if first not in namespace:
+        return "" if not attributes else None
+    value = namespace[first]
+    for attribute in attributes:
+        own = _own_namespace(value) if isinstance(value, type) else None
+        if own is None or attribute not in own:
+            return None
+        value = own[attribute]
     if isinstance(value, types.ModuleType):
         return f"module:{value.__name__}"
     named = _name_of(value) or _builtin_name_of(value)

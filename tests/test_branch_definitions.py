@@ -200,3 +200,81 @@ def test_the_cheap_look_names_definitions_by_their_enclosing_classes() -> None:
     ]
     nested_twice = b"def a():\n    def h(): ...\ndef b():\n    def h(): ...\n"
     assert not _runtime._may_redefine(nested_twice)  # functions' own helpers: never branches
+
+
+_CHOSEN = """\
+HAVE_FAST_PATH = False
+
+
+def outside(x):
+    return x
+
+
+class Runner:
+    def _fast(self, x):
+        return x
+
+    def _slow(self, x):
+        return x
+
+    __call__ = _fast if HAVE_FAST_PATH else _slow
+    borrowed = outside
+    wrapped = staticmethod(outside)
+    number = 3
+"""
+
+
+def test_a_class_attribute_is_located_at_the_definition_its_expression_chose(
+    tmp_path: Path,
+) -> None:
+    """``locate_name`` reads a dotted name through each class's own ``__dict__``: a class
+    attribute whose live value is a function or class defined under its own name is located
+    there (the graph follows that definition only, as it does for a module-level name), and
+    anything it cannot say for sure is None."""
+    (tmp_path / "chosenpkg").mkdir()
+    (tmp_path / "chosenpkg" / "__init__.py").write_text("")
+    (tmp_path / "chosenpkg" / "engine.py").write_text(_CHOSEN)
+    script = """\
+import json
+from astoken import _runtime
+import chosenpkg.engine
+
+names = ["Runner.__call__", "Runner.borrowed", "Runner.wrapped", "Runner.number",
+         "Runner._slow", "Runner.missing", "outside.attr", "Runner", "absent.x"]
+print(json.dumps({n: _runtime.locate_name("chosenpkg.engine", n) for n in names}))
+"""
+    found = run_fresh(script, paths=[tmp_path], cwd=tmp_path)
+    assert found == {
+        "Runner.__call__": "node:chosenpkg.engine:Runner._slow",
+        "Runner.borrowed": "node:chosenpkg.engine:outside",
+        "Runner.wrapped": None,  # a staticmethod object is not the function it wraps
+        "Runner.number": None,
+        "Runner._slow": "node:chosenpkg.engine:Runner._slow",  # itself: not rebound
+        "Runner.missing": None,
+        "outside.attr": None,  # attributes of a function are not class attributes
+        "Runner": "node:chosenpkg.engine:Runner",
+        "absent.x": None,
+    }
+
+
+def test_networkx_dispatcher_reaches_the_call_path_that_is_installed() -> None:
+    """networkx 3.5+ binds ``_dispatchable.__call__`` at import to the path for installed
+    backends or the one for none: a closure reaches the one that runs, not the backend
+    conversion machinery of the other (which names most graph methods). Older networkx defines
+    ``__call__`` as a method: the closure reaches that method."""
+    script = """\
+import json
+import astoken
+from networkx.algorithms.traversal.breadth_first_search import bfs_edges
+print(json.dumps(list(astoken.dependencies(bfs_edges))))
+"""
+    from networkx.utils import backends
+
+    dispatcher = backends._dispatchable
+    chosen = dispatcher.__dict__["__call__"].__qualname__
+    paths = {"_call_if_any_backends_installed", "_call_if_no_backends_installed"}
+    deps = run_fresh(script)
+    assert f"networkx.utils.backends:{chosen}" in deps
+    for other in sorted(paths & set(dispatcher.__dict__)):
+        if f"_dispatchable.{other}" != chosen:
+            assert f"networkx.utils.backends:_dispatchable.{other}" not in deps

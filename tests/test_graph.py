@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -569,3 +570,55 @@ def test_operations_on_arguments_are_listed_not_followed() -> None:
     assert {n.name for n in graph.nodes} == {"app.m:f"}
     (use,) = graph.arguments
     assert (use.owner, use.members, use.line) == ("app.m:f", (".add()", "__len__"), 2)
+
+
+def _recursive_returns(count: int) -> str:
+    """``count`` functions that return one another's results (each reaches every other one
+    through two calls and a call back to the first), and one class each ends in."""
+    lines = []
+    for i in range(count):
+        lines += [f"class C{i}:", "    def run(self):", f"        return {i}", ""]
+    for i in range(count):
+        one, two = (i + 1) % count, (i + 2) % count
+        lines += [
+            f"def f{i}(n):",
+            "    if n > 2:",
+            f"        return f{one}(n - 1)",
+            "    if n > 1:",
+            f"        return f{two}(n - 2)",
+            "    if n:",
+            "        return f0(n - 1)",
+            f"    return C{i}()",
+            "",
+        ]
+    lines += ["def target():", f"    return f{count - 1}(9).run()", ""]
+    return "\n".join(lines)
+
+
+def test_mutually_recursive_returns_reach_a_fixpoint_computing_each_once_a_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a function returns is a least fixpoint over the functions whose results it returns:
+    # ``f(...).run()`` reaches ``run`` of every class any of them can return. Computed as one
+    # (each function's returns evaluated at most once per round of the outermost), not again
+    # for every path into the cycle (sympy's returns made that hours of work).
+    from astoken._graph import _flow
+
+    computed: list[tuple[str, str, str]] = []
+    memoised = _flow.Flow.memoised
+
+    def counting(self: _flow.Flow, key: _flow.Key, compute: Any) -> _flow.Values:
+        def counted() -> Any:
+            computed.append(key)
+            return compute()
+
+        return memoised(self, key, counted)
+
+    monkeypatch.setattr(_flow.Flow, "memoised", counting)
+    count = 24
+    deps = _deps({"app": "", "app.m": _recursive_returns(count)}, "app.m:target")
+    assert {f"app.m:C{i}.run" for i in range(count)} <= deps
+    returns = [key for key in computed if key[0] == "returns"]
+    assert len(set(returns)) == count
+    # Rounds of the outermost function: a first one, one that adds, one that adds nothing.
+    assert len(returns) <= 3 * count

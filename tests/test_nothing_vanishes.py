@@ -130,6 +130,40 @@ def test_module_getattr_reached_by_from_import() -> None:
     assert {"app:__getattr__", "app._impl.slowmath:dot"} <= {n.name for n in graph.nodes}
 
 
+@pytest.mark.parametrize(
+    ("use", "hook_runs"),
+    [
+        pytest.param(
+            "from app import fastmath\n\ndef f(a, b):\n    return fastmath.dot(a, b)\n",
+            False,
+            id="module-level-from-import",
+        ),
+        pytest.param(
+            "from app import fastmath as fm\n\ndef f(a, b):\n    return fm.dot(a, b)\n",
+            False,
+            id="module-level-from-import-as",
+        ),
+        pytest.param(
+            "def f(a, b):\n    from app import fastmath\n    return fastmath.dot(a, b)\n",
+            True,
+            id="function-level-from-import",
+        ),
+        pytest.param(_USE.format(name="fastmath"), True, id="attribute-read-when-f-runs"),
+    ],
+)
+def test_module_getattr_runs_where_a_submodule_is_imported(use: str, hook_runs: bool) -> None:
+    # ``from app import fastmath`` asks app's __getattr__ before importing the submodule: a
+    # module-level import does so when the module is imported, and the function only reads the
+    # module object it bound; an import or an attribute read in the function does so when the
+    # function runs (until the submodule is imported).
+    init = "def __getattr__(name):\n    raise AttributeError(name)\n"
+    graph = _graph({"app": init, **_LAZY_IMPL, "app.use": use}, "app.use:f")
+    names = {n.name for n in graph.nodes}
+    assert "app.fastmath:dot" in names
+    assert ("app:__getattr__" in names) is hook_runs
+    assert graph.unresolved == ()
+
+
 def test_module_getattr_computing_its_module_is_reported() -> None:
     # What __getattr__ imports by a computed name is reported where it is computed.
     init = """

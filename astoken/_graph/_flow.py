@@ -69,6 +69,8 @@ BUILTIN_CALLABLE = Value(ValueKind.BUILTIN_CALLABLE)
 EXTERNAL_VALUE = Value(ValueKind.EXTERNAL)
 
 Values = frozenset[Value]
+#: What :meth:`Flow.memoised` memoises: a kind of evaluation and its arguments.
+Key = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +87,19 @@ class Flow:
 
     def __init__(self, program: Program) -> None:
         self.program = program
-        self.memo: dict[tuple[str, str, str], Values] = {}
-        self.active: set[tuple[str, str, str]] = set()
-        self.incomplete = False
-        self.depth = 0
+        self.memo: dict[Key, Values] = {}
+        # The fixpoint of :meth:`memoised`: keys being computed (their depth), the value a
+        # cycle back to one of them sees, keys computed inside a cycle that is not settled
+        # yet (the depth of the outermost key they read, and their value), those keys by that
+        # depth, the outermost depth the current computation read, the depths read by a cycle,
+        # and whether the current computation gave up for depth.
+        self.position: dict[Key, int] = {}
+        self.provisional: dict[Key, Values] = {}
+        self.pending: dict[Key, tuple[int, Values]] = {}
+        self.members: dict[int, list[Key]] = {}
+        self.low = 0
+        self.read: set[int] = set()
+        self.truncated = False
 
     def context(self, node: str, self_class: str | None = None) -> Context:
         program = self.program
@@ -155,6 +166,12 @@ class Flow:
         mark = Value(ValueKind.CONST, node)
         if definition is None:
             return frozenset((mark, UNKNOWN))
+        module, _, qualname = node.partition(":")
+        rebound = self.program.rebound(module, qualname)
+        if rebound is not None:
+            # The live value is another definition (a class attribute the condition of its
+            # expression chose): that definition, not every name the expression holds.
+            return self.resolved(rebound) | {mark}
         ctx = self.context(node)
         found = self.memoised(
             ("const", node, ""),
@@ -168,25 +185,70 @@ class Flow:
             out |= self.evaluate(origin, ctx)
         return frozenset(out)
 
-    def memoised(self, key: tuple[str, str, str], compute: Callable[[], Iterable[Value]]) -> Values:
+    def memoised(self, key: Key, compute: Callable[[], Iterable[Value]]) -> Values:
+        """``compute()``, once per key: a least fixpoint over keys that depend on each other
+        (``f`` returns ``g()``, ``g`` returns ``f()`` or ``A()``).
+
+        A key met again while it is being computed gives the value it has so far (nothing in
+        the first round). The outermost key of such a cycle computes again until a round adds
+        nothing; then it and every key computed inside the cycle are memoised with the values
+        of that last round, in which each of them was computed once. Evaluations deeper than
+        ``_MAX_DEPTH`` give up (unknown), and nothing computed above them is memoised."""
         cached = self.memo.get(key)
         if cached is not None:
             return cached
-        if key in self.active or self.depth > _MAX_DEPTH:
-            self.incomplete = True
-            return frozenset() if key in self.active else frozenset((UNKNOWN,))
-        saved = self.incomplete
-        self.incomplete = False
-        self.active.add(key)
-        self.depth += 1
+        at = self.position.get(key)
+        if at is not None:
+            self.read.add(at)
+            self.low = min(self.low, at)
+            return self.provisional.get(key, frozenset())
+        found = self.pending.get(key)
+        if found is not None:
+            self.read.add(found[0])
+            self.low = min(self.low, found[0])
+            return found[1]
+        if len(self.position) > _MAX_DEPTH:
+            self.truncated = True
+            return frozenset((UNKNOWN,))
+        here = len(self.position)
+        self.position[key] = here
+        outer_low, outer_truncated = self.low, self.truncated
         try:
-            result = frozenset(compute())
+            while True:
+                self.low, self.truncated = here, False
+                self.read.discard(here)
+                result = frozenset(compute())
+                if (
+                    self.low < here
+                    or here not in self.read
+                    or result == self.provisional.get(key, frozenset())
+                ):
+                    break
+                self.provisional[key] = result
+                for member in self.members.pop(here, ()):
+                    del self.pending[member]
         finally:
-            self.active.discard(key)
-            self.depth -= 1
-        if not self.incomplete:
-            self.memo[key] = result
-        self.incomplete = saved or self.incomplete
+            del self.position[key]
+            self.read.discard(here)
+            self.provisional.pop(key, None)
+        low, truncated = self.low, self.truncated
+        members = self.members.pop(here, [])
+        if low < here:
+            # Read a key further out that is still being computed: valid until that key's
+            # round ends, with the keys computed inside this one.
+            members.append(key)
+            for member in members:
+                self.pending[member] = (low, self.pending.get(member, (low, result))[1])
+            self.members.setdefault(low, []).extend(members)
+        else:
+            for member in members:
+                value = self.pending.pop(member)[1]
+                if not truncated:
+                    self.memo[member] = value
+            if not truncated:
+                self.memo[key] = result
+        self.low = min(outer_low, low)
+        self.truncated = outer_truncated or truncated
         return result
 
     def returns(self, func: str, bound: str) -> Values:

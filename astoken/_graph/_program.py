@@ -270,7 +270,11 @@ class Program:
             return rebound if rebound is not None else Res(NODE, f"{module}:{name}")
         binding = mod.imports.get(name)
         if binding is not None:
-            return self.resolve_binding(mod, binding, depth + 1)
+            res = self.resolve_binding(mod, binding, depth + 1)
+            # A module-level import ran when the module was imported: a PEP 562 hook it passed
+            # (``from . import submodule`` asks the package's ``__getattr__`` first) ran then,
+            # not when code reads the name it bound.
+            return Res(res.what, res.name, res.partial) if res.via else res
         if mod.stars and self.request.locate is not None:
             located = self.located(module, name)
             if located is not None:
@@ -306,10 +310,17 @@ class Program:
         """What a module-level name defined in source is bound to at run time when that is not
         its definition (None: the definition, or the live module cannot say). A definition in
         the branch an import did not take (``try: from math import sumprod as f`` ... ``except
-        ImportError: def f``), or replaced by a later binding, is not the code that runs."""
-        if self.request.locate is None or "." in name:
+        ImportError: def f``), or replaced by a later binding, is not the code that runs.
+        A class attribute bound by an expression (``__call__ = _any if backends else _none``)
+        is located too: its live value is the function or class the expression chose, and the
+        others it names never run as it (coverage.md rule 6, constants are their live values)."""
+        if self.request.locate is None:
             return None
         key = f"{module}:{name}"
+        if "." in name:
+            definition = self.definition(key)
+            if definition is None or definition.kind is not DefKind.CONSTANT:
+                return None
         if key in self.rebound_cache:
             return self.rebound_cache[key]
         hint = self.request.locate(module, name)
