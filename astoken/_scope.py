@@ -275,8 +275,13 @@ def _packages_distributions() -> dict[str, list[str]]:
     from importlib import metadata  # noqa: PLC0415 - ~20 ms of imports a token path rarely needs
 
     found: dict[str, set[str]] = {}
+    # Each directory once: pytest's rootdir insertion put site-packages on sys.path three times
+    # in a run over networkx's installed tests, and every distribution was read three times
+    # (0.23 of 0.28 s). The answer is a union over the distributions found: a duplicate adds
+    # nothing.
+    path = list(dict.fromkeys(sys.path))
     try:
-        for dist in metadata.distributions():
+        for dist in metadata.distributions(path=path):
             name = _distribution_name(dist)
             if not name:
                 continue

@@ -55,6 +55,7 @@ __all__ = [
     "MAX_ENTRY_BYTES",
     "BuildStore",
     "CodeTokenBook",
+    "CombinedStore",
     "SummaryStore",
     "VerdictStore",
     "default_cache_dir",
@@ -567,19 +568,23 @@ def _tokens_check(tokens: Mapping[str, object]) -> str:
 
 # Version of a cached build's envelope.
 _BUILD_ENVELOPE = Envelope("astoken-build-1", "build", checked=True)
+# Version of a kept closure-token table's envelope.
+_COMBINED_ENVELOPE = Envelope("astoken-combined-1", "combined", checked=True)
 
 
-class BuildStore:
-    """Snapshot builds kept for the next run (``astoken._graph.CachedBuild`` as JSON text), one
-    file per key in ``builds/``; ``None`` disables it. The caller's key names everything the
-    build read besides what its journal replays. An entry carries a SHA-256 of its text, so a
-    damaged one is a miss; guarantees 2-4 of this module hold for it as for summaries."""
+class _KeptTextStore:
+    """Text kept for the next run under a caller's 64-hex key, one file per key in a directory
+    of the cache; ``None`` disables it. An entry carries a SHA-256 of its text, so a damaged
+    one is a miss; guarantees 2-4 of this module hold for it as for summaries."""
 
     __slots__ = ("_directory", "_root")
 
+    _SUBDIRECTORY = ""
+    _ENVELOPE = _BUILD_ENVELOPE
+
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
         self._root = "" if directory is None else os.fspath(directory)
-        self._directory = None if directory is None else os.path.join(directory, "builds")
+        self._directory = None if directory is None else os.path.join(directory, self._SUBDIRECTORY)
 
     def _path(self, key: str) -> str | None:
         if self._directory is None or len(key) != 64 or not key.isalnum():
@@ -591,10 +596,33 @@ class BuildStore:
         path = self._path(key)
         if path is None:
             return None
-        return _BUILD_ENVELOPE.open(_read_document(self._root, path), key)
+        return self._ENVELOPE.open(_read_document(self._root, path), key)
 
     def put(self, key: str, text: str) -> None:
         """Store ``text`` under ``key`` atomically; failures are swallowed."""
         path = self._path(key)
         if path is not None:
-            _write_quietly(self._root, path, _BUILD_ENVELOPE.make(key, text))
+            _write_quietly(self._root, path, self._ENVELOPE.make(key, text))
+
+
+class BuildStore(_KeptTextStore):
+    """Snapshot builds kept for the next run (``astoken._graph.CachedBuild`` as JSON text), one
+    file per key in ``builds/``; ``None`` disables it. The caller's key names everything the
+    build read besides what its journal replays. An entry carries a SHA-256 of its text, so a
+    damaged one is a miss; guarantees 2-4 of this module hold for it as for summaries."""
+
+    __slots__ = ()
+
+    _SUBDIRECTORY = "builds"
+    _ENVELOPE = _BUILD_ENVELOPE
+
+
+class CombinedStore(_KeptTextStore):
+    """Closure tokens kept for the next run with the own tokens they were combined from
+    (``astoken._pipeline._combined``), one file per key in ``combined/``; ``None`` disables
+    it. Checked like :class:`BuildStore`'s entries."""
+
+    __slots__ = ()
+
+    _SUBDIRECTORY = "combined"
+    _ENVELOPE = _COMBINED_ENVELOPE

@@ -28,6 +28,7 @@ Under pytest-xdist each worker audits its own tests and sends its report to the 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import sys
@@ -371,13 +372,20 @@ def _python_tag() -> str:
 
 def _definition(obj: object) -> str | None:
     """The node of a function's own code: module and qualified name, nested names folded."""
-    from ._audit._sites import fold_qualname  # noqa: PLC0415 - enabled audits only
-
     function = getattr(obj, "__func__", obj)
     module = getattr(function, "__module__", None)
     qualname = getattr(function, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str):
         return None
+    return _node_of(module, qualname)
+
+
+@functools.lru_cache(maxsize=4096)
+def _node_of(module: str, qualname: str) -> str | None:
+    # Asked for every test and for each of its fixtures and setups: the same few thousand
+    # names over and over in a session (networkx: 6,485 tests).
+    from ._audit._sites import fold_qualname  # noqa: PLC0415 - enabled audits only
+
     folded, _ = fold_qualname(qualname)
     return f"{module}:{folded}" if folded else None
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _fresh import run_astoken
@@ -273,6 +273,38 @@ def test_a_distribution_without_top_level_txt_still_has_a_version(
     finally:
         _scope._packages_distributions.cache_clear()
         _scope.distribution_version.cache_clear()
+
+
+def test_a_directory_twice_on_sys_path_is_read_once(
+    make_package: MakePackage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest's rootdir insertion can put site-packages on ``sys.path`` several times (three
+    in a run over networkx's installed tests): each distribution's metadata is read once."""
+    site = make_package(
+        {
+            "site/tw_mod/__init__.py": "",
+            "site/tw_dist-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tw-dist\n",
+            "site/tw_dist-1.0.dist-info/top_level.txt": "tw_mod\n",
+        }
+    )
+    for _ in range(3):
+        monkeypatch.syspath_prepend(str(site / "site"))
+    read: list[str] = []
+    original = _scope._distribution_name
+
+    def counting(dist: Any) -> str | None:
+        name = original(dist)
+        if name == "tw-dist":
+            read.append(name)
+        return name
+
+    monkeypatch.setattr(_scope, "_distribution_name", counting)
+    _scope._packages_distributions.cache_clear()
+    try:
+        assert _scope._packages_distributions()["tw_mod"] == ["tw-dist"]
+    finally:
+        _scope._packages_distributions.cache_clear()
+    assert read == ["tw-dist"]
 
 
 def test_top_levels_read_from_record_are_those_of_the_file_list() -> None:

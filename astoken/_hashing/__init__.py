@@ -83,6 +83,7 @@ from ._walk import (
     default_scope,
     digest,
     obj_name,
+    text,
     too_deep,
     unhashable,
     value_memo,
@@ -106,8 +107,10 @@ __all__ = [
     "mro_members",
     "node_token",
     "object_token",
+    "pairs_token",
     "register_encoder",
     "source_book",
+    "texts_token",
     "unregister_encoder",
     "value_memo",
     "value_token",
@@ -163,6 +166,25 @@ def value_token(
             scope=scope,
         ),
     )
+
+
+def pairs_token(pairs: tuple[tuple[str, str | None], ...]) -> str:
+    """:func:`value_token` of a tuple of ``(text, text or None)`` pairs, built without a walk:
+    the same bytes the encoder gives them (a tuple, a string, None), for a caller that makes
+    one such token per item of thousands (``pytest --astoken-select``: one per test)."""
+    parts = [b"(%d:" % len(pairs)]
+    for name, value in pairs:
+        parts.append(b"(2:" + text(b"s", name) + (b"N" if value is None else text(b"s", value)))
+    return digest(b"value", b"".join(parts))
+
+
+def texts_token(texts: tuple[str, ...]) -> str:
+    """:func:`value_token` of a tuple of strings, built without a walk: the encoder's bytes
+    for them (``pytest --astoken-select``: the parameters of each parametrized test, names and
+    value tokens, thousands in a session)."""
+    parts = [b"(%d:" % len(texts)]
+    parts.extend(text(b"s", item) for item in texts)
+    return digest(b"value", b"".join(parts))
 
 
 def function_token(

@@ -15,7 +15,9 @@ What a run costs, in the order a warm run with nothing changed meets it:
    hashed again every run (code tokens come from the code-token cache, as for
    ``behavior_token``), each pair encoded once.
 4. A closure shared by several tests (parametrizations, tests with the same fixtures) is
-   combined into a token once.
+   combined into a token once; and not at all when the last run with the same build kept its
+   token and none of its members has another own token now (``_combined``: each own token is
+   still computed, only the 2.2 million pairs of networkx's suite are not hashed again).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from astoken._model import Options
 from astoken._scope import Scope
 from astoken.errors import AstokenError
 
-from . import _steps
+from . import _combined, _steps
 from ._graphs import graph_request, scope_for
 from ._options import cache_dir, code_book_for, make_options, store_for
 from ._session import Session, check_running_code, first_party
@@ -49,19 +51,22 @@ __all__ = ["PooledTokens", "PooledWork", "pooled_tokens"]
 class PooledWork:
     """What one :func:`pooled_tokens` call did, counted (tests assert on work, not time):
     graphs built, kept builds replayed and used, pooled closures walked in a graph, own
-    tokens computed, distinct closures combined into a token."""
+    tokens computed, distinct closures combined into a token, and those whose token the last
+    run kept (``_combined``) and were not combined."""
 
     built: int = 0
     replayed: int = 0
     walked: int = 0
     hashed: int = 0
     combined: int = 0
+    reused: int = 0
 
     def describe(self) -> str:
         """One line for pytest's header (``--astoken-select``)."""
         return (
             f"graphs built {self.built}, replayed {self.replayed}; closures walked "
-            f"{self.walked}; definitions hashed {self.hashed}; tokens combined {self.combined}"
+            f"{self.walked}; definitions hashed {self.hashed}; tokens combined {self.combined}, "
+            f"reused {self.reused}"
         )
 
 
@@ -80,9 +85,12 @@ class _Counts:
     walked: int = 0
     hashed: int = 0
     combined: int = 0
+    reused: int = 0
 
     def frozen(self) -> PooledWork:
-        return PooledWork(self.built, self.replayed, self.walked, self.hashed, self.combined)
+        return PooledWork(
+            self.built, self.replayed, self.walked, self.hashed, self.combined, self.reused
+        )
 
 
 def pooled_tokens(
@@ -120,6 +128,8 @@ def pooled_tokens(
         )
         for scope, sets in per_scope.items()
     }
+    for scope, group in scopes.items():
+        group.prepare(per_scope[scope], counts)
     tokens: dict[str, str | None] = {}
     for key, in_scopes in wanted.items():
         if in_scopes is None:
@@ -190,15 +200,26 @@ def _build_key(scope: Scope, opts: Options, project: str) -> str:
 class _ScopeTokens:
     """One first-party scope of a selection: its session, its build (None when it failed) and
     what is computed once per run, by index into the build's names: whether a node's own
-    token is still to compute (``pending``), its encoded pair (empty: no token), the nodes
-    whose value has no encoding (``refused``); and the token of each distinct closure."""
+    token is still to compute (``pending``), its encoded pair (empty: no token), its state as
+    ``_combined`` compares it (None: not hashed), the nodes whose value has no encoding
+    (``refused``); the token of each distinct closure, and of each closure key. With ``key``
+    (the build's cache key) the tokens the last run kept are read (``kept``, ``changed``: the
+    indexes hashed to another state since), and this run's are kept for the next."""
 
     session: Session
     build: CachedBuild | None
+    key: str | None = None
     pairs: list[bytes] = field(default_factory=list)
     pending: bytearray = field(default_factory=bytearray)
+    states: list[str | None] = field(default_factory=list)
     refused: set[int] = field(default_factory=set)
     combined: dict[bytes, str | None] = field(default_factory=dict)
+    by_key: dict[str, str | None] = field(default_factory=dict)
+    prepared: set[str] = field(default_factory=set)
+    digest: str = ""
+    kept: _combined.KeptTokens | None = None
+    changed: set[int] | None = None
+    fresh: bool = False
 
     @classmethod
     def load(
@@ -229,39 +250,75 @@ class _ScopeTokens:
             check_running_code(first_party(build.nodes.values()), opts)
         except AstokenError:
             build = None
-        return cls(session, build)
+        if build is None or key is None:
+            return cls(session, build)
+        digest = _combined.build_digest(build.names, build.closures)
+        text = _store.CombinedStore(cache_dir(opts)).get(key)
+        kept = _combined.decode(text, sorted(build.closures)) if text is not None else None
+        return cls(session, build, key, digest=digest, kept=kept)
+
+    def prepare(self, sets: set[tuple[str, ...]], counts: _Counts) -> None:
+        """Hash every definition in the closures of ``sets`` not hashed yet, then compare the
+        states with the kept ones (``changed``)."""
+        if self.build is None:
+            return
+        if not self.pairs:
+            size = len(self.build.names)
+            self.pairs = [b""] * size
+            self.pending = bytearray(b"\x01" * size)
+            self.states = [None] * size
+        book = code_book_for(self.session.options)
+        with (
+            _hashing.code_book(book),
+            _hashing.value_memo(self.session.values),
+            _hashing.source_book(self.session.sources),
+        ):
+            for roots in sorted(sets):
+                key = _group_key(roots)
+                self.prepared.add(key)
+                order = self.build.closures[key]
+                # At C speed: the suite's closures hold millions of indexes, nearly all hashed
+                # already.
+                for i in list(compress(order, map(self.pending.__getitem__, order))):
+                    self._hash(i, counts)
+        if self.kept is not None:
+            self.changed = self.kept.changed(self.digest, self.states)
 
     def token(self, roots: tuple[str, ...], counts: _Counts) -> str | None:
         """The token of ``roots``' pooled closure (None: see :func:`pooled_tokens`)."""
         if self.build is None:
             return None
-        order = self.build.closures[_group_key(roots)]
+        key = _group_key(roots)
+        order = self.build.closures[key]
         if not order:  # nothing reached has a node: no pairs, no token
             return None
+        if key in self.by_key:
+            return self.by_key[key]
         distinct = order.tobytes()
         if distinct in self.combined:
-            return self.combined[distinct]
-        if not self.pairs:
-            self.pairs = [b""] * len(self.build.names)
-            self.pending = bytearray(b"\x01" * len(self.build.names))
-        # At C speed: the suite's closures hold millions of indexes, nearly all hashed already.
-        todo = list(compress(order, map(self.pending.__getitem__, order)))
-        if todo:
-            book = code_book_for(self.session.options)
-            with (
-                _hashing.code_book(book),
-                _hashing.value_memo(self.session.values),
-                _hashing.source_book(self.session.sources),
-            ):
-                for i in todo:
-                    self._hash(i, counts)
+            self.by_key[key] = self.combined[distinct]
+            return self.by_key[key]
+        if key not in self.prepared:
+            self.prepare({roots}, counts)  # a set of roots prepare() was not given
         token: str | None = None
-        if not self.refused or self.refused.isdisjoint(order):
-            # Indexes ascend into sorted names: the pairs come in the combiner's order.
-            encoded = list(filter(None, map(self.pairs.__getitem__, order)))
-            token = _combine.combine_sorted(encoded, portable=self.session.options.portable)
-            counts.combined += 1
-        self.combined[distinct] = token
+        kept = self.kept
+        if (
+            kept is not None
+            and self.changed is not None
+            and key in kept.tokens
+            and self.changed.isdisjoint(order)
+        ):
+            # The last run combined the same pairs (guarantee 1 of ``_combined``).
+            token = kept.tokens[key]
+            counts.reused += 1
+        else:
+            self.fresh = True
+            if not self.refused or self.refused.isdisjoint(order):
+                # Indexes ascend into sorted names: the pairs come in the combiner's order.
+                encoded = list(filter(None, map(self.pairs.__getitem__, order)))
+                token = _combine.combine_sorted(encoded, portable=self.session.options.portable)
+                counts.combined += 1
+        self.combined[distinct] = self.by_key[key] = token
         return token
 
     def _hash(self, index: int, counts: _Counts) -> None:
@@ -273,16 +330,24 @@ class _ScopeTokens:
             own = self.session.own_token(self.build.nodes[name])
         except AstokenError:
             self.refused.add(index)
+            self.states[index] = _combined.REFUSED
             return
+        self.states[index] = own or ""
         self.pairs[index] = b"" if own is None else _combine.encode_pair(name, own)
 
     def flush(self) -> None:
-        """Write the code tokens and source digests computed in this run to the cache."""
+        """Write the code tokens and source digests computed in this run to the cache, and
+        this run's closure tokens when one of them was combined (else the kept ones stand)."""
         book = code_book_for(self.session.options)
         if book is not None and book.dirty:
             book.flush()
         if self.session.sources is not None:
             self.session.sources.flush()
+        if self.build is None or self.key is None or not (self.fresh or self.changed):
+            return
+        kept = _combined.KeptTokens(self.digest, tuple(self.states), dict(self.by_key))
+        store = _store.CombinedStore(cache_dir(self.session.options))
+        store.put(self.key, _combined.encode(kept, sorted(self.build.closures)))
 
 
 def _built(

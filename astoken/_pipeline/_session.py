@@ -245,7 +245,11 @@ def closure_token(
         _hashing.source_book(session.sources),
     ):
         session.prepare(members - session.prepared, nodes, progress)
-        pairs = [session.pairs[name] for name in members & session.pairs.keys()]
+        # Sorted once: the pairs then come in the combiner's order (its sort finds them sorted,
+        # the leaves' and the root's pairs aside) and so do the dependencies.
+        ordered = sorted(members)
+        own_pairs = session.pairs
+        pairs = [own_pairs[name] for name in ordered if name in own_pairs]
         leaves: dict[str, str | None] = {}
         for leaf in compiled_leaves(closure, nodes, session)[0].values():
             leaf_token = leaves[leaf.name] = _hashing.leaf_token(leaf)
@@ -282,7 +286,7 @@ def closure_token(
         root_token,
         token,
         leaves,
-        tuple(sorted((*members, *leaves))),
+        tuple(sorted((*ordered, *leaves)) if leaves else ordered),
         sorted_unresolved(found),
     )
 
