@@ -9,6 +9,7 @@ modules; opening a module shows its definitions. The page holds the whole graph 
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,28 @@ pytestmark = pytest.mark.slow
 SUBPACKAGES = ("networkx.algorithms", "networkx.classes", "networkx.generators")
 
 
-@pytest.fixture(scope="module")
-def networkx_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    page = tmp_path_factory.mktemp("networkx") / "networkx.html"
-    assert cli.main(["-q", "graph", "networkx", "--format", "html", "-o", str(page)]) == 0
+@pytest.fixture(scope="session")
+def networkx_page(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """networkx's page, built once per run (about 35 s of CPU, with a summary cache of its own).
+
+    Under xdist both workers run tests of this module, and a fixture is per worker: the first
+    one to get here builds the page in a directory all workers of the run share (the parent of
+    their base temp dirs, as pytest-xdist documents for session fixtures that run once), behind
+    a lock, and the others wait for it and use the same file. A failed build leaves no page
+    (``-o`` writes only on success), so a waiting worker builds it again and fails the same way.
+    """
+    base = tmp_path_factory.getbasetemp()
+    # Outside xdist the parent is shared by every run of the user: only the run's own dir will do.
+    shared = base.parent if hasattr(request.config, "workerinput") else base
+    root = shared / "networkx-page"
+    root.mkdir(exist_ok=True)
+    page = root / "networkx.html"
+    with (root / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not page.exists():
+            command = ["graph", "networkx", "--format", "html", "-o", str(page)]
+            # Its own cache: the fixture runs before the autouse one that isolates each test's.
+            assert cli.main(["-q", "--cache-dir", str(root / "cache"), *command]) == 0
     return page
 
 
