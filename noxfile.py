@@ -166,8 +166,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Print issue 11's speed targets (with issue 18's and 19's, items 8-10) as one table,
-    measured in one run (no assertions); arguments go to the script: ``-- --quick``,
+    """Print issue 11's speed targets (with issue 18's and 19's, items 8-10, and issue 22's
+    items 1 and 3 as 11 and 12) as one table, measured in one run (no assertions); arguments
+    go to the script: ``-- --quick``,
     ``-- --only 2,4``, ``-- --suite``, ``-- --timeout 900``, ``-- --json figures.json``."""
     # The test extra for ``--suite`` (and dask and Prefect, item 10's); the peers the table
     # compares with (PyCG's wheel imports itself under another name: the script runs it

@@ -1,4 +1,5 @@
-"""Issue 11's speed targets, measured in one run and printed as one table.
+"""Speed targets (issue 11's, with issues 18, 19 and 22's), measured in one run and printed as
+one table.
 
 Prints figures, targets, ratios and pass/fail; asserts nothing (the machine is shared: a figure
 is only as good as the load printed next to it). Every measurement runs in a fresh interpreter
@@ -25,14 +26,21 @@ module, in-process memo or warm allocator of one measurement helps another. The 
 10. The orchestrators' per-call cost in a warm process (issue 19, item 5): dask's keys with
     ``astoken.dask.register()`` against dask's own, Prefect's ``BEHAVIOR`` policy against
     ``TASK_SOURCE`` (``benchmarks/bench_dask.py`` and ``bench_prefect.py`` in children).
+11. Issue 22, item 1: warm ``astoken snapshot networkx --jobs 2`` against its floor measured in
+    the same run (the interpreter, ``import networkx``, writing a file of the lock file's size),
+    medians of alternated runs, wall and CPU.
+12. Issue 22, item 3: the CPU time ``--astoken-select`` adds to ``pytest --collect-only`` of
+    networkx's installed test suite (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``, ``-p
+    astoken.pytest_plugin``), nothing changed, and on a copy of networkx after a one-function
+    edit (a new edit before each run), medians of alternated runs with and without it.
 
 networkx is installed in site-packages; astoken treats a target's own top-level package as
 first-party, so no ``include=`` is passed anywhere.
 
 Usage::
 
-    python benchmarks/bench_tokens.py                   # items 1-6, 8-10 (peers take longest)
-    python benchmarks/bench_tokens.py --quick           # items 1-3, 8, 9
+    python benchmarks/bench_tokens.py                   # items 1-6, 8-12 (peers take longest)
+    python benchmarks/bench_tokens.py --quick           # items 1-3, 8, 9, 11
     python benchmarks/bench_tokens.py --only 2,4 --json figures.json
     python benchmarks/bench_tokens.py --suite --timeout 900
 """
@@ -318,9 +326,10 @@ def item_cold_target(ctx: Context) -> None:
     )
 
 
-def _edit_function(file: Path, function: str) -> None:
-    """Add an assignment as the first statement (after the docstring) of ``function``."""
-    source = file.read_text(encoding="utf-8")
+def _edit_function(file: Path, function: str, value: int = 1, source: str | None = None) -> None:
+    """Add ``_astoken_bench_edit = value`` as the first statement (after the docstring) of
+    ``function`` in ``source`` (by default the file's text), and write it to ``file``."""
+    source = file.read_text(encoding="utf-8") if source is None else source
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
@@ -328,7 +337,7 @@ def _edit_function(file: Path, function: str) -> None:
             first = body[1] if ast.get_docstring(node) is not None and len(body) > 1 else body[0]
             lines = source.splitlines(keepends=True)
             indent = " " * first.col_offset
-            lines.insert(first.lineno - 1, f"{indent}_astoken_bench_edit = 1\n")
+            lines.insert(first.lineno - 1, f"{indent}_astoken_bench_edit = {value}\n")
             file.write_text("".join(lines), encoding="utf-8")
             return
     raise SystemExit(f"no function {function} in {file}")
@@ -728,6 +737,290 @@ def item_suite(ctx: Context) -> None:
         )
 
 
+# ============================================================================================
+# Issue 22's items 1 and 3 (rows 11 and 12)
+# ============================================================================================
+
+#: Alternated rounds of item 11 (warm snapshot, floor) and of item 12 (each collection with
+#: and without the analysis); medians are reported.
+WARM_ROUNDS = 5
+SELECT_ROUNDS = 3
+
+
+def item_warm_floor(ctx: Context) -> None:
+    """11 (issue 22, item 1). Warm ``astoken snapshot networkx --jobs 2`` against its floor:
+    the interpreter, ``import networkx`` and writing a file of the lock file's size."""
+    report = ctx.report
+    cache = ctx.scratch / "cache-warm-floor"
+    locks = ctx.scratch / "locks-warm-floor"
+    locks.mkdir()
+    lock = locks / "snapshot.lock.json"
+    snap = [*ctx.astoken, "-q", "snapshot", "networkx", "--jobs", str(ctx.jobs), "-o", str(lock)]
+    env = child_env(cache)
+    # Untimed: the cold run fills the cache, the first warm run finds what the cold one kept.
+    for _ in range(2):
+        first = run_process(snap, env)
+        if first.returncode != 0:
+            raise SystemExit(f"snapshot failed ({first.returncode}):\n{first.stderr[-4000:]}")
+    reference = lock.read_bytes()
+    floor_command = child_command("floor", str(lock), str(locks / "floor.lock.json"))
+    load = load_average()
+    warm: list[Run] = []
+    floor: list[Run] = []
+    identical = True
+    for _ in range(WARM_ROUNDS):  # alternated: a shared machine's load falls on both alike
+        warm.append(run_process(snap, env))
+        identical = identical and warm[-1].returncode == 0 and lock.read_bytes() == reference
+        floor.append(run_process(floor_command, env))
+    parts = [r.result() for r in floor]
+    warm_s = statistics.median(r.wall_s for r in warm)
+    floor_s = statistics.median(r.wall_s for r in floor)
+    warm_cpu = statistics.median(r.cpu_s for r in warm)
+    floor_cpu = statistics.median(r.cpu_s for r in floor)
+    ratio = warm_s / floor_s
+    report.add(
+        "11",
+        "warm snapshot networkx / floor (issue 22, 1)",
+        f"{warm_s:.2f}/{floor_s:.2f} s = {ratio:.2f}x",
+        "<= 1.5x",
+        value=ratio,
+        limit=1.5,
+        load=load,
+        source=f"`{shown(snap)}` on a warm ASTOKEN_CACHE_DIR vs child `{shown(floor_command)}` "
+        f"(import networkx, write the lock file's {len(reference):,} bytes), wall from spawn, "
+        f"median of {WARM_ROUNDS} alternated runs each",
+    )
+    report.add(
+        "11",
+        "the same in CPU time",
+        f"{warm_cpu:.2f}/{floor_cpu:.2f} s = {warm_cpu / floor_cpu:.2f}x",
+        "<= 1.5x",
+        value=warm_cpu / floor_cpu,
+        limit=1.5,
+        load=load,
+        source="user + system CPU of the same processes and the children they waited for",
+    )
+    report.note(
+        f"11 warm runs {', '.join(f'{r.wall_s:.2f}' for r in warm)} s wall "
+        f"({', '.join(f'{r.cpu_s:.2f}' for r in warm)} s CPU); floor "
+        f"{', '.join(f'{r.wall_s:.2f}' for r in floor)} s wall, of which import networkx "
+        f"{statistics.median(p['import_s'] for p in parts):.2f} s and writing "
+        f"{statistics.median(p['write_s'] for p in parts) * 1000:.0f} ms (medians); the lock "
+        "file of every warm run " + ("identical to the first" if identical else "DIFFERENT")
+    )
+    report.figures["warm_floor"] = {
+        "warm_wall_s": [r.wall_s for r in warm],
+        "warm_cpu_s": [r.cpu_s for r in warm],
+        "floor_wall_s": [r.wall_s for r in floor],
+        "floor_cpu_s": [r.cpu_s for r in floor],
+        "floor_parts": parts,
+        "lock_bytes": len(reference),
+        "locks_identical": identical,
+    }
+
+
+#: A pytest plugin (written next to the runs) printing the CPU time of the analysis alone: a
+#: timer around the select plugin's ``compute``. The difference of whole runs is the issue's
+#: figure; this one does not move with the collection's own noise (±0.5 s between rounds).
+ANALYSIS_TIMER = """
+import time
+
+import pytest
+
+_SPENT = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    plugin = config.pluginmanager.get_plugin("astoken-select")
+    if plugin is None:
+        return
+    compute = plugin.compute
+
+    def timed(items):
+        started = time.process_time()
+        try:
+            return compute(items)
+        finally:
+            _SPENT.append(time.process_time() - started)
+
+    plugin.compute = timed
+
+
+def pytest_unconfigure(config):
+    if _SPENT:
+        print(f"astoken-bench: analysis CPU {sum(_SPENT):.4f} s", flush=True)
+"""
+ANALYSIS_PLUGIN = "_astoken_bench_analysis"
+
+
+def _collect_command(tests: Path, ini: Path, select: bool) -> list[str]:
+    """``pytest --collect-only`` of ``tests`` with astoken's plugin alone (no other plugin
+    autoloaded), an empty ini (never the project's that happens to be above the directory),
+    and no cache provider (nothing recorded: the analysis runs in full either way); with the
+    analysis, the timer plugin too."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-c",
+        str(ini),
+        "-p",
+        "astoken.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        *(["--astoken-select", "-p", ANALYSIS_PLUGIN] if select else []),
+        str(tests),
+    ]
+
+
+def _collect_project(ctx: Context, name: str) -> Path:
+    """A directory outside networkx with an empty pytest.ini: the runs' rootdir, the project
+    whose graph build is kept."""
+    directory = ctx.scratch / name
+    directory.mkdir()
+    (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    return directory
+
+
+def _collect(command: list[str], env: dict[str, str], cwd: Path) -> Run:
+    run = run_process(command, env, cwd=cwd)
+    if run.returncode != 0:
+        raise SystemExit(
+            f"collection failed ({run.returncode}): {shown(command)}\n"
+            f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}"
+        )
+    return run
+
+
+def _analysis_cpu(run: Run) -> float:
+    """The analysis's own CPU time the timer plugin printed (nan when it printed none)."""
+    for line in reversed(run.stdout.splitlines()):
+        if line.startswith("astoken-bench: analysis CPU "):
+            return float(line.split()[-2])
+    return float("nan")
+
+
+def _work_line(run: Run) -> str:
+    """The plugin's header line counting its work (graphs built/replayed, tokens combined)."""
+    lines = [t for t in run.stdout.splitlines() if t.startswith("astoken: graphs")]
+    return lines[-1].removeprefix("astoken: ") if lines else "?"
+
+
+def _added(
+    ctx: Context,
+    label: str,
+    target: float,
+    runs: list[tuple[Run, Run]],
+    *,
+    load: float,
+    source: str,
+) -> None:
+    """Rows of item 12: the CPU time the analysis adds (median with it - median without)."""
+    cpu = statistics.median(s.cpu_s for s, _p in runs) - statistics.median(
+        p.cpu_s for _s, p in runs
+    )
+    wall = statistics.median(s.wall_s for s, _p in runs) - statistics.median(
+        p.wall_s for _s, p in runs
+    )
+    ctx.report.add(
+        "12",
+        f"--astoken-select adds to --collect-only, {label}",
+        f"{cpu:.2f} s CPU ({wall:.2f} s wall)",
+        f"<= {target:g} s",
+        value=cpu,
+        limit=target,
+        load=load,
+        source=source,
+    )
+    analysis = [_analysis_cpu(s) for s, _p in runs]
+    ctx.report.add(
+        "12",
+        f"the analysis's own CPU, {label}",
+        f"{statistics.median(analysis):.2f} s",
+        f"<= {target:g} s",
+        value=statistics.median(analysis),
+        limit=target,
+        load=load,
+        source="a timer around the select plugin's compute in the same runs (pytest plugin "
+        f"{ANALYSIS_PLUGIN}), median: " + ", ".join(f"{a:.2f}" for a in analysis) + " s",
+    )
+    ctx.report.note(
+        f"12 {label}: with the analysis "
+        + ", ".join(f"{s.cpu_s:.2f}" for s, _p in runs)
+        + " s CPU ("
+        + ", ".join(f"{s.wall_s:.2f}" for s, _p in runs)
+        + " s wall), without "
+        + ", ".join(f"{p.cpu_s:.2f}" for _s, p in runs)
+        + " s CPU ("
+        + ", ".join(f"{p.wall_s:.2f}" for _s, p in runs)
+        + f" s wall); the plugin's count: {_work_line(runs[-1][0])}"
+    )
+
+
+def item_select_suite(ctx: Context) -> None:
+    """12 (issue 22, item 3). What ``--astoken-select`` adds to ``pytest --collect-only`` of
+    networkx's installed test suite: nothing changed, and after a one-function edit in a copy."""
+    root = _nx_root()
+    cache = ctx.scratch / "cache-select"
+    plugins = ctx.scratch / "collect-plugins"
+    plugins.mkdir()
+    (plugins / f"{ANALYSIS_PLUGIN}.py").write_text(ANALYSIS_TIMER, encoding="utf-8")
+    env = {**child_env(cache, pythonpath=[str(plugins)]), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    site = _collect_project(ctx, "collect-site")
+    with_select = _collect_command(root, site / "pytest.ini", select=True)
+    plain = _collect_command(root, site / "pytest.ini", select=False)
+    load = load_average()
+    first = _collect(with_select, env, site)  # untimed: summaries and the graph build kept
+    ctx.report.note(
+        f"12 the first run (empty cache) took {first.cpu_s:.1f} s CPU ({first.wall_s:.1f} s "
+        f"wall): {_work_line(first)}"
+    )
+    runs = [
+        (_collect(with_select, env, site), _collect(plain, env, site)) for _ in range(SELECT_ROUNDS)
+    ]
+    _added(
+        ctx,
+        "nothing changed",
+        2.0,
+        runs,
+        load=load,
+        source=f"`PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shown(with_select, 12)}` in a directory "
+        f"outside networkx, on a warm cache, less the same without --astoken-select: medians of "
+        f"{SELECT_ROUNDS} alternated runs",
+    )
+    # After an edit: a copy of networkx (with its __pycache__) is the tested package; its own
+    # project directory, the same cache (summaries are keyed by content).
+    copy_parent = ctx.scratch / "nx-select"
+    shutil.copytree(root, copy_parent / "networkx", symlinks=True)
+    tests = copy_parent / "networkx"
+    project = _collect_project(ctx, "collect-copy")
+    with_select = _collect_command(tests, project / "pytest.ini", select=True)
+    plain = _collect_command(tests, project / "pytest.ini", select=False)
+    _collect(with_select, env, project)  # untimed: the copy's graph build kept
+    module_name, _, function = EDIT_TARGET.partition(":")
+    edited = tests / Path(*module_name.split(".")[1:]).with_suffix(".py")
+    original = edited.read_text(encoding="utf-8")
+    load = load_average()
+    runs = []
+    for value in range(1, SELECT_ROUNDS + 1):
+        # Each round's statement differs from the last: every run with the analysis is the
+        # first after an edit.
+        _edit_function(edited, function, value, original)
+        runs.append((_collect(with_select, env, project), _collect(plain, env, project)))
+    _added(
+        ctx,
+        f"after editing {function}()",
+        3.0,
+        runs,
+        load=load,
+        source=f"the same on a copy of networkx, each round after writing another "
+        f"`_astoken_bench_edit = N` first in {function}() ({edited.relative_to(copy_parent)})",
+    )
+
+
 def _short(target: str) -> str:
     """``dijkstra_path`` for a networkx target, ``pricing.pipeline:run`` for the example."""
     module, _, qualname = target.partition(":")
@@ -879,6 +1172,8 @@ ITEMS: dict[int, Callable[[Context], None]] = {
     8: item_store_hit,
     9: item_portable,
     10: item_orchestrators,
+    11: item_warm_floor,
+    12: item_select_suite,
 }
 
 
@@ -888,12 +1183,12 @@ def _selected(args: argparse.Namespace) -> list[int]:
         if 5 in wanted:
             wanted = (wanted - {5}) | {4}
     elif args.quick:
-        wanted = {1, 2, 3, 8, 9}
+        wanted = {1, 2, 3, 8, 9, 11}
     else:
-        wanted = {1, 2, 3, 4, 6, 8, 9, 10} | ({7} if args.suite else set())
+        wanted = {1, 2, 3, 4, 6, 8, 9, 10, 11, 12} | ({7} if args.suite else set())
     unknown = wanted - set(ITEMS)
     if unknown:
-        raise SystemExit(f"no item {sorted(unknown)}; items are 1-10")
+        raise SystemExit(f"no item {sorted(unknown)}; items are 1-12")
     return sorted(wanted)
 
 
@@ -902,7 +1197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__.splitlines()[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="items 1-3, 8 and 9 only")
+    parser.add_argument("--quick", action="store_true", help="items 1-3, 8, 9 and 11 only")
     parser.add_argument("--only", metavar="N,M", help="only these items (5 comes with 4)")
     parser.add_argument("--suite", action="store_true", help="also item 7 (the test suite)")
     parser.add_argument(
@@ -930,7 +1225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "PyCG": _version_of("PyCG", args.peers_python),
         "pyan3": _version_of("pyan3", args.peers_python),
     }
-    print(f"astoken benchmark, issue 11 targets: items {', '.join(map(str, items))}")
+    print(f"astoken benchmark, speed targets: items {', '.join(map(str, items))}")
     print(f"started {started:%Y-%m-%d %H:%M %Z}; {platform.platform()}; {os.cpu_count()} CPUs")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     print(f"load average at start (1/5/15 min): {' '.join(f'{x:.2f}' for x in load_start)}")
