@@ -17,7 +17,7 @@ entries whose closures it contains, see :mod:`astoken._compact`, and the other n
         "app.train:fit": {"bases": ["app.features:scale"], "deps": ["numpy"], "kind": "function"}
       },
       "failed": {"app.slow": "importing app.slow failed: ..."},  # only in a partial snapshot
-      "format_version": 2,                   # token format (astoken._model.FORMAT_VERSION)
+      "format_version": 3,                   # token format (astoken._model.FORMAT_VERSION)
       "packages": ["app"],                   # what was snapshotted, as given
       "python": "cpython-311"                # interpreter tag (tokens depend on bytecode), or
                                              # "portable" (tokens hash source: any interpreter)

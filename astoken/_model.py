@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 #: Version of the token format. Bump it whenever the bytes fed to SHA-256 change meaning.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Version of the portable token format (code hashed by its canonical source, no interpreter
 #: tag). Bump it whenever the canonical source or the bytes fed to SHA-256 change meaning.
-PORTABLE_FORMAT_VERSION = 1
+PORTABLE_FORMAT_VERSION = 2
 
 #: What a portable snapshot records where a bytecode one records its interpreter's tag: its
 #: tokens hold on every interpreter.

@@ -125,6 +125,7 @@ VALUES: dict[str, Callable[[], object]] = {
         types.MappingProxyType({1: 2}),
     ),
     "defaultdict-deque": lambda: (defaultdict(list, {"a": [1]}), deque([1, 2], maxlen=5)),
+    "defaultdict-read": lambda: defaultdict(set, {"a": {1}, "read": set()}),
     "range-slice-singletons": lambda: (range(1, 10, 2), slice(None, 5, -1), ..., NotImplemented),
     "cycle": _cycle,
     "decimal-uuid": lambda: (

@@ -32,15 +32,19 @@ Guarantees (cited by ``tests/test_hashing.py`` and ``tests/test_encoder.py``):
    deeper than the stack allows (a few hundred levels) raises
    :class:`~astoken.errors.ValueTooDeepError`. Containers are copied before they are walked,
    so one that the walk itself changes (a cache) cannot break it.
-4. Cycles (a list containing itself, a recursive inner function closing over itself, a class
-   constant referring back to its class) encode a back-reference marker that counts how far up
-   the walk the repeated object sits, so the result does not depend on addresses.
+4. Cycles (a list containing itself, a recursive inner function closing over itself) encode a
+   back-reference marker that counts how far up the walk the repeated object sits, so the
+   result does not depend on addresses. A class's members are a walk of their own: no
+   back-reference points outside the class, and a cycle through classes ends at a class
+   (guarantee 5).
 5. A class token covers the members of the class and of its first-party bases with override
    semantics (the first definition of a name in the MRO wins), sorted by name, and stops at
    the first base outside the first-party scope. It is cached in the class's *own*
    ``__dict__`` as ``__astoken_cache__`` (never inherited), keyed by format version, scope and
-   the mode of the walk; a class on a reference cycle is not cached, so that its token does
-   not depend on which class of the cycle was hashed first.
+   the mode of the walk. Classes whose members lead to one another (a strongly connected set)
+   are hashed as a set: inside it a class is named, and each class's token is the digest of
+   the whole set with its own name, so it does not depend on which class of the set was hashed
+   first, and each class is encoded once.
 6. The hasher's process-wide state cannot make a token depend on history: code tokens are
    cached by the (immutable) code object, weakly; the per-type dispatch cache is weak and
    emptied whenever an encoder table changes; module-level names are looked up afresh; a

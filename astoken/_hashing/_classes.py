@@ -4,9 +4,9 @@ A class token covers the members of the class and of its first-party bases with 
 semantics (the first definition of a name in the MRO wins, :func:`mro_members`, the one walk of
 class members that :mod:`astoken.ccflow` uses too), sorted by name, and stops at the first base
 outside the first-party scope. It is cached in the class's *own* ``__dict__`` as
-``__astoken_cache__`` (never inherited), keyed by format version and scope; a class on a
-reference cycle is not cached, so that its token does not depend on which class of the cycle
-was hashed first.
+``__astoken_cache__`` (never inherited), keyed by format version, scope and the walk's mode.
+Classes whose members lead to one another are hashed as one strongly connected set
+(:func:`hash_class`), so that no token depends on which class of the set was hashed first.
 
 Members with no value encoding (rule, cited by ``tests/test_hashing.py``): a class-level object
 that is neither code nor encodable data (a lock, a client, a descriptor or callable instance
@@ -32,7 +32,7 @@ from astoken._scope import Scope
 from ._functions import function
 from ._source import current_source_book, generated_member
 from ._values import FUNCTION_TYPES, annotation, enc, mapping, own_dict, typing_construct
-from ._walk import Fail, Walk, blob, digest, is_first_party, opt, text, type_name
+from ._walk import Fail, PendingClass, Walk, blob, digest, is_first_party, opt, text, type_name
 
 __all__ = ["hash_class", "mro_members"]
 
@@ -317,41 +317,122 @@ def hash_class(cls: type, w: Walk, scope: Scope, *, code: bool = True) -> str | 
     """The token of a class's members and those of its first-party bases (module docstring);
     None when none of them has behaviour. Without ``code``, as a node of a graph closure: its
     data only (its methods, properties and nested classes are nodes of their own, in a closure
-    only where they can run: coverage.md rule 1)."""
+    only where they can run: coverage.md rule 1).
+
+    Classes whose members lead to one another (``A.peers = (A, B)``, ``B.peers = (A, B)``;
+    sympy's predicates and handler tables) form a strongly connected set, found by Tarjan's
+    algorithm over the walk (:class:`~astoken._hashing._walk.ClassCycles`): inside the set a
+    class names the others (``scc:module.Qual``), and each class's token is the digest of the
+    whole set's members with its own name, once the first class of the set finishes. So a
+    token does not depend on which class of the set the walk met first, each class is
+    encoded once, and the set's tokens are cached like any other (before, each path into such
+    a set encoded it afresh: factorial in the size of the set)."""
     # The mode of the walk is part of the key: by reference, first-party classes and functions
     # inside members are names; with a behavior hook, instances carry their class's token; with
     # the graph's expressions, process-state constants are their source.
     # A portable session hashes code by its source: another key (and bytecode stand-ins too).
     book = current_source_book()
     mode = 0 if book is None else 2 if book.allow_bytecode else 1
-    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior, w.expressions is not None, mode, code)
+    key = (FORMAT_VERSION, scope, w.by_reference, w.behavior, w.expressions is not None, mode)
     cache = cls.__dict__.get("__astoken_cache__")
-    if isinstance(cache, dict) and key in cache:
-        cached: str | None = cache[key]
+    own_key = (*key, code)
+    if isinstance(cache, dict) and own_key in cache:
+        cached: str | None = cache[own_key]
         return cached
-    back = w.enter(cls)
-    if back is not None:
-        return "cycle:" + back.decode()
-    depth = len(w.active) - 1
-    outer_low = w.low
-    w.low = sys.maxsize
+    cycles = w.cycles
+    position = cycles.index.get((id(cls), code))
+    if position is not None:
+        # Started and not finished: a member of the set being hashed, named.
+        cycles.stack[position].named = True
+        cycles.low = min(cycles.low, position)
+        w.low = min(w.low, cycles.enclosing_depth(position))
+        return _set_name(cls, code)
+    # A class's data (``code`` false) is only ever a walk's root: nothing leads back to it, and
+    # its class hashed with code inside it is another entry.
+    if code:
+        back = w.enter(cls)
+        if back is not None:  # pragma: no cover - every class a walk enters is in ``cycles``
+            return "cycle:" + back.decode()
+        depth = w.depth() - 1
+    else:
+        depth = w.depth()
+    position = len(cycles.stack)
+    pending = PendingClass(cls, code, depth)
+    cycles.index[(id(cls), code)] = position
+    cycles.stack.append(pending)
+    outer_low, outer_cycle_low = w.low, cycles.low
+    w.low, cycles.low = sys.maxsize, position
     try:
-        parts, has_behaviour = _class_members(cls, w, scope, code=code)
+        with w.members_of():
+            pending.parts, pending.behaviour = _class_members(cls, w, scope, code=code)
+    except BaseException:
+        for started in cycles.stack[position:]:
+            del cycles.index[(id(started.cls), started.code)]
+        del cycles.stack[position:]
+        raise
     finally:
-        w.leave(cls)
-        inner_low = w.low
-        w.low = min(outer_low, inner_low)
-    token = digest(b"class" if code else b"class-data", *parts) if has_behaviour else None
-    if inner_low > depth:
-        # Only a token that does not depend on where the walk started may be cached: a class
-        # on a cycle (a back-reference to itself or above) is recomputed on every walk, so
-        # tokens do not depend on which member of the cycle was hashed first.
-        new_cache = dict(cache) if isinstance(cache, dict) else {}
-        new_cache[key] = token
-        # Built-in and extension classes refuse attributes: they are recomputed next time.
-        with contextlib.suppress(TypeError, AttributeError):
-            cls.__astoken_cache__ = new_cache  # type: ignore[attr-defined]
-    return token
+        if code:
+            w.leave(cls)
+        pending.active = False
+        inner_low, inner_cycle_low = w.low, cycles.low
+        w.low, cycles.low = min(outer_low, inner_low), min(outer_cycle_low, inner_cycle_low)
+    if inner_cycle_low < position:
+        # Led back to a class started before it: that class finishes the set.
+        w.low = min(w.low, cycles.enclosing_depth(inner_cycle_low))
+        return _set_name(cls, code)
+    members = cycles.stack[position:]
+    del cycles.stack[position:]
+    for member in members:
+        del cycles.index[(id(member.cls), member.code)]
+    tokens = _set_tokens(members)
+    if inner_low >= depth:
+        # Nothing inside pointed above the class (its set named only its own members): the
+        # tokens do not depend on where the walk started and are kept.
+        for member in members:
+            _keep(member.cls, (*key, member.code), tokens[id(member)])
+    return tokens[id(pending)]
+
+
+def _set_name(cls: type, code: bool) -> str:
+    """How a class of an unfinished set is named inside it (its token comes with the set)."""
+    return f"scc:{type_name(cls)}" + ("" if code else ":data")
+
+
+def _set_tokens(members: list[PendingClass]) -> dict[int, str | None]:
+    """The tokens of a finished set of classes, by ``id`` of their entry: a class alone and
+    never named inside itself has the digest of its members; the classes of a set have the
+    digest of every member of the set (sorted by name, then bytes: the order the walk met them
+    in does not count) with their own name."""
+    if len(members) == 1 and not members[0].named:
+        only = members[0]
+        tag = b"class" if only.code else b"class-data"
+        return {id(only): digest(tag, *only.parts) if only.behaviour else None}
+    rows = sorted(
+        (
+            text(b"", _set_name(member.cls, member.code))
+            + blob(b"", b"".join(member.parts))
+            + (b"1" if member.behaviour else b"0")
+        )
+        for member in members
+    )
+    whole = digest(b"class-set", b"%d:" % len(rows), *rows)
+    return {
+        id(member): digest(
+            b"class-in-set", text(b"", whole), text(b"", _set_name(member.cls, member.code))
+        )
+        if member.behaviour
+        else None
+        for member in members
+    }
+
+
+def _keep(cls: type, key: tuple[object, ...], token: str | None) -> None:
+    cache = cls.__dict__.get("__astoken_cache__")
+    new_cache = dict(cache) if isinstance(cache, dict) else {}
+    new_cache[key] = token
+    # Built-in and extension classes refuse attributes: they are recomputed next time.
+    with contextlib.suppress(TypeError, AttributeError):
+        cls.__astoken_cache__ = new_cache  # type: ignore[attr-defined]
 
 
 def _source_name(owner: type, name: str) -> str:

@@ -92,6 +92,10 @@ def _foreign_wrapper_layer(obj: object, w: Walk) -> bytes:
 
 
 def function(obj: object, w: Walk) -> str | None:
+    if isinstance(obj, type):
+        # A class's token finds its own cycles (``hash_class``): entered here, it would meet
+        # itself there as a back-reference.
+        return w.kernel.klass(obj, w, w.scope or default_scope(obj))
     back = w.enter(obj)
     if back is not None:
         return "cycle:" + back.decode()

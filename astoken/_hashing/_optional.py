@@ -26,6 +26,8 @@ LIBRARIES: dict[str, str] = {
     "pyarrow": "_arrow",
     "pydantic": "_pydantic",
     "pygments.token": "_pygments",
+    "sympy.core.basic": "_sympy",
+    "sympy.physics.units.unitsystem": "_sympy_units",
 }
 
 

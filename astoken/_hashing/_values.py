@@ -370,10 +370,32 @@ def _enc_namedtuple(v: tuple[object, ...], w: Walk) -> bytes:
     return b"".join(parts)
 
 
+#: Factories of a ``defaultdict`` whose value a read of a missing key stores: calling one has no
+#: effect, and what it returns compares by content.
+_EMPTY_FACTORIES: frozenset[object] = frozenset(
+    {set, frozenset, list, tuple, dict, str, bytes, int, float, complex, bool}
+)
+
+
 def _enc_defaultdict(v: defaultdict[object, object], w: Walk) -> bytes:
-    return guarded(
-        v, w, lambda: b"V" + _enc(v.default_factory, w) + mapping(b"", list(v.items()), w)
-    )
+    """The factory and the entries, less those holding the factory's empty value: reading a
+    missing key stores one, so they record which keys code read, not data, and that differs
+    between processes (sympy's assumption rules read their ``defaultdict(set)`` tables in
+    set order at import: which empty entries exist depends on the hash seed)."""
+    factory = v.default_factory
+
+    def build() -> bytes:
+        items = list(v.items())
+        if factory is not None and factory in _EMPTY_FACTORIES:
+            empty = factory()
+            items = [
+                (key, value)
+                for key, value in items
+                if not (type(value) is factory and value == empty)
+            ]
+        return b"V" + _enc(factory, w) + mapping(b"", items, w)
+
+    return guarded(v, w, build)
 
 
 def _enc_deque(v: deque[object], w: Walk) -> bytes:
@@ -622,7 +644,7 @@ def _memoized(v: object, handler: Handler, length: int, w: Walk) -> bytes:
         if contextual_entry:
             w.contextual += 1  # what encoded it read the context: so does whatever holds it
         return entry[2]
-    depth = len(w.active)
+    depth = w.depth()
     start = len(w.entered)
     outer_low, w.low = w.low, sys.maxsize
     root_hits, contextual = w.root_hits, w.contextual

@@ -27,9 +27,11 @@ __all__ = [
     "MEMO_BYTES_PER_OBJECT",
     "MEMO_ENTRY_BYTES",
     "BehaviorHook",
+    "ClassCycles",
     "Fail",
     "Handler",
     "Kernel",
+    "PendingClass",
     "ValueMemo",
     "Walk",
     "blob",
@@ -134,6 +136,50 @@ class ValueMemo:
 MemoEntry = tuple[object, int, bytes, frozenset[int]]
 
 
+class PendingClass:
+    """A class whose token a walk has started (an entry of :class:`ClassCycles`): the mode it
+    is hashed in (``code``), the walk depth it entered at, whether the walk is still inside it
+    (``active``), whether a class inside it named it again (``named``) and, once its members
+    are encoded, their bytes and whether they carry behaviour."""
+
+    __slots__ = ("active", "behaviour", "cls", "code", "depth", "named", "parts")
+
+    def __init__(self, cls: type, code: bool, depth: int) -> None:
+        self.cls = cls
+        self.code = code
+        self.depth = depth
+        self.active = True
+        self.named = False
+        self.behaviour = False
+        self.parts: list[bytes] = []
+
+
+class ClassCycles:
+    """Tarjan's bookkeeping over the classes one walk hashes (guarantee 5 of
+    :mod:`astoken._hashing`): a class whose members lead back to a class still being hashed
+    belongs to a strongly connected set of classes, hashed as a whole when the first of them
+    finishes, so that no class's token depends on which class of the set the walk met first.
+
+    ``index`` maps ``(id(cls), code)`` to its position in ``stack``, the classes started and
+    not yet part of a finished set; ``low`` is the lowest position a class inside the one
+    being hashed led back to."""
+
+    __slots__ = ("index", "low", "stack")
+
+    def __init__(self) -> None:
+        self.index: dict[tuple[int, bool], int] = {}
+        self.stack: list[PendingClass] = []
+        self.low = sys.maxsize
+
+    def enclosing_depth(self, position: int) -> int:
+        """The walk depth of the innermost class still being walked at or below ``position``:
+        an encoding that names a class of an unfinished set depends on it from there up."""
+        stack = self.stack
+        while position > 0 and not stack[position].active:
+            position -= 1
+        return stack[position].depth
+
+
 class Walk:
     """The objects currently being encoded (for cycles) and the context of the walk.
 
@@ -146,15 +192,18 @@ class Walk:
     ``memo`` holds the encodings of the run (see :class:`ValueMemo`); ``entered`` logs the
     objects entered (an id, or a memo entry's ids on a hit) so a value's encoding knows which
     objects it went through; ``root_hits`` counts the times the root was met inside a value,
-    ``contextual`` the times an encoder read more of the context than the scope and hook.
+    ``contextual`` the times an encoder read more of the context than the scope and hook;
+    ``cycles`` the classes being hashed, for sets of classes that lead to one another.
     """
 
     __slots__ = (
         "_context",
         "active",
+        "base",
         "behavior",
         "by_reference",
         "contextual",
+        "cycles",
         "entered",
         "expressions",
         "homes",
@@ -181,6 +230,7 @@ class Walk:
         self.expressions = expressions
         self.root = root
         self.active: dict[int, int] = {}
+        self.base = 0
         self.low = sys.maxsize
         self.scope = scope
         self.behavior = behavior
@@ -190,6 +240,7 @@ class Walk:
         self.entered: list[int | frozenset[int]] = []
         self.root_hits = 0
         self.contextual = 0
+        self.cycles = ClassCycles()
         self._context: tuple[object, ...] | None = None
 
     def plain_context(self) -> tuple[object, ...]:
@@ -220,13 +271,32 @@ class Walk:
         depth = self.active.get(key)
         if depth is not None:
             self.low = min(self.low, depth)
-            return b"@%d;" % (len(self.active) - depth)
-        self.active[key] = len(self.active)
+            return b"@%d;" % (self.base + len(self.active) - depth)
+        self.active[key] = self.base + len(self.active)
         self.entered.append(key)
         return None
 
     def leave(self, obj: object) -> None:
         del self.active[id(obj)]
+
+    def depth(self) -> int:
+        """How deep the walk is (objects entered, those of enclosing classes included)."""
+        return self.base + len(self.active)
+
+    @contextmanager
+    def members_of(self) -> Iterator[None]:
+        """While a class's members are encoded: the objects entered outside the class are not
+        seen as active (guarantee 4 of :mod:`astoken._hashing`), so a back-reference never
+        leaves the class and its members encode alike from wherever the walk met it (a
+        handler table that several classes of a cycle share, sympy's). A cycle through
+        classes ends at a class (:class:`ClassCycles`); any other cycle stays inside one
+        class's members, where its back-references count from the class."""
+        saved, saved_base = self.active, self.base
+        self.base, self.active = self.base + len(self.active), {}
+        try:
+            yield
+        finally:
+            self.active, self.base = saved, saved_base
 
     @contextmanager
     def home(self, module: str | None) -> Iterator[None]:

@@ -1,0 +1,114 @@
+"""sympy's live values encode alike in every process (``astoken/_hashing/_sympy.py``,
+``_sympy_units.py`` and the ``defaultdict`` rule of ``_values.py``).
+
+``astoken explain sympy.simplify.simplify:simplify`` gave another token with every hash seed:
+25 of its 13,649 dependencies had own tokens that differed. Each was a value holding process
+history rather than data: an expression's cached ``hash()`` (``_mhash``) and derived
+assumptions, a ``Dummy``'s index counted from a random base, a dispatcher's tie order between
+signatures, a unit system's units in set order, the empty entries that reads of a
+``defaultdict(set)`` store. Checked here on the real sympy, in fresh interpreters with other
+hash seeds and working directories: the raw values differ between the two, their encodings do
+not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import sympy
+from _fresh import run_fresh
+
+from astoken._hashing import encode_value
+
+ENCODINGS = """
+import hashlib, json, sys
+import sympy
+import sympy.physics.units  # fills UnitSystem._unit_systems
+import sympy.assumptions.ask, sympy.assumptions.handlers.sets, sympy.integrals.manualintegrate
+from astoken._hashing import encode_value
+from astoken._scope import Scope
+
+scope = Scope().with_root("sympy")
+modules = sys.modules
+values = {
+    "unit systems": (modules["sympy.physics.units.unitsystem"].UnitSystem._unit_systems,
+                     "sympy.physics.units.unitsystem"),
+    "assumption rules": (modules["sympy.core.assumptions"]._assume_rules,
+                         "sympy.core.assumptions"),
+    "a Dummy constant": (modules["sympy.integrals.manualintegrate"]._symbol,
+                         "sympy.integrals.manualintegrate"),
+    "a predicate's handler": (
+        modules["sympy.assumptions.predicates.sets"].HermitianPredicate.handler,
+        "sympy.assumptions.predicates.sets"),
+    "GoldenRatio": (sympy.S.GoldenRatio, "sympy.core.numbers"),
+    "an expression": (sympy.sin(sympy.Symbol("x")) + 2 * sympy.S.Pi, "sympy.core.add"),
+    "the dispatchers' namespace": (modules["sympy.multipledispatch.core"].global_namespace,
+                                   "sympy.multipledispatch.core"),
+}
+out = {
+    name: hashlib.sha256(encode_value(value, by_reference=True, home=home, scope=scope)).hexdigest()
+    for name, (value, home) in values.items()
+}
+# The process history the encodings leave out, which differs between the two interpreters.
+si = modules["sympy.physics.units.unitsystem"].UnitSystem._unit_systems["SI"]
+rules = modules["sympy.core.assumptions"]._assume_rules
+raw = [repr(si._units), len(rules.beta_triggers), hash(sympy.S.GoldenRatio),
+       sympy.Dummy("d").dummy_index, repr(values["a predicate's handler"][0].ordering)]
+print(json.dumps([out, raw]))
+"""
+
+
+def test_sympy_values_holding_process_history_encode_alike_in_every_process(
+    tmp_path: Path,
+) -> None:
+    runs = []
+    for seed in (1, 2):
+        cwd = tmp_path / f"cwd-{seed}"
+        cwd.mkdir()
+        runs.append(run_fresh(ENCODINGS, seed=seed, cwd=cwd, cache_dir=tmp_path / f"c{seed}"))
+    (first, raw_first), (second, raw_second) = runs
+    # The traps are there: what sympy holds differs between the processes...
+    differing_raw = [
+        i for i, (a, b) in enumerate(zip(raw_first, raw_second, strict=True)) if a != b
+    ]
+    assert 0 in differing_raw  # the unit system's units, in set order
+    assert 2 in differing_raw  # an expression's hash()
+    assert 3 in differing_raw  # a Dummy's index, from a random base
+    # ... and what astoken makes of it does not.
+    assert first == second
+
+
+def test_a_sympy_expression_is_its_class_and_content() -> None:
+    x, y = sympy.symbols("x y")
+    assert encode_value(x + y) == encode_value(y + x)  # sympy's own canonical order
+    assert encode_value(x + y) != encode_value(x * y)
+    assert encode_value(sympy.Integer(2)) != encode_value(sympy.Integer(3))
+    # A derived assumption computed on one of two equal objects changes nothing.
+    a, b = sympy.sqrt(2) + 1, sympy.sqrt(2) + 1
+    assert a.is_positive
+    assert encode_value(a) == encode_value(b)
+
+
+def test_two_dummies_of_one_name_are_told_apart() -> None:
+    one, two = sympy.Dummy("d"), sympy.Dummy("d")
+    assert encode_value(one) != encode_value(two)
+    assert encode_value(one) == encode_value(one)
+
+
+def _fresh_list() -> list[int]:
+    return []
+
+
+def test_a_defaultdict_leaves_out_the_empty_entries_reads_stored() -> None:
+    read: defaultdict[str, set[int]] = defaultdict(set, {"a": {1}})
+    _ = read["never written"]  # a read of a missing key stores set()
+    assert encode_value(read) == encode_value(defaultdict(set, {"a": {1}}))
+    # A stored value other than the factory's empty one is data.
+    assert encode_value(defaultdict(set, {"a": {1}, "b": {2}})) != encode_value(read)
+    # So is an empty value under a factory that is not a builtin type (calling it could do
+    # anything): its entries all count.
+    custom: defaultdict[str, list[int]] = defaultdict(_fresh_list, {"a": [1], "b": []})
+    assert encode_value(custom, home=__name__) != encode_value(
+        defaultdict(custom.default_factory, {"a": [1]}), home=__name__
+    )
