@@ -45,7 +45,7 @@ import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ._files import read_regular, replace_atomic
 from ._framing import framed_digest
@@ -579,8 +579,9 @@ class _KeptTextStore:
 
     __slots__ = ("_directory", "_root")
 
-    _SUBDIRECTORY = ""
-    _ENVELOPE = _BUILD_ENVELOPE
+    #: The cache's subdirectory and the envelope of its entries: each store says its own.
+    _SUBDIRECTORY: ClassVar[str]
+    _ENVELOPE: ClassVar[Envelope]
 
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
         self._root = "" if directory is None else os.fspath(directory)

@@ -236,9 +236,10 @@ class Flow:
         if low < here:
             # Read a key further out that is still being computed: valid until that key's
             # round ends, with the keys computed inside this one.
+            self.pending[key] = (low, result)
             members.append(key)
-            for member in members:
-                self.pending[member] = (low, self.pending.get(member, (low, result))[1])
+            for member in members:  # each now waits for the round of ``low``
+                self.pending[member] = (low, self.pending[member][1])
             self.members.setdefault(low, []).extend(members)
         else:
             for member in members:
