@@ -27,7 +27,7 @@ from typing import Any
 
 from astoken._model import Node, NodeKind, Unresolved
 
-from ._closure import closure
+from ._closure import closures_of_roots
 from ._digraph import Digraph
 from ._journal import Moved
 
@@ -85,9 +85,11 @@ def cached_build(
     names = tuple(sorted(nodes))
     index = {name: i for i, name in enumerate(names)}
     closures = {}
-    for root in roots:
-        reached = closure(graph, root)[0]
-        closures[root] = closure_indexes(sorted(index[name] for name in reached), len(names))
+    packed: dict[frozenset[str], array[int]] = {}
+    for root, reached in closures_of_roots(graph, roots).items():
+        if reached not in packed:
+            packed[reached] = closure_indexes(sorted(index[name] for name in reached), len(names))
+        closures[root] = packed[reached]
     return CachedBuild(roots, nodes, unresolved, names, closures, journal)
 
 

@@ -44,14 +44,106 @@ def closure_of_all(graph: Digraph, roots: tuple[str, ...]) -> set[str]:
     return _reach(graph, roots)[0]
 
 
+def closures_of_roots(graph: Digraph, roots: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """:func:`closure` of each of ``roots`` (a snapshot's every definition), each distinct one
+    computed once.
+
+    Two roots that reach each other by unconditional edges (one strongly connected component
+    of them: sympy's expression methods call one another) and start with the same conditions
+    (:func:`_initial`) have the same closure: each walk reaches the other root, and
+    conditions only ever add edges, so each closure holds the other's. Closures are taken per
+    component and starting conditions; before, every root walked its closure (sympy: tens of
+    thousands of roots, most with a closure of most of the package)."""
+    component = _components(graph)
+    found: dict[tuple[int, frozenset[Condition]], frozenset[str]] = {}
+    closures: dict[str, frozenset[str]] = {}
+    for root in roots:
+        key = (component.get(root, -1), frozenset(_initial(graph, (root,))))
+        if key[0] < 0 or key not in found:
+            reached = frozenset(_reach(graph, (root,))[0])
+            if key[0] >= 0:
+                found[key] = reached
+        else:
+            reached = found[key]
+        closures[root] = reached
+    return closures
+
+
+def _components(graph: Digraph) -> dict[str, int]:
+    """Each node's strongly connected component over the edges a closure always follows (the
+    unconditional ones, and a nested function's to the definition it is nested in), by an
+    iterative Tarjan: a number per component."""
+    free = graph.split()[0]
+    nodes = graph.nodes
+
+    def successors(name: str) -> list[str]:
+        out = list(free.get(name, ()))
+        if ".<locals>." in name:
+            enclosing = name.partition(".<locals>.")[0]
+            if enclosing in nodes:
+                out.append(enclosing)
+        return out
+
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    component: dict[str, int] = {}
+    counter = 0
+    for start in sorted(nodes):
+        if start in index:
+            continue
+        work = [(start, iter(successors(start)))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            name, pending = work[-1]
+            advanced = False
+            for target in pending:
+                if target not in index:
+                    index[target] = low[target] = counter
+                    counter += 1
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(successors(target))))
+                    advanced = True
+                    break
+                if target in on_stack:
+                    low[name] = min(low[name], index[target])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[name])
+            if low[name] == index[name]:
+                number = index[name]
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = number
+                    if member == name:
+                        break
+    return component
+
+
+def _initial(graph: Digraph, roots: tuple[str, ...]) -> set[Condition]:
+    """The conditions a closure of ``roots`` starts with: a method root's class is
+    instantiated (it is named through it), and a class as a root stands for all of its
+    behavior (``data_token`` of an instance, a class target), its nested classes' included:
+    as if their objects escaped."""
+    self_classes = graph.self_classes
+    active: set[Condition] = {instantiated(self_classes[r]) for r in roots if r in self_classes}
+    active |= {escaped(c) for r in roots if r in graph.creators for c in _nested(graph, r)}
+    return active
+
+
 def _reach(
     graph: Digraph, roots: tuple[str, ...], *, fold_nested: bool = True
 ) -> tuple[set[str], set[Condition]]:
-    self_classes = graph.self_classes
-    active: set[Condition] = {instantiated(self_classes[r]) for r in roots if r in self_classes}
-    # A class as a root stands for all of its behavior (``data_token`` of an instance, a
-    # class target), its nested classes' included: as if their objects escaped.
-    active |= {escaped(c) for r in roots if r in graph.creators for c in _nested(graph, r)}
+    active = _initial(graph, roots)
     nodes = graph.nodes
     free, bound, activators = graph.split()
     reached = {r for r in roots if r in nodes}
