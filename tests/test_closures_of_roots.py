@@ -65,7 +65,7 @@ def graphs(draw: st.DrawFn) -> Digraph:
 @given(graph=graphs())
 def test_each_roots_closure_is_what_walking_from_it_alone_gives(graph: Digraph) -> None:
     roots = tuple(NAMES)
-    shared = _closure.closures_of_roots(graph, roots)
+    shared = _closure.closures_of_roots(graph, roots, frozenset)
     for root in roots:
         assert shared[root] == _closure.closure(graph, root)[0], root
 
@@ -86,7 +86,7 @@ def test_roots_calling_one_another_are_walked_once(monkeypatch: pytest.MonkeyPat
         return real(graph, roots, **kwargs)
 
     monkeypatch.setattr(_closure, "_reach", counting)
-    shared = _closure.closures_of_roots(graph, (*ring, "m:helper"))
+    shared = _closure.closures_of_roots(graph, (*ring, "m:helper"), frozenset)
     assert len(walks) == 2
     assert all(shared[name] == frozenset({*ring, "m:helper"}) for name in ring)
     assert shared["m:helper"] == frozenset({"m:helper"})
@@ -101,6 +101,6 @@ def test_methods_of_two_classes_in_one_ring_are_walked_apart() -> None:
     graph.add_edge("m:A.run", "m:only_if_b", conds={instantiated("m:B")})
     graph.self_classes["m:A.run"] = "m:A"
     graph.self_classes["m:B.run"] = "m:B"
-    shared = _closure.closures_of_roots(graph, ("m:A.run", "m:B.run"))
+    shared = _closure.closures_of_roots(graph, ("m:A.run", "m:B.run"), frozenset)
     assert "m:only_if_b" in shared["m:B.run"]
     assert "m:only_if_b" not in shared["m:A.run"]

@@ -84,12 +84,11 @@ def cached_build(
     """The build of ``roots`` as a snapshot keeps it (every root's closure taken now)."""
     names = tuple(sorted(nodes))
     index = {name: i for i, name in enumerate(names)}
-    closures = {}
-    packed: dict[frozenset[str], array[int]] = {}
-    for root, reached in closures_of_roots(graph, roots).items():
-        if reached not in packed:
-            packed[reached] = closure_indexes(sorted(index[name] for name in reached), len(names))
-        closures[root] = packed[reached]
+    closures = closures_of_roots(
+        graph,
+        roots,
+        lambda reached: closure_indexes(sorted(index[name] for name in reached), len(names)),
+    )
     return CachedBuild(roots, nodes, unresolved, names, closures, journal)
 
 

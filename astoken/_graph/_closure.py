@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
+from typing import TypeVar
 
 from astoken._model import (
     ArgumentUse,
@@ -16,6 +18,8 @@ from astoken._model import (
 )
 
 from ._digraph import Condition, Digraph, Trigger, created_conditions, escaped, instantiated
+
+_T = TypeVar("_T")
 
 #: Edges of one (source, target) pair are listed by the value of their kind.
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(sorted(RefKind, key=lambda k: k.value))}
@@ -44,9 +48,11 @@ def closure_of_all(graph: Digraph, roots: tuple[str, ...]) -> set[str]:
     return _reach(graph, roots)[0]
 
 
-def closures_of_roots(graph: Digraph, roots: tuple[str, ...]) -> dict[str, frozenset[str]]:
-    """:func:`closure` of each of ``roots`` (a snapshot's every definition), each distinct one
-    computed once.
+def closures_of_roots(
+    graph: Digraph, roots: tuple[str, ...], keep: Callable[[set[str]], _T]
+) -> dict[str, _T]:
+    """``keep`` of :func:`closure` of each of ``roots`` (a snapshot's every definition), each
+    distinct one walked and kept once (``keep`` packs it: only what it returns is held).
 
     Two roots that reach each other by unconditional edges (one strongly connected component
     of them: sympy's expression methods call one another) and start with the same conditions
@@ -55,17 +61,16 @@ def closures_of_roots(graph: Digraph, roots: tuple[str, ...]) -> dict[str, froze
     component and starting conditions; before, every root walked its closure (sympy: tens of
     thousands of roots, most with a closure of most of the package)."""
     component = _components(graph)
-    found: dict[tuple[int, frozenset[Condition]], frozenset[str]] = {}
-    closures: dict[str, frozenset[str]] = {}
+    found: dict[tuple[int, frozenset[Condition]], _T] = {}
+    closures: dict[str, _T] = {}
     for root in roots:
         key = (component.get(root, -1), frozenset(_initial(graph, (root,))))
-        if key[0] < 0 or key not in found:
-            reached = frozenset(_reach(graph, (root,))[0])
+        kept = found.get(key) if key[0] >= 0 else None
+        if kept is None:
+            kept = keep(_reach(graph, (root,))[0])
             if key[0] >= 0:
-                found[key] = reached
-        else:
-            reached = found[key]
-        closures[root] = reached
+                found[key] = kept
+        closures[root] = kept
     return closures
 
 
