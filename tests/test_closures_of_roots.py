@@ -62,34 +62,55 @@ def graphs(draw: st.DrawFn) -> Digraph:
 
 
 @settings(max_examples=300, deadline=None)
-@given(graph=graphs())
-def test_each_roots_closure_is_what_walking_from_it_alone_gives(graph: Digraph) -> None:
+@given(graph=graphs(), shared_size=st.sampled_from([1, 2, 3, 16]))
+def test_each_roots_closure_is_what_walking_from_it_alone_gives(
+    graph: Digraph, shared_size: int
+) -> None:
+    # With components of every size walked once and taken over by the walks that reach them.
     roots = tuple(NAMES)
-    shared = _closure.closures_of_roots(graph, roots, frozenset)
+    saved = _closure._SHARED_SIZE
+    _closure._SHARED_SIZE = shared_size
+    try:
+        shared = _closure.closures_of_roots(graph, roots, frozenset)
+    finally:
+        _closure._SHARED_SIZE = saved
     for root in roots:
         assert shared[root] == _closure.closure(graph, root)[0], root
 
 
 def test_roots_calling_one_another_are_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # Forty functions in a ring (sympy's expression methods call one another), each also
-    # reaching a helper: one walk for all forty; the helper, outside the ring, has its own.
+    # reaching a helper, and ten callers of the ring from outside it: the ring is walked once
+    # (for its first root, which takes it over), every other root of the ring takes that
+    # closure, and each caller and the helper walk only themselves.
     graph = Digraph()
     ring = [f"m:f{i}" for i in range(40)]
     for i, name in enumerate(ring):
         graph.add_edge(name, ring[(i + 1) % len(ring)])
         graph.add_edge(name, "m:helper")
-    walks: list[tuple[str, ...]] = []
-    real = _closure._reach
+    callers = [f"m:caller{i}" for i in range(10)]
+    for caller in callers:
+        graph.add_edge(caller, ring[0])
+    expanded: list[str] = []
+    real_split = Digraph.split
 
-    def counting(graph: Digraph, roots: tuple[str, ...], **kwargs: bool) -> object:
-        walks.append(roots)
-        return real(graph, roots, **kwargs)
+    def counting_split(self: Digraph) -> object:
+        free, bound, activators = real_split(self)
 
-    monkeypatch.setattr(_closure, "_reach", counting)
-    shared = _closure.closures_of_roots(graph, (*ring, "m:helper"), frozenset)
-    assert len(walks) == 2
+        class Counting(dict):  # type: ignore[type-arg]
+            def __getitem__(self, name: str) -> object:
+                expanded.append(name)
+                return free[name]
+
+        return Counting(free), bound, activators
+
+    monkeypatch.setattr(Digraph, "split", counting_split)
+    shared = _closure.closures_of_roots(graph, (*ring, "m:helper", *callers), frozenset)
     assert all(shared[name] == frozenset({*ring, "m:helper"}) for name in ring)
     assert shared["m:helper"] == frozenset({"m:helper"})
+    assert all(shared[c] == frozenset({c, *ring, "m:helper"}) for c in callers)
+    # Each ring node and the helper expanded once in all; each caller once.
+    assert sorted(expanded) == sorted([*ring, "m:helper", "m:helper", *callers])
 
 
 def test_methods_of_two_classes_in_one_ring_are_walked_apart() -> None:

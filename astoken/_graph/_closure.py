@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from astoken._model import (
     ArgumentUse,
@@ -61,13 +61,15 @@ def closures_of_roots(
     component and starting conditions; before, every root walked its closure (sympy: tens of
     thousands of roots, most with a closure of most of the package)."""
     component = _components(graph)
+    shared = _Shared(graph, component)
     found: dict[tuple[int, frozenset[Condition]], _T] = {}
     closures: dict[str, _T] = {}
     for root in roots:
-        key = (component.get(root, -1), frozenset(_initial(graph, (root,))))
+        initial = _initial(graph, (root,))
+        key = (component.get(root, -1), frozenset(initial))
         kept = found.get(key) if key[0] >= 0 else None
         if kept is None:
-            kept = keep(_reach(graph, (root,))[0])
+            kept = keep(_walk(graph, (root,), initial, shared=shared)[0])
             if key[0] >= 0:
                 found[key] = kept
         closures[root] = kept
@@ -148,22 +150,99 @@ def _initial(graph: Digraph, roots: tuple[str, ...]) -> set[Condition]:
 def _reach(
     graph: Digraph, roots: tuple[str, ...], *, fold_nested: bool = True
 ) -> tuple[set[str], set[Condition]]:
-    active = _initial(graph, roots)
+    reached, active, _ = _walk(graph, roots, _initial(graph, roots), fold_nested=fold_nested)
+    return reached, active
+
+
+#: A component of at least this many nodes is walked once (without starting conditions) and
+#: that walk taken over by every closure of :func:`closures_of_roots` that reaches it.
+_SHARED_SIZE = 16
+
+
+class _Walked(NamedTuple):
+    """A finished walk: what it reached, the conditions that held, and the targets of the
+    conditional edges still waiting for a condition (keyed by it)."""
+
+    reached: frozenset[str]
+    active: frozenset[Condition]
+    waiting: dict[Condition | None, list[str]]
+
+
+class _Shared:
+    """The walks of the large components of a graph (see :func:`closures_of_roots`)."""
+
+    def __init__(self, graph: Digraph, component: dict[str, int]) -> None:
+        self.graph = graph
+        self.component = component
+        sizes: dict[int, int] = {}
+        for number in component.values():
+            sizes[number] = sizes.get(number, 0) + 1
+        self.large = {number for number, size in sizes.items() if size >= _SHARED_SIZE}
+        self.walks: dict[int, _Walked] = {}
+
+    def walk(self, number: int, member: str) -> _Walked:
+        """The walk from any ``member`` of component ``number`` with no starting conditions
+        (every member reaches every other unconditionally: the same walk from each)."""
+        walked = self.walks.get(number)
+        if walked is None:
+            reached, active, waiting = _walk(
+                self.graph, (member,), set(), shared=self, inside=number
+            )
+            walked = self.walks[number] = _Walked(frozenset(reached), frozenset(active), waiting)
+        return walked
+
+
+def _walk(
+    graph: Digraph,
+    roots: tuple[str, ...],
+    active: set[Condition],
+    *,
+    fold_nested: bool = True,
+    shared: _Shared | None = None,
+    inside: int = -1,
+) -> tuple[set[str], set[Condition], dict[Condition | None, list[str]]]:
+    """The closure of ``roots`` from the conditions ``active``. With ``shared``, a large
+    component the walk enters (other than ``inside``, the one being walked) is taken over from
+    its own walk: all of it is reached (it holds every node its members lead to under the
+    conditions that walk made hold), its conditions hold, and its waiting edges wait here, or
+    are followed at once where a condition of this walk holds. That is what walking it again
+    would do: conditions only ever add edges."""
     nodes = graph.nodes
     free, bound, activators = graph.split()
     reached = {r for r in roots if r in nodes}
     stack = list(reached)
     waiting: dict[Condition | None, list[str]] = {}
+    taken: set[int] = {inside}
+
+    def activate(cond: Condition | None) -> None:
+        if cond is not None and cond not in active:
+            active.add(cond)
+            for name in waiting.pop(cond, ()):
+                if name not in reached:
+                    reached.add(name)
+                    stack.append(name)
 
     while stack:
         current = stack.pop()
+        if shared is not None:
+            number = shared.component.get(current, -1)
+            if number in shared.large and number not in taken:
+                taken.add(number)
+                walked = shared.walk(number, current)
+                reached |= walked.reached
+                for cond in walked.active:
+                    activate(cond)
+                for waited, targets in walked.waiting.items():
+                    if waited in active:
+                        for name in targets:
+                            if name not in reached:
+                                reached.add(name)
+                                stack.append(name)
+                    else:
+                        waiting.setdefault(waited, []).extend(targets)
+                continue
         for cond in activators.get(current, ()):
-            if cond not in active:
-                active.add(cond)
-                for name in waiting.pop(cond, ()):
-                    if name not in reached:
-                        reached.add(name)
-                        stack.append(name)
+            activate(cond)
         if fold_nested and ".<locals>." in current:
             enclosing = current.partition(".<locals>.")[0]
             if enclosing not in reached and enclosing in nodes:
@@ -182,7 +261,7 @@ def _reach(
             else:
                 reached.add(target)
                 stack.append(target)
-    return reached, active
+    return reached, active, waiting
 
 
 def _nested(graph: Digraph, klass: str) -> list[str]:
