@@ -60,8 +60,8 @@ def closures_of_roots(
     conditions only ever add edges, so each closure holds the other's. Closures are taken per
     component and starting conditions; before, every root walked its closure (sympy: tens of
     thousands of roots, most with a closure of most of the package)."""
-    component = _components(graph)
-    shared = _Shared(graph, component)
+    component, order = _components(graph)
+    shared = _Shared(graph, component, order)
     found: dict[tuple[int, frozenset[Condition]], _T] = {}
     closures: dict[str, _T] = {}
     for root in roots:
@@ -76,10 +76,11 @@ def closures_of_roots(
     return closures
 
 
-def _components(graph: Digraph) -> dict[str, int]:
+def _components(graph: Digraph) -> tuple[dict[str, int], list[int]]:
     """Each node's strongly connected component over the edges a closure always follows (the
     unconditional ones, and a nested function's to the definition it is nested in), by an
-    iterative Tarjan: a number per component."""
+    iterative Tarjan: a number per component, and the numbers in the order Tarjan finished
+    them (a component after every component its edges lead to)."""
     free = graph.split()[0]
     nodes = graph.nodes
 
@@ -96,6 +97,7 @@ def _components(graph: Digraph) -> dict[str, int]:
     on_stack: set[str] = set()
     stack: list[str] = []
     component: dict[str, int] = {}
+    order: list[int] = []
     counter = 0
     for start in sorted(nodes):
         if start in index:
@@ -127,13 +129,14 @@ def _components(graph: Digraph) -> dict[str, int]:
                 low[parent] = min(low[parent], low[name])
             if low[name] == index[name]:
                 number = index[name]
+                order.append(number)
                 while True:
                     member = stack.pop()
                     on_stack.discard(member)
                     component[member] = number
                     if member == name:
                         break
-    return component
+    return component, order
 
 
 def _initial(graph: Digraph, roots: tuple[str, ...]) -> set[Condition]:
@@ -169,27 +172,27 @@ class _Walked(NamedTuple):
 
 
 class _Shared:
-    """The walks of the large components of a graph (see :func:`closures_of_roots`)."""
+    """The walks of the large components of a graph (see :func:`closures_of_roots`), each
+    taken from any of its members with no starting conditions (every member reaches every
+    other unconditionally: the same walk from each). They are walked in the order Tarjan's
+    algorithm finishes the components, those an unconditional edge leads to first, so a walk
+    takes over the components below it; one it meets before its walk exists (through a
+    conditional edge) it walks itself. Nothing recurses."""
 
-    def __init__(self, graph: Digraph, component: dict[str, int]) -> None:
-        self.graph = graph
+    def __init__(self, graph: Digraph, component: dict[str, int], order: list[int]) -> None:
         self.component = component
-        sizes: dict[int, int] = {}
-        for number in component.values():
-            sizes[number] = sizes.get(number, 0) + 1
-        self.large = {number for number, size in sizes.items() if size >= _SHARED_SIZE}
+        members: dict[int, list[str]] = {}
+        for name, number in component.items():
+            members.setdefault(number, []).append(name)
         self.walks: dict[int, _Walked] = {}
-
-    def walk(self, number: int, member: str) -> _Walked:
-        """The walk from any ``member`` of component ``number`` with no starting conditions
-        (every member reaches every other unconditionally: the same walk from each)."""
-        walked = self.walks.get(number)
-        if walked is None:
+        for number in order:
+            names = members[number]
+            if len(names) < _SHARED_SIZE:
+                continue
             reached, active, waiting = _walk(
-                self.graph, (member,), set(), shared=self, inside=number
+                graph, (min(names),), set(), shared=self, inside=number
             )
-            walked = self.walks[number] = _Walked(frozenset(reached), frozenset(active), waiting)
-        return walked
+            self.walks[number] = _Walked(frozenset(reached), frozenset(active), waiting)
 
 
 def _walk(
@@ -226,9 +229,9 @@ def _walk(
         current = stack.pop()
         if shared is not None:
             number = shared.component.get(current, -1)
-            if number in shared.large and number not in taken:
+            walked = shared.walks.get(number) if number not in taken else None
+            if walked is not None:
                 taken.add(number)
-                walked = shared.walk(number, current)
                 reached |= walked.reached
                 for cond in walked.active:
                     activate(cond)
