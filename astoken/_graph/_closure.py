@@ -85,12 +85,8 @@ def _components(graph: Digraph) -> tuple[dict[str, int], list[int]]:
     nodes = graph.nodes
 
     def successors(name: str) -> list[str]:
-        out = list(free.get(name, ()))
-        if ".<locals>." in name:
-            enclosing = name.partition(".<locals>.")[0]
-            if enclosing in nodes:
-                out.append(enclosing)
-        return out
+        enclosing = _enclosing(name, nodes)
+        return [*free.get(name, ()), enclosing] if enclosing else list(free.get(name, ()))
 
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -137,6 +133,15 @@ def _components(graph: Digraph) -> tuple[dict[str, int], list[int]]:
                     if member == name:
                         break
     return component, order
+
+
+def _enclosing(name: str, nodes: dict[str, None]) -> str | None:
+    """The definition a nested function's node is nested in (its code is part of it), when
+    the graph has it."""
+    if ".<locals>." not in name:
+        return None
+    enclosing = name.partition(".<locals>.")[0]
+    return enclosing if enclosing in nodes else None
 
 
 def _initial(graph: Digraph, roots: tuple[str, ...]) -> set[Condition]:
@@ -246,11 +251,10 @@ def _walk(
                 continue
         for cond in activators.get(current, ()):
             activate(cond)
-        if fold_nested and ".<locals>." in current:
-            enclosing = current.partition(".<locals>.")[0]
-            if enclosing not in reached and enclosing in nodes:
-                reached.add(enclosing)
-                stack.append(enclosing)
+        enclosing = _enclosing(current, nodes) if fold_nested else None
+        if enclosing and enclosing not in reached:
+            reached.add(enclosing)
+            stack.append(enclosing)
         for target in free[current]:
             if target not in reached:
                 reached.add(target)
