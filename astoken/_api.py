@@ -331,7 +331,7 @@ def behavior_tokens(
     ) -> str | None:
         return _pipeline.finish(target, graph, session, progress).token
 
-    return tuple(_pipeline.for_each_target(targets, opts, progress, token))
+    return tuple(_pipeline.for_each_target(targets, opts, progress, token, edges=False))
 
 
 def dependency_lists(
@@ -352,7 +352,7 @@ def dependency_lists(
         _pipeline.refuse_unresolved(target.spec, graph, opts)
         return _pipeline.dependency_names(graph)
 
-    return tuple(_pipeline.for_each_target(targets, opts, progress, names))
+    return tuple(_pipeline.for_each_target(targets, opts, progress, names, edges=False))
 
 
 def graph_with_tokens(

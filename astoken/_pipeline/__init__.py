@@ -13,11 +13,13 @@ and never does their work. One concern per module:
   a closure to its token, compiled-code leaves, unresolved references reported.
 - ``_graphs``: the seam to the graph step: its request and its result
   (:class:`BuiltGraph`), one root's dependency graph.
+- ``_kept``: graph builds kept across runs: their keys, a build recorded with its journal,
+  a kept build replayed (for tokens and dependency lists, snapshots and selections).
 - ``_analysis``: one target, or several sharing one build; closures and tokens for
   ``astoken audit``, ``pytest --astoken-select`` and ``astoken.ccflow``.
 - ``_pooled``: the pooled tokens of ``pytest --astoken-select``, its build kept and replayed.
 - ``_memo``: ``behavior_token``'s in-process memo.
-- ``_snapshot``: the snapshot of packages, its build cache, why a module was left out.
+- ``_snapshot``: the snapshot of packages, its kept build, why a module was left out.
 """
 
 from __future__ import annotations

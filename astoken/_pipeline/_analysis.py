@@ -24,7 +24,8 @@ from astoken._scope import Scope, iter_package_modules
 from astoken.errors import AstokenError, StrictModeError, TargetNotFoundError, TargetTypeError
 
 from . import _steps
-from ._graphs import BuiltGraph, build, package_graph, root_graph, scope_for
+from ._graphs import BuiltGraph, build, closure_graph, package_graph, root_graph, scope_for
+from ._kept import build_key, kept_closures
 from ._memo import FileSignature
 from ._options import Progress, Stage, make_options, report, store_for
 from ._session import (
@@ -100,11 +101,24 @@ def analyze(
         session = Session(options, scope_for(target.module, options), {}, {})
         if target.obj is not None:
             session.objects[target.node] = target.obj
+        if not provenance and fold_nested and not options.static:
+            # A token reads the closure's nodes only: from a build kept across runs.
+            roots = (target.node,)
+            key = _targets_key(roots, session.scope, options)
+            kept, files = kept_closures(key, roots, session, options, progress=progress)
+            graph = closure_graph(target.node, kept, session)
+            return replace(finish(target, graph, session, progress), files=files)
         loader = ModuleLoader(store_for(options), progress=progress)
         built = build((target.node,), session, loader, provenance=provenance)
         graph = root_graph(target.node, built, session, fold_nested=fold_nested)
         analysis = finish(target, graph, session, progress)
         return replace(analysis, files=loader.read_files())
+
+
+def _targets_key(roots: tuple[str, ...], scope: Scope, opts: Options) -> str | None:
+    """The cache key of the kept build of some targets (``_kept.build_key``): their node names
+    and first-party scope. One entry per set of targets and options: an edit replaces it."""
+    return build_key("targets", opts, repr(scope), "\n".join(roots))
 
 
 def finish(
@@ -236,10 +250,15 @@ def for_each_target(
     progress: Progress | None,
     each: Callable[[_targets.Target, DependencyGraph, Session, Progress | None], _T],
     module: Callable[[object], _T] | None = None,
+    *,
+    edges: bool = True,
 ) -> list[_T]:
     """``each(target, graph, session, progress)`` for every target, in the order given, where
     ``graph`` is the target's own dependency graph (what ``dependency_graph`` gives) and
-    the graphs of all targets that share a first-party scope come from one build.
+    the graphs of all targets that share a first-party scope come from one build. Without
+    ``edges`` (a token or a dependency list reads only the nodes and unresolved references),
+    a graph has none (``_graphs.closure_graph``), and the build is kept across runs
+    (``_kept``) unless in static mode.
 
     Each target gets a session of its own over the shared live objects, so what one target's
     hashing notes about a blind spot is never reported for another. A module target gives
@@ -267,17 +286,34 @@ def for_each_target(
                     if target.obj is not None:
                         objects[target.node] = target.obj
                 shared = Session(opts, scope, objects, {})
-                loader = ModuleLoader(store_for(opts), progress=progress)
                 roots = tuple(sorted({target.node for _, target in members}))
-                built = build(roots, shared, loader)
+                graph_of = _graphs_of(roots, shared, opts, progress, edges=edges)
                 single = len(members) == 1
                 for done, (index, target) in enumerate(members, 1):
                     session = Session(opts, scope, objects, {})
-                    graph = root_graph(target.node, built, session)
+                    graph = graph_of(target.node, session)
                     results[index] = each(target, graph, session, progress if single else None)
                     if not single:
                         report(progress, Stage.TARGETS, done, len(members))
     return [results[index] for index in range(len(objs))]
+
+
+def _graphs_of(
+    roots: tuple[str, ...],
+    session: Session,
+    opts: Options,
+    progress: Progress | None,
+    *,
+    edges: bool,
+) -> Callable[[str, Session], DependencyGraph]:
+    """One build of ``roots``, and how to take one root's dependency graph from it (see
+    :func:`for_each_target` for ``edges``)."""
+    if edges or opts.static:
+        built = build(roots, session, ModuleLoader(store_for(opts), progress=progress))
+        return lambda root, session: root_graph(root, built, session)
+    key = _targets_key(roots, session.scope, opts)
+    kept, _files = kept_closures(key, roots, session, opts, progress=progress)
+    return lambda root, session: closure_graph(root, kept, session)
 
 
 def closures(targets: Sequence[object], **options: Any) -> dict[str, frozenset[str]]:

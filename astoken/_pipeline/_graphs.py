@@ -15,11 +15,19 @@ from . import _steps
 from ._session import Session, compiled_leaves
 
 if TYPE_CHECKING:
-    from astoken._graph import Digraph, GraphRequest
+    from astoken._graph import CachedBuild, Digraph, GraphRequest
 
     from ._summaries import ModuleLoader
 
-__all__ = ["BuiltGraph", "build", "graph_request", "package_graph", "root_graph", "scope_for"]
+__all__ = [
+    "BuiltGraph",
+    "build",
+    "closure_graph",
+    "graph_request",
+    "package_graph",
+    "root_graph",
+    "scope_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,4 +137,22 @@ def root_graph(
         edges=tuple(
             sorted((*graph.edges, *edges), key=lambda e: (e.source, e.target, e.kind.value))
         ),
+    )
+
+
+def closure_graph(root: str, build: CachedBuild, session: Session) -> DependencyGraph:
+    """One root's dependency graph without edges, from a build that kept its closure
+    (``_kept.kept_closures``): the nodes, compiled-code leaves and unresolved references of
+    :func:`root_graph`, which are all a token or a dependency list reads; no edges, argument
+    uses or memberships (``explain`` and ``graph``, which show them, build with provenance)."""
+    names = build.closure(root)
+    nodes = build.nodes
+    leaves, _edges = compiled_leaves(names, nodes, session)
+    found = [nodes[name] for name in names if name in nodes]
+    found.extend(leaves.values())
+    return DependencyGraph(
+        root=root,
+        nodes=tuple(sorted(found, key=lambda n: n.name)),
+        edges=(),
+        unresolved=tuple(u for u in build.unresolved if u.owner in names),
     )

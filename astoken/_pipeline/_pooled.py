@@ -22,7 +22,6 @@ What a run costs, in the order a warm run with nothing changed meets it:
 
 from __future__ import annotations
 
-import sys
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,16 +29,15 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from astoken import _combine, _hashing, _store, _targets
-from astoken._framing import framed_digest
 from astoken._model import Options
 from astoken._scope import Scope
 from astoken.errors import AstokenError
 
 from . import _combined, _steps
-from ._graphs import graph_request, scope_for
-from ._options import cache_dir, code_book_for, make_options, store_for
+from ._graphs import scope_for
+from ._kept import build_key, record, replayed
+from ._options import cache_dir, code_book_for, make_options
 from ._session import Session, check_running_code, first_party
-from ._summaries import ModuleLoader, stored_summary
 
 if TYPE_CHECKING:
     from astoken._graph import CachedBuild
@@ -178,22 +176,11 @@ def _group_key(roots: tuple[str, ...]) -> str:
     return "\n".join(roots)
 
 
-def _build_key(scope: Scope, opts: Options, project: str) -> str:
-    """The build cache key of a selection's scope: what the build depends on that its journal
-    does not replay (astoken's code, the interpreter, the options that shape the graph), and
-    the scope and project it is for. The sets of roots are in the entry: another set is a
-    miss whose new build replaces the entry."""
-    parts = (
-        _store.astoken_fingerprint(),
-        sys.version,
-        _combine.interpreter_tag(),
-        repr(scope),
-        project,
-        repr((opts.include, opts.exclude, opts.external_versions)),
-        repr((opts.portable, opts.allow_bytecode)),
-    )
-    encoded = (part.encode("utf-8", "surrogatepass") for part in parts)
-    return framed_digest(b"astoken-select-build\0", encoded)
+def _build_key(scope: Scope, opts: Options, project: str) -> str | None:
+    """The build cache key of a selection's scope (``_kept.build_key``): the scope and the
+    project it is for. The sets of roots are in the entry: another set is a miss whose new
+    build replaces the entry."""
+    return build_key("select", opts, repr(scope), project)
 
 
 @dataclass
@@ -356,28 +343,21 @@ def _built(
     """The graph of every root of ``sets`` built once (its journal recorded), with the pooled
     closure of each set; and whether the journal is complete (else the build is not kept)."""
     graph_step = _steps.graph
-    loader = ModuleLoader(store_for(opts))
-    journal = graph_step.Journal()
-    roots = tuple(sorted({root for roots in sets for root in roots}))
-    request = graph_request(roots, session, loader)
-    request = graph_step.recording(request, journal, loader.fingerprint)
-    if session.sources is not None:
-        loader.sources = session.sources  # one parse gives the summary and the digests
-    graph, unresolved, nodes = graph_step.build_graph(request)
+    built = record(tuple(sorted({root for roots in sets for root in roots})), session, opts)
     counts.built += 1
-    names = tuple(sorted(nodes))
+    names = tuple(sorted(built.nodes))
     index = {name: i for i, name in enumerate(names)}
     closures: dict[str, array[int]] = {}
     for members in sets:
-        reached = graph_step.closure_of_all(graph, members)
+        reached = graph_step.closure_of_all(built.graph, members)
         counts.walked += 1
         closures[_group_key(members)] = graph_step.closure_indexes(
             sorted(index[name] for name in reached if name in index), len(names)
         )
-    built = graph_step.CachedBuild(
-        tuple(closures), nodes, unresolved, names, closures, journal.as_list()
+    build = graph_step.CachedBuild(
+        tuple(closures), built.nodes, built.unresolved, names, closures, built.journal
     )
-    return built, journal.complete
+    return build, built.complete
 
 
 def _replayed(
@@ -385,14 +365,10 @@ def _replayed(
 ) -> CachedBuild | None:
     """The kept build ``text`` when it has a closure for every set of roots and its journal
     replays with the same answers (lines that only moved taken over), else None."""
-    graph_step = _steps.graph
-    try:
-        cached = graph_step.decode_build(text)
-    except ValueError:
-        return None
-    if any(_group_key(roots) not in cached.closures for roots in sets):
-        return None
-    loader = ModuleLoader(store_for(opts))
-    request = graph_request((), session, loader)
-    moves = graph_step.replay(cached.journal, request, loader.fingerprint, stored_summary(opts))
-    return graph_step.with_moves(cached, moves) if moves is not None else None
+    kept = replayed(
+        text,
+        session,
+        opts,
+        usable=lambda cached: all(_group_key(roots) in cached.closures for roots in sets),
+    )
+    return None if kept is None else kept.build

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from astoken import _combine, _store, _targets
-from astoken._framing import framed_digest
+from astoken import _combine, _targets
 from astoken._lockfile import Snapshot, SnapshotEntry
 from astoken._model import (
     PORTABLE_TAG,
@@ -34,8 +33,8 @@ from astoken.errors import (
 
 from . import _steps
 from ._analysis import targets_not_found
-from ._graphs import graph_request
-from ._options import cache_dir, code_book_for, store_for
+from ._kept import build_key, kept_closures
+from ._options import code_book_for
 from ._session import (
     Session,
     check_running_code,
@@ -45,10 +44,10 @@ from ._session import (
     sorted_unresolved,
     warn,
 )
-from ._summaries import ModuleLoader, stored_summary, summarize_modules
+from ._summaries import summarize_modules
 
 if TYPE_CHECKING:
-    from astoken._graph import CachedBuild
+    from astoken._graph import CachedBuild, GraphRequest
 
 __all__ = ["SnapshotBuild", "snapshot_packages"]
 
@@ -258,26 +257,11 @@ def _snapshot_build_key(
     skipped: frozenset[str],
     opts: Options,
 ) -> str | None:
-    """The cache key of a package's snapshot build: everything the build depends on that its
-    journal does not replay (astoken's own code, the interpreter, the options that shape the
-    graph, the modules imported and those left out). The files read, those whose definitions
-    are the roots included, are in the journal: an edit makes the entry a miss, and the new
-    build replaces it (one entry per package and options, not one per edit). None when the
-    cache is off."""
-    if not opts.use_cache:
-        return None
-    parts = (
-        _store.astoken_fingerprint(),
-        sys.version,
-        _combine.interpreter_tag(),
-        package,
-        repr((opts.include, opts.exclude, opts.external_versions)),
-        repr((opts.portable, opts.allow_bytecode)),
-        repr(sorted(skipped)),
-        repr(imported),
-    )
-    encoded = (part.encode("utf-8", "surrogatepass") for part in parts)
-    return framed_digest(b"astoken-snapshot-build\0", encoded)
+    """The cache key of a package's snapshot build (``_kept.build_key``): the package, the
+    modules imported and those left out. The files read, those whose definitions are the roots
+    included, are in the journal: an edit makes the entry a miss, and the new build replaces
+    it (one entry per package and options, not one per edit). None when the cache is off."""
+    return build_key("snapshot", opts, package, repr(sorted(skipped)), repr(imported))
 
 
 def _snapshot_build(
@@ -288,63 +272,24 @@ def _snapshot_build(
     opts: Options,
 ) -> SnapshotBuild:
     """The session and build of a package's snapshot: its roots are the functions, classes and
-    methods of the ``imported`` modules. A build kept under ``key`` whose journal replays with
-    the same answers is used as it is (what building again would give, see
-    ``astoken._graph._journal``); otherwise the graph is built, its closures taken, and the
-    result kept under ``key``."""
-    store = _store.BuildStore(cache_dir(opts))  # disabled, like ``key``, without the cache
-    text = store.get(key) if key is not None else None
-    if text is not None:
-        kept = _replayed(text, key, store, scope=scope, skipped=skipped, opts=opts)
-        if kept is not None:
-            return kept
-    graph_step = _steps.graph
+    methods of the ``imported`` modules, found through the request the build records through
+    (so the journal holds every file they come from). Kept under ``key`` and replayed
+    (``_kept.kept_closures``)."""
+
+    def roots_of(request: GraphRequest) -> tuple[str, ...]:
+        defs: list[str] = []
+        for module in imported:
+            source = request.modules(module)
+            if source is None:
+                continue
+            for definition in source.summary.definitions:
+                if definition.kind in _TARGET_KINDS:
+                    defs.append(f"{module}:{definition.qualname}")
+        return tuple(defs)
+
     session = Session(opts, scope, {}, {})
-    loader = ModuleLoader(store_for(opts), skip=skipped)
-    journal = graph_step.Journal()
-    request = graph_step.recording(graph_request((), session, loader), journal, loader.fingerprint)
-    defs: list[str] = []
-    for module in imported:
-        source = request.modules(module)
-        if source is None:
-            continue
-        for definition in source.summary.definitions:
-            if definition.kind in _TARGET_KINDS:
-                defs.append(f"{module}:{definition.qualname}")
-    roots = tuple(defs)
-    graph, graph_unresolved, nodes = graph_step.build_graph(replace(request, roots=roots))
-    build = graph_step.cached_build(roots, graph, nodes, graph_unresolved, journal.as_list())
-    if key is not None and journal.complete:
-        store.put(key, graph_step.encode_build(build))
+    build, _files = kept_closures(key, roots_of, session, opts, skipped=skipped)
     return SnapshotBuild(session, build)
-
-
-def _replayed(
-    text: str,
-    key: str | None,
-    store: _store.BuildStore,
-    *,
-    scope: Scope,
-    skipped: frozenset[str],
-    opts: Options,
-) -> SnapshotBuild | None:
-    """The build kept as ``text`` when its journal replays with the same answers (lines that
-    only moved are taken over, and the moved build kept again), else None."""
-    graph_step = _steps.graph
-    try:
-        cached = graph_step.decode_build(text)
-    except ValueError:
-        return None
-    session = Session(opts, scope, {}, {})
-    loader = ModuleLoader(store_for(opts), skip=skipped)
-    request = graph_request(cached.roots, session, loader)
-    moves = graph_step.replay(cached.journal, request, loader.fingerprint, stored_summary(opts))
-    kept = graph_step.with_moves(cached, moves) if moves is not None else None
-    if kept is None:
-        return None
-    if moves and key is not None:
-        store.put(key, graph_step.encode_build(kept))
-    return SnapshotBuild(session, kept)
 
 
 def _failure_reason(exc: AstokenError) -> str:

@@ -150,7 +150,6 @@ class ModuleLoader:
             # A namespace package: nothing defined, submodules only.
             return ModuleSource(name, None, True, _EMPTY_SUMMARY)
         summary = _summary_of(file, data, key, self.store, self.sources)
-        self.files[file] = file_signature(file)
         report(self.progress, Stage.READING, len(self.files), 0)
         return ModuleSource(name, file, is_package, summary)
 
@@ -163,7 +162,8 @@ class ModuleLoader:
         return self._find(name)[0]
 
     def read_files(self) -> tuple[FileSignature, ...]:
-        """The signatures of the files read, sorted by path (what the token memo checks)."""
+        """The signatures of the files read, served or fingerprinted, each taken just after
+        reading it, sorted by path (what the token memo checks)."""
         return tuple(sorted(self.files.values(), key=lambda s: s[0] if s else ""))
 
     def _find(self, name: str) -> tuple[ModuleFingerprint | None, bytes | None]:
@@ -175,6 +175,7 @@ class ModuleLoader:
             namespace = location is not None and location.is_package
             return ((None, True, None) if namespace else None), None
         data, key = _read_keyed(location.file)
+        self.files[location.file] = file_signature(location.file)
         return (location.file, location.is_package, key), data
 
 
