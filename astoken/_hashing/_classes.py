@@ -30,6 +30,7 @@ from astoken._model import FORMAT_VERSION
 from astoken._scope import Scope
 
 from ._functions import function
+from ._order_free import as_set, order_free_names
 from ._source import current_source_book, generated_member
 from ._values import FUNCTION_TYPES, annotation, enc, mapping, own_dict, typing_construct
 from ._walk import Fail, PendingClass, Walk, blob, digest, is_first_party, opt, text, type_name
@@ -190,9 +191,12 @@ def _class_members(
             )
     expressions = w.expressions or {}
     portable = current_source_book() is not None
-    for owner, name, value in mro_members(cls, outside):
-        if _skip_member(owner, name, value):
+    order_free = order_free_names(cls)
+    for owner, name, held in mro_members(cls, outside):
+        if _skip_member(owner, name, held):
             continue
+        # A set kept as a tuple: its order is process history.
+        value = as_set(held) if name in order_free else held
         if not code and isinstance(value, (type, *FUNCTION_TYPES)):
             # A node of its own (see ``hash_class``); a method is behaviour all the same.
             has_behaviour = has_behaviour or not isinstance(value, type)

@@ -27,7 +27,6 @@ LIBRARIES: dict[str, str] = {
     "pydantic": "_pydantic",
     "pygments.token": "_pygments",
     "sympy.core.basic": "_sympy",
-    "sympy.physics.units.unitsystem": "_sympy_units",
 }
 
 

@@ -36,6 +36,7 @@ from astoken.errors import EncoderConflictError
 from . import _optional
 from ._code import code_token
 from ._names import library_name, sentinel_name
+from ._order_free import as_set, order_free_names
 from ._source import current_source_book, portable_code_object
 from ._walk import (
     MEMO_BYTES_PER_OBJECT,
@@ -746,6 +747,9 @@ def _enc_fallback(v: object, w: Walk) -> bytes:
         # hashes the constant by the source of the assignment that built it instead.
         state = None
     if state is not None:
+        order_free = order_free_names(type(v))
+        if order_free:  # a set kept as a tuple: its order is process history
+            state = [(k, as_set(x) if k in order_free else x) for k, x in state]
         with w.home(type(v).__module__):
             try:
                 return guarded(v, w, lambda: _enc_class(type(v), w) + mapping(b"O", iter(state), w))
