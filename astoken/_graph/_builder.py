@@ -149,7 +149,8 @@ class Builder:
         # escape, and the class roots (``"module:Root."``), which stand for all they hold.
         self.named: set[str] = set()
         self.escaped: set[str] = set()
-        self.whole: list[str] = []
+        #: "module:Class." of every class root (see ``held_whole``).
+        self.whole: set[str] = set()
         #: node -> {member as written: first line}: operations on the caller's objects.
         self.arguments: dict[str, dict[str, int]] = self.graph.arguments
         #: node -> what the runtime step read from its live object (code with no source).
@@ -189,8 +190,22 @@ class Builder:
             return cond.klass in self.named
         if cond.trigger is Trigger.ESCAPED:
             klass = cond.klass
-            return klass in self.escaped or any(f"{klass}.".startswith(w) for w in self.whole)
+            return klass in self.escaped or self.held_whole(klass)
         return cond.klass in self.instantiated
+
+    def held_whole(self, klass: str) -> bool:
+        """Whether ``klass`` is a class root or nested in one (what a class root stands for):
+        one look-up per enclosing class, not one per root (a snapshot's roots are every class
+        of the package: 700 lexers of pygments)."""
+        if not self.whole:
+            return False
+        module, _, qualname = klass.partition(":")
+        prefix = f"{module}:"
+        for part in qualname.split("."):
+            prefix = f"{prefix}{part}."
+            if prefix in self.whole:
+                return True
+        return False
 
     def release(self, cond: Condition) -> None:
         """``cond`` holds from now on: add the edges that waited for it."""
@@ -236,7 +251,7 @@ class Builder:
             if self.program.node_kind(root) is NodeKind.CLASS:
                 # A class root stands for all of its behavior, its nested classes' included
                 # (see ``_closure``).
-                self.whole.append(f"{root}.")
+                self.whole.add(f"{root}.")
         for root in self.request.roots:
             klass = self.root_class(root)
             if klass:
