@@ -45,6 +45,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import inspect
+import json
 import marshal
 import os
 import re
@@ -359,7 +360,18 @@ def locate_name(module: str, name: str) -> str | None:
     return f"node:{named}" if found is value else None
 
 
-def branch_names(module: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+class TextBook(Protocol):
+    """Text kept across processes under a 64-hex key (``_store.BranchStore``): a miss is
+    None, and a failed write is swallowed."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, text: str) -> None: ...
+
+
+def branch_names(
+    module: str, book: TextBook | None = None, salt: str = ""
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """For each function the source of ``module`` defines in several branches of one ``if`` (or
     cases of one ``match``) -- ``if sys.version_info >= (3, 12): def f ...`` / ``else: def f
     ...`` -- so that only one of them ever runs, the names its live code uses: its global,
@@ -368,7 +380,8 @@ def branch_names(module: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     whose definitions could all run (in sequence, in a loop, in a ``try`` and its handler) are
     left out, and so is a function the live module cannot say anything about; nothing is
     imported. Like :func:`locate_name`, an answer for the graph, which never compares line
-    numbers itself."""
+    numbers itself. With ``book``, what a file's source defines in branches is kept across
+    processes, keyed by its bytes, the interpreter and ``salt`` (astoken's own code)."""
     live = sys.modules.get(module)
     namespace = _own_namespace(live) if live is not None else None
     file = namespace.get("__file__") if namespace is not None else None
@@ -379,7 +392,8 @@ def branch_names(module: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     except OSError:
         return ()
     found: list[tuple[str, tuple[str, ...]]] = []
-    for qualname, starts in sorted(_branch_definitions(file, (st.st_mtime_ns, st.st_size))):
+    signature = (st.st_mtime_ns, st.st_size)
+    for qualname, starts in sorted(_branch_definitions(file, signature, book, salt)):
         first, *rest = qualname.split(".")
         value = namespace.get(first)
         for part in rest:
@@ -477,23 +491,73 @@ def _may_redefine(source: bytes) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=1024)
+#: A branch-definitions answer: (qualname, first lines of its definitions).
+_Branches = tuple[tuple[str, frozenset[int]], ...]
+#: (file, (modification time, size)) -> its answer, for this process.
+_BRANCHES: Lru[tuple[str, tuple[int, int]], _Branches] = Lru(1024)
+
+
 def _branch_definitions(
-    file: str, signature: tuple[int, int]
-) -> tuple[tuple[str, frozenset[int]], ...]:
+    file: str, signature: tuple[int, int], book: TextBook | None = None, salt: str = ""
+) -> _Branches:
     """(qualname, first lines) of the module- and class-level functions defined more than
     once, each in another branch of one ``if``/``match`` statement; a first line is the first
     decorator's, as ``co_firstlineno`` counts. A name whose definitions could all run is left
-    out."""
+    out. Remembered in this process per file and ``signature``; a file that may define a name
+    twice is parsed, unless ``book`` has the answer for its bytes (sympy: 22 files, a tenth of
+    a warm token's time)."""
+    found = _BRANCHES.get((file, signature))
+    if found is None:
+        found = _read_branch_definitions(file, book, salt)
+        _BRANCHES.put((file, signature), found)
+    return found
+
+
+def _read_branch_definitions(file: str, book: TextBook | None, salt: str) -> _Branches:
     try:
         with open(file, "rb") as handle:
             source = handle.read()
         if not _may_redefine(source):
             return ()
+        key = None
+        if book is not None:
+            parts = (salt.encode("utf-8"), sys.version.encode("utf-8"), source)
+            key = framed_digest(b"astoken-branch-definitions\0", parts)
+            kept = _decode_branches(book.get(key))
+            if kept is not None:
+                return kept
         tree = ast.parse(source, filename=file)
     except (OSError, SyntaxError, ValueError):
         return ()
-    return _branch_definitions_in(tree)
+    found = _branch_definitions_in(tree)
+    if book is not None and key is not None:
+        book.put(key, json.dumps([[name, sorted(lines)] for name, lines in found]))
+    return found
+
+
+def _decode_branches(text: str | None) -> _Branches | None:
+    """What :func:`_branch_definitions` kept as ``text``; None for a miss or anything that
+    is not what it writes."""
+    if text is None:
+        return None
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(rows, list):
+        return None
+    found: list[tuple[str, frozenset[int]]] = []
+    for row in rows:
+        if not (
+            isinstance(row, list)
+            and len(row) == 2
+            and isinstance(row[0], str)
+            and isinstance(row[1], list)
+            and all(type(line) is int for line in row[1])
+        ):
+            return None
+        found.append((row[0], frozenset(row[1])))
+    return tuple(found)
 
 
 def _branch_definitions_in(tree: ast.Module) -> tuple[tuple[str, frozenset[int]], ...]:

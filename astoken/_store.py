@@ -53,6 +53,7 @@ from .errors import UntrustedCacheWarning
 
 __all__ = [
     "MAX_ENTRY_BYTES",
+    "BranchStore",
     "BuildStore",
     "CodeTokenBook",
     "CombinedStore",
@@ -570,6 +571,8 @@ def _tokens_check(tokens: Mapping[str, object]) -> str:
 _BUILD_ENVELOPE = Envelope("astoken-build-1", "build", checked=True)
 # Version of a kept closure-token table's envelope.
 _COMBINED_ENVELOPE = Envelope("astoken-combined-1", "combined", checked=True)
+# Version of a kept branch-definitions entry's envelope.
+_BRANCHES_ENVELOPE = Envelope("astoken-branches-1", "branches", checked=True)
 
 
 class _KeptTextStore:
@@ -616,6 +619,18 @@ class BuildStore(_KeptTextStore):
 
     _SUBDIRECTORY = "builds"
     _ENVELOPE = _BUILD_ENVELOPE
+
+
+class BranchStore(_KeptTextStore):
+    """What a source file defines in several branches of one ``if`` (``astoken._runtime.
+    branch_names``), kept for the next run under a key of the file's bytes, the interpreter
+    and astoken's code, one file per key in ``branches/``; ``None`` disables it. Checked like
+    :class:`BuildStore`'s entries."""
+
+    __slots__ = ()
+
+    _SUBDIRECTORY = "branches"
+    _ENVELOPE = _BRANCHES_ENVELOPE
 
 
 class CombinedStore(_KeptTextStore):

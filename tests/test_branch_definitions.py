@@ -8,12 +8,13 @@ call different helpers and compares tokens in fresh interpreters.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 from _fresh import run_fresh
 
-from astoken import _runtime
+from astoken import _runtime, _store
 
 _HELPERS = """\
 def if_helper(x):
@@ -157,7 +158,6 @@ def test_which_definitions_exclude_each_other(
 def test_the_cheap_look_never_misses_a_redefinition_on_a_real_package(package: str) -> None:
     """Every file in which the full parse finds a function defined in branches of one ``if``
     passes the cheap look (which lets most files skip the parse)."""
-    import ast
     import importlib
 
     root = Path(importlib.import_module(package).__file__ or "").parent
@@ -278,3 +278,59 @@ print(json.dumps(list(astoken.dependencies(bfs_edges))))
     for other in sorted(paths & set(dispatcher.__dict__)):
         if f"_dispatchable.{other}" != chosen:
             assert f"networkx.utils.backends:_dispatchable.{other}" not in deps
+
+
+_BRANCHED = """\
+import sys
+
+if sys.version_info >= (3, 9):
+    def f(x):
+        return x + 1
+else:
+    def f(x):
+        return x - 1
+"""
+
+
+def test_what_a_file_defines_in_branches_is_kept_across_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm token of sympy parsed 22 files with ``ast`` on every run to answer this. Kept in
+    the cache (``_store.BranchStore``) under the file's bytes: a new process (its in-process
+    memo empty) parses none, an edited file is parsed again, a damaged entry is a miss."""
+    parsed: list[str] = []
+    real_parse = ast.parse
+
+    def counting(source: bytes, filename: str = "<unknown>", **kwargs: object) -> object:
+        parsed.append(filename)
+        return real_parse(source, filename=filename)
+
+    monkeypatch.setattr(ast, "parse", counting)
+    file = tmp_path / "mod.py"
+    file.write_text(_BRANCHED, encoding="utf-8")
+    book = _store.BranchStore(tmp_path / "cache")
+
+    def fresh_process(signature: tuple[int, int]) -> dict[str, set[int]]:
+        monkeypatch.setattr(_runtime, "_BRANCHES", type(_runtime._BRANCHES)(16))
+        found = _runtime._branch_definitions(str(file), signature, book, "salt")
+        return {name: set(lines) for name, lines in found}
+
+    expected = {"f": {4, 7}}
+    assert fresh_process((1, 1)) == expected
+    assert fresh_process((2, 1)) == expected
+    assert len(parsed) == 1
+    # Another salt (astoken's code changed) is another key.
+    monkeypatch.setattr(_runtime, "_BRANCHES", type(_runtime._BRANCHES)(16))
+    assert {n: set(x) for n, x in _runtime._branch_definitions(str(file), (3, 1), book, "new")} == (
+        expected
+    )
+    assert len(parsed) == 2
+    # An edit is another key: parsed again, answered from the new source.
+    file.write_text(_BRANCHED.replace("import sys\n", "import sys\n\n\n"), encoding="utf-8")
+    assert fresh_process((4, 1)) == {"f": {6, 9}}
+    assert len(parsed) == 3
+    # A damaged entry is a miss, never a wrong answer.
+    for entry in (tmp_path / "cache" / "branches").glob("*/*.json"):
+        entry.write_text(entry.read_text().replace("6", "5"))
+    assert fresh_process((5, 1)) == {"f": {6, 9}}
+    assert len(parsed) == 4

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from astoken import _runtime
+from astoken import _runtime, _store
 from astoken._model import DependencyGraph, Node, Options, Unresolved
 from astoken._scope import Scope
 from astoken.errors import TargetNotFoundError
 
 from . import _steps
+from ._options import cache_dir
 from ._session import Session, compiled_leaves
 
 if TYPE_CHECKING:
@@ -63,10 +66,17 @@ def graph_request(
         registered=session.registered,
         elements=session.elements,
         locate=None if session.options.static else _runtime.locate_name,
-        branches=None if session.options.static else _runtime.branch_names,
+        branches=None if session.options.static else _branches(session.options),
         external_versions=session.options.external_versions,
         provenance=provenance,
     )
+
+
+def _branches(options: Options) -> Callable[[str], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The ``branches`` question of a graph request: ``_runtime.branch_names`` with what each
+    file defines in branches kept in the cache (``_store.BranchStore``)."""
+    book = _store.BranchStore(cache_dir(options))
+    return functools.partial(_runtime.branch_names, book=book, salt=_store.astoken_fingerprint())
 
 
 def build(
