@@ -6,9 +6,10 @@
 history rather than data: an expression's cached ``hash()`` (``_mhash``) and derived
 assumptions, a ``Dummy``'s index counted from a random base, a dispatcher's tie order between
 signatures, a unit system's units in set order, the empty entries that reads of a
-``defaultdict(set)`` store. Checked here on the real sympy, in fresh interpreters with other
-hash seeds and working directories: the raw values differ between the two, their encodings do
-not.
+``defaultdict(set)`` store; and, in the benchmarks a snapshot of sympy takes too, the
+``hash()`` a polynomial ring and its elements cache in ``_hash``. Checked here on the real
+sympy, in fresh interpreters with other hash seeds and working directories: the raw values
+differ between the two, their encodings do not.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import hashlib, json, sys
 import sympy
 import sympy.physics.units  # fills UnitSystem._unit_systems
 import sympy.assumptions.ask, sympy.assumptions.handlers.sets, sympy.integrals.manualintegrate
+import sympy.polys.benchmarks.bench_groebnertools as ring
 from astoken._hashing import encode_value
 from astoken._scope import Scope
 
@@ -45,6 +47,8 @@ values = {
     "an expression": (sympy.sin(sympy.Symbol("x")) + 2 * sympy.S.Pi, "sympy.core.add"),
     "the dispatchers' namespace": (modules["sympy.multipledispatch.core"].global_namespace,
                                    "sympy.multipledispatch.core"),
+    "a polynomial ring": (ring.R, "sympy.polys.benchmarks.bench_groebnertools"),
+    "a polynomial": (ring.F3, "sympy.polys.benchmarks.bench_groebnertools"),
 }
 out = {
     name: hashlib.sha256(encode_value(value, by_reference=True, home=home, scope=scope)).hexdigest()
@@ -54,7 +58,8 @@ out = {
 si = modules["sympy.physics.units.unitsystem"].UnitSystem._unit_systems["SI"]
 rules = modules["sympy.core.assumptions"]._assume_rules
 raw = [repr(si._units), len(rules.beta_triggers), hash(sympy.S.GoldenRatio),
-       sympy.Dummy("d").dummy_index, repr(values["a predicate's handler"][0].ordering)]
+       sympy.Dummy("d").dummy_index, repr(values["a predicate's handler"][0].ordering),
+       ring.R._hash]
 print(json.dumps([out, raw]))
 """
 
@@ -75,6 +80,7 @@ def test_sympy_values_holding_process_history_encode_alike_in_every_process(
     assert 0 in differing_raw  # the unit system's units, in set order
     assert 2 in differing_raw  # an expression's hash()
     assert 3 in differing_raw  # a Dummy's index, from a random base
+    assert 5 in differing_raw  # a polynomial ring's cached hash()
     # ... and what astoken makes of it does not.
     assert first == second
 
@@ -111,4 +117,42 @@ def test_a_defaultdict_leaves_out_the_empty_entries_reads_stored() -> None:
     custom: defaultdict[str, list[int]] = defaultdict(_fresh_list, {"a": [1], "b": []})
     assert encode_value(custom, home=__name__) != encode_value(
         defaultdict(custom.default_factory, {"a": [1]}), home=__name__
+    )
+
+
+class _CachesItsHash:
+    def __init__(self, items: tuple[str, ...]) -> None:
+        self.items = items
+        self._hash: int | None = None
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(self.items)
+        return self._hash
+
+
+class _HashedById:
+    """Its hash is data it holds (``id``, not a cache of ``hash()`` under a name saying so)."""
+
+    def __init__(self, id: int) -> None:
+        self.id = id
+
+    def __hash__(self) -> int:
+        return self.id
+
+
+def test_an_attribute_caching_the_objects_own_hash_is_left_out() -> None:
+    fresh, hashed = _CachesItsHash(("a", "b")), _CachesItsHash(("a", "b"))
+    hash(hashed)  # fills ``_hash`` with a value that differs with every hash seed
+    assert isinstance(hashed._hash, int)
+    assert encode_value(hashed, home=__name__) != encode_value(
+        _CachesItsHash(("a", "c")), home=__name__
+    )
+    # ``None`` (not cached yet) is state like any other: only the cached hash is left out.
+    assert encode_value(hashed, home=__name__) != encode_value(fresh, home=__name__)
+    hash(fresh)
+    assert encode_value(hashed, home=__name__) == encode_value(fresh, home=__name__)
+    # An int that is the object's hash but not named as a cache of it stays data.
+    assert encode_value(_HashedById(1), home=__name__) != encode_value(
+        _HashedById(2), home=__name__
     )

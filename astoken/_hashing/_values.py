@@ -715,13 +715,34 @@ def _enc_astoken_protocol(v: object, w: Walk) -> bytes:
     return guarded(v, w, build)
 
 
+def _is_hash_cache(v: object, name: object, value: object) -> bool:
+    """Whether an attribute of ``v`` caches ``hash(v)``: an int under a name that says so
+    (``_hash``, ``_mhash``...) equal to the object's hash. sympy's polynomial rings and their
+    elements keep one; ``hash()`` of strings differs with every hash seed, and what it is
+    computed from is the rest of the state, encoded as ever."""
+    if type(value) is not int or not isinstance(name, str) or "hash" not in name.lower():
+        return False
+    try:
+        return hash(v) == value
+    except Exception:  # an unhashable object (or a failing __hash__) caches no hash
+        return False
+
+
+def _without_hash_cache(
+    v: object, state: list[tuple[object, object]]
+) -> list[tuple[object, object]]:
+    """``v``'s state without the attributes that cache its hash (:func:`_is_hash_cache`)."""
+    return [(name, value) for name, value in state if not _is_hash_cache(v, name, value)]
+
+
 def _subclass_handler(base: Handler) -> Handler:
     """A subclass of a known type: the base encoding tagged with the subclass (and its state)."""
 
     def handle(v: object, w: Walk) -> bytes:
         def build() -> bytes:
             state = own_dict(v)
-            extra = mapping(b"", list(state.items()), w) if state else b""
+            items = _without_hash_cache(v, list(state.items())) if state else []
+            extra = mapping(b"", items, w) if items else b""
             return text(b"S", type_name(type(v))) + base(v, w) + extra
 
         return guarded(v, w, build)
@@ -747,6 +768,7 @@ def _enc_fallback(v: object, w: Walk) -> bytes:
         # hashes the constant by the source of the assignment that built it instead.
         state = None
     if state is not None:
+        state = _without_hash_cache(v, state)
         order_free = order_free_names(type(v))
         if order_free:  # a set kept as a tuple: its order is process history
             state = [(k, as_set(x) if k in order_free else x) for k, x in state]
