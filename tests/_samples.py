@@ -10,13 +10,46 @@ from pathlib import Path
 
 from conftest import write_tree
 
-__all__ = ["HELPER_EDITS", "write_sample"]
+__all__ = ["DISPATCH_PACKAGE", "HELPER_EDITS", "write_sample"]
 
 #: Edits of a sample's helper module (``return x * 3``): one a comment (same behavior), one
 #: its code (changed behavior).
 HELPER_EDITS = {
     "comment": ("return x * 3", "return x * 3  # three of them"),
     "helper": ("return x * 3", "return x * 4"),
+}
+
+
+#: A package whose ``singledispatch`` function gets one more implementation when the
+#: environment says ``REG_INTS``: a live answer that changes with no file edited (what a kept
+#: build's journal must catch: its ``registered`` question gets another answer).
+DISPATCH_PACKAGE = {
+    "reg/__init__.py": "",
+    "reg/core.py": """\
+        import functools
+        import os
+
+
+        def shout(x):
+            return str(x).upper()
+
+
+        @functools.singledispatch
+        def render(x):
+            return repr(x)
+
+
+        def _render_int(x):
+            return shout(x)
+
+
+        if os.environ.get("REG_INTS"):
+            render.register(int)(_render_int)
+
+
+        def show(x):
+            return render(x)
+        """,
 }
 
 

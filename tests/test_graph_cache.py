@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from _fresh import run_fresh
+from _samples import DISPATCH_PACKAGE
 
 from astoken import _store
 from astoken._graph import (
@@ -248,42 +249,12 @@ def test_an_edit_that_only_moves_lines_keeps_the_build(
         assert after["entries"][target][0] != before["entries"][target][0]
 
 
-_DISPATCH = {
-    "reg/__init__.py": "",
-    "reg/core.py": """\
-        import functools
-        import os
-
-
-        def shout(x):
-            return str(x).upper()
-
-
-        @functools.singledispatch
-        def render(x):
-            return repr(x)
-
-
-        def _render_int(x):
-            return shout(x)
-
-
-        if os.environ.get("REG_INTS"):
-            render.register(int)(_render_int)
-
-
-        def show(x):
-            return render(x)
-        """,
-}
-
-
 def test_a_live_answer_that_changes_without_an_edit_builds_again(
     make_package: MakePackage, tmp_path: Path
 ) -> None:
     """No file changes; the live program registers one more implementation (guarantee 1: the
     build asked ``registered``, and replaying it gets another answer)."""
-    root = make_package(_DISPATCH)
+    root = make_package(DISPATCH_PACKAGE)
     cache = tmp_path / "cache"
     ints = {"REG_INTS": "1"}
     plain = _snapshot(root, cache, 1, "reg")
