@@ -76,6 +76,9 @@ def test_each_roots_closure_is_what_walking_from_it_alone_gives(
         _closure._SHARED_SIZE = saved
     for root in roots:
         assert shared[root] == _closure.closure(graph, root)[0], root
+    # A token's few targets are walked alone: the same closures.
+    few = roots[: _closure._WALK_ALONE - 1]
+    assert _closure.closures_of_roots(graph, few, frozenset) == {r: shared[r] for r in few}
 
 
 def test_roots_calling_one_another_are_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:

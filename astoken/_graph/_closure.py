@@ -48,6 +48,10 @@ def closure_of_all(graph: Digraph, roots: tuple[str, ...]) -> set[str]:
     return _reach(graph, roots)[0]
 
 
+#: Below this many roots each is walked alone (:func:`closures_of_roots`).
+_WALK_ALONE = 8
+
+
 def closures_of_roots(
     graph: Digraph, roots: tuple[str, ...], keep: Callable[[set[str]], _T]
 ) -> dict[str, _T]:
@@ -60,6 +64,9 @@ def closures_of_roots(
     conditions only ever add edges, so each closure holds the other's. Closures are taken per
     component and starting conditions; before, every root walked its closure (sympy: tens of
     thousands of roots, most with a closure of most of the package)."""
+    if len(roots) < _WALK_ALONE:
+        # A token's few targets: finding the components would cost more than the walks.
+        return {root: keep(_reach(graph, (root,))[0]) for root in roots}
     component, order = _components(graph)
     shared = _Shared(graph, component, order)
     found: dict[tuple[int, frozenset[Condition]], _T] = {}
