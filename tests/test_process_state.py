@@ -293,6 +293,57 @@ def test_defaults_read_from_process_state_are_hashed_by_source(
     assert (before[0] != after[0], before[1] != after[1]) == changes
 
 
+_SENTINEL_DEFAULT = {
+    "__init__.py": "",
+    "settings.py": textwrap.dedent(
+        """\
+        env_file_sentinel = str(object())
+
+
+        class Settings:
+            def __init__(self, env_file=env_file_sentinel, encoding=None):
+                self.env_file = env_file
+        """
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changes"),
+    [
+        pytest.param(None, None, False, id="same-code-other-process"),
+        pytest.param("str(object())", "repr(object())", True, id="constant-edited"),
+        pytest.param("encoding=None", "encoding='utf-8'", True, id="plain-default-edited"),
+    ],
+)
+def test_a_default_naming_a_constant_read_from_process_state_is_hashed_by_source(
+    tmp_path: Path, old: str | None, new: str | None, changes: bool
+) -> None:
+    """pydantic's ``BaseSettings.__init__`` had another token in every process: its default is
+    a module constant ``str(object())``, whose text holds an address (guarantee 3 of
+    ``astoken._summary._volatile``: the default depends on the process through the constant)."""
+    code = """\
+import json, astoken
+import proc_pkg.settings as m
+print(json.dumps(astoken.behavior_token(m.Settings.__init__)))
+"""
+
+    def token(files: dict[str, str], seed: int, where: str) -> object:
+        root = _write(tmp_path / where, files)
+        cwd = tmp_path / f"cwd-{where}"
+        cwd.mkdir()
+        return run_fresh(code, paths=[root], seed=seed, cwd=cwd, cache_dir=tmp_path / where)
+
+    before = token(_SENTINEL_DEFAULT, seed=1, where="one")
+    edited = dict(_SENTINEL_DEFAULT)
+    if old is not None and new is not None:
+        assert edited["settings.py"].count(old) == 1
+        edited["settings.py"] = edited["settings.py"].replace(old, new)
+    after = token(edited, seed=2, where="two")
+    assert isinstance(before, str)
+    assert (before != after) is changes
+
+
 def test_the_process_state_pass_walks_every_child_libcst_lists() -> None:
     # The pass reads children from the nodes' fields (libcst's ``children`` property runs a
     # visitor, which made the pass cost more than parsing on pygments' token tables), and

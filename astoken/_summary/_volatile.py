@@ -22,7 +22,9 @@ How the rule is recognised (guarantees, cited by ``tests/test_process_state.py``
    set of strings follows the hash seed (``SET_ORDER``).
 3. The dependence spreads through the module: a constant that reads another constant of the
    module (or of its class) that depends on the process, or calls a function of the module that
-   reads process state, depends on it too. Reads in a ``lambda`` body are not made at import.
+   reads process state, depends on it too, and so do a function's defaults that name such a
+   constant (``def __init__(self, env_file=env_file_sentinel)`` with ``env_file_sentinel =
+   str(object())``: pydantic's settings). Reads in a ``lambda`` body are not made at import.
 4. Anything else (literals, ``re.compile("...")``, ``frozenset({...})``, calls of first-party or
    third-party code) is a pure function of the code and keeps being hashed by value, so an
    edit of a literal is still seen either way.
@@ -375,10 +377,13 @@ class VolatileIndex:
         imports: Iterable[ImportBinding],
         functions: Mapping[str, tuple[tuple[Reference, ...], tuple[ImportBinding, ...]]],
         defined: frozenset[str],
+        known: Mapping[str, tuple[tuple[str, ...], str]] | None = None,
     ) -> dict[str, tuple[tuple[str, ...], str]]:
         """``{qualname: (process-state names read, expression digest)}`` for the constants
         that depend on the process. ``functions`` are the module's functions with their
-        references and own imports; ``defined`` every qualified name the module defines."""
+        references and own imports; ``defined`` every qualified name the module defines;
+        ``known`` what another index decided of the module's constants (a function's default
+        that names a constant depending on the process depends on it too: guarantee 3)."""
         if not self.values:
             return {}
         module_imports = {b.name: b for b in imports}
@@ -418,6 +423,8 @@ class VolatileIndex:
                 for ref in references
                 if ref.kind is RefKind.CALL and ref.name in functions
             }
+        for qualname, (read, _digest) in (known or {}).items():
+            direct.setdefault(qualname, set(read))
         # Guarantee 3: spread to a fixpoint (a handful of rounds in practice).
         changed = True
         while changed:

@@ -56,9 +56,10 @@ def _summary(ctx: WalkContext, names: ModuleNames) -> ModuleSummary:
         d.qualname: (d.references, d.imports) for d in definitions if d.kind is DefKind.FUNCTION
     }
     defined = frozenset(ctx.defs)
+    constants = ctx.volatile.decide(names.imports, functions, defined)
     volatile = {
-        **ctx.volatile.decide(names.imports, functions, defined),
-        **ctx.defaults.decide(names.imports, functions, defined),
+        **constants,
+        **ctx.defaults.decide(names.imports, functions, defined, known=constants),
     }
     if volatile:
         definitions = tuple(
