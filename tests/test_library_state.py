@@ -1,5 +1,5 @@
 """Library attributes that keep a set as a tuple, in the set's order (``astoken/_hashing/
-_order_free.py``): encoded as the set, so the same code has one token in every process.
+_library_state.py``): encoded as the set, so the same code has one token in every process.
 
 pandas' ``DataFrame``, ``read_csv`` and every other target reaching ``DataFrame.eval`` had
 another token with every hash seed: the ``disallow`` decorator of
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from _fresh import run_fresh
 
-from astoken._hashing import class_token
-from astoken._hashing._order_free import ORDER_FREE, as_set, order_free_names
+from astoken._hashing import class_token, encode_value
+from astoken._hashing._library_state import ORDER_FREE, as_set, order_free_names
 
 TOKENS = """
 import json
@@ -82,3 +82,90 @@ def test_an_order_free_attribute_is_its_set_on_subclasses_too(
     # An unhashable item keeps the tuple as it is; only a tuple is taken for a set.
     assert as_set(("x", ["unhashable"])) == ("x", ["unhashable"])
     assert as_set(["a", "b"]) == ["a", "b"]
+
+
+_FILE_SYSTEM = """\
+import json, sys
+import astoken
+sys.path.insert(0, sys.argv[-1])
+from myfs import MemoryLike
+if "--use" in sys.argv:
+    MemoryLike()  # an instance: fsspec's metaclass keeps it in the class's _cache
+print(json.dumps([astoken.behavior_token(MemoryLike), MemoryLike._pid, len(MemoryLike._cache)]))
+"""
+
+
+def test_a_users_fsspec_file_system_has_one_token_in_every_process(tmp_path: Path) -> None:
+    """fsspec's metaclass writes the process id and the instances made so far onto every file
+    system class, a user's too: s3fs-style code had another token in every process."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "myfs.py").write_text(
+        "from fsspec.spec import AbstractFileSystem\n\n\n"
+        "class MemoryLike(AbstractFileSystem):\n"
+        '    protocol = "memlike"\n\n'
+        "    def ls(self, path, detail=True, **kwargs):\n"
+        "        return []\n"
+    )
+    runs = []
+    for seed, use in ((1, False), (2, True)):
+        script = _FILE_SYSTEM.replace("sys.argv[-1]", repr(str(package)))
+        if use:
+            script = script.replace('"--use" in sys.argv', "True")
+        cwd = tmp_path / f"cwd-{seed}"
+        cwd.mkdir()
+        runs.append(run_fresh(script, seed=seed, cwd=cwd, cache_dir=tmp_path / f"c{seed}"))
+    (token_1, pid_1, cached_1), (token_2, pid_2, cached_2) = runs
+    # The trap is there: another process id, and an instance kept by the second process.
+    assert pid_1 != pid_2
+    assert (cached_1, cached_2) == (0, 1)
+    assert isinstance(token_1, str)
+    assert token_1 == token_2
+
+
+_SYMBOLS = """
+import hashlib, json
+from sqlalchemy.orm import attributes, collections
+from astoken._hashing import class_token, encode_value
+from astoken._scope import Scope
+
+scope = Scope().with_root("sqlalchemy")
+out = [
+    hashlib.sha256(encode_value(attributes.OP_APPEND)).hexdigest(),
+    hashlib.sha256(encode_value(attributes.NO_VALUE)).hexdigest(),
+    class_token(collections.InstrumentedList, scope=scope),
+    int(attributes.OP_APPEND),
+]
+print(json.dumps(out))
+"""
+
+
+def test_sqlalchemy_symbols_encode_alike_in_every_process(tmp_path: Path) -> None:
+    """SQLAlchemy's ``symbol("APPEND")`` is an int whose value is ``hash("APPEND")``: another
+    number with every hash seed. It is its class and name (``_values._is_hash_of_own_text``);
+    two symbols of different names still differ."""
+    runs = []
+    for seed in (1, 2):
+        cwd = tmp_path / f"cwd-{seed}"
+        cwd.mkdir()
+        runs.append(run_fresh(_SYMBOLS, seed=seed, cwd=cwd, cache_dir=tmp_path / f"c{seed}"))
+    first, second = runs
+    assert first[3] != second[3]  # the trap: the number differs
+    assert first[:3] == second[:3]
+    assert first[0] != first[1]
+
+
+class _Marked:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._processed = id(self)  # a marker: "this object was seen", an address
+
+
+def test_an_attribute_holding_the_objects_own_address_is_left_out() -> None:
+    assert encode_value(_Marked(1), home=__name__) == encode_value(_Marked(1), home=__name__)
+    assert encode_value(_Marked(1), home=__name__) != encode_value(_Marked(2), home=__name__)
+    # On a class: SQLAlchemy's ``cls._sa_instrumented = id(cls)``.
+    marked, _ = _pair(("a",), ("b",))
+    marked._sa_instrumented = id(marked)  # type: ignore[attr-defined]
+    twin, _ = _pair(("a",), ("b",))
+    assert class_token(marked) == class_token(twin)

@@ -1,5 +1,5 @@
 """sympy's live values encode alike in every process (``astoken/_hashing/_sympy.py``,
-``_order_free.py`` and the ``defaultdict`` rule of ``_values.py``).
+``_library_state.py`` and the ``defaultdict`` rule of ``_values.py``).
 
 ``astoken explain sympy.simplify.simplify:simplify`` gave another token with every hash seed:
 25 of its 13,649 dependencies had own tokens that differed. Each was a value holding process

@@ -30,9 +30,17 @@ from astoken._model import FORMAT_VERSION
 from astoken._scope import Scope
 
 from ._functions import function
-from ._order_free import as_set, order_free_names
+from ._library_state import as_set, order_free_names, process_state_names
 from ._source import current_source_book, generated_member
-from ._values import FUNCTION_TYPES, annotation, enc, mapping, own_dict, typing_construct
+from ._values import (
+    FUNCTION_TYPES,
+    annotation,
+    enc,
+    is_own_identity,
+    mapping,
+    own_dict,
+    typing_construct,
+)
 from ._walk import Fail, PendingClass, Walk, blob, digest, is_first_party, opt, text, type_name
 
 __all__ = ["hash_class", "mro_members"]
@@ -192,9 +200,12 @@ def _class_members(
     expressions = w.expressions or {}
     portable = current_source_book() is not None
     order_free = order_free_names(cls)
+    process_state = process_state_names(cls)
     for owner, name, held in mro_members(cls, outside):
-        if _skip_member(owner, name, held):
+        if _skip_member(owner, name, held) or name in process_state:
             continue
+        if is_own_identity(owner, held):
+            continue  # the class's address, as a marker that code processed it
         # A set kept as a tuple: its order is process history.
         value = as_set(held) if name in order_free else held
         if not code and isinstance(value, (type, *FUNCTION_TYPES)):

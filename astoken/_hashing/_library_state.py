@@ -1,12 +1,12 @@
-"""State whose order is process history: a set that a library keeps as a tuple.
+"""Library state that is process history, known by name: a set a library keeps as a tuple,
+and the process state a library's metaclass writes onto every class it makes.
 
-A tuple built by iterating a set of strings (``tuple(set(...))``, or ``+= (name,)`` in a loop
-over a frozenset) has the set's order, which follows the strings' hashes: another order with
-every hash seed. Encoded in that order, the same code gets another token in every process. The
-attributes below are known to hold such a tuple and to be read only as a set (membership, or
-as a collection of distinct items); they are encoded as the set they hold, the rest of their
-owner's state as ever. Found by comparing own tokens under two hash seeds on real packages
-(tests/test_order_free.py runs each in two interpreters):
+**Order-free attributes.** A tuple built by iterating a set of strings (``tuple(set(...))``,
+or ``+= (name,)`` in a loop over a frozenset) has the set's order, which follows the strings'
+hashes: another order with every hash seed. Encoded in that order, the same code gets another
+token in every process. The attributes of :data:`ORDER_FREE` are known to hold such a tuple
+and to be read only as a set; they are encoded as the set they hold, the rest of their owner's
+state as ever:
 
 - sympy's ``UnitSystem._units`` (an instance's state): ``UnitSystem.__init__`` builds it as
   ``tuple(set(base_units) | set(units))``.
@@ -14,8 +14,18 @@ owner's state as ever. Found by comparing own tokens under two hash seeds on rea
   subclass): the ``disallow`` class decorator of ``pandas.core.computation.expr`` extends it
   one name at a time while iterating a frozenset of node names.
 
+**Process-state members.** The class attributes of :data:`PROCESS_STATE` are written onto each
+class at run time by its library's metaclass and hold the running process's state; they are
+left out of a class's members:
+
+- fsspec's ``AbstractFileSystem`` (and every file system class, a user's subclass included):
+  its metaclass ``_Cached`` sets ``_pid`` (the process id), ``_cache`` (the instances made so
+  far) and ``_latest`` (the last instance's key) on each class.
+
 An owner is matched through the MRO of the class whose members or instance are encoded, so a
-subclass's own copy of the attribute is covered too.
+subclass's own copy of the attribute is covered too. Each entry was found comparing own tokens
+under two hash seeds on real packages (tests/test_library_state.py runs them in two
+interpreters).
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-__all__ = ["as_set", "order_free_names"]
+__all__ = ["as_set", "order_free_names", "process_state_names"]
 
 #: (module, class qualname) -> the attributes of the class and of its instances that hold a
 #: set as a tuple.
@@ -32,27 +42,46 @@ ORDER_FREE: dict[tuple[str, str], frozenset[str]] = {
     ("pandas.core.computation.expr", "BaseExprVisitor"): frozenset({"unsupported_nodes"}),
 }
 
+#: (module, class qualname) -> the class attributes its metaclass sets to process state.
+PROCESS_STATE: dict[tuple[str, str], frozenset[str]] = {
+    ("fsspec.spec", "AbstractFileSystem"): frozenset({"_pid", "_cache", "_latest"}),
+}
+
 _NONE: frozenset[str] = frozenset()
-_FOUND: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+_ORDER_FREE: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+_PROCESS_STATE: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _names_in(
+    table: dict[tuple[str, str], frozenset[str]],
+    found: weakref.WeakKeyDictionary[type, frozenset[str]],
+    klass: type,
+) -> frozenset[str]:
+    """The names ``table`` has for any class of ``klass``'s MRO (remembered in ``found``)."""
+    try:
+        return found[klass]
+    except (KeyError, TypeError):
+        pass
+    names = _NONE
+    for owner in getattr(klass, "__mro__", ()):
+        entry = table.get((getattr(owner, "__module__", ""), getattr(owner, "__qualname__", "")))
+        if entry is not None:
+            names = names | entry
+    with contextlib.suppress(TypeError):  # a class taking no weak reference: looked up again
+        found[klass] = names
+    return names
 
 
 def order_free_names(klass: type) -> frozenset[str]:
     """The attributes of ``klass`` (a class attribute, or an instance's) whose value is a set
     held as a tuple: those of every class of its MRO in :data:`ORDER_FREE`."""
-    try:
-        return _FOUND[klass]
-    except (KeyError, TypeError):
-        pass
-    names = _NONE
-    for owner in getattr(klass, "__mro__", ()):
-        found = ORDER_FREE.get(
-            (getattr(owner, "__module__", ""), getattr(owner, "__qualname__", ""))
-        )
-        if found is not None:
-            names = names | found
-    with contextlib.suppress(TypeError):  # a class taking no weak reference: looked up again
-        _FOUND[klass] = names
-    return names
+    return _names_in(ORDER_FREE, _ORDER_FREE, klass)
+
+
+def process_state_names(klass: type) -> frozenset[str]:
+    """The class attributes of ``klass`` that its library's metaclass sets to the process's
+    state: those of every class of its MRO in :data:`PROCESS_STATE`."""
+    return _names_in(PROCESS_STATE, _PROCESS_STATE, klass)
 
 
 def as_set(value: object) -> object:

@@ -35,8 +35,8 @@ from astoken.errors import EncoderConflictError
 
 from . import _optional
 from ._code import code_token
+from ._library_state import as_set, order_free_names
 from ._names import library_name, sentinel_name
-from ._order_free import as_set, order_free_names
 from ._source import current_source_book, portable_code_object
 from ._walk import (
     MEMO_BYTES_PER_OBJECT,
@@ -58,6 +58,7 @@ __all__ = [
     "annotation",
     "behavior_of",
     "enc",
+    "is_own_identity",
     "mapping",
     "own_dict",
     "register_encoder",
@@ -728,22 +729,47 @@ def _is_hash_cache(v: object, name: object, value: object) -> bool:
         return False
 
 
+def is_own_identity(v: object, value: object) -> bool:
+    """Whether ``value`` is ``id(v)``, an address: SQLAlchemy marks each collection class it
+    instrumented with ``cls._sa_instrumented = id(cls)``. What it records (that this object was
+    processed) is the running process's state, another number in every process."""
+    return type(value) is int and value == id(v)
+
+
 def _without_hash_cache(
     v: object, state: list[tuple[object, object]]
 ) -> list[tuple[object, object]]:
-    """``v``'s state without the attributes that cache its hash (:func:`_is_hash_cache`)."""
-    return [(name, value) for name, value in state if not _is_hash_cache(v, name, value)]
+    """``v``'s state without the attributes that cache its hash (:func:`_is_hash_cache`) or
+    hold its address (:func:`is_own_identity`)."""
+    return [
+        (name, value)
+        for name, value in state
+        if not _is_hash_cache(v, name, value) and not is_own_identity(v, value)
+    ]
+
+
+def _is_hash_of_own_text(v: object, state: dict[str, object] | None) -> bool:
+    """Whether ``v`` is an int whose value is the ``hash()`` of a string it holds itself
+    (SQLAlchemy's ``symbol("APPEND")`` is ``hash("APPEND")``, with the name as an attribute):
+    the number differs with every hash seed, the string it was made from does not."""
+    if not isinstance(v, int) or not state:
+        return False
+    number = int(v)
+    return any(isinstance(x, str) and hash(x) == number for x in state.values())
 
 
 def _subclass_handler(base: Handler) -> Handler:
-    """A subclass of a known type: the base encoding tagged with the subclass (and its state)."""
+    """A subclass of a known type: the base encoding tagged with the subclass (and its state),
+    without what is the ``hash()`` of its own state (:func:`_is_hash_cache`,
+    :func:`_is_hash_of_own_text`)."""
 
     def handle(v: object, w: Walk) -> bytes:
         def build() -> bytes:
             state = own_dict(v)
             items = _without_hash_cache(v, list(state.items())) if state else []
             extra = mapping(b"", items, w) if items else b""
-            return text(b"S", type_name(type(v))) + base(v, w) + extra
+            own = b"#" if _is_hash_of_own_text(v, state) else base(v, w)
+            return text(b"S", type_name(type(v))) + own + extra
 
         return guarded(v, w, build)
 
