@@ -21,8 +21,16 @@ pytestmark = pytest.mark.slow
 
 #: Import packages of popular distributions, each with a trap that broke determinism once:
 #: attrs (generated ``__hash__`` with a ``hash()`` constant), rich (``_IMPORT_CWD``), click
-#: (an ``object()`` enum member), more_itertools (``hash(range(0, 0))``), toolz and networkx.
-PACKAGES = ("attr", "rich", "click", "more_itertools", "toolz", "networkx")
+#: (an ``object()`` enum member), more_itertools (``hash(range(0, 0))``), toolz and networkx,
+#: pydantic (a default naming ``str(object())``: an address) and fsspec (the process id its
+#: metaclass writes onto every file system class). sympy, pandas and SQLAlchemy, too large to
+#: snapshot here, are checked on their traps (tests/test_sympy_values.py,
+#: tests/test_library_state.py).
+PACKAGES = ("attr", "rich", "click", "more_itertools", "toolz", "networkx", "pydantic", "fsspec")
+
+#: Packages with modules that need an optional dependency: their snapshots may be partial
+#: (exit code 14, which modules depends on what is installed), the same in both processes.
+PARTIAL = frozenset({"pydantic", "fsspec"})
 
 
 def _snapshot(package: str, root: Path, seed: int) -> tuple[bytes, int, str]:
@@ -46,10 +54,11 @@ def _snapshot(package: str, root: Path, seed: int) -> tuple[bytes, int, str]:
 def test_a_snapshot_is_the_same_in_two_processes_directories_and_hash_seeds(
     package: str, tmp_path: Path
 ) -> None:
+    allowed = (0, 14) if package in PARTIAL else (0,)
     first, code, stderr = _snapshot(package, tmp_path, seed=1)
-    assert code == 0, stderr[-3000:]
-    second, code, stderr = _snapshot(package, tmp_path, seed=2)
-    assert code == 0, stderr[-3000:]
+    assert code in allowed, stderr[-3000:]
+    second, second_code, stderr = _snapshot(package, tmp_path, seed=2)
+    assert second_code == code, stderr[-3000:]
     one, two = json.loads(first), json.loads(second)
     assert len(one["entries"]) > 50
     differing = sorted(k for k in one["entries"] if one["entries"][k] != two["entries"].get(k))
