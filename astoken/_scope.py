@@ -51,6 +51,8 @@ __all__ = [
     "distribution_version",
     "is_test_module",
     "locate_module",
+    "module_attribute",
+    "package_path",
     "sibling_packages",
 ]
 
@@ -107,10 +109,10 @@ def _locate_cached(name: str, path_key: tuple[str, ...]) -> ModuleLocation | Non
     if parent_loc is None or not parent_loc.is_package:
         return None
     live = sys.modules.get(parent)
-    live_path = getattr(live, "__path__", None) if live is not None else None
+    live_path = _path_entries(module_attribute(live, "__path__")) if live is not None else None
     # An imported package's own __path__ wins (code may have extended it); otherwise the
     # directories found for it, which never needs the parent in sys.modules (guarantee 6).
-    search = tuple(live_path) if live_path is not None else parent_loc.search
+    search = live_path if live_path is not None else parent_loc.search
     return _find(name, search)
 
 
@@ -157,6 +159,40 @@ def _finder(entry: str) -> Any:
     return finder if hasattr(finder, "find_spec") else None
 
 
+def module_attribute(module: object, name: str) -> object:
+    """``module``'s attribute ``name`` read from its own namespace, or None: a module-level
+    ``__getattr__`` (PEP 562) never runs. ``dask.ml``'s raises ``ModuleNotFoundError`` for every
+    name it lacks, ``__path__`` included; ``getattr(module, "__path__", None)`` let that escape
+    as an internal error."""
+    try:
+        namespace = object.__getattribute__(module, "__dict__")
+    except AttributeError:
+        namespace = None
+    if isinstance(namespace, dict):
+        return namespace.get(name)
+    try:
+        return getattr(module, name, None)
+    except Exception:  # an object standing in sys.modules whose attribute lookup fails
+        return None
+
+
+def _path_entries(path: object) -> tuple[str, ...] | None:
+    """A package's ``__path__`` (a list, or a namespace package's path object) as a tuple of
+    its string entries; None when there is none."""
+    if path is None:
+        return None
+    try:
+        return tuple(entry for entry in path if isinstance(entry, str))  # type: ignore[attr-defined]
+    except TypeError:  # not iterable: no search path
+        return None
+
+
+def package_path(module: object) -> tuple[str, ...] | None:
+    """A package's search path (its ``__path__``, read with :func:`module_attribute`); None
+    for a module that is not a package."""
+    return _path_entries(module_attribute(module, "__path__"))
+
+
 def locate_module(name: str) -> ModuleLocation | None:
     """Find ``name``'s source file without importing it (None when it cannot be found).
 
@@ -164,13 +200,12 @@ def locate_module(name: str) -> ModuleLocation | None:
     """
     module = sys.modules.get(name)
     if module is not None:
-        file = getattr(module, "__file__", None)
-        path = getattr(module, "__path__", None)
+        found_file = module_attribute(module, "__file__")
+        path = module_attribute(module, "__path__")
         is_package = path is not None
-        if file is not None and not file.endswith(".py"):
-            file = None
+        file = found_file if isinstance(found_file, str) and found_file.endswith(".py") else None
         if file is not None or is_package or name in sys.builtin_module_names:
-            search = tuple(path) if path is not None else ()
+            search = _path_entries(path) or ()
             return ModuleLocation(name=name, file=file, is_package=is_package, search=search)
     return _locate_cached(name, tuple(sys.path))
 

@@ -56,7 +56,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ._scope import locate_module
+from ._scope import locate_module, module_attribute, package_path
 from .errors import ImportFailedError, SourceSyntaxError, TargetNotFoundError, TargetTypeError
 
 __all__ = [
@@ -197,8 +197,7 @@ def _same_file(a: str | None, b: str) -> bool:
 
 def _loaded_from(module: types.ModuleType, root: str) -> bool:
     """True when ``module`` was loaded from below ``root``."""
-    locations = [getattr(module, "__file__", None)]
-    locations.extend(getattr(module, "__path__", None) or ())
+    locations = [module_attribute(module, "__file__"), *(package_path(module) or ())]
     real_root = os.path.realpath(root)
     for location in locations:
         if isinstance(location, str) and location:
@@ -213,7 +212,7 @@ def _fixed_name(name: str) -> bool:
     if name in sys.builtin_module_names or name == "astoken":
         return True
     module = sys.modules.get(name)
-    spec = getattr(module, "__spec__", None)
+    spec = module_attribute(module, "__spec__") if module is not None else None
     return getattr(spec, "origin", None) in ("frozen", "built-in")
 
 
@@ -351,7 +350,8 @@ def _load_spec(spec: str, *, static: bool) -> Target:
         if not hint:
             raise
         raise TargetNotFoundError(spec, exc.reason + hint) from exc
-    file = getattr(module, "__file__", None) or file
+    found_file = module_attribute(module, "__file__")
+    file = found_file if isinstance(found_file, str) and found_file else file
     if path_file is not None and not _same_file(file, path_file):
         raise TargetNotFoundError(
             spec, f"importing {module_name!r} gave {file or 'a module without a file'}"
@@ -551,7 +551,8 @@ def _load_object(obj: object) -> Target:
     file = None
     mod = sys.modules.get(module)
     if mod is not None:
-        file = getattr(mod, "__file__", None)
+        found = module_attribute(mod, "__file__")
+        file = found if isinstance(found, str) else None
     return Target(repr_target(obj), module, qualname, obj, file)
 
 

@@ -28,6 +28,8 @@ from types import ModuleType
 
 import pytest
 
+from astoken._scope import module_attribute, package_path
+
 #: Signature of the ``make_package`` fixture: files, then an optional root (default: a fresh dir).
 MakePackage = Callable[..., Path]
 #: Signature of the ``import_from`` fixture: (root, dotted module name) -> the imported module.
@@ -115,9 +117,11 @@ def _modules_under(root: Path) -> list[str]:
     """Names of the imported modules whose file lies under ``root``."""
     found: list[str] = []
     for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        paths = list(getattr(module, "__path__", None) or ())
-        locations = [Path(file)] if file else [Path(p) for p in paths]
+        # Read from the module's namespace: a module ``__getattr__`` (PEP 562) may raise for
+        # any name it lacks (``__path__`` of a plain module).
+        file = module_attribute(module, "__file__")
+        paths = list(package_path(module) or ())
+        locations = [Path(file)] if isinstance(file, str) and file else [Path(p) for p in paths]
         if any(location.is_relative_to(root) for location in locations):
             found.append(name)
     return found

@@ -148,3 +148,38 @@ def test_every_entry_of_a_real_package_is_its_behavior_token(package_name: str) 
         snapshot = astoken.snapshot([package_name])
         assert len(snapshot.entries) > 40
         _check_entries(snapshot)
+
+
+def test_a_module_whose_getattr_raises_for_every_name_is_snapshotted(
+    make_package: MakePackage, import_from: ImportFrom
+) -> None:
+    """``dask.ml`` defines a module ``__getattr__`` (PEP 562) that raises
+    ``ModuleNotFoundError`` for every name it lacks, ``__path__`` included: looking for its
+    search path stopped ``astoken snapshot dask`` with an internal error (exit 70). A module's
+    own attributes are read from its namespace, and no module ``__getattr__`` runs."""
+    root = make_package(
+        {
+            "lazyml/__init__.py": "",
+            "lazyml/ml.py": """\
+                def __getattr__(name):
+                    raise ModuleNotFoundError("install the optional part to use " + name)
+
+
+                def fit(x):
+                    return x
+                """,
+            "lazyml/core.py": """\
+                from lazyml import ml
+
+
+                def run(x):
+                    return ml.fit(x)
+                """,
+        }
+    )
+    import_from(root, "lazyml.ml")
+    core = import_from(root, "lazyml.core")
+    snap = astoken.snapshot(["lazyml"])
+    entries = {entry.target: entry for entry in snap.entries}
+    assert "lazyml.ml:fit" in entries["lazyml.core:run"].dependencies
+    assert entries["lazyml.core:run"].token == astoken.behavior_token(core.run)
