@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "COUNT_BUILDS",
     "COUNT_WORK",
     "REPO_ROOT",
     "TESTS_DIR",
@@ -52,6 +53,24 @@ def _counting_canonical(code):
 
 
 builtins.compile, _code._canonical_code = _counting_compile, _counting_canonical
+"""
+
+
+#: Lines for a child's script: from where they stand on, the child lists in ``built`` the roots
+#: of every graph it builds (a kept build that replays builds none).
+COUNT_BUILDS = """\
+from astoken import _graph
+
+built = []
+_real_build_graph = _graph.build_graph
+
+
+def _counting_build_graph(request):
+    built.append(list(request.roots))
+    return _real_build_graph(request)
+
+
+_graph.build_graph = _counting_build_graph
 """
 
 

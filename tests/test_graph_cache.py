@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from _fresh import run_fresh
+from _fresh import COUNT_BUILDS, run_fresh
 from _samples import DISPATCH_PACKAGE
 
 from astoken import _store
@@ -52,20 +52,12 @@ if TYPE_CHECKING:
 
 #: The child: snapshot ``PKG`` with the options given; print the number of graphs built and
 #: every entry's token and dependencies.
-_SNAPSHOT = """\
+_SNAPSHOT = (
+    COUNT_BUILDS
+    + """\
 import json
 import astoken
-from astoken import _graph
 from astoken._summary import _codec as summary_codec
-
-built = []
-_real = _graph.build_graph
-
-
-def counting(request):
-    built.append(len(request.roots))
-    return _real(request)
-
 
 decoded = []
 _real_decode = summary_codec.summary_from_json
@@ -76,12 +68,12 @@ def counting_decode(text):
     return _real_decode(text)
 
 
-_graph.build_graph = counting
 summary_codec.summary_from_json = counting_decode
 snap = astoken.snapshot([PACKAGE], **OPTIONS)
 entries = {e.target: [e.token, list(e.dependencies)] for e in snap.entries}
 print(json.dumps({"built": len(built), "decoded": len(decoded), "entries": entries}))
 """
+)
 
 _PACKAGE = {
     "shop/__init__.py": "",

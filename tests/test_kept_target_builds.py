@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from _fresh import run_fresh
+from _fresh import COUNT_BUILDS, run_fresh
 from _samples import DISPATCH_PACKAGE
 
 import astoken
@@ -24,23 +24,15 @@ if TYPE_CHECKING:
 #: The child: every token answer for ``TARGETS`` with ``OPTIONS``; prints the graphs built,
 #: the tokens, the first target's dependencies, and the files the first target's analysis
 #: read (what ``behavior_token``'s in-process memo checks).
-_CHILD = """\
+_CHILD = (
+    COUNT_BUILDS
+    + """\
 import json
 import os
 
 import astoken
-from astoken import _graph, _pipeline
+from astoken import _pipeline
 
-built = []
-_real = _graph.build_graph
-
-
-def counting(request):
-    built.append(list(request.roots))
-    return _real(request)
-
-
-_graph.build_graph = counting
 targets = TARGETS
 options = OPTIONS
 analysis = _pipeline.analyze(targets[0], _pipeline.make_options(**options))
@@ -53,6 +45,7 @@ print(json.dumps({
     "deps": deps, "files": files,
 }))
 """
+)
 
 _PACKAGE = {
     "shop/__init__.py": "",
@@ -213,25 +206,17 @@ def test_a_live_answer_that_changes_without_an_edit_builds_again(
     kept build's ``registered`` question gets another answer."""
     root = make_package(DISPATCH_PACKAGE)
     cache = tmp_path / "cache"
-    code = """\
+    code = (
+        COUNT_BUILDS
+        + """\
 import json
 import astoken
-from astoken import _graph
 
-built = []
-_real = _graph.build_graph
-
-
-def counting(request):
-    built.append(1)
-    return _real(request)
-
-
-_graph.build_graph = counting
 token = astoken.behavior_token("reg.core:show", **OPTIONS)
 deps = astoken.dependencies("reg.core:show", **OPTIONS)
 print(json.dumps({"built": len(built), "token": token, "deps": list(deps)}))
 """
+    )
 
     def run(seed: int, ints: bool, **options: Any) -> dict[str, Any]:
         env = {"REG_INTS": "1"} if ints else {}
