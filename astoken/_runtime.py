@@ -57,6 +57,7 @@ from typing import Protocol
 from ._framing import framed_digest
 from ._lru import Lru
 from ._model import NodeKind, RefKind, RuntimeInfo
+from ._scope import own_namespace
 from .errors import StaleCodeError
 
 __all__ = [
@@ -133,7 +134,7 @@ def _functions_of(obj: object) -> Iterator[types.FunctionType]:
                 stack.append(wrapped)
         else:
             # A compiled wrapper around a function (functools.lru_cache, numpy's dispatchers).
-            own = _own_namespace(item)
+            own = own_namespace(item)
             wrapped = own.get("__wrapped__") if own is not None else None
             if wrapped is not None:
                 stack.append(wrapped)
@@ -336,7 +337,7 @@ def locate_name(module: str, name: str) -> str | None:
     ``__dict__`` (no descriptor runs): ``__call__ = _fast if HAVE_C else _slow`` in a class body
     is located at the function the condition chose."""
     live = sys.modules.get(module)
-    namespace = _own_namespace(live) if live is not None else None
+    namespace = own_namespace(live) if live is not None else None
     if not isinstance(namespace, dict):
         return None
     first, *attributes = name.split(".")
@@ -344,7 +345,7 @@ def locate_name(module: str, name: str) -> str | None:
         return "" if not attributes else None
     value = namespace[first]
     for attribute in attributes:
-        own = _own_namespace(value) if isinstance(value, type) else None
+        own = own_namespace(value) if isinstance(value, type) else None
         if own is None or attribute not in own:
             return None
         value = own[attribute]
@@ -383,7 +384,7 @@ def branch_names(
     numbers itself. With ``book``, what a file's source defines in branches is kept across
     processes, keyed by its bytes, the interpreter and ``salt`` (astoken's own code)."""
     live = sys.modules.get(module)
-    namespace = _own_namespace(live) if live is not None else None
+    namespace = own_namespace(live) if live is not None else None
     file = namespace.get("__file__") if namespace is not None else None
     if namespace is None or not isinstance(file, str):
         return ()
@@ -397,7 +398,7 @@ def branch_names(
         first, *rest = qualname.split(".")
         value = namespace.get(first)
         for part in rest:
-            own = _own_namespace(value) if isinstance(value, type) else None
+            own = own_namespace(value) if isinstance(value, type) else None
             value = own.get(part) if own is not None else None
         # The source definition among the live object's functions (through a decorator's
         # ``__wrapped__`` chain): the code this file defined under that name, in one branch.
@@ -620,16 +621,6 @@ def container_elements(obj: object) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _own_namespace(obj: object) -> dict[str, object] | types.MappingProxyType[str, object] | None:
-    """``obj.__dict__`` read without running any ``__getattr__``/``__getattribute__`` of its
-    class (a mock or proxy may raise anything from those); None when it has none."""
-    try:
-        own = object.__getattribute__(obj, "__dict__")
-    except Exception:
-        return None
-    return own if isinstance(own, (dict, types.MappingProxyType)) else None
-
-
 def registered_implementations(obj: object) -> tuple[str, ...]:
     """Node names of what calling ``obj`` may run besides its own code, sorted: the
     implementations registered with a ``functools.singledispatch`` function (or
@@ -640,7 +631,7 @@ def registered_implementations(obj: object) -> tuple[str, ...]:
         return tuple(sorted({n for n in map(_name_of, bound) if n is not None}))
     if isinstance(obj, functools.singledispatchmethod):
         obj = obj.dispatcher
-    own = _own_namespace(obj)
+    own = own_namespace(obj)
     registry = own.get("registry") if isinstance(own, dict) else None
     if not isinstance(registry, types.MappingProxyType):
         return ()
@@ -725,7 +716,7 @@ def has_python_code(obj: object) -> bool:
             return True
         if isinstance(current, type):
             return not _is_compiled_type(current)
-        own = _own_namespace(current)
+        own = own_namespace(current)
         wrapped = own.get("__wrapped__") if own is not None else None
         if wrapped is None:
             return False
@@ -751,7 +742,7 @@ def declared_entries(
     while isinstance(holders[-1], functools.partial):
         holders.append(holders[-1].func)  # a partial declares what its function declares
     for holder in holders:
-        own = _own_namespace(holder)
+        own = own_namespace(holder)
         if own is None:
             continue
         for attr in attributes:

@@ -37,6 +37,7 @@ import pkgutil
 import site
 import sys
 import sysconfig
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,7 @@ __all__ = [
     "is_test_module",
     "locate_module",
     "module_attribute",
+    "own_namespace",
     "package_path",
     "sibling_packages",
 ]
@@ -159,20 +161,31 @@ def _finder(entry: str) -> Any:
     return finder if hasattr(finder, "find_spec") else None
 
 
-def module_attribute(module: object, name: str) -> object:
-    """``module``'s attribute ``name`` read from its own namespace, or None: a module-level
-    ``__getattr__`` (PEP 562) never runs. ``dask.ml``'s raises ``ModuleNotFoundError`` for every
-    name it lacks, ``__path__`` included; ``getattr(module, "__path__", None)`` let that escape
-    as an internal error."""
+def own_namespace(obj: object) -> dict[str, object] | types.MappingProxyType[str, object] | None:
+    """``obj.__dict__`` read without running any ``__getattr__``/``__getattribute__`` of its
+    class or a module's ``__getattr__`` (a mock or proxy may raise anything from those); None
+    when it has none."""
     try:
-        namespace = object.__getattribute__(module, "__dict__")
-    except AttributeError:
-        namespace = None
-    if isinstance(namespace, dict):
-        return namespace.get(name)
+        own = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return None
+    return own if isinstance(own, (dict, types.MappingProxyType)) else None
+
+
+def module_attribute(module: object, name: str) -> object:
+    """``module``'s attribute ``name`` from its own namespace, or None: a module-level
+    ``__getattr__`` (PEP 562) never runs. ``dask.ml``'s raises ``ModuleNotFoundError`` for every
+    name it lacks, ``__path__`` included, which ``getattr(module, "__path__", None)`` let escape
+    as an internal error. An object standing in ``sys.modules`` that is no module is asked with
+    ``getattr`` (its class may define the attribute), any failure taken for None."""
+    namespace = own_namespace(module)
+    if namespace is not None and name in namespace:
+        return namespace[name]
+    if isinstance(module, types.ModuleType):
+        return None
     try:
         return getattr(module, name, None)
-    except Exception:  # an object standing in sys.modules whose attribute lookup fails
+    except Exception:
         return None
 
 

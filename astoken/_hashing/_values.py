@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import decimal
     import uuid
 
-from astoken._scope import Scope
+from astoken._scope import Scope, own_namespace
 from astoken.errors import EncoderConflictError
 
 from . import _optional
@@ -736,7 +736,7 @@ def is_own_identity(v: object, value: object) -> bool:
     return type(value) is int and value == id(v)
 
 
-def _without_hash_cache(
+def _without_process_marks(
     v: object, state: list[tuple[object, object]]
 ) -> list[tuple[object, object]]:
     """``v``'s state without the attributes that cache its hash (:func:`_is_hash_cache`) or
@@ -766,7 +766,7 @@ def _subclass_handler(base: Handler) -> Handler:
     def handle(v: object, w: Walk) -> bytes:
         def build() -> bytes:
             state = own_dict(v)
-            items = _without_hash_cache(v, list(state.items())) if state else []
+            items = _without_process_marks(v, list(state.items())) if state else []
             extra = mapping(b"", items, w) if items else b""
             own = b"#" if _is_hash_of_own_text(v, state) else base(v, w)
             return text(b"S", type_name(type(v))) + own + extra
@@ -794,7 +794,7 @@ def _enc_fallback(v: object, w: Walk) -> bytes:
         # hashes the constant by the source of the assignment that built it instead.
         state = None
     if state is not None:
-        state = _without_hash_cache(v, state)
+        state = _without_process_marks(v, state)
         order_free = order_free_names(type(v))
         if order_free:  # a set kept as a tuple: its order is process history
             state = [(k, as_set(x) if k in order_free else x) for k, x in state]
@@ -904,12 +904,10 @@ _UNSET_SLOT = _UnsetSlot.UNSET
 
 
 def own_dict(obj: object) -> dict[str, object] | None:
-    """``obj.__dict__`` when it has one, read without running a ``__getattr__`` (objects that
-    raise from it, such as pydantic's mocks, must not break a token)."""
-    try:
-        own = object.__getattribute__(obj, "__dict__")
-    except AttributeError:
-        return None
+    """``obj.__dict__`` when it is a dict, read without running a ``__getattr__`` (objects that
+    raise from it, such as pydantic's mocks, must not break a token): ``_scope.own_namespace``
+    less a class's mapping proxy."""
+    own = own_namespace(obj)
     return own if isinstance(own, dict) else None
 
 
