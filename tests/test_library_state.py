@@ -11,6 +11,7 @@ class tokens and the behavior token of ``DataFrame.query`` do not.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,56 @@ def test_an_attribute_holding_the_objects_own_address_is_left_out() -> None:
     marked._sa_instrumented = id(marked)  # type: ignore[attr-defined]
     twin, _ = _pair(("a",), ("b",))
     assert class_token(marked) == class_token(twin)
+
+
+_DERIVED = """
+import dataclasses, hashlib, json, sys
+from astoken._hashing import encode_value
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldType:
+    names: frozenset
+    prefixes: tuple = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "prefixes", tuple(f":{name}" for name in self.names))
+
+
+value = FieldType(frozenset({"param", "parameter", "arg", "argument", "key", "keyword"}))
+print(json.dumps([hashlib.sha256(encode_value(value, home="__main__")).hexdigest(),
+                  list(value.prefixes)]))
+"""
+
+
+def test_a_dataclass_field_neither_initialised_nor_compared_is_left_out(tmp_path: Path) -> None:
+    """griffe's ``_FieldType.prefixes`` (``init=False, compare=False``) is derived in
+    ``__post_init__`` by iterating a frozenset: another order with every hash seed. A field the
+    dataclass neither takes nor compares is derived or cached state; the fields it is derived
+    from are encoded."""
+    runs = [
+        run_fresh(_DERIVED, seed=seed, cwd=tmp_path, cache_dir=tmp_path / f"c{seed}")
+        for seed in (1, 2)
+    ]
+    (token_1, prefixes_1), (token_2, prefixes_2) = runs
+    assert prefixes_1 != prefixes_2  # the trap is there
+    assert token_1 == token_2
+
+
+@dataclasses.dataclass
+class _Counted:
+    name: str
+    calls: int = dataclasses.field(init=False, default=0)  # compared: data, not a cache
+    memo: dict[str, int] = dataclasses.field(
+        init=False, compare=False, default_factory=dict, repr=False
+    )
+
+
+def test_a_field_the_dataclass_compares_still_counts() -> None:
+    one, two = _Counted("a"), _Counted("a")
+    two.calls = 3
+    assert encode_value(one, home=__name__) != encode_value(two, home=__name__)
+    two.calls = 0
+    two.memo["x"] = 1  # neither initialised nor compared: a cache
+    assert encode_value(one, home=__name__) == encode_value(two, home=__name__)
+    assert encode_value(one, home=__name__) != encode_value(_Counted("b"), home=__name__)

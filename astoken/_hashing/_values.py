@@ -346,6 +346,11 @@ def _enc_dataclass(v: object, w: Walk) -> bytes:
     def build() -> bytes:
         parts = [text(b"Q", type_name(type(v))), behavior_of(type(v), w)]
         for field in dataclasses.fields(v):  # type: ignore[arg-type]
+            if not field.init and not field.compare:
+                # Neither given to the constructor nor compared: state the instance derives
+                # (griffe's ``prefixes``, a tuple made in ``__post_init__`` by iterating a
+                # frozenset, in another order with every hash seed) or caches.
+                continue
             try:
                 parts.append(text(b"", field.name) + _enc(getattr(v, field.name), w))
             except Fail as exc:
