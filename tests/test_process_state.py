@@ -255,9 +255,38 @@ _DEFAULTS = {
     ),
 }
 
+
+def _before_and_after(
+    tmp_path: Path,
+    files: dict[str, str],
+    *,
+    module_file: str,
+    code: str,
+    old: str | None,
+    new: str | None,
+) -> tuple[object, object]:
+    """What ``code`` prints for the package ``files`` (seed 1, directory ``one``) and for it
+    with ``old`` replaced by ``new`` in ``module_file`` (seed 2, directory ``two``; unedited
+    when ``old`` is None): the same code, or an edit, in another process and directory.
+    ``WHERE`` in ``code`` stands for the directory's name."""
+
+    def run(tree: dict[str, str], seed: int, where: str) -> object:
+        root = _write(tmp_path / where, tree)
+        cwd = tmp_path / f"cwd-{where}"
+        cwd.mkdir()
+        script = code.replace("WHERE", repr(where))
+        return run_fresh(script, paths=[root], seed=seed, cwd=cwd, cache_dir=tmp_path / where)
+
+    edited = dict(files)
+    if old is not None and new is not None:
+        assert edited[module_file].count(old) == 1
+        edited[module_file] = edited[module_file].replace(old, new)
+    return run(files, 1, "one"), run(edited, 2, "two")
+
+
 _DEFAULT_TOKENS = """\
 import json, sys, astoken
-sys.argv = ["prog", sys.argv[-1]]
+sys.argv = ["prog", WHERE]
 import proc_pkg.cli as m
 print(json.dumps([astoken.behavior_token(m.main), astoken.behavior_token(m.Runner)]))
 """
@@ -275,21 +304,11 @@ print(json.dumps([astoken.behavior_token(m.main), astoken.behavior_token(m.Runne
 def test_defaults_read_from_process_state_are_hashed_by_source(
     tmp_path: Path, old: str | None, new: str | None, changes: tuple[bool, bool]
 ) -> None:
-    def tokens(files: dict[str, str], seed: int, where: str) -> list[object]:
-        root = _write(tmp_path / where, files)
-        cwd = tmp_path / f"cwd-{where}"
-        cwd.mkdir()
-        code = _DEFAULT_TOKENS.replace("sys.argv[-1]]", f"{where!r}]")
-        result = run_fresh(code, paths=[root], seed=seed, cwd=cwd, cache_dir=tmp_path / where)
-        assert isinstance(result, list)
-        return result
-
-    before = tokens(_DEFAULTS, seed=1, where="one")
-    edited = dict(_DEFAULTS)
-    if old is not None and new is not None:
-        assert edited["cli.py"].count(old) == 1
-        edited["cli.py"] = edited["cli.py"].replace(old, new)
-    after = tokens(edited, seed=2, where="two")
+    before, after = _before_and_after(
+        tmp_path, _DEFAULTS, module_file="cli.py", code=_DEFAULT_TOKENS, old=old, new=new
+    )
+    assert isinstance(before, list)
+    assert isinstance(after, list)
     assert (before[0] != after[0], before[1] != after[1]) == changes
 
 
@@ -328,18 +347,9 @@ import proc_pkg.settings as m
 print(json.dumps(astoken.behavior_token(m.Settings.__init__)))
 """
 
-    def token(files: dict[str, str], seed: int, where: str) -> object:
-        root = _write(tmp_path / where, files)
-        cwd = tmp_path / f"cwd-{where}"
-        cwd.mkdir()
-        return run_fresh(code, paths=[root], seed=seed, cwd=cwd, cache_dir=tmp_path / where)
-
-    before = token(_SENTINEL_DEFAULT, seed=1, where="one")
-    edited = dict(_SENTINEL_DEFAULT)
-    if old is not None and new is not None:
-        assert edited["settings.py"].count(old) == 1
-        edited["settings.py"] = edited["settings.py"].replace(old, new)
-    after = token(edited, seed=2, where="two")
+    before, after = _before_and_after(
+        tmp_path, _SENTINEL_DEFAULT, module_file="settings.py", code=code, old=old, new=new
+    )
     assert isinstance(before, str)
     assert (before != after) is changes
 
