@@ -49,8 +49,8 @@ Guarantees (cited by tests/test_lockfile.py and tests/test_lockfile_layout.py):
    name in it (entries, bases, dependencies, definitions, packages, modules left out) follows
    the grammar astoken writes (:func:`is_node_name`), every token is one of the forms astoken
    writes (:func:`is_token`, :func:`is_own_token`), the interpreter tag is a tag, bases are
-   entries without a cycle, and the closures hold at most :data:`MAX_EXPANDED_NAMES` names in
-   all; anything else raises :class:`~astoken.errors.SnapshotFormatError` naming the entry by
+   entries without a cycle, and the closures take at most :data:`MAX_CLOSURE_BYTES` bytes
+   as masks; anything else raises :class:`~astoken.errors.SnapshotFormatError` naming the entry by
    its ``repr``. So no name read from a lock file carries a newline, a terminal escape or a
    forged report line into ``astoken diff``'s output, and a small file cannot expand into
    closures that fill the memory. (The reasons of ``failed`` are free text, as the exceptions
@@ -63,13 +63,14 @@ import bisect
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from . import _combine
 from ._compact import CompactError, compact_closures, expand_closures
 from ._files import read_regular, write_atomic
 from ._model import FORMAT_VERSION, PORTABLE_TAG, NodeKind, is_unavailable_reason
+from ._nameset import NameSet, NameTable
 from .errors import SnapshotFormatError
 
 __all__ = [
@@ -91,15 +92,92 @@ __all__ = [
 # them (``Snapshot.load``/``save``) needs no import back from the value objects' module.
 
 
-@dataclass(frozen=True, slots=True)
 class SnapshotEntry:
-    """One target of a snapshot: its behavior token, its own token and its dependency names."""
+    """One target of a snapshot: its behavior token, its own token and its dependency names.
+
+    Immutable. An entry read from a lock file holds its dependencies as a
+    :class:`~astoken._nameset.NameSet` (a mask over the file's names, equal to the tuple of
+    them) and makes its token from the file's own tokens when it is first asked for, so that
+    reading a file of tens of thousands of large closures neither lists nor hashes them all.
+    """
+
+    __slots__ = ("_made_by", "_token", "dependencies", "kind", "own_token", "target")
 
     target: str
     kind: NodeKind
-    token: str | None
     own_token: str | None
-    dependencies: tuple[str, ...]
+    dependencies: Sequence[str]
+    _token: str | None
+    _made_by: FileTokens | None
+
+    def __init__(
+        self,
+        target: str,
+        kind: NodeKind,
+        token: str | None,
+        own_token: str | None,
+        dependencies: Sequence[str],
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "target", target)
+        set_(self, "kind", kind)
+        set_(self, "_token", token)
+        set_(self, "own_token", own_token)
+        set_(self, "dependencies", dependencies)
+        set_(self, "_made_by", None)
+
+    @classmethod
+    def _deferred(
+        cls,
+        target: str,
+        kind: NodeKind,
+        own_token: str | None,
+        dependencies: Sequence[str],
+        made_by: FileTokens,
+    ) -> SnapshotEntry:
+        """An entry whose token ``made_by`` makes from its own token and dependencies."""
+        entry = cls(target, kind, None, own_token, dependencies)
+        object.__setattr__(entry, "_made_by", made_by)
+        return entry
+
+    @property
+    def token(self) -> str | None:
+        """The behavior token of the target (None: no behavior of its own)."""
+        made_by: FileTokens | None = self._made_by
+        if made_by is not None:
+            object.__setattr__(self, "_token", made_by.token(self.own_token, self.dependencies))
+            object.__setattr__(self, "_made_by", None)
+        token: str | None = self._token
+        return token
+
+    @property
+    def made_by(self) -> FileTokens | None:
+        """The own tokens of the lock file the entry was read from, while its token is not
+        made yet (:mod:`astoken._diff` compares such entries without making it)."""
+        return self._made_by
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"SnapshotEntry is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"SnapshotEntry is immutable: cannot delete {name!r}")
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.target, self.kind, self.token, self.own_token, tuple(self.dependencies))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SnapshotEntry):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"SnapshotEntry(target={self.target!r}, kind={self.kind!r}, token={self.token!r}, "
+            f"own_token={self.own_token!r}, dependencies={tuple(self.dependencies)!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +240,10 @@ SNAPSHOT_LAYOUT = 2
 #: A snapshot file larger than this is refused rather than read.
 MAX_SNAPSHOT_BYTES = 1 << 30
 
-#: The most dependency names the closures of one file may expand to, in all: as many as a
-#: file of :data:`MAX_SNAPSHOT_BYTES` could list one by one (about 40 bytes a name), so a
-#: small file whose bases nest cannot make the reader fill the memory.
-MAX_EXPANDED_NAMES = MAX_SNAPSHOT_BYTES // 40
+#: The most memory the closures of one file may expand to, in all: they are held as bit
+#: masks over the file's names (:mod:`astoken._nameset`; sympy's 21,264 closures take 72 MB),
+#: so a small file whose bases nest cannot make the reader fill the memory.
+MAX_CLOSURE_BYTES = MAX_SNAPSHOT_BYTES
 
 
 #: A behavior token or a code/value own token: SHA-256 in lowercase hex.
@@ -251,18 +329,20 @@ def _sorted_snapshot(snapshot: Snapshot) -> Snapshot:
     )
 
 
-class _Tokens:
+class FileTokens:
     """Behavior tokens made from the own tokens of a file's definitions, the way the combiner
     makes them in an analysis (the pairs of a closure's names with an own token, the entry's
     own token as ``<target>``, the file's interpreter tag)."""
 
     def __init__(self, definitions: Mapping[str, str], python: str) -> None:
         self.python = python
+        self.definitions = definitions
         self.pairs = {name: _combine.encode_pair(name, tok) for name, tok in definitions.items()}
 
-    def token(self, own: str | None, dependencies: tuple[str, ...]) -> str | None:
-        """The token of a closure (``dependencies`` sorted): the pairs are taken in the order of
+    def token(self, own: str | None, names: Sequence[str]) -> str | None:
+        """The token of a closure (``names`` sorted): the pairs are taken in the order of
         their names, ``<target>`` in its place, without a sort per closure."""
+        dependencies = tuple(names)
         get = self.pairs.get
         if own is None:
             pairs = list(filter(None, map(get, dependencies)))
@@ -288,12 +368,29 @@ def _table(rows: Mapping[str, object]) -> str:
     return "{\n" + lines + "\n  }"
 
 
+def _made_again(entry: SnapshotEntry, tokens: FileTokens, same: dict[int, bool]) -> bool:
+    """True when ``tokens`` make the entry's token (so the file need not write it). An entry
+    read from a file and not asked for its token is made by that file's own tokens: when they
+    are these (a lock file written again; checked once a file, ``same`` by its id), nothing is
+    hashed."""
+    made_by = entry.made_by
+    if made_by is not None:
+        known = same.get(id(made_by))
+        if known is None:
+            known = same[id(made_by)] = (
+                made_by.python == tokens.python and made_by.definitions == tokens.definitions
+            )
+        if known:
+            return True
+    return tokens.token(entry.own_token, entry.dependencies) == entry.token
+
+
 def dumps_snapshot(snapshot: Snapshot) -> str:
     """The snapshot as the JSON text described in the module docstring."""
     definitions = dict(snapshot.own_tokens)
-    closures = {e.target: frozenset(e.dependencies) - {e.target} for e in snapshot.entries}
-    compact = compact_closures(closures)
-    tokens = _Tokens(definitions, snapshot.python)
+    compact = compact_closures({e.target: e.dependencies for e in snapshot.entries})
+    tokens = FileTokens(definitions, snapshot.python)
+    same_tokens: dict[int, bool] = {}
     entries: dict[str, dict[str, object]] = {}
     for entry in snapshot.entries:
         bases, extra = compact[entry.target]
@@ -306,7 +403,7 @@ def dumps_snapshot(snapshot: Snapshot) -> str:
             row["self"] = True  # a closure that holds its own target (never written by astoken)
         if entry.own_token != definitions.get(entry.target):
             row["own"] = entry.own_token
-        if tokens.token(entry.own_token, entry.dependencies) != entry.token:
+        if not _made_again(entry, tokens, same_tokens):
             row["token"] = entry.token
         entries[entry.target] = row
     fields = {
@@ -410,21 +507,25 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
         raise SnapshotFormatError(source, "entries must be an object")
     rows = {target: _row(source, target, raw_entries[target]) for target in sorted(raw_entries)}
     _check_names(source, rows)
+    table = NameTable.sorted_from(_names_of(definitions, rows))
     try:
         closures = expand_closures(
+            table,
             {target: (row.bases, row.deps) for target, row in rows.items()},
-            limit=MAX_EXPANDED_NAMES,
+            limit=MAX_CLOSURE_BYTES,
         )
     except CompactError as exc:
         raise SnapshotFormatError(source, f"entries: {exc}") from None
-    tokens = _Tokens(definitions, python)
+    tokens = FileTokens(definitions, python)
     entries = []
     for target, row in rows.items():
         own = row.own if row.has_own else definitions.get(target)
-        closure = closures[target] | {target} if row.itself else closures[target]
-        dependencies = tuple(sorted(closure))
-        behavior = row.token if row.has_token else tokens.token(own, dependencies)
-        entries.append(SnapshotEntry(target, row.kind, behavior, own, dependencies))
+        mask = closures[target] | table.bit(target) if row.itself else closures[target]
+        dependencies = NameSet(table, mask)
+        if row.has_token:
+            entries.append(SnapshotEntry(target, row.kind, row.token, own, dependencies))
+        else:
+            entries.append(SnapshotEntry._deferred(target, row.kind, own, dependencies, tokens))
     return Snapshot(
         packages=tuple(packages),
         entries=tuple(entries),
@@ -433,6 +534,15 @@ def loads_snapshot(text: str, *, source: str = "<string>") -> Snapshot:
         python=python,
         failed=tuple(sorted(failed.items())),
     )
+
+
+def _names_of(definitions: Mapping[str, str], rows: Mapping[str, _Row]) -> set[str]:
+    """Every name a file holds: its definitions, entries and their bases and dependencies."""
+    names = set(definitions)
+    names.update(rows)
+    for row in rows.values():
+        names.update(row.deps)
+    return names
 
 
 def _string_list(source: str, value: object, where: str) -> list[str]:

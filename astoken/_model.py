@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import networkx
@@ -596,14 +596,81 @@ def is_unavailable_reason(reason: str) -> bool:
     return reason.startswith(UNAVAILABLE_REASON)
 
 
-@dataclass(frozen=True, slots=True)
+class HasToken(Protocol):
+    """What holds a behavior token it may make only when asked (a lock file's entry)."""
+
+    @property
+    def token(self) -> str | None: ...
+
+
 class ChangedTarget:
-    """A target whose behavior token differs between two snapshots, and the definitions why."""
+    """A target whose behavior token differs between two snapshots, and the definitions why.
+
+    Immutable. The tokens may be given as what holds them (:meth:`of`): a diff of lock files
+    knows which targets changed without their tokens, and makes one only when it is read
+    (sympy: 13,220 targets change with one function, at about 4 ms a token)."""
+
+    __slots__ = ("_new", "_old", "causes", "target")
 
     target: str
-    old_token: str | None
-    new_token: str | None
     causes: tuple[str, ...]
+    _old: HasToken | str | None
+    _new: HasToken | str | None
+
+    def __init__(
+        self, target: str, old_token: str | None, new_token: str | None, causes: tuple[str, ...]
+    ) -> None:
+        for name, value in (
+            ("target", target),
+            ("_old", old_token),
+            ("_new", new_token),
+            ("causes", causes),
+        ):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def of(
+        cls, target: str, old: HasToken, new: HasToken, causes: tuple[str, ...]
+    ) -> ChangedTarget:
+        """The change of ``target`` whose tokens are those ``old`` and ``new`` hold."""
+        changed = cls(target, None, None, causes)
+        object.__setattr__(changed, "_old", old)
+        object.__setattr__(changed, "_new", new)
+        return changed
+
+    @staticmethod
+    def _token(held: HasToken | str | None) -> str | None:
+        return held if held is None or isinstance(held, str) else held.token
+
+    @property
+    def old_token(self) -> str | None:
+        """The token in the old snapshot."""
+        return self._token(self._old)
+
+    @property
+    def new_token(self) -> str | None:
+        """The token in the new snapshot."""
+        return self._token(self._new)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ChangedTarget is immutable: cannot set {name!r}")
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.target, self.old_token, self.new_token, self.causes)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChangedTarget):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"ChangedTarget(target={self.target!r}, old_token={self.old_token!r}, "
+            f"new_token={self.new_token!r}, causes={self.causes!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

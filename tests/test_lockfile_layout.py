@@ -20,6 +20,7 @@ from astoken import cli
 from astoken._compact import CompactError, compact_closures, expand_closures
 from astoken._diff import diff_snapshots
 from astoken._lockfile import read_snapshot
+from astoken._nameset import NameSet, NameTable
 
 #: Functions in the generated package: each calls the one before it and a shared helper, so
 #: closures grow with the position (the sum of their sizes grows as the square).
@@ -167,13 +168,20 @@ def test_compact_closures_expand_to_themselves(closures: dict[str, frozenset[str
     """_compact guarantees 1-2 (cycles between targets included)."""
     closures = {target: names - {target} for target, names in closures.items()}
     compact = compact_closures(closures)
-    assert expand_closures(compact, limit=10_000) == closures
+    table = NameTable.sorted_from([*closures, *(n for names in closures.values() for n in names)])
+    masks = expand_closures(table, compact, limit=10_000)
+    assert {target: frozenset(table.names(mask)) for target, mask in masks.items()} == closures
     assert compact_closures(dict(reversed(closures.items()))) == compact
+    # Closures already held as name sets of one table are written to the same bases and names.
+    shared = {target: NameSet(table, table.mask(names)) for target, names in closures.items()}
+    assert compact_closures(shared) == compact
 
 
 def test_expansion_beyond_the_limit_is_refused() -> None:
     """_compact guarantee 4: a chain of bases that nests into many names stops at the limit."""
     chain = {f"m:t{i}": ((f"m:t{i - 1}",) if i else (), (f"m:x{i}",)) for i in range(200)}
-    assert len(expand_closures(chain, limit=200 * 200)["m:t199"]) == 399
-    with pytest.raises(CompactError, match="more than 1000 names"):
-        expand_closures(chain, limit=1000)
+    table = NameTable.sorted_from([*chain, *(f"m:x{i}" for i in range(200))])
+    assert expand_closures(table, chain, limit=200 * 400)["m:t199"].bit_count() == 399
+    # 200 closures of up to 400 bits: about 10,000 bytes of masks in all.
+    with pytest.raises(CompactError, match="more than 1000 bytes"):
+        expand_closures(table, chain, limit=1000)

@@ -15,9 +15,11 @@ from astoken._model import (
     PORTABLE_TAG,
     UNAVAILABLE_REASON,
     DefKind,
+    NodeKind,
     Options,
     Unresolved,
 )
+from astoken._nameset import NameIndex, NameSet
 from astoken._platform import unavailable_on_this_platform
 from astoken._scope import Scope, is_test_module, iter_package_modules, sibling_packages
 from astoken.errors import (
@@ -199,7 +201,10 @@ def _snapshot_package(
     check_running_code(first_party(nodes.values()), opts)
     leaves: dict[str, str | None] = {}
     unresolved: set[Unresolved] = set()
-    entries: list[SnapshotEntry] = []
+    # Each closure is kept as a mask over one index of the graph's names (and the leaves the
+    # closures add), not a tuple: sympy's 21,264 closures hold 181 million names.
+    names = NameIndex(nodes)
+    made: list[tuple[str, NodeKind, str | None, str | None, int]] = []
     refused: dict[str, str] = {}
     total = len(build.roots)
     for index, root in enumerate(sorted(build.roots)):
@@ -226,15 +231,9 @@ def _snapshot_package(
             continue
         leaves.update(result.leaves)
         unresolved.update(result.unresolved)
-        entries.append(
-            SnapshotEntry(
-                target=root,
-                kind=nodes[root].kind,
-                token=result.token,
-                own_token=result.root_token,
-                dependencies=result.dependencies,
-            )
-        )
+        names.add(result.leaves)
+        mask = names.mask(result.dependencies)
+        made.append((root, nodes[root].kind, result.token, result.root_token, mask))
         if progress is not None:
             progress(index + 1, total)
     book = code_book_for(opts)
@@ -243,6 +242,11 @@ def _snapshot_package(
     if session.sources is not None:
         session.sources.flush()
     report_unresolved(spec, sorted_unresolved(unresolved), opts)
+    table = names.table()
+    entries = [
+        SnapshotEntry(target, kind, token, own_token, NameSet(table, mask))
+        for target, kind, token, own_token, mask in made
+    ]
     # Every own token computed for some closure (the roots' are their entries' own tokens).
     own = {**session.own, **leaves}
     for entry in entries:
