@@ -24,12 +24,14 @@ entries whose closures it contains, see :mod:`astoken._compact`, and the other n
     }
 
 An entry's dependencies are its ``deps`` and, for each of its ``bases``, that entry and its
-dependencies. Its own token is its name's definition (null: none), its behavior token is
-made again when the file is read, by the combiner, from the own tokens of its closure and the
-interpreter tag. An entry whose token that would not give (only data attributes, own tokens
-from several packages' analyses), or whose own token is not its definition's, says so:
-``"token"``, ``"own"``. Layout 1 (every closure and token written out: networkx's file was
-20 MB) is refused with the advice to run ``astoken snapshot`` again.
+dependencies. Its own token is its name's definition (null: none). Its behavior token is made
+again by the combiner, from the own tokens of its closure and the interpreter tag, when it is
+first asked for: a read entry holds its closure as a mask over the file's names (see
+:mod:`astoken._nameset`), so reading lists and hashes no closure. An entry whose token that
+would not give (only data attributes, own tokens from several packages' analyses), or whose
+own token is not its definition's, says so: ``"token"``, ``"own"``. Layout 1 (every closure
+and token written out: networkx's file was 20 MB) is refused with the advice to run
+``astoken snapshot`` again.
 
 Guarantees (cited by tests/test_lockfile.py and tests/test_lockfile_layout.py):
 

@@ -4,8 +4,8 @@
 ``astoken explain sympy.simplify.simplify:simplify`` gave another token with every hash seed:
 25 of its 13,649 dependencies had own tokens that differed. Each was a value holding process
 history rather than data: an expression's cached ``hash()`` (``_mhash``) and derived
-assumptions, a ``Dummy``'s index counted from a random base, a dispatcher's tie order between
-signatures, a unit system's units in set order, the empty entries that reads of a
+assumptions, a ``Dummy``'s index (the count of dummies made before it), a dispatcher's tie
+order between signatures, a unit system's units in set order, the empty entries that reads of a
 ``defaultdict(set)`` store; and, in the benchmarks a snapshot of sympy takes too, the
 ``hash()`` a polynomial ring and its elements cache in ``_hash``. Checked here on the real
 sympy, in fresh interpreters with other hash seeds and working directories: the raw values
@@ -96,10 +96,41 @@ def test_a_sympy_expression_is_its_class_and_content() -> None:
     assert encode_value(a) == encode_value(b)
 
 
-def test_two_dummies_of_one_name_are_told_apart() -> None:
+def test_a_dummy_is_its_name_and_assumptions_not_its_place_in_the_count() -> None:
     one, two = sympy.Dummy("d"), sympy.Dummy("d")
-    assert encode_value(one) != encode_value(two)
-    assert encode_value(one) == encode_value(one)
+    assert one.dummy_index != two.dummy_index
+    assert encode_value(one) == encode_value(two)
+    assert encode_value(one) != encode_value(sympy.Dummy("e"))
+    assert encode_value(one) != encode_value(sympy.Dummy("d", positive=True))
+    assert encode_value(one) != encode_value(sympy.Symbol("d"))
+
+
+#: A module constant holding a Dummy, imported after the process made ``PRIOR_DUMMIES``.
+DUMMY_AFTER_OTHERS = """
+import hashlib, json, os
+import sympy
+for i in range(int(os.environ["PRIOR_DUMMIES"])):
+    sympy.Dummy("prior")
+import sympy.integrals.manualintegrate as m
+from astoken._hashing import encode_value
+from astoken._scope import Scope
+scope = Scope().with_root("sympy")
+value = encode_value(m._symbol, by_reference=True, home=m.__name__, scope=scope)
+place = m._symbol.dummy_index - sympy.Dummy._base_dummy_index
+print(json.dumps([hashlib.sha256(value).hexdigest(), place]))
+"""
+
+
+def test_a_dummy_constant_does_not_follow_what_the_process_made_before(tmp_path: Path) -> None:
+    """The constant's place in the count differs when other dummies came first; its encoding
+    does not."""
+    runs = [
+        run_fresh(DUMMY_AFTER_OTHERS, cwd=tmp_path, env={"PRIOR_DUMMIES": str(prior)})
+        for prior in (0, 5)
+    ]
+    (first, place_first), (second, place_second) = runs
+    assert place_second - place_first == 5  # its place in the process's count of dummies
+    assert first == second
 
 
 def _fresh_list() -> list[int]:

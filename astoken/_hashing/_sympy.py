@@ -6,8 +6,12 @@ assumptions, an integer's value). Its instance state holds caches besides: ``_mh
 object's ``hash()`` (string hashing: it differs with every hash seed), and ``_assumptions``,
 the facts derived so far (which depends on the queries the process ran). Encoded by that
 state, a sympy constant (``S.GoldenRatio`` in a class attribute) had another token in every
-process. A ``Dummy`` is told apart from others of its name by ``dummy_index``, which sympy
-counts from a random base drawn at import: its index less that base (its place in the count).
+process. A ``Dummy`` is its name and assumptions: its ``dummy_index`` counts the dummies the
+process made before it (from a random base drawn at import), so it follows what the process
+imported and computed first, as an object's address does, and is left out (sympy's
+``manualintegrate._symbol`` had another token in a snapshot whose graph build had looked up
+other modules first). Two dummies of one name in one value encode alike: which of them are one
+object is the code's, which the token covers.
 
 Its multiple-dispatch tables (``sympy.multipledispatch.Dispatcher``, the handlers of every
 assumption predicate) are their name and registry (signature -> function): the ``ordering``
@@ -34,8 +38,7 @@ def _basic(v: Any, w: Walk) -> bytes:
         try:
             content = tuple(v._hashable_content())
             if isinstance(v, Dummy):
-                # (name, assumptions..., dummy_index): the index counted from the random base.
-                content = (*content[:-1], v.dummy_index - Dummy._base_dummy_index)
+                content = content[:-1]  # (name, assumptions..., dummy_index): process history
         except Exception as exc:  # a half-built or broken expression: no encoding
             raise Fail(type_name(type(v))) from exc
         return text(b"Sy", "") + enc(type(v), w) + enc(content, w)
