@@ -96,29 +96,29 @@ class _Masks:
         )
         self.own_changed = table.mask(n for n in names if old_own.get(n) != new_own.get(n))
 
-    def closures(self, target: str, before: NameSet, after: NameSet) -> tuple[int, int]:
-        """The two closures of ``target`` (itself included) as masks of the shared table."""
-        table, bit = self.table, self.table.bit(target)
-        old, new = self.old_table, self.new_table
+    def closures(self, before: NameSet, after: NameSet) -> tuple[int, int]:
+        """The two closures (as the files hold them) as masks of the shared table."""
+        table, old, new = self.table, self.old_table, self.new_table
         return (
-            (before.mask if old is None else old.translate(before.mask, table)) | bit,
-            (after.mask if new is None else new.translate(after.mask, table)) | bit,
+            before.mask if old is None else old.translate(before.mask, table),
+            after.mask if new is None else new.translate(after.mask, table),
         )
 
     def same_token(self, old_mask: int, new_mask: int) -> bool:
-        """Guarantee 4, for two deferred entries whose own tokens are equal."""
+        """Guarantee 4, for two deferred entries whose own tokens are equal: the closures as
+        the files hold them (one that holds its own target pairs it as any other name)."""
         held = old_mask & self.old_defined
         return held == new_mask & self.new_defined and not held & self.redefined
 
-    def causes(self, old_mask: int, new_mask: int) -> tuple[str, ...]:
-        """Guarantee 3's causes, from the two closures' masks."""
-        return tuple(
-            self.table.names((old_mask & new_mask & self.own_changed) | (old_mask ^ new_mask))
-        )
+    def causes(self, target: str, old_mask: int, new_mask: int) -> tuple[str, ...]:
+        """Guarantee 3's causes, from the two closures' masks (the target itself included)."""
+        bit = self.table.bit(target)
+        old_mask, new_mask = old_mask | bit, new_mask | bit
+        changed = (old_mask & new_mask & self.own_changed) | (old_mask ^ new_mask)
+        return tuple(self.table.names(changed))
 
 
 def _masks_for(
-    target: str,
     before: SnapshotEntry,
     after: SnapshotEntry,
     *,
@@ -155,7 +155,7 @@ def _masks_for(
     masks = made[key]
     if masks is None:
         return None
-    return (masks, *masks.closures(target, deps_before, deps_after))
+    return (masks, *masks.closures(deps_before, deps_after))
 
 
 def diff_snapshots(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ()) -> SnapshotDiff:
@@ -179,7 +179,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ())
     made: dict[tuple[int, ...], _Masks | None] = {}
     for target in sorted(old_entries.keys() & new_entries.keys()):
         before, after = old_entries[target], new_entries[target]
-        shared = _masks_for(target, before, after, made=made, old_own=old_own, new_own=new_own)
+        shared = _masks_for(before, after, made=made, old_own=old_own, new_own=new_own)
         if shared is not None:
             # Guarantee 4: the tokens differ exactly when this says so; neither is made here.
             masks, old_mask, new_mask = shared
@@ -187,7 +187,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, targets: Sequence[str] = ())
                 unchanged += 1
                 continue
             changed.append(
-                ChangedTarget.of(target, before, after, masks.causes(old_mask, new_mask))
+                ChangedTarget.of(target, before, after, masks.causes(target, old_mask, new_mask))
             )
             continue
         if before.token == after.token:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, repeat
 from typing import overload
 
-__all__ = ["NameIndex", "NameSet", "NameTable"]
+__all__ = ["NameIndex", "NameSet", "NameTable", "mask_of", "positions_of"]
 
 # ``format(mask, "b")`` reversed gives bit i at character i; this maps those characters to the
 # bytes 0 and 1 that ``itertools.compress`` and ``int(..., 2)`` read.
@@ -71,12 +71,7 @@ class NameTable:
 
     def flags(self, mask: int) -> bytes:
         """A byte per position of the table, 1 where ``mask`` has the bit, else 0."""
-        size = len(self.names_at)
-        if mask >> size:
-            raise ValueError("a mask with bits beyond its table")
-        if not size:
-            return b""
-        return format(mask, f"0{size}b").encode("ascii")[::-1].translate(_FROM_DIGITS)
+        return _flags(mask, len(self.names_at))
 
     def names(self, mask: int) -> list[str]:
         """The names of ``mask``, sorted."""
@@ -135,18 +130,38 @@ class NameIndex:
 
 
 def _mask(index: dict[str, int], size: int, names: Iterable[str]) -> int:
-    """The mask of ``names`` under ``index`` (positions below ``size``). A few names are set a
-    bit at a time; more run in C per name: a byte per position is set, then read as one
-    binary number (a lock file's extra names are mostly few, its closures many)."""
-    positions = list(map(index.__getitem__, names))
-    if len(positions) <= _FEW:
+    """The mask of ``names`` under ``index`` (positions below ``size``)."""
+    return mask_of(map(index.__getitem__, names), size)
+
+
+def mask_of(positions: Iterable[int], size: int) -> int:
+    """The mask with the bits at ``positions`` (each below ``size``) set. A few positions are
+    set a bit at a time; more run in C per position: a byte per position is set, then read as
+    one binary number (a lock file's extra names are mostly few, its closures many)."""
+    listed = list(positions)
+    if len(listed) <= _FEW:
         mask = 0
-        for at in positions:
+        for at in listed:
             mask |= 1 << at
         return mask
     flags = bytearray(size)
-    deque(map(flags.__setitem__, positions, repeat(1)), maxlen=0)
+    deque(map(flags.__setitem__, listed, repeat(1)), maxlen=0)
     return int(flags.translate(_TO_DIGITS)[::-1], 2)
+
+
+def _flags(mask: int, size: int) -> bytes:
+    """A byte per position below ``size``, 1 where ``mask`` has the bit, else 0."""
+    if mask >> size:
+        raise ValueError("a mask with bits beyond its table")
+    if not size:
+        return b""
+    return format(mask, f"0{size}b").encode("ascii")[::-1].translate(_FROM_DIGITS)
+
+
+def positions_of(mask: int, size: int) -> Iterator[int]:
+    """The positions of ``mask``'s bits, ascending (``ValueError`` for a bit at ``size`` or
+    beyond)."""
+    return compress(range(size), _flags(mask, size))
 
 
 class NameSet(Sequence[str]):

@@ -605,8 +605,11 @@ class _KeptTextStore:
     def put(self, key: str, text: str) -> None:
         """Store ``text`` under ``key`` atomically; failures are swallowed."""
         path = self._path(key)
-        if path is not None:
-            _write_quietly(self._root, path, self._ENVELOPE.make(key, text))
+        if path is None:
+            return
+        data = self._ENVELOPE.make(key, text)
+        if len(data) <= MAX_ENTRY_BYTES:  # a larger entry would never be read: not written
+            _write_quietly(self._root, path, data)
 
 
 class BuildStore(_KeptTextStore):

@@ -485,6 +485,27 @@ def test_a_cached_build_reads_back_as_written() -> None:
     assert again.closure("a:g") == {"a:g"}
 
 
+def test_a_closure_is_kept_as_its_bit_map_when_that_is_shorter() -> None:
+    """sympy's build, as indexes, was larger than a cache entry may be: a closure holding more
+    than one name in sixteen is kept as a bit map, a sparse one as its indexes."""
+    names = [f"m:f{i:03}" for i in range(200)]
+    nodes = {
+        name: Node(name, NodeKind.FUNCTION, "/src/m.py", i + 1) for i, name in enumerate(names)
+    }
+    graph = Digraph()
+    for i in range(199):
+        graph.add_edge(names[i], names[i + 1], conds={None})  # f000 reaches all 200
+    graph.add_edge("m:f150", "m:f199", conds={None})
+    build = cached_build((names[0], names[198], names[150]), graph, nodes, (), [])
+    text = encode_build(build)
+    sets = json.loads(text)["sets"]
+    assert [s.startswith("b:") for s in sets] == [True, False, True]
+    again = decode_build(text)
+    assert again == build
+    assert again.closure(names[0]) == set(names)
+    assert again.closure(names[198]) == {names[198], names[199]}
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -500,6 +521,9 @@ def test_a_cached_build_reads_back_as_written() -> None:
         lambda text: text.replace('"width":2', '"width":3'),
         lambda text: text.replace('"closures":[0', '"closures":[-1'),
         lambda text: text.replace('"names":["a:f"', '"names":["b:f"'),
+        lambda text: re.sub(r'"sets":\["[^"]*"', '"sets":["b:BwA="', text),  # 2 bytes for 3 bits
+        lambda text: re.sub(r'"sets":\["[^"]*"', '"sets":["b:Dw=="', text),  # bit 3 of 3 names
+        lambda text: re.sub(r'"sets":\["[^"]*"', '"sets":["b:B?=="', text),  # not base64
     ],
 )
 def test_a_malformed_cached_build_is_a_value_error(damage: Any) -> None:

@@ -128,6 +128,34 @@ def test_an_added_call_changes_a_handful_of_lines(lock_files: dict[str, Path]) -
     assert all("gen.core:other" in change.causes for change in diff.changed)
 
 
+@pytest.mark.parametrize("variant", ["body", "call"])
+def test_a_diff_of_read_files_needs_no_token_and_tokens_are_the_analysis_ones(
+    lock_files: dict[str, Path], variant: str
+) -> None:
+    """diff guarantee 4 on files astoken wrote: which targets changed is found without making
+    a token, the same diff as with every token made first, and a token made from the read
+    file is the one ``astoken token`` gives for that target in the edited package."""
+    before, after = read_snapshot(lock_files["before"]), read_snapshot(lock_files[variant])
+    found = diff_snapshots(before, after)
+    assert found.changed
+    assert all(e.made_by is not None for e in (*before.entries, *after.entries))
+    forced_before, forced_after = (
+        read_snapshot(lock_files["before"]),
+        read_snapshot(lock_files[variant]),
+    )
+    for entry in (*forced_before.entries, *forced_after.entries):
+        assert entry.token is not None  # every function and method of gen has behavior
+        assert entry.made_by is None
+    assert diff_snapshots(forced_before, forced_after) == found
+    targets = ["gen.core:f0", f"gen.core:f{COUNT - 1}", "gen.core:Model.fit"]
+    root = lock_files[variant].parent / variant
+    done = run_astoken("token", *targets, "--format", "json", cwd=root, paths=[root])
+    assert done.returncode == 0, done.stderr
+    tokens = {e.target: e for e in after.entries}
+    analysed = json.loads(done.stdout)
+    assert {t: tokens[t].token for t in targets} == {t: analysed[t] for t in targets}
+
+
 def test_an_older_layout_is_refused_with_the_advice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

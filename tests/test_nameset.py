@@ -86,11 +86,12 @@ OTHERS = ["app.m:LIMIT", "numpy", "app.m:C"]
 
 
 def _snapshot(closures: dict[str, frozenset[str]], own: dict[str, str], python: str) -> Snapshot:
-    """A snapshot whose tokens are the ones the combiner makes (as astoken snapshot's are)."""
+    """A snapshot whose tokens are the ones the combiner makes (as astoken snapshot's are); a
+    closure may hold its own target (a lock file says so with ``"self"``)."""
     tokens = FileTokens(own, python)
     entries = []
     for target in sorted(closures):
-        deps = tuple(sorted(closures[target] - {target}))
+        deps = tuple(sorted(closures[target]))
         token = tokens.token(own.get(target), deps)
         entries.append(SnapshotEntry(target, NodeKind.FUNCTION, token, own.get(target), deps))
     return Snapshot(
@@ -135,6 +136,22 @@ def test_diff_of_files_equals_the_diff_of_their_tokens(
     assert found == expected
     # And a file diffed against the in-memory snapshot (its tokens made) agrees too.
     assert diff_snapshots(read_snapshot(folder / "old.json"), after) == expected
+
+
+def test_a_closure_that_comes_to_hold_its_own_target_changes_its_token(
+    tmp_path: Path,
+) -> None:
+    """diff guarantee 4 counts the target's own name in its closure like any other name."""
+    own = {"app.m:f0": "a" * 64, "app.m:f1": "b" * 64}
+    closures = {"app.m:f0": frozenset({"app.m:f1"})}
+    looped = {"app.m:f0": frozenset({"app.m:f0", "app.m:f1"})}
+    write_snapshot(_snapshot(closures, own, "cpython-311"), tmp_path / "old.json")
+    write_snapshot(_snapshot(looped, own, "cpython-311"), tmp_path / "new.json")
+    found = diff_snapshots(
+        read_snapshot(tmp_path / "old.json"), read_snapshot(tmp_path / "new.json")
+    )
+    assert [c.target for c in found.changed] == ["app.m:f0"]
+    assert found.changed[0].old_token != found.changed[0].new_token
 
 
 def test_entries_read_back_hold_masks_and_make_tokens_when_asked(tmp_path: Path) -> None:

@@ -399,6 +399,22 @@ def test_oversized_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert store.get(KEY) is None
 
 
+def test_a_kept_text_larger_than_an_entry_may_be_read_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build too large to be read back would cost its write on every run and never serve."""
+    monkeypatch.setattr(_store, "MAX_ENTRY_BYTES", 300)
+    store = _store.BuildStore(tmp_path)
+    store.put(_BUILD_KEY, "x" * 100)
+    assert store.get(_BUILD_KEY) == "x" * 100
+    store.put(_BUILD_KEY, "y" * 400)
+    assert store.get(_BUILD_KEY) == "x" * 100  # the smaller entry stands; nothing half-written
+    other = "f" * 64
+    store.put(other, "z" * 400)
+    assert store.get(other) is None
+    assert not any(tmp_path.rglob(f"{other}*"))
+
+
 def test_deeply_nested_entry_is_a_miss(tmp_path: Path) -> None:
     """An entry of deeply nested JSON (damage, or a hostile cache) is a miss, not a crash."""
     path = _entry_path(tmp_path, KEY)

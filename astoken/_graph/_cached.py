@@ -5,7 +5,11 @@ A snapshot of a package never walks its graph except to take closures, so the gr
 not kept: a cache hit gives every root's closure at once. Names are written once (a table) and
 a closure as the ascending indexes of its names, packed as little-endian unsigned integers of
 ``width`` bytes (2 while the table has at most 65,536 names, else 4) in base64, identical
-closures once. Unpacking is a copy, not a parse: for networkx's whole test suite (4,848
+closures once; a closure holding more than one name in ``8 * width`` is written as its bit map
+instead (``b:`` and the base64 of a bit per name of the table, little-endian), whichever is
+shorter. sympy's build took 199 MB as indexes, more than a cache entry may be read
+(``_store.MAX_ENTRY_BYTES``): every snapshot of sympy built its graph again; as bit maps
+where shorter, 27 MB. Unpacking is a copy, not a parse: for networkx's whole test suite (4,848
 distinct closures of ~450 names, 2.2 million indexes) decoding the build takes 0.26 s, most
 of it checking that each closure ascends, where the same closures as decimal strings took
 0.47 s to decode and as long again to parse a second time where they were used.
@@ -26,13 +30,14 @@ from itertools import islice
 from typing import Any
 
 from astoken._model import Node, NodeKind, Unresolved
+from astoken._nameset import mask_of, positions_of
 
 from ._closure import closures_of_roots
 from ._digraph import Digraph
 from ._journal import Moved
 
 #: Version of the layout below (bump when it changes meaning).
-LAYOUT = 3
+LAYOUT = 4
 
 #: Array type codes of 2 and of 4 bytes (C's ``unsigned short`` and the first of
 #: ``unsigned int``/``unsigned long`` that has 4 bytes on this platform).
@@ -131,10 +136,11 @@ def encode_build(build: CachedBuild) -> str:
     """``build`` as JSON text (see the module docstring)."""
     files = sorted({node.file for node in build.nodes.values() if node.file is not None})
     file_index = {file: i for i, file in enumerate(files)}
-    width = _width(len(build.names))
+    size = len(build.names)
+    width = _width(size)
     sets: dict[str, int] = {}
     closures = [
-        sets.setdefault(_pack(build.closures[root], width), len(sets)) for root in build.roots
+        sets.setdefault(_pack(build.closures[root], width, size), len(sets)) for root in build.roots
     ]
     document = {
         "layout": LAYOUT,
@@ -161,8 +167,16 @@ def encode_build(build: CachedBuild) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def _pack(closure: array[int], width: int) -> str:
-    """A closure's indexes as base64 of little-endian integers of ``width`` bytes."""
+#: A closure written as its bit map starts so (base64 has no colon).
+_BITMAP = "b:"
+
+
+def _pack(closure: array[int], width: int, size: int) -> str:
+    """A closure's indexes as base64 of little-endian integers of ``width`` bytes, or, when
+    shorter, ``b:`` and the base64 of its bit map over a table of ``size`` names."""
+    if len(closure) * width > (size + 7) // 8:
+        bits = mask_of(closure, size).to_bytes((size + 7) // 8, "little")
+        return _BITMAP + base64.b64encode(bits).decode("ascii")
     packed = array(_typecode(width), closure)
     if sys.byteorder != "little":
         packed.byteswap()
@@ -171,6 +185,11 @@ def _pack(closure: array[int], width: int) -> str:
 
 def _unpack(text: str, width: int, size: int) -> array[int]:
     """:func:`_pack`'s inverse, checked: ascending indexes below ``size``; ValueError else."""
+    if text.startswith(_BITMAP):
+        bits = base64.b64decode(text[len(_BITMAP) :], validate=True)
+        if len(bits) != (size + 7) // 8:
+            raise ValueError("malformed closure")
+        return array(_typecode(width), positions_of(int.from_bytes(bits, "little"), size))
     packed = array(_typecode(width))
     raw = base64.b64decode(text, validate=True)
     if len(raw) % width:
