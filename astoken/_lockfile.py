@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from . import _combine
 from ._compact import CompactError, compact_closures, expand_closures
 from ._files import read_regular, write_atomic
-from ._model import FORMAT_VERSION, PORTABLE_TAG, NodeKind, is_unavailable_reason
+from ._model import FORMAT_VERSION, PORTABLE_TAG, Immutable, NodeKind, is_unavailable_reason
 from ._nameset import NameSet, NameTable
 from .errors import SnapshotFormatError
 
@@ -94,7 +94,7 @@ __all__ = [
 # them (``Snapshot.load``/``save``) needs no import back from the value objects' module.
 
 
-class SnapshotEntry:
+class SnapshotEntry(Immutable):
     """One target of a snapshot: its behavior token, its own token and its dependency names.
 
     Immutable. An entry read from a lock file holds its dependencies as a
@@ -104,6 +104,7 @@ class SnapshotEntry:
     """
 
     __slots__ = ("_made_by", "_token", "dependencies", "kind", "own_token", "target")
+    _FIELDS = ("target", "kind", "token", "own_token", "dependencies")
 
     target: str
     kind: NodeKind
@@ -157,29 +158,6 @@ class SnapshotEntry:
         """The own tokens of the lock file the entry was read from, while its token is not
         made yet (:mod:`astoken._diff` compares such entries without making it)."""
         return self._made_by
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"SnapshotEntry is immutable: cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"SnapshotEntry is immutable: cannot delete {name!r}")
-
-    def _key(self) -> tuple[object, ...]:
-        return (self.target, self.kind, self.token, self.own_token, tuple(self.dependencies))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SnapshotEntry):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"SnapshotEntry(target={self.target!r}, kind={self.kind!r}, token={self.token!r}, "
-            f"own_token={self.own_token!r}, dependencies={tuple(self.dependencies)!r})"
-        )
 
 
 @dataclass(frozen=True, slots=True)

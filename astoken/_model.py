@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import networkx
@@ -603,7 +603,40 @@ class HasToken(Protocol):
     def token(self) -> str | None: ...
 
 
-class ChangedTarget:
+class Immutable:
+    """An immutable value whose fields (:attr:`_FIELDS`) may be properties that make what they
+    give only when read (a lock file's entry makes its token so): equality, hash and ``repr``
+    by those fields, and no attribute set or deleted after ``__init__`` (which sets them with
+    ``object.__setattr__``)."""
+
+    __slots__ = ()
+
+    #: The fields, in the order of the constructor's parameters.
+    _FIELDS: ClassVar[tuple[str, ...]]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Immutable) or type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"{type(self).__name__}({shown})"
+
+
+class ChangedTarget(Immutable):
     """A target whose behavior token differs between two snapshots, and the definitions why.
 
     Immutable. The tokens may be given as what holds them (:meth:`of`): a diff of lock files
@@ -611,6 +644,7 @@ class ChangedTarget:
     (sympy: 13,220 targets change with one function, at about 4 ms a token)."""
 
     __slots__ = ("_new", "_old", "causes", "target")
+    _FIELDS = ("target", "old_token", "new_token", "causes")
 
     target: str
     causes: tuple[str, ...]
@@ -651,26 +685,6 @@ class ChangedTarget:
     def new_token(self) -> str | None:
         """The token in the new snapshot."""
         return self._token(self._new)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"ChangedTarget is immutable: cannot set {name!r}")
-
-    def _key(self) -> tuple[object, ...]:
-        return (self.target, self.old_token, self.new_token, self.causes)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ChangedTarget):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"ChangedTarget(target={self.target!r}, old_token={self.old_token!r}, "
-            f"new_token={self.new_token!r}, causes={self.causes!r})"
-        )
 
 
 @dataclass(frozen=True, slots=True)
