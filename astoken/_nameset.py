@@ -75,7 +75,12 @@ class NameTable:
 
     def names(self, mask: int) -> list[str]:
         """The names of ``mask``, sorted."""
-        found = list(compress(self.names_at, self.flags(mask)))
+        if mask.bit_count() <= _FEW:
+            if mask >> len(self.names_at):
+                raise ValueError("a mask with bits beyond its table")
+            found = list(map(self.names_at.__getitem__, _bits(mask)))
+        else:
+            found = list(compress(self.names_at, self.flags(mask)))
         if not self.ordered:
             found.sort()
         return found
@@ -88,6 +93,8 @@ class NameTable:
             return mask
         if not mask or not other.names_at:
             return 0
+        if mask.bit_count() <= _FEW:
+            return other.mask(self.names(mask))
         gather = self._gathers.get(id(other))
         if gather is None or gather[0] is not other:
             missing = len(self.names_at)  # the position of a 0 byte added after the flags
@@ -119,6 +126,10 @@ class NameIndex:
             if name not in self.index:
                 self.index[name] = len(self._names)
                 self._names.append(name)
+
+    def bit(self, name: str) -> int:
+        """The mask of one name already added (``KeyError`` otherwise)."""
+        return 1 << self.index[name]
 
     def mask(self, names: Iterable[str]) -> int:
         """The mask of ``names``, every one of them already added (``KeyError`` otherwise)."""
@@ -160,8 +171,22 @@ def _flags(mask: int, size: int) -> bytes:
 
 def positions_of(mask: int, size: int) -> Iterator[int]:
     """The positions of ``mask``'s bits, ascending (``ValueError`` for a bit at ``size`` or
-    beyond)."""
+    beyond). A few bits are taken one at a time; more by a byte per position, in C."""
+    if mask.bit_count() <= _FEW:
+        if mask >> size:
+            raise ValueError("a mask with bits beyond its table")
+        return iter(_bits(mask))
     return compress(range(size), _flags(mask, size))
+
+
+def _bits(mask: int) -> list[int]:
+    """The positions of ``mask``'s bits, ascending, a bit at a time."""
+    found = []
+    while mask:
+        lowest = mask & -mask
+        found.append(lowest.bit_length() - 1)
+        mask ^= lowest
+    return found
 
 
 class NameSet(Sequence[str]):

@@ -127,6 +127,23 @@ def logged(func):
 @logged
 def bad(x):
     return x - 1
+
+
+@logged
+def ping(n):  # ping and pong share a closure that holds the open file: both are refused
+    return pong(n - 1) if n else 0
+
+
+def pong(n):
+    return ping(n - 1) if n else 1
+
+
+def even(n):  # even and odd share a closure with nothing refused: both have entries
+    return True if n == 0 else odd(n - 1)
+
+
+def odd(n):
+    return False if n == 0 else even(n - 1)
 """
 
 
@@ -149,9 +166,11 @@ def test_one_refused_definition_costs_its_entry_not_the_snapshot(tmp_path: Path)
     assert "snapshot left out refusing.mod:bad: refusing.mod:bad" in done.stderr
     assert "io.TextIOWrapper" in done.stderr
     lock = json.loads(output.read_text())
-    assert "refusing.mod:good" in lock["entries"]
+    assert {"refusing.mod:good", "refusing.mod:even", "refusing.mod:odd"} <= lock["entries"].keys()
     assert "refusing.mod:bad" not in lock["entries"]
-    assert list(lock["failed"]) == ["refusing.mod:bad"]
+    assert list(lock["failed"]) == ["refusing.mod:bad", "refusing.mod:ping", "refusing.mod:pong"]
+    # Each refused definition names the value of its closure that has no encoding.
+    assert all("io.TextIOWrapper" in reason for reason in lock["failed"].values())
     # The lock file it wrote is one astoken reads back, and diffs against itself cleanly.
     again = astoken("diff", str(output))
     assert again.returncode == 14, again.stderr

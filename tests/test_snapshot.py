@@ -64,6 +64,14 @@ def cached(x):
 
 def uses_limits(x):
     return x < Limits.HIGH
+
+
+def is_even(n):  # is_even and is_odd share one closure: a snapshot takes its parts once
+    return True if n == 0 else is_odd(n - 1)
+
+
+def is_odd(n):
+    return False if n == 0 else is_even(n - 1)
 """
 
 _UTIL = """\

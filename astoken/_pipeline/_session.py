@@ -5,6 +5,7 @@ warnings attributed to the caller)."""
 
 from __future__ import annotations
 
+import bisect
 import sys
 import warnings
 from collections.abc import Iterable
@@ -218,6 +219,114 @@ class Closure:
     unresolved: tuple[Unresolved, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """What a closure gives every root whose closure it is: its graph nodes (sorted), the names
+    of those with an own token and their encoded pairs (in the same order), its compiled-code
+    leaves (name -> token) and their pairs, and its dependencies (nodes and leaves, sorted).
+    A root's token and dependencies are these without the root (:func:`_for_root`)."""
+
+    ordered: list[str]
+    paired: list[str]
+    pairs: list[tuple[str, bytes]]
+    leaves: dict[str, str | None]
+    leaf_pairs: list[tuple[str, bytes]]
+    dependencies: list[str]
+
+
+def _parts(
+    closure: set[str] | frozenset[str],
+    nodes: dict[str, Node],
+    session: Session,
+    *,
+    without: str | None,
+    progress: Progress | None,
+) -> _Parts:
+    """The parts of ``closure`` (its nodes but ``without`` prepared: own tokens, pairs and
+    leaves). Call inside the hashing step's books (see :func:`closure_token`)."""
+    members = closure & nodes.keys()
+    if without is not None:
+        members = members - {without}
+    session.prepare(members - session.prepared, nodes, progress)
+    # Sorted once: the pairs then come in the combiner's order (its sort finds them sorted,
+    # the leaves' and the root's pairs aside) and so do the dependencies.
+    ordered = sorted(members)
+    own_pairs = session.pairs
+    paired = [name for name in ordered if name in own_pairs]
+    leaves: dict[str, str | None] = {}
+    leaf_pairs: list[tuple[str, bytes]] = []
+    for leaf in compiled_leaves(closure, nodes, session)[0].values():
+        leaf_token = leaves[leaf.name] = _hashing.leaf_token(leaf)
+        if leaf_token is not None:
+            leaf_pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
+    return _Parts(
+        ordered,
+        paired,
+        [own_pairs[name] for name in paired],
+        leaves,
+        leaf_pairs,
+        sorted((*ordered, *leaves)) if leaves else ordered,
+    )
+
+
+def _without(names: list[str], name: str) -> list[str]:
+    """``names`` (sorted) without ``name``, a copy only when it is there."""
+    at = bisect.bisect_left(names, name)
+    if at < len(names) and names[at] == name:
+        return [*names[:at], *names[at + 1 :]]
+    return names
+
+
+def _root_token(
+    root: str, nodes: dict[str, Node], session: Session, *, root_obj: object, owner: str
+) -> str | None:
+    """The root's own token. Call inside the hashing step's books."""
+    root_node = nodes.get(root)
+    if (
+        root_node is not None
+        and root_node.kind in _DEFINITION_KINDS
+        and owner == root
+        and session.lookup(root) is root_obj
+    ):
+        # The same call as its own token (a snapshot's roots are each other's members).
+        return session.own_token(root_node)
+    return _hashing.object_token(
+        root_obj, scope=session.scope, owner=owner, expressions=session.expressions
+    )
+
+
+def _for_root(
+    root: str, root_token: str | None, parts: _Parts, nodes: dict[str, Node], session: Session
+) -> tuple[str | None, tuple[str, ...]]:
+    """A root's token and dependencies from its closure's parts, the root left out of them."""
+    at = bisect.bisect_left(parts.paired, root)
+    pairs = parts.pairs
+    if at < len(parts.paired) and parts.paired[at] == root:
+        pairs = [*pairs[:at], *pairs[at + 1 :]]
+    else:
+        pairs = list(pairs)
+    pairs.extend(parts.leaf_pairs)
+    members = _without(parts.ordered, root)
+    token = _combine.closure_token(
+        root,
+        root_token,
+        pairs,
+        (nodes[n] for n in members),
+        leaves=bool(parts.leaves),
+        portable=session.options.portable,
+    )
+    return token, tuple(_without(parts.dependencies, root))
+
+
+def _found(
+    closure: set[str] | frozenset[str], unresolved: Iterable[Unresolved], session: Session
+) -> tuple[Unresolved, ...]:
+    """The unresolved references of a closure, the session's notes included."""
+    found = [u for u in unresolved if u.owner in closure]
+    found.extend(u for u in session.notes.values() if u.owner in closure)
+    return sorted_unresolved(found)
+
+
 def closure_token(
     root: str,
     names: Iterable[str],
@@ -232,63 +341,60 @@ def closure_token(
 ) -> Closure:
     """The one path from a root's closure (``names``, the root included, as
     ``to_dependency_graph`` or ``closure`` of the built graph give it) to its token, shared
-    by ``behavior_token``, ``explain`` and every entry of ``snapshot``. What a node
-    contributes is computed once per session (a snapshot's closures overlap), so each
-    closure costs a few set operations. Code tokens computed on the way are written to the
-    cache at the end unless ``keep_code_tokens`` is false (a snapshot writes them once)."""
+    by ``behavior_token``, ``explain`` and every entry of ``snapshot`` (which takes it for
+    several roots of one closure at once: :func:`closure_tokens`). What a node contributes is
+    computed once per session (a snapshot's closures overlap), so each closure costs a few
+    set operations. Code tokens computed on the way are written to the cache at the end
+    unless ``keep_code_tokens`` is false (a snapshot writes them once)."""
     closure = names if isinstance(names, (set, frozenset)) else set(names)
-    members = (closure & nodes.keys()) - {root}
     book = code_book_for(session.options)
     with (
         _hashing.code_book(book),
         _hashing.value_memo(session.values),
         _hashing.source_book(session.sources),
     ):
-        session.prepare(members - session.prepared, nodes, progress)
-        # Sorted once: the pairs then come in the combiner's order (its sort finds them sorted,
-        # the leaves' and the root's pairs aside) and so do the dependencies.
-        ordered = sorted(members)
-        own_pairs = session.pairs
-        pairs = [own_pairs[name] for name in ordered if name in own_pairs]
-        leaves: dict[str, str | None] = {}
-        for leaf in compiled_leaves(closure, nodes, session)[0].values():
-            leaf_token = leaves[leaf.name] = _hashing.leaf_token(leaf)
-            if leaf_token is not None:
-                pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
-        root_node = nodes.get(root)
-        if (
-            root_node is not None
-            and root_node.kind in _DEFINITION_KINDS
-            and owner == root
-            and session.lookup(root) is root_obj
-        ):
-            # The same call as its own token (a snapshot's roots are each other's members).
-            root_token = session.own_token(root_node)
-        else:
-            root_token = _hashing.object_token(
-                root_obj, scope=session.scope, owner=owner, expressions=session.expressions
-            )
+        parts = _parts(closure, nodes, session, without=root, progress=progress)
+        root_token = _root_token(root, nodes, session, root_obj=root_obj, owner=owner)
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
     if keep_code_tokens and session.sources is not None:
         session.sources.flush()
-    token = _combine.closure_token(
-        root,
-        root_token,
-        pairs,
-        (nodes[n] for n in members),
-        leaves=bool(leaves),
-        portable=session.options.portable,
-    )
-    found = [u for u in unresolved if u.owner in closure]
-    found.extend(u for u in session.notes.values() if u.owner in closure)
-    return Closure(
-        root_token,
-        token,
-        leaves,
-        tuple(sorted((*ordered, *leaves)) if leaves else ordered),
-        sorted_unresolved(found),
-    )
+    token, dependencies = _for_root(root, root_token, parts, nodes, session)
+    found = _found(closure, unresolved, session)
+    return Closure(root_token, token, parts.leaves, dependencies, found)
+
+
+def closure_tokens(
+    roots: Iterable[tuple[str, object]],
+    names: set[str] | frozenset[str],
+    nodes: dict[str, Node],
+    session: Session,
+    *,
+    unresolved: Iterable[Unresolved],
+) -> dict[str, Closure] | None:
+    """:func:`closure_token` of each ``(root, live object)`` of ``roots``, definitions whose
+    closure is ``names`` (a snapshot's roots that reach one another share one), the closure's
+    parts taken once: equal to one call each. None when a value of the closure has no
+    deterministic encoding (the caller takes the roots one by one, for each one's error)."""
+    book = code_book_for(session.options)
+    results: dict[str, str | None] = {}
+    try:
+        with (
+            _hashing.code_book(book),
+            _hashing.value_memo(session.values),
+            _hashing.source_book(session.sources),
+        ):
+            parts = _parts(names, nodes, session, without=None, progress=None)
+            for root, obj in roots:
+                results[root] = _root_token(root, nodes, session, root_obj=obj, owner=root)
+    except (UnhashableValueError, ValueTooDeepError):
+        return None
+    found = _found(names, unresolved, session)
+    closures: dict[str, Closure] = {}
+    for root, root_token in results.items():
+        token, dependencies = _for_root(root, root_token, parts, nodes, session)
+        closures[root] = Closure(root_token, token, parts.leaves, dependencies, found)
+    return closures
 
 
 def compiled_leaves(

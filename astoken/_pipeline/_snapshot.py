@@ -38,9 +38,11 @@ from ._analysis import targets_not_found
 from ._kept import build_key, kept_closures
 from ._options import code_book_for
 from ._session import (
+    Closure,
     Session,
     check_running_code,
     closure_token,
+    closure_tokens,
     first_party,
     report_unresolved,
     sorted_unresolved,
@@ -206,36 +208,35 @@ def _snapshot_package(
     names = NameIndex(nodes)
     made: list[tuple[str, NodeKind, str | None, str | None, int]] = []
     refused: dict[str, str] = {}
-    total = len(build.roots)
-    for index, root in enumerate(sorted(build.roots)):
+    # Roots that share one closure (they reach one another: sympy's 21,264 definitions have
+    # a few thousand closures) take its parts once; a root alone takes the one path.
+    groups: dict[int, list[tuple[str, object]]] = {}
+    for root in sorted(build.roots):
         obj = session.lookup(root)
-        if obj is None:
-            continue
-        # The same path as behavior_token(root) and dependencies(root): the entry is their
-        # answer, computed from the graph built once for every root.
-        try:
-            result = closure_token(
-                root,
-                build.closure(root),
-                nodes,
-                session,
-                unresolved=build.unresolved,
-                root_obj=obj,
-                owner=root,
-                keep_code_tokens=False,
-            )
-        except (UnhashableValueError, ValueTooDeepError) as exc:
-            # No token rather than a wrong one, for this definition (and every one whose
-            # closure holds the value) only: the others' entries stand.
-            refused[root] = _failure_reason(exc)
-            continue
-        leaves.update(result.leaves)
-        unresolved.update(result.unresolved)
-        names.add(result.leaves)
-        mask = names.mask(result.dependencies)
-        made.append((root, nodes[root].kind, result.token, result.root_token, mask))
-        if progress is not None:
-            progress(index + 1, total)
+        if obj is not None:
+            groups.setdefault(id(build.closures[root]), []).append((root, obj))
+    total, done = len(build.roots), 0
+    for group in groups.values():
+        results = _group_tokens(group, build, session)
+        group_mask = None
+        for root, _obj in group:
+            result = results[root]
+            done += 1
+            if isinstance(result, str):
+                # No token rather than a wrong one, for this definition (and every one whose
+                # closure holds the value) only: the others' entries stand.
+                refused[root] = result
+                continue
+            leaves.update(result.leaves)
+            unresolved.update(result.unresolved)
+            names.add(result.leaves)
+            if group_mask is None:
+                # Every root of the group has the group's closure less itself.
+                group_mask = names.mask(result.dependencies) | names.bit(root)
+            mask = group_mask & ~names.bit(root)
+            made.append((root, nodes[root].kind, result.token, result.root_token, mask))
+            if progress is not None:
+                progress(done, total)
     book = code_book_for(opts)
     if book is not None:
         book.flush()
@@ -253,6 +254,37 @@ def _snapshot_package(
         own[entry.target] = entry.own_token
     reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
     return package, entries, own, {**reasons, **refused}
+
+
+def _group_tokens(
+    group: list[tuple[str, object]], build: CachedBuild, session: Session
+) -> dict[str, Closure | str]:
+    """The closure (or why it has no token) of each root of ``group``, roots whose closure is
+    one: the same path as ``behavior_token(root)`` and ``dependencies(root)``, the entry being
+    their answer, computed from the graph built once for every root. A group whose closure
+    holds a value with no deterministic encoding is taken a root at a time, for each root's
+    own error."""
+    closure = build.closure(group[0][0])
+    if len(group) > 1:
+        shared = closure_tokens(group, closure, build.nodes, session, unresolved=build.unresolved)
+        if shared is not None:
+            return dict(shared)
+    results: dict[str, Closure | str] = {}
+    for root, obj in group:
+        try:
+            results[root] = closure_token(
+                root,
+                closure,
+                build.nodes,
+                session,
+                unresolved=build.unresolved,
+                root_obj=obj,
+                owner=root,
+                keep_code_tokens=False,
+            )
+        except (UnhashableValueError, ValueTooDeepError) as exc:
+            results[root] = _failure_reason(exc)
+    return results
 
 
 def _snapshot_build_key(
