@@ -506,6 +506,30 @@ def test_a_closure_is_kept_as_its_bit_map_when_that_is_shorter() -> None:
     assert again.closure(names[198]) == {names[198], names[199]}
 
 
+def test_equal_closures_from_different_starts_are_held_once() -> None:
+    """Two methods that call each other, each named through its own class, are walked apart
+    (other starting conditions) to equal closures: the build holds one array for both, as a
+    decoded build does, so a snapshot takes that closure's parts once."""
+    nodes = {
+        name: Node(name, NodeKind.METHOD, "/src/m.py", line)
+        for line, name in enumerate(["m:A.f", "m:B.g", "m:h"], 1)
+    }
+    graph = Digraph()
+    graph.add_edge("m:A.f", "m:B.g", conds={None})
+    graph.add_edge("m:B.g", "m:A.f", conds={None})
+    graph.add_edge("m:B.g", "m:h", conds={None})
+    graph.self_classes.update({"m:A.f": "m:A", "m:B.g": "m:B"})
+    roots = ("m:A.f", "m:B.g", "m:h", "m:x1", "m:x2", "m:x3", "m:x4", "m:x5")  # >= 8: shared
+    for extra in roots[3:]:
+        nodes[extra] = Node(extra, NodeKind.FUNCTION, "/src/m.py", 9)
+        graph.add_node(extra)
+    build = cached_build(roots, graph, nodes, (), [])
+    assert build.closure("m:A.f") == build.closure("m:B.g") == {"m:A.f", "m:B.g", "m:h"}
+    assert build.closures["m:A.f"] is build.closures["m:B.g"]
+    assert build.closures["m:x1"] is not build.closures["m:x2"]
+    assert decode_build(encode_build(build)) == build
+
+
 @pytest.mark.parametrize(
     "damage",
     [

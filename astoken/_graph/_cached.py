@@ -21,6 +21,7 @@ wrote (a damaged entry is a miss to its caller, never a wrong graph).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import operator
 import sys
@@ -89,11 +90,18 @@ def cached_build(
     """The build of ``roots`` as a snapshot keeps it (every root's closure taken now)."""
     names = tuple(sorted(nodes))
     index = {name: i for i, name in enumerate(names)}
-    closures = closures_of_roots(
-        graph,
-        roots,
-        lambda reached: closure_indexes(sorted(index[name] for name in reached), len(names)),
-    )
+    # Equal closures reached from different starts (the methods of one cycle, each named
+    # through its own class) are held once, as a decoded build holds them: a snapshot then
+    # takes each distinct closure's parts once. Found by digest, checked by value.
+    held: dict[bytes, array[int]] = {}
+
+    def keep(reached: set[str]) -> array[int]:
+        packed = closure_indexes(sorted(index[name] for name in reached), len(names))
+        digest = hashlib.sha256(packed.tobytes()).digest()
+        same = held.setdefault(digest, packed)
+        return same if same == packed else packed
+
+    closures = closures_of_roots(graph, roots, keep)
     return CachedBuild(roots, nodes, unresolved, names, closures, journal)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -371,11 +371,13 @@ def closure_tokens(
     session: Session,
     *,
     unresolved: Iterable[Unresolved],
-) -> dict[str, Closure] | None:
+) -> Iterator[tuple[str, Closure]] | None:
     """:func:`closure_token` of each ``(root, live object)`` of ``roots``, definitions whose
     closure is ``names`` (a snapshot's roots that reach one another share one), the closure's
-    parts taken once: equal to one call each. None when a value of the closure has no
-    deterministic encoding (the caller takes the roots one by one, for each one's error)."""
+    parts taken once: equal to one call each, made one at a time as the caller takes them (a
+    closure of sympy's holds 13,650 names, and thousands of roots share it). None when a
+    value of the closure has no deterministic encoding (the caller takes the roots one by
+    one, for each one's error)."""
     book = code_book_for(session.options)
     results: dict[str, str | None] = {}
     try:
@@ -390,11 +392,13 @@ def closure_tokens(
     except (UnhashableValueError, ValueTooDeepError):
         return None
     found = _found(names, unresolved, session)
-    closures: dict[str, Closure] = {}
-    for root, root_token in results.items():
-        token, dependencies = _for_root(root, root_token, parts, nodes, session)
-        closures[root] = Closure(root_token, token, parts.leaves, dependencies, found)
-    return closures
+
+    def each() -> Iterator[tuple[str, Closure]]:
+        for root, root_token in results.items():
+            token, dependencies = _for_root(root, root_token, parts, nodes, session)
+            yield root, Closure(root_token, token, parts.leaves, dependencies, found)
+
+    return each()
 
 
 def compiled_leaves(

@@ -5,7 +5,7 @@ the modules left out with the reason, and where a package that defines nothing h
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -217,10 +217,8 @@ def _snapshot_package(
             groups.setdefault(id(build.closures[root]), []).append((root, obj))
     total, done = len(build.roots), 0
     for group in groups.values():
-        results = _group_tokens(group, build, session)
         group_mask = None
-        for root, _obj in group:
-            result = results[root]
+        for root, result in _group_tokens(group, build, session):
             done += 1
             if isinstance(result, str):
                 # No token rather than a wrong one, for this definition (and every one whose
@@ -258,33 +256,35 @@ def _snapshot_package(
 
 def _group_tokens(
     group: list[tuple[str, object]], build: CachedBuild, session: Session
-) -> dict[str, Closure | str]:
+) -> Iterator[tuple[str, Closure | str]]:
     """The closure (or why it has no token) of each root of ``group``, roots whose closure is
-    one: the same path as ``behavior_token(root)`` and ``dependencies(root)``, the entry being
-    their answer, computed from the graph built once for every root. A group whose closure
-    holds a value with no deterministic encoding is taken a root at a time, for each root's
-    own error."""
+    one, made as they are taken: the same path as ``behavior_token(root)`` and
+    ``dependencies(root)``, the entry being their answer, computed from the graph built once
+    for every root. A group whose closure holds a value with no deterministic encoding is
+    taken a root at a time, for each root's own error."""
     closure = build.closure(group[0][0])
     if len(group) > 1:
         shared = closure_tokens(group, closure, build.nodes, session, unresolved=build.unresolved)
         if shared is not None:
-            return dict(shared)
-    results: dict[str, Closure | str] = {}
+            yield from shared
+            return
     for root, obj in group:
         try:
-            results[root] = closure_token(
+            yield (
                 root,
-                closure,
-                build.nodes,
-                session,
-                unresolved=build.unresolved,
-                root_obj=obj,
-                owner=root,
-                keep_code_tokens=False,
+                closure_token(
+                    root,
+                    closure,
+                    build.nodes,
+                    session,
+                    unresolved=build.unresolved,
+                    root_obj=obj,
+                    owner=root,
+                    keep_code_tokens=False,
+                ),
             )
         except (UnhashableValueError, ValueTooDeepError) as exc:
-            results[root] = _failure_reason(exc)
-    return results
+            yield root, _failure_reason(exc)
 
 
 def _snapshot_build_key(
