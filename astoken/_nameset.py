@@ -76,9 +76,7 @@ class NameTable:
     def names(self, mask: int) -> list[str]:
         """The names of ``mask``, sorted."""
         if mask.bit_count() <= _FEW:
-            if mask >> len(self.names_at):
-                raise ValueError("a mask with bits beyond its table")
-            found = list(map(self.names_at.__getitem__, _bits(mask)))
+            found = list(map(self.names_at.__getitem__, positions_of(mask, len(self.names_at))))
         else:
             found = list(compress(self.names_at, self.flags(mask)))
         if not self.ordered:
