@@ -215,7 +215,7 @@ def _snapshot_package(
         obj = session.lookup(root)
         if obj is not None:
             groups.setdefault(id(build.closures[root]), []).append((root, obj))
-    total, done = len(build.roots), 0
+    total, done = sum(map(len, groups.values())), 0
     for group in groups.values():
         group_mask = None
         for root, result in _group_tokens(group, build, session):
@@ -225,11 +225,12 @@ def _snapshot_package(
                 # closure holds the value) only: the others' entries stand.
                 refused[root] = result
                 continue
-            leaves.update(result.leaves)
-            unresolved.update(result.unresolved)
-            names.add(result.leaves)
             if group_mask is None:
-                # Every root of the group has the group's closure less itself.
+                # The leaves and unresolved references are the closure's, the same for every
+                # root of the group; each root has the group's closure less itself.
+                leaves.update(result.leaves)
+                unresolved.update(result.unresolved)
+                names.add(result.leaves)
                 group_mask = names.mask(result.dependencies) | names.bit(root)
             mask = group_mask & ~names.bit(root)
             made.append((root, nodes[root].kind, result.token, result.root_token, mask))
