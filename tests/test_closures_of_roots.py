@@ -8,6 +8,8 @@ and nested functions included.
 
 from __future__ import annotations
 
+from itertools import compress
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,6 +63,14 @@ def graphs(draw: st.DrawFn) -> Digraph:
     return graph
 
 
+def closures(graph: Digraph, roots: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Each root's closure as a set of names (``closures_of_roots`` gives a byte per name)."""
+    names = tuple(sorted(graph.nodes))
+    return _closure.closures_of_roots(
+        graph, roots, names, lambda flags: frozenset(compress(names, flags))
+    )
+
+
 @settings(max_examples=300, deadline=None)
 @given(graph=graphs(), shared_size=st.sampled_from([1, 2, 3, 16]))
 def test_each_roots_closure_is_what_walking_from_it_alone_gives(
@@ -71,14 +81,14 @@ def test_each_roots_closure_is_what_walking_from_it_alone_gives(
     saved = _closure._SHARED_SIZE
     _closure._SHARED_SIZE = shared_size
     try:
-        shared = _closure.closures_of_roots(graph, roots, frozenset)
+        shared = closures(graph, roots)
     finally:
         _closure._SHARED_SIZE = saved
     for root in roots:
         assert shared[root] == _closure.closure(graph, root)[0], root
     # A token's few targets are walked alone: the same closures.
     few = roots[: _closure._WALK_ALONE - 1]
-    assert _closure.closures_of_roots(graph, few, frozenset) == {r: shared[r] for r in few}
+    assert closures(graph, few) == {r: shared[r] for r in few}
 
 
 def test_roots_calling_one_another_are_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,20 +105,20 @@ def test_roots_calling_one_another_are_walked_once(monkeypatch: pytest.MonkeyPat
     for caller in callers:
         graph.add_edge(caller, ring[0])
     expanded: list[str] = []
-    real_split = Digraph.split
+    real_init = _closure._Indexed.__init__
 
-    def counting_split(self: Digraph) -> object:
-        free, bound, activators = real_split(self)
+    def counting_init(self: _closure._Indexed, graph: Digraph, names: tuple[str, ...]) -> None:
+        real_init(self, graph, names)
 
-        class Counting(dict):  # type: ignore[type-arg]
-            def __getitem__(self, name: str) -> object:
-                expanded.append(name)
-                return free[name]
+        class Counting(list):  # type: ignore[type-arg]
+            def __getitem__(self, at: int) -> object:  # type: ignore[override]
+                expanded.append(names[at])
+                return super().__getitem__(at)
 
-        return Counting(free), bound, activators
+        self.free = Counting(self.free)
 
-    monkeypatch.setattr(Digraph, "split", counting_split)
-    shared = _closure.closures_of_roots(graph, (*ring, "m:helper", *callers), frozenset)
+    monkeypatch.setattr(_closure._Indexed, "__init__", counting_init)
+    shared = closures(graph, (*ring, "m:helper", *callers))
     assert all(shared[name] == frozenset({*ring, "m:helper"}) for name in ring)
     assert shared["m:helper"] == frozenset({"m:helper"})
     assert all(shared[c] == frozenset({c, *ring, "m:helper"}) for c in callers)
@@ -125,6 +135,6 @@ def test_methods_of_two_classes_in_one_ring_are_walked_apart() -> None:
     graph.add_edge("m:A.run", "m:only_if_b", conds={instantiated("m:B")})
     graph.self_classes["m:A.run"] = "m:A"
     graph.self_classes["m:B.run"] = "m:B"
-    shared = _closure.closures_of_roots(graph, ("m:A.run", "m:B.run"), frozenset)
+    shared = closures(graph, ("m:A.run", "m:B.run"))
     assert "m:only_if_b" in shared["m:B.run"]
     assert "m:only_if_b" not in shared["m:A.run"]

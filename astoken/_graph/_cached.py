@@ -27,7 +27,7 @@ import operator
 import sys
 from array import array
 from dataclasses import dataclass, replace
-from itertools import islice
+from itertools import compress, islice
 from typing import Any
 
 from astoken._model import Node, NodeKind, Unresolved
@@ -89,19 +89,22 @@ def cached_build(
 ) -> CachedBuild:
     """The build of ``roots`` as a snapshot keeps it (every root's closure taken now)."""
     names = tuple(sorted(nodes))
-    index = {name: i for i, name in enumerate(names)}
+    positions = range(len(names))
     # Equal closures reached from different starts (the methods of one cycle, each named
     # through its own class) are held once, as a decoded build holds them: a snapshot then
     # takes each distinct closure's parts once. Found by digest, checked by value.
     held: dict[bytes, array[int]] = {}
 
-    def keep(reached: set[str]) -> array[int]:
-        packed = closure_indexes(sorted(index[name] for name in reached), len(names))
-        digest = hashlib.sha256(packed.tobytes()).digest()
-        same = held.setdefault(digest, packed)
-        return same if same == packed else packed
+    def keep(flags: bytearray) -> array[int]:
+        digest = hashlib.sha256(flags).digest()
+        same = held.get(digest)
+        if same is not None and flags.count(1) == len(same) and all(map(flags.__getitem__, same)):
+            return same
+        packed = closure_indexes(list(compress(positions, flags)), len(names))
+        held.setdefault(digest, packed)
+        return packed
 
-    closures = closures_of_roots(graph, roots, keep)
+    closures = closures_of_roots(graph, roots, names, keep)
     return CachedBuild(roots, nodes, unresolved, names, closures, journal)
 
 

@@ -53,31 +53,44 @@ _WALK_ALONE = 8
 
 
 def closures_of_roots(
-    graph: Digraph, roots: tuple[str, ...], keep: Callable[[set[str]], _T]
+    graph: Digraph, roots: tuple[str, ...], names: tuple[str, ...], keep: Callable[[bytearray], _T]
 ) -> dict[str, _T]:
     """``keep`` of :func:`closure` of each of ``roots`` (a snapshot's every definition), each
-    distinct one walked and kept once (``keep`` packs it: only what it returns is held).
+    distinct one walked and kept once (``keep`` packs it: only what it returns is held). A
+    closure is given to ``keep`` as a byte per name of ``names`` (sorted, every node of the
+    graph among them): 1 for the names it holds, else 0.
 
     Two roots that reach each other by unconditional edges (one strongly connected component
     of them: sympy's expression methods call one another) and start with the same conditions
     (:func:`_initial`) have the same closure: each walk reaches the other root, and
     conditions only ever add edges, so each closure holds the other's. Closures are taken per
     component and starting conditions; before, every root walked its closure (sympy: tens of
-    thousands of roots, most with a closure of most of the package)."""
+    thousands of roots, most with a closure of most of the package). The walks run over
+    positions in ``names`` (:class:`_Indexed`), not over the names."""
     if len(roots) < _WALK_ALONE:
         # A token's few targets: finding the components would cost more than the walks.
-        return {root: keep(_reach(graph, (root,))[0]) for root in roots}
-    component, order = _components(graph)
-    shared = _Shared(graph, component, order)
+        position = {name: at for at, name in enumerate(names)}
+        closures: dict[str, _T] = {}
+        for root in roots:
+            flags = bytearray(len(names))
+            for name in _reach(graph, (root,))[0]:
+                flags[position[name]] = 1
+            closures[root] = keep(flags)
+        return closures
+    indexed = _Indexed(graph, names)
+    shared = _Shared(indexed)
     found: dict[tuple[int, frozenset[Condition]], _T] = {}
-    closures: dict[str, _T] = {}
+    closures = {}
     for root in roots:
         initial = _initial(graph, (root,))
-        key = (component.get(root, -1), frozenset(initial))
-        kept = found.get(key) if key[0] >= 0 else None
+        at = indexed.position.get(root, -1)
+        number = indexed.component[at] if at >= 0 else -1
+        key = (number, frozenset(initial))
+        kept = found.get(key) if number >= 0 else None
         if kept is None:
-            kept = keep(_walk(graph, (root,), initial, shared=shared)[0])
-            if key[0] >= 0:
+            walked = _walk_indexed(indexed, (at,) if at >= 0 else (), initial, shared=shared)
+            kept = keep(walked.reached)
+            if number >= 0:
                 found[key] = kept
         closures[root] = kept
     return closures
@@ -165,8 +178,42 @@ def _initial(graph: Digraph, roots: tuple[str, ...]) -> set[Condition]:
 def _reach(
     graph: Digraph, roots: tuple[str, ...], *, fold_nested: bool = True
 ) -> tuple[set[str], set[Condition]]:
-    reached, active, _ = _walk(graph, roots, _initial(graph, roots), fold_nested=fold_nested)
-    return reached, active
+    return _walk(graph, roots, _initial(graph, roots), fold_nested=fold_nested)
+
+
+class _Indexed:
+    """A graph over the positions of its nodes in a sorted table of names (a snapshot's
+    closures are walked here: a byte per node marks what a walk reached, and a large
+    component's walk is taken over by OR-ing its bytes, in C). Per position: the unconditional
+    targets (a nested function's enclosing definition among them, see :func:`closure`), the
+    conditional ``(target, conditions)``, the conditions the node makes hold, and its strongly
+    connected component over the unconditional edges (:func:`_components`)."""
+
+    __slots__ = ("activators", "bound", "component", "free", "order", "position", "size")
+
+    def __init__(self, graph: Digraph, names: tuple[str, ...]) -> None:
+        position = {name: at for at, name in enumerate(names)}
+        free, bound, activators = graph.split()
+        nodes = graph.nodes
+        self.position = position
+        self.size = len(names)
+        self.free: list[tuple[int, ...]] = [()] * self.size
+        self.bound: list[tuple[tuple[int, frozenset[Condition | None]], ...]] = [()] * self.size
+        self.activators: list[tuple[Condition, ...]] = [()] * self.size
+        for name in nodes:
+            at = position[name]
+            targets = [position[t] for t in free.get(name, ())]
+            enclosing = _enclosing(name, nodes)
+            if enclosing:
+                targets.append(position[enclosing])
+            self.free[at] = tuple(targets)
+            self.bound[at] = tuple((position[t], conds) for t, conds in bound.get(name, ()))
+            self.activators[at] = activators.get(name, ())
+        component, order = _components(graph)
+        self.component = [-1] * self.size
+        for name, number in component.items():
+            self.component[position[name]] = number
+        self.order = order
 
 
 #: A component of at least this many nodes is walked once (without starting conditions) and
@@ -175,12 +222,13 @@ _SHARED_SIZE = 16
 
 
 class _Walked(NamedTuple):
-    """A finished walk: what it reached, the conditions that held, and the targets of the
-    conditional edges still waiting for a condition (keyed by it)."""
+    """A finished walk over an :class:`_Indexed` graph: a byte per position (1: reached), the
+    conditions that held, and the targets of the conditional edges still waiting for a
+    condition (keyed by it)."""
 
-    reached: frozenset[str]
-    active: frozenset[Condition]
-    waiting: dict[Condition | None, list[str]]
+    reached: bytearray
+    active: set[Condition]
+    waiting: dict[Condition, list[int]]
 
 
 class _Shared:
@@ -189,22 +237,120 @@ class _Shared:
     other unconditionally: the same walk from each). They are walked in the order Tarjan's
     algorithm finishes the components, those an unconditional edge leads to first, so a walk
     takes over the components below it; one it meets before its walk exists (through a
-    conditional edge) it walks itself. Nothing recurses."""
+    conditional edge) it walks itself. Nothing recurses. A walk's reached bytes are held as
+    one ``int`` (little-endian), OR-ed into the walk that takes it over."""
 
-    def __init__(self, graph: Digraph, component: dict[str, int], order: list[int]) -> None:
-        self.component = component
-        members: dict[int, list[str]] = {}
-        for name, number in component.items():
-            members.setdefault(number, []).append(name)
-        self.walks: dict[int, _Walked] = {}
-        for number in order:
-            names = members[number]
-            if len(names) < _SHARED_SIZE:
+    def __init__(self, indexed: _Indexed) -> None:
+        members: dict[int, list[int]] = {}
+        for at, number in enumerate(indexed.component):
+            if number >= 0:
+                members.setdefault(number, []).append(at)
+        self.walks: dict[int, tuple[int, frozenset[Condition], dict[Condition, list[int]]]] = {}
+        for number in indexed.order:
+            positions = members[number]
+            if len(positions) < _SHARED_SIZE:
                 continue
-            reached, active, waiting = _walk(
-                graph, (min(names),), set(), shared=self, inside=number
+            walked = _walk_indexed(
+                indexed, (min(positions),), set(), shared=self, inside=number, waits=True
             )
-            self.walks[number] = _Walked(frozenset(reached), frozenset(active), waiting)
+            self.walks[number] = (
+                int.from_bytes(walked.reached, "little"),
+                frozenset(walked.active),
+                walked.waiting,
+            )
+
+
+def _walk_indexed(
+    indexed: _Indexed,
+    roots: tuple[int, ...],
+    active: set[Condition],
+    *,
+    shared: _Shared,
+    inside: int = -1,
+    waits: bool = False,
+) -> _Walked:
+    """:func:`_walk` over positions, taking over the large components of ``shared`` (other
+    than ``inside``, the one being walked) it enters: all of such a component's walk is
+    reached (it holds every node its members lead to under the conditions that walk made
+    hold), its conditions hold, and its waiting edges wait here, or are followed at once where
+    a condition of this walk holds. That is what walking it again would do: conditions only
+    ever add edges. A taken-over walk's waiting edges are looked up where they are, not copied
+    (a closure of sympy's takes over thousands); ``waits``: gather the edges still waiting into
+    the result (a walk that is itself taken over later)."""
+    size = indexed.size
+    free, bound, activators = indexed.free, indexed.bound, indexed.activators
+    component = indexed.component
+    walks = shared.walks
+    reached = bytearray(size)
+    stack: list[int] = []
+    for at in roots:
+        if not reached[at]:
+            reached[at] = 1
+            stack.append(at)
+    waiting: dict[Condition, list[int]] = {}
+    # The waiting edges of the walks taken over, each a dict of its own.
+    elsewhere: list[dict[Condition, list[int]]] = []
+    taken: set[int] = {inside}
+
+    def follow(targets: list[int]) -> None:
+        for target in targets:
+            if not reached[target]:
+                reached[target] = 1
+                stack.append(target)
+
+    def activate(cond: Condition) -> None:
+        if cond not in active:
+            active.add(cond)
+            targets = waiting.pop(cond, None)
+            if targets:
+                follow(targets)
+            for edges in elsewhere:
+                targets = edges.get(cond)
+                if targets:
+                    follow(targets)
+
+    while stack:
+        current = stack.pop()
+        number = component[current]
+        if number not in taken:
+            walked = walks.get(number)
+            if walked is not None:
+                taken.add(number)
+                bits, conds, edges = walked
+                reached[:] = (int.from_bytes(reached, "little") | bits).to_bytes(size, "little")
+                new = conds - active
+                if new:
+                    active |= new
+                    for cond in new & waiting.keys():
+                        follow(waiting.pop(cond))
+                    for other in elsewhere:
+                        for cond in new & other.keys():
+                            follow(other[cond])
+                for cond in edges.keys() & active:
+                    follow(edges[cond])
+                elsewhere.append(edges)
+                continue
+        for cond in activators[current]:
+            activate(cond)
+        for target in free[current]:
+            if not reached[target]:
+                reached[target] = 1
+                stack.append(target)
+        for target, needs in bound[current]:
+            if reached[target]:
+                continue
+            if active.isdisjoint(needs):
+                for waited in needs:
+                    waiting.setdefault(waited, []).append(target)  # type: ignore[arg-type]
+            else:
+                reached[target] = 1
+                stack.append(target)
+    if waits:
+        for edges in elsewhere:
+            for cond, targets in edges.items():
+                if cond not in active:
+                    waiting.setdefault(cond, []).extend(targets)
+    return _Walked(reached, active, waiting)
 
 
 def _walk(
@@ -213,21 +359,13 @@ def _walk(
     active: set[Condition],
     *,
     fold_nested: bool = True,
-    shared: _Shared | None = None,
-    inside: int = -1,
-) -> tuple[set[str], set[Condition], dict[Condition | None, list[str]]]:
-    """The closure of ``roots`` from the conditions ``active``. With ``shared``, a large
-    component the walk enters (other than ``inside``, the one being walked) is taken over from
-    its own walk: all of it is reached (it holds every node its members lead to under the
-    conditions that walk made hold), its conditions hold, and its waiting edges wait here, or
-    are followed at once where a condition of this walk holds. That is what walking it again
-    would do: conditions only ever add edges."""
+) -> tuple[set[str], set[Condition]]:
+    """The closure of ``roots`` from the conditions ``active`` (which it extends)."""
     nodes = graph.nodes
     free, bound, activators = graph.split()
     reached = {r for r in roots if r in nodes}
     stack = list(reached)
     waiting: dict[Condition | None, list[str]] = {}
-    taken: set[int] = {inside}
 
     def activate(cond: Condition | None) -> None:
         if cond is not None and cond not in active:
@@ -239,23 +377,6 @@ def _walk(
 
     while stack:
         current = stack.pop()
-        if shared is not None:
-            number = shared.component.get(current, -1)
-            walked = shared.walks.get(number) if number not in taken else None
-            if walked is not None:
-                taken.add(number)
-                reached |= walked.reached
-                for cond in walked.active:
-                    activate(cond)
-                for waited, targets in walked.waiting.items():
-                    if waited in active:
-                        for name in targets:
-                            if name not in reached:
-                                reached.add(name)
-                                stack.append(name)
-                    else:
-                        waiting.setdefault(waited, []).extend(targets)
-                continue
         for cond in activators.get(current, ()):
             activate(cond)
         enclosing = _enclosing(current, nodes) if fold_nested else None
@@ -275,7 +396,7 @@ def _walk(
             else:
                 reached.add(target)
                 stack.append(target)
-    return reached, active, waiting
+    return reached, active
 
 
 def _nested(graph: Digraph, klass: str) -> list[str]:
