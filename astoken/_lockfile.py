@@ -103,7 +103,7 @@ class SnapshotEntry(Immutable):
     reading a file of tens of thousands of large closures neither lists nor hashes them all.
     """
 
-    __slots__ = ("_made_by", "_token", "dependencies", "kind", "own_token", "target")
+    __slots__ = ("_made_by", "_made_from", "_token", "dependencies", "kind", "own_token", "target")
     _FIELDS = ("target", "kind", "token", "own_token", "dependencies")
 
     target: str
@@ -112,6 +112,7 @@ class SnapshotEntry(Immutable):
     dependencies: Sequence[str]
     _token: str | None
     _made_by: FileTokens | None
+    _made_from: FileTokens | None
 
     def __init__(
         self,
@@ -128,6 +129,7 @@ class SnapshotEntry(Immutable):
         set_(self, "own_token", own_token)
         set_(self, "dependencies", dependencies)
         set_(self, "_made_by", None)
+        set_(self, "_made_from", None)
 
     @classmethod
     def _deferred(
@@ -141,6 +143,25 @@ class SnapshotEntry(Immutable):
         """An entry whose token ``made_by`` makes from its own token and dependencies."""
         entry = cls(target, kind, None, own_token, dependencies)
         object.__setattr__(entry, "_made_by", made_by)
+        return entry
+
+    @classmethod
+    def _made(
+        cls,
+        target: str,
+        kind: NodeKind,
+        token: str,
+        own_token: str | None,
+        dependencies: Sequence[str],
+        *,
+        made_from: FileTokens,
+    ) -> SnapshotEntry:
+        """An entry whose ``token`` was made the way ``made_from`` makes one, from its own
+        token and the pairs of ``made_from``'s own tokens for its dependencies (a snapshot's
+        entries: a lock file holding those own tokens needs no token written, and its writer
+        need not make it again to know)."""
+        entry = cls(target, kind, token, own_token, dependencies)
+        object.__setattr__(entry, "_made_from", made_from)
         return entry
 
     @property
@@ -317,7 +338,16 @@ class FileTokens:
     def __init__(self, definitions: Mapping[str, str], python: str) -> None:
         self.python = python
         self.definitions = definitions
-        self.pairs = {name: _combine.encode_pair(name, tok) for name, tok in definitions.items()}
+        self._pairs: dict[str, bytes] | None = None
+
+    @property
+    def pairs(self) -> dict[str, bytes]:
+        """Each definition's encoded pair, by name (encoded when first needed)."""
+        if self._pairs is None:
+            self._pairs = {
+                name: _combine.encode_pair(name, tok) for name, tok in self.definitions.items()
+            }
+        return self._pairs
 
     def token(self, own: str | None, names: Sequence[str]) -> str | None:
         """The token of a closure (``names`` sorted): the pairs are taken in the order of
@@ -350,18 +380,19 @@ def _table(rows: Mapping[str, object]) -> str:
 
 def _made_again(entry: SnapshotEntry, tokens: FileTokens, same: dict[int, bool]) -> bool:
     """True when ``tokens`` make the entry's token (so the file need not write it). An entry
-    read from a file and not asked for its token is made by that file's own tokens: when they
-    are these (a lock file written again; checked once a file, ``same`` by its id), nothing is
-    hashed."""
-    made_by = entry.made_by
-    if made_by is not None:
-        known = same.get(id(made_by))
-        if known is None:
-            known = same[id(made_by)] = (
-                made_by.python == tokens.python and made_by.definitions == tokens.definitions
-            )
-        if known:
-            return True
+    read from a file and not asked for its token is made by that file's own tokens, and a
+    snapshot's entry was made from its own tokens the same way (:meth:`SnapshotEntry._made`):
+    when those are these (a lock file written again, or a snapshot's file; checked once per
+    table, ``same`` by its id), nothing is hashed."""
+    for made in (entry.made_by, entry._made_from):
+        if made is not None:
+            known = same.get(id(made))
+            if known is None:
+                known = same[id(made)] = (
+                    made.python == tokens.python and made.definitions == tokens.definitions
+                )
+            if known:
+                return True
     return tokens.token(entry.own_token, entry.dependencies) == entry.token
 
 

@@ -4,6 +4,7 @@ references (``strict=True`` was ignored) and skipped the data-only-class rule.""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -191,3 +192,39 @@ def test_a_module_whose_getattr_raises_for_every_name_is_snapshotted(
     entries = {entry.target: entry for entry in snap.entries}
     assert "lazyml.ml:fit" in entries["lazyml.core:run"].dependencies
     assert entries["lazyml.core:run"].token == astoken.behavior_token(core.run)
+
+
+def test_a_snapshots_lock_file_is_written_without_making_its_tokens_again(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each entry of a snapshot is marked as made from the snapshot's own tokens the way a
+    lock file's reader makes it, so the writer leaves its token out without hashing it; the
+    file is the one written when every token is made again and compared, and reads back to
+    the same tokens (the data-only class's None among them, which the reader cannot make)."""
+    from astoken import _lockfile
+
+    snapshot = astoken.snapshot(["snap_pkg"])
+    made: list[str] = []
+    real = _lockfile.FileTokens.token
+
+    def counting(self: _lockfile.FileTokens, own: str | None, names: object) -> str | None:
+        made.append(own or "")
+        return real(self, own, names)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_lockfile.FileTokens, "token", counting)
+    trusted = tmp_path / "trusted.lock"
+    _lockfile.write_snapshot(snapshot, trusted)
+    # Only the data-only class (token None, ccflow's rule) is checked by hashing.
+    assert len(made) == 1
+    plain = [
+        _lockfile.SnapshotEntry(e.target, e.kind, e.token, e.own_token, tuple(e.dependencies))
+        for e in snapshot.entries
+    ]
+    hashed = tmp_path / "hashed.lock"
+    _lockfile.write_snapshot(dataclasses.replace(snapshot, entries=tuple(plain)), hashed)
+    assert len(made) == 1 + len(plain)
+    assert trusted.read_bytes() == hashed.read_bytes()
+    monkeypatch.setattr(_lockfile.FileTokens, "token", real)
+    read = {e.target: e.token for e in _lockfile.read_snapshot(trusted).entries}
+    assert read == {e.target: e.token for e in snapshot.entries}
+    assert read["snap_pkg.core:Limits"] is None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from astoken import _combine, _targets
-from astoken._lockfile import Snapshot, SnapshotEntry
+from astoken._lockfile import FileTokens, Snapshot, SnapshotEntry
 from astoken._model import (
     PORTABLE_TAG,
     UNAVAILABLE_REASON,
@@ -105,8 +105,7 @@ def snapshot_packages(
         packages=tuple(names),
         entries=tuple(entries),
         own_tokens=tuple(sorted(own_all.items())),
-        # A portable snapshot's tokens hold on every interpreter (``diff`` compares the tags).
-        python=PORTABLE_TAG if opts.portable else _combine.interpreter_tag(),
+        python=_python_tag(opts),
         failed=tuple(sorted(failed.items())),
     )
 
@@ -158,6 +157,12 @@ def _code_elsewhere(package: str, known: Sequence[str]) -> list[str]:
     return added
 
 
+def _python_tag(opts: Options) -> str:
+    """A snapshot's interpreter tag: a portable snapshot's tokens hold on every interpreter
+    (``diff`` compares the tags)."""
+    return PORTABLE_TAG if opts.portable else _combine.interpreter_tag()
+
+
 def _package_modules(spec: str, opts: Options, include_tests: bool) -> tuple[str, tuple[str, ...]]:
     """A snapshot spec's package (or module) and the modules of it that the snapshot takes."""
     target = _targets.load_target(spec, static=True)
@@ -207,6 +212,7 @@ def _snapshot_package(
     # closures add), not a tuple: sympy's 21,264 closures hold 181 million names.
     names = NameIndex(nodes)
     made: list[tuple[str, NodeKind, str | None, str | None, int]] = []
+    consistent = True  # no name was given two own tokens
     refused: dict[str, str] = {}
     # Roots that share one closure (they reach one another: sympy's 21,264 definitions have
     # a few thousand closures) take its parts once; a root alone takes the one path.
@@ -228,10 +234,12 @@ def _snapshot_package(
             if group_mask is None:
                 # The leaves and unresolved references are the closure's, the same for every
                 # root of the group; each root has the group's closure less itself.
-                leaves.update(result.leaves)
+                for leaf, leaf_token in result.leaves.items():
+                    consistent &= leaves.setdefault(leaf, leaf_token) == leaf_token
                 unresolved.update(result.unresolved)
                 names.add(result.leaves)
                 group_mask = names.mask(result.dependencies) | names.bit(root)
+            consistent &= session.own.get(root, result.root_token) == result.root_token
             mask = group_mask & ~names.bit(root)
             made.append((root, nodes[root].kind, result.token, result.root_token, mask))
             if progress is not None:
@@ -242,15 +250,31 @@ def _snapshot_package(
     if session.sources is not None:
         session.sources.flush()
     report_unresolved(spec, sorted_unresolved(unresolved), opts)
-    table = names.table()
-    entries = [
-        SnapshotEntry(target, kind, token, own_token, NameSet(table, mask))
-        for target, kind, token, own_token, mask in made
-    ]
     # Every own token computed for some closure (the roots' are their entries' own tokens).
     own = {**session.own, **leaves}
-    for entry in entries:
-        own[entry.target] = entry.own_token
+    consistent &= all(session.own.get(leaf, tok) == tok for leaf, tok in leaves.items())
+    for root, _kind, _token, root_token, _mask in made:
+        own[root] = root_token
+    table = names.table()
+    # Each token was made from the pairs of these own tokens for the entry's dependencies, in
+    # the order of their names, the entry's own token as ``<target>``: the way a lock file's
+    # reader makes it (``FileTokens``), unless a name was given two own tokens (checked
+    # above) or the token is None (a class of data attributes only: ccflow's rule). Such an
+    # entry is marked so, and a lock file of these own tokens is written without making its
+    # token again (sympy: 21,330 tokens of about 8,500 pairs each).
+    made_from = (
+        FileTokens({n: t for n, t in own.items() if t is not None}, _python_tag(opts))
+        if consistent
+        else None
+    )
+    entries = [
+        SnapshotEntry(target, kind, token, own_token, NameSet(table, mask))
+        if made_from is None or token is None
+        else SnapshotEntry._made(
+            target, kind, token, own_token, NameSet(table, mask), made_from=made_from
+        )
+        for target, kind, token, own_token, mask in made
+    ]
     reasons = {module: _failure_reason(exc) for module, exc in problems.items()}
     return package, entries, own, {**reasons, **refused}
 
