@@ -19,6 +19,7 @@ Guarantees (cited by ``tests/test_combine.py``):
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import operator
 import sys
@@ -28,7 +29,9 @@ from ._framing import frame_text
 from ._model import FORMAT_VERSION, PORTABLE_FORMAT_VERSION, Node, NodeKind
 
 __all__ = [
+    "TARGET",
     "closure_token",
+    "closure_token_sorted",
     "combine",
     "combine_encoded",
     "combine_ordered",
@@ -55,6 +58,8 @@ def encode_pair(name: str, token: str) -> bytes:
 
 
 _NAME = operator.itemgetter(0)
+#: The name a closure's root enters under (guarantee 5).
+TARGET = "<target>"
 
 
 def combine_encoded(
@@ -101,16 +106,47 @@ def closure_token(
     """The behavior token of ``root``'s closure (guarantee 5): ``encoded``, the pairs of its
     members and compiled-code leaves (:func:`encode_pair`), and the root's own token.
     ``members`` are the closure's nodes, the root and the leaves excluded; ``leaves`` says
-    whether the closure has compiled-code leaves. ``encoded`` is extended in place."""
-    if root_token is not None:
-        encoded.append(("<target>", encode_pair("<target>", root_token)))
-    if root_token is None and not leaves:
-        prefix = root + "."
-        if all(node.kind is NodeKind.CONSTANT and node.name.startswith(prefix) for node in members):
-            # A class with only data attributes has no behavior of its own (ccflow's rule);
-            # the code that reads its constants depends on them through its own graph.
-            return None
-    return combine_encoded(encoded, portable=portable)
+    whether the closure has compiled-code leaves."""
+    ordered = sorted(encoded, key=_NAME)
+    names = [name for name, _pair in ordered]
+    return closure_token_sorted(
+        root,
+        root_token,
+        [pair for _name, pair in ordered],
+        bisect.bisect_left(names, TARGET),
+        members,
+        leaves=leaves,
+        portable=portable,
+    )
+
+
+def closure_token_sorted(
+    root: str,
+    root_token: str | None,
+    encoded: list[bytes],
+    target_at: int,
+    members: Iterable[Node],
+    *,
+    leaves: bool,
+    portable: bool = False,
+) -> str | None:
+    """:func:`closure_token` of pairs given as their bytes, in the order of their names, with
+    ``target_at`` the place of ``"<target>"`` among those names (a snapshot's closures, whose
+    pairs are kept in that order: no sort per root). ``members`` is read only for ccflow's
+    rule (no own token, no leaf)."""
+    if root_token is None:
+        if not leaves:
+            prefix = root + "."
+            if all(
+                node.kind is NodeKind.CONSTANT and node.name.startswith(prefix) for node in members
+            ):
+                # A class with only data attributes has no behavior of its own (ccflow's
+                # rule); the code that reads its constants depends on them through its own
+                # graph.
+                return None
+        return combine_sorted(encoded, portable=portable)
+    pairs = [*encoded[:target_at], encode_pair(TARGET, root_token), *encoded[target_at:]]
+    return combine_sorted(pairs, portable=portable)
 
 
 def combine(pairs: Iterable[tuple[str, str | None]], *, portable: bool = False) -> str | None:

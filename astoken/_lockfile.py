@@ -357,9 +357,9 @@ class FileTokens:
         if own is None:
             pairs = list(filter(None, map(get, dependencies)))
         else:
-            at = bisect.bisect_left(dependencies, "<target>")
+            at = bisect.bisect_left(dependencies, _combine.TARGET)
             pairs = list(filter(None, map(get, dependencies[:at])))
-            pairs.append(_combine.encode_pair("<target>", own))
+            pairs.append(_combine.encode_pair(_combine.TARGET, own))
             pairs.extend(filter(None, map(get, dependencies[at:])))
         # A portable snapshot's tag says its own tokens hash source: no interpreter in them.
         portable = self.python == PORTABLE_TAG

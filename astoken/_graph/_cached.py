@@ -64,6 +64,10 @@ class CachedBuild:
         """The names ``root`` reaches, itself included."""
         return frozenset(map(self.names.__getitem__, self.closures[root]))
 
+    def closure_names(self, root: str) -> list[str]:
+        """The names ``root`` reaches, itself included, sorted (the table is)."""
+        return list(map(self.names.__getitem__, self.closures[root]))
+
 
 def closure_indexes(sorted_indexes: list[int], size: int) -> array[int]:
     """A closure's ascending indexes into a table of ``size`` names, as :class:`CachedBuild`

@@ -358,7 +358,7 @@ def closure_tokens(targets: Sequence[object], **options: Any) -> dict[str, str |
                 continue
             mine = [pair for pair in pairs if pair[0] != root]
             own = dict(pairs).get(root)
-            tokens[root] = _combine.combine([("<target>", own), *mine], portable=opts.portable)
+            tokens[root] = _combine.combine([(_combine.TARGET, own), *mine], portable=opts.portable)
     return tokens
 
 

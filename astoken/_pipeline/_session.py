@@ -6,9 +6,10 @@ warnings attributed to the caller)."""
 from __future__ import annotations
 
 import bisect
+import operator
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -221,17 +222,21 @@ class Closure:
 
 @dataclass(frozen=True, slots=True)
 class _Parts:
-    """What a closure gives every root whose closure it is: its graph nodes (sorted), the names
-    of those with an own token and their encoded pairs (in the same order), its compiled-code
-    leaves (name -> token) and their pairs, and its dependencies (nodes and leaves, sorted).
-    A root's token and dependencies are these without the root (:func:`_for_root`)."""
+    """What a closure gives every root whose closure it is: its graph nodes (sorted), the
+    names of its pairs (nodes with an own token and compiled-code leaves, sorted) and the
+    pairs in that order, its compiled-code leaves (name -> token), and its dependencies (nodes
+    and leaves, sorted). A root's token and dependencies are these without the root
+    (:func:`_for_root`)."""
 
     ordered: list[str]
     paired: list[str]
-    pairs: list[tuple[str, bytes]]
+    pairs: list[bytes]
     leaves: dict[str, str | None]
-    leaf_pairs: list[tuple[str, bytes]]
     dependencies: list[str]
+
+
+_NAME = operator.itemgetter(0)
+_PAIR = operator.itemgetter(1)
 
 
 def _parts(
@@ -241,32 +246,34 @@ def _parts(
     *,
     without: str | None,
     progress: Progress | None,
+    ordered: Sequence[str] | None = None,
 ) -> _Parts:
     """The parts of ``closure`` (its nodes but ``without`` prepared: own tokens, pairs and
-    leaves). Call inside the hashing step's books (see :func:`closure_token`)."""
-    members = closure & nodes.keys()
-    if without is not None:
-        members = members - {without}
+    leaves). ``ordered``: the closure's names, sorted, when the caller has them so and every
+    one is a node (a build's closure): then they are not sorted again. Call inside the hashing
+    step's books (see :func:`closure_token`)."""
+    if ordered is None:
+        members = closure & nodes.keys()
+        if without is not None:
+            members = members - {without}
+        # Sorted once: the pairs then come in the combiner's order, and so do the dependencies.
+        listed = sorted(members)
+    else:
+        members = closure if without is None else closure - {without}
+        listed = list(ordered) if without is None else _without(list(ordered), without)
     session.prepare(members - session.prepared, nodes, progress)
-    # Sorted once: the pairs then come in the combiner's order (its sort finds them sorted,
-    # the leaves' and the root's pairs aside) and so do the dependencies.
-    ordered = sorted(members)
-    own_pairs = session.pairs
-    paired = [name for name in ordered if name in own_pairs]
+    items = list(filter(None, map(session.pairs.get, listed)))
     leaves: dict[str, str | None] = {}
-    leaf_pairs: list[tuple[str, bytes]] = []
+    dependencies = listed
     for leaf in compiled_leaves(closure, nodes, session)[0].values():
         leaf_token = leaves[leaf.name] = _hashing.leaf_token(leaf)
         if leaf_token is not None:
-            leaf_pairs.append((leaf.name, _combine.encode_pair(leaf.name, leaf_token)))
-    return _Parts(
-        ordered,
-        paired,
-        [own_pairs[name] for name in paired],
-        leaves,
-        leaf_pairs,
-        sorted((*ordered, *leaves)) if leaves else ordered,
-    )
+            pair = (leaf.name, _combine.encode_pair(leaf.name, leaf_token))
+            bisect.insort(items, pair, key=_NAME)
+        if dependencies is listed:
+            dependencies = list(listed)
+        bisect.insort(dependencies, leaf.name)
+    return _Parts(listed, list(map(_NAME, items)), list(map(_PAIR, items)), leaves, dependencies)
 
 
 def _without(names: list[str], name: str) -> list[str]:
@@ -299,19 +306,19 @@ def _for_root(
     root: str, root_token: str | None, parts: _Parts, nodes: dict[str, Node], session: Session
 ) -> tuple[str | None, tuple[str, ...]]:
     """A root's token and dependencies from its closure's parts, the root left out of them."""
-    at = bisect.bisect_left(parts.paired, root)
-    pairs = parts.pairs
-    if at < len(parts.paired) and parts.paired[at] == root:
+    paired, pairs = parts.paired, parts.pairs
+    target_at = bisect.bisect_left(paired, _combine.TARGET)
+    at = bisect.bisect_left(paired, root)
+    if at < len(paired) and paired[at] == root:
         pairs = [*pairs[:at], *pairs[at + 1 :]]
-    else:
-        pairs = list(pairs)
-    pairs.extend(parts.leaf_pairs)
-    members = _without(parts.ordered, root)
-    token = _combine.closure_token(
+        if at < target_at:
+            target_at -= 1
+    token = _combine.closure_token_sorted(
         root,
         root_token,
         pairs,
-        (nodes[n] for n in members),
+        target_at,
+        (nodes[n] for n in parts.ordered if n != root),
         leaves=bool(parts.leaves),
         portable=session.options.portable,
     )
@@ -338,6 +345,7 @@ def closure_token(
     owner: str,
     progress: Progress | None = None,
     keep_code_tokens: bool = True,
+    ordered: Sequence[str] | None = None,
 ) -> Closure:
     """The one path from a root's closure (``names``, the root included, as
     ``to_dependency_graph`` or ``closure`` of the built graph give it) to its token, shared
@@ -345,7 +353,9 @@ def closure_token(
     several roots of one closure at once: :func:`closure_tokens`). What a node contributes is
     computed once per session (a snapshot's closures overlap), so each closure costs a few
     set operations. Code tokens computed on the way are written to the cache at the end
-    unless ``keep_code_tokens`` is false (a snapshot writes them once)."""
+    unless ``keep_code_tokens`` is false (a snapshot writes them once). ``ordered``: the
+    closure's names sorted, every one a node, when the caller has them so (a build's
+    closure)."""
     closure = names if isinstance(names, (set, frozenset)) else set(names)
     book = code_book_for(session.options)
     with (
@@ -353,7 +363,7 @@ def closure_token(
         _hashing.value_memo(session.values),
         _hashing.source_book(session.sources),
     ):
-        parts = _parts(closure, nodes, session, without=root, progress=progress)
+        parts = _parts(closure, nodes, session, without=root, progress=progress, ordered=ordered)
         root_token = _root_token(root, nodes, session, root_obj=root_obj, owner=owner)
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
@@ -371,13 +381,14 @@ def closure_tokens(
     session: Session,
     *,
     unresolved: Iterable[Unresolved],
+    ordered: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, Closure]] | None:
     """:func:`closure_token` of each ``(root, live object)`` of ``roots``, definitions whose
     closure is ``names`` (a snapshot's roots that reach one another share one), the closure's
     parts taken once: equal to one call each, made one at a time as the caller takes them (a
     closure of sympy's holds 13,650 names, and thousands of roots share it). None when a
     value of the closure has no deterministic encoding (the caller takes the roots one by
-    one, for each one's error)."""
+    one, for each one's error). ``ordered`` as for :func:`closure_token`."""
     book = code_book_for(session.options)
     results: dict[str, str | None] = {}
     try:
@@ -386,7 +397,7 @@ def closure_tokens(
             _hashing.value_memo(session.values),
             _hashing.source_book(session.sources),
         ):
-            parts = _parts(names, nodes, session, without=None, progress=None)
+            parts = _parts(names, nodes, session, without=None, progress=None, ordered=ordered)
             for root, obj in roots:
                 results[root] = _root_token(root, nodes, session, root_obj=obj, owner=root)
     except (UnhashableValueError, ValueTooDeepError):

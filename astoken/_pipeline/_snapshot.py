@@ -19,7 +19,7 @@ from astoken._model import (
     Options,
     Unresolved,
 )
-from astoken._nameset import NameIndex, NameSet
+from astoken._nameset import NameIndex, NameSet, mask_of
 from astoken._platform import unavailable_on_this_platform
 from astoken._scope import Scope, is_test_module, iter_package_modules, sibling_packages
 from astoken.errors import (
@@ -209,8 +209,10 @@ def _snapshot_package(
     leaves: dict[str, str | None] = {}
     unresolved: set[Unresolved] = set()
     # Each closure is kept as a mask over one index of the graph's names (and the leaves the
-    # closures add), not a tuple: sympy's 21,264 closures hold 181 million names.
-    names = NameIndex(nodes)
+    # closures add), not a tuple: sympy's 21,264 closures hold 181 million names. The graph's
+    # names take the positions they have in the build's table, so that a closure's mask is
+    # made from its indexes.
+    names = NameIndex(build.names)
     made: list[tuple[str, NodeKind, str | None, str | None, int]] = []
     consistent = True  # no name was given two own tokens
     refused: dict[str, str] = {}
@@ -238,7 +240,10 @@ def _snapshot_package(
                     consistent &= leaves.setdefault(leaf, leaf_token) == leaf_token
                 unresolved.update(result.unresolved)
                 names.add(result.leaves)
-                group_mask = names.mask(result.dependencies) | names.bit(root)
+                # The closure (the root in it) and its leaves: each root's dependencies and
+                # the root itself.
+                closure_mask = mask_of(build.closures[root], len(build.names))
+                group_mask = closure_mask | names.mask(result.leaves)
             consistent &= session.own.get(root, result.root_token) == result.root_token
             mask = group_mask & ~names.bit(root)
             made.append((root, nodes[root].kind, result.token, result.root_token, mask))
@@ -287,9 +292,13 @@ def _group_tokens(
     ``dependencies(root)``, the entry being their answer, computed from the graph built once
     for every root. A group whose closure holds a value with no deterministic encoding is
     taken a root at a time, for each root's own error."""
-    closure = build.closure(group[0][0])
+    # The closure's names come sorted from the build (its table is): not sorted per group.
+    ordered = build.closure_names(group[0][0])
+    closure = frozenset(ordered)
     if len(group) > 1:
-        shared = closure_tokens(group, closure, build.nodes, session, unresolved=build.unresolved)
+        shared = closure_tokens(
+            group, closure, build.nodes, session, unresolved=build.unresolved, ordered=ordered
+        )
         if shared is not None:
             yield from shared
             return
@@ -306,6 +315,7 @@ def _group_tokens(
                     root_obj=obj,
                     owner=root,
                     keep_code_tokens=False,
+                    ordered=ordered,
                 ),
             )
         except (UnhashableValueError, ValueTooDeepError) as exc:
