@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, repeat
 from typing import overload
 
-__all__ = ["NameIndex", "NameSet", "NameTable", "mask_of", "positions_of"]
+__all__ = ["NameIndex", "NameSet", "NameTable", "mask_of", "mask_of_flags", "positions_of"]
 
 # ``format(mask, "b")`` reversed gives bit i at character i; this maps those characters to the
 # bytes 0 and 1 that ``itertools.compress`` and ``int(..., 2)`` read.
@@ -155,7 +155,12 @@ def mask_of(positions: Iterable[int], size: int) -> int:
         return mask
     flags = bytearray(size)
     deque(map(flags.__setitem__, listed, repeat(1)), maxlen=0)
-    return int(flags.translate(_TO_DIGITS)[::-1], 2)
+    return mask_of_flags(flags)
+
+
+def mask_of_flags(flags: bytes | bytearray) -> int:
+    """The mask with bit ``i`` set where ``flags[i]`` is 1 (each byte 0 or 1), in C."""
+    return int(flags.translate(_TO_DIGITS)[::-1], 2) if flags else 0
 
 
 def _flags(mask: int, size: int) -> bytes:

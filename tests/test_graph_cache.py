@@ -504,6 +504,12 @@ def test_a_closure_is_kept_as_its_bit_map_when_that_is_shorter() -> None:
     assert again == build
     assert again.closure(names[0]) == set(names)
     assert again.closure(names[198]) == {names[198], names[199]}
+    # Each closure's mask (taken from the walk, from a bit map read, or made from indexes)
+    # holds the bits of its names' positions in the table.
+    for held in (build, again):
+        for root in build.roots:
+            positions = [names.index(name) for name in held.closure(root)]
+            assert held.closure_mask(root) == sum(1 << at for at in positions), root
 
 
 def test_equal_closures_from_different_starts_are_held_once() -> None:

@@ -26,12 +26,12 @@ import json
 import operator
 import sys
 from array import array
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import compress, islice
 from typing import Any
 
 from astoken._model import Node, NodeKind, Unresolved
-from astoken._nameset import mask_of, positions_of
+from astoken._nameset import mask_of, mask_of_flags, positions_of
 
 from ._closure import closures_of_roots
 from ._digraph import Digraph
@@ -59,6 +59,10 @@ class CachedBuild:
     names: tuple[str, ...]
     closures: dict[str, array[int]]
     journal: list[list[Any]]
+    #: A closure's bit mask over ``names``, by the ``id`` of its array (which ``closures``
+    #: holds): taken where the closure came as bits (a walk's bytes, a bit map decoded),
+    #: else made once when asked for (:meth:`closure_mask`).
+    masks: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     def closure(self, root: str) -> frozenset[str]:
         """The names ``root`` reaches, itself included."""
@@ -67,6 +71,14 @@ class CachedBuild:
     def closure_names(self, root: str) -> list[str]:
         """The names ``root`` reaches, itself included, sorted (the table is)."""
         return list(map(self.names.__getitem__, self.closures[root]))
+
+    def closure_mask(self, root: str) -> int:
+        """The names ``root`` reaches, itself included, as a bit mask over :attr:`names`."""
+        indexes = self.closures[root]
+        mask = self.masks.get(id(indexes))
+        if mask is None:
+            mask = self.masks[id(indexes)] = mask_of(indexes, len(self.names))
+        return mask
 
 
 def closure_indexes(sorted_indexes: list[int], size: int) -> array[int]:
@@ -99,6 +111,8 @@ def cached_build(
     # takes each distinct closure's parts once. Found by digest, checked by value.
     held: dict[bytes, array[int]] = {}
 
+    masks: dict[int, int] = {}
+
     def keep(flags: bytearray) -> array[int]:
         digest = hashlib.sha256(flags).digest()
         same = held.get(digest)
@@ -106,10 +120,20 @@ def cached_build(
             return same
         packed = closure_indexes(list(compress(positions, flags)), len(names))
         held.setdefault(digest, packed)
+        masks[id(packed)] = mask_of_flags(flags)
         return packed
 
     closures = closures_of_roots(graph, roots, names, keep)
-    return CachedBuild(roots, nodes, unresolved, names, closures, journal)
+    kept = {id(indexes) for indexes in closures.values()}
+    return CachedBuild(
+        roots,
+        nodes,
+        unresolved,
+        names,
+        closures,
+        journal,
+        {at: mask for at, mask in masks.items() if at in kept},
+    )
 
 
 def with_moves(build: CachedBuild, moves: tuple[Moved, ...]) -> CachedBuild | None:
@@ -154,9 +178,15 @@ def encode_build(build: CachedBuild) -> str:
     size = len(build.names)
     width = _width(size)
     sets: dict[str, int] = {}
-    closures = [
-        sets.setdefault(_pack(build.closures[root], width, size), len(sets)) for root in build.roots
-    ]
+    packed: dict[int, str] = {}  # by the id of each closure's array: equal ones are one
+    closures = []
+    for root in build.roots:
+        indexes = build.closures[root]
+        text = packed.get(id(indexes))
+        if text is None:
+            bits = build.closure_mask(root) if _as_bits(len(indexes), width, size) else None
+            text = packed[id(indexes)] = _pack(indexes, width, size, bits)
+        closures.append(sets.setdefault(text, len(sets)))
     document = {
         "layout": LAYOUT,
         "width": width,
@@ -186,11 +216,18 @@ def encode_build(build: CachedBuild) -> str:
 _BITMAP = "b:"
 
 
-def _pack(closure: array[int], width: int, size: int) -> str:
-    """A closure's indexes as base64 of little-endian integers of ``width`` bytes, or, when
-    shorter, ``b:`` and the base64 of its bit map over a table of ``size`` names."""
-    if len(closure) * width > (size + 7) // 8:
-        bits = mask_of(closure, size).to_bytes((size + 7) // 8, "little")
+def _as_bits(count: int, width: int, size: int) -> bool:
+    """Whether a closure of ``count`` indexes of ``width`` bytes is shorter as its bit map over
+    a table of ``size`` names."""
+    return count * width > (size + 7) // 8
+
+
+def _pack(closure: array[int], width: int, size: int, mask: int | None) -> str:
+    """A closure's indexes as base64 of little-endian integers of ``width`` bytes, or, given
+    its ``mask`` (where :func:`_as_bits`), ``b:`` and the base64 of its bit map over a table
+    of ``size`` names."""
+    if mask is not None:
+        bits = mask.to_bytes((size + 7) // 8, "little")
         return _BITMAP + base64.b64encode(bits).decode("ascii")
     packed = array(_typecode(width), closure)
     if sys.byteorder != "little":
@@ -198,13 +235,15 @@ def _pack(closure: array[int], width: int, size: int) -> str:
     return base64.b64encode(packed.tobytes()).decode("ascii")
 
 
-def _unpack(text: str, width: int, size: int) -> array[int]:
-    """:func:`_pack`'s inverse, checked: ascending indexes below ``size``; ValueError else."""
+def _unpack(text: str, width: int, size: int) -> tuple[array[int], int | None]:
+    """:func:`_pack`'s inverse, checked: ascending indexes below ``size``; ValueError else.
+    With them, the closure's mask when it came as a bit map."""
     if text.startswith(_BITMAP):
         bits = base64.b64decode(text[len(_BITMAP) :], validate=True)
         if len(bits) != (size + 7) // 8:
             raise ValueError("malformed closure")
-        return array(_typecode(width), positions_of(int.from_bytes(bits, "little"), size))
+        mask = int.from_bytes(bits, "little")
+        return array(_typecode(width), positions_of(mask, size)), mask
     packed = array(_typecode(width))
     raw = base64.b64decode(text, validate=True)
     if len(raw) % width:
@@ -217,7 +256,7 @@ def _unpack(text: str, width: int, size: int) -> array[int]:
         packed[-1] >= size or not all(map(operator.lt, packed, islice(packed, 1, None)))
     ):
         raise ValueError("malformed closure")
-    return packed
+    return packed, None
 
 
 def decode_build(text: str) -> CachedBuild:
@@ -258,7 +297,9 @@ def decode_build(text: str) -> CachedBuild:
         width = document["width"]
         if type(width) is not int or width not in (2, 4) or len(names) > 1 << (8 * width):
             raise ValueError(f"closure width {width!r}")
-        sets = [_unpack(members, width, len(names)) for members in _strings(document["sets"])]
+        unpacked = [_unpack(members, width, len(names)) for members in _strings(document["sets"])]
+        sets = [indexes for indexes, _mask in unpacked]
+        masks = {id(indexes): mask for indexes, mask in unpacked if mask is not None}
         closures = {
             root: sets[_index(i, len(sets))]
             for root, i in zip(roots, document["closures"], strict=True)
@@ -269,7 +310,7 @@ def decode_build(text: str) -> CachedBuild:
     except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
         # (base64's binascii.Error is a ValueError)
         raise ValueError(f"malformed cached build: {exc}") from exc
-    return CachedBuild(tuple(roots), nodes, unresolved, tuple(names), closures, journal)
+    return CachedBuild(tuple(roots), nodes, unresolved, tuple(names), closures, journal, masks)
 
 
 def _index(value: object, size: int) -> int:

@@ -19,7 +19,7 @@ from astoken._model import (
     Options,
     Unresolved,
 )
-from astoken._nameset import NameIndex, NameSet, mask_of
+from astoken._nameset import NameIndex, NameSet
 from astoken._platform import unavailable_on_this_platform
 from astoken._scope import Scope, is_test_module, iter_package_modules, sibling_packages
 from astoken.errors import (
@@ -242,8 +242,7 @@ def _snapshot_package(
                 names.add(result.leaves)
                 # The closure (the root in it) and its leaves: each root's dependencies and
                 # the root itself.
-                closure_mask = mask_of(build.closures[root], len(build.names))
-                group_mask = closure_mask | names.mask(result.leaves)
+                group_mask = build.closure_mask(root) | names.mask(result.leaves)
             consistent &= session.own.get(root, result.root_token) == result.root_token
             mask = group_mask & ~names.bit(root)
             made.append((root, nodes[root].kind, result.token, result.root_token, mask))
