@@ -9,7 +9,7 @@ import bisect
 import operator
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,8 +37,10 @@ __all__ = [
     "closure_token",
     "compiled_leaves",
     "first_party",
+    "leaf_in",
     "own_token",
     "report_unresolved",
+    "root_token",
     "sorted_unresolved",
     "warn",
     "warn_compiled",
@@ -284,7 +286,7 @@ def _without(names: list[str], name: str) -> list[str]:
     return names
 
 
-def _root_token(
+def root_token(
     root: str, nodes: dict[str, Node], session: Session, *, root_obj: object, owner: str
 ) -> str | None:
     """The root's own token. Call inside the hashing step's books."""
@@ -350,7 +352,7 @@ def closure_token(
     """The one path from a root's closure (``names``, the root included, as
     ``to_dependency_graph`` or ``closure`` of the built graph give it) to its token, shared
     by ``behavior_token``, ``explain`` and every entry of ``snapshot`` (which takes it for
-    several roots of one closure at once: :func:`closure_tokens`). What a node contributes is
+    several roots of one closure at once: ``_grouped.BuildTable``). What a node contributes is
     computed once per session (a snapshot's closures overlap), so each closure costs a few
     set operations. Code tokens computed on the way are written to the cache at the end
     unless ``keep_code_tokens`` is false (a snapshot writes them once). ``ordered``: the
@@ -364,52 +366,14 @@ def closure_token(
         _hashing.source_book(session.sources),
     ):
         parts = _parts(closure, nodes, session, without=root, progress=progress, ordered=ordered)
-        root_token = _root_token(root, nodes, session, root_obj=root_obj, owner=owner)
+        own = root_token(root, nodes, session, root_obj=root_obj, owner=owner)
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
     if keep_code_tokens and session.sources is not None:
         session.sources.flush()
-    token, dependencies = _for_root(root, root_token, parts, nodes, session)
+    token, dependencies = _for_root(root, own, parts, nodes, session)
     found = _found(closure, unresolved, session)
-    return Closure(root_token, token, parts.leaves, dependencies, found)
-
-
-def closure_tokens(
-    roots: Iterable[tuple[str, object]],
-    names: set[str] | frozenset[str],
-    nodes: dict[str, Node],
-    session: Session,
-    *,
-    unresolved: Iterable[Unresolved],
-    ordered: Sequence[str] | None = None,
-) -> Iterator[tuple[str, Closure]] | None:
-    """:func:`closure_token` of each ``(root, live object)`` of ``roots``, definitions whose
-    closure is ``names`` (a snapshot's roots that reach one another share one), the closure's
-    parts taken once: equal to one call each, made one at a time as the caller takes them (a
-    closure of sympy's holds 13,650 names, and thousands of roots share it). None when a
-    value of the closure has no deterministic encoding (the caller takes the roots one by
-    one, for each one's error). ``ordered`` as for :func:`closure_token`."""
-    book = code_book_for(session.options)
-    results: dict[str, str | None] = {}
-    try:
-        with (
-            _hashing.code_book(book),
-            _hashing.value_memo(session.values),
-            _hashing.source_book(session.sources),
-        ):
-            parts = _parts(names, nodes, session, without=None, progress=None, ordered=ordered)
-            for root, obj in roots:
-                results[root] = _root_token(root, nodes, session, root_obj=obj, owner=root)
-    except (UnhashableValueError, ValueTooDeepError):
-        return None
-    found = _found(names, unresolved, session)
-
-    def each() -> Iterator[tuple[str, Closure]]:
-        for root, root_token in results.items():
-            token, dependencies = _for_root(root, root_token, parts, nodes, session)
-            yield root, Closure(root_token, token, parts.leaves, dependencies, found)
-
-    return each()
+    return Closure(own, token, parts.leaves, dependencies, found)
 
 
 def compiled_leaves(
@@ -432,14 +396,28 @@ def compiled_leaves(
         if node is not None:
             session.find_leaf(node)
     for name in closure & session.leaves.keys():
-        leaf = session.leaves[name]
-        present = nodes[leaf.name] if leaf.name in closure and leaf.name in nodes else None
-        if present is not None and present.kind not in _LEAF_KINDS:
+        found = leaf_in(name, closure.__contains__, nodes, session)
+        if found is None:
             continue
-        if present is None:
+        leaf, added = found
+        if added:
             leaves[leaf.name] = leaf
         edges.add(Edge(name, leaf.name, RefKind.EXTERNAL, 0))
     return leaves, edges
+
+
+def leaf_in(
+    name: str, contains: Callable[[str], bool], nodes: dict[str, Node], session: Session
+) -> tuple[Node, bool] | None:
+    """The leaf of the compiled code node ``name`` runs (it has one: ``session.leaves``) in a
+    closure (``contains`` says which names it holds), and whether the closure adds it (it is
+    not a node of the closure already); None when the closure has first-party code under the
+    leaf's name (that code has no version to stand for it)."""
+    leaf = session.leaves[name]
+    present = nodes[leaf.name] if leaf.name in nodes and contains(leaf.name) else None
+    if present is not None and present.kind not in _LEAF_KINDS:
+        return None
+    return leaf, present is None
 
 
 def _provider_leaf(module: str, options: Options) -> Node:

@@ -35,14 +35,13 @@ from astoken.errors import (
 
 from . import _steps
 from ._analysis import targets_not_found
+from ._grouped import BuildTable, Taken
 from ._kept import build_key, kept_closures
 from ._options import code_book_for
 from ._session import (
-    Closure,
     Session,
     check_running_code,
     closure_token,
-    closure_tokens,
     first_party,
     report_unresolved,
     sorted_unresolved,
@@ -224,9 +223,10 @@ def _snapshot_package(
         if obj is not None:
             groups.setdefault(id(build.closures[root]), []).append((root, obj))
     total, done = sum(map(len, groups.values())), 0
+    laid = BuildTable(build, session)
     for group in groups.values():
         group_mask = None
-        for root, result in _group_tokens(group, build, session):
+        for root, result in _group_tokens(group, build, session, laid):
             done += 1
             if isinstance(result, str):
                 # No token rather than a wrong one, for this definition (and every one whose
@@ -284,41 +284,39 @@ def _snapshot_package(
 
 
 def _group_tokens(
-    group: list[tuple[str, object]], build: CachedBuild, session: Session
-) -> Iterator[tuple[str, Closure | str]]:
-    """The closure (or why it has no token) of each root of ``group``, roots whose closure is
-    one, made as they are taken: the same path as ``behavior_token(root)`` and
-    ``dependencies(root)``, the entry being their answer, computed from the graph built once
-    for every root. A group whose closure holds a value with no deterministic encoding is
-    taken a root at a time, for each root's own error."""
-    # The closure's names come sorted from the build (its table is): not sorted per group.
-    ordered = build.closure_names(group[0][0])
+    group: list[tuple[str, object]], build: CachedBuild, session: Session, table: BuildTable
+) -> Iterator[tuple[str, Taken | str]]:
+    """What the snapshot keeps of each root of ``group`` (or why it has no token), roots whose
+    closure is one, made as they are taken: the same as ``behavior_token(root)`` and
+    ``dependencies(root)`` give, computed from the graph built once for every root, the
+    closure taken as a mask over the build's table (``_grouped``). A group whose closure holds
+    a value with no deterministic encoding is taken a root at a time on the one path of
+    ``behavior_token``, for each root's own error."""
+    root = group[0][0]
+    taken = table.tokens(group, build.closure_mask(root))
+    if taken is not None:
+        yield from taken
+        return
+    # The closure's names come sorted from the build (its table is): not sorted again.
+    ordered = build.closure_names(root)
     closure = frozenset(ordered)
-    if len(group) > 1:
-        shared = closure_tokens(
-            group, closure, build.nodes, session, unresolved=build.unresolved, ordered=ordered
-        )
-        if shared is not None:
-            yield from shared
-            return
-    for root, obj in group:
+    for name, obj in group:
         try:
-            yield (
-                root,
-                closure_token(
-                    root,
-                    closure,
-                    build.nodes,
-                    session,
-                    unresolved=build.unresolved,
-                    root_obj=obj,
-                    owner=root,
-                    keep_code_tokens=False,
-                    ordered=ordered,
-                ),
+            result = closure_token(
+                name,
+                closure,
+                build.nodes,
+                session,
+                unresolved=build.unresolved,
+                root_obj=obj,
+                owner=name,
+                keep_code_tokens=False,
+                ordered=ordered,
             )
         except (UnhashableValueError, ValueTooDeepError) as exc:
-            yield root, _failure_reason(exc)
+            yield name, _failure_reason(exc)
+            continue
+        yield name, Taken(result.root_token, result.token, result.leaves, result.unresolved)
 
 
 def _snapshot_build_key(
