@@ -531,8 +531,8 @@ def test_equal_closures_from_different_starts_are_held_once() -> None:
         graph.add_node(extra)
     build = cached_build(roots, graph, nodes, (), [])
     assert build.closure("m:A.f") == build.closure("m:B.g") == {"m:A.f", "m:B.g", "m:h"}
-    assert build.closures["m:A.f"] is build.closures["m:B.g"]
-    assert build.closures["m:x1"] is not build.closures["m:x2"]
+    assert build.closures.key("m:A.f") == build.closures.key("m:B.g")
+    assert build.closures.key("m:x1") != build.closures.key("m:x2")
     assert decode_build(encode_build(build)) == build
 
 

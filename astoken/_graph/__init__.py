@@ -64,6 +64,7 @@ from ._builder import Builder
 from ._cached import (
     LAYOUT,
     CachedBuild,
+    Closures,
     cached_build,
     closure_indexes,
     decode_build,
@@ -85,6 +86,7 @@ from ._request import GraphRequest
 __all__ = [
     "LAYOUT",
     "CachedBuild",
+    "Closures",
     "Digraph",
     "GraphRequest",
     "Journal",

@@ -355,7 +355,12 @@ def _built(
             sorted(index[name] for name in reached if name in index), len(names)
         )
     build = graph_step.CachedBuild(
-        tuple(closures), built.nodes, built.unresolved, names, closures, built.journal
+        tuple(closures),
+        built.nodes,
+        built.unresolved,
+        names,
+        graph_step.Closures(dict(closures), len(names)),
+        built.journal,
     )
     return build, built.complete
 

@@ -221,7 +221,7 @@ def _snapshot_package(
     for root in sorted(build.roots):
         obj = session.lookup(root)
         if obj is not None:
-            groups.setdefault(id(build.closures[root]), []).append((root, obj))
+            groups.setdefault(build.closures.key(root), []).append((root, obj))
     total, done = sum(map(len, groups.values())), 0
     laid = BuildTable(build, session)
     for group in groups.values():
