@@ -129,11 +129,17 @@ def closure_token_sorted(
     *,
     leaves: bool,
     portable: bool = False,
+    without: int | None = None,
 ) -> str | None:
     """:func:`closure_token` of pairs given as their bytes, in the order of their names, with
     ``target_at`` the place of ``"<target>"`` among those names (a snapshot's closures, whose
-    pairs are kept in that order: no sort per root). ``members`` is read only for ccflow's
-    rule (no own token, no leaf)."""
+    pairs are kept in that order: no sort per root). ``without``: the place of the root's own
+    pair among them, left out (a closure shared by several roots holds each one's pair).
+    ``members`` is read only for ccflow's rule (no own token, no leaf)."""
+    if without is not None:
+        encoded = [*encoded[:without], *encoded[without + 1 :]]
+        if without < target_at:
+            target_at -= 1
     if root_token is None:
         if not leaves:
             prefix = root + "."

@@ -228,3 +228,25 @@ def test_framing_gives_every_sequence_of_parts_one_reading() -> None:
     assert _framing.frame_text("é") == b"2:" + "é".encode()
     split = [_framing.framed_digest(b"k\0", parts) for parts in ([b"ab", b"c"], [b"a", b"bc"])]
     assert split[0] != split[1]
+
+
+@pytest.mark.parametrize("root_token", ["1" * 64, None])
+def test_closure_token_sorted_leaves_out_the_roots_pair_where_asked(root_token: str | None) -> None:
+    """A closure several roots share holds each one's pair: leaving it out by its place gives
+    the token of the closure without it, ``"<target>"`` in its place whichever side it is on."""
+    names = ["+early", "m:a", "m:b", "m:root", "m:z"]  # "+" sorts before "<target>"
+    encoded = [_pair(name, f"{i}" * 64) for i, name in enumerate(names)]
+    members = [Node(name, NodeKind.FUNCTION) for name in names]
+    for where, name in enumerate(names):
+        others = [pair for pair in encoded if pair[0] != name]
+        expected = _combine.closure_token("m:x", root_token, others, members, leaves=False)
+        given = _combine.closure_token_sorted(
+            "m:x",
+            root_token,
+            [pair for _name, pair in encoded],
+            1,  # "<target>" goes after "+early"
+            members,
+            leaves=False,
+            without=where,
+        )
+        assert given == expected, name

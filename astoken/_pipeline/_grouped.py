@@ -127,20 +127,15 @@ class BuildTable:
         portable = self.session.options.portable
         for root, root_own in own.items():
             at = table.index[root]
-            mine, before = pairs, target_at
-            if paired >> at & 1:
-                where = place(root)
-                mine = [*pairs[:where], *pairs[where + 1 :]]
-                if where < target_at:
-                    before -= 1
             token = _combine.closure_token_sorted(
                 root,
                 root_own,
-                mine,
-                before,
+                pairs,
+                target_at,
                 self._members(mask & ~(1 << at), nodes),
                 leaves=bool(leaves),
                 portable=portable,
+                without=place(root) if paired >> at & 1 else None,
             )
             yield root, Taken(root_own, token, leaves, unresolved)
 

@@ -308,21 +308,17 @@ def _for_root(
     root: str, root_token: str | None, parts: _Parts, nodes: dict[str, Node], session: Session
 ) -> tuple[str | None, tuple[str, ...]]:
     """A root's token and dependencies from its closure's parts, the root left out of them."""
-    paired, pairs = parts.paired, parts.pairs
-    target_at = bisect.bisect_left(paired, _combine.TARGET)
+    paired = parts.paired
     at = bisect.bisect_left(paired, root)
-    if at < len(paired) and paired[at] == root:
-        pairs = [*pairs[:at], *pairs[at + 1 :]]
-        if at < target_at:
-            target_at -= 1
     token = _combine.closure_token_sorted(
         root,
         root_token,
-        pairs,
-        target_at,
+        parts.pairs,
+        bisect.bisect_left(paired, _combine.TARGET),
         (nodes[n] for n in parts.ordered if n != root),
         leaves=bool(parts.leaves),
         portable=session.options.portable,
+        without=at if at < len(paired) and paired[at] == root else None,
     )
     return token, tuple(_without(parts.dependencies, root))
 
