@@ -101,6 +101,9 @@ class SnapshotEntry(Immutable):
     :class:`~astoken._nameset.NameSet` (a mask over the file's names, equal to the tuple of
     them) and makes its token from the file's own tokens when it is first asked for, so that
     reading a file of tens of thousands of large closures neither lists nor hashes them all.
+    An entry a snapshot made is marked with the own tokens its token was made from
+    (:meth:`_made`), so that a lock file of those own tokens is written without making it
+    again.
     """
 
     __slots__ = ("_made_by", "_made_from", "_token", "dependencies", "kind", "own_token", "target")

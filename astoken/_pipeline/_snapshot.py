@@ -215,8 +215,8 @@ def _snapshot_package(
     made: list[tuple[str, NodeKind, str | None, str | None, int]] = []
     consistent = True  # no name was given two own tokens
     refused: dict[str, str] = {}
-    # Roots that share one closure (they reach one another: sympy's 21,264 definitions have
-    # a few thousand closures) take its parts once; a root alone takes the one path.
+    # Roots that share one closure (they reach one another: sympy's 21,330 roots have 13,350
+    # distinct closures) take its parts once.
     groups: dict[int, list[tuple[str, object]]] = {}
     for root in sorted(build.roots):
         obj = session.lookup(root)
