@@ -205,13 +205,16 @@ def summarize_modules(
         with process_pool(jobs) as pool:
             # Largest first, so that no large file is left for one worker at the end.
             names = sorted(missing, key=lambda n: -_file_size(missing[n]))
-            results = pool.map(
-                summarize_in_worker,
-                [files[n] for n in names],
-                [cache_dir] * len(names),
-                [options.portable] * len(names),
-            )
-            for name, error in zip(names, results, strict=True):
+            # Submitted one by one, not through ``pool.map``: when a signal stops the command,
+            # map's results cancel the futures from this thread while the pool's own thread
+            # marks them failed, and CPython 3.11 prints that thread's InvalidStateError. The
+            # pool cancels what has not started itself (``_workers``, guarantee 1).
+            futures = [
+                pool.submit(summarize_in_worker, files[n], cache_dir, options.portable)
+                for n in names
+            ]
+            for name, future in zip(names, futures, strict=True):
+                error = future.result()
                 if error is not None:
                     problems[name] = error
                 else:
