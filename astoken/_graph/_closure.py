@@ -341,6 +341,7 @@ def _walk_indexed(
                 continue
             if active.isdisjoint(needs):
                 for waited in needs:
+                    # ``bound`` holds the conditional edges only: None is not among ``needs``.
                     waiting.setdefault(waited, []).append(target)  # type: ignore[arg-type]
             else:
                 reached[target] = 1

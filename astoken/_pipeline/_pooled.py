@@ -347,7 +347,7 @@ def _built(
     counts.built += 1
     names = tuple(sorted(built.nodes))
     index = {name: i for i, name in enumerate(names)}
-    closures: dict[str, array[int]] = {}
+    closures: dict[str, array[int] | int] = {}
     for members in sets:
         reached = graph_step.closure_of_all(built.graph, members)
         counts.walked += 1
@@ -359,7 +359,7 @@ def _built(
         built.nodes,
         built.unresolved,
         names,
-        graph_step.Closures(dict(closures), len(names)),
+        graph_step.Closures(closures, len(names)),
         built.journal,
     )
     return build, built.complete

@@ -224,11 +224,9 @@ class Closure:
 
 @dataclass(frozen=True, slots=True)
 class _Parts:
-    """What a closure gives every root whose closure it is: its graph nodes (sorted), the
-    names of its pairs (nodes with an own token and compiled-code leaves, sorted) and the
-    pairs in that order, its compiled-code leaves (name -> token), and its dependencies (nodes
-    and leaves, sorted). A root's token and dependencies are these without the root
-    (:func:`_for_root`)."""
+    """A closure less its root: its graph nodes (sorted), the names of its pairs (nodes with
+    an own token and compiled-code leaves, sorted) and the pairs in that order, its
+    compiled-code leaves (name -> token), and its dependencies (nodes and leaves, sorted)."""
 
     ordered: list[str]
     paired: list[str]
@@ -246,24 +244,20 @@ def _parts(
     nodes: dict[str, Node],
     session: Session,
     *,
-    without: str | None,
+    root: str,
     progress: Progress | None,
     ordered: Sequence[str] | None = None,
 ) -> _Parts:
-    """The parts of ``closure`` (its nodes but ``without`` prepared: own tokens, pairs and
+    """The parts of ``closure`` less ``root`` (its nodes prepared: own tokens, pairs and
     leaves). ``ordered``: the closure's names, sorted, when the caller has them so and every
     one is a node (a build's closure): then they are not sorted again. Call inside the hashing
     step's books (see :func:`closure_token`)."""
     if ordered is None:
-        members = closure & nodes.keys()
-        if without is not None:
-            members = members - {without}
         # Sorted once: the pairs then come in the combiner's order, and so do the dependencies.
-        listed = sorted(members)
+        listed = sorted((closure & nodes.keys()) - {root})
     else:
-        members = closure if without is None else closure - {without}
-        listed = list(ordered) if without is None else _without(list(ordered), without)
-    session.prepare(members - session.prepared, nodes, progress)
+        listed = _without(list(ordered), root)
+    session.prepare(((closure - session.prepared) & nodes.keys()) - {root}, nodes, progress)
     items = list(filter(None, map(session.pairs.get, listed)))
     leaves: dict[str, str | None] = {}
     dependencies = listed
@@ -307,20 +301,17 @@ def root_token(
 def _for_root(
     root: str, root_token: str | None, parts: _Parts, nodes: dict[str, Node], session: Session
 ) -> tuple[str | None, tuple[str, ...]]:
-    """A root's token and dependencies from its closure's parts, the root left out of them."""
-    paired = parts.paired
-    at = bisect.bisect_left(paired, root)
+    """A root's token and dependencies from the parts of its closure less itself."""
     token = _combine.closure_token_sorted(
         root,
         root_token,
         parts.pairs,
-        bisect.bisect_left(paired, _combine.TARGET),
-        (nodes[n] for n in parts.ordered if n != root),
+        bisect.bisect_left(parts.paired, _combine.TARGET),
+        map(nodes.__getitem__, parts.ordered),
         leaves=bool(parts.leaves),
         portable=session.options.portable,
-        without=at if at < len(paired) and paired[at] == root else None,
     )
-    return token, tuple(_without(parts.dependencies, root))
+    return token, tuple(parts.dependencies)
 
 
 def _found(
@@ -361,7 +352,7 @@ def closure_token(
         _hashing.value_memo(session.values),
         _hashing.source_book(session.sources),
     ):
-        parts = _parts(closure, nodes, session, without=root, progress=progress, ordered=ordered)
+        parts = _parts(closure, nodes, session, root=root, progress=progress, ordered=ordered)
         own = root_token(root, nodes, session, root_obj=root_obj, owner=owner)
     if keep_code_tokens and book is not None and book.dirty:
         book.flush()
