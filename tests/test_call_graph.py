@@ -186,3 +186,109 @@ def test_calls_only_without_constructor_runs_nothing_first_party() -> None:
     calls = calls_only(graph)
     assert [(e.source, e.target) for e in calls.edges] == [("m:f", "m:Base.__init__")]
     assert [n.name for n in calls.nodes] == ["m:Base.__init__", "m:f"]
+
+
+FLOWS = {
+    "flows/__init__.py": "",
+    "flows/core.py": """\
+        def one():
+            pass
+
+
+        def two():
+            pass
+
+
+        def three():
+            pass
+
+
+        def key(x):
+            return x
+
+
+        class Failed(Exception):
+            def __init__(self):
+                super().__init__("failed")
+
+
+        class Job:
+            def run(self):
+                pass
+
+
+        class Batch:
+            def run(self):
+                pass
+
+            def __iter__(self):
+                return self
+
+            def __next__(self):
+                return Job()
+
+
+        a, (b, c) = one, (two, three)
+        first, second = Job(), Batch()
+
+
+        def module_level():
+            a()
+            c()
+
+
+        def nested():
+            p, (q, r) = Job(), [Batch(), one]
+            q.run()
+            r()
+
+
+        def unpacked_whole(pair):
+            x, y = pair
+            return x
+
+
+        def raising():
+            raise Failed
+
+
+        def higher_order(xs):
+            list(map(one, xs))
+            return sorted(xs, key=key)
+
+
+        def iterating():
+            for job in Batch():
+                job.run()
+        """,
+}
+
+
+@pytest.fixture
+def flows(make_package: MakePackage, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_package(FLOWS)
+    monkeypatch.chdir(root)
+    monkeypatch.syspath_prepend(str(root))
+    return root
+
+
+def test_calls_follow_unpacking_raise_builtins_and_iteration(
+    flows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _graph(capsys, "flows", "--edges", "calls", "--format", "json")
+    assert code == 0
+    edges = {(e["source"], e["target"]) for e in json.loads(out)["edges"]}
+
+    def callees(function: str) -> set[str]:
+        return {t.partition(":")[2] for s, t in edges if s == f"flows.core:{function}"}
+
+    # A display unpacked into a target of its shape gives each name its own element, at module
+    # level (constants) and in a function; a value of another shape gives unknown elements.
+    assert callees("module_level") == {"one", "three"}
+    assert callees("nested") == {"Batch.run", "one"}
+    assert callees("unpacked_whole") == set()
+    # ``raise Failed`` raises ``Failed()``; ``map`` and ``key=`` call what they are given.
+    assert callees("raising") == {"Failed.__init__"}
+    assert callees("higher_order") == {"one", "key"}
+    # Iterating an instance: what ``__next__`` returns on what ``__iter__`` returns.
+    assert callees("iterating") == {"Batch.__iter__", "Batch.__next__", "Job.run"}

@@ -84,9 +84,51 @@ REFERENCE_CASES: list[tuple[str, str, str, set[Triple], set[Triple]]] = [
             return result_fn
         """,
         "f",
-        {(V, "handler", ""), (V, "keyfn", ""), (V, "mapper", ""), (V, "callback", "")}
-        | {(V, "result_fn", "")},
-        {(V, "xs", ""), (V, "d", "")},
+        {(V, "handler", ""), (V, "callback", ""), (V, "result_fn", "")},
+        {(V, "xs", ""), (V, "d", ""), (V, "keyfn", ""), (V, "mapper", "")},
+    ),
+    (
+        # Builtins that call what they are given call it here: ``map``/``filter``'s
+        # functions, the ``key=`` of ``sorted``/``min``/``max``; a local is called through
+        # ``__call__``, and a local named ``map`` is not the builtin.
+        "builtins-that-call-their-arguments",
+        """
+        def f(xs, fn):
+            sorted(xs, key=keyfn)
+            min(xs, key=mod.key, default=fallback)
+            map(mapper, xs)
+            list(filter(pred, xs))
+            map(fn, xs)
+
+        def g(map):
+            map(notcalled, [])
+        """,
+        "f",
+        {(C, "keyfn", ""), (C, "mod.key", ""), (C, "mapper", ""), (C, "pred", "")}
+        | {(V, "fallback", ""), (P, "__call__", "?")},
+        {(C, "fallback", ""), (V, "keyfn", ""), (V, "mapper", ""), (V, "pred", "")},
+    ),
+    (
+        "a-shadowed-map-passes-values",
+        "def g(map):\n    map(passed, [])\n",
+        "g",
+        {(V, "passed", "")},
+        {(C, "passed", "")},
+    ),
+    (
+        # ``raise E`` raises ``E()``: a class raised by name is called; a local holds an
+        # instance, and raising it calls nothing.
+        "raise-calls-a-class-named",
+        """
+        def f(flag):
+            if flag:
+                raise errors.Failed
+            err = make()
+            raise err from Cause
+        """,
+        "f",
+        {(C, "errors.Failed", ""), (V, "Cause", ""), (C, "make", "")},
+        {(A, "errors.Failed", ""), (P, "__call__", "V:make|()")},
     ),
     (
         "values-in-fstring-and-comprehension",

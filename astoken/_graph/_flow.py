@@ -283,8 +283,30 @@ class Flow:
                 out |= self.returns(getitem, value.name) if getitem else {UNKNOWN}
             elif op == "[]" and value.kind is ValueKind.CLASS:
                 out.add(value)  # ``C[int]``: a generic alias of the class
+            elif op == "*" and value.kind is ValueKind.INST:
+                out |= self.iterated(value.name)
             else:
                 out.add(UNKNOWN)
+        return frozenset(out)
+
+    def iterated(self, klass: str) -> Values:
+        """The elements of iterating an instance of ``klass``: what ``__next__`` returns on
+        each iterator ``__iter__`` returns. An iterator the flow cannot type (a generator's,
+        a builtin's) gives unknown elements."""
+        iter_ = lookup_member(self.program, klass, "__iter__")
+        if iter_ is None:
+            return frozenset((UNKNOWN,))
+        out: set[Value] = set()
+        for iterator in self.returns(iter_, klass):
+            next_ = (
+                lookup_member(self.program, iterator.name, "__next__")
+                if iterator.kind is ValueKind.INST
+                else None
+            )
+            if next_ is None:
+                out.add(UNKNOWN)
+            else:
+                out |= self.returns(next_, iterator.name)
         return frozenset(out)
 
     def elements(self, constant: str) -> Values:

@@ -13,7 +13,7 @@ from astoken._model import DefKind, RefKind
 from ._expressions import ExpressionReader
 from ._reader import Reader, WalkParts
 from ._scopes import Sink, Sym
-from ._syntax import annotation_type
+from ._syntax import annotation_type, paired_elements
 from ._syntax import target_names as _target_names
 from ._tables import AUGMENTED_OPS, DECLARED_DEPS
 
@@ -34,9 +34,10 @@ class AssignmentReader(Reader):
         if not ctx.at_definition_level():
             expressions.expr(value)
             self.unpacking(targets, value, line)
-            origins = self.origins.origin_of(value)
-            for target in targets:
-                expressions.target(target, origins)
+            # Every part's origins before any binding: ``a, b = b, a`` reads the old ones.
+            bound = self.bound_parts(targets, value)
+            for part, origins in bound:
+                expressions.target(part, origins)
             return
         if ctx.cls is not None and any(
             isinstance(t, cst.Name) and t.value in DECLARED_DEPS for t in targets
@@ -55,11 +56,10 @@ class AssignmentReader(Reader):
                 for target in other_targets:
                     expressions.target(target)
             return
-        origins = self.origins.origin_of(value)
         sinks: list[Sink] = []
-        for target in targets:
-            unpacked = not isinstance(target, cst.Name)
-            for name in _target_names(target):
+        for part, origins in self.bound_parts(targets, value):
+            unpacked = not isinstance(part, cst.Name)
+            for name in _target_names(part):
                 sink = self.constant_sink(
                     name.value, ctx.line(name), lambda_value=isinstance(value, cst.Lambda)
                 )
@@ -70,6 +70,19 @@ class AssignmentReader(Reader):
         self.value_into(sinks, value, line, targets)
         for target in other_targets:
             expressions.target(target)
+
+    def bound_parts(
+        self, targets: Sequence[cst.CSTNode], value: cst.CSTNode
+    ) -> list[tuple[cst.CSTNode, tuple[Sym, ...]]]:
+        """Each part of each target with the origins it receives: a tuple or list display
+        unpacked into a target of its shape gives each name its own element's origins
+        (``a, b = f, g``: ``a`` holds ``f``), anything else the whole value's."""
+        whole = self.origins.origin_of(value)
+        return [
+            (part, whole if given is value else self.origins.origin_of(given))
+            for target in targets
+            for part, given in paired_elements(target, value)
+        ]
 
     def annotated(self, node: cst.AnnAssign) -> None:
         ctx = self.ctx

@@ -21,7 +21,14 @@ from ._syntax import (
     is_super_call,
     string_value,
 )
-from ._tables import BINARY_OPS, COMPARISONS, TYPE_CHECKS, UNARY_OPS
+from ._tables import (
+    BINARY_OPS,
+    CALLS_KEY,
+    CALLS_POSITIONAL,
+    COMPARISONS,
+    TYPE_CHECKS,
+    UNARY_OPS,
+)
 
 _CONVERSIONS = {"r": "__repr__", "s": "__str__", "a": "__repr__"}
 
@@ -144,6 +151,15 @@ class ExpressionReader(Reader):
             and parts[0] in TYPE_CHECKS
             and not (ctx.scope is not None and ctx.scope.is_local(parts[0]))
         )
+        higher_order = (
+            parts[0]
+            if parts is not None
+            and len(parts) == 1
+            and ctx.mode is None
+            and (parts[0] in CALLS_POSITIONAL or parts[0] in CALLS_KEY)
+            and not (ctx.scope is not None and ctx.scope.is_local(parts[0]))
+            else ""
+        )
         for index, arg in enumerate(node.args):
             if type_check and index == 1 and not arg.keyword and not arg.star:
                 # ``isinstance(x, C)`` runs none of C's code (only its metaclass's
@@ -151,6 +167,11 @@ class ExpressionReader(Reader):
                 with ctx.using(mode=RefKind.ANNOTATION):
                     self.expr(arg.value)
                 continue
+            if higher_order and _called_by(higher_order, arg):
+                called = dotted(arg.value)
+                if called is not None:  # ``map(f, xs)`` calls ``f`` here
+                    refs.chain(called, ctx.line(arg.value), called=True)
+                    continue
             self.expr(arg.value)
             if arg.star == "*":
                 refs.protocol(arg.value, ("__iter__", "__next__"), line)
@@ -382,6 +403,15 @@ class ExpressionReader(Reader):
             self.refs.protocol(node.value, (name,), self.ctx.line(node))
         else:
             self.expr(node)
+
+
+def _called_by(builtin: str, arg: cst.Arg) -> bool:
+    """Whether ``builtin`` calls what ``arg`` passes (see ``CALLS_POSITIONAL``)."""
+    if arg.star:
+        return False
+    if arg.keyword is None:
+        return builtin in CALLS_POSITIONAL
+    return builtin in CALLS_KEY and arg.keyword.value == "key"
 
 
 def _skip(node: cst.CSTNode) -> None:

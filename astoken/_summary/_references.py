@@ -31,8 +31,10 @@ class ReferenceRecorder:
         self.ctx = ctx
         self.origins = origins
 
-    def chain(self, parts: list[str], line: int, *, called: bool) -> None:
-        """References of a name or dotted chain, loaded, stored or called."""
+    def chain(self, parts: list[str], line: int, *, called: bool, raised: bool = False) -> None:
+        """References of a name or dotted chain, loaded, stored or called. ``raised``: the
+        operand of ``raise``, a call where it names a class (Python raises ``E()``) and a plain
+        read where it is a local (which holds an instance)."""
         root = parts[0]
         if root in IMPLICIT_NAMES:
             return
@@ -51,7 +53,9 @@ class ReferenceRecorder:
             ctx.emit_dep(line, root, ((mode, ctx.global_name(parts), ""),), ())
             return
         last = len(parts) - 1
-        kind = RefKind.CALL if called else RefKind.VALUE if last == 0 else RefKind.ATTRIBUTE
+        kind = (
+            RefKind.CALL if called or raised else RefKind.VALUE if last == 0 else RefKind.ATTRIBUTE
+        )
         if_global: tuple[PendingRef, ...] = ((kind, ctx.global_name(parts), ""),)
         if_local: tuple[PendingRef, ...] = ()
         if scope is not None:

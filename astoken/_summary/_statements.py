@@ -48,6 +48,7 @@ class StatementReader(Reader):
             cst.AugAssign: assignments.augmented,
             cst.Del: self.del_,
             cst.Return: self.return_,
+            cst.Raise: self.raise_,
             cst.Import: self.names.import_,
             cst.ImportFrom: self.names.import_from,
             cst.Global: self.global_,
@@ -116,6 +117,17 @@ class StatementReader(Reader):
         self.expressions.expr(node.value)
         if node.value is not None and self.ctx.scope is not None:
             self.ctx.sink.returns.extend(self.origins.origin_of(node.value))
+
+    def raise_(self, node: cst.Raise) -> None:
+        exc = node.exc
+        parts = dotted(exc) if exc is not None else None
+        if parts is not None and self.ctx.mode is None:
+            assert exc is not None
+            self.refs.chain(parts, self.ctx.line(exc), called=False, raised=True)
+        else:
+            self.expressions.expr(exc)
+        if node.cause is not None:
+            self.expressions.expr(node.cause.item)
 
     def if_(self, node: cst.If) -> None:
         self.expressions.expr(node.test)

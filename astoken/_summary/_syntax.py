@@ -181,6 +181,29 @@ def target_names(target: cst.CSTNode) -> list[cst.Name]:
     return []
 
 
+_DISPLAYS = (cst.Tuple, cst.List)
+
+
+def paired_elements(
+    target: cst.CSTNode, value: cst.CSTNode
+) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
+    """What each part of an assignment target receives: ``a, (b, c) = x, (y, z)`` gives
+    ``[(a, x), (b, y), (c, z)]``. The walk descends only where both sides are tuple or list
+    displays of the same length without starred elements; elsewhere the pair is the target and
+    the whole value it unpacks (``a, b = pair`` gives ``[((a, b), pair)]``)."""
+    if type(target) in _DISPLAYS and type(value) in _DISPLAYS:
+        left = cast(cst.Tuple | cst.List, target).elements
+        right = cast(cst.Tuple | cst.List, value).elements
+        if len(left) == len(right) and not any(
+            type(e) is cst.StarredElement for e in (*left, *right)
+        ):
+            pairs: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+            for receiving, given in zip(left, right, strict=True):
+                pairs.extend(paired_elements(receiving.value, given.value))
+            return pairs
+    return [(target, value)]
+
+
 def literal_strings(value: cst.CSTNode) -> list[str] | None:
     """The strings of a list/tuple literal of plain strings; None for anything else."""
     if not isinstance(value, (cst.List, cst.Tuple)):

@@ -52,6 +52,12 @@ BUILTIN_PROTOCOLS: dict[str, tuple[str, ...]] = {
 ATTR_BUILTINS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
 TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 
+#: Builtins that call functions they are given, by how: every positional argument (``map``,
+#: ``filter``: their iterables are not callable, so a function among the arguments is the one
+#: called), or the ``key=`` argument. Such a function is called where the builtin is.
+CALLS_POSITIONAL = frozenset({"map", "filter"})
+CALLS_KEY = frozenset({"sorted", "min", "max"})
+
 #: What a builtin call returns (a builtin type's name). Two refinements keep a parameter's
 #: objects the caller's: a call in ELEMENT_OF_ARGUMENT returns an element of its first argument
 #: (``min(G)``), one in CONTAINER_OF_ARGUMENT a builtin container of its elements
