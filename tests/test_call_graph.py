@@ -260,6 +260,28 @@ FLOWS = {
         def iterating():
             for job in Batch():
                 job.run()
+
+
+        def calls_what_it_decorates(f):
+            f()
+            return f
+
+
+        def factory():
+            def decorate(f):
+                return f
+
+            return decorate
+
+
+        @calls_what_it_decorates
+        def decorated():
+            pass
+
+
+        @factory()
+        def made():
+            two()
         """,
 }
 
@@ -292,3 +314,13 @@ def test_calls_follow_unpacking_raise_builtins_and_iteration(
     assert callees("higher_order") == {"one", "key"}
     # Iterating an instance: what ``__next__`` returns on what ``__iter__`` returns.
     assert callees("iterating") == {"Batch.__iter__", "Batch.__next__", "Job.run"}
+    # A decorator runs where the decorated definition is made, with what its expression calls
+    # (``@factory()`` calls ``factory`` and then what it returned); one that calls its
+    # parameter calls the function it decorates.
+    assert callees("calls_what_it_decorates") == {"decorated"}
+    assert callees("made") == {"two"}
+    assert {
+        "calls_what_it_decorates",
+        "factory",
+        "factory.<locals>.decorate",
+    } <= {t.partition(":")[2] for s, t in edges if s == "flows.core"}

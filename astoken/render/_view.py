@@ -127,11 +127,17 @@ def _passed_and_called(
     """``(g, f)`` where a call ``g(..., f, ...)`` passes the function ``f`` to a ``g`` that calls
     one of its parameters: the graph leaves that call to the caller (design rule 3, the caller's
     closure holds ``f``), a call graph draws it where it runs. A function passed on the line of
-    a call to such a ``g`` counts as passed to it."""
+    a call to such a ``g`` counts as passed to it, and so does a function ``g`` decorates
+    (``@g`` calls ``g(f)``)."""
     calls_argument = {use.owner for use in graph.arguments if "__call__" in use.members}
     called: dict[tuple[str, int], set[str]] = {}
     passed: dict[tuple[str, int], set[str]] = {}
+    decorated: set[tuple[str, str]] = set()
     for edge in graph.edges:
+        if edge.kind is RefKind.DECORATOR:
+            if edge.target in calls_argument and kind(edge.source) in _FUNCTIONS:
+                decorated.add((edge.target, edge.source))
+            continue
         if edge.line <= 0:
             continue
         where = (edge.source, edge.line)
@@ -139,13 +145,14 @@ def _passed_and_called(
             called.setdefault(where, set()).add(edge.target)
         elif edge.kind is RefKind.VALUE and kind(edge.target) in _FUNCTIONS:
             passed.setdefault(where, set()).add(edge.target)
-    return sorted(
+    pairs = decorated | {
         (callee, value)
         for where, callees in called.items()
         for callee in callees
         for value in passed.get(where, ())
         if value != callee
-    )
+    }
+    return sorted(pairs)
 
 
 def calls_only(graph: DependencyGraph) -> DependencyGraph:
@@ -185,8 +192,13 @@ def calls_only(graph: DependencyGraph) -> DependencyGraph:
 
     for callee, passed in _passed_and_called(graph, kind):
         add(callee, passed, RefKind.CALL, 0)
+    # What a decorator expression runs (``@factory()``, ``@a`` where ``a = dec``) is filed
+    # under the decorated definition on the decorator's line; it runs where that is defined.
+    decorating = {(e.source, e.line) for e in graph.edges if e.kind is RefKind.DECORATOR}
     for edge in graph.edges:
         source = scope(edge.source)
+        if (edge.source, edge.line) in decorating:
+            source = scope(_defining_scope(edge.source))
         if edge.kind is RefKind.INSTANTIATION:
             for target in sorted(construction.get(edge.target, ())):
                 add(source, target, RefKind.CALL, edge.line)
