@@ -155,3 +155,44 @@ def test_explain_text_names_where(tmp_path: Path) -> None:
     assert isinstance(encoder, str)
     assert "(escaped: a json object)" in encoder
     json.dumps(reports)  # plain data throughout
+
+
+STORE = """
+def zz_reset(cache):
+    cache.clear()
+
+
+class Store:
+    def __init__(self, cache):
+        self.cache = cache
+
+    def clear(self, other):
+        other.clear()
+
+    def unused(self):
+        return 0
+
+
+def build(cache):
+    zz_reset(cache)
+    return Store(cache)
+"""
+
+
+def test_a_member_named_in_its_own_code_is_explained_by_what_reached_it(tmp_path: Path) -> None:
+    """``Store.clear`` is live because ``zz_reset`` (called by the target) names ``clear``;
+    ``Store.clear`` names it too, but is reached only through that membership, so citing it
+    would explain the member by itself (networkx's ``DiGraph.clear`` was cited for
+    ``Graph.clear``). The namer nearest the root is given, not the first by name."""
+    (tmp_path / "store.py").write_text(textwrap.dedent(STORE))
+    reports = run_fresh(
+        "import warnings; warnings.simplefilter('ignore')\n"
+        + EXPLAIN.replace("sys.argv[1:] or", '["store:build"] or'),
+        paths=[tmp_path],
+        cache_dir=tmp_path / "cache",
+    )
+    report = reports["store:build"]
+    assert _reasons(report)["clear"] == ("named", 3)
+    assert "unused" not in _reasons(report)
+    assert "member store:Store.clear (named at " in report["text"]
+    assert "store.py:3)" in report["text"]

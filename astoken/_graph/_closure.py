@@ -467,11 +467,14 @@ def memberships(
     graph: Digraph, root: str, keep: set[str], active: set[Condition], nodes: dict[str, Node]
 ) -> tuple[Membership, ...]:
     """Why each member edge of a class in ``keep`` is live (coverage.md rule 1): the reason
-    the builder gave an unconditional one; for a conditional one, the first code (by name) of
-    ``keep`` that names the member or lets an object of the class escape."""
+    the builder gave an unconditional one; for a conditional one, the code of ``keep`` nearest
+    the root (then first by name) that names the member or lets an object of the class escape.
+    Nearest, not first by name: a member's own code may name it too (``DiGraph.clear`` calls
+    ``self._succ.clear()``), and it is reached after whatever made the member live."""
     namers: dict[str, tuple[str, int]] = {}
     escapers: dict[str, tuple[str, int]] = {}
-    for name in sorted(keep):
+    depth = _depths(graph, root, keep, active)
+    for name in sorted(keep, key=lambda n: (depth.get(n, len(depth)), n)):
         for attr, line in graph.named_by.get(name, {}).items():
             namers.setdefault(attr, (name, line))
         for klass, line in graph.escaped_by.get(name, {}).items():
@@ -504,6 +507,24 @@ def memberships(
             file = nodes[where].file if where in nodes else None
             found.append(Membership(member, klass, reason, where, file, line or None))
     return tuple(sorted(found, key=lambda m: (m.member, m.klass)))
+
+
+def _depths(graph: Digraph, root: str, keep: set[str], active: set[Condition]) -> dict[str, int]:
+    """Each node of ``keep``'s number of live edges from ``root`` (breadth first)."""
+    depth = {root: 0}
+    frontier = [root]
+    succ = graph.succ
+    while frontier:
+        reached = []
+        for source in frontier:
+            for target, data in succ[source].items():
+                if target in depth or target not in keep:
+                    continue
+                if None in data.conds or not active.isdisjoint(data.conds):
+                    depth[target] = depth[source] + 1
+                    reached.append(target)
+        frontier = reached
+    return depth
 
 
 def package_graph(
