@@ -28,7 +28,7 @@ PORTABLE_FORMAT_VERSION = 2
 PORTABLE_TAG = "portable"
 
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
-SUMMARY_VERSION = 6
+SUMMARY_VERSION = 7
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,7 +171,9 @@ class Definition:
     made; the enclosing definition has a NESTED reference to each. ``imports`` are imports
     made inside the definition's body.
     ``bases`` are the dotted base-class expressions of a class, in order.
-    ``returns`` are the origins of what a function returns (a constant: of its value).
+    ``returns`` are the origins of what a function returns (a constant: of its value); a
+    generator function returns ``"B:generator"``, and ``yields`` are the origins of what it
+    yields (``yield from it`` yields the elements of ``it``).
     ``assigns`` are ``(attribute, origin)`` pairs for ``self.attr = value`` / ``cls.attr =
     value`` in a method (the state its class's other methods read).
     ``volatile`` names the process state a constant's defining expression, or a function's
@@ -188,6 +190,7 @@ class Definition:
     bases: tuple[str, ...] = ()
     decorators: tuple[str, ...] = ()
     returns: tuple[str, ...] = ()
+    yields: tuple[str, ...] = ()
     assigns: tuple[tuple[str, str], ...] = ()
     volatile: tuple[str, ...] = ()
     expression: str = ""

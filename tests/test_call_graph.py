@@ -262,6 +262,40 @@ FLOWS = {
                 job.run()
 
 
+        def jobs(n):
+            yield Job()
+            yield from batches(n)
+
+
+        def batches(n):
+            for _ in range(n):
+                yield Batch()
+
+
+        class Queue:
+            def __iter__(self):
+                yield from jobs(1)
+
+
+        class Idle:
+            def run(self):
+                pass
+
+
+        def from_generators():
+            idle = Idle()
+            for item in jobs(2):
+                item.run()
+            return idle
+
+
+        def from_a_generator_iter():
+            idle = Idle()
+            for item in Queue():
+                item.run()
+            return idle
+
+
         def calls_what_it_decorates(f):
             f()
             return f
@@ -314,6 +348,11 @@ def test_calls_follow_unpacking_raise_builtins_and_iteration(
     assert callees("higher_order") == {"one", "key"}
     # Iterating an instance: what ``__next__`` returns on what ``__iter__`` returns.
     assert callees("iterating") == {"Batch.__iter__", "Batch.__next__", "Job.run"}
+    # A generator's elements are what it yields (``yield from``: the elements of what it
+    # delegates to), also where ``__iter__`` is the generator.
+    # (``Idle``, created there too, is not iterated: its ``run`` is not reached.)
+    assert callees("from_generators") == {"jobs", "Job.run", "Batch.run"}
+    assert callees("from_a_generator_iter") == {"Queue.__iter__", "Job.run", "Batch.run"}
     # A decorator runs where the decorated definition is made, with what its expression calls
     # (``@factory()`` calls ``factory`` and then what it returned); one that calls its
     # parameter calls the function it decorates.

@@ -900,6 +900,9 @@ class C(Base, metaclass=Meta):
     def k(cls):
         return cls.FEE
 
+    def g(self):
+        yield from self.k()
+
 __all__ = ["C"]
 register(C)
 """
@@ -919,6 +922,7 @@ def test_json_round_trip_with_every_kind() -> None:
     }
     assert any(r.receiver for d in summary.definitions for r in d.references)
     assert any(d.returns for d in summary.definitions)
+    assert any(d.yields for d in summary.definitions)
     assert any(d.assigns for d in summary.definitions)
     assert summary.module_references
     assert summary.all_names == ("C",)
@@ -1205,6 +1209,74 @@ ORIGIN_CASES = [
 @pytest.mark.parametrize(("source", "qualname", "expected"), ORIGIN_CASES)
 def test_return_origins(source: str, qualname: str, expected: tuple[str, ...]) -> None:
     """Guarantee 6: what a function returns (a constant: holds), as origin expressions."""
+    assert _definition_of(source, qualname).returns == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "qualname", "expected"),
+    [
+        pytest.param(
+            "def f(xs):\n    yield Model()\n    yield from make(xs)\n    yield\n",
+            "f",
+            ("V:Model|()", "V:make|()|*"),
+            id="yield-and-yield-from",
+        ),
+        pytest.param(
+            "def f():\n    return [x for x in (yield Model())]\n",
+            "f",
+            ("V:Model|()",),
+            id="a-yield-expression",
+        ),
+        pytest.param(
+            "def f():\n    return Model()\n", "f", (), id="a-plain-function-yields-nothing"
+        ),
+        pytest.param(
+            "def f():\n    def g():\n        yield Model()\n    return g\n",
+            "f",
+            (),
+            id="a-nested-generator-yields-for-itself",
+        ),
+    ],
+)
+def test_yield_origins(source: str, qualname: str, expected: tuple[str, ...]) -> None:
+    """What a generator function yields, as origin expressions (its call returns a
+    generator)."""
+    definition = _definition_of(source, qualname)
+    assert definition.yields == expected
+    if expected:
+        assert definition.returns == ("B:generator",)
+
+
+@pytest.mark.parametrize(
+    ("source", "qualname", "expected"),
+    [
+        pytest.param(
+            "def f():\n    a, (b, c) = Model(), [make(), other]\n    return c\n",
+            "f",
+            ("V:other",),
+            id="nested-displays-pair-up",
+        ),
+        pytest.param(
+            "def f(pair):\n    a, b = pair\n    return b\n",
+            "f",
+            ("?",),
+            id="a-value-of-another-shape-unpacks-whole",
+        ),
+        pytest.param(
+            "def f():\n    a, *b = Model(), make()\n    return a\n",
+            "f",
+            ("",),
+            id="a-starred-target-does-not-pair",
+        ),
+        pytest.param(
+            "A, B = Model(), make()\n", "B", ("V:make|()",), id="module-constants-pair-up"
+        ),
+    ],
+)
+def test_unpacking_origins(source: str, qualname: str, expected: tuple[str, ...]) -> None:
+    """A tuple or list display unpacked into a target of its shape gives each name its own
+    element's origins; another value gives the whole value's elements (unknown for a
+    builtin display)."""
     assert _definition_of(source, qualname).returns == expected
 
 

@@ -714,7 +714,7 @@ class Builder:
         if value.kind is ValueKind.UNKNOWN:
             self.index_use(node, attr, kind, line)
             return Outcome.GUESSED
-        if value.kind in (ValueKind.BUILTIN, ValueKind.BUILTIN_CALLABLE):
+        if value.kind in (ValueKind.BUILTIN, ValueKind.BUILTIN_CALLABLE, ValueKind.GENERATOR):
             return Outcome.BUILTIN
         if value.kind is ValueKind.EXTERNAL:
             return Outcome.EXTERNAL

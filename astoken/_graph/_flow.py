@@ -45,6 +45,9 @@ class ValueKind(enum.Enum):
     #: definition lists
     CONST = "const"
     BUILTIN = "builtin"  #: a builtin value
+    #: the generator a call of generator function ``name`` (bound to ``bound``) returns: a
+    #: builtin value whose elements are what the function yields
+    GENERATOR = "generator"
     BUILTIN_CALLABLE = "builtin_callable"  #: a builtin function or type (``dict``, ``len``)
     EXTERNAL = "external"  #: a third-party value
     ARGUMENT = "argument"  #: the caller's object
@@ -259,6 +262,8 @@ class Flow:
             return frozenset((UNKNOWN,))
         if definition.kind is DefKind.CLASS:
             return frozenset((Value(ValueKind.INST, func),))
+        if definition.yields:
+            return frozenset((Value(ValueKind.GENERATOR, func, bound),))
         if not definition.returns:
             return frozenset((BUILTIN_VALUE,))  # falls off the end: None
         ctx = self.context(func, bound or None)
@@ -285,19 +290,32 @@ class Flow:
                 out.add(value)  # ``C[int]``: a generic alias of the class
             elif op == "*" and value.kind is ValueKind.INST:
                 out |= self.iterated(value.name)
+            elif op == "*" and value.kind is ValueKind.GENERATOR:
+                out |= self.yielded(value.name, value.bound)
             else:
                 out.add(UNKNOWN)
         return frozenset(out)
 
+    def yielded(self, func: str, bound: str) -> Values:
+        """What generator function ``func`` (on an instance of ``bound``) yields."""
+        definition = self.program.definition(func)
+        if definition is None:
+            return frozenset((UNKNOWN,))
+        ctx = self.context(func, bound or None)
+        return self.memoised(("yields", func, bound), lambda: self.union(definition.yields, ctx))
+
     def iterated(self, klass: str) -> Values:
         """The elements of iterating an instance of ``klass``: what ``__next__`` returns on
-        each iterator ``__iter__`` returns. An iterator the flow cannot type (a generator's,
-        a builtin's) gives unknown elements."""
+        each iterator ``__iter__`` returns, or what ``__iter__`` yields when it is a generator.
+        An iterator the flow cannot type (a builtin's) gives unknown elements."""
         iter_ = lookup_member(self.program, klass, "__iter__")
         if iter_ is None:
             return frozenset((UNKNOWN,))
         out: set[Value] = set()
         for iterator in self.returns(iter_, klass):
+            if iterator.kind is ValueKind.GENERATOR:  # ``def __iter__(self): yield ...``
+                out |= self.yielded(iterator.name, iterator.bound)
+                continue
             next_ = (
                 lookup_member(self.program, iterator.name, "__next__")
                 if iterator.kind is ValueKind.INST

@@ -2,8 +2,8 @@
 
 This package is the only place that imports libcst. It records, for every definition of a
 module, the references its code makes, as written (names are resolved later by the graph
-step), and the *origins* of values (see ``astoken._model``, "Origins"): what functions return,
-what methods assign to ``self``, and the receiver of every method call, attribute read and
+step), and the *origins* of values (see ``astoken._model``, "Origins"): what functions return
+(and generators yield), what methods assign to ``self``, and the receiver of every method call, attribute read and
 protocol. One concern per module: ``_pass`` (the entry points: parse, guard, walk; loaded on
 first use, so that reading a cached summary with ``_codec`` never imports libcst), ``_lines``
 (line numbers), ``_tables`` (vocabularies), ``_syntax`` (pure readings of nodes), ``_scopes``

@@ -281,14 +281,19 @@ class ExpressionReader(Reader):
 
     def yield_(self, node: cst.Yield) -> None:
         ctx = self.ctx
-        if ctx.scope is not None and not ctx.scope.comprehension:
+        generator = ctx.scope is not None and not ctx.scope.comprehension
+        if generator:
             ctx.sink.generator = True
         value = node.value
         if isinstance(value, cst.From):
             self.expr(value.item)
             self.refs.protocol(value.item, ("__iter__",), ctx.line(node))
+            if generator:
+                ctx.sink.yields.extend(o.then("*") for o in self.origins.origin_of(value.item))
         else:
             self.expr(value)
+            if generator and value is not None:
+                ctx.sink.yields.extend(self.origins.origin_of(value))
 
     def parameters(self, params: cst.Parameters) -> None:
         """Defaults and annotations, evaluated where the function is defined."""

@@ -143,6 +143,7 @@ class Sink:
     bases: list[str] = field(default_factory=list)
     decorators: list[str] = field(default_factory=list)
     returns: list[Sym] = field(default_factory=list)
+    yields: list[Sym] = field(default_factory=list)
     assigns: list[tuple[str, Sym]] = field(default_factory=list)
     generator: bool = False
     lambdas: int = 0  # lambdas named so far in this definition (for ``<lambda>#2``)

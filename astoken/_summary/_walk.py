@@ -43,6 +43,7 @@ def _summary(ctx: WalkContext, names: ModuleNames) -> ModuleSummary:
             bases=tuple(sink.bases),
             decorators=tuple(sink.decorators),
             returns=resolve_origins(sink.returns, resolver),
+            yields=resolve_origins(sink.yields, resolver),
             assigns=tuple(
                 dict.fromkeys(
                     (attr, origin) for attr, sym in sink.assigns for origin in resolver.resolve(sym)
