@@ -392,3 +392,129 @@ def test_the_process_state_pass_walks_every_child_libcst_lists() -> None:
         seen += 1
     assert seen > 300
     assert skipped > 50  # layout is left out
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param(
+            """
+            X = {}
+            def load(name):
+                cls = find(name)
+                X[cls.name] = cls
+            """,
+            ("state:load",),
+            id="g7-a-cache-filled-with-what-a-function-found",
+        ),
+        pytest.param(
+            """
+            X = []
+            def remember(key):
+                X.append(compute(key))
+            """,
+            ("state:remember",),
+            id="g7-appended-result",
+        ),
+        pytest.param(
+            """
+            def get(key):
+                if key not in X:
+                    X[key] = compute(key)
+                return X[key]
+            X = {}
+            """,
+            ("state:get",),
+            id="g7-a-memo-defined-after-its-function",
+        ),
+        pytest.param(
+            """
+            X = {}
+            def register(func):
+                X[func.__name__] = func
+                return func
+            """,
+            (),
+            id="g7-a-registry-stores-what-it-is-given",
+        ),
+        pytest.param(
+            """
+            X = []
+            def register(name):
+                def decorate(func):
+                    X.append(func)
+                    return func
+                return decorate
+            """,
+            (),
+            id="g7-a-decorator-factory-registers-its-parameter",
+        ),
+        pytest.param(
+            """
+            X = {}
+            def wrap(func):
+                def wrapper(*args):
+                    return func(*args)
+                X[func.__name__] = wrapper
+                return wrapper
+            """,
+            (),
+            id="g7-a-function-it-defines-is-code",
+        ),
+        pytest.param(
+            """
+            X = {}
+            def local():
+                X = {}
+                X["a"] = compute()
+                return X
+            """,
+            (),
+            id="g7-a-local-of-the-same-name",
+        ),
+        pytest.param(
+            """
+            X = {}
+            X["a"] = compute()
+            """,
+            (),
+            id="g7-module-code-runs-at-import",
+        ),
+    ],
+)
+def test_a_cache_filled_at_run_time_is_state_g7(source: str, expected: tuple[str, ...]) -> None:
+    """Guarantee 7: a module container a function fills with what it computed is a cache (the
+    process's history), hashed by its defining source; one it fills with what it is given (a
+    registry) stays data."""
+    assert _volatile(source)["X"] == expected
+
+
+LEXERS = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import astoken
+import pygments.lexers as lexers
+if sys.argv[1] == "used":
+    for name in ("python", "rust", "prolog"):
+        lexers.get_lexer_by_name(name)
+functions = ("get_lexer_by_name", "find_lexer_class", "find_lexer_class_by_name",
+             "guess_lexer", "guess_lexer_for_filename")
+print(json.dumps({name: astoken.behavior_token(getattr(lexers, name)) for name in functions}))
+"""
+
+
+def test_a_token_does_not_depend_on_what_the_process_looked_up_before(tmp_path: Path) -> None:
+    """pygments keeps each lexer class it loads in ``_lexer_cache``: a process that looked up
+    lexers before asking for a token holds another cache than a fresh one. The token of code
+    reading that cache is the same in both (it was not: every one of these five differed)."""
+    tokens = [
+        run_fresh(
+            f"import sys; sys.argv[1:] = [{which!r}]\n" + LEXERS,
+            seed=seed,
+            cwd=tmp_path,
+            cache_dir=tmp_path / f"cache-{which}",
+        )
+        for seed, which in ((1, "fresh"), (2, "used"))
+    ]
+    assert tokens[0] == tokens[1]
+    assert len(set(tokens[0].values())) == 5

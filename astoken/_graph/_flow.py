@@ -340,7 +340,10 @@ class Flow:
             if ref.kind is RefKind.VALUE:
                 res = resolve_dotted(self.program, module, (), ref.name)
                 out |= self.resolved(res) - {UNKNOWN}
-        live = self.program.request.elements
+        # A constant that depends on the process (a cache its module fills at run time) holds
+        # what this process did so far: its live entries would make the graph another in
+        # another process.
+        live = self.program.request.elements if not definition.volatile else None
         for name in live(constant) if live is not None else ():
             # By name, without reading the module: a registry of every algorithm of a package
             # must not load the package; only the entries that end up called are expanded.

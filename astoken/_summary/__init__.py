@@ -3,12 +3,12 @@
 This package is the only place that imports libcst. It records, for every definition of a
 module, the references its code makes, as written (names are resolved later by the graph
 step), and the *origins* of values (see ``astoken._model``, "Origins"): what functions return
-(and generators yield), what methods assign to ``self``, and the receiver of every method call, attribute read and
-protocol. One concern per module: ``_pass`` (the entry points: parse, guard, walk; loaded on
-first use, so that reading a cached summary with ``_codec`` never imports libcst), ``_lines``
-(line numbers), ``_tables`` (vocabularies), ``_syntax`` (pure readings of nodes), ``_scopes``
-(scopes, symbolic origins, pending references and their resolution), ``_volatile``
-(constants computed from process state), and the walk:
+(and generators yield), what methods assign to ``self``, and the receiver of every method
+call, attribute read and protocol. One concern per module: ``_pass`` (the entry points: parse,
+guard, walk; loaded on first use, so that reading a cached summary with ``_codec`` never
+imports libcst), ``_lines`` (line numbers), ``_tables`` (vocabularies), ``_syntax`` (pure
+readings of nodes), ``_scopes`` (scopes, symbolic origins, pending references and their
+resolution), ``_volatile`` (constants computed from process state), and the walk:
 
 - ``_walk``: wires the readers below over one :class:`~._context.WalkContext` (the module's
   lines, where the walk is, what it has collected) and builds the summary from what they

@@ -11,7 +11,7 @@ import libcst as cst
 
 from astoken._model import DefKind, RefKind
 
-from ._scopes import ClassContext, PendingRef, PendingReference, Scope, Sink
+from ._scopes import ClassContext, PendingRef, PendingReference, Scope, Sink, Sym
 from ._volatile import VolatileIndex
 
 
@@ -28,6 +28,10 @@ class WalkContext:
     module_sink: Sink = field(default_factory=lambda: Sink("", None, 0))  # module-level code
     volatile: VolatileIndex = field(default_factory=VolatileIndex)  # constants' expressions
     defaults: VolatileIndex = field(default_factory=VolatileIndex)  # functions' defaults
+    #: Values function code stores into a container by name (``NAME[k] = v``,
+    #: ``NAME.append(v)``): the name, the scope it was read in, the function, the value's
+    #: origins. Decided once every scope is complete (``_walk``): see ``_volatile``, guarantee 7.
+    stores: list[tuple[str, Scope, str, tuple[Sym, ...]]] = field(default_factory=list)
     # -- position ------------------------------------------------------------------------
     sink: Sink = field(init=False)  # where references go
     scope: Scope | None = None  # the innermost function, lambda or comprehension
@@ -40,6 +44,12 @@ class WalkContext:
 
     def __post_init__(self) -> None:
         self.sink = self.module_sink
+
+    def store(self, container: cst.CSTNode, origins: tuple[Sym, ...]) -> None:
+        """Function code stores a value of ``origins`` into ``container`` in place."""
+        scope = self.scope
+        if scope is not None and isinstance(container, cst.Name):
+            self.stores.append((container.value, scope, self.sink.qualname, origins))
 
     def line(self, node: cst.CSTNode) -> int:
         return self.lines.get(id(node), 0)

@@ -26,6 +26,7 @@ from ._tables import (
     CALLS_KEY,
     CALLS_POSITIONAL,
     COMPARISONS,
+    CONTAINER_STORES,
     TYPE_CHECKS,
     UNARY_OPS,
 )
@@ -177,6 +178,12 @@ class ExpressionReader(Reader):
                 refs.protocol(arg.value, ("__iter__", "__next__"), line)
         if parts is not None and ctx.mode is None:
             refs.passed(parts, node, line)
+            stored = CONTAINER_STORES.get(parts[-1]) if len(parts) == 2 else None
+            if stored is not None:  # ``NAME.append(v)``: ``v`` is stored into NAME
+                positional = [a.value for a in node.args if not a.keyword and not a.star]
+                value = positional[stored] if len(positional) > stored else None
+                assert isinstance(func, cst.Attribute)
+                self.ctx.store(func.value, self.origins.origin_of(value))
 
     def subscript(self, node: cst.Subscript) -> None:
         self.expr(node.value)
@@ -404,6 +411,8 @@ class ExpressionReader(Reader):
             self.expr(node.value)
             for element in node.slice:
                 self.generic(element.slice)
+            if not delete:
+                self.ctx.store(node.value, origins)
             name = "__delitem__" if delete else "__setitem__"
             self.refs.protocol(node.value, (name,), self.ctx.line(node))
         else:

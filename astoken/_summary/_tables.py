@@ -58,6 +58,18 @@ TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 CALLS_POSITIONAL = frozenset({"map", "filter"})
 CALLS_KEY = frozenset({"sorted", "min", "max"})
 
+#: Methods that store a value into the container they are called on, with the position of
+#: that value among the positional arguments (``d.update(other)``: the whole mapping).
+CONTAINER_STORES: dict[str, int] = {
+    "append": 0,
+    "appendleft": 0,
+    "add": 0,
+    "extend": 0,
+    "extendleft": 0,
+    "update": 0,
+    "insert": 1,
+}
+
 #: What a builtin call returns (a builtin type's name). Two refinements keep a parameter's
 #: objects the caller's: a call in ELEMENT_OF_ARGUMENT returns an element of its first argument
 #: (``min(G)``), one in CONTAINER_OF_ARGUMENT a builtin container of its elements

@@ -35,6 +35,12 @@ How the rule is recognised (guarantees, cited by ``tests/test_process_state.py``
    method of its class) holds state the process accumulates (networkx's ``argmap`` numbers the
    functions it compiles on their first call): it is hashed by its defining source, with
    ``state:<function>`` naming each function that assigns it.
+7. So is a module constant that a function fills in place with values it computed when it ran
+   (``CACHE[key] = found`` or ``CACHE.append(found)`` in a function that does not bind
+   ``CACHE``): a cache, whose entries are what the process has looked up so far (pygments'
+   ``_lexer_cache`` holds the lexer classes loaded until then). A function that stores what
+   it is given (a parameter, or a function it defines: ``REGISTRY[f.__name__] = f`` in a
+   decorator) registers code, and the container stays data (coverage.md rule 6).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import dataclasses
 
 import libcst as cst
 
-from astoken._model import Definition, DefKind, ModuleSummary
+from astoken._model import ORIGIN_ARGUMENT, Definition, DefKind, ModuleSummary
 
 from ._assignments import AssignmentReader
 from ._context import WalkContext
@@ -57,6 +57,13 @@ def _summary(ctx: WalkContext, names: ModuleNames) -> ModuleSummary:
         d.qualname: (d.references, d.imports) for d in definitions if d.kind is DefKind.FUNCTION
     }
     defined = frozenset(ctx.defs)
+    for name, scope, by, stored in ctx.stores:
+        if scope.is_local(name):
+            continue
+        origins = [origin for sym in stored for origin in resolver.resolve(sym)]
+        if not any(o == ORIGIN_ARGUMENT or o.startswith("N:") for o in origins):
+            # Guarantee 7 of ``_volatile``: what it stores was computed at run time (a cache).
+            ctx.volatile.rebind(name, by)
     constants = ctx.volatile.decide(names.imports, functions, defined)
     volatile = {
         **constants,
