@@ -518,3 +518,63 @@ def test_a_token_does_not_depend_on_what_the_process_looked_up_before(tmp_path: 
     ]
     assert tokens[0] == tokens[1]
     assert len(set(tokens[0].values())) == 5
+
+
+_LAZY = {
+    "__init__.py": "",
+    "tables.py": """\
+        class Table:
+            def __init__(self):
+                self.rows = {"a": 1}
+
+            def get(self, key):
+                return self.rows[key]
+
+
+        _table = None
+        MISSING = None
+
+
+        def lookup(key):
+            global _table
+            if _table is None:
+                _table = Table()
+            return _table.get(key) if key else MISSING
+        """,
+}
+
+_LAZY_TOKEN = """\
+import json, sys, astoken
+import lazy_pkg.tables as m
+if sys.argv[1] == "used":
+    m.lookup("a")
+e = astoken.explain(m.lookup)
+print(json.dumps([astoken.behavior_token(m.lookup), [u.expression for u in e.unresolved]]))
+"""
+
+
+def test_a_lazily_built_global_has_one_token_before_and_after_it_is_built(
+    tmp_path: Path,
+) -> None:
+    """``_table = None`` at import, built by the first call (``global _table; _table =
+    Table()``): hashed by its defining source (guarantee 6), whether or not the process has
+    called the code that builds it (sympy's ``heurisch._bessel_table``: ``simplify`` had
+    another token after an integral). A constant whose value is None is found at run time,
+    not reported as missing, and editing the class the global is built from is still seen."""
+    files = {name: textwrap.dedent(text) for name, text in _LAZY.items()}
+    root = tmp_path / "src"
+    (root / "lazy_pkg").mkdir(parents=True)
+
+    def tokens(which: str, seed: int) -> list[object]:
+        for name, text in files.items():
+            (root / "lazy_pkg" / name).write_text(text)
+        code = f"import sys; sys.argv[1:] = [{which!r}]\n" + _LAZY_TOKEN
+        result = run_fresh(code, paths=[root], seed=seed, cwd=tmp_path, cache_dir=tmp_path / "c")
+        assert isinstance(result, list)
+        return result
+
+    fresh, used = tokens("fresh", 1), tokens("used", 2)
+    assert fresh == used
+    assert fresh[1] == []
+    files["tables.py"] = files["tables.py"].replace("self.rows[key]", "self.rows.get(key)")
+    assert tokens("fresh", 1)[0] != fresh[0]

@@ -30,6 +30,7 @@ from astoken._model import FORMAT_VERSION
 from astoken._scope import Scope
 
 from ._functions import function
+from ._lazy import lazy_class_attributes
 from ._library_state import as_set, order_free_names, process_state_names
 from ._source import current_source_book, generated_member
 from ._values import (
@@ -190,7 +191,9 @@ def _class_members(
             break
         own = owner.__dict__  # the class's own annotations, as written (never evaluated)
         own_annotations = own.get("__annotations__")
-        if isinstance(own_annotations, dict):
+        # An empty dict is what reading ``__annotations__`` leaves on a class that has none
+        # (``typing.get_type_hints``, ``inspect``): the process's history, not the class's.
+        if isinstance(own_annotations, dict) and own_annotations:
             annotations.append(
                 b"".join(
                     text(b"", str(name)) + annotation(own_annotations[name], w)
@@ -200,7 +203,7 @@ def _class_members(
     expressions = w.expressions or {}
     portable = current_source_book() is not None
     order_free = order_free_names(cls)
-    process_state = process_state_names(cls)
+    process_state = process_state_names(cls) | lazy_class_attributes(cls)
     for owner, name, held in mro_members(cls, outside):
         if _skip_member(owner, name, held) or name in process_state:
             continue

@@ -35,6 +35,7 @@ from astoken.errors import EncoderConflictError
 
 from . import _optional
 from ._code import code_token
+from ._lazy import lazy_instance_attributes
 from ._library_state import as_set, order_free_names
 from ._names import library_name, sentinel_name
 from ._source import current_source_book, portable_code_object
@@ -744,12 +745,14 @@ def is_own_identity(v: object, value: object) -> bool:
 def _without_process_marks(
     v: object, state: list[tuple[object, object]]
 ) -> list[tuple[object, object]]:
-    """``v``'s state without the attributes that cache its hash (:func:`_is_hash_cache`) or
-    hold its address (:func:`is_own_identity`)."""
+    """``v``'s state without the attributes that cache its hash (:func:`_is_hash_cache`),
+    hold its address (:func:`is_own_identity`) or are filled in as it is used
+    (:func:`~astoken._hashing._lazy.lazy_instance_attributes`)."""
+    lazy = lazy_instance_attributes(type(v))
     return [
         (name, value)
         for name, value in state
-        if not _is_hash_cache(v, name, value) and not is_own_identity(v, value)
+        if name not in lazy and not _is_hash_cache(v, name, value) and not is_own_identity(v, value)
     ]
 
 

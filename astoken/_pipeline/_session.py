@@ -73,6 +73,8 @@ class Session:
     expressions: dict[str, str] = field(default_factory=dict)
     expressions_of: object = None
     refused: dict[str, UnhashableValueError | ValueTooDeepError] = field(default_factory=dict)
+    # Names looked up and not found at run time (a value of None is found: see ``lookup``).
+    absent: set[str] = field(default_factory=set)
     # The encodings of the values hashed in this analysis (a snapshot's lexers share their
     # token tables): one session is one run of the value memo (``astoken._hashing``, 8).
     values: _hashing.ValueMemo = field(default_factory=_hashing.ValueMemo)
@@ -169,11 +171,16 @@ class Session:
         return _runtime.container_elements(obj) if obj is not None else ()
 
     def lookup(self, name: str) -> object | None:
+        """The live object named, or None: absent (the name is then in ``absent``), or a
+        constant whose value is None (``_table = None``, set later by the code that needs it)."""
         if name in self.objects:
             return self.objects[name]
+        if name in self.absent:
+            return None
         try:
             obj = _runtime.resolve_node(name)
         except LookupError:
+            self.absent.add(name)
             return None
         self.objects[name] = obj
         return obj
@@ -185,8 +192,12 @@ def own_token(node: Node, session: Session) -> str | None:
     source but not at runtime has none, and is noted."""
     if node.kind not in _hashing.LIVE_KINDS:
         return _hashing.leaf_token(node)
+    if node.expression and node.kind is NodeKind.CONSTANT:
+        # Hashed by its defining source, whatever the process holds now: a lazily built global
+        # (``global _table; _table = Table()``) is None until the code that builds it has run.
+        return node.expression
     obj = session.lookup(node.name)
-    if obj is None:
+    if obj is None and node.name in session.absent:
         if node.file is not None:
             session.notes.setdefault(
                 (node.name, "import"),

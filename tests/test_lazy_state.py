@@ -1,0 +1,221 @@
+"""State an object or a class fills in as it is used is left out of its encoding
+(``astoken._hashing._lazy``, guarantees 1-3), and reading ``__annotations__`` off a class that
+has none does not change its token.
+
+Both sides: a constant whose memo was filled, or a class its metaclass prepared on first
+instantiation, has the token it had before; state set at construction, a setter's parameter
+and content a method adds stay in the encoding, so editing them is still seen.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from pathlib import Path
+
+import pytest
+from _fresh import run_fresh
+
+import astoken
+from astoken._hashing._lazy import lazy_class_attributes, lazy_instance_attributes
+
+
+class Styled:
+    """rich's ``Style``: a memo set to None at construction, filled and returned later."""
+
+    def __init__(self, color: str) -> None:
+        self.color = color
+        self._ansi: str | None = None
+
+    def ansi(self, system: str) -> str:
+        if self._ansi is None:
+            self._ansi = f"{system}:{self.color}"
+        return self._ansi
+
+    def copy(self) -> Styled:
+        other = Styled.__new__(Styled)
+        other.color = self.color
+        other._ansi = self._ansi  # carries the memo along: not construction
+        return other
+
+
+class Heap:
+    """Content a method adds (``insert`` returns something else): not a memo."""
+
+    def __init__(self) -> None:
+        self._root: object = None
+
+    def insert(self, key: int) -> int:
+        self._root = (key, self._root)
+        return key
+
+
+class Named:
+    """A setter storing its parameter, and state built at construction."""
+
+    def __init__(self, rows: list[int]) -> None:
+        self.rows = sorted(rows)
+        self.count = 0
+        self.name: str | None = None
+
+    def rename(self, name: str) -> None:
+        self.name = name
+
+    def bump(self) -> int:
+        self.count = self.count + 1
+        return self.count
+
+
+class Built:
+    """Set on an object a factory builds: state of construction."""
+
+    _rep: object = None
+
+    @classmethod
+    def make(cls, rep: object) -> Built:
+        obj = cls.__new__(cls)
+        obj._rep = rep
+        return obj
+
+    def rep(self) -> object:
+        if self._rep is None:
+            self._rep = ()
+        return self._rep
+
+
+class Cached:
+    @functools.cached_property
+    def total(self) -> int:
+        return 3
+
+
+class Prepared(type):
+    """pygments' ``RegexLexerMeta``: the first instantiation compiles the class's table."""
+
+    def __call__(cls, *args: object, **kwargs: object) -> object:
+        if "_compiled" not in cls.__dict__:
+            cls._compiled = cls.compile()
+        return super().__call__(*args, **kwargs)
+
+    def compile(cls) -> tuple[str, ...]:
+        cls._count = len(cls.__dict__)
+        return tuple(sorted(vars(cls)))
+
+    def register(cls, name: str) -> None:
+        cls.registered = name.upper()
+
+
+class Lexer(metaclass=Prepared):
+    rules = ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("klass", "expected"),
+    [
+        pytest.param(Styled, {"_ansi"}, id="g1-memo-returned"),
+        pytest.param(Heap, set(), id="g1-content-added-stays"),
+        pytest.param(Named, set(), id="g1-setter-and-counter-stay"),
+        pytest.param(Built, set(), id="g1-set-by-a-factory-stays"),
+        pytest.param(Cached, {"total"}, id="g2-cached-property"),
+    ],
+)
+def test_which_instance_attributes_are_filled_in_as_it_is_used(
+    klass: type, expected: set[str]
+) -> None:
+    assert lazy_instance_attributes(klass) == expected
+
+
+def test_what_instantiating_a_class_sets_on_it_is_lazy_g3() -> None:
+    """What ``__call__`` and the methods it calls store on the class; not ``register``, which
+    module code may call to configure the class."""
+    assert lazy_class_attributes(Lexer) == {"_compiled", "_count"}
+
+
+def test_an_instance_has_one_token_before_and_after_its_memo_is_filled() -> None:
+    fresh = astoken.data_token(Styled("red"))
+    used = Styled("red")
+    used.ansi("truecolor")
+    assert astoken.data_token(used) == fresh
+    assert astoken.data_token(used.copy()) == fresh
+    assert astoken.data_token(Styled("blue")) != fresh
+
+
+def test_content_and_setters_still_count() -> None:
+    heap, other = Heap(), Heap()
+    heap.insert(1)
+    assert astoken.data_token(heap) != astoken.data_token(other)
+    named = Named([2, 1])
+    before = astoken.data_token(named)
+    named.rename("x")
+    assert astoken.data_token(named) != before
+
+
+_SOURCES = {
+    "__init__.py": "",
+    "styles.py": """\
+        class Style:
+            def __init__(self, color):
+                self.color = color
+                self._ansi = None
+
+            def ansi(self):
+                if self._ansi is None:
+                    self._ansi = "38;" + self.color
+                return self._ansi
+
+
+        class Meta(type):
+            def __call__(cls, *args):
+                if "_table" not in cls.__dict__:
+                    cls._table = tuple(cls.rules)
+                return super().__call__(*args)
+
+
+        class Plain:
+            pass
+
+
+        class Lexer(metaclass=Meta):
+            rules = ("a", "b")
+
+
+        DEFAULT = {"red": Style("1"), "green": Style("2")}
+
+
+        def render(name):
+            return DEFAULT[name].ansi(), Lexer(), Plain
+        """,
+}
+
+_TOKEN = """\
+import json, sys, typing, astoken
+import lazy_use.styles as m
+if sys.argv[1] == "used":
+    m.render("red")
+    typing.get_type_hints(m.Plain)  # leaves __annotations__ = {} on the class
+print(json.dumps(astoken.behavior_token(m.render)))
+"""
+
+
+def test_a_token_is_the_same_after_the_code_has_run(tmp_path: Path) -> None:
+    """A memo filled, a class prepared by its metaclass on first instantiation and an empty
+    ``__annotations__`` left by a reader: the token is the one a fresh process gets (rich's
+    ``DEFAULT_STYLES`` after rendering, pygments' lexers after highlighting, rich's
+    ``ConsoleRenderable`` after ``typing.get_type_hints``); editing the memo's code still
+    changes it."""
+    files = {name: textwrap.dedent(text) for name, text in _SOURCES.items()}
+    root = tmp_path / "src"
+    (root / "lazy_use").mkdir(parents=True)
+
+    def token(which: str, seed: int) -> str:
+        for name, text in files.items():
+            (root / "lazy_use" / name).write_text(text)
+        code = f"import sys; sys.argv[1:] = [{which!r}]\n" + _TOKEN
+        found = run_fresh(code, paths=[root], seed=seed, cwd=tmp_path, cache_dir=tmp_path / "c")
+        assert isinstance(found, str)
+        return found
+
+    fresh = token("fresh", 1)
+    assert token("used", 2) == fresh
+    files["styles.py"] = files["styles.py"].replace('"38;"', '"48;"')
+    assert token("fresh", 1) != fresh
