@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "run_astoken",
     "run_child",
     "run_fresh",
+    "run_in_package",
 ]
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -163,3 +165,17 @@ def run_fresh(
     lines = done.stdout.strip().splitlines()
     assert lines, f"no output; stderr: {done.stderr[-2000:]}"
     return json.loads(lines[-1])
+
+
+def run_in_package(
+    tmp_path: Path, package: str, files: Mapping[str, str], code: str, *, mode: str, seed: int
+) -> Any:
+    """Write ``files`` (dedented) as ``package`` under ``tmp_path/src`` and run ``code`` in a
+    fresh interpreter with ``sys.argv[1]`` set to ``mode`` (``"fresh"``, ``"used"``: what the
+    snippet does before asking for a token), from ``tmp_path`` with one cache there."""
+    root = tmp_path / "src"
+    (root / package).mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (root / package / name).write_text(textwrap.dedent(text))
+    snippet = f"import sys; sys.argv[1:] = [{mode!r}]\n" + code
+    return run_fresh(snippet, paths=[root], seed=seed, cwd=tmp_path, cache_dir=tmp_path / "c")

@@ -10,11 +10,10 @@ and content a method adds stay in the encoding, so editing them is still seen.
 from __future__ import annotations
 
 import functools
-import textwrap
 from pathlib import Path
 
 import pytest
-from _fresh import run_fresh
+from _fresh import run_in_package
 
 import astoken
 from astoken._hashing._lazy import lazy_class_attributes, lazy_instance_attributes
@@ -203,15 +202,10 @@ def test_a_token_is_the_same_after_the_code_has_run(tmp_path: Path) -> None:
     ``DEFAULT_STYLES`` after rendering, pygments' lexers after highlighting, rich's
     ``ConsoleRenderable`` after ``typing.get_type_hints``); editing the memo's code still
     changes it."""
-    files = {name: textwrap.dedent(text) for name, text in _SOURCES.items()}
-    root = tmp_path / "src"
-    (root / "lazy_use").mkdir(parents=True)
+    files = dict(_SOURCES)
 
     def token(which: str, seed: int) -> str:
-        for name, text in files.items():
-            (root / "lazy_use" / name).write_text(text)
-        code = f"import sys; sys.argv[1:] = [{which!r}]\n" + _TOKEN
-        found = run_fresh(code, paths=[root], seed=seed, cwd=tmp_path, cache_dir=tmp_path / "c")
+        found = run_in_package(tmp_path, "lazy_use", files, _TOKEN, mode=which, seed=seed)
         assert isinstance(found, str)
         return found
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from _fresh import run_fresh
+from _fresh import run_fresh, run_in_package
 
 from astoken._summary import summarize_source
 from astoken._summary._volatile import _children, canonical
@@ -561,15 +561,10 @@ def test_a_lazily_built_global_has_one_token_before_and_after_it_is_built(
     called the code that builds it (sympy's ``heurisch._bessel_table``: ``simplify`` had
     another token after an integral). A constant whose value is None is found at run time,
     not reported as missing, and editing the class the global is built from is still seen."""
-    files = {name: textwrap.dedent(text) for name, text in _LAZY.items()}
-    root = tmp_path / "src"
-    (root / "lazy_pkg").mkdir(parents=True)
+    files = dict(_LAZY)
 
     def tokens(which: str, seed: int) -> list[object]:
-        for name, text in files.items():
-            (root / "lazy_pkg" / name).write_text(text)
-        code = f"import sys; sys.argv[1:] = [{which!r}]\n" + _LAZY_TOKEN
-        result = run_fresh(code, paths=[root], seed=seed, cwd=tmp_path, cache_dir=tmp_path / "c")
+        result = run_in_package(tmp_path, "lazy_pkg", files, _LAZY_TOKEN, mode=which, seed=seed)
         assert isinstance(result, list)
         return result
 

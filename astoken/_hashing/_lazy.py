@@ -202,7 +202,14 @@ def _lazy(
 
 
 def _python_classes(mro: Iterable[type]) -> list[type]:
-    return [k for k in mro if k.__module__ != "builtins" and not k.__module__.startswith("_abc")]
+    """The classes of ``mro`` whose methods can be read (not ``builtins``'; a class whose
+    ``__module__`` is not a string, such as a C metaclass's, has none)."""
+    found = []
+    for klass in mro:
+        module = getattr(klass, "__module__", None)
+        if isinstance(module, str) and module != "builtins" and not module.startswith("_abc"):
+            found.append(klass)
+    return found
 
 
 def _remembered(
