@@ -15,7 +15,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from _fresh import run_fresh
+from _fresh import run_fresh, run_in_package
 
 from astoken._hashing import class_token, encode_value
 from astoken._hashing._library_state import ORDER_FREE, as_set, order_free_names
@@ -223,3 +223,51 @@ def test_a_field_the_dataclass_compares_still_counts() -> None:
     two.memo["x"] = 1  # neither initialised nor compared: a cache
     assert encode_value(one, home=__name__) == encode_value(two, home=__name__)
     assert encode_value(one, home=__name__) != encode_value(_Counted("b"), home=__name__)
+
+
+_LEXERS = {
+    "__init__.py": "",
+    "lexers.py": """\
+        from pygments.lexer import RegexLexer, inherit
+        from pygments.token import Keyword, Name, Text
+
+
+        class BaseLexer(RegexLexer):
+            tokens = {"root": [(r"\\s+", Text), (r"[a-z]+", Name)]}
+
+
+        class KeywordLexer(BaseLexer):
+            tokens = {"root": [(r"(if|else)\\b", Keyword), inherit]}
+
+
+        def highlight(text):
+            return list(KeywordLexer().get_tokens(text))
+        """,
+}
+
+_LEXER_TOKEN = """\
+import json, sys, astoken
+import lexer_pkg.lexers as m
+if sys.argv[1] == "used":
+    m.highlight("if x")  # splices BaseLexer's rules into KeywordLexer.tokens, in place
+print(json.dumps([astoken.behavior_token(m.highlight), len(m.KeywordLexer.tokens["root"])]))
+"""
+
+
+def test_pygments_lexer_rules_rewritten_on_first_use_are_hashed_by_source(tmp_path: Path) -> None:
+    """pygments splices the rules a lexer inherits into its ``tokens`` where it says
+    ``inherit``, in place, on the lexer's first instantiation: the token is the same before
+    and after (it was not for ``CLexer`` and nine more), and editing a rule still changes
+    it."""
+    files = dict(_LEXERS)
+
+    def run(which: str, seed: int) -> list[object]:
+        found = run_in_package(tmp_path, "lexer_pkg", files, _LEXER_TOKEN, mode=which, seed=seed)
+        assert isinstance(found, list)
+        return found
+
+    fresh, used = run("fresh", 1), run("used", 2)
+    assert (fresh[1], used[1]) == (2, 3)  # the live value was rewritten
+    assert fresh[0] == used[0]
+    files["lexers.py"] = files["lexers.py"].replace("(if|else)", "(if|elif|else)")
+    assert run("used", 2)[0] != fresh[0]

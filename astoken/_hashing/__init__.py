@@ -77,6 +77,7 @@ from astoken.errors import UnhashableValueError
 from ._classes import hash_class, mro_members
 from ._code import CodeBook, code_book, code_token
 from ._functions import function, held_function
+from ._library_state import rewritten_member
 from ._source import SourceBook, current_source_book, source_book
 from ._values import FUNCTION_TYPES, enc, register_encoder, unregister_encoder, wrapped_of
 from ._walk import (
@@ -327,9 +328,17 @@ def node_token(
     constant whose value has no deterministic encoding (a logger, a lock, a client instance)
     is its type and the digest of the canonical source of the assignment that built it
     (``assignment()``, read only then), so editing how it is built still changes the token.
+    So is a class attribute its library rewrites in place on first use (pygments' lexer
+    ``tokens``: ``_library_state``), without the type.
     """
     if node.expression and node.kind is NodeKind.CONSTANT:
         return node.expression
+    if node.kind is NodeKind.CONSTANT and rewritten_member(node.name):
+        # Rewritten in place by its library on first use (``_library_state``): its source,
+        # when it can be read (else its value, as any constant).
+        written = assignment()
+        if written:
+            return "source:" + hashlib.sha256(written.encode()).hexdigest()
     if node.kind is NodeKind.CONSTANT and is_data(obj):
         try:
             return value_token(

@@ -31,7 +31,7 @@ from astoken._scope import Scope
 
 from ._functions import function
 from ._lazy import lazy_class_attributes
-from ._library_state import as_set, order_free_names, process_state_names
+from ._library_state import as_set, order_free_names, process_state_names, rewritten_names
 from ._source import current_source_book, generated_member
 from ._values import (
     FUNCTION_TYPES,
@@ -203,7 +203,7 @@ def _class_members(
     expressions = w.expressions or {}
     portable = current_source_book() is not None
     order_free = order_free_names(cls)
-    process_state = process_state_names(cls) | lazy_class_attributes(cls)
+    process_state = process_state_names(cls) | rewritten_names(cls) | lazy_class_attributes(cls)
     for owner, name, held in mro_members(cls, outside):
         if _skip_member(owner, name, held) or name in process_state:
             continue

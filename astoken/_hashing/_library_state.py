@@ -22,6 +22,16 @@ left out of a class's members:
   its metaclass ``_Cached`` sets ``_pid`` (the process id), ``_cache`` (the instances made so
   far) and ``_latest`` (the last instance's key) on each class.
 
+**Members rewritten in place.** The class attributes of :data:`REWRITTEN` are written in the
+class statement and rewritten in place by their library the first time the class is used, so
+their value is the process's history; they are hashed by the source of the assignment that
+wrote them (:func:`rewritten_member`, used for the graph's constant node) and left out of the
+class's members (a class token without the graph does not see them):
+
+- pygments' ``RegexLexer.tokens``: ``RegexLexerMeta.get_tokendefs`` splices the rules a lexer
+  inherits into the lists of its ``tokens`` where they say ``inherit``, on the lexer's first
+  instantiation (``CLexer`` and the C-family lexers that extend it).
+
 An owner is matched through the MRO of the class whose members or instance are encoded, so a
 subclass's own copy of the attribute is covered too. Each entry was found comparing own tokens
 under two hash seeds on real packages (tests/test_library_state.py runs them in two
@@ -31,9 +41,16 @@ interpreters).
 from __future__ import annotations
 
 import contextlib
+import sys
 import weakref
 
-__all__ = ["as_set", "order_free_names", "process_state_names"]
+__all__ = [
+    "as_set",
+    "order_free_names",
+    "process_state_names",
+    "rewritten_member",
+    "rewritten_names",
+]
 
 #: (module, class qualname) -> the attributes of the class and of its instances that hold a
 #: set as a tuple.
@@ -47,9 +64,15 @@ PROCESS_STATE: dict[tuple[str, str], frozenset[str]] = {
     ("fsspec.spec", "AbstractFileSystem"): frozenset({"_pid", "_cache", "_latest"}),
 }
 
+#: (module, class qualname) -> the class attributes its library rewrites in place on first use.
+REWRITTEN: dict[tuple[str, str], frozenset[str]] = {
+    ("pygments.lexer", "RegexLexer"): frozenset({"tokens"}),
+}
+
 _NONE: frozenset[str] = frozenset()
 _ORDER_FREE: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
 _PROCESS_STATE: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+_REWRITTEN: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def _names_in(
@@ -82,6 +105,23 @@ def process_state_names(klass: type) -> frozenset[str]:
     """The class attributes of ``klass`` that its library's metaclass sets to the process's
     state: those of every class of its MRO in :data:`PROCESS_STATE`."""
     return _names_in(PROCESS_STATE, _PROCESS_STATE, klass)
+
+
+def rewritten_names(klass: type) -> frozenset[str]:
+    """The class attributes of ``klass`` that its library rewrites in place on first use:
+    those of every class of its MRO in :data:`REWRITTEN`."""
+    return _names_in(REWRITTEN, _REWRITTEN, klass)
+
+
+def rewritten_member(name: str) -> bool:
+    """Whether the graph node ``"module:Class.attr"`` is a class attribute its library
+    rewrites in place (:data:`REWRITTEN`), looked up among the modules already imported."""
+    module, _, qualname = name.partition(":")
+    path, _, attr = qualname.rpartition(".")
+    owner: object = sys.modules.get(module)
+    for part in path.split(".") if path else ():
+        owner = getattr(owner, part, None) if owner is not None else None
+    return isinstance(owner, type) and attr in rewritten_names(owner)
 
 
 def as_set(value: object) -> object:
