@@ -13,7 +13,7 @@ import functools
 from pathlib import Path
 
 import pytest
-from _fresh import run_in_package
+from _fresh import run_fresh, run_in_package
 
 import astoken
 from astoken._hashing._lazy import lazy_class_attributes, lazy_instance_attributes
@@ -171,7 +171,8 @@ _SOURCES = {
 
 
         class Plain:
-            pass
+            def size(self):
+                return 1
 
 
         class Lexer(metaclass=Meta):
@@ -182,16 +183,16 @@ _SOURCES = {
 
 
         def render(name):
-            return DEFAULT[name].ansi(), Lexer(), Plain
+            return DEFAULT[name].ansi(), Lexer(), Plain().size()
         """,
 }
 
 _TOKEN = """\
-import json, sys, typing, astoken
+import json, sys, astoken
 import lazy_use.styles as m
 if sys.argv[1] == "used":
     m.render("red")
-    typing.get_type_hints(m.Plain)  # leaves __annotations__ = {} on the class
+    m.Plain.__annotations__  # reading it leaves an empty dict on the class
 print(json.dumps(astoken.behavior_token(m.render)))
 """
 
@@ -200,8 +201,8 @@ def test_a_token_is_the_same_after_the_code_has_run(tmp_path: Path) -> None:
     """A memo filled, a class prepared by its metaclass on first instantiation and an empty
     ``__annotations__`` left by a reader: the token is the one a fresh process gets (rich's
     ``DEFAULT_STYLES`` after rendering, pygments' lexers after highlighting, rich's
-    ``ConsoleRenderable`` after ``typing.get_type_hints``); editing the memo's code still
-    changes it."""
+    ``ConsoleRenderable`` once something read its ``__annotations__``); editing the memo's
+    code still changes it."""
     files = dict(_SOURCES)
 
     def token(which: str, seed: int) -> str:
@@ -213,3 +214,33 @@ def test_a_token_is_the_same_after_the_code_has_run(tmp_path: Path) -> None:
     assert token("used", 2) == fresh
     files["styles.py"] = files["styles.py"].replace('"38;"', '"48;"')
     assert token("fresh", 1) != fresh
+
+
+_RICH = """\
+import io, json, sys, warnings
+warnings.simplefilter("ignore")
+import astoken
+import rich.console, rich.theme
+if sys.argv[1] == "used":
+    console = rich.console.Console(file=io.StringIO(), color_system="truecolor", width=60)
+    console.print("[bold red]alert[/] and [green]ok[/]")
+    console.log("logged")
+    rich.console.ConsoleRenderable.__annotations__
+targets = (rich.theme.Theme, rich.console.ConsoleRenderable, rich.console.Console.print)
+print(json.dumps([astoken.behavior_token(target) for target in targets]))
+"""
+
+
+def test_rich_has_the_same_tokens_after_it_has_printed(tmp_path: Path) -> None:
+    """On the real rich, in fresh interpreters with other hash seeds and directories: after
+    printing (its ``DEFAULT_STYLES`` fill their ``_ansi`` and ``_hash`` memos) and once
+    ``ConsoleRenderable.__annotations__`` was read, ``Theme``, ``ConsoleRenderable`` and
+    ``Console.print`` have the tokens of a process that has not (all three differed)."""
+    runs = []
+    for seed, which in ((1, "fresh"), (2, "used")):
+        cwd = tmp_path / which
+        cwd.mkdir()
+        code = f"import sys; sys.argv[1:] = [{which!r}]\n" + _RICH
+        runs.append(run_fresh(code, seed=seed, cwd=cwd, cache_dir=tmp_path / f"c-{which}"))
+    assert runs[0] == runs[1]
+    assert len(set(runs[0])) == 3
