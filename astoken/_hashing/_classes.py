@@ -191,8 +191,8 @@ def _class_members(
             break
         own = owner.__dict__  # the class's own annotations, as written (never evaluated)
         own_annotations = own.get("__annotations__")
-        # An empty dict is what reading ``__annotations__`` leaves on a class that has none
-        # (``typing.get_type_hints``, ``inspect``): the process's history, not the class's.
+        # An empty dict is what reading ``cls.__annotations__`` leaves on a class that has
+        # none: the process's history, not the class's.
         if isinstance(own_annotations, dict) and own_annotations:
             annotations.append(
                 b"".join(

@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import weakref
+from collections.abc import Mapping
 
 __all__ = [
     "as_set",
@@ -115,12 +116,16 @@ def rewritten_names(klass: type) -> frozenset[str]:
 
 def rewritten_member(name: str) -> bool:
     """Whether the graph node ``"module:Class.attr"`` is a class attribute its library
-    rewrites in place (:data:`REWRITTEN`), looked up among the modules already imported."""
+    rewrites in place (:data:`REWRITTEN`), looked up among the modules already imported, in
+    their and the classes' own namespaces (no module ``__getattr__`` runs)."""
     module, _, qualname = name.partition(":")
     path, _, attr = qualname.rpartition(".")
+    if not path:
+        return False
     owner: object = sys.modules.get(module)
-    for part in path.split(".") if path else ():
-        owner = getattr(owner, part, None) if owner is not None else None
+    for part in path.split("."):
+        namespace = getattr(owner, "__dict__", None)
+        owner = namespace.get(part) if isinstance(namespace, Mapping) else None
     return isinstance(owner, type) and attr in rewritten_names(owner)
 
 
