@@ -489,6 +489,58 @@ def test_a_cache_filled_at_run_time_is_state_g7(source: str, expected: tuple[str
     assert _volatile(source)["X"] == expected
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param(
+            """
+            class F:
+                X = []
+
+                @classmethod
+                def get(cls, n):
+                    if not cls.X:
+                        cls.X.append(compute(n))
+                    return cls.X[0]
+            """,
+            ("state:F.get",),
+            id="g7-a-class-cache-a-classmethod-fills",
+        ),
+        pytest.param(
+            """
+            class F:
+                X = {}
+
+                def get(self, key):
+                    F.X[key] = self.compute(key)
+                    self.X[key] = self.compute(key)
+            """,
+            ("state:F.get",),
+            id="g7-a-class-cache-a-method-fills",
+        ),
+        pytest.param(
+            """
+            class F:
+                X = []
+
+                @classmethod
+                def register(cls, func):
+                    cls.X.append(func)
+                    return func
+            """,
+            (),
+            id="g7-a-class-registry",
+        ),
+    ],
+)
+def test_a_class_cache_filled_at_run_time_is_state_g7(
+    source: str, expected: tuple[str, ...]
+) -> None:
+    """Guarantee 7 for a constant of the class whose method fills it (sympy's
+    ``factorial._small_factorials``, which ``factorial.eval`` extends as it computes)."""
+    assert _volatile(source)["F.X"] == expected
+
+
 LEXERS = """
 import json, sys, warnings
 warnings.simplefilter("ignore")

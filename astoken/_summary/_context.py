@@ -46,10 +46,22 @@ class WalkContext:
         self.sink = self.module_sink
 
     def store(self, container: cst.CSTNode, origins: tuple[Sym, ...]) -> None:
-        """Function code stores a value of ``origins`` into ``container`` in place."""
+        """Function code stores a value of ``origins`` into ``container`` in place: a module
+        constant by name, or a constant of the class whose method it is (``cls.CACHE``,
+        ``self.CACHE`` or ``Owner.CACHE``: sympy's ``factorial._small_factorials``)."""
         scope = self.scope
-        if scope is not None and isinstance(container, cst.Name):
+        if scope is None:
+            return
+        if isinstance(container, cst.Name):
             self.stores.append((container.value, scope, self.sink.qualname, origins))
+        elif isinstance(container, cst.Attribute) and isinstance(container.value, cst.Name):
+            owner, receiver = scope.class_qualname, container.value.value
+            if owner and (
+                (receiver == scope.self_name and scope.self_kind is not None)
+                or receiver == owner.rpartition(".")[2]
+            ):
+                name = f"{owner}.{container.attr.value}"
+                self.stores.append((name, scope, self.sink.qualname, origins))
 
     def line(self, node: cst.CSTNode) -> int:
         return self.lines.get(id(node), 0)

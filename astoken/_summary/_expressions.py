@@ -178,8 +178,8 @@ class ExpressionReader(Reader):
                 refs.protocol(arg.value, ("__iter__", "__next__"), line)
         if parts is not None and ctx.mode is None:
             refs.passed(parts, node, line)
-            stored = CONTAINER_STORES.get(parts[-1]) if len(parts) == 2 else None
-            if stored is not None:  # ``NAME.append(v)``: ``v`` is stored into NAME
+            stored = CONTAINER_STORES.get(parts[-1]) if len(parts) in (2, 3) else None
+            if stored is not None:  # ``NAME.append(v)``, ``cls.NAME.append(v)``: into NAME
                 positional = [a.value for a in node.args if not a.keyword and not a.star]
                 value = positional[stored] if len(positional) > stored else None
                 assert isinstance(func, cst.Attribute)

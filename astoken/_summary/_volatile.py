@@ -40,7 +40,9 @@ How the rule is recognised (guarantees, cited by ``tests/test_process_state.py``
    ``CACHE``): a cache, whose entries are what the process has looked up so far (pygments'
    ``_lexer_cache`` holds the lexer classes loaded until then). A function that stores what
    it is given (a parameter, or a function it defines: ``REGISTRY[f.__name__] = f`` in a
-   decorator) registers code, and the container stays data (coverage.md rule 6).
+   decorator) registers code, and the container stays data (coverage.md rule 6). The same
+   holds for a constant of a class that its own methods fill (``cls.CACHE.append(found)``,
+   ``self.CACHE[key] = found``: sympy's ``factorial._small_factorials``).
 """
 
 from __future__ import annotations
