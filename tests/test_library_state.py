@@ -250,6 +250,8 @@ import json, sys, astoken
 import lexer_pkg.lexers as m
 if sys.argv[1] == "used":
     m.highlight("if x")  # splices BaseLexer's rules into KeywordLexer.tokens, in place
+astoken.snapshot(["lexer_pkg"]).save("lexers.lock")
+tokens = astoken.Snapshot.load("lexers.lock").own_tokens
 print(json.dumps([astoken.behavior_token(m.highlight), len(m.KeywordLexer.tokens["root"])]))
 """
 
@@ -257,8 +259,8 @@ print(json.dumps([astoken.behavior_token(m.highlight), len(m.KeywordLexer.tokens
 def test_pygments_lexer_rules_rewritten_on_first_use_are_hashed_by_source(tmp_path: Path) -> None:
     """pygments splices the rules a lexer inherits into its ``tokens`` where it says
     ``inherit``, in place, on the lexer's first instantiation: the token is the same before
-    and after (it was not for ``CLexer`` and nine more), and editing a rule still changes
-    it."""
+    and after (it was not for ``CLexer`` and nine more), editing a rule still changes it,
+    and a lock file holding such a token reads back."""
     files = dict(_LEXERS)
 
     def run(which: str, seed: int) -> list[object]:

@@ -338,7 +338,7 @@ def node_token(
         # when it can be read (else its value, as any constant).
         written = assignment()
         if written:
-            return "source:" + hashlib.sha256(written.encode()).hexdigest()
+            return hashlib.sha256(b"rewritten\x00" + written.encode()).hexdigest()
     if node.kind is NodeKind.CONSTANT and is_data(obj):
         try:
             return value_token(
