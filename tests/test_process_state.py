@@ -531,6 +531,20 @@ def test_a_cache_filled_at_run_time_is_state_g7(source: str, expected: tuple[str
             (),
             id="g7-a-class-registry",
         ),
+        pytest.param(
+            """
+            class F:
+                X = Descriptor()
+
+                def __init__(self):
+                    self.X = {}
+
+                def add(self, key):
+                    self.X[key] = self.compute(key)
+            """,
+            (),
+            id="g7-the-instances-own-attribute-hides-the-class-constant",
+        ),
     ],
 )
 def test_a_class_cache_filled_at_run_time_is_state_g7(

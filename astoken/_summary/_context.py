@@ -30,8 +30,10 @@ class WalkContext:
     defaults: VolatileIndex = field(default_factory=VolatileIndex)  # functions' defaults
     #: Values function code stores into a container by name (``NAME[k] = v``,
     #: ``NAME.append(v)``): the name, the scope it was read in, the function, the value's
-    #: origins. Decided once every scope is complete (``_walk``): see ``_volatile``, guarantee 7.
-    stores: list[tuple[str, Scope, str, tuple[Sym, ...]]] = field(default_factory=list)
+    #: origins, and whether it was reached through ``self`` (then an attribute the instance
+    #: sets itself hides the class's). Decided once every scope is complete (``_walk``): see
+    #: ``_volatile``, guarantee 7.
+    stores: list[tuple[str, Scope, str, tuple[Sym, ...], bool]] = field(default_factory=list)
     # -- position ------------------------------------------------------------------------
     sink: Sink = field(init=False)  # where references go
     scope: Scope | None = None  # the innermost function, lambda or comprehension
@@ -53,15 +55,17 @@ class WalkContext:
         if scope is None:
             return
         if isinstance(container, cst.Name):
-            self.stores.append((container.value, scope, self.sink.qualname, origins))
+            self.stores.append((container.value, scope, self.sink.qualname, origins, False))
         elif isinstance(container, cst.Attribute) and isinstance(container.value, cst.Name):
             owner, receiver = scope.class_qualname, container.value.value
+            through_self = receiver == scope.self_name and scope.self_kind is RefKind.SELF_ATTR
             if owner and (
-                (receiver == scope.self_name and scope.self_kind is not None)
+                through_self
+                or (receiver == scope.self_name and scope.self_kind is RefKind.CLS_ATTR)
                 or receiver == owner.rpartition(".")[2]
             ):
                 name = f"{owner}.{container.attr.value}"
-                self.stores.append((name, scope, self.sink.qualname, origins))
+                self.stores.append((name, scope, self.sink.qualname, origins, through_self))
 
     def line(self, node: cst.CSTNode) -> int:
         return self.lines.get(id(node), 0)

@@ -57,8 +57,16 @@ def _summary(ctx: WalkContext, names: ModuleNames) -> ModuleSummary:
         d.qualname: (d.references, d.imports) for d in definitions if d.kind is DefKind.FUNCTION
     }
     defined = frozenset(ctx.defs)
-    for name, scope, by, stored in ctx.stores:
-        if scope.is_local(name):
+    # ``self.NAME`` is the instance's own attribute when a method sets one (networkx's
+    # ``self._adj = {}`` in ``Graph.__init__``): what is stored into it is not the class's.
+    instance_attributes = {
+        (qualname.rpartition(".")[0], attr)
+        for qualname, sink in ctx.defs.items()
+        for attr, _ in sink.assigns
+    }
+    for name, scope, by, stored, through_self in ctx.stores:
+        owner, _, attr = name.rpartition(".")
+        if scope.is_local(name) or (through_self and (owner, attr) in instance_attributes):
             continue
         origins = [origin for sym in stored for origin in resolver.resolve(sym)]
         if not any(o == ORIGIN_ARGUMENT or o.startswith("N:") for o in origins):
