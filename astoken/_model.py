@@ -28,7 +28,7 @@ PORTABLE_FORMAT_VERSION = 2
 PORTABLE_TAG = "portable"
 
 #: Version of the ModuleSummary layout. Bump it whenever the summary pass changes what it emits.
-SUMMARY_VERSION = 9
+SUMMARY_VERSION = 10
 
 
 # --------------------------------------------------------------------------------------------

@@ -534,7 +534,7 @@ def test_a_cache_filled_at_run_time_is_state_g7(source: str, expected: tuple[str
         pytest.param(
             """
             class F:
-                X = Descriptor()
+                X = {}
 
                 def __init__(self):
                     self.X = {}
@@ -544,6 +544,17 @@ def test_a_cache_filled_at_run_time_is_state_g7(source: str, expected: tuple[str
             """,
             (),
             id="g7-the-instances-own-attribute-hides-the-class-constant",
+        ),
+        pytest.param(
+            """
+            class F:
+                X = Resetter()
+
+                def add(self, key):
+                    F.X[key] = self.compute(key)
+            """,
+            (),
+            id="g7-a-class-attribute-that-is-not-a-container",
         ),
     ],
 )

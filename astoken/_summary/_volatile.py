@@ -42,7 +42,9 @@ How the rule is recognised (guarantees, cited by ``tests/test_process_state.py``
    it is given (a parameter, or a function it defines: ``REGISTRY[f.__name__] = f`` in a
    decorator) registers code, and the container stays data (coverage.md rule 6). The same
    holds for a constant of a class that its own methods fill (``cls.CACHE.append(found)``,
-   ``self.CACHE[key] = found``: sympy's ``factorial._small_factorials``).
+   ``self.CACHE[key] = found``: sympy's ``factorial._small_factorials``) when the class binds
+   it to a container (``[]``, ``{}``, ``dict()``...) and no method sets ``self.CACHE`` (then
+   the instance's own attribute hides it).
 """
 
 from __future__ import annotations
@@ -336,6 +338,21 @@ def _is_set(node: cst.CSTNode) -> bool:
     )
 
 
+_CONTAINER_CALLS = frozenset({"list", "dict", "set", "defaultdict", "OrderedDict", "deque"})
+
+
+def is_container(node: cst.CSTNode) -> bool:
+    """A list, dict or set display, or a call making an empty container of the standard
+    library (``dict()``, ``collections.defaultdict(list)``...)."""
+    if isinstance(node, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+        return True
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    return name in _CONTAINER_CALLS
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Scope:
     """How a module's names resolve: its imports, and the names it defines."""
@@ -375,6 +392,12 @@ class VolatileIndex:
     def add(self, qualname: str, node: cst.CSTNode) -> None:
         """``node`` is (part of) what defines constant ``qualname``."""
         self.values.setdefault(qualname, []).append(node)
+
+    def holds_container(self, qualname: str) -> bool:
+        """Whether every definition of constant ``qualname`` is a container display or an
+        empty container's construction (:func:`is_container`)."""
+        nodes = self.values.get(qualname, [])
+        return bool(nodes) and all(is_container(n) for n in nodes)
 
     def rebind(self, qualname: str, by: str) -> None:
         """Code of function ``by`` assigns constant ``qualname`` when it runs (guarantee 6)."""

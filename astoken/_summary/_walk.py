@@ -68,6 +68,8 @@ def _summary(ctx: WalkContext, names: ModuleNames) -> ModuleSummary:
         owner, _, attr = name.rpartition(".")
         if scope.is_local(name) or (through_self and (owner, attr) in instance_attributes):
             continue
+        if owner and not ctx.volatile.holds_container(name):
+            continue  # a class attribute that is not a container (a descriptor: ``_succ = _adj``)
         origins = [origin for sym in stored for origin in resolver.resolve(sym)]
         if not any(o == ORIGIN_ARGUMENT or o.startswith("N:") for o in origins):
             # Guarantee 7 of ``_volatile``: what it stores was computed at run time (a cache).
