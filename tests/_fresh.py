@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,10 @@ __all__ = [
     "REPO_ROOT",
     "TESTS_DIR",
     "child_env",
+    "package_runner",
     "run_astoken",
     "run_child",
     "run_fresh",
-    "run_in_package",
 ]
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -167,15 +167,20 @@ def run_fresh(
     return json.loads(lines[-1])
 
 
-def run_in_package(
-    tmp_path: Path, package: str, files: Mapping[str, str], code: str, *, mode: str, seed: int
-) -> Any:
-    """Write ``files`` (dedented) as ``package`` under ``tmp_path/src`` and run ``code`` in a
-    fresh interpreter with ``sys.argv[1]`` set to ``mode`` (``"fresh"``, ``"used"``: what the
-    snippet does before asking for a token), from ``tmp_path`` with one cache there."""
+def package_runner(
+    tmp_path: Path, package: str, files: Mapping[str, str], code: str
+) -> Callable[[str, int], Any]:
+    """``run(mode, seed)``: write ``files`` (dedented, as they are when it is called) as
+    ``package`` under ``tmp_path/src`` and run ``code`` in a fresh interpreter with
+    ``sys.argv[1]`` set to ``mode`` (``"fresh"``, ``"used"``: what the snippet does before
+    asking for a token) and hash seed ``seed``, from ``tmp_path`` with one cache there."""
     root = tmp_path / "src"
-    (root / package).mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (root / package / name).write_text(textwrap.dedent(text))
-    snippet = f"import sys; sys.argv[1:] = [{mode!r}]\n" + code
-    return run_fresh(snippet, paths=[root], seed=seed, cwd=tmp_path, cache_dir=tmp_path / "c")
+
+    def run(mode: str, seed: int) -> Any:
+        (root / package).mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (root / package / name).write_text(textwrap.dedent(text))
+        snippet = f"import sys; sys.argv[1:] = [{mode!r}]\n" + code
+        return run_fresh(snippet, paths=[root], seed=seed, cwd=tmp_path, cache_dir=tmp_path / "c")
+
+    return run

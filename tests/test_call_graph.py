@@ -83,12 +83,19 @@ def _graph(capsys: pytest.CaptureFixture[str], target: str, *args: str) -> tuple
     return code, capsys.readouterr().out
 
 
-@pytest.fixture
-def shop(make_package: MakePackage, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = make_package(SHOP)
+def _installed(
+    make_package: MakePackage, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> Path:
+    """The package written, importable and the working directory."""
+    root = make_package(files)
     monkeypatch.chdir(root)
     monkeypatch.syspath_prepend(str(root))
     return root
+
+
+@pytest.fixture
+def shop(make_package: MakePackage, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return _installed(make_package, monkeypatch, SHOP)
 
 
 def test_edges_calls_keeps_only_what_runs(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -322,10 +329,7 @@ FLOWS = {
 
 @pytest.fixture
 def flows(make_package: MakePackage, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = make_package(FLOWS)
-    monkeypatch.chdir(root)
-    monkeypatch.syspath_prepend(str(root))
-    return root
+    return _installed(make_package, monkeypatch, FLOWS)
 
 
 def test_calls_follow_unpacking_raise_builtins_and_iteration(

@@ -13,7 +13,7 @@ import functools
 from pathlib import Path
 
 import pytest
-from _fresh import run_fresh, run_in_package
+from _fresh import package_runner, run_fresh
 
 import astoken
 from astoken._hashing._lazy import lazy_class_attributes, lazy_instance_attributes
@@ -204,12 +204,7 @@ def test_a_token_is_the_same_after_the_code_has_run(tmp_path: Path) -> None:
     ``ConsoleRenderable`` once something read its ``__annotations__``); editing the memo's
     code still changes it."""
     files = dict(_SOURCES)
-
-    def token(which: str, seed: int) -> str:
-        found = run_in_package(tmp_path, "lazy_use", files, _TOKEN, mode=which, seed=seed)
-        assert isinstance(found, str)
-        return found
-
+    token = package_runner(tmp_path, "lazy_use", files, _TOKEN)
     fresh = token("fresh", 1)
     assert token("used", 2) == fresh
     files["styles.py"] = files["styles.py"].replace('"38;"', '"48;"')

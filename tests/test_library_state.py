@@ -15,7 +15,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from _fresh import run_fresh, run_in_package
+from _fresh import package_runner, run_fresh
 
 from astoken._hashing import class_token, encode_value
 from astoken._hashing._library_state import ORDER_FREE, as_set, order_free_names
@@ -262,12 +262,7 @@ def test_pygments_lexer_rules_rewritten_on_first_use_are_hashed_by_source(tmp_pa
     and after (it was not for ``CLexer`` and nine more), editing a rule still changes it,
     and a lock file holding such a token reads back."""
     files = dict(_LEXERS)
-
-    def run(which: str, seed: int) -> list[object]:
-        found = run_in_package(tmp_path, "lexer_pkg", files, _LEXER_TOKEN, mode=which, seed=seed)
-        assert isinstance(found, list)
-        return found
-
+    run = package_runner(tmp_path, "lexer_pkg", files, _LEXER_TOKEN)
     fresh, used = run("fresh", 1), run("used", 2)
     assert (fresh[1], used[1]) == (2, 3)  # the live value was rewritten
     assert fresh[0] == used[0]

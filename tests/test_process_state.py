@@ -14,7 +14,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from _fresh import run_fresh, run_in_package
+from _fresh import package_runner, run_fresh
 
 from astoken._summary import summarize_source
 from astoken._summary._volatile import _children, canonical
@@ -639,12 +639,7 @@ def test_a_lazily_built_global_has_one_token_before_and_after_it_is_built(
     another token after an integral). A constant whose value is None is found at run time,
     not reported as missing, and editing the class the global is built from is still seen."""
     files = dict(_LAZY)
-
-    def tokens(which: str, seed: int) -> list[object]:
-        result = run_in_package(tmp_path, "lazy_pkg", files, _LAZY_TOKEN, mode=which, seed=seed)
-        assert isinstance(result, list)
-        return result
-
+    tokens = package_runner(tmp_path, "lazy_pkg", files, _LAZY_TOKEN)
     fresh, used = tokens("fresh", 1), tokens("used", 2)
     assert fresh == used
     assert fresh[1] == []
