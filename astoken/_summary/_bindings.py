@@ -117,11 +117,7 @@ class ScopeTracker:
             return
         if parts[0] == scope.self_name and scope.self_kind is not None:
             ctx.sink.assigns.extend((parts[1], o) for o in origins)
-        owner = scope.class_qualname
-        if owner and (
-            (parts[0] == scope.self_name and scope.self_kind is RefKind.CLS_ATTR)
-            or parts[0] == owner.rpartition(".")[2]
-        ):
+        if scope.names_own_class(parts[0]):
             # ``cls.count += 1`` / ``Owner.count = n`` in the class's own code: the class
             # constant is state the code changes at run time.
-            ctx.volatile.rebind(f"{owner}.{parts[1]}", ctx.sink.qualname)
+            ctx.volatile.rebind(f"{scope.class_qualname}.{parts[1]}", ctx.sink.qualname)

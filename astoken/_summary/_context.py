@@ -59,11 +59,7 @@ class WalkContext:
         elif isinstance(container, cst.Attribute) and isinstance(container.value, cst.Name):
             owner, receiver = scope.class_qualname, container.value.value
             through_self = receiver == scope.self_name and scope.self_kind is RefKind.SELF_ATTR
-            if owner and (
-                through_self
-                or (receiver == scope.self_name and scope.self_kind is RefKind.CLS_ATTR)
-                or receiver == owner.rpartition(".")[2]
-            ):
+            if owner and (through_self or scope.names_own_class(receiver)):
                 name = f"{owner}.{container.attr.value}"
                 self.stores.append((name, scope, self.sink.qualname, origins, through_self))
 

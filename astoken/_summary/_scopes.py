@@ -78,6 +78,15 @@ class Scope:
     def is_local(self, name: str) -> bool:
         return self.binding(name) is not None
 
+    def names_own_class(self, receiver: str) -> bool:
+        """Whether ``receiver`` names the class whose method this is: ``cls`` in a class
+        method, or the class's own name (``Owner.count``)."""
+        owner = self.class_qualname
+        return bool(owner) and (
+            (receiver == self.self_name and self.self_kind is RefKind.CLS_ATTR)
+            or receiver == owner.rpartition(".")[2]
+        )
+
     def binding(self, name: str) -> Scope | None:
         """The scope in which ``name`` is local, or None when it is a module-level name."""
         scope: Scope | None = self
